@@ -1,0 +1,110 @@
+//! The command line, one file per subcommand. Each subcommand file holds its `Args` (clap)
+//! and a `run` returning the process exit status.
+
+pub mod caps;
+pub mod check;
+pub mod explain;
+pub mod reach;
+pub mod rules;
+pub mod test;
+pub mod who_can;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Exit statuses shared by every subcommand.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Exit {
+    /// Nothing to report.
+    Clean = 0,
+    /// Findings, failed scenarios, or a denied decision where one was asserted.
+    Findings = 1,
+    /// Usage or input error (bad flags, unreadable files, invalid config).
+    Usage = 2,
+    /// A bug in capable.
+    Internal = 3,
+}
+
+impl From<Exit> for ExitCode {
+    fn from(exit: Exit) -> ExitCode {
+        ExitCode::from(exit as u8)
+    }
+}
+
+/// An error that stops a command: printed as `error: ...` with an optional `help:` line.
+#[derive(Debug)]
+pub struct CliError {
+    pub message: String,
+    pub help: Option<String>,
+    pub exit: Exit,
+}
+
+impl CliError {
+    pub fn usage(message: impl Into<String>) -> CliError {
+        CliError {
+            message: message.into(),
+            help: None,
+            exit: Exit::Usage,
+        }
+    }
+
+    pub fn with_help(mut self, help: impl Into<String>) -> CliError {
+        self.help = Some(help.into());
+        self
+    }
+}
+
+pub type CliResult = Result<Exit, CliError>;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "capable",
+    version,
+    about = "Lint, test and simulate Vault and OpenBao ACL policies offline"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Check policies for errors the target would refuse and for risky grants
+    Check(check::Args),
+    /// Print what `sys/capabilities` answers for a token holding the given policies
+    Caps(caps::Args),
+    /// List the lint rules, or print one rule's documentation
+    Rules(rules::Args),
+    /// Run YAML access scenarios
+    Test(test::Args),
+    /// Explain one decision: which rule wins and why
+    Explain(explain::Args),
+    /// List what a subject can do, as path regions
+    Reach(reach::Args),
+    /// List the roles, groups and entities that may perform an operation on a path
+    WhoCan(who_can::Args),
+}
+
+/// Runs the command line; `main` only maps the result to an exit code.
+pub fn run(cli: Cli) -> Exit {
+    let result = match cli.command {
+        Command::Check(args) => check::run(args),
+        Command::Caps(args) => caps::run(args),
+        Command::Rules(args) => rules::run(args),
+        Command::Test(args) => test::run(args),
+        Command::Explain(args) => explain::run(args),
+        Command::Reach(args) => reach::run(args),
+        Command::WhoCan(args) => who_can::run(args),
+    };
+    match result {
+        Ok(exit) => exit,
+        Err(error) => {
+            eprintln!("error: {}", error.message);
+            if let Some(help) = &error.help {
+                eprintln!("  help: {help}");
+            }
+            error.exit
+        }
+    }
+}

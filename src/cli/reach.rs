@@ -1,0 +1,11 @@
+//! `capable reach`. Not written yet.
+
+use super::{CliError, CliResult};
+
+#[derive(clap::Args, Debug)]
+pub struct Args {}
+
+pub fn run(args: Args) -> CliResult {
+    let _ = args;
+    Err(CliError::usage("`reach` is not available yet"))
+}

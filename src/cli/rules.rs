@@ -1,0 +1,11 @@
+//! `capable rules`. Not written yet.
+
+use super::{CliError, CliResult};
+
+#[derive(clap::Args, Debug)]
+pub struct Args {}
+
+pub fn run(args: Args) -> CliResult {
+    let _ = args;
+    Err(CliError::usage("`rules` is not available yet"))
+}

@@ -1,0 +1,94 @@
+//! Diagnostics: what every stage (parse, validation, lint, inventory) reports.
+
+use std::fmt;
+use std::sync::Arc;
+
+use crate::source::SourceFile;
+use crate::span::Span;
+
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Warning,
+    Error,
+}
+
+impl Severity {
+    pub fn name(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// One finding about one span of one file.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Diagnostic {
+    /// Kebab-case rule id, e.g. `invalid-capability` or `literal-star`.
+    pub rule: String,
+    pub severity: Severity,
+    /// Lowercase, no final period, user values in backticks.
+    pub message: String,
+    /// The offending token.
+    pub span: Span,
+    /// Short text shown at the span in the source frame.
+    pub label: Option<String>,
+    /// What to do about it; rendered as a `help:` line.
+    pub help: Option<String>,
+}
+
+impl Diagnostic {
+    pub fn new(
+        rule: impl Into<String>,
+        severity: Severity,
+        span: Span,
+        message: impl Into<String>,
+    ) -> Diagnostic {
+        Diagnostic {
+            rule: rule.into(),
+            severity,
+            message: message.into(),
+            span,
+            label: None,
+            help: None,
+        }
+    }
+
+    /// An `error` diagnostic.
+    pub fn error(rule: impl Into<String>, span: Span, message: impl Into<String>) -> Diagnostic {
+        Diagnostic::new(rule, Severity::Error, span, message)
+    }
+
+    pub fn with_help(mut self, help: impl Into<String>) -> Diagnostic {
+        self.help = Some(help.into());
+        self
+    }
+
+    pub fn with_label(mut self, label: impl Into<String>) -> Diagnostic {
+        self.label = Some(label.into());
+        self
+    }
+
+    /// Whether this diagnostic means the target would refuse the policy.
+    pub fn is_invalid(&self) -> bool {
+        self.rule.starts_with("invalid-") || self.rule == "empty-policy"
+    }
+}
+
+/// The diagnostics of one file, with the file they point into.
+#[derive(Clone, Debug)]
+pub struct FileDiagnostics {
+    pub file: Arc<SourceFile>,
+    pub diagnostics: Vec<Diagnostic>,
+}

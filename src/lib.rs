@@ -1,0 +1,16 @@
+//! capable: lint, test and simulate HashiCorp Vault and OpenBao ACL policies offline.
+//!
+//! The pipeline: policy text → [`hcl1`] (syntax tree with spans) → [`policy`] (our model,
+//! validated exactly as the target's write path) → [`acl`] (merged per token, exact lookup
+//! priority) → answers (`check`, `caps`, ...). The syntax tree is forgotten after lowering;
+//! every model node keeps its [`span::Span`] so diagnostics can point at the source.
+
+pub mod acl;
+pub mod cli;
+pub mod diag;
+pub mod hcl1;
+pub mod policy;
+pub mod report;
+pub mod source;
+pub mod span;
+pub mod target;

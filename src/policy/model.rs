@@ -1,0 +1,118 @@
+//! The policy model: what a policy means, independent of how it was written.
+//! Every node keeps the span of the source token it came from.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use super::capability::{CapSet, Capability};
+use super::pattern::PathPattern;
+use crate::source::SourceFile;
+use crate::span::{Span, Spanned};
+
+/// One parsed ACL policy. Its name is the file stem (Vault renames stored policies to the URL
+/// name, so a `name = ...` inside the text is effectively a comment).
+#[derive(Clone, Debug)]
+pub struct Policy {
+    pub name: String,
+    pub source: Arc<SourceFile>,
+    /// `name = "..."` as written, if any.
+    pub declared_name: Option<Spanned<String>>,
+    /// Path rules in source order. Rules the target drops at parse time (OpenBao's expired
+    /// `expiration`) are kept here with `expired = true`; the ACL skips them.
+    pub rules: Vec<Rule>,
+    /// At least one well-formed `{{...}}` in some path label (spec 1.8).
+    pub templated: bool,
+}
+
+/// One `path "<pattern>" { ... }` block.
+#[derive(Clone, Debug)]
+pub struct Rule {
+    /// The label as written (after unescaping), before any normalisation.
+    pub raw_pattern: String,
+    /// The label token (the quoted string, or the `path` keyword when there is no label).
+    pub pattern_span: Span,
+    /// The whole block, from the `path` keyword to the closing brace.
+    pub block_span: Span,
+    /// `None` when the label is templated: it is normalised after substitution (see
+    /// [`Rule::pattern_for`]).
+    pub pattern: Option<PathPattern>,
+    /// `{{...}}` segments in the label, in order.
+    pub template_vars: Vec<Spanned<String>>,
+    /// The effective capability bitmap after `policy =` mapping and deny handling.
+    pub capabilities: CapSet,
+    /// Each capability as written in `capabilities = [...]`, with its span.
+    pub capability_list: Vec<Spanned<Capability>>,
+    /// The `capabilities` key and list, if present.
+    pub capabilities_span: Option<Span>,
+    /// Old-style `policy = "write"`.
+    pub old_policy: Option<Spanned<String>>,
+    /// `None` when unset; `Some(empty)` behaves like unset (spec 1.6). Keys lower-cased.
+    pub allowed_parameters: Option<ParamMap>,
+    pub denied_parameters: Option<ParamMap>,
+    /// As written (lower-cased at check time).
+    pub required_parameters: Vec<Spanned<String>>,
+    /// Seconds; 0 means unset.
+    pub min_wrapping_ttl: Option<Spanned<i64>>,
+    pub max_wrapping_ttl: Option<Spanned<i64>>,
+    pub mfa_methods: Vec<Spanned<String>>,
+    pub control_group: Option<ControlGroup>,
+    /// Vault only.
+    pub subscribe_event_types: Vec<Spanned<String>>,
+    /// OpenBao only.
+    pub pagination_limit: Option<Spanned<i64>>,
+    /// OpenBao only: as written.
+    pub expiration: Option<Spanned<String>>,
+    /// OpenBao only: the expiration is in the past, so the target drops this rule.
+    pub expired: bool,
+    /// OpenBao only.
+    pub list_scan_response_keys_filter_path: Option<Spanned<String>>,
+}
+
+impl Rule {
+    /// Whether the label contains template markers.
+    pub fn is_templated(&self) -> bool {
+        !self.template_vars.is_empty()
+    }
+}
+
+/// Parameter constraints: lower-cased name → allowed (or denied) values; an empty list means
+/// any value.
+pub type ParamMap = BTreeMap<String, ParamEntry>;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ParamEntry {
+    /// The key token.
+    pub span: Span,
+    pub values: Vec<Spanned<ParamValue>>,
+}
+
+/// A parameter value as decoded from HCL (type-sensitive: HCL `1` is an integer, and does
+/// not equal a JSON float `1.0`).
+#[derive(Clone, Debug, PartialEq)]
+pub enum ParamValue {
+    Null,
+    Str(String),
+    Int(i64),
+    Float(f64),
+    Bool(bool),
+    List(Vec<ParamValue>),
+    Map(BTreeMap<String, ParamValue>),
+}
+
+/// A `control_group` block (Enterprise in Vault; see spec 1.9).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ControlGroup {
+    pub span: Span,
+    pub ttl: Option<Spanned<i64>>,
+    pub factors: Vec<ControlGroupFactor>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ControlGroupFactor {
+    pub name: String,
+    pub span: Span,
+    pub group_names: Vec<String>,
+    pub group_ids: Vec<String>,
+    pub approvals: i64,
+    pub controlled_capabilities: Vec<String>,
+}

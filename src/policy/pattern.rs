@@ -1,0 +1,94 @@
+//! Path patterns and their normalisation (spec section 1.5).
+
+/// How a normalised pattern is stored and matched.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum PatternKind {
+    /// Matches exactly one path.
+    Exact,
+    /// A trailing `*` (stripped from [`PathPattern::key`]): matches every path starting with the key.
+    Prefix,
+    /// Contains `/+`, starts with `+/` or is `+` (spec 1.5 step 7); a trailing `*` stays in the key.
+    SegmentWildcard,
+}
+
+/// A normalised path pattern.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct PathPattern {
+    /// The pattern after stripping one leading `/` (and namespace prefixing, always root here).
+    pub normalized: String,
+    /// The storage key: `normalized` minus the trailing `*` for prefix rules.
+    pub key: String,
+    pub kind: PatternKind,
+}
+
+impl PathPattern {
+    /// Normalises a pattern as written (after template substitution, if any).
+    /// Returns `Err` with Vault's message for `+*`.
+    pub fn parse(raw: &str) -> Result<PathPattern, String> {
+        let normalized = raw.strip_prefix('/').unwrap_or(raw).to_string();
+        if normalized.contains("+*") {
+            return Err(format!(
+                "path {normalized:?}: invalid use of wildcards ('+*' is forbidden)"
+            ));
+        }
+        let kind = if has_segment_wildcards(&normalized) {
+            PatternKind::SegmentWildcard
+        } else if normalized.ends_with('*') {
+            PatternKind::Prefix
+        } else {
+            PatternKind::Exact
+        };
+        let key = match kind {
+            PatternKind::Prefix => normalized[..normalized.len() - 1].to_string(),
+            _ => normalized.clone(),
+        };
+        Ok(PathPattern {
+            normalized,
+            key,
+            kind,
+        })
+    }
+
+    pub fn is_exact(&self) -> bool {
+        self.kind == PatternKind::Exact
+    }
+}
+
+/// Vault's `HasSegmentWildcards`.
+pub fn has_segment_wildcards(path: &str) -> bool {
+    path == "+" || path.contains("/+") || path.starts_with("+/")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_follow_spec_examples() {
+        assert_eq!(
+            PathPattern::parse("/foo/bar").unwrap().normalized,
+            "foo/bar"
+        );
+        assert_eq!(PathPattern::parse("//x").unwrap().normalized, "/x");
+        let star = PathPattern::parse("*").unwrap();
+        assert_eq!((star.kind, star.key.as_str()), (PatternKind::Prefix, ""));
+        let double = PathPattern::parse("foo**").unwrap();
+        assert_eq!(double.key, "foo*");
+        assert_eq!(PathPattern::parse("foo+").unwrap().kind, PatternKind::Exact);
+        assert_eq!(
+            PathPattern::parse("+foo/bar").unwrap().kind,
+            PatternKind::Exact
+        );
+        assert_eq!(
+            PathPattern::parse("a/+b").unwrap().kind,
+            PatternKind::SegmentWildcard
+        );
+        let glob = PathPattern::parse("foo/+/*").unwrap();
+        assert_eq!(
+            (glob.kind, glob.key.as_str()),
+            (PatternKind::SegmentWildcard, "foo/+/*")
+        );
+        assert!(PathPattern::parse("foo/+*").is_err());
+        assert_eq!(PathPattern::parse("a*b").unwrap().kind, PatternKind::Exact);
+    }
+}

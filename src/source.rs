@@ -1,0 +1,89 @@
+//! A named source text with line lookup.
+
+use crate::span::Span;
+
+/// One input file (or stdin, or an inline snippet) held in memory.
+#[derive(Debug, Clone)]
+pub struct SourceFile {
+    /// The name shown to users: the path as given on the command line.
+    pub name: String,
+    pub text: String,
+    /// Byte offset of the start of each line; `line_starts[0] == 0`.
+    line_starts: Vec<usize>,
+}
+
+impl SourceFile {
+    pub fn new(name: impl Into<String>, text: impl Into<String>) -> SourceFile {
+        let text = text.into();
+        let mut line_starts = vec![0];
+        line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        SourceFile {
+            name: name.into(),
+            text,
+            line_starts,
+        }
+    }
+
+    /// 1-based line and column (in characters) of a byte offset. Cost: O(log lines + line length).
+    pub fn line_col(&self, offset: usize) -> (usize, usize) {
+        let offset = offset.min(self.text.len());
+        let line_index = match self.line_starts.binary_search(&offset) {
+            Ok(i) => i,
+            Err(i) => i - 1,
+        };
+        let line_start = self.line_starts[line_index];
+        let column = self.text[line_start..floor_char_boundary(&self.text, offset)]
+            .chars()
+            .count();
+        (line_index + 1, column + 1)
+    }
+
+    /// 1-based line of a byte offset.
+    pub fn line(&self, offset: usize) -> usize {
+        self.line_col(offset).0
+    }
+
+    /// The text a span covers (empty if out of range).
+    pub fn slice(&self, span: Span) -> &str {
+        self.text.get(span.start..span.end).unwrap_or("")
+    }
+
+    /// The policy name Vault would store this file under: the file stem.
+    pub fn stem(&self) -> String {
+        let file_name = self.name.rsplit(['/', '\\']).next().unwrap_or(&self.name);
+        match file_name.split_once('.') {
+            Some((stem, _)) if !stem.is_empty() => stem.to_string(),
+            _ => file_name.to_string(),
+        }
+    }
+}
+
+fn floor_char_boundary(text: &str, mut offset: usize) -> usize {
+    while offset > 0 && !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    offset
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_col_counts_from_one() {
+        let file = SourceFile::new("a.hcl", "ab\ncdé\nf");
+        assert_eq!(file.line_col(0), (1, 1));
+        assert_eq!(file.line_col(3), (2, 1));
+        assert_eq!(file.line_col(7), (2, 4));
+        assert_eq!(file.line_col(8), (3, 1));
+    }
+
+    #[test]
+    fn stem_drops_every_extension() {
+        assert_eq!(
+            SourceFile::new("dir/ai-inference.hcl", "").stem(),
+            "ai-inference"
+        );
+        assert_eq!(SourceFile::new("x/root.policy.hcl", "").stem(), "root");
+    }
+}
