@@ -7,8 +7,11 @@
 
 pub mod acl;
 pub mod cli;
+pub mod config;
 pub mod diag;
 pub mod hcl1;
+pub mod inventory;
+pub mod lint;
 pub mod policy;
 pub mod report;
 pub mod source;

@@ -1,1 +1,3 @@
 //! Output formats, one file each.
+
+pub mod human;

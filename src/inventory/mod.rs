@@ -1,0 +1,2 @@
+//! Mounts, auth roles, identity groups and entities: who holds which policies.
+//! Owned by the inventory work.
