@@ -1,9 +1,41 @@
 //! `capable.yaml`: target, file selection, mounts, rule settings and the inventory.
-//! Owned by the lint-engine work; the inventory types come from [`crate::inventory`].
+//!
+//! ```yaml
+//! target: openbao            # vault (default) or openbao
+//! include: [policies]        # files, folders or globs, relative to this file's folder
+//! exclude: ["**/legacy/**"]  # globs, relative to this file's folder
+//! fail-level: warning        # lowest severity that makes `check` exit 1 (default: warning)
+//! mounts:
+//!   secret/: {type: kv, version: 2}
+//!   database/: {type: database}
+//! rules:
+//!   literal-star: off
+//!   leading-slash: error
+//! roles: {}                  # inventory sections, see `crate::inventory`
+//! groups: {}
+//! entities: {}
+//! ```
+//!
+//! Every key is checked: an unknown key, an unknown rule id or a bad value is an error
+//! pointing at its line and column (exit 2).
 
 use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
+use serde::de::{Deserializer, MapAccess, Visitor};
+use serde::Deserialize;
+use serde_saphyr::Spanned;
+
+use crate::diag::{Diagnostic, Severity};
+use crate::inventory::{EntitySpec, GroupSpec, InventorySpecs, RoleSpec};
+use crate::source::SourceFile;
+use crate::span::Span;
 use crate::target::Target;
+
+/// The file name looked for when walking up from the working directory.
+pub const CONFIG_FILE_NAME: &str = "capable.yaml";
 
 /// The engine behind a mount (only what capable reasons about).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -65,11 +97,576 @@ impl Mounts {
     }
 }
 
-/// The whole configuration. Placeholder shape; the lint-engine work fills in loading and
-/// validation (unknown keys rejected with their line).
-#[derive(Clone, Debug, Default)]
+/// A per-rule setting in `rules:`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RuleLevel {
+    /// The rule does not run.
+    Off,
+    /// The rule runs and reports at this severity instead of its default.
+    Severity(Severity),
+}
+
+impl RuleLevel {
+    fn parse(text: &str) -> Option<RuleLevel> {
+        match text {
+            "off" => Some(RuleLevel::Off),
+            other => parse_severity(other).map(RuleLevel::Severity),
+        }
+    }
+}
+
+fn parse_severity(text: &str) -> Option<Severity> {
+    match text {
+        "error" => Some(Severity::Error),
+        "warning" => Some(Severity::Warning),
+        "info" => Some(Severity::Info),
+        _ => None,
+    }
+}
+
+/// Parses a `--fail-level` / `fail-level:` value.
+pub fn parse_fail_level(text: &str) -> Result<Severity, String> {
+    parse_severity(text)
+        .ok_or_else(|| format!("unknown severity `{text}`, expected `error`, `warning` or `info`"))
+}
+
+/// The severity at or above which `check` exits 1 when nothing sets it. Warnings fail, notes
+/// (`info`) are shown but do not: an `info` finding is a suggestion, not a defect.
+pub const DEFAULT_FAIL_LEVEL: Severity = Severity::Warning;
+
+/// The whole configuration.
+#[derive(Clone, Debug)]
 pub struct Config {
     pub target: Target,
+    /// Whether `target:` was written (the command line still overrides it).
+    pub target_set: bool,
+    /// Files, folders or globs relative to [`Config::root`]; empty means the root itself.
+    pub include: Vec<String>,
+    /// Globs relative to [`Config::root`].
+    pub exclude: Vec<String>,
     pub mounts: Mounts,
-    pub rules: BTreeMap<String, String>,
+    /// Per-rule settings by rule id (ids checked against the registry).
+    pub rules: BTreeMap<String, RuleLevel>,
+    pub fail_level: Severity,
+    pub roles: BTreeMap<String, RoleSpec>,
+    pub groups: BTreeMap<String, GroupSpec>,
+    pub entities: BTreeMap<String, EntitySpec>,
+    /// The folder paths in the configuration are relative to (the config file's folder, or
+    /// the working directory when there is no file).
+    pub root: PathBuf,
+    /// The `capable.yaml` text, for diagnostics that point into it; `None` without a file.
+    pub source: Option<Arc<SourceFile>>,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            target: Target::default(),
+            target_set: false,
+            include: Vec::new(),
+            exclude: Vec::new(),
+            mounts: Mounts::default(),
+            rules: BTreeMap::new(),
+            fail_level: DEFAULT_FAIL_LEVEL,
+            roles: BTreeMap::new(),
+            groups: BTreeMap::new(),
+            entities: BTreeMap::new(),
+            root: PathBuf::from("."),
+            source: None,
+        }
+    }
+}
+
+impl Config {
+    /// The inventory sections together, as [`crate::inventory`] takes them.
+    pub fn inventory_specs(&self) -> InventorySpecs {
+        InventorySpecs {
+            roles: self.roles.clone(),
+            groups: self.groups.clone(),
+            entities: self.entities.clone(),
+        }
+    }
+
+    /// Whether any of `roles`, `groups`, `entities` is present.
+    pub fn has_inventory(&self) -> bool {
+        !(self.roles.is_empty() && self.groups.is_empty() && self.entities.is_empty())
+    }
+
+    /// The setting for one rule, if `rules:` names it.
+    pub fn rule_level(&self, id: &str) -> Option<RuleLevel> {
+        self.rules.get(id).copied()
+    }
+
+    /// Finds `capable.yaml` in `start` or the nearest folder above it. Cost: O(depth).
+    pub fn discover(start: &Path) -> Option<PathBuf> {
+        start
+            .ancestors()
+            .map(|dir| dir.join(CONFIG_FILE_NAME))
+            .find(|candidate| candidate.is_file())
+    }
+
+    /// Reads and validates a configuration file. `display_name` is how the file is named in
+    /// errors (the path as the user would type it).
+    pub fn load(path: &Path, display_name: &str) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|error| ConfigError::Io {
+            path: display_name.to_string(),
+            message: error.to_string(),
+        })?;
+        let root = path
+            .parent()
+            .map(Path::to_path_buf)
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or_else(|| PathBuf::from("."));
+        Config::from_text(Arc::new(SourceFile::new(display_name, text)), root)
+    }
+
+    /// Parses configuration text (see the module documentation for the keys).
+    pub fn from_text(source: Arc<SourceFile>, root: PathBuf) -> Result<Config, ConfigError> {
+        let raw = parse_raw(&source)?;
+        let mut config = Config {
+            root,
+            ..Config::default()
+        };
+        apply_raw(&mut config, raw, &source)?;
+        config.source = Some(source);
+        Ok(config)
+    }
+}
+
+/// What `capable.yaml` holds, before validation.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawConfig {
+    #[serde(default)]
+    target: Option<Spanned<String>>,
+    #[serde(default)]
+    include: Vec<Spanned<String>>,
+    #[serde(default)]
+    exclude: Vec<Spanned<String>>,
+    #[serde(default)]
+    mounts: Option<BTreeMap<String, Spanned<RawMount>>>,
+    #[serde(default, deserialize_with = "spanned_entries")]
+    rules: Vec<(Spanned<String>, Spanned<String>)>,
+    #[serde(default)]
+    fail_level: Option<Spanned<String>>,
+    #[serde(default)]
+    roles: BTreeMap<String, RoleSpec>,
+    #[serde(default)]
+    groups: BTreeMap<String, GroupSpec>,
+    #[serde(default)]
+    entities: BTreeMap<String, EntitySpec>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMount {
+    #[serde(rename = "type")]
+    engine: String,
+    #[serde(default)]
+    version: Option<Spanned<u8>>,
+    /// Free text for the reader.
+    #[serde(default)]
+    #[allow(dead_code)]
+    description: Option<String>,
+}
+
+/// Reads a map as `(key, value)` pairs keeping both locations (a map keyed by `Spanned`
+/// is not possible: it has no ordering).
+fn spanned_entries<'de, D>(
+    deserializer: D,
+) -> Result<Vec<(Spanned<String>, Spanned<String>)>, D::Error>
+where
+    D: Deserializer<'de>,
+{
+    struct EntriesVisitor;
+
+    impl<'de> Visitor<'de> for EntriesVisitor {
+        type Value = Vec<(Spanned<String>, Spanned<String>)>;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a map of rule id to `off`, `error`, `warning` or `info`")
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut entries = Vec::new();
+            while let Some(entry) = map.next_entry()? {
+                entries.push(entry);
+            }
+            Ok(entries)
+        }
+
+        fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+            Ok(Vec::new())
+        }
+    }
+
+    deserializer.deserialize_map(EntriesVisitor)
+}
+
+fn parse_raw(source: &SourceFile) -> Result<RawConfig, ConfigError> {
+    if source.text.trim().is_empty() {
+        return Ok(RawConfig::default());
+    }
+    serde_saphyr::from_str::<Option<RawConfig>>(&source.text)
+        .map(Option::unwrap_or_default)
+        .map_err(|error| yaml_error(source, &error))
+}
+
+fn yaml_error(source: &SourceFile, error: &serde_saphyr::Error) -> ConfigError {
+    let inner = error.without_snippet();
+    let span = inner
+        .location()
+        .map(|location| span_at(source, &location))
+        .unwrap_or_default();
+    let message = yaml_message(inner);
+    let help = yaml_help(&message);
+    ConfigError::at(source, span, message, help)
+}
+
+/// serde-saphyr's message, lowercased at the start and without its own location suffix.
+fn yaml_message(error: &serde_saphyr::Error) -> String {
+    let text = error.to_string();
+    let first_line = text.lines().next().unwrap_or("invalid configuration");
+    let without_location = match first_line.find(" at line ") {
+        Some(index) => &first_line[..index],
+        None => first_line,
+    };
+    let trimmed = without_location.trim().trim_end_matches('.');
+    let mut chars = trimmed.chars();
+    match chars.next() {
+        Some(first) => first.to_lowercase().chain(chars).collect(),
+        None => "invalid configuration".into(),
+    }
+}
+
+fn yaml_help(message: &str) -> String {
+    if message.contains("unknown field") {
+        return "valid keys are `target`, `include`, `exclude`, `mounts`, `rules`, `fail-level`, \
+                `roles`, `groups` and `entities` (mounts take `type`, `version` and `description`)"
+            .into();
+    }
+    "see the `capable.yaml` reference in the README".into()
+}
+
+/// Our span of a serde-saphyr location: its byte range, or the start of its line and column.
+fn span_at(source: &SourceFile, location: &serde_saphyr::Location) -> Span {
+    let span = location.span();
+    if let (Some(start), Some(len)) = (span.byte_offset(), span.byte_len()) {
+        let start = start as usize;
+        return Span::new(start, start + (len as usize).max(1));
+    }
+    let line = location.line() as usize;
+    let column = location.column() as usize;
+    let line_start = source
+        .text
+        .split_inclusive('\n')
+        .take(line.saturating_sub(1))
+        .map(str::len)
+        .sum::<usize>();
+    let start = (line_start + column.saturating_sub(1)).min(source.text.len());
+    Span::new(start, start)
+}
+
+fn spanned_span<T>(source: &SourceFile, value: &Spanned<T>) -> Span {
+    span_at(source, &value.referenced)
+}
+
+fn apply_raw(config: &mut Config, raw: RawConfig, source: &SourceFile) -> Result<(), ConfigError> {
+    if let Some(target) = raw.target {
+        config.target = target.value.parse().map_err(|message: String| {
+            ConfigError::at(
+                source,
+                spanned_span(source, &target),
+                message,
+                "write `target: vault` or `target: openbao`",
+            )
+        })?;
+        config.target_set = true;
+    }
+    config.include = check_globs(source, raw.include)?;
+    config.exclude = check_globs(source, raw.exclude)?;
+    if let Some(mounts) = raw.mounts {
+        config.mounts = read_mounts(source, mounts)?;
+    }
+    config.rules = read_rules(source, raw.rules)?;
+    if let Some(level) = raw.fail_level {
+        config.fail_level = parse_fail_level(&level.value).map_err(|message| {
+            ConfigError::at(
+                source,
+                spanned_span(source, &level),
+                message,
+                "`fail-level` is the lowest severity that makes `check` exit 1",
+            )
+        })?;
+    }
+    config.roles = raw.roles;
+    config.groups = raw.groups;
+    config.entities = raw.entities;
+    Ok(())
+}
+
+fn check_globs(
+    source: &SourceFile,
+    globs: Vec<Spanned<String>>,
+) -> Result<Vec<String>, ConfigError> {
+    globs
+        .into_iter()
+        .map(|glob| match globset::Glob::new(&glob.value) {
+            Ok(_) => Ok(glob.value),
+            Err(error) => Err(ConfigError::at(
+                source,
+                spanned_span(source, &glob),
+                format!("invalid glob `{}`: {}", glob.value, error.kind()),
+                "globs use `*`, `**`, `?`, `[...]` and `{a,b}`",
+            )),
+        })
+        .collect()
+}
+
+fn read_mounts(
+    source: &SourceFile,
+    mounts: BTreeMap<String, Spanned<RawMount>>,
+) -> Result<Mounts, ConfigError> {
+    let mut table = Vec::new();
+    for (path, mount) in mounts {
+        let span = spanned_span(source, &mount);
+        let raw = mount.value;
+        let kv_version = match (&*raw.engine, raw.version) {
+            ("kv", None) => Some(1),
+            ("kv", Some(version)) if version.value == 1 || version.value == 2 => {
+                Some(version.value)
+            }
+            ("kv", Some(version)) => {
+                return Err(ConfigError::at(
+                    source,
+                    spanned_span(source, &version),
+                    format!("unknown kv version `{}`", version.value),
+                    "KV mounts are version `1` or `2`",
+                ))
+            }
+            (_, Some(version)) => {
+                return Err(ConfigError::at(
+                    source,
+                    spanned_span(source, &version),
+                    format!(
+                        "`version` only applies to `kv` mounts, not `{}`",
+                        raw.engine
+                    ),
+                    "remove `version`",
+                ))
+            }
+            (_, None) => None,
+        };
+        if path.trim_matches('/').is_empty() {
+            return Err(ConfigError::at(
+                source,
+                span,
+                "empty mount path",
+                "write the mount path, e.g. `secret/`",
+            ));
+        }
+        table.push(Mount {
+            path: format!("{}/", path.trim_matches('/')),
+            engine: raw.engine,
+            kv_version,
+        });
+    }
+    Ok(Mounts::new(table))
+}
+
+fn read_rules(
+    source: &SourceFile,
+    entries: Vec<(Spanned<String>, Spanned<String>)>,
+) -> Result<BTreeMap<String, RuleLevel>, ConfigError> {
+    let mut rules = BTreeMap::new();
+    for (id, level) in entries {
+        check_rule_id(source, &id)?;
+        let Some(parsed) = RuleLevel::parse(&level.value) else {
+            return Err(ConfigError::at(
+                source,
+                spanned_span(source, &level),
+                format!("unknown rule setting `{}`", level.value),
+                "use `off`, `error`, `warning` or `info`",
+            ));
+        };
+        rules.insert(id.value, parsed);
+    }
+    Ok(rules)
+}
+
+fn check_rule_id(source: &SourceFile, id: &Spanned<String>) -> Result<(), ConfigError> {
+    let span = spanned_span(source, id);
+    if id.value.starts_with("invalid-") || id.value == "empty-policy" {
+        return Err(ConfigError::at(
+            source,
+            span,
+            format!("rule `{}` cannot be configured", id.value),
+            "the target refuses such a policy, so this finding is always an error",
+        ));
+    }
+    if crate::lint::rule_meta(&id.value).is_some() {
+        return Ok(());
+    }
+    let help = match crate::lint::suggest_rule_id(&id.value) {
+        Some(close) => format!("did you mean `{close}`? `capable rules` lists every rule"),
+        None => "`capable rules` lists every rule".to_string(),
+    };
+    Err(ConfigError::at(
+        source,
+        span,
+        format!("unknown rule `{}`", id.value),
+        help,
+    ))
+}
+
+/// A configuration that cannot be used (exit 2).
+#[derive(Clone, Debug)]
+pub enum ConfigError {
+    /// The file could not be read.
+    Io { path: String, message: String },
+    /// Bad content, pointing at the offending token.
+    Invalid {
+        file: Arc<SourceFile>,
+        diagnostic: Box<Diagnostic>,
+    },
+}
+
+impl ConfigError {
+    fn at(
+        source: &SourceFile,
+        span: Span,
+        message: impl Into<String>,
+        help: impl Into<String>,
+    ) -> ConfigError {
+        let diagnostic = Diagnostic::error("config", span, message).with_help(help);
+        ConfigError::Invalid {
+            file: Arc::new(source.clone()),
+            diagnostic: Box::new(diagnostic),
+        }
+    }
+
+    /// One line: `file:line:col: message`.
+    pub fn message(&self) -> String {
+        match self {
+            ConfigError::Io { path, message } => format!("cannot read `{path}`: {message}"),
+            ConfigError::Invalid { file, diagnostic } => {
+                let (line, column) = file.line_col(diagnostic.span.start);
+                format!("{}:{line}:{column}: {}", file.name, diagnostic.message)
+            }
+        }
+    }
+
+    pub fn help(&self) -> Option<String> {
+        match self {
+            ConfigError::Io { .. } => None,
+            ConfigError::Invalid { diagnostic, .. } => diagnostic.help.clone(),
+        }
+    }
+
+    /// The error with its source frame (miette), for the terminal.
+    pub fn render(&self, color: bool) -> String {
+        match self {
+            ConfigError::Io { .. } => format!("error: {}\n", self.message()),
+            ConfigError::Invalid { file, diagnostic } => {
+                crate::report::human::render_one(file, diagnostic, color)
+            }
+        }
+    }
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, ConfigError> {
+        Config::from_text(
+            Arc::new(SourceFile::new("capable.yaml", text)),
+            PathBuf::from("."),
+        )
+    }
+
+    #[test]
+    fn defaults_when_empty() {
+        let config = parse("").unwrap();
+        assert_eq!(config.target, Target::Vault);
+        assert_eq!(config.fail_level, Severity::Warning);
+        assert_eq!(config.mounts.kv_version("secret/data/x"), Some(2));
+    }
+
+    #[test]
+    fn reads_every_key() {
+        let config = parse(
+            "target: openbao\ninclude: [policies]\nexclude: ['**/old/*']\nfail-level: error\n\
+             mounts:\n  kv/: {type: kv, version: 1}\n  db: {type: database}\n",
+        )
+        .unwrap();
+        assert_eq!(config.target, Target::OpenBao);
+        assert_eq!(config.include, vec!["policies"]);
+        assert_eq!(config.exclude, vec!["**/old/*"]);
+        assert_eq!(config.fail_level, Severity::Error);
+        assert_eq!(config.mounts.kv_version("kv/foo"), Some(1));
+        assert_eq!(config.mounts.kv_version("secret/foo"), None);
+        assert_eq!(config.mounts.find("db/creds/x").unwrap().engine, "database");
+    }
+
+    #[test]
+    fn unknown_top_level_key_has_line_and_column() {
+        let error = parse("target: vault\nfail_level: error\n").unwrap_err();
+        let message = error.message();
+        assert!(message.starts_with("capable.yaml:2:1: "), "{message}");
+        assert!(message.contains("fail_level"), "{message}");
+    }
+
+    #[test]
+    fn unknown_mount_key_has_line() {
+        let error = parse("mounts:\n  secret/:\n    type: kv\n    versoin: 2\n").unwrap_err();
+        assert!(error.message().starts_with("capable.yaml:4:"), "{error}");
+        assert!(error.message().contains("versoin"), "{error}");
+    }
+
+    #[test]
+    fn bad_values_point_at_the_value() {
+        let error = parse("target: vaultt\n").unwrap_err();
+        assert_eq!(
+            error.message(),
+            "capable.yaml:1:9: unknown target `vaultt`, expected `vault` or `openbao`"
+        );
+        let error = parse("fail-level: high\n").unwrap_err();
+        assert!(error
+            .message()
+            .starts_with("capable.yaml:1:13: unknown severity"));
+        let error = parse("mounts:\n  kv/: {type: kv, version: 3}\n").unwrap_err();
+        assert!(error.message().starts_with("capable.yaml:2:"), "{error}");
+    }
+
+    #[test]
+    fn invalid_rules_cannot_be_configured() {
+        let error = parse("rules:\n  invalid-capability: off\n").unwrap_err();
+        assert_eq!(
+            error.message(),
+            "capable.yaml:2:3: rule `invalid-capability` cannot be configured"
+        );
+    }
+
+    #[test]
+    fn unknown_rule_id_has_line() {
+        let error = parse("rules:\n  no-such-rule-at-all: off\n").unwrap_err();
+        assert_eq!(
+            error.message(),
+            "capable.yaml:2:3: unknown rule `no-such-rule-at-all`"
+        );
+    }
+
+    #[test]
+    fn bad_glob_is_reported() {
+        let error = parse("include: ['policies/[']\n").unwrap_err();
+        assert!(error.message().starts_with("capable.yaml:1:"), "{error}");
+        assert!(error.message().contains("invalid glob"), "{error}");
+    }
 }

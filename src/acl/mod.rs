@@ -6,13 +6,26 @@
 //! - [`Acl::authorize`] decides one request (spec 3.2-3.7, section 6);
 //! - [`Acl::rules`] lists the merged rules (one per store and key).
 
+pub mod builtin;
+mod explain;
 mod identity;
+mod lookup;
+mod merge;
+mod params;
+mod priority;
 mod request;
+mod store;
+mod template;
 mod types;
 
 pub use identity::{Alias, Group, Identity};
+pub use params::glob_matches;
 pub use request::{Operation, Request};
+pub use template::TemplateFlags;
 pub use types::{
-    Acl, AclError, Candidate, Decision, DenyReason, Explanation, LookupStep, MergedRule,
-    PriorityStep, RuleSource,
+    Acl, AclError, AclOptions, Candidate, Decision, DenyReason, Explanation, LookupStep,
+    MergedRule, PriorityStep, RuleSource, SkippedRule,
 };
+
+#[cfg(test)]
+mod tests;

@@ -1,11 +1,14 @@
 //! The ACL and the shape of its answers. The ACL work owns the internals; keep these
 //! public signatures stable (other modules use them).
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::identity::Identity;
-use super::request::Request;
-use crate::policy::{CapSet, Capability, ParamMap, PathPattern, Policy};
+use super::priority::Descriptor;
+use super::store::{RadixTree, RuleId, SegmentTrie};
+use super::template::TemplateFlags;
+use crate::policy::{CapSet, Capability, ControlGroup, ParamMap, PathPattern, PatternKind, Policy};
 use crate::source::SourceFile;
 use crate::span::Span;
 use crate::target::Target;
@@ -38,7 +41,14 @@ pub struct MergedRule {
     pub max_wrapping_ttl: i64,
     pub mfa_methods: Vec<String>,
     pub pagination_limit: i64,
-    /// Every block that merged into this entry, in merge order.
+    /// Vault only: merged like `RemoveDuplicates` (sorted, deduplicated).
+    pub subscribe_event_types: Vec<String>,
+    /// OpenBao only: the first non-empty value among the merged blocks.
+    pub list_scan_response_keys_filter_path: Option<String>,
+    /// Vault appends the factors of every merged block; OpenBao keeps the first block's group.
+    pub control_group: Option<ControlGroup>,
+    /// Every block that merged into this entry, in merge order (blocks ignored because the
+    /// entry already held `deny` included).
     pub sources: Vec<RuleSource>,
 }
 
@@ -72,6 +82,9 @@ pub enum PriorityStep {
     ShorterPrefix,
     /// Vault newest list resolver: deny or list bit preference.
     ListResolver,
+    /// OpenBao list/scan: the path with its trailing `/` is looked up first; candidates of the
+    /// trimmed path are consulted only when the full path has none (spec 3.3).
+    FullPathFirst,
 }
 
 /// A rule that matched the path but lost.
@@ -145,50 +158,179 @@ impl std::fmt::Display for AclError {
     }
 }
 
+/// A rule the ACL left out, and why (template substitution failed, or OpenBao's `expiration`
+/// passed). Vault skips such rules silently; `explain` shows them.
+#[derive(Clone, Debug)]
+pub struct SkippedRule {
+    pub policy: String,
+    pub raw_pattern: String,
+    pub file: Arc<SourceFile>,
+    pub pattern_span: Span,
+    pub reason: String,
+}
+
+impl SkippedRule {
+    pub(super) fn new(policy: &Policy, rule: &crate::policy::Rule, reason: String) -> SkippedRule {
+        SkippedRule {
+            policy: policy.name.clone(),
+            raw_pattern: rule.raw_pattern.clone(),
+            file: policy.source.clone(),
+            pattern_span: rule.pattern_span,
+            reason,
+        }
+    }
+}
+
+/// Knobs of ACL construction beyond the policies themselves.
+#[derive(Clone, Debug, Default)]
+pub struct AclOptions {
+    /// OpenBao's per-policy `allow_*_in_identity_templates` flags, by policy name (default: both
+    /// false).
+    pub template_flags: HashMap<String, TemplateFlags>,
+    /// Unix seconds used for `time.now` templates (default: the clock).
+    pub now_unix: Option<i64>,
+}
+
 /// Policies merged for one token.
+///
+/// Stores (spec 2), each keyed by the normalised pattern:
+/// - exact rules in a `HashMap` (lookup O(path length)), mirrored in a radix tree for walks by
+///   prefix (mount visibility, `reach`);
+/// - prefix rules in a byte radix tree (longest prefix in O(path length));
+/// - segment-wildcard rules in a segment trie (O(segments × branching) per lookup).
 #[derive(Clone, Debug)]
 pub struct Acl {
-    target: Target,
+    pub(super) target: Target,
+    pub(super) root: bool,
+    pub(super) policy_count: usize,
+    pub(super) rules: Vec<MergedRule>,
+    /// Per rule: the priority descriptor (`None` for exact rules).
+    pub(super) descriptors: Vec<Option<Descriptor>>,
+    pub(super) exact: HashMap<String, RuleId>,
+    pub(super) exact_tree: RadixTree,
+    pub(super) prefix: RadixTree,
+    pub(super) wildcard: SegmentTrie,
+    pub(super) skipped: Vec<SkippedRule>,
 }
 
 impl Acl {
     /// Merges the policies in order (spec 2). A policy named `root` must be alone. Templated
-    /// rules resolve against `identity`; rules whose substitution fails are skipped.
+    /// rules resolve against `identity`; rules whose substitution fails are skipped (see
+    /// [`Acl::skipped_rules`]). Cost: O(total rule size).
     pub fn new(
         policies: &[&Policy],
         target: Target,
         identity: Option<&Identity>,
     ) -> Result<Acl, AclError> {
-        let _ = (policies, identity);
-        Ok(Acl { target })
+        Acl::with_options(policies, target, identity, &AclOptions::default())
+    }
+
+    /// [`Acl::new`] with explicit options (OpenBao template flags, a fixed clock).
+    pub fn with_options(
+        policies: &[&Policy],
+        target: Target,
+        identity: Option<&Identity>,
+        options: &AclOptions,
+    ) -> Result<Acl, AclError> {
+        super::merge::build(policies, target, identity, options)
+    }
+
+    /// [`Acl::new`] for a token that also holds the target's built-in `default` policy (merged
+    /// last, as Vault lists it after the token's own policies).
+    pub fn with_default(
+        policies: &[&Policy],
+        target: Target,
+        identity: Option<&Identity>,
+    ) -> Result<Acl, AclError> {
+        let default = super::builtin::default_policy(target);
+        let mut all: Vec<&Policy> = policies.to_vec();
+        all.push(&default);
+        Acl::new(&all, target, identity)
+    }
+
+    pub(super) fn empty(target: Target, policy_count: usize) -> Acl {
+        Acl {
+            target,
+            root: false,
+            policy_count,
+            rules: Vec::new(),
+            descriptors: Vec::new(),
+            exact: HashMap::new(),
+            exact_tree: RadixTree::default(),
+            prefix: RadixTree::default(),
+            wildcard: SegmentTrie::default(),
+            skipped: Vec::new(),
+        }
     }
 
     pub fn target(&self) -> Target {
         self.target
     }
 
-    /// What `sys/capabilities` reports for `path`: the sorted names (`["deny"]`, `["root"]`)
-    /// and why.
-    pub fn capabilities(&self, path: &str) -> (Vec<&'static str>, Explanation) {
-        let _ = path;
-        (vec!["deny"], Explanation::default())
+    /// The ACL of the `root` policy: everything is allowed.
+    pub fn is_root(&self) -> bool {
+        self.root
     }
 
-    /// Decides one request, including sudo, wrapping TTL and parameter checks.
-    pub fn authorize(&self, request: &Request) -> Decision {
-        Decision {
-            allowed: false,
-            capabilities: CapSet::EMPTY,
-            root_privs: false,
-            explanation: Explanation {
-                path: request.path.clone(),
-                ..Explanation::default()
-            },
-        }
+    /// How many policies were given (an ACL of zero policies denies everything but `help`).
+    pub fn policy_count(&self) -> usize {
+        self.policy_count
     }
 
-    /// The merged rules, exact, prefix and wildcard stores together (no particular order).
+    /// Rules left out when the ACL was built, with the reason.
+    pub fn skipped_rules(&self) -> &[SkippedRule] {
+        &self.skipped
+    }
+
+    /// The merged rules, exact, prefix and wildcard stores together (in first-seen order).
     pub fn rules(&self) -> Vec<&MergedRule> {
-        Vec::new()
+        self.rules.iter().collect()
+    }
+
+    /// The merged exact rule for `key`, if any. Cost: O(key length).
+    pub fn exact_rule(&self, key: &str) -> Option<&MergedRule> {
+        self.exact.get(key).map(|&id| &self.rules[id as usize])
+    }
+
+    /// Exact rules whose key starts with `prefix`, in byte order. Cost: O(prefix length + matches).
+    pub fn exact_rules_under(&self, prefix: &str) -> Vec<&MergedRule> {
+        let mut out = Vec::new();
+        self.exact_tree
+            .for_each_with_prefix(prefix.as_bytes(), |id| out.push(&self.rules[id as usize]));
+        out
+    }
+
+    /// Prefix rules whose key starts with `prefix`, in byte order. Cost: O(prefix length +
+    /// matches).
+    pub fn prefix_rules_under(&self, prefix: &str) -> Vec<&MergedRule> {
+        let mut out = Vec::new();
+        self.prefix
+            .for_each_with_prefix(prefix.as_bytes(), |id| out.push(&self.rules[id as usize]));
+        out
+    }
+
+    /// Prefix rules whose key is a prefix of `path`, shortest first. Cost: O(path length).
+    pub fn prefix_rules_covering(&self, path: &str) -> Vec<&MergedRule> {
+        let mut out = Vec::new();
+        self.prefix
+            .for_each_prefix_of(path.as_bytes(), |_, id| out.push(&self.rules[id as usize]));
+        out
+    }
+
+    /// The segment-wildcard rules (for lints and `reach`, which need to look at them all).
+    /// Cost: O(rules).
+    pub fn wildcard_rules(&self) -> Vec<&MergedRule> {
+        self.rules
+            .iter()
+            .filter(|rule| rule.pattern.kind == PatternKind::SegmentWildcard)
+            .collect()
+    }
+
+    /// The non-exact rules matching `path` (the longest prefix and every matching wildcard
+    /// rule), highest priority first. Cost: O(path length + segments × branching + c log c).
+    pub fn matching_rules(&self, path: &str) -> Vec<&MergedRule> {
+        let mut ids = self.candidates(path.trim_start_matches('/'));
+        ids.sort_by(|a, b| self.compare(*b, *a));
+        ids.into_iter().map(|id| &self.rules[id as usize]).collect()
     }
 }

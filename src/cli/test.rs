@@ -1,11 +1,86 @@
-//! `capable test`. Not written yet.
+//! `capable test`: runs YAML access scenarios (see [`crate::scenario`]).
 
-use super::{CliError, CliResult};
+use std::path::PathBuf;
+
+use super::{CliError, CliResult, Exit};
+use crate::inventory::Inventory;
+use crate::report::{human, junit};
+use crate::scenario::{report, run_scenarios, FileOutcome, TestError};
+use crate::target::Target;
+use crate::workspace::Workspace;
 
 #[derive(clap::Args, Debug)]
-pub struct Args {}
+pub struct Args {
+    /// Output format
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    /// The configuration file (default: `capable.yaml` here or in a parent folder)
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Product whose semantics to follow (default: the config's `target`, else `vault`)
+    #[arg(long, value_parser = parse_target)]
+    pub target: Option<Target>,
+    /// Scenario files or folders (default: `*.yaml` in `tests` folders of the policy tree)
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Human,
+    Json,
+    Junit,
+}
+
+fn parse_target(text: &str) -> Result<Target, String> {
+    text.parse()
+}
 
 pub fn run(args: Args) -> CliResult {
-    let _ = args;
-    Err(CliError::usage("`test` is not available yet"))
+    let cwd = std::env::current_dir()
+        .map_err(|error| CliError::usage(format!("cannot read the working directory: {error}")))?;
+    let workspace = Workspace::load(&[], args.config.as_deref(), args.target)?;
+    let outcomes = match run_scenarios(&workspace, &cwd, &args.paths) {
+        Ok(outcomes) => outcomes,
+        Err(TestError::Input(files)) => {
+            for file in &files {
+                eprintln!("{}", human::render(&file.file, &file.diagnostics, false));
+            }
+            return Ok(Exit::Usage);
+        }
+        Err(TestError::Other { message, help }) => {
+            return Err(CliError::usage(message).with_help(help))
+        }
+    };
+    print!("{}", render(&outcomes, &workspace, args.format));
+    let failed: usize = outcomes.iter().map(FileOutcome::failed).sum();
+    Ok(if failed > 0 {
+        Exit::Findings
+    } else {
+        Exit::Clean
+    })
+}
+
+/// The run in the chosen format.
+pub fn render(outcomes: &[FileOutcome], workspace: &Workspace, format: Format) -> String {
+    match format {
+        Format::Human => {
+            let inventory = Inventory::new(&workspace.config, &workspace.policies).ok();
+            let policies_of = |outcome: &crate::scenario::Outcome| {
+                inventory
+                    .as_ref()
+                    .map(|inv| inv.policies_of(&outcome.scenario.subject))
+                    .unwrap_or_default()
+            };
+            report::human(outcomes, &policies_of)
+        }
+        Format::Json => {
+            let value = report::json(outcomes, workspace.target);
+            format!(
+                "{}\n",
+                serde_json::to_string_pretty(&value).unwrap_or_default()
+            )
+        }
+        Format::Junit => junit::render(outcomes),
+    }
 }

@@ -17,6 +17,11 @@ pub enum NodeKind {
     Int(i64),
     /// A float literal (HCL1 FLOAT token).
     Float(f64),
+    /// A NUMBER or FLOAT token that HCL1 scans but Go's `strconv` cannot convert (`08`, an
+    /// integer beyond 64 bits, `1e400`, the `1e}` the exponent scanner swallows). OpenBao
+    /// parses it and fails only when a value is decoded from it, so the policy layer decides.
+    /// `float` says whether HCL typed it FLOAT (else NUMBER). Kept as written.
+    BadNumber { text: String, float: bool },
     Bool(bool),
     /// A bare identifier used as a value (HCL1 IDENT in value position, e.g. `x = foo`).
     Ident(String),

@@ -1,18 +1,170 @@
 //! Mounts, auth roles, identity groups and entities: who holds which policies.
-//! Owned by the inventory work. The `*Spec` types are the `capable.yaml` sections
-//! (`roles`, `groups`, `entities`), deserialised by `crate::config`.
+//!
+//! The `*Spec` types are the `capable.yaml` sections `roles`, `groups` and `entities`,
+//! deserialised by `crate::config` with serde-saphyr (unknown fields are rejected; names that
+//! refer to other things are [`serde_saphyr::Spanned`] so errors point at their line).
+//! [`Inventory`] resolves them into effective policy sets and identities.
+//!
+//! ```yaml
+//! roles:
+//!   kubernetes/inference-role:          # <auth mount path>/<role or user name>
+//!     policies: [ai-inference-service]
+//!     bound_service_account_names: [inference-sa]
+//!     bound_service_account_namespaces: [inference]
+//!   userpass/alice:
+//!     policies: [dev]
+//!     entity: alice                     # optional: the entity this login maps to
+//! groups:
+//!   ai-team:
+//!     policies: [ai-reader]
+//!     member_entities: [alice]
+//!     metadata: {team: ai}
+//! entities:
+//!   alice:
+//!     metadata: {team: ai}
+//!     aliases:
+//!       - {mount: userpass, name: alice}
+//!     groups: [ai-team]
+//! ```
+//!
+//! How a login resolves to an entity, and how auth mounts get accessors, is described on
+//! [`Inventory`].
 
-/// One auth role (key: `<auth mount>/<role>`, e.g. `kubernetes/inference-role`). To be filled in.
+mod resolve;
+
+use std::collections::BTreeMap;
+
+use serde_saphyr::Spanned;
+
+pub use resolve::{accessor_for_mount, Inventory, InventoryError, LoginEntity, Subject};
+
+/// One auth role, or user for `userpass`/`ldap` (key: `<auth mount>/<name>`, e.g.
+/// `kubernetes/inference-role` or `userpass/alice`; the mount is everything before the last `/`).
 #[derive(Clone, Debug, Default, PartialEq, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RoleSpec {}
+pub struct RoleSpec {
+    /// The auth method type (`kubernetes`, `approle`, `userpass`, `jwt`, `oidc`, `ldap`, ...).
+    /// Default: the first segment of the mount path.
+    #[serde(rename = "type")]
+    pub auth_type: Option<Spanned<String>>,
+    /// The auth mount's accessor as the server shows it (`auth_kubernetes_1a2b3c4d`), needed
+    /// only when templates name it. Default: synthesized, see [`accessor_for_mount`].
+    pub accessor: Option<Spanned<String>>,
+    /// The token policies the login gets (`token_policies`; `policies` is Vault's older name).
+    #[serde(default, alias = "token_policies")]
+    pub policies: Vec<Spanned<String>>,
+    /// Leave `default` out of the token's policies.
+    #[serde(default)]
+    pub token_no_default_policy: bool,
+    /// The entity the login maps to (by entity name).
+    pub entity: Option<Spanned<String>>,
+    /// The name of the entity alias the login creates or matches. Default: the user name for
+    /// `userpass`/`ldap`/`radius`/`cert`, `<namespace>/<service account>` for `kubernetes` when
+    /// exactly one of each is bound; otherwise unknown.
+    pub alias_name: Option<Spanned<String>>,
+    /// Metadata the auth method attaches to the alias (Kubernetes sets
+    /// `service_account_name` and `service_account_namespace` by itself).
+    #[serde(default)]
+    pub alias_metadata: BTreeMap<String, String>,
+    /// Kubernetes.
+    #[serde(default)]
+    pub bound_service_account_names: Vec<String>,
+    /// Kubernetes.
+    #[serde(default)]
+    pub bound_service_account_namespaces: Vec<String>,
+    /// JWT/OIDC.
+    #[serde(default)]
+    pub bound_audiences: Vec<String>,
+    /// JWT/OIDC.
+    #[serde(default)]
+    pub bound_claims: BTreeMap<String, serde_json::Value>,
+    /// JWT/OIDC.
+    pub user_claim: Option<String>,
+    /// JWT/OIDC.
+    pub groups_claim: Option<String>,
+    /// AppRole.
+    pub role_id: Option<String>,
+    /// Free text.
+    pub description: Option<String>,
+}
 
-/// One identity group (key: group name). To be filled in.
+/// One identity group (key: group name).
 #[derive(Clone, Debug, Default, PartialEq, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct GroupSpec {}
+pub struct GroupSpec {
+    /// The group ID as the server shows it; default: synthesized from the name.
+    pub id: Option<String>,
+    /// `internal` (default) or `external`. Membership of both kinds comes from
+    /// `member_entities` / entities' `groups` here.
+    #[serde(rename = "type")]
+    pub group_type: Option<Spanned<String>>,
+    #[serde(default)]
+    pub policies: Vec<Spanned<String>>,
+    /// Entity names.
+    #[serde(default)]
+    pub member_entities: Vec<Spanned<String>>,
+    /// Group names whose members are also members of this group (Vault's `member_group_ids`:
+    /// this group is their parent, so they inherit its policies).
+    #[serde(default)]
+    pub member_groups: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub metadata: BTreeMap<String, String>,
+    pub description: Option<String>,
+}
 
-/// One identity entity (key: entity name). To be filled in.
+/// One identity entity (key: entity name).
 #[derive(Clone, Debug, Default, PartialEq, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct EntitySpec {}
+pub struct EntitySpec {
+    /// The entity ID as the server shows it; default: synthesized from the name.
+    pub id: Option<String>,
+    /// Policies attached to the entity itself.
+    #[serde(default)]
+    pub policies: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub metadata: BTreeMap<String, String>,
+    /// One alias per auth mount.
+    #[serde(default)]
+    pub aliases: Vec<AliasSpec>,
+    /// Group names (in addition to groups listing this entity in `member_entities`).
+    #[serde(default)]
+    pub groups: Vec<Spanned<String>>,
+    pub description: Option<String>,
+}
+
+/// An entity alias: the entity's name on one auth mount.
+#[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AliasSpec {
+    /// The auth mount path (`userpass`, `userpass/`, or `auth/userpass/`).
+    pub mount: Spanned<String>,
+    /// The mount's accessor, if templates need the real one (see [`RoleSpec::accessor`]).
+    pub accessor: Option<Spanned<String>>,
+    pub name: Spanned<String>,
+    pub id: Option<String>,
+    #[serde(default)]
+    pub metadata: BTreeMap<String, String>,
+    #[serde(default)]
+    pub custom_metadata: BTreeMap<String, String>,
+}
+
+/// The `roles`, `groups` and `entities` sections together.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct InventorySpecs {
+    pub roles: BTreeMap<String, RoleSpec>,
+    pub groups: BTreeMap<String, GroupSpec>,
+    pub entities: BTreeMap<String, EntitySpec>,
+}
+
+/// Our span of a serde-saphyr location (byte offsets are known for string sources).
+pub fn span_of(location: &serde_saphyr::Location) -> crate::span::Span {
+    let span = location.span();
+    let start = span.byte_offset().unwrap_or(0) as usize;
+    let len = span.byte_len().unwrap_or(0) as usize;
+    crate::span::Span::new(start, start + len)
+}
+
+/// The span of a spanned value (where it is referenced).
+pub fn span_of_spanned<T>(value: &Spanned<T>) -> crate::span::Span {
+    span_of(&value.referenced)
+}

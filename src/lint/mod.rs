@@ -2,7 +2,9 @@
 //! `rules/` whose `//!` doc comment is its user documentation.
 
 pub mod codes;
+pub mod engine;
 pub mod rules;
+pub mod suppress;
 
 use crate::acl::Acl;
 use crate::config::Mounts;
@@ -73,6 +75,20 @@ pub struct PolicyContext<'a> {
     pub mounts: &'a Mounts,
 }
 
+impl PolicyContext<'_> {
+    /// The policy's templated rules (`{{identity...}}` in the label). The per-policy ACL has
+    /// no identity, so these rules are not in `acl`; rules that reason about them read them
+    /// here (their `pattern` is `None`, `raw_pattern` and `template_vars` hold the text).
+    pub fn templated_rules(&self) -> impl Iterator<Item = &crate::policy::Rule> {
+        self.policy.rules.iter().filter(|rule| rule.is_templated())
+    }
+
+    /// The policy's ACL as seen by a token with `identity` (templated rules resolved).
+    pub fn acl_with_identity(&self, identity: &crate::acl::Identity) -> Option<Acl> {
+        Acl::new(&[self.policy], self.target, Some(identity)).ok()
+    }
+}
+
 /// A lint rule. Rules that judge access ask `ctx.acl` rather than matching pattern text.
 pub trait Rule: Sync {
     fn meta(&self) -> RuleMeta;
@@ -81,4 +97,71 @@ pub trait Rule: Sync {
     fn check_policy(&self, ctx: &PolicyContext<'_>, out: &mut Vec<Diagnostic>) {
         let _ = (ctx, out);
     }
+}
+
+/// The registry entry of a rule id, if any. Cost: O(rules).
+pub fn rule_meta(id: &str) -> Option<RuleMeta> {
+    codes::find(id).map(|rule| rule.meta())
+}
+
+/// Every registered rule's metadata, in catalog order.
+pub fn all_rule_metas() -> Vec<RuleMeta> {
+    codes::RULES.iter().map(|rule| rule.meta()).collect()
+}
+
+/// The registered rule id closest to `id` (for "did you mean"), if any is close enough.
+/// Cost: O(rules × id length²).
+pub fn suggest_rule_id(id: &str) -> Option<&'static str> {
+    codes::RULES
+        .iter()
+        .map(|rule| rule.meta().id)
+        .map(|candidate| (edit_distance(id, candidate), candidate))
+        .filter(|(distance, candidate)| *distance <= (candidate.len() / 3).max(2))
+        .min_by_key(|(distance, _)| *distance)
+        .map(|(_, candidate)| candidate)
+}
+
+/// Levenshtein distance over characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut current = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = previous[j] + usize::from(ca != *cb);
+            current.push(substitution.min(previous[j + 1] + 1).min(current[j] + 1));
+        }
+        previous = current;
+    }
+    previous[b.len()]
+}
+
+/// The stable documentation anchor of a rule: the README's rule table has an anchor per id.
+pub fn rule_help_uri(id: &str) -> String {
+    format!("{}/blob/main/README.md#{id}", project_url())
+}
+
+/// The project's home: `repository` from Cargo.toml, or a placeholder until it is set.
+pub fn project_url() -> &'static str {
+    match env!("CARGO_PKG_REPOSITORY") {
+        "" => "https://github.com/capable-policies/capable",
+        repository => repository,
+    }
+}
+
+/// The README's rule table (between `<!-- rules:start -->` and `<!-- rules:end -->`),
+/// generated from the registry. `capable rules --format markdown` prints it.
+pub fn rules_markdown_table() -> String {
+    let mut table =
+        String::from("| Rule | Severity | Category | What it flags |\n|---|---|---|---|\n");
+    for meta in all_rule_metas() {
+        let summary = meta.summary.replace('|', "\\|");
+        table.push_str(&format!(
+            "| <a id=\"{id}\"></a>`{id}` | {severity} | {category} | {summary} |\n",
+            id = meta.id,
+            severity = meta.severity,
+            category = meta.category.name(),
+        ));
+    }
+    table
 }

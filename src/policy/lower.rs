@@ -1,15 +1,939 @@
-//! Lowering the HCL1 tree into the model, with Vault's validation. Owned by the lowering work.
+//! Lowering the HCL1 tree into the model, validated as the target's write path validates it
+//! (`ParseACLPolicy` behind `sys/policies/acl`, spec sections 1 and 5).
+//!
+//! Error reporting. The product stops at the first error, except for invalid keys, which it
+//! collects per object. We report every *independent* error we find (all invalid keys, every
+//! invalid capability before a `deny`, problems in later path blocks...), in the order the
+//! product checks them, so that our first error is always the one the product reports:
+//! top-level keys, `name`, then each path block in source order (template check, keys,
+//! control group, decoding in struct-field order, `expiration`, `+*`, old-style `policy`,
+//! capabilities, then — unless the block stopped at `deny` — parameters, wrapping TTLs, the
+//! filter path and pagination).
+//!
+//! Messages. Each message contains the product's own error text for that item, without the
+//! `failed to parse policy: ` wrapper and without go-multierror's framing. For the openbao
+//! target, item texts that OpenBao 2.7.2 wraps in `path "<label>": ` carry that prefix too.
+//!
+//! Not reproduced (documented limits): the write endpoint base64-decodes a body that is valid
+//! standard base64 before parsing (spec 5); we always parse the text as written.
 
 use std::sync::Arc;
 
-use super::Parsed;
+use super::capability::{CapSet, Capability};
+use super::control_group;
+use super::decode::{DecodeError, Decoder, FieldMatches, Source};
+use super::duration::{parse_duration_second, DurationInput, Nanos};
+use super::gostr::quote;
+use super::model::{ParamEntry, ParamMap, ParamValue, Policy, Rule};
+use super::pattern::PathPattern;
+use super::template::{check_filter_template, identity_markers, UNBALANCED};
+use super::{abstime, Parsed};
+use crate::diag::Diagnostic;
+use crate::hcl1::{self, Item, Key, Node, NodeKind};
 use crate::source::SourceFile;
+use crate::span::{Span, Spanned};
 use crate::target::Target;
 
+/// Keys valid in a path block for both products (spec 1.3).
+const COMMON_PATH_KEYS: [&str; 10] = [
+    "comment",
+    "policy",
+    "capabilities",
+    "allowed_parameters",
+    "denied_parameters",
+    "required_parameters",
+    "min_wrapping_ttl",
+    "max_wrapping_ttl",
+    "mfa_methods",
+    "control_group",
+];
+const VAULT_PATH_KEYS: [&str; 1] = ["subscribe_event_types"];
+const OPENBAO_PATH_KEYS: [&str; 3] = [
+    "pagination_limit",
+    "expiration",
+    "list_scan_response_keys_filter_path",
+];
+const TOP_LEVEL_KEYS: [&str; 2] = ["name", "path"];
+const OLD_POLICIES: [&str; 4] = ["deny", "read", "write", "sudo"];
+
 pub(super) fn parse_policy(source: Arc<SourceFile>, target: Target) -> Parsed {
-    let _ = (source, target);
-    Parsed {
-        policy: None,
+    let mut lowering = Lowering {
+        source: &source,
+        target,
+        decoder: Decoder { source: &source },
         diagnostics: Vec::new(),
+    };
+    let lowered = lowering.lower();
+    let diagnostics = lowering.diagnostics;
+    let refused = diagnostics.iter().any(Diagnostic::is_invalid);
+    let policy = match lowered {
+        Some((declared_name, rules)) if !refused => Some(Policy {
+            name: source.stem(),
+            source: source.clone(),
+            declared_name,
+            templated: rules.iter().any(Rule::is_templated),
+            rules,
+        }),
+        _ => None,
+    };
+    Parsed {
+        policy,
+        diagnostics,
+    }
+}
+
+struct Lowering<'a> {
+    source: &'a SourceFile,
+    target: Target,
+    decoder: Decoder<'a>,
+    diagnostics: Vec<Diagnostic>,
+}
+
+/// What the decoder produced for one path block's fields.
+#[derive(Default)]
+struct Fields {
+    policy: Option<Spanned<String>>,
+    capabilities: Vec<Spanned<String>>,
+    capabilities_span: Option<Span>,
+    expiration: Option<Spanned<String>>,
+    min_ttl: Option<Spanned<ParamValue>>,
+    max_ttl: Option<Spanned<ParamValue>>,
+    allowed: Option<Vec<(Key, Vec<Spanned<ParamValue>>)>>,
+    denied: Option<Vec<(Key, Vec<Spanned<ParamValue>>)>>,
+    required: Vec<Spanned<String>>,
+    mfa: Vec<Spanned<String>>,
+    pagination: Option<Spanned<i64>>,
+    filter: Option<Spanned<String>>,
+    subscribe: Vec<Spanned<String>>,
+}
+
+type Lowered = (Option<Spanned<String>>, Vec<Rule>);
+
+impl<'a> Lowering<'a> {
+    fn error(&mut self, rule: &str, span: Span, message: String, label: &str, help: String) {
+        self.diagnostics.push(
+            Diagnostic::error(rule, span, message)
+                .with_label(label)
+                .with_help(help),
+        );
+    }
+
+    /// `path "<label>": ` for messages OpenBao 2.7.2 wraps in the block's label (and Vault
+    /// does not, spec 1.7–1.10).
+    fn outer_prefix(&self, label: &str) -> String {
+        match self.target {
+            Target::OpenBao => format!("path {}: ", quote(label)),
+            Target::Vault => String::new(),
+        }
+    }
+
+    fn lower(&mut self) -> Option<Lowered> {
+        let text = &self.source.text;
+        if text.is_empty() {
+            self.error(
+                "empty-policy",
+                Span::new(0, 0),
+                "'policy' parameter not supplied or empty".into(),
+                "empty file",
+                "the write endpoint refuses an empty policy; add a `path \"...\" { capabilities = [...] }` block".into(),
+            );
+            return None;
+        }
+        let mut root = match hcl1::parse(text) {
+            Ok(root) => root,
+            Err(error) => {
+                let (line, column) = self.source.line_col(error.span.start);
+                let help = if error.help.is_empty() {
+                    "fix the HCL syntax; policies are HCL1 (or JSON when the text starts with `{`)"
+                        .to_string()
+                } else {
+                    error.help.clone()
+                };
+                self.error(
+                    "invalid-syntax",
+                    error.span,
+                    format!("At {line}:{column}: {}", error.message),
+                    "syntax error",
+                    help,
+                );
+                return None;
+            }
+        };
+        if text.trim_start().starts_with('{') {
+            flatten_json(&mut root);
+        }
+        let NodeKind::Object(items) = &root.kind else {
+            self.error(
+                "invalid-syntax",
+                root.span,
+                "does not contain a root object".into(),
+                "not an object",
+                "a policy is a list of `path` blocks".into(),
+            );
+            return None;
+        };
+        self.check_top_level_keys(items);
+        let declared_name = self.lower_name(items);
+        let mut rules = Vec::new();
+        for item in items {
+            if item.keys.first().is_some_and(|k| k.name == "path") {
+                if let Some(rule) = self.lower_path(item) {
+                    rules.push(rule);
+                }
+            }
+        }
+        Some((declared_name, rules))
+    }
+
+    fn key_line(&self, item: &Item) -> usize {
+        item.assign.map_or(0, |span| self.source.line(span.start))
+    }
+
+    fn check_top_level_keys(&mut self, items: &[Item]) {
+        for item in items {
+            let Some(key) = item.keys.first() else {
+                continue;
+            };
+            if TOP_LEVEL_KEYS.contains(&key.name.as_str()) {
+                continue;
+            }
+            let help = match suggest(&key.name, &TOP_LEVEL_KEYS) {
+                Some(near) => format!("did you mean `{near}`?"),
+                None => "a policy holds only `path \"...\" { ... }` blocks (and an optional `name = \"...\"`)".into(),
+            };
+            let message = format!(
+                "invalid key {} on line {}",
+                quote(&key.name),
+                self.key_line(item)
+            );
+            self.error(
+                "invalid-key",
+                key.span,
+                message,
+                "unknown top-level key",
+                help,
+            );
+        }
+    }
+
+    /// `name = "..."` decodes into a string; the last one wins (spec 1.2).
+    fn lower_name(&mut self, items: &[Item]) -> Option<Spanned<String>> {
+        let matches = FieldMatches::collect(items, "name");
+        let mut declared = None;
+        for source in matches.sources() {
+            match self.decoder.string("root.name", source) {
+                Ok(name) => declared = Some(name),
+                Err(error) => {
+                    self.decode_error(String::new(), error, "`name` takes a string: `name = \"dev\"`; the stored name is the file name anyway");
+                    return None;
+                }
+            }
+        }
+        declared
+    }
+
+    fn decode_error(&mut self, prefix: String, error: DecodeError, help: &str) {
+        self.error(
+            "invalid-type",
+            error.span,
+            format!("{prefix}{}", error.message),
+            "wrong type",
+            help.to_string(),
+        );
+    }
+
+    fn valid_path_key(&self, key: &str) -> bool {
+        COMMON_PATH_KEYS.contains(&key)
+            || match self.target {
+                Target::Vault => VAULT_PATH_KEYS.contains(&key),
+                Target::OpenBao => OPENBAO_PATH_KEYS.contains(&key),
+            }
+    }
+
+    fn path_key_help(&self, key: &str) -> String {
+        if VAULT_PATH_KEYS.contains(&key) && self.target == Target::OpenBao {
+            return format!("`{key}` is a Vault key; OpenBao does not know it (check with `--target vault` if this policy is for Vault)");
+        }
+        if OPENBAO_PATH_KEYS.contains(&key) && self.target == Target::Vault {
+            return format!("`{key}` is an OpenBao key; Vault does not know it (use `--target openbao` if this policy is for OpenBao)");
+        }
+        let mut valid: Vec<&str> = COMMON_PATH_KEYS.to_vec();
+        match self.target {
+            Target::Vault => valid.extend(VAULT_PATH_KEYS),
+            Target::OpenBao => valid.extend(OPENBAO_PATH_KEYS),
+        }
+        match suggest(key, &valid) {
+            Some(near) => format!("did you mean `{near}`?"),
+            None => format!(
+                "keys valid in a path block: {}",
+                valid
+                    .iter()
+                    .map(|k| format!("`{k}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        }
+    }
+
+    fn lower_path(&mut self, item: &Item) -> Option<Rule> {
+        let (label, label_span) = match item.keys.get(1) {
+            Some(key) => (key.name.clone(), key.span),
+            None => ("path".to_string(), item.keys[0].span),
+        };
+        let path_prefix = format!("path {}: ", quote(&label));
+        let outer = self.outer_prefix(&label);
+
+        let markers = match identity_markers(&label) {
+            Ok(markers) => markers,
+            Err(_) => {
+                self.error(
+                    "invalid-template",
+                    label_span,
+                    format!("{outer}{UNBALANCED}"),
+                    "unbalanced `{{` / `}}`",
+                    "every `{{` needs a matching `}}`, e.g. `secret/{{identity.entity.id}}/*`"
+                        .into(),
+                );
+                Vec::new()
+            }
+        };
+        let template_vars: Vec<Spanned<String>> = markers
+            .iter()
+            .map(|marker| {
+                Spanned::new(
+                    marker.name.clone(),
+                    self.label_subspan(label_span, &label, marker.start, marker.end),
+                )
+            })
+            .collect();
+
+        let NodeKind::Object(body) = &item.value.kind else {
+            self.error(
+                "invalid-type",
+                item.value.span,
+                format!(
+                    "{path_prefix}cannot check HCL keys of type {}",
+                    super::decode::go_type(&item.value)
+                ),
+                "not a block",
+                "write the rule as a block: `path \"secret/*\" { capabilities = [\"read\"] }`"
+                    .into(),
+            );
+            return None;
+        };
+
+        for entry in body {
+            let Some(key) = entry.keys.first() else {
+                continue;
+            };
+            if self.valid_path_key(&key.name) {
+                continue;
+            }
+            let message = format!(
+                "{path_prefix}invalid key {} on line {}",
+                quote(&key.name),
+                self.key_line(entry)
+            );
+            let help = self.path_key_help(&key.name);
+            self.error("invalid-key", key.span, message, "unknown key", help);
+        }
+
+        let control_group_item = body
+            .iter()
+            .find(|e| e.keys.len() == 1 && e.keys[0].name == "control_group");
+        let mut control_group = None;
+        if self.target == Target::OpenBao {
+            if let Some(cg_item) = control_group_item {
+                match control_group::lower_openbao(&self.decoder, &cg_item.value) {
+                    Ok(group) => control_group = Some(group),
+                    Err(errors) => {
+                        for error in errors {
+                            let message =
+                                format!("{outer}error handling control_group: {}", error.message);
+                            self.error(
+                                "invalid-control-group",
+                                error.span,
+                                message,
+                                "invalid control group",
+                                error.help,
+                            );
+                        }
+                    }
+                }
+            }
+        }
+
+        let fields = self.decode_fields(body, &path_prefix);
+
+        let mut rule = Rule {
+            raw_pattern: label.clone(),
+            pattern_span: label_span,
+            block_span: item.span(),
+            pattern: None,
+            template_vars,
+            capabilities: CapSet::EMPTY,
+            capability_list: Vec::new(),
+            capabilities_span: fields.capabilities_span,
+            old_policy: fields.policy.clone(),
+            allowed_parameters: None,
+            denied_parameters: None,
+            required_parameters: Vec::new(),
+            min_wrapping_ttl: None,
+            max_wrapping_ttl: None,
+            mfa_methods: Vec::new(),
+            control_group,
+            subscribe_event_types: Vec::new(),
+            pagination_limit: None,
+            expiration: fields.expiration.clone(),
+            expired: false,
+            list_scan_response_keys_filter_path: None,
+        };
+
+        // OpenBao: a rule whose expiration has passed is dropped before any later check.
+        if let Some(expiration) = fields.expiration.as_ref().filter(|e| !e.value.is_empty()) {
+            match abstime::parse_absolute_time(&expiration.value) {
+                Ok(when) if abstime::now_unix() > when => {
+                    rule.expired = true;
+                    rule.pattern = PathPattern::parse(&label)
+                        .ok()
+                        .filter(|_| markers.is_empty());
+                    return Some(rule);
+                }
+                Ok(_) => {}
+                Err(error) => {
+                    let message = format!("{path_prefix}invalid expiration time: {error}");
+                    self.error(
+                        "invalid-expiration",
+                        expiration.span,
+                        message,
+                        "not a time",
+                        "write an RFC 3339 time (`\"2030-01-31T00:00:00Z\"`) or Unix seconds (`\"1896134400\"`)".into(),
+                    );
+                }
+            }
+        }
+
+        self.lower_pattern(&mut rule, &label, label_span, markers.is_empty());
+        let stopped_at_deny = self.lower_capabilities(&mut rule, &fields, &path_prefix);
+
+        if self.target == Target::Vault {
+            if let Some(cg_item) = control_group_item {
+                let names: Vec<String> = rule
+                    .capability_list
+                    .iter()
+                    .map(|c| c.value.name().to_string())
+                    .collect();
+                match control_group::lower_vault(&self.decoder, &cg_item.value, &names) {
+                    Ok(group) => rule.control_group = Some(group),
+                    Err(errors) => {
+                        for error in errors {
+                            self.error(
+                                "invalid-control-group",
+                                error.span,
+                                error.message,
+                                "invalid control group",
+                                error.help,
+                            );
+                        }
+                    }
+                }
+            }
+        }
+        if stopped_at_deny {
+            return Some(rule);
+        }
+        rule.allowed_parameters = fields.allowed.as_ref().map(|entries| param_map(entries));
+        rule.denied_parameters = fields.denied.as_ref().map(|entries| param_map(entries));
+        self.lower_wrapping_ttls(&mut rule, &fields, &outer);
+        rule.mfa_methods = fields.mfa.clone();
+        rule.required_parameters = fields.required.clone();
+        rule.subscribe_event_types = fields.subscribe.clone();
+        self.lower_filter_path(&mut rule, &fields, &outer);
+        rule.pagination_limit = fields.pagination;
+        Some(rule)
+    }
+
+    /// The span of `start..end` inside a label, when the label's source text is the label
+    /// itself between quotes (no escapes); the whole label otherwise.
+    fn label_subspan(&self, label_span: Span, label: &str, start: usize, end: usize) -> Span {
+        let written = self.source.slice(label_span);
+        if written.len() == label.len() + 2 && &written[1..written.len() - 1] == label {
+            return Span::new(label_span.start + 1 + start, label_span.start + 1 + end);
+        }
+        label_span
+    }
+
+    /// Decodes the block's fields in the order of the product's struct fields (the decoder
+    /// reports the first failing field in that order).
+    fn decode_fields(&mut self, body: &[Item], path_prefix: &str) -> Fields {
+        let mut fields = Fields::default();
+        let decoder = Decoder {
+            source: self.source,
+        };
+        let prefix = path_prefix.to_string();
+
+        for source in FieldMatches::collect(body, "policy").sources() {
+            match decoder.string("root.Policy", source) {
+                Ok(value) => fields.policy = Some(value),
+                Err(e) => {
+                    self.decode_error(prefix.clone(), e, "`policy` takes one string: `\"deny\"`, `\"read\"`, `\"write\"` or `\"sudo\"`");
+                    break;
+                }
+            }
+        }
+        let capabilities = FieldMatches::collect(body, "capabilities");
+        if let (Some(first), Some(last)) = (
+            capabilities.exact.first().or(capabilities.prefix.first()),
+            capabilities.last_span(),
+        ) {
+            fields.capabilities_span = Some(first.pos().join(last));
+        }
+        for source in capabilities.sources() {
+            if let Err(e) =
+                decoder.string_list("root.Capabilities", source, &mut fields.capabilities)
+            {
+                self.decode_error(
+                    prefix.clone(),
+                    e,
+                    "`capabilities` takes a list of strings: `capabilities = [\"read\", \"list\"]`",
+                );
+                break;
+            }
+        }
+        if self.target == Target::OpenBao {
+            for source in FieldMatches::collect(body, "expiration").sources() {
+                match decoder.string("root.expiration", source) {
+                    Ok(value) => fields.expiration = Some(value),
+                    Err(e) => {
+                        self.decode_error(
+                            prefix.clone(),
+                            e,
+                            "`expiration` takes a string: an RFC 3339 time or Unix seconds",
+                        );
+                        break;
+                    }
+                }
+            }
+        }
+        for (key, slot) in [
+            ("min_wrapping_ttl", &mut fields.min_ttl),
+            ("max_wrapping_ttl", &mut fields.max_ttl),
+        ] {
+            for source in FieldMatches::collect(body, key).sources() {
+                let span = source_span(source);
+                match decoder.value(&format!("root.{key}"), source) {
+                    Ok(value) => *slot = Some(Spanned::new(value, span)),
+                    Err(e) => {
+                        self.decode_error(prefix.clone(), e, TTL_HELP);
+                        break;
+                    }
+                }
+            }
+        }
+        for (key, slot) in [
+            ("allowed_parameters", &mut fields.allowed),
+            ("denied_parameters", &mut fields.denied),
+        ] {
+            let matches = FieldMatches::collect(body, key);
+            if matches.is_empty() {
+                continue;
+            }
+            let mut entries = Vec::new();
+            for source in matches.sources() {
+                if let Err(e) = decoder.param_map(&format!("root.{key}"), source, &mut entries) {
+                    self.decode_error(prefix.clone(), e, "parameters map names to lists of values: `allowed_parameters = { \"ttl\" = [] }`");
+                    break;
+                }
+            }
+            *slot = Some(entries);
+        }
+        let mut string_lists: Vec<(&str, &mut Vec<Spanned<String>>)> = vec![
+            ("required_parameters", &mut fields.required),
+            ("mfa_methods", &mut fields.mfa),
+        ];
+        if self.target == Target::Vault {
+            string_lists.push(("subscribe_event_types", &mut fields.subscribe));
+        }
+        for (key, slot) in string_lists {
+            for source in FieldMatches::collect(body, key).sources() {
+                if let Err(e) = decoder.string_list(&format!("root.{key}"), source, slot) {
+                    self.decode_error(
+                        prefix.clone(),
+                        e,
+                        &format!("`{key}` takes a list of strings"),
+                    );
+                    break;
+                }
+            }
+        }
+        if self.target == Target::OpenBao {
+            for source in FieldMatches::collect(body, "pagination_limit").sources() {
+                match decoder.int("root.pagination_limit", source) {
+                    Ok(value) => fields.pagination = Some(value),
+                    Err(e) => {
+                        self.decode_error(
+                            prefix.clone(),
+                            e,
+                            "`pagination_limit` takes an integer: `pagination_limit = 100`",
+                        );
+                        break;
+                    }
+                }
+            }
+            for source in
+                FieldMatches::collect(body, "list_scan_response_keys_filter_path").sources()
+            {
+                match decoder.string("root.list_scan_response_keys_filter_path", source) {
+                    Ok(value) => fields.filter = Some(value),
+                    Err(e) => {
+                        self.decode_error(prefix.clone(), e, "`list_scan_response_keys_filter_path` takes a template string such as `\"{{ .path }}{{ .key }}\"`");
+                        break;
+                    }
+                }
+            }
+        }
+        fields
+    }
+
+    /// Leading-slash strip, `+*` check and storage class (spec 1.5). A templated label is
+    /// normalised after substitution, but its `+*` is refused at write time already.
+    fn lower_pattern(&mut self, rule: &mut Rule, label: &str, label_span: Span, plain: bool) {
+        let stripped = label.strip_prefix('/').unwrap_or(label);
+        if let Some(offset) = stripped.find("+*") {
+            let shift = label.len() - stripped.len() + offset;
+            let span = self.label_subspan(label_span, label, shift, shift + 2);
+            self.error(
+                "invalid-wildcard",
+                span,
+                format!("path {}: invalid use of wildcards ('+*' is forbidden)", quote(stripped)),
+                "`+*` is forbidden",
+                "`+` matches one whole segment and `*` only ends a pattern; write `+/*` or `+` instead".into(),
+            );
+            return;
+        }
+        if plain {
+            rule.pattern = PathPattern::parse(label).ok();
+        }
+    }
+
+    /// Old-style `policy` mapping, then the capability walk that stops at `deny` (spec 1.3,
+    /// 1.4). Returns whether the block stopped at `deny`.
+    fn lower_capabilities(&mut self, rule: &mut Rule, fields: &Fields, path_prefix: &str) -> bool {
+        let mut written: Vec<Spanned<String>> = fields.capabilities.clone();
+        if let Some(policy) = fields.policy.as_ref().filter(|p| !p.value.is_empty()) {
+            let mapped: &[&str] = match policy.value.as_str() {
+                "deny" => {
+                    written = vec![Spanned::new("deny".to_string(), policy.span)];
+                    &[]
+                }
+                "read" => &["read", "list"],
+                "write" => &["create", "read", "update", "delete", "list"],
+                "sudo" => &["create", "read", "update", "delete", "list", "sudo"],
+                other => {
+                    let help = match suggest(other, &OLD_POLICIES) {
+                        Some(near) => format!("did you mean `{near}`? old-style `policy` takes `deny`, `read`, `write` or `sudo`; prefer `capabilities = [...]`"),
+                        None => "old-style `policy` takes `deny`, `read`, `write` or `sudo`; prefer `capabilities = [...]`".into(),
+                    };
+                    let message = format!("{path_prefix}invalid policy {}", quote(other));
+                    self.error(
+                        "invalid-policy-value",
+                        policy.span,
+                        message,
+                        "not an old-style policy",
+                        help,
+                    );
+                    return false;
+                }
+            };
+            written.extend(
+                mapped
+                    .iter()
+                    .map(|name| Spanned::new(name.to_string(), policy.span)),
+            );
+        }
+        for capability in written {
+            if capability.value == "deny" {
+                rule.capabilities = CapSet::only(Capability::Deny);
+                rule.capability_list
+                    .push(Spanned::new(Capability::Deny, capability.span));
+                return true;
+            }
+            match Capability::parse(&capability.value, self.target) {
+                Some(parsed) => {
+                    rule.capabilities = rule.capabilities.with(parsed);
+                    rule.capability_list
+                        .push(Spanned::new(parsed, capability.span));
+                }
+                None => {
+                    let help = self.capability_help(&capability.value);
+                    let message = format!(
+                        "{path_prefix}invalid capability {}",
+                        quote(&capability.value)
+                    );
+                    self.error(
+                        "invalid-capability",
+                        capability.span,
+                        message,
+                        "not a capability",
+                        help,
+                    );
+                }
+            }
+        }
+        false
+    }
+
+    fn capability_help(&self, name: &str) -> String {
+        let valid: Vec<&str> = Capability::ALL
+            .into_iter()
+            .filter(|c| c.valid_for(self.target))
+            .map(Capability::name)
+            .collect();
+        let listing = valid
+            .iter()
+            .map(|c| format!("`{c}`"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        if let Some(other) = Capability::ALL.into_iter().find(|c| c.name() == name) {
+            let product = if other.valid_for(Target::OpenBao) {
+                "an OpenBao"
+            } else {
+                "a Vault"
+            };
+            return format!("`{name}` is {product} capability; the `{}` target does not know it. Valid: {listing}", self.target);
+        }
+        if name == "write" {
+            return format!("`write` is an old-style `policy` value, not a capability; use `create` and `update`. Valid: {listing}");
+        }
+        if name == "root" {
+            return format!("`root` is never valid in policy text. Valid: {listing}");
+        }
+        match suggest(name, &valid) {
+            Some(near) => format!("did you mean `{near}`? Valid: {listing}"),
+            None => format!("capabilities are case-sensitive; valid: {listing}"),
+        }
+    }
+
+    fn lower_wrapping_ttls(&mut self, rule: &mut Rule, fields: &Fields, outer: &str) {
+        let mut parsed: [Option<(Nanos, Span)>; 2] = [None, None];
+        for (index, (key, value)) in [
+            ("min_wrapping_ttl", &fields.min_ttl),
+            ("max_wrapping_ttl", &fields.max_ttl),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let Some(value) = value else { continue };
+            match parse_duration_second(duration_input(&value.value)) {
+                Ok(nanos) => parsed[index] = Some((nanos, value.span)),
+                Err(error) => {
+                    self.error(
+                        "invalid-ttl",
+                        value.span,
+                        format!("{outer}error parsing {key}: {error}"),
+                        "not a duration",
+                        TTL_HELP.to_string(),
+                    );
+                }
+            }
+        }
+        let [min, max] = parsed;
+        rule.min_wrapping_ttl = min.map(|(nanos, span)| Spanned::new(nanos / 1_000_000_000, span));
+        rule.max_wrapping_ttl = max.map(|(nanos, span)| Spanned::new(nanos / 1_000_000_000, span));
+        if let (Some((min, _)), Some((max, max_span))) = (min, max) {
+            if min != 0 && max != 0 && max < min {
+                self.error(
+                    "invalid-ttl",
+                    max_span,
+                    format!("{outer}max_wrapping_ttl cannot be less than min_wrapping_ttl"),
+                    "below `min_wrapping_ttl`",
+                    format!(
+                        "`max_wrapping_ttl` ({}) is shorter than `min_wrapping_ttl` ({}); raise the maximum or lower the minimum",
+                        format_nanos(max),
+                        format_nanos(min)
+                    ),
+                );
+            }
+        }
+    }
+
+    fn lower_filter_path(&mut self, rule: &mut Rule, fields: &Fields, outer: &str) {
+        let Some(filter) = fields.filter.as_ref().filter(|f| !f.value.is_empty()) else {
+            return;
+        };
+        rule.list_scan_response_keys_filter_path = Some(filter.clone());
+        if !rule.capabilities.contains(Capability::List) {
+            self.error(
+                "invalid-filter-path",
+                filter.span,
+                format!("{outer}list_scan_response_keys_filter_path needs to be used on a path with the list capability"),
+                "needs `list`",
+                "add `list` to this block's capabilities (the filter applies to list and scan responses)".into(),
+            );
+            return;
+        }
+        if let Err(error) = check_filter_template(&filter.value) {
+            self.error(
+                "invalid-filter-path",
+                filter.span,
+                format!("{outer}{}", error.message()),
+                "invalid filter template",
+                "the filter is a Go template rendered once per key; it must use `{{ .key }}`, e.g. `\"{{ .path }}{{ .key }}\"`".into(),
+            );
+        }
+    }
+}
+
+const TTL_HELP: &str =
+    "write seconds (`300`), a Go duration (`\"5m\"`, `\"1h30m\"`) or whole days (`\"2d\"`)";
+
+fn source_span(source: Source<'_>) -> Span {
+    match source {
+        Source::Node(node) => node.span,
+        Source::List(items) => items
+            .iter()
+            .map(|i| i.span())
+            .reduce(Span::join)
+            .unwrap_or_default(),
+    }
+}
+
+fn duration_input(value: &ParamValue) -> DurationInput<'_> {
+    match value {
+        ParamValue::Str(text) => DurationInput::Str(text),
+        ParamValue::Int(v) => DurationInput::Int(*v),
+        ParamValue::Float(v) => DurationInput::Float(*v),
+        _ => DurationInput::Other,
+    }
+}
+
+fn format_nanos(nanos: Nanos) -> String {
+    if nanos % 1_000_000_000 == 0 {
+        format!("{}s", nanos / 1_000_000_000)
+    } else {
+        format!("{}s", nanos as f64 / 1e9)
+    }
+}
+
+/// Keys lower-cased (spec 1.6); a key written twice keeps every value (the decoder appends).
+fn param_map(entries: &[(Key, Vec<Spanned<ParamValue>>)]) -> ParamMap {
+    let mut map = ParamMap::new();
+    for (key, values) in entries {
+        let entry = map
+            .entry(key.name.to_lowercase())
+            .or_insert_with(|| ParamEntry {
+                span: key.span,
+                values: Vec::new(),
+            });
+        entry.values.extend(values.iter().cloned());
+    }
+    map
+}
+
+/// The closest candidate within a small edit distance (a third of the word, at least 1).
+/// Cost: O(candidates × len²).
+pub(crate) fn suggest<'c>(word: &str, candidates: &[&'c str]) -> Option<&'c str> {
+    let limit = (word.chars().count() / 3).max(1);
+    candidates
+        .iter()
+        .map(|c| (edit_distance(&word.to_lowercase(), c), *c))
+        .filter(|(distance, _)| *distance <= limit)
+        .min_by_key(|(distance, _)| *distance)
+        .map(|(_, c)| c)
+}
+
+/// Levenshtein distance with adjacent transpositions counted as one edit.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let mut previous_previous = vec![0; b.len() + 1];
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for i in 1..=a.len() {
+        let mut current = vec![i; b.len() + 1];
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            current[j] = (previous[j] + 1)
+                .min(current[j - 1] + 1)
+                .min(previous[j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                current[j] = current[j].min(previous_previous[j - 2] + 1);
+            }
+        }
+        previous_previous = std::mem::replace(&mut previous, current);
+    }
+    previous[b.len()]
+}
+
+/// HCL1's JSON flattening (`flattenObjects`): an item whose value is a non-empty object of
+/// objects (or a non-empty list of objects) is replaced by one item per child, with the
+/// child's keys appended. This is what turns `{"path": {"a": {...}}}` into `path "a" {...}`,
+/// and why `{"path": {"a": {...}, "b": []}}` is one block named `path` with keys `a` and `b`.
+/// Idempotent. Cost: O(nodes).
+fn flatten_json(node: &mut Node) {
+    match &mut node.kind {
+        NodeKind::Object(items) => {
+            let flattened: Vec<Item> = std::mem::take(items)
+                .into_iter()
+                .flat_map(flatten_item)
+                .collect();
+            *items = flattened;
+            for item in items.iter_mut() {
+                flatten_json(&mut item.value);
+            }
+        }
+        NodeKind::List(elements) => elements.iter_mut().for_each(flatten_json),
+        _ => {}
+    }
+}
+
+fn flatten_item(item: Item) -> Vec<Item> {
+    let Item {
+        keys,
+        assign,
+        value,
+    } = item;
+    let Node { kind, span } = value;
+    match kind {
+        NodeKind::Object(children)
+            if !children.is_empty()
+                && children
+                    .iter()
+                    .all(|c| matches!(c.value.kind, NodeKind::Object(_))) =>
+        {
+            children
+                .into_iter()
+                .flat_map(|child| {
+                    let mut child_keys = keys.clone();
+                    child_keys.extend(child.keys);
+                    flatten_item(Item {
+                        keys: child_keys,
+                        assign,
+                        value: child.value,
+                    })
+                })
+                .collect()
+        }
+        NodeKind::List(elements)
+            if !elements.is_empty()
+                && elements
+                    .iter()
+                    .all(|e| matches!(e.kind, NodeKind::Object(_))) =>
+        {
+            elements
+                .into_iter()
+                .flat_map(|element| {
+                    flatten_item(Item {
+                        keys: keys.clone(),
+                        assign,
+                        value: element,
+                    })
+                })
+                .collect()
+        }
+        kind => vec![Item {
+            keys,
+            assign,
+            value: Node { kind, span },
+        }],
     }
 }

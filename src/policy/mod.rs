@@ -1,9 +1,15 @@
 //! Policy text to the policy model, validated exactly as the target's write path would.
 
+mod abstime;
 pub mod capability;
+mod control_group;
+mod decode;
+pub mod duration;
+mod gostr;
 mod lower;
 pub mod model;
 pub mod pattern;
+mod template;
 
 use std::sync::Arc;
 

@@ -4,7 +4,8 @@ use miette::{
     GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteDiagnostic, NamedSource, Report,
 };
 
-use crate::diag::{Diagnostic, Severity};
+use super::Counts;
+use crate::diag::{Diagnostic, FileDiagnostics, Severity};
 use crate::source::SourceFile;
 
 /// Renders one diagnostic with its source frame. `color` picks ANSI styling (only on a TTY,
@@ -49,6 +50,19 @@ pub fn render(file: &SourceFile, diagnostics: &[Diagnostic], color: bool) -> Str
         .map(|d| render_one(file, d, color))
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// The whole `check` report: each file's diagnostics (files in the given order, clean files
+/// skipped), then a summary line such as `found 3 errors and 2 warnings in 2 of 4 files`.
+pub fn render_report(results: &[FileDiagnostics], color: bool) -> String {
+    let mut out = String::new();
+    for result in results.iter().filter(|r| !r.diagnostics.is_empty()) {
+        out.push_str(&render(&result.file, &result.diagnostics, color));
+        out.push('\n');
+    }
+    out.push_str(&Counts::of(results).summary());
+    out.push('\n');
+    out
 }
 
 fn miette_severity(severity: Severity) -> miette::Severity {

@@ -1,0 +1,309 @@
+//! Building an ACL: rules keyed by store and pattern, merged in order (spec 2).
+//!
+//! Cost: O(total rule size) to merge (one hash lookup per rule), then O(total key length) to
+//! fill the stores.
+
+use std::collections::HashMap;
+
+use super::identity::Identity;
+use super::priority::Descriptor;
+use super::store::{RadixTree, RuleId, SegmentTrie};
+use super::template::{substitute, TemplateInput};
+use super::types::{Acl, AclError, AclOptions, MergedRule, RuleSource, SkippedRule};
+use crate::policy::{CapSet, Capability, ParamMap, PathPattern, PatternKind, Policy, Rule};
+use crate::target::Target;
+
+pub(super) fn build(
+    policies: &[&Policy],
+    target: Target,
+    identity: Option<&Identity>,
+    options: &AclOptions,
+) -> Result<Acl, AclError> {
+    let mut acl = Acl::empty(target, policies.len());
+    if policies.iter().any(|policy| policy.name == "root") {
+        if policies.len() != 1 {
+            return Err(AclError::RootWithOthers);
+        }
+        acl.root = true;
+        return Ok(acl);
+    }
+    let now = options.now_unix.unwrap_or_else(unix_now);
+    let mut by_key: HashMap<(PatternKind, String), RuleId> = HashMap::new();
+    for policy in policies {
+        let input = TemplateInput {
+            identity,
+            target,
+            flags: options
+                .template_flags
+                .get(&policy.name)
+                .copied()
+                .unwrap_or_default(),
+            now,
+        };
+        for rule in &policy.rules {
+            let pattern = match rule_pattern(rule, &input) {
+                Ok(pattern) => pattern,
+                Err(reason) => {
+                    acl.skipped.push(SkippedRule::new(policy, rule, reason));
+                    continue;
+                }
+            };
+            let incoming = MergedRule::from_rule(policy, rule, pattern, target);
+            let key = (incoming.pattern.kind, incoming.pattern.key.clone());
+            match by_key.get(&key) {
+                Some(&id) => merge_into(&mut acl.rules[id as usize], incoming, target),
+                None => {
+                    by_key.insert(key, acl.rules.len() as RuleId);
+                    acl.rules.push(incoming);
+                }
+            }
+        }
+    }
+    index(&mut acl);
+    Ok(acl)
+}
+
+/// The rule's normalised pattern, substituting templates; `Err` says why the rule is skipped.
+fn rule_pattern(rule: &Rule, input: &TemplateInput<'_>) -> Result<PathPattern, String> {
+    if rule.expired {
+        return Err("the rule's `expiration` has passed".into());
+    }
+    if let Some(pattern) = &rule.pattern {
+        return Ok(pattern.clone());
+    }
+    let substituted = substitute(&rule.raw_pattern, input)
+        .map_err(|error| format!("template substitution failed: {error}"))?;
+    PathPattern::parse(&substituted)
+}
+
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|elapsed| elapsed.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+/// Puts every merged rule into its store. Cost: O(total key length).
+fn index(acl: &mut Acl) {
+    acl.exact = HashMap::with_capacity(acl.rules.len());
+    acl.exact_tree = RadixTree::default();
+    acl.prefix = RadixTree::default();
+    acl.wildcard = SegmentTrie::default();
+    acl.descriptors = Vec::with_capacity(acl.rules.len());
+    for (id, rule) in acl.rules.iter().enumerate() {
+        let id = id as RuleId;
+        let key = &rule.pattern.key;
+        match rule.pattern.kind {
+            PatternKind::Exact => {
+                acl.exact.insert(key.clone(), id);
+                acl.exact_tree.insert(key.as_bytes(), id);
+            }
+            PatternKind::Prefix => acl.prefix.insert(key.as_bytes(), id),
+            PatternKind::SegmentWildcard => acl.wildcard.insert(key, id),
+        }
+        acl.descriptors.push(Descriptor::of(&rule.pattern));
+    }
+}
+
+/// Vault stores `deny` as a deny-only bitmap.
+fn effective_capabilities(capabilities: CapSet) -> CapSet {
+    if capabilities.is_deny() {
+        return CapSet::only(Capability::Deny);
+    }
+    capabilities
+}
+
+impl MergedRule {
+    /// A rule as inserted when no entry exists for its key (spec 2 step 2).
+    fn from_rule(policy: &Policy, rule: &Rule, pattern: PathPattern, target: Target) -> MergedRule {
+        let capabilities = effective_capabilities(rule.capabilities);
+        let is_bao = target == Target::OpenBao;
+        MergedRule {
+            pattern,
+            capabilities,
+            granting_policies: capabilities
+                .iter()
+                .map(|capability| (capability, vec![policy.name.clone()]))
+                .collect(),
+            allowed_parameters: rule.allowed_parameters.clone(),
+            denied_parameters: rule.denied_parameters.clone(),
+            required_parameters: rule
+                .required_parameters
+                .iter()
+                .map(|name| name.value.clone())
+                .collect(),
+            min_wrapping_ttl: rule.min_wrapping_ttl.as_ref().map_or(0, |ttl| ttl.value),
+            max_wrapping_ttl: rule.max_wrapping_ttl.as_ref().map_or(0, |ttl| ttl.value),
+            mfa_methods: rule.mfa_methods.iter().map(|m| m.value.clone()).collect(),
+            pagination_limit: match &rule.pagination_limit {
+                Some(limit) if is_bao => limit.value,
+                _ => 0,
+            },
+            subscribe_event_types: match target {
+                Target::Vault => rule
+                    .subscribe_event_types
+                    .iter()
+                    .map(|event| event.value.clone())
+                    .collect(),
+                Target::OpenBao => Vec::new(),
+            },
+            list_scan_response_keys_filter_path: match &rule.list_scan_response_keys_filter_path {
+                Some(filter) if is_bao && !filter.value.is_empty() => Some(filter.value.clone()),
+                _ => None,
+            },
+            control_group: rule.control_group.clone(),
+            sources: vec![RuleSource {
+                policy: policy.name.clone(),
+                raw_pattern: rule.raw_pattern.clone(),
+                file: policy.source.clone(),
+                pattern_span: rule.pattern_span,
+                block_span: rule.block_span,
+                capabilities,
+            }],
+        }
+    }
+}
+
+/// Merges an incoming rule into the entry with the same store and key (spec 2 steps 3-5).
+fn merge_into(existing: &mut MergedRule, incoming: MergedRule, target: Target) {
+    let MergedRule {
+        capabilities,
+        allowed_parameters,
+        denied_parameters,
+        required_parameters,
+        min_wrapping_ttl,
+        max_wrapping_ttl,
+        mfa_methods,
+        pagination_limit,
+        subscribe_event_types,
+        list_scan_response_keys_filter_path,
+        control_group,
+        sources,
+        ..
+    } = incoming;
+    existing.sources.extend(sources.iter().cloned());
+    if existing.capabilities.is_deny() {
+        return;
+    }
+    let policy = sources
+        .first()
+        .map(|s| s.policy.clone())
+        .unwrap_or_default();
+    if capabilities.is_deny() {
+        // Vault keeps the old granting map, but none of its bits are set any more; we show the
+        // policy that denied instead.
+        existing.capabilities = CapSet::only(Capability::Deny);
+        existing.allowed_parameters = None;
+        existing.denied_parameters = None;
+        existing.granting_policies = vec![(Capability::Deny, vec![policy])];
+        return;
+    }
+    existing.capabilities = existing.capabilities.union(capabilities);
+    add_granting(existing, capabilities, &policy);
+    if max_wrapping_ttl > 0
+        && (existing.max_wrapping_ttl == 0 || max_wrapping_ttl < existing.max_wrapping_ttl)
+    {
+        existing.max_wrapping_ttl = max_wrapping_ttl;
+    }
+    if min_wrapping_ttl > 0
+        && (existing.min_wrapping_ttl == 0 || min_wrapping_ttl < existing.min_wrapping_ttl)
+    {
+        existing.min_wrapping_ttl = min_wrapping_ttl;
+    }
+    merge_params(&mut existing.allowed_parameters, allowed_parameters);
+    merge_params(&mut existing.denied_parameters, denied_parameters);
+    for name in required_parameters {
+        if !existing.required_parameters.contains(&name) {
+            existing.required_parameters.push(name);
+        }
+    }
+    existing.mfa_methods.extend(mfa_methods);
+    existing.mfa_methods = remove_duplicates(std::mem::take(&mut existing.mfa_methods));
+    match target {
+        Target::Vault => {
+            if existing.subscribe_event_types.is_empty() {
+                existing.subscribe_event_types = subscribe_event_types;
+            } else {
+                existing.subscribe_event_types.extend(subscribe_event_types);
+                let events = std::mem::take(&mut existing.subscribe_event_types);
+                existing.subscribe_event_types = remove_duplicates(events);
+            }
+            if let Some(group) = control_group {
+                match &mut existing.control_group {
+                    Some(current) => current.factors.extend(group.factors),
+                    None => existing.control_group = Some(group),
+                }
+            }
+        }
+        Target::OpenBao => {
+            if pagination_limit > 0
+                && (existing.pagination_limit <= 0 || pagination_limit < existing.pagination_limit)
+            {
+                existing.pagination_limit = pagination_limit;
+            }
+            if existing.list_scan_response_keys_filter_path.is_none() {
+                existing.list_scan_response_keys_filter_path = list_scan_response_keys_filter_path;
+            }
+        }
+    }
+}
+
+fn add_granting(existing: &mut MergedRule, capabilities: CapSet, policy: &str) {
+    for capability in capabilities.iter() {
+        let slot = existing
+            .granting_policies
+            .iter()
+            .position(|(granted, _)| *granted == capability);
+        match slot {
+            Some(slot) => {
+                let names = &mut existing.granting_policies[slot].1;
+                if !names.iter().any(|name| name == policy) {
+                    names.push(policy.to_string());
+                }
+            }
+            None => existing
+                .granting_policies
+                .push((capability, vec![policy.to_string()])),
+        }
+    }
+    existing
+        .granting_policies
+        .sort_by_key(|(capability, _)| *capability);
+}
+
+/// Allowed/denied parameter merge (spec 2 step 5): only a non-empty incoming map counts; an
+/// empty value list on either side means "any value"; otherwise the incoming values come first.
+pub(super) fn merge_params(existing: &mut Option<ParamMap>, incoming: Option<ParamMap>) {
+    let Some(incoming) = incoming.filter(|map| !map.is_empty()) else {
+        return;
+    };
+    let Some(current) = existing else {
+        *existing = Some(incoming);
+        return;
+    };
+    for (key, mut entry) in incoming {
+        let Some(old) = current.get_mut(&key) else {
+            current.insert(key, entry);
+            continue;
+        };
+        if entry.values.is_empty() || old.values.is_empty() {
+            old.values.clear();
+            continue;
+        }
+        entry.values.append(&mut old.values);
+        old.values = entry.values;
+    }
+}
+
+/// `strutil.RemoveDuplicates(list, false)`: trimmed, without empty strings, deduplicated and
+/// sorted ascending.
+fn remove_duplicates(list: Vec<String>) -> Vec<String> {
+    let mut out: Vec<String> = list
+        .into_iter()
+        .map(|item| item.trim().to_string())
+        .filter(|item| !item.is_empty())
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}

@@ -1,0 +1,333 @@
+//! The three rule stores of an ACL (spec 2), built once and read per request without ever
+//! scanning all rules.
+//!
+//! - exact rules: a `HashMap` from key to rule (O(path length) to hash and compare);
+//! - prefix rules: a byte radix tree ([`RadixTree`]): all prefix rules covering a path are found
+//!   by one walk down the tree, O(path length);
+//! - segment-wildcard rules: a segment trie ([`SegmentTrie`]) keyed by pattern segments, where
+//!   `+` is a wildcard child and the last segment of a glob pattern is kept in a per-node radix
+//!   tree. Matching costs O(path segments × branching), the branching being at most two per
+//!   level (the literal child and the `+` child), plus O(segment length) for the globs of a node.
+
+use std::collections::HashMap;
+
+/// Index of a merged rule in the ACL's rule list.
+pub(crate) type RuleId = u32;
+
+/// A compressed byte trie mapping keys to rules. Each edge carries a byte string; children of a
+/// node start with distinct bytes and are kept sorted by that byte.
+#[derive(Clone, Debug)]
+pub(crate) struct RadixTree {
+    nodes: Vec<RadixNode>,
+}
+
+#[derive(Clone, Debug, Default)]
+struct RadixNode {
+    /// The bytes on the edge from the parent to this node.
+    label: Box<[u8]>,
+    /// Child node indices, sorted by the first byte of their label.
+    children: Vec<u32>,
+    value: Option<RuleId>,
+}
+
+impl Default for RadixTree {
+    fn default() -> RadixTree {
+        RadixTree {
+            nodes: vec![RadixNode::default()],
+        }
+    }
+}
+
+impl RadixTree {
+    /// Inserts or replaces `key`. Cost: O(key length + depth × log 256).
+    pub fn insert(&mut self, key: &[u8], value: RuleId) {
+        let mut node = 0usize;
+        let mut pos = 0usize;
+        loop {
+            if pos == key.len() {
+                self.nodes[node].value = Some(value);
+                return;
+            }
+            let rest = &key[pos..];
+            let Some(slot) = self.child_slot(node, rest[0]) else {
+                let child = self.push(rest, Some(value));
+                self.attach(node, child);
+                return;
+            };
+            let child = self.nodes[node].children[slot] as usize;
+            let common = common_prefix(&self.nodes[child].label, rest);
+            if common == self.nodes[child].label.len() {
+                node = child;
+                pos += common;
+                continue;
+            }
+            // Split the edge: parent -> middle (common part) -> child (the rest of its label).
+            let middle = self.push(&rest[..common], None);
+            let remainder: Box<[u8]> = self.nodes[child].label[common..].into();
+            self.nodes[child].label = remainder;
+            self.nodes[middle].children.push(child as u32);
+            self.nodes[node].children[slot] = middle as u32;
+            node = middle;
+            pos += common;
+        }
+    }
+
+    /// Calls `found(key_length, rule)` for every key that is a prefix of `path`, shortest first.
+    /// Cost: O(path length).
+    pub fn for_each_prefix_of(&self, path: &[u8], mut found: impl FnMut(usize, RuleId)) {
+        let mut node = 0usize;
+        let mut pos = 0usize;
+        loop {
+            if let Some(value) = self.nodes[node].value {
+                found(pos, value);
+            }
+            if pos == path.len() {
+                return;
+            }
+            let Some(slot) = self.child_slot(node, path[pos]) else {
+                return;
+            };
+            let child = self.nodes[node].children[slot] as usize;
+            if !path[pos..].starts_with(&self.nodes[child].label) {
+                return;
+            }
+            pos += self.nodes[child].label.len();
+            node = child;
+        }
+    }
+
+    /// The longest key that is a prefix of `path`. Cost: O(path length).
+    pub fn longest_prefix_of(&self, path: &[u8]) -> Option<RuleId> {
+        let mut longest = None;
+        self.for_each_prefix_of(path, |_, rule| longest = Some(rule));
+        longest
+    }
+
+    /// Calls `found(rule)` for every key starting with `prefix`, in byte order.
+    /// Cost: O(prefix length + size of the matching subtree).
+    pub fn for_each_with_prefix(&self, prefix: &[u8], mut found: impl FnMut(RuleId)) {
+        let mut node = 0usize;
+        let mut pos = 0usize;
+        while pos < prefix.len() {
+            let Some(slot) = self.child_slot(node, prefix[pos]) else {
+                return;
+            };
+            let child = self.nodes[node].children[slot] as usize;
+            let label = &self.nodes[child].label;
+            let rest = &prefix[pos..];
+            let common = common_prefix(label, rest);
+            if common < label.len() && common < rest.len() {
+                return;
+            }
+            pos += common;
+            node = child;
+        }
+        self.walk(node, &mut found);
+    }
+
+    fn walk(&self, node: usize, found: &mut impl FnMut(RuleId)) {
+        if let Some(value) = self.nodes[node].value {
+            found(value);
+        }
+        for &child in &self.nodes[node].children {
+            self.walk(child as usize, found);
+        }
+    }
+
+    fn child_slot(&self, node: usize, byte: u8) -> Option<usize> {
+        let nodes = &self.nodes;
+        nodes[node]
+            .children
+            .binary_search_by_key(&byte, |&child| nodes[child as usize].label[0])
+            .ok()
+    }
+
+    fn push(&mut self, label: &[u8], value: Option<RuleId>) -> usize {
+        self.nodes.push(RadixNode {
+            label: label.into(),
+            children: Vec::new(),
+            value,
+        });
+        self.nodes.len() - 1
+    }
+
+    fn attach(&mut self, parent: usize, child: usize) {
+        let byte = self.nodes[child].label[0];
+        let nodes = &self.nodes;
+        let at = nodes[parent]
+            .children
+            .partition_point(|&c| nodes[c as usize].label[0] < byte);
+        self.nodes[parent].children.insert(at, child as u32);
+    }
+}
+
+fn common_prefix(a: &[u8], b: &[u8]) -> usize {
+    a.iter().zip(b).take_while(|(x, y)| x == y).count()
+}
+
+/// Segment-wildcard patterns as a trie of `/`-separated segments.
+///
+/// A pattern `p0/p1/.../pn` (after dropping a trailing `*`) is inserted along `p0..pn-1`; a
+/// segment exactly `+` goes to the wildcard child. A non-glob pattern ends at the node after
+/// `pn` (`ends`); a glob pattern (trailing `*`) keeps `pn` as a prefix in the radix tree
+/// `globs` of the node after `pn-1`, so that it matches any path segment starting with `pn`
+/// and absorbs the rest of the path (spec 3.4).
+#[derive(Clone, Debug)]
+pub(crate) struct SegmentTrie {
+    nodes: Vec<SegmentNode>,
+    len: usize,
+}
+
+#[derive(Clone, Debug, Default)]
+struct SegmentNode {
+    literal: HashMap<Box<str>, u32>,
+    plus: Option<u32>,
+    /// A non-glob pattern ending exactly here.
+    ends: Option<RuleId>,
+    /// Glob patterns whose last segment is matched as a prefix of the next path segment.
+    globs: Option<Box<RadixTree>>,
+}
+
+impl Default for SegmentTrie {
+    fn default() -> SegmentTrie {
+        SegmentTrie {
+            nodes: vec![SegmentNode::default()],
+            len: 0,
+        }
+    }
+}
+
+impl SegmentTrie {
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Inserts a segment-wildcard pattern (`*` kept when it is a glob). Cost: O(pattern length).
+    pub fn insert(&mut self, pattern: &str, rule: RuleId) {
+        let (body, glob) = match pattern.strip_suffix('*') {
+            Some(body) => (body, true),
+            None => (pattern, false),
+        };
+        let mut parts: Vec<&str> = body.split('/').collect();
+        let last = if glob { parts.pop() } else { None };
+        let mut node = 0usize;
+        for part in parts {
+            node = self.child_or_insert(node, part);
+        }
+        match last {
+            Some(prefix) => self.nodes[node]
+                .globs
+                .get_or_insert_with(Default::default)
+                .insert(prefix.as_bytes(), rule),
+            None => self.nodes[node].ends = Some(rule),
+        }
+        self.len += 1;
+    }
+
+    fn child_or_insert(&mut self, node: usize, part: &str) -> usize {
+        let existing = if part == "+" {
+            self.nodes[node].plus
+        } else {
+            self.nodes[node].literal.get(part).copied()
+        };
+        if let Some(child) = existing {
+            return child as usize;
+        }
+        self.nodes.push(SegmentNode::default());
+        let child = (self.nodes.len() - 1) as u32;
+        if part == "+" {
+            self.nodes[node].plus = Some(child);
+        } else {
+            self.nodes[node].literal.insert(part.into(), child);
+        }
+        child as usize
+    }
+
+    /// Calls `found(rule)` for every pattern matching the path given as its `/`-separated parts.
+    /// Cost: O(parts × branching) node visits (branching ≤ 2 per level), plus a glob walk of
+    /// O(segment length) at each visited node that holds globs.
+    pub fn for_each_match(&self, parts: &[&str], mut found: impl FnMut(RuleId)) {
+        let mut stack = vec![(0usize, 0usize)];
+        while let Some((node, depth)) = stack.pop() {
+            let here = &self.nodes[node];
+            if depth == parts.len() {
+                if let Some(rule) = here.ends {
+                    found(rule);
+                }
+                continue;
+            }
+            let part = parts[depth];
+            if let Some(globs) = &here.globs {
+                globs.for_each_prefix_of(part.as_bytes(), |_, rule| found(rule));
+            }
+            if let Some(&child) = here.literal.get(part) {
+                stack.push((child as usize, depth + 1));
+            }
+            if let Some(child) = here.plus {
+                stack.push((child as usize, depth + 1));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn prefixes(tree: &RadixTree, path: &str) -> Vec<(usize, RuleId)> {
+        let mut out = Vec::new();
+        tree.for_each_prefix_of(path.as_bytes(), |len, rule| out.push((len, rule)));
+        out
+    }
+
+    #[test]
+    fn radix_tree_finds_every_prefix_and_splits_edges() {
+        let mut tree = RadixTree::default();
+        tree.insert(b"secret/foo", 1);
+        tree.insert(b"secret/", 2);
+        tree.insert(b"secret/fob", 3);
+        tree.insert(b"", 4);
+        tree.insert(b"sec", 5);
+        assert_eq!(
+            prefixes(&tree, "secret/foobar"),
+            vec![(0, 4), (3, 5), (7, 2), (10, 1)]
+        );
+        assert_eq!(tree.longest_prefix_of(b"secret/fo"), Some(2));
+        assert_eq!(tree.longest_prefix_of(b"se"), Some(4));
+        let mut under = Vec::new();
+        tree.for_each_with_prefix(b"secret/f", |rule| under.push(rule));
+        assert_eq!(under, vec![3, 1]);
+        let mut under_mid_edge = Vec::new();
+        tree.for_each_with_prefix(b"se", |rule| under_mid_edge.push(rule));
+        assert_eq!(under_mid_edge, vec![5, 2, 3, 1]);
+    }
+
+    fn matches(trie: &SegmentTrie, path: &str) -> Vec<RuleId> {
+        let parts: Vec<&str> = path.split('/').collect();
+        let mut out = Vec::new();
+        trie.for_each_match(&parts, |rule| out.push(rule));
+        out.sort_unstable();
+        out
+    }
+
+    #[test]
+    fn segment_trie_follows_part_matching_of_spec_3_4() {
+        let mut trie = SegmentTrie::default();
+        trie.insert("foo/+", 1);
+        trie.insert("foo/+/", 2);
+        trie.insert("test/+/wildcard/+/*", 3);
+        trie.insert("foo/bar/+/b*", 4);
+        trie.insert("a/+b", 5);
+        assert_eq!(matches(&trie, "foo/bar"), vec![1]);
+        assert_eq!(matches(&trie, "foo/"), vec![1]);
+        assert_eq!(matches(&trie, "foo/bar/"), vec![2]);
+        assert_eq!(matches(&trie, "test/a/wildcard/b"), Vec::<RuleId>::new());
+        assert_eq!(matches(&trie, "test/a/wildcard/b/"), vec![3]);
+        assert_eq!(matches(&trie, "test/a/wildcard/b/c/"), vec![3]);
+        assert_eq!(matches(&trie, "test/a/wildcard"), Vec::<RuleId>::new());
+        assert_eq!(matches(&trie, "foo/bar/x/baz"), vec![4]);
+        assert_eq!(matches(&trie, "foo/bar/x/az"), Vec::<RuleId>::new());
+        assert_eq!(matches(&trie, "a/+b"), vec![5]);
+        assert_eq!(matches(&trie, "a/xb"), Vec::<RuleId>::new());
+    }
+}

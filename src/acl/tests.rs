@@ -1,0 +1,961 @@
+//! Unit tests of the ACL against the spec's examples (sections 2, 3.3-3.8, 6).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use serde_json::json;
+
+use super::*;
+use crate::policy::{
+    CapSet, Capability, ParamEntry, ParamMap, ParamValue, PathPattern, Policy, Rule,
+};
+use crate::source::SourceFile;
+use crate::span::{Span, Spanned};
+use crate::target::Target;
+
+// ---------------------------------------------------------------------------------------------
+// Builders
+// ---------------------------------------------------------------------------------------------
+
+fn caps(names: &[&str]) -> CapSet {
+    names.iter().fold(CapSet::EMPTY, |set, name| {
+        let capability = Capability::ALL
+            .into_iter()
+            .find(|c| c.name() == *name)
+            .unwrap_or_else(|| panic!("capability {name}"));
+        set.with(capability)
+    })
+}
+
+fn spanned<T>(value: T) -> Spanned<T> {
+    Spanned::new(value, Span::default())
+}
+
+fn rule(pattern: &str, capabilities: &[&str]) -> Rule {
+    let templated = pattern.contains("{{");
+    let set = caps(capabilities);
+    Rule {
+        raw_pattern: pattern.to_string(),
+        pattern_span: Span::default(),
+        block_span: Span::default(),
+        pattern: (!templated).then(|| PathPattern::parse(pattern).expect("valid pattern")),
+        template_vars: if templated {
+            vec![spanned("template".to_string())]
+        } else {
+            Vec::new()
+        },
+        capabilities: set,
+        capability_list: set.iter().map(spanned).collect(),
+        capabilities_span: None,
+        old_policy: None,
+        allowed_parameters: None,
+        denied_parameters: None,
+        required_parameters: Vec::new(),
+        min_wrapping_ttl: None,
+        max_wrapping_ttl: None,
+        mfa_methods: Vec::new(),
+        control_group: None,
+        subscribe_event_types: Vec::new(),
+        pagination_limit: None,
+        expiration: None,
+        expired: false,
+        list_scan_response_keys_filter_path: None,
+    }
+}
+
+fn params(entries: &[(&str, Vec<ParamValue>)]) -> Option<ParamMap> {
+    Some(
+        entries
+            .iter()
+            .map(|(key, values)| {
+                let entry = ParamEntry {
+                    span: Span::default(),
+                    values: values.iter().cloned().map(spanned).collect(),
+                };
+                (key.to_string(), entry)
+            })
+            .collect(),
+    )
+}
+
+fn s(text: &str) -> ParamValue {
+    ParamValue::Str(text.to_string())
+}
+
+fn policy(name: &str, rules: Vec<Rule>) -> Policy {
+    Policy {
+        name: name.to_string(),
+        source: Arc::new(SourceFile::new(format!("{name}.hcl"), "")),
+        declared_name: None,
+        templated: rules.iter().any(Rule::is_templated),
+        rules,
+    }
+}
+
+fn acl_of(target: Target, policies: &[Policy]) -> Acl {
+    let refs: Vec<&Policy> = policies.iter().collect();
+    Acl::new(&refs, target, None).expect("acl")
+}
+
+fn acl(target: Target, rules: Vec<Rule>) -> Acl {
+    acl_of(target, &[policy("p", rules)])
+}
+
+fn caps_of(acl: &Acl, path: &str) -> Vec<&'static str> {
+    acl.capabilities(path).0
+}
+
+fn request(operation: Operation, path: &str) -> Request {
+    Request::new(operation, path)
+}
+
+fn with_data(operation: Operation, path: &str, data: serde_json::Value) -> Request {
+    let mut request = Request::new(operation, path);
+    request.data = data.as_object().expect("object").clone();
+    request
+}
+
+fn allowed(acl: &Acl, request: &Request) -> bool {
+    let decision = acl.authorize(request);
+    assert_eq!(decision.allowed, acl.is_allowed(request), "{request:?}");
+    decision.allowed
+}
+
+fn values(map: &Option<ParamMap>, key: &str) -> Vec<ParamValue> {
+    map.as_ref().expect("map")[key]
+        .values
+        .iter()
+        .map(|v| v.value.clone())
+        .collect()
+}
+
+const BOTH: [Target; 2] = [Target::Vault, Target::OpenBao];
+
+// ---------------------------------------------------------------------------------------------
+// Section 2: merging
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn merge_allow_all_keeps_existing_keys() {
+    let mut first = rule("foo/bar", &["update"]);
+    first.allowed_parameters = params(&[("test", vec![]), ("test1", vec![s("foo")])]);
+    let mut second = rule("foo/bar", &["update"]);
+    second.allowed_parameters = params(&[("*", vec![])]);
+    let acl = acl(Target::Vault, vec![first, second]);
+    let merged = acl.exact_rule("foo/bar").unwrap();
+    let keys: Vec<&String> = merged.allowed_parameters.as_ref().unwrap().keys().collect();
+    assert_eq!(keys, ["*", "test", "test1"]);
+    assert_eq!(values(&merged.allowed_parameters, "test1"), vec![s("foo")]);
+    assert!(values(&merged.allowed_parameters, "*").is_empty());
+}
+
+#[test]
+fn merge_values_puts_the_newer_first() {
+    let ints = |a: i64, b: i64| vec![ParamValue::Int(a), ParamValue::Int(b)];
+    let mut first = rule("foo/bar", &["update"]);
+    first.allowed_parameters = params(&[("zip", ints(1, 2))]);
+    first.denied_parameters = params(&[("zap", ints(1, 2))]);
+    let mut second = rule("foo/bar", &["update"]);
+    second.allowed_parameters = params(&[("zip", ints(3, 4))]);
+    second.denied_parameters = params(&[("zap", ints(3, 4))]);
+    let acl = acl(Target::Vault, vec![first, second]);
+    let merged = acl.exact_rule("foo/bar").unwrap();
+    let expected: Vec<ParamValue> = [3, 4, 1, 2].map(ParamValue::Int).to_vec();
+    assert_eq!(values(&merged.allowed_parameters, "zip"), expected);
+    assert_eq!(values(&merged.denied_parameters, "zap"), expected);
+}
+
+#[test]
+fn merge_empty_value_list_wins_in_either_order() {
+    for empty_first in [true, false] {
+        let mut a = rule("foo/bar", &["update"]);
+        a.allowed_parameters = params(&[("zip", vec![])]);
+        let mut b = rule("foo/bar", &["update"]);
+        b.allowed_parameters = params(&[("zip", vec![s("x")])]);
+        let rules = if empty_first { vec![a, b] } else { vec![b, a] };
+        let acl = acl(Target::Vault, rules);
+        let merged = acl.exact_rule("foo/bar").unwrap();
+        assert!(values(&merged.allowed_parameters, "zip").is_empty());
+    }
+}
+
+/// Spec 2: a rule with no allowed_parameters merged with one that has some is restricted.
+#[test]
+fn merge_narrows_parameters() {
+    let open = rule("kv/x", &["update"]);
+    let mut narrow = rule("kv/x", &["create"]);
+    narrow.allowed_parameters = params(&[("a", vec![])]);
+    let acl = acl(Target::OpenBao, vec![open, narrow]);
+    let req = with_data(Operation::Update, "kv/x", json!({"b": "1"}));
+    assert!(!allowed(&acl, &req));
+    let req = with_data(Operation::Update, "kv/x", json!({"a": "1"}));
+    assert!(allowed(&acl, &req));
+}
+
+#[test]
+fn merge_deny_wins_and_resets_parameters() {
+    for deny_first in [true, false] {
+        let mut grant = rule("a/b", &["read", "update"]);
+        grant.allowed_parameters = params(&[("x", vec![])]);
+        let deny = rule("a/b", &["deny"]);
+        let rules = if deny_first {
+            vec![deny, grant]
+        } else {
+            vec![grant, deny]
+        };
+        let acl = acl(Target::Vault, rules);
+        let merged = acl.exact_rule("a/b").unwrap();
+        assert_eq!(merged.capabilities, CapSet::only(Capability::Deny));
+        assert_eq!(merged.sources.len(), 2);
+        if !deny_first {
+            assert!(merged.allowed_parameters.is_none());
+        }
+        assert_eq!(caps_of(&acl, "a/b"), ["deny"]);
+    }
+}
+
+#[test]
+fn merge_capabilities_union_with_granting_policies() {
+    let one = policy("one", vec![rule("a/*", &["read"])]);
+    let two = policy("two", vec![rule("a/*", &["read", "list"])]);
+    let acl = acl_of(Target::Vault, &[one, two]);
+    let merged = acl.rules()[0];
+    assert_eq!(merged.capabilities, caps(&["read", "list"]));
+    assert_eq!(
+        merged.granting_policies,
+        vec![
+            (Capability::Read, vec!["one".to_string(), "two".to_string()]),
+            (Capability::List, vec!["two".to_string()]),
+        ]
+    );
+    assert_eq!(caps_of(&acl, "a/x"), ["list", "read"]);
+}
+
+#[test]
+fn merge_wrapping_ttls_take_smallest_non_zero() {
+    let mut a = rule("w", &["read"]);
+    a.min_wrapping_ttl = Some(spanned(300));
+    a.max_wrapping_ttl = Some(spanned(3600));
+    let mut b = rule("w", &["read"]);
+    b.min_wrapping_ttl = Some(spanned(100));
+    let mut c = rule("w", &["read"]);
+    c.max_wrapping_ttl = Some(spanned(600));
+    let acl = acl(Target::Vault, vec![a, b, c]);
+    let merged = acl.exact_rule("w").unwrap();
+    assert_eq!(
+        (merged.min_wrapping_ttl, merged.max_wrapping_ttl),
+        (100, 600)
+    );
+}
+
+#[test]
+fn merge_required_union_and_mfa_sorted() {
+    let mut a = rule("m", &["read"]);
+    a.required_parameters = vec![spanned("a".into()), spanned("b".into())];
+    a.mfa_methods = vec![spanned("m9".into()), spanned("m8".into())];
+    let mut b = rule("m", &["read"]);
+    b.required_parameters = vec![spanned("b".into()), spanned("c".into())];
+    b.mfa_methods = vec![
+        spanned(" m6 ".into()),
+        spanned("m7".into()),
+        spanned("m9".into()),
+        spanned("".into()),
+    ];
+    let acl = acl(Target::Vault, vec![a, b]);
+    let merged = acl.exact_rule("m").unwrap();
+    assert_eq!(merged.required_parameters, ["a", "b", "c"]);
+    assert_eq!(merged.mfa_methods, ["m6", "m7", "m8", "m9"]);
+}
+
+#[test]
+fn merge_bao_pagination_and_filter_path() {
+    let mut a = rule("l/*", &["list"]);
+    a.pagination_limit = Some(spanned(50));
+    let mut b = rule("l/*", &["list"]);
+    b.pagination_limit = Some(spanned(20));
+    b.list_scan_response_keys_filter_path = Some(spanned("l/{{ .key }}".into()));
+    let mut c = rule("l/*", &["list"]);
+    c.pagination_limit = Some(spanned(30));
+    c.list_scan_response_keys_filter_path = Some(spanned("other/{{ .key }}".into()));
+    let acl = acl(Target::OpenBao, vec![a, b, c]);
+    let merged = acl.rules()[0];
+    assert_eq!(merged.pagination_limit, 20);
+    assert_eq!(
+        merged.list_scan_response_keys_filter_path.as_deref(),
+        Some("l/{{ .key }}")
+    );
+}
+
+#[test]
+fn merge_only_same_store_and_key() {
+    let acl = acl(
+        Target::Vault,
+        vec![rule("foo/", &["read"]), rule("foo/*", &["list"])],
+    );
+    assert_eq!(acl.rules().len(), 2);
+    assert_eq!(caps_of(&acl, "foo/"), ["read"]);
+    assert_eq!(caps_of(&acl, "foo/x"), ["list"]);
+}
+
+#[test]
+fn expired_rules_are_skipped() {
+    let mut gone = rule("a", &["read"]);
+    gone.expired = true;
+    let acl = acl(Target::OpenBao, vec![gone, rule("b", &["read"])]);
+    assert_eq!(caps_of(&acl, "a"), ["deny"]);
+    assert_eq!(caps_of(&acl, "b"), ["read"]);
+    assert_eq!(acl.skipped_rules().len(), 1);
+}
+
+#[test]
+fn root_policy_alone_allows_everything() {
+    let root = policy("root", vec![]);
+    let acl = acl_of(Target::OpenBao, std::slice::from_ref(&root));
+    assert!(acl.is_root());
+    assert_eq!(caps_of(&acl, "any/path"), ["root"]);
+    assert!(allowed(&acl, &request(Operation::Update, "sys/seal")));
+    let other = policy("other", vec![rule("a", &["read"])]);
+    let refs = [&root, &other];
+    assert_eq!(
+        Acl::new(&refs, Target::Vault, None).unwrap_err(),
+        AclError::RootWithOthers
+    );
+}
+
+#[test]
+fn zero_policies_deny_everything_but_help() {
+    let acl = Acl::new(&[], Target::OpenBao, None).unwrap();
+    assert_eq!(caps_of(&acl, "a"), ["deny"]);
+    assert!(!allowed(&acl, &request(Operation::Read, "a")));
+    assert!(allowed(&acl, &request(Operation::Help, "a")));
+    assert_eq!(
+        acl.capabilities("a").1.deny_reason,
+        Some(DenyReason::NoPolicies)
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Section 3.8: capabilities
+// ---------------------------------------------------------------------------------------------
+
+/// The `aclPolicy` examples of spec 3.8 (old-style `policy =` values written as capabilities).
+#[test]
+fn capabilities_of_the_acl_policy_examples() {
+    let rules = vec![
+        rule(
+            "dev/*",
+            &["sudo", "read", "list", "update", "delete", "create"],
+        ),
+        rule("stage/*", &["read", "list", "update", "delete", "create"]),
+        rule("stage/aws/*", &["read", "list", "update", "sudo"]),
+        rule(
+            "stage/aws/policy/*",
+            &["sudo", "read", "list", "update", "delete", "create"],
+        ),
+        rule("prod/*", &["read", "list"]),
+        rule("prod/aws/*", &["deny"]),
+        rule("sys/*", &["deny"]),
+        rule("foo/bar", &["read", "create", "sudo"]),
+        rule("foo/bar", &["list"]),
+    ];
+    for target in BOTH {
+        let acl = acl(target, rules.clone());
+        assert_eq!(caps_of(&acl, "dev"), ["deny"]);
+        assert_eq!(
+            caps_of(&acl, "dev/"),
+            ["create", "delete", "list", "read", "sudo", "update"]
+        );
+        assert_eq!(
+            caps_of(&acl, "stage/aws/test"),
+            ["list", "read", "sudo", "update"]
+        );
+        assert_eq!(caps_of(&acl, "prod/aws/x"), ["deny"]);
+        assert_eq!(caps_of(&acl, "foo/bar"), ["create", "list", "read", "sudo"]);
+        assert_eq!(
+            caps_of(&acl, "/foo/bar"),
+            ["create", "list", "read", "sudo"]
+        );
+    }
+}
+
+#[test]
+fn empty_capability_list_reports_deny() {
+    let acl = acl(
+        Target::OpenBao,
+        vec![rule("a/*", &[]), rule("a/b/*", &["read"])],
+    );
+    assert_eq!(caps_of(&acl, "a/x"), ["deny"]);
+    assert_eq!(caps_of(&acl, "a/b/c"), ["read"]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Section 3.3: lookup
+// ---------------------------------------------------------------------------------------------
+
+/// Spec 3.3: `secret/+`=[list], `secret/*`=[read], LIST `secret/foo/`: OpenBao denies, Vault
+/// (VN) allows.
+#[test]
+fn plus_list_versus_star_read_differs_by_target() {
+    let rules = vec![rule("secret/+", &["list"]), rule("secret/*", &["read"])];
+    let bao = acl(Target::OpenBao, rules.clone());
+    let list = request(Operation::List, "secret/foo/");
+    assert!(!allowed(&bao, &list));
+    assert_eq!(caps_of(&bao, "secret/foo/"), ["read"]);
+    let explanation = bao.authorize(&list).explanation;
+    assert_eq!(explanation.step, Some(LookupStep::NonExact));
+    assert_eq!(explanation.winner.unwrap().pattern.normalized, "secret/*");
+    assert!(explanation
+        .losers
+        .iter()
+        .any(|c| c.rule.pattern.normalized == "secret/+"
+            && c.beaten_by == PriorityStep::FullPathFirst));
+    let vault = acl(Target::Vault, rules);
+    assert!(allowed(&vault, &list));
+    assert_eq!(caps_of(&vault, "secret/foo/"), ["list"]);
+    assert_eq!(
+        vault.authorize(&list).explanation.step,
+        Some(LookupStep::ListPool)
+    );
+    // Read is not a list operation: the full path only, on both targets; on `secret/foo`
+    // the non-prefix `secret/+` outranks the prefix `secret/*` (same position).
+    for acl in [&bao, &vault] {
+        assert!(!allowed(acl, &request(Operation::Read, "secret/foo")));
+        assert!(allowed(acl, &request(Operation::List, "secret/foo")));
+        assert!(allowed(acl, &request(Operation::Read, "secret/foo/bar")));
+        assert!(!allowed(acl, &request(Operation::List, "secret/foo/bar/")));
+    }
+}
+
+/// Spec 3.3 (`TestACL_ListScanWildcardDeny`): a more specific deny is not bypassed by LIST.
+#[test]
+fn list_cannot_bypass_a_more_specific_deny() {
+    let rules = vec![rule("foo/*", &["list"]), rule("foo/private/*", &["deny"])];
+    for target in BOTH {
+        let acl = acl(target, rules.clone());
+        assert!(
+            !allowed(&acl, &request(Operation::List, "foo/private/")),
+            "{target}"
+        );
+        assert!(
+            allowed(&acl, &request(Operation::List, "foo/public/")),
+            "{target}"
+        );
+        assert_eq!(caps_of(&acl, "foo/private/"), ["deny"]);
+    }
+}
+
+/// Spec 3.3, Vault newest pool: the best deny wins over a higher-ranked rule without list.
+#[test]
+fn vault_list_pool_prefers_deny_over_non_list_rules() {
+    let rules = vec![rule("a/+", &["deny"]), rule("a/b/*", &["read"])];
+    let vault = acl(Target::Vault, rules.clone());
+    assert_eq!(caps_of(&vault, "a/b/"), ["deny"]);
+    let explanation = vault.capabilities("a/b/").1;
+    assert_eq!(explanation.winner.unwrap().pattern.normalized, "a/+");
+    let loser = &explanation.losers[0];
+    assert_eq!(
+        (loser.rule.pattern.normalized.as_str(), loser.beaten_by),
+        ("a/b/*", PriorityStep::ListResolver)
+    );
+    let bao = acl(Target::OpenBao, rules);
+    assert_eq!(caps_of(&bao, "a/b/"), ["read"]);
+}
+
+/// Spec 3.3, Vault newest pool: a more specific list-granting rule beats the deny; on a tie of
+/// rank (impossible for distinct rules) list would win.
+#[test]
+fn vault_list_pool_more_specific_list_beats_deny() {
+    let rules = vec![rule("foo/*", &["deny"]), rule("foo/bar/*", &["list"])];
+    for target in BOTH {
+        let acl = acl(target, rules.clone());
+        assert!(
+            allowed(&acl, &request(Operation::List, "foo/bar/")),
+            "{target}"
+        );
+        assert!(
+            !allowed(&acl, &request(Operation::List, "foo/baz/")),
+            "{target}"
+        );
+    }
+    // Without any list or deny bit in the pool, the best overall candidate.
+    let vault = acl(
+        Target::Vault,
+        vec![rule("x/+", &["read"]), rule("x/y/*", &["update"])],
+    );
+    assert_eq!(caps_of(&vault, "x/y/"), ["update"]);
+}
+
+#[test]
+fn exact_beats_everything_and_exact_trimmed_serves_list() {
+    for target in BOTH {
+        let acl = acl(
+            target,
+            vec![
+                rule("foo", &["list"]),
+                rule("foo/*", &["deny"]),
+                rule("+/*", &["read"]),
+            ],
+        );
+        assert!(allowed(&acl, &request(Operation::List, "foo/")), "{target}");
+        assert!(
+            !allowed(&acl, &request(Operation::Read, "foo/")),
+            "{target}"
+        );
+        let explanation = acl.authorize(&request(Operation::List, "foo/")).explanation;
+        assert_eq!(explanation.step, Some(LookupStep::ExactTrimmed));
+        assert!(explanation
+            .losers
+            .iter()
+            .all(|c| c.beaten_by == PriorityStep::ExactMatch));
+        assert_eq!(explanation.losers.len(), 2);
+    }
+}
+
+/// Spec 8: scan uses the trimmed fallbacks on OpenBao.
+#[test]
+fn scan_uses_list_fallbacks_on_openbao() {
+    let acl = acl(Target::OpenBao, vec![rule("kv/metadata/a", &["scan"])]);
+    assert!(allowed(&acl, &request(Operation::Scan, "kv/metadata/a/")));
+    assert!(!allowed(&acl, &request(Operation::List, "kv/metadata/a/")));
+}
+
+#[test]
+fn sudo_on_a_less_specific_rule_does_not_count() {
+    let rules = vec![
+        rule("sys/*", &["sudo", "update"]),
+        rule("sys/auth/*", &["update"]),
+    ];
+    for target in BOTH {
+        let acl = acl(target, rules.clone());
+        let decision = acl.authorize(&request(Operation::Update, "sys/auth/github"));
+        assert!(!decision.allowed);
+        assert_eq!(
+            decision.explanation.deny_reason,
+            Some(DenyReason::SudoRequired)
+        );
+        assert_eq!(decision.explanation.sudo_required, Some(true));
+        assert!(allowed(&acl, &request(Operation::Update, "sys/audit/x")));
+        assert!(allowed(&acl, &request(Operation::Help, "sys/auth/github")));
+    }
+}
+
+/// Spec 3.6: `sys/seal` and `sys/step-down` always need sudo.
+#[test]
+fn seal_and_step_down_need_sudo() {
+    let acl = acl(
+        Target::OpenBao,
+        vec![
+            rule("sys/seal", &["update"]),
+            rule("sys/step-down", &["update", "sudo"]),
+        ],
+    );
+    assert!(!allowed(&acl, &request(Operation::Update, "sys/seal")));
+    assert!(allowed(&acl, &request(Operation::Update, "sys/step-down")));
+    assert!(allowed(
+        &acl,
+        &request(Operation::Update, "//sys/step-down")
+    ));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Section 3.4: candidates and priority
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn prefix_matching_is_by_characters() {
+    let acl = acl(
+        Target::Vault,
+        vec![
+            rule("secret/zip-*", &["read"]),
+            rule("secret/foo*", &["list"]),
+            rule("secret/bar/*", &["update"]),
+        ],
+    );
+    assert_eq!(caps_of(&acl, "secret/zip-zap/zong"), ["read"]);
+    assert_eq!(caps_of(&acl, "secret/foobar"), ["list"]);
+    assert_eq!(caps_of(&acl, "secret/bar"), ["deny"]);
+}
+
+#[test]
+fn longest_prefix_only_even_when_it_grants_nothing() {
+    let acl = acl(
+        Target::OpenBao,
+        vec![rule("a/*", &["read"]), rule("a/b/*", &["list"])],
+    );
+    assert!(!allowed(&acl, &request(Operation::Read, "a/b/c")));
+    let explanation = acl
+        .authorize(&request(Operation::Read, "a/b/c"))
+        .explanation;
+    assert_eq!(
+        explanation.deny_reason,
+        Some(DenyReason::MissingCapability(Capability::Read))
+    );
+    assert_eq!(explanation.losers.len(), 1);
+    assert_eq!(explanation.losers[0].beaten_by, PriorityStep::ShorterPrefix);
+}
+
+#[test]
+fn priority_examples_decide_requests() {
+    let cases: [(&str, &str, &str); 7] = [
+        ("*", "+/*", "a/b"),
+        ("foo/+/*", "+/*", "foo/x/y"),
+        ("foo/+/bar/baz", "foo/+/+/baz", "foo/x/bar/baz"),
+        ("a/+/+b/*", "a/+/*", "a/z/+b/q"),
+        ("foo/bar/+/baz", "foo/bar/+/baz*", "foo/bar/x/baz"),
+        ("foo/bar/+/ba*", "foo/bar/+/b*", "foo/bar/x/baz"),
+        ("1/2/+", "1/2/*", "1/2/x"),
+    ];
+    for target in BOTH {
+        for (winner, loser, path) in cases {
+            for order in [[winner, loser], [loser, winner]] {
+                let rules = order
+                    .iter()
+                    .map(|p| rule(p, if *p == winner { &["read"] } else { &["update"] }))
+                    .collect();
+                let acl = acl(target, rules);
+                assert_eq!(
+                    caps_of(&acl, path),
+                    ["read"],
+                    "{winner} vs {loser} on {path}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn segment_wildcard_part_matching() {
+    let acl = acl(
+        Target::Vault,
+        vec![
+            rule("foo/+", &["read"]),
+            rule("foo/+/", &["list"]),
+            rule("test/+/wildcard/+/*", &["update"]),
+        ],
+    );
+    assert_eq!(caps_of(&acl, "foo/bar"), ["read"]);
+    assert_eq!(caps_of(&acl, "foo/"), ["read"]);
+    assert_eq!(caps_of(&acl, "foo/x/"), ["list"]);
+    // Spec 3.4 claims `test/+/wildcard/+/*` matches `test/a/wildcard/b`; OpenBao 2.7.2 says
+    // deny (the path has fewer parts than the pattern), and so do we.
+    assert_eq!(caps_of(&acl, "test/a/wildcard/b"), ["deny"]);
+    assert_eq!(caps_of(&acl, "test/a/wildcard/b/"), ["update"]);
+    assert_eq!(caps_of(&acl, "test/a/wildcard/b/c/"), ["update"]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Section 3.6: wrapping TTLs
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn wrapping_ttl_bounds() {
+    let mut wrapped = rule("w", &["read", "list", "delete"]);
+    wrapped.min_wrapping_ttl = Some(spanned(60));
+    wrapped.max_wrapping_ttl = Some(spanned(300));
+    let acl = acl(Target::OpenBao, vec![wrapped]);
+    for (ttl, expected) in [
+        (None, false),
+        (Some(30), false),
+        (Some(60), true),
+        (Some(300), true),
+        (Some(301), false),
+    ] {
+        for operation in [Operation::Read, Operation::Delete] {
+            let mut req = request(operation, "w");
+            req.wrap_ttl = ttl;
+            assert_eq!(allowed(&acl, &req), expected, "{operation} {ttl:?}");
+        }
+    }
+    // A merged min above the merged max denies everything that would pass the capability check.
+    let mut a = rule("c", &["read"]);
+    a.max_wrapping_ttl = Some(spanned(100));
+    let mut b = rule("c", &["read"]);
+    b.min_wrapping_ttl = Some(spanned(200));
+    let conflicted = super::Acl::new(&[&policy("x", vec![a, b])], Target::Vault, None).unwrap();
+    let mut req = request(Operation::Read, "c");
+    req.wrap_ttl = Some(150);
+    assert!(!allowed(&conflicted, &req));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Section 3.7: parameters
+// ---------------------------------------------------------------------------------------------
+
+fn param_acl(target: Target, edit: impl FnOnce(&mut Rule)) -> Acl {
+    let mut r = rule(
+        "kv/p",
+        &["read", "create", "update", "patch", "list", "delete"],
+    );
+    edit(&mut r);
+    acl(target, vec![r])
+}
+
+#[test]
+fn required_parameters_are_lower_cased_and_exact() {
+    for target in BOTH {
+        let acl = param_acl(target, |r| {
+            r.required_parameters = vec![spanned("Foo".into())]
+        });
+        assert!(!allowed(&acl, &request(Operation::Update, "kv/p")));
+        assert!(!allowed(
+            &acl,
+            &with_data(Operation::Update, "kv/p", json!({"Foo": 1}))
+        ));
+        assert!(allowed(
+            &acl,
+            &with_data(Operation::Update, "kv/p", json!({"foo": 1}))
+        ));
+        // List and delete do not check parameters.
+        assert!(allowed(&acl, &request(Operation::Delete, "kv/p")));
+    }
+}
+
+#[test]
+fn denied_parameters() {
+    for target in BOTH {
+        let star = param_acl(target, |r| r.denied_parameters = params(&[("*", vec![])]));
+        assert!(allowed(&star, &request(Operation::Update, "kv/p")));
+        assert!(!allowed(
+            &star,
+            &with_data(Operation::Update, "kv/p", json!({"a": 1}))
+        ));
+        let named = param_acl(target, |r| {
+            r.denied_parameters = params(&[("any", vec![]), ("env", vec![s("prod*")])])
+        });
+        assert!(!allowed(
+            &named,
+            &with_data(Operation::Update, "kv/p", json!({"ANY": "x"}))
+        ));
+        assert!(!allowed(
+            &named,
+            &with_data(Operation::Create, "kv/p", json!({"env": "prod-eu"}))
+        ));
+        assert!(allowed(
+            &named,
+            &with_data(Operation::Patch, "kv/p", json!({"env": "dev"}))
+        ));
+    }
+}
+
+#[test]
+fn allowed_parameters() {
+    for target in BOTH {
+        let star_only = param_acl(target, |r| r.allowed_parameters = params(&[("*", vec![])]));
+        assert!(allowed(
+            &star_only,
+            &with_data(Operation::Update, "kv/p", json!({"z": 1}))
+        ));
+        let mixed = param_acl(target, |r| {
+            r.allowed_parameters = params(&[("*", vec![]), ("ttl", vec![s("1h"), s("2h")])])
+        });
+        assert!(allowed(
+            &mixed,
+            &with_data(Operation::Update, "kv/p", json!({"z": 1}))
+        ));
+        assert!(allowed(
+            &mixed,
+            &with_data(Operation::Update, "kv/p", json!({"ttl": "2h"}))
+        ));
+        assert!(!allowed(
+            &mixed,
+            &with_data(Operation::Update, "kv/p", json!({"ttl": "3h"}))
+        ));
+        let strict = param_acl(target, |r| {
+            r.allowed_parameters = params(&[("n", vec![ParamValue::Int(1)])])
+        });
+        // A JSON number never equals an HCL integer.
+        assert!(!allowed(
+            &strict,
+            &with_data(Operation::Update, "kv/p", json!({"n": 1}))
+        ));
+        assert!(!allowed(
+            &strict,
+            &with_data(Operation::Update, "kv/p", json!({"m": 1}))
+        ));
+        // Read checks parameters too (query strings are request data).
+        assert!(!allowed(
+            &strict,
+            &with_data(Operation::Read, "kv/p", json!({"m": "1"}))
+        ));
+        assert!(allowed(&strict, &request(Operation::Read, "kv/p")));
+    }
+}
+
+/// Spec 3.7: Vault ≥ 1.21 matches lists and comma-separated strings element-wise and
+/// lower-cases `policies`; OpenBao matches whole values.
+#[test]
+fn vault_per_element_matching() {
+    let denied = |target| {
+        param_acl(target, |r| {
+            r.denied_parameters = params(&[("policies", vec![s("root")])])
+        })
+    };
+    let req = with_data(
+        Operation::Update,
+        "kv/p",
+        json!({"policies": "default,root"}),
+    );
+    assert!(!allowed(&denied(Target::Vault), &req));
+    assert!(allowed(&denied(Target::OpenBao), &req));
+    let upper = with_data(
+        Operation::Update,
+        "kv/p",
+        json!({"policies": ["default", "ROOT"]}),
+    );
+    assert!(!allowed(&denied(Target::Vault), &upper));
+    assert!(allowed(&denied(Target::OpenBao), &upper));
+
+    let allowed_list = |target| {
+        param_acl(target, |r| {
+            r.allowed_parameters = params(&[("tags", vec![s("a"), s("b*")])])
+        })
+    };
+    let list = with_data(Operation::Update, "kv/p", json!({"tags": ["a", "bee"]}));
+    assert!(allowed(&allowed_list(Target::Vault), &list));
+    assert!(!allowed(&allowed_list(Target::OpenBao), &list));
+    let comma = with_data(Operation::Update, "kv/p", json!({"tags": "a, bx"}));
+    assert!(allowed(&allowed_list(Target::Vault), &comma));
+    assert!(!allowed(&allowed_list(Target::OpenBao), &comma));
+    let one_bad = with_data(Operation::Update, "kv/p", json!({"tags": "a,c"}));
+    assert!(!allowed(&allowed_list(Target::Vault), &one_bad));
+}
+
+/// Spec 3.9: pagination on OpenBao list/scan.
+#[test]
+fn bao_pagination_limit() {
+    let acl = param_acl(Target::OpenBao, |r| r.pagination_limit = Some(spanned(10)));
+    let list = |data| with_data(Operation::List, "kv/p/", data);
+    assert!(allowed(&acl, &list(json!({}))));
+    assert!(allowed(&acl, &list(json!({"limit": "10"}))));
+    assert!(allowed(&acl, &list(json!({"limit": "0"}))));
+    assert!(allowed(&acl, &list(json!({"limit": "max"}))));
+    assert!(!allowed(&acl, &list(json!({"limit": "11"}))));
+    assert!(!allowed(&acl, &list(json!({"limit": "-1"}))));
+    assert!(!allowed(&acl, &list(json!({"limit": "lots"}))));
+    let required = param_acl(Target::OpenBao, |r| {
+        r.pagination_limit = Some(spanned(10));
+        r.required_parameters = vec![spanned("LIMIT".into())];
+    });
+    assert!(!allowed(&required, &list(json!({}))));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Section 1.8: templates
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn templated_rules_resolve_or_are_skipped() {
+    let who = Identity {
+        entity_id: "e-1".into(),
+        entity_name: "alice".into(),
+        metadata: BTreeMap::from([("path".to_string(), "a/b".to_string())]),
+        ..Identity::default()
+    };
+    let p = policy(
+        "t",
+        vec![
+            rule("users/{{identity.entity.name}}/*", &["read"]),
+            rule("meta/{{identity.entity.metadata.path}}", &["read"]),
+        ],
+    );
+    for target in BOTH {
+        let acl = Acl::new(&[&p], target, Some(&who)).unwrap();
+        assert_eq!(caps_of(&acl, "users/alice/x"), ["read"]);
+        let vault_only = if target == Target::Vault {
+            vec!["read"]
+        } else {
+            vec!["deny"]
+        };
+        assert_eq!(caps_of(&acl, "meta/a/b"), vault_only, "{target}");
+        let anonymous = Acl::new(&[&p], target, None).unwrap();
+        assert_eq!(caps_of(&anonymous, "users/alice/x"), ["deny"]);
+        assert_eq!(anonymous.skipped_rules().len(), 2);
+    }
+    let mut options = AclOptions::default();
+    options.template_flags.insert(
+        "t".into(),
+        TemplateFlags {
+            allow_slashes: true,
+            allow_wildcards: false,
+        },
+    );
+    let flagged = Acl::with_options(&[&p], Target::OpenBao, Some(&who), &options).unwrap();
+    assert_eq!(caps_of(&flagged, "meta/a/b"), ["read"]);
+}
+
+#[test]
+fn default_policy_is_merged_last() {
+    let mine = policy("mine", vec![rule("kv/*", &["read"])]);
+    for target in BOTH {
+        let acl = Acl::with_default(&[&mine], target, None).unwrap();
+        assert_eq!(caps_of(&acl, "kv/x"), ["read"]);
+        assert_eq!(caps_of(&acl, "auth/token/lookup-self"), ["read"]);
+        assert_eq!(caps_of(&acl, "identity/entity/id/"), ["deny"]);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Section 3.5: mount visibility
+// ---------------------------------------------------------------------------------------------
+
+/// `TestACL_SegmentWildcardPriority_BareMount`-style cases (spec 3.5; all true).
+#[test]
+fn bare_mount_access() {
+    let cases = [
+        ("+", "foo/"),
+        ("+/*", "foo/"),
+        ("foo/+/bar/*", "foo/"),
+        ("foo/+/bar/*", "foo/bar/"),
+        ("foo/+/bar/*", "foo/bar/bar/"),
+        ("foo/+/+/*", "foo/bar/bar/"),
+    ];
+    for target in BOTH {
+        for (pattern, mount) in cases {
+            let acl = acl(target, vec![rule(pattern, &["read"])]);
+            assert!(acl.has_mount_access(mount), "{target} {pattern} {mount}");
+        }
+    }
+}
+
+#[test]
+fn mount_access_walks_rules_under_the_mount() {
+    for target in BOTH {
+        let deep = acl(target, vec![rule("secret/data/app/x", &["read"])]);
+        assert!(deep.has_mount_access("secret"));
+        assert!(!deep.has_mount_access("other/"));
+        let denied = acl(
+            target,
+            vec![
+                rule("secret/data/x", &["deny"]),
+                rule("secret/y*", &["deny"]),
+            ],
+        );
+        assert!(!denied.has_mount_access("secret/"));
+        let wildcard_deny = acl(target, vec![rule("+/x/*", &["deny"])]);
+        assert!(!wildcard_deny.has_mount_access("secret/"));
+    }
+    // Asked of OpenBao 2.7.2 (`GET sys/internal/ui/mounts/secret`, 200 or 403).
+    let bao_cases = [
+        (vec![rule("secret/+/bar/*", &["read"])], true),
+        (vec![rule("secre*", &["deny"])], true),
+        (vec![rule("bar/+/*", &["read"])], false),
+        (vec![rule("secre+/+", &["read"])], false),
+        (
+            vec![rule("secret/+/bar/*", &["deny"]), rule("zz/*", &["read"])],
+            false,
+        ),
+    ];
+    for (rules, expected) in bao_cases {
+        let acl = acl(Target::OpenBao, rules);
+        assert_eq!(
+            acl.has_mount_access("secret"),
+            expected,
+            "{:?}",
+            acl.rules()
+        );
+    }
+    // The deny-only `path "*"` quirk: OpenBao counts it as access, Vault newest does not.
+    let star = |target| acl(target, vec![rule("*", &["deny"])]);
+    assert!(star(Target::OpenBao).has_mount_access("secret/"));
+    assert!(!star(Target::Vault).has_mount_access("secret/"));
+}

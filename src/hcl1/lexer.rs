@@ -1,0 +1,562 @@
+//! The HCL1 scanner: text to tokens, with HCL1's token boundaries, error texts and positions.
+//!
+//! Facts matched against OpenBao 2.7.2 (`bao` binary; HCL `v1.0.1-vault-7`):
+//! - whitespace is only space, tab, newline and carriage return (a BOM or `\v` is an
+//!   `illegal char`);
+//! - identifiers start with a letter or `_` and go on with letters, digits, `_`, `-`, `.`;
+//!   `true`/`false` are BOOL tokens;
+//! - a number may start with `-`; `0x` starts hex, a leading `0` octal (only digits after the
+//!   second one are checked, so `08` scans and `089` is an `illegal octal number`), `.`, `e`
+//!   and `E` make a FLOAT; the exponent scanner swallows the character after a bare `e` (so
+//!   `1e}` is one token) and `.5e3` scans as `.5e` then `3`;
+//! - strings: `"` to `"`, no newline, Go-style escapes checked while scanning, and inside
+//!   `${ ... }` quotes and newlines are allowed (brace depth is tracked);
+//! - comments: `#`, `//` to end of line, `/* */` (not nested; `/*/` does not close);
+//! - heredocs: `<<ID` or `<<-ID` then a newline; the body ends at a line holding only
+//!   optional leading whitespace, `ID` and optional `\r`, *followed by a newline*; for `<<-`
+//!   the line must be at least as long as `-ID`, so `<<-EOF` cannot end on an unindented
+//!   `EOF` line;
+//! - only the last scanner error is kept, and it wins over any parser error.
+
+use super::cursor::{Ch, Cursor, ScanError};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Kind {
+    Illegal,
+    Eof,
+    Comment,
+    Ident,
+    Number,
+    Float,
+    Bool,
+    Str,
+    Heredoc,
+    LBrack,
+    LBrace,
+    Comma,
+    Period,
+    RBrack,
+    RBrace,
+    Assign,
+    Add,
+    Sub,
+}
+
+impl Kind {
+    /// The token name HCL1 prints in its messages.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Kind::Illegal => "ILLEGAL",
+            Kind::Eof => "EOF",
+            Kind::Comment => "COMMENT",
+            Kind::Ident => "IDENT",
+            Kind::Number => "NUMBER",
+            Kind::Float => "FLOAT",
+            Kind::Bool => "BOOL",
+            Kind::Str => "STRING",
+            Kind::Heredoc => "HEREDOC",
+            Kind::LBrack => "LBRACK",
+            Kind::LBrace => "LBRACE",
+            Kind::Comma => "COMMA",
+            Kind::Period => "PERIOD",
+            Kind::RBrack => "RBRACK",
+            Kind::RBrace => "RBRACE",
+            Kind::Assign => "ASSIGN",
+            Kind::Add => "ADD",
+            Kind::Sub => "SUB",
+        }
+    }
+}
+
+/// One token: kind, byte range in the scanned text, and HCL1's line and column for it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Token {
+    pub kind: Kind,
+    pub start: usize,
+    pub end: usize,
+    pub line: usize,
+    pub column: usize,
+}
+
+/// Go's `unicode.IsLetter` is approximated by `char::is_alphabetic` above ASCII.
+pub(crate) fn is_letter(c: char) -> bool {
+    c.is_ascii_alphabetic() || c == '_' || (!c.is_ascii() && c.is_alphabetic())
+}
+
+/// Go's `unicode.IsDigit` is approximated by `char::is_numeric` above ASCII.
+pub(crate) fn is_digit(c: char) -> bool {
+    c.is_ascii_digit() || (!c.is_ascii() && c.is_numeric())
+}
+
+pub(crate) fn ch_is_letter(ch: Ch) -> bool {
+    ch.char().is_some_and(is_letter)
+}
+
+pub(crate) fn ch_is_digit(ch: Ch) -> bool {
+    ch.char().is_some_and(is_digit)
+}
+
+fn digit_value(ch: Ch) -> u32 {
+    match ch.char() {
+        Some(c) => c.to_digit(16).unwrap_or(16),
+        None => 16,
+    }
+}
+
+pub(crate) struct Lexer<'a> {
+    pub cursor: Cursor<'a>,
+}
+
+impl<'a> Lexer<'a> {
+    pub(crate) fn new(text: &'a str) -> Lexer<'a> {
+        Lexer {
+            cursor: Cursor::new(text),
+        }
+    }
+
+    pub(crate) fn text(&self) -> &'a str {
+        self.cursor.text
+    }
+
+    pub(crate) fn last_error(&self) -> Option<&ScanError> {
+        self.cursor.last_error.as_ref()
+    }
+
+    /// Scans the next token (comments included). Cost: O(token length).
+    pub(crate) fn scan(&mut self) -> Token {
+        let mut ch = self.cursor.next();
+        while matches!(ch, Ch::Char(' ' | '\t' | '\n' | '\r')) {
+            if self.cursor.skip_run(|c| matches!(c, ' ' | '\t' | '\n' | '\r')) {
+                // `skip_run` read the last blank with `next`; read the character after it.
+            }
+            ch = self.cursor.next();
+        }
+        let start = self.cursor.last_char_start();
+        let (line, column) = self.cursor.token_line_col();
+        let kind = self.scan_kind(ch);
+        Token {
+            kind,
+            start,
+            end: self.cursor.pos.offset.max(start),
+            line,
+            column,
+        }
+    }
+
+    fn scan_kind(&mut self, ch: Ch) -> Kind {
+        let Some(c) = ch.char() else {
+            return Kind::Eof;
+        };
+        if is_letter(c) {
+            return self.scan_identifier();
+        }
+        if c.is_ascii_digit() {
+            return self.scan_number(ch);
+        }
+        match c {
+            '"' => {
+                self.scan_string();
+                Kind::Str
+            }
+            '#' | '/' => {
+                self.scan_comment(c);
+                Kind::Comment
+            }
+            '.' => self.scan_period(),
+            '<' => {
+                self.scan_heredoc();
+                Kind::Heredoc
+            }
+            '[' => Kind::LBrack,
+            ']' => Kind::RBrack,
+            '{' => Kind::LBrace,
+            '}' => Kind::RBrace,
+            ',' => Kind::Comma,
+            '=' => Kind::Assign,
+            '+' => Kind::Add,
+            '-' if self.cursor.peek().is_decimal() => {
+                let first = self.cursor.next();
+                self.scan_number(first)
+            }
+            '-' => Kind::Sub,
+            _ => {
+                self.cursor.error("illegal char");
+                Kind::Illegal
+            }
+        }
+    }
+
+    fn scan_identifier(&mut self) -> Kind {
+        let start = self.cursor.last_char_start();
+        let ident_char = |c: char| is_letter(c) || is_digit(c) || c == '-' || c == '.';
+        self.cursor.skip_run(ident_char);
+        let after = self.cursor.next();
+        if after != Ch::Eof {
+            self.cursor.unread();
+        }
+        match &self.cursor.text[start..self.cursor.pos.offset] {
+            "true" | "false" => Kind::Bool,
+            _ => Kind::Ident,
+        }
+    }
+
+    fn scan_period(&mut self) -> Kind {
+        let peeked = self.cursor.peek();
+        if !peeked.is_decimal() {
+            return Kind::Period;
+        }
+        let after = self.scan_mantissa(peeked);
+        self.scan_exponent(after);
+        Kind::Float
+    }
+
+    /// `first` is the first digit, already read.
+    fn scan_number(&mut self, first: Ch) -> Kind {
+        if first.is('0') {
+            return self.scan_zero_number();
+        }
+        self.scan_mantissa(first);
+        let ch = self.cursor.next();
+        self.scan_number_tail(ch)
+    }
+
+    /// After the integer digits: an exponent or fraction makes a FLOAT.
+    fn scan_number_tail(&mut self, ch: Ch) -> Kind {
+        if ch.is('e') || ch.is('E') {
+            self.scan_exponent(ch);
+            return Kind::Float;
+        }
+        if ch.is('.') {
+            let after = self.scan_fraction();
+            if after.is('e') || after.is('E') {
+                let again = self.cursor.next();
+                self.scan_exponent(again);
+            }
+            return Kind::Float;
+        }
+        if ch != Ch::Eof {
+            self.cursor.unread();
+        }
+        Kind::Number
+    }
+
+    fn scan_zero_number(&mut self) -> Kind {
+        let mut ch = self.cursor.next();
+        if ch.is('x') || ch.is('X') {
+            ch = self.cursor.next();
+            let mut found = false;
+            while ch.char().is_some_and(|c| c.is_ascii_hexdigit()) {
+                ch = self.cursor.next();
+                found = true;
+            }
+            if !found {
+                self.cursor.error("illegal hexadecimal number");
+            }
+            if ch != Ch::Eof {
+                self.cursor.unread();
+            }
+            return Kind::Number;
+        }
+        // Only the digits after the one following `0` are checked for 8 and 9 (HCL1 quirk).
+        let mut illegal_octal = false;
+        while ch.is_decimal() {
+            ch = self.cursor.next();
+            if ch.is('8') || ch.is('9') {
+                illegal_octal = true;
+            }
+        }
+        if ch.is('e') || ch.is('E') || ch.is('.') {
+            return self.scan_number_tail(ch);
+        }
+        if illegal_octal {
+            self.cursor.error("illegal octal number");
+        }
+        if ch != Ch::Eof {
+            self.cursor.unread();
+        }
+        Kind::Number
+    }
+
+    /// Reads digits starting at `ch` (read or merely peeked), puts the first non-digit back
+    /// and returns it.
+    fn scan_mantissa(&mut self, mut ch: Ch) -> Ch {
+        let mut scanned = false;
+        while ch.is_decimal() {
+            ch = self.cursor.next();
+            scanned = true;
+        }
+        if scanned && ch != Ch::Eof {
+            self.cursor.unread();
+        }
+        ch
+    }
+
+    /// After a `.` that was read.
+    fn scan_fraction(&mut self) -> Ch {
+        let peeked = self.cursor.peek();
+        self.scan_mantissa(peeked)
+    }
+
+    /// `ch` is the `e`/`E` just read (or anything else, which ends the number).
+    fn scan_exponent(&mut self, ch: Ch) -> Ch {
+        if !(ch.is('e') || ch.is('E')) {
+            return ch;
+        }
+        let mut next = self.cursor.next();
+        if next.is('-') || next.is('+') {
+            next = self.cursor.next();
+        }
+        self.scan_mantissa(next)
+    }
+
+    fn scan_string(&mut self) {
+        let mut braces = 0usize;
+        loop {
+            if braces == 0 {
+                self.cursor
+                    .skip_run(|c| !matches!(c, '"' | '\\' | '$' | '{' | '}' | '\n'));
+            } else {
+                self.cursor
+                    .skip_run(|c| !matches!(c, '\\' | '{' | '}' | '\n' | '"'));
+            }
+            let ch = self.cursor.next();
+            if (ch.is('\n') && braces == 0) || ch == Ch::Eof {
+                self.cursor.error("literal not terminated");
+                return;
+            }
+            if ch.is('"') && braces == 0 {
+                return;
+            }
+            if braces == 0 && ch.is('$') && self.cursor.peek().is('{') {
+                braces += 1;
+                self.cursor.next();
+            } else if braces > 0 && ch.is('{') {
+                braces += 1;
+            }
+            if braces > 0 && ch.is('}') {
+                braces -= 1;
+            }
+            if ch.is('\\') {
+                self.scan_escape();
+            }
+        }
+    }
+
+    pub(crate) fn scan_escape(&mut self) {
+        scan_escape(&mut self.cursor);
+    }
+
+    fn scan_comment(&mut self, first: char) {
+        let peeked = self.cursor.peek();
+        if first == '#' || (first == '/' && !peeked.is('*')) {
+            if first == '/' && !peeked.is('/') {
+                self.cursor.error("expected '/' for comment");
+                return;
+            }
+            self.cursor.skip_run(|c| c != '\n');
+            let end = self.cursor.next();
+            if end != Ch::Eof {
+                self.cursor.unread();
+            }
+            return;
+        }
+        // `/*`: read the `*` and the character after it, then look for `*/`.
+        self.cursor.next();
+        let mut ch = self.cursor.next();
+        loop {
+            if ch == Ch::Eof {
+                self.cursor.error("comment not terminated");
+                return;
+            }
+            let before = ch;
+            if !before.is('*') {
+                self.cursor.skip_run(|c| c != '*');
+            }
+            ch = self.cursor.next();
+            // After a skipped run the character before `ch` is not a `*` either.
+            if before.is('*') && ch.is('/') {
+                return;
+            }
+        }
+    }
+
+    fn scan_heredoc(&mut self) {
+        if !self.cursor.next().is('<') {
+            self.cursor
+                .error("heredoc expected second '<', didn't see it");
+            return;
+        }
+        let anchor_start = self.cursor.pos.offset;
+        let mut ch = self.cursor.next();
+        if ch.is('-') {
+            ch = self.cursor.next();
+        }
+        while ch_is_letter(ch) || ch_is_digit(ch) {
+            ch = self.cursor.next();
+        }
+        if ch == Ch::Eof {
+            self.cursor.error("heredoc not terminated");
+            return;
+        }
+        if ch.is('\r') && self.cursor.peek().is('\n') {
+            ch = self.cursor.next();
+        }
+        if !ch.is('\n') {
+            self.cursor.error("invalid characters in heredoc anchor");
+            return;
+        }
+        let anchor_end = self.cursor.last_char_start();
+        let anchor = &self.cursor.text[anchor_start..anchor_end];
+        let anchor = anchor.strip_suffix('\r').unwrap_or(anchor);
+        if anchor.is_empty() || anchor == "-" {
+            self.cursor.error("zero-length heredoc anchor");
+            return;
+        }
+        self.scan_heredoc_body(anchor);
+    }
+
+    /// Reads lines until one is the terminator (see the module notes). Cost: O(body length).
+    fn scan_heredoc_body(&mut self, anchor_token: &str) {
+        let name = anchor_token.strip_prefix('-').unwrap_or(anchor_token);
+        let mut line_start = self.cursor.pos.offset;
+        loop {
+            self.cursor.skip_run(|c| c != '\n');
+            let ch = self.cursor.next();
+            if ch.is('\n') {
+                let line_end = self.cursor.last_char_start();
+                let line = &self.cursor.text[line_start..line_end];
+                if line.len() >= anchor_token.len() && is_heredoc_terminator(line, name) {
+                    return;
+                }
+                line_start = self.cursor.pos.offset;
+                continue;
+            }
+            if ch == Ch::Eof {
+                self.cursor.error("heredoc not terminated");
+                return;
+            }
+        }
+    }
+}
+
+/// HCL1's terminator test: optional leading whitespace, the name, then only `\r`s.
+fn is_heredoc_terminator(line: &str, name: &str) -> bool {
+    let trimmed = line.trim_start_matches([' ', '\t', '\n', '\u{b}', '\u{c}', '\r']);
+    match trimmed.strip_prefix(name) {
+        Some(rest) => rest.bytes().all(|b| b == b'\r'),
+        None => false,
+    }
+}
+
+/// Checks one escape after a `\` that was just read (HCL and JSON scanners share this).
+pub(crate) fn scan_escape(cursor: &mut Cursor<'_>) {
+    let ch = cursor.next();
+    match ch.char() {
+        Some('a' | 'b' | 'f' | 'n' | 'r' | 't' | 'v' | '\\' | '"') => {}
+        Some('0'..='7') => scan_digits(cursor, ch, 8, 3),
+        Some('x') => {
+            let first = cursor.next();
+            scan_digits(cursor, first, 16, 2)
+        }
+        Some('u') => {
+            let first = cursor.next();
+            scan_digits(cursor, first, 16, 4)
+        }
+        Some('U') => {
+            let first = cursor.next();
+            scan_digits(cursor, first, 16, 8)
+        }
+        _ => cursor.error("illegal char escape"),
+    }
+}
+
+/// Reads up to `count` digits of `base` starting with `ch` (already read); HCL1 complains
+/// when fewer are there, and puts the first non-digit back only if it read a digit.
+fn scan_digits(cursor: &mut Cursor<'_>, mut ch: Ch, base: u32, count: usize) {
+    let mut left = count;
+    while left > 0 && digit_value(ch) < base {
+        ch = cursor.next();
+        if ch == Ch::Eof {
+            break;
+        }
+        left -= 1;
+    }
+    if left > 0 {
+        cursor.error("illegal char escape");
+    }
+    if left != count && ch != Ch::Eof {
+        cursor.unread();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kinds(text: &str) -> Vec<(Kind, &str)> {
+        let mut lexer = Lexer::new(text);
+        let mut out = Vec::new();
+        loop {
+            let token = lexer.scan();
+            if token.kind == Kind::Eof {
+                return out;
+            }
+            out.push((token.kind, &text[token.start..token.end]));
+        }
+    }
+
+    #[test]
+    fn scans_the_basic_tokens() {
+        assert_eq!(
+            kinds(r#"path "a/*" { x = [1, 2.5, true] }"#),
+            vec![
+                (Kind::Ident, "path"),
+                (Kind::Str, "\"a/*\""),
+                (Kind::LBrace, "{"),
+                (Kind::Ident, "x"),
+                (Kind::Assign, "="),
+                (Kind::LBrack, "["),
+                (Kind::Number, "1"),
+                (Kind::Comma, ","),
+                (Kind::Float, "2.5"),
+                (Kind::Comma, ","),
+                (Kind::Bool, "true"),
+                (Kind::RBrack, "]"),
+                (Kind::RBrace, "}"),
+            ]
+        );
+    }
+
+    #[test]
+    fn number_quirks() {
+        assert_eq!(kinds("1e}"), vec![(Kind::Float, "1e}")]);
+        assert_eq!(
+            kinds(".5e3"),
+            vec![(Kind::Float, ".5e"), (Kind::Number, "3")]
+        );
+        assert_eq!(kinds("-0x1F"), vec![(Kind::Number, "-0x1F")]);
+        assert_eq!(kinds("08"), vec![(Kind::Number, "08")]);
+        assert_eq!(kinds("1.5e3 "), vec![(Kind::Float, "1.5e3")]);
+        assert_eq!(kinds("00x1"), vec![(Kind::Number, "00"), (Kind::Ident, "x1")]);
+        assert_eq!(kinds("1_000"), vec![(Kind::Number, "1"), (Kind::Ident, "_000")]);
+    }
+
+    #[test]
+    fn identifiers_take_dots_and_dashes() {
+        assert_eq!(kinds("foo-bar.baz é"), vec![(Kind::Ident, "foo-bar.baz"), (Kind::Ident, "é")]);
+    }
+
+    #[test]
+    fn comments_and_heredocs() {
+        assert_eq!(kinds("/**/ # x\n// y"), vec![(Kind::Comment, "/**/"), (Kind::Comment, "# x"), (Kind::Comment, "// y")]);
+        assert_eq!(kinds("<<EOF\na\nEOF\n"), vec![(Kind::Heredoc, "<<EOF\na\nEOF\n")]);
+        assert_eq!(kinds("/* a **/"), vec![(Kind::Comment, "/* a **/")]);
+    }
+
+    #[test]
+    fn unterminated_block_comment_is_an_error() {
+        let mut lexer = Lexer::new("/*/");
+        lexer.scan();
+        assert_eq!(lexer.last_error().map(|e| e.message.as_str()), Some("comment not terminated"));
+    }
+}

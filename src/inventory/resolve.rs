@@ -1,0 +1,991 @@
+//! Resolution of the inventory sections into effective policy sets and identities.
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::fmt;
+use std::sync::Arc;
+
+use serde_saphyr::Spanned;
+
+use super::{span_of_spanned, EntitySpec, GroupSpec, InventorySpecs, RoleSpec};
+use crate::acl::{Acl, AclError, Alias, Group, Identity};
+use crate::config::{Config, Mounts};
+use crate::diag::Diagnostic;
+use crate::policy::Policy;
+use crate::source::SourceFile;
+use crate::span::Span;
+use crate::target::Target;
+
+/// Whose access a question is about.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Subject {
+    /// An auth role (`kubernetes/inference-role`; a unique bare name `inference-role` works too).
+    Role(String),
+    /// An identity entity by name.
+    Entity(String),
+    /// An identity group by name.
+    Group(String),
+    /// A token holding exactly these policies (no `default` added, no identity).
+    Policies(Vec<String>),
+}
+
+impl Subject {
+    /// `role`, `entity`, `group` or `policies`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Subject::Role(_) => "role",
+            Subject::Entity(_) => "entity",
+            Subject::Group(_) => "group",
+            Subject::Policies(_) => "policies",
+        }
+    }
+
+    /// The name shown to users (the policy list joined by `,` for [`Subject::Policies`]).
+    pub fn name(&self) -> String {
+        match self {
+            Subject::Role(name) | Subject::Entity(name) | Subject::Group(name) => name.clone(),
+            Subject::Policies(names) => names.join(","),
+        }
+    }
+}
+
+impl fmt::Display for Subject {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} `{}`", self.kind(), self.name())
+    }
+}
+
+/// Why a question about a subject cannot be answered.
+#[derive(Clone, Debug, PartialEq)]
+pub enum InventoryError {
+    UnknownRole(String),
+    /// A bare role name that several mounts define.
+    AmbiguousRole(String, Vec<String>),
+    UnknownEntity(String),
+    UnknownGroup(String),
+    UnknownPolicy(String),
+    Acl(AclError),
+}
+
+impl fmt::Display for InventoryError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            InventoryError::UnknownRole(name) => write!(f, "unknown role `{name}`"),
+            InventoryError::AmbiguousRole(name, keys) => write!(
+                f,
+                "role name `{name}` is ambiguous: {}",
+                keys.iter()
+                    .map(|k| format!("`{k}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            InventoryError::UnknownEntity(name) => write!(f, "unknown entity `{name}`"),
+            InventoryError::UnknownGroup(name) => write!(f, "unknown group `{name}`"),
+            InventoryError::UnknownPolicy(name) => write!(f, "unknown policy `{name}`"),
+            InventoryError::Acl(error) => write!(f, "{error}"),
+        }
+    }
+}
+
+impl std::error::Error for InventoryError {}
+
+/// How a role's login found its entity.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LoginEntity {
+    /// The role names it with `entity:`.
+    Declared(String),
+    /// An entity has an alias on the role's mount whose name is the login's alias name.
+    Alias(String),
+    /// No entity in the inventory: the server creates one at first login (no metadata, no
+    /// groups, a generated name), which capable synthesizes deterministically.
+    Implicit,
+}
+
+#[derive(Clone, Debug)]
+struct RoleInfo {
+    mount: String,
+    auth_type: String,
+    policies: Vec<String>,
+    no_default: bool,
+    login: LoginEntity,
+    /// The login alias name, when known.
+    alias_name: Option<String>,
+    alias_metadata: BTreeMap<String, String>,
+}
+
+#[derive(Clone, Debug)]
+struct GroupInfo {
+    id: String,
+    metadata: BTreeMap<String, String>,
+    policies: Vec<String>,
+    /// Groups that list this one in `member_groups`.
+    parents: Vec<String>,
+}
+
+#[derive(Clone, Debug)]
+struct EntityInfo {
+    id: String,
+    metadata: BTreeMap<String, String>,
+    policies: Vec<String>,
+    aliases: Vec<Alias>,
+    /// Direct groups (from both sides of the membership).
+    groups: BTreeSet<String>,
+}
+
+/// The resolved inventory: every role, group and entity with its policies and identity.
+///
+/// **Entity of a login.** A role's login maps to an entity, in this order:
+/// 1. the role's `entity:` (an entity name);
+/// 2. an entity with an alias on the role's auth mount whose `name` equals the login's alias
+///    name (the role's `alias_name`, or derived: the user name for `userpass`, `ldap`,
+///    `radius` and `cert`; `<namespace>/<service account>` for `kubernetes` when exactly one of
+///    each is bound, as with `alias_name_source=serviceaccount_name`);
+/// 3. otherwise an implicit entity, as the server creates at first login: named
+///    `entity_<hash>`, with the login alias only.
+///
+/// So `kubernetes/inference-role` resolves to entity `inference` when that entity declares
+/// `aliases: [{mount: kubernetes, name: inference/inference-sa}]`, or when the role says
+/// `entity: inference`.
+///
+/// **Accessors.** Templates name auth mounts by accessor (`identity.entity.aliases.<accessor>.name`).
+/// A mount's accessor is the one declared by a role (`accessor:`) or alias (`accessor:`) on
+/// that mount; otherwise [`accessor_for_mount`] synthesizes `auth_<type>_<8 hex digits>`
+/// deterministically from the mount path. Declare the real one to test templates that name it.
+///
+/// **Effective policies** (Vault's token + identity policies): for a role, its policies plus
+/// `default` (unless `token_no_default_policy`), sorted and de-duplicated as the token store
+/// does, then the entity's own policies, then its groups' policies (direct groups and their
+/// parents, transitively). For an entity: `default`, its policies and its groups'. For a group:
+/// its policies and its parents' (no `default`: a group is not a token).
+#[derive(Clone, Debug)]
+pub struct Inventory {
+    policies: BTreeMap<String, Policy>,
+    roles: BTreeMap<String, RoleInfo>,
+    groups: BTreeMap<String, GroupInfo>,
+    entities: BTreeMap<String, EntityInfo>,
+    /// Auth mount path (with `/`) → accessor.
+    accessors: BTreeMap<String, String>,
+}
+
+/// The deterministic accessor capable uses for an auth mount that declares none:
+/// `auth_<type>_<first 8 hex digits of the FNV-1a hash of the mount path>`.
+pub fn accessor_for_mount(auth_type: &str, mount: &str) -> String {
+    format!("auth_{auth_type}_{:08x}", fnv1a(mount) as u32)
+}
+
+fn fnv1a(text: &str) -> u64 {
+    let mut hash: u64 = 0xcbf29ce484222325;
+    for byte in text.bytes() {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x100000001b3);
+    }
+    hash
+}
+
+/// A UUID-shaped id derived from a kind and a name (stable across runs).
+fn synthetic_id(kind: &str, name: &str) -> String {
+    let high = fnv1a(&format!("{kind}:{name}"));
+    let low = fnv1a(&format!("{name}:{kind}"));
+    let hex = format!("{high:016x}{low:016x}");
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..32]
+    )
+}
+
+/// `auth/userpass/`, `userpass`, `/userpass/` → `userpass/`.
+fn normalize_mount(mount: &str) -> String {
+    let trimmed = mount.trim_matches('/');
+    let trimmed = trimmed.strip_prefix("auth/").unwrap_or(trimmed);
+    format!("{}/", trimmed.trim_matches('/'))
+}
+
+const BUILTIN_POLICIES: &[&str] = &["default", "root"];
+
+/// Collects the errors of a resolution pass.
+struct Resolver<'a> {
+    specs: &'a InventorySpecs,
+    mounts: &'a Mounts,
+    policies: &'a BTreeMap<String, Policy>,
+    source: Option<&'a SourceFile>,
+    errors: Vec<Diagnostic>,
+}
+
+impl Inventory {
+    /// Builds the inventory from the configuration's `roles`, `groups` and `entities`.
+    /// Every reference to a policy, group or entity that does not exist is an error pointing
+    /// at the reference in `capable.yaml`.
+    pub fn new(
+        config: &Config,
+        policies: &BTreeMap<String, Policy>,
+    ) -> Result<Inventory, Vec<Diagnostic>> {
+        Inventory::from_specs(
+            &config.inventory_specs(),
+            &config.mounts,
+            policies,
+            config.source.as_deref(),
+        )
+    }
+
+    /// Builds the inventory from the three sections. `source` is the `capable.yaml` text the
+    /// specs were read from; it is used to point errors about map keys at their line.
+    /// Cost: O(roles × entities × aliases + groups²) in the worst case.
+    pub fn from_specs(
+        specs: &InventorySpecs,
+        mounts: &Mounts,
+        policies: &BTreeMap<String, Policy>,
+        source: Option<&SourceFile>,
+    ) -> Result<Inventory, Vec<Diagnostic>> {
+        let mut resolver = Resolver {
+            specs,
+            mounts,
+            policies,
+            source,
+            errors: Vec::new(),
+        };
+        let inventory = resolver.resolve();
+        if resolver.errors.is_empty() {
+            Ok(inventory)
+        } else {
+            Err(resolver.errors)
+        }
+    }
+
+    /// Every role, group and entity (roles first, each kind sorted by name).
+    pub fn subjects(&self) -> Vec<Subject> {
+        let roles = self.roles.keys().cloned().map(Subject::Role);
+        let groups = self.groups.keys().cloned().map(Subject::Group);
+        let entities = self.entities.keys().cloned().map(Subject::Entity);
+        roles.chain(groups).chain(entities).collect()
+    }
+
+    /// The role keys (`<mount>/<name>`).
+    pub fn role_names(&self) -> impl Iterator<Item = &str> {
+        self.roles.keys().map(String::as_str)
+    }
+
+    /// Whether the inventory has no role, group or entity.
+    pub fn is_empty(&self) -> bool {
+        self.roles.is_empty() && self.groups.is_empty() && self.entities.is_empty()
+    }
+
+    /// The auth method type of a role (`kubernetes`, `userpass`, ...).
+    pub fn role_auth_type(&self, role: &str) -> Option<&str> {
+        let key = self.find_role(role).ok()?;
+        self.roles.get(&key).map(|r| r.auth_type.as_str())
+    }
+
+    /// The workspace policies the inventory was built with.
+    pub fn policies(&self) -> &BTreeMap<String, Policy> {
+        &self.policies
+    }
+
+    /// The full role key for a key or a unique bare role name.
+    pub fn find_role(&self, name: &str) -> Result<String, InventoryError> {
+        if self.roles.contains_key(name) {
+            return Ok(name.to_string());
+        }
+        let matches: Vec<String> = self
+            .roles
+            .keys()
+            .filter(|key| key.rsplit_once('/').is_some_and(|(_, bare)| bare == name))
+            .cloned()
+            .collect();
+        match matches.len() {
+            0 => Err(InventoryError::UnknownRole(name.to_string())),
+            1 => Ok(matches.into_iter().next().unwrap_or_default()),
+            _ => Err(InventoryError::AmbiguousRole(name.to_string(), matches)),
+        }
+    }
+
+    /// How the role's login finds its entity, and the entity's name.
+    pub fn login_entity(&self, role: &str) -> Result<(LoginEntity, String), InventoryError> {
+        let key = self.find_role(role)?;
+        let info = &self.roles[&key];
+        let name = match &info.login {
+            LoginEntity::Declared(name) | LoginEntity::Alias(name) => name.clone(),
+            LoginEntity::Implicit => implicit_entity_name(&key),
+        };
+        Ok((info.login.clone(), name))
+    }
+
+    /// The accessor of an auth mount (`kubernetes`, `kubernetes/` or `auth/kubernetes/`).
+    pub fn accessor(&self, mount: &str) -> Option<&str> {
+        self.accessors
+            .get(&normalize_mount(mount))
+            .map(String::as_str)
+    }
+
+    /// The effective policy names, in merge order (empty for an unknown subject).
+    pub fn policies_of(&self, subject: &Subject) -> Vec<String> {
+        self.effective_policies(subject).unwrap_or_default()
+    }
+
+    /// The effective policy names, in merge order.
+    pub fn effective_policies(&self, subject: &Subject) -> Result<Vec<String>, InventoryError> {
+        match subject {
+            Subject::Role(name) => {
+                let key = self.find_role(name)?;
+                let role = &self.roles[&key];
+                let mut token = role.policies.clone();
+                if !role.no_default && !token.iter().any(|p| p == "root") {
+                    token.push("default".into());
+                }
+                token.sort();
+                token.dedup();
+                let identity = match &role.login {
+                    LoginEntity::Declared(entity) | LoginEntity::Alias(entity) => {
+                        self.entity_policies(entity)
+                    }
+                    LoginEntity::Implicit => Vec::new(),
+                };
+                Ok(append_unique(token, identity))
+            }
+            Subject::Entity(name) => {
+                if !self.entities.contains_key(name) {
+                    return Err(InventoryError::UnknownEntity(name.clone()));
+                }
+                Ok(append_unique(
+                    vec!["default".to_string()],
+                    self.entity_policies(name),
+                ))
+            }
+            Subject::Group(name) => {
+                if !self.groups.contains_key(name) {
+                    return Err(InventoryError::UnknownGroup(name.clone()));
+                }
+                let groups = self.group_closure([name.clone()]);
+                Ok(append_unique(Vec::new(), self.groups_policies(&groups)))
+            }
+            Subject::Policies(names) => Ok(append_unique(Vec::new(), names.clone())),
+        }
+    }
+
+    /// The identity templates see for the subject (`None` for a bare policy list).
+    pub fn identity_for(&self, subject: &Subject) -> Result<Option<Identity>, InventoryError> {
+        match subject {
+            Subject::Role(name) => {
+                let key = self.find_role(name)?;
+                Ok(Some(self.role_identity(&key)))
+            }
+            Subject::Entity(name) => {
+                if !self.entities.contains_key(name) {
+                    return Err(InventoryError::UnknownEntity(name.clone()));
+                }
+                Ok(Some(self.entity_identity(name)))
+            }
+            Subject::Group(name) => {
+                if !self.groups.contains_key(name) {
+                    return Err(InventoryError::UnknownGroup(name.clone()));
+                }
+                // A group alone has no entity: entity templates stay unresolved.
+                let groups = self.group_closure([name.clone()]);
+                Ok(Some(Identity {
+                    groups: self.identity_groups(&groups),
+                    ..Identity::default()
+                }))
+            }
+            Subject::Policies(_) => Ok(None),
+        }
+    }
+
+    /// The subject's policies, in merge order, as the ACL needs them. `default` and `root` come
+    /// from the target's built-ins unless the workspace defines them.
+    pub fn policy_set(
+        &self,
+        subject: &Subject,
+        target: Target,
+    ) -> Result<Vec<Policy>, InventoryError> {
+        let names = self.effective_policies(subject)?;
+        names
+            .iter()
+            .map(|name| self.policy_named(name, target))
+            .collect()
+    }
+
+    fn policy_named(&self, name: &str, target: Target) -> Result<Policy, InventoryError> {
+        if let Some(policy) = self.policies.get(name) {
+            return Ok(policy.clone());
+        }
+        match name {
+            "default" => Ok(crate::acl::builtin::default_policy(target)),
+            "root" => Ok(Policy {
+                name: "root".into(),
+                source: Arc::new(SourceFile::new("<builtin root>", "")),
+                declared_name: None,
+                rules: Vec::new(),
+                templated: false,
+            }),
+            _ => Err(InventoryError::UnknownPolicy(name.to_string())),
+        }
+    }
+
+    /// The merged ACL of a subject for a target (spec section 2), templates resolved against
+    /// its identity.
+    pub fn acl_for(&self, subject: &Subject, target: Target) -> Result<Acl, InventoryError> {
+        let policies = self.policy_set(subject, target)?;
+        let identity = self.identity_for(subject)?;
+        let refs: Vec<&Policy> = policies.iter().collect();
+        Acl::new(&refs, target, identity.as_ref()).map_err(InventoryError::Acl)
+    }
+
+    fn entity_policies(&self, entity: &str) -> Vec<String> {
+        let Some(info) = self.entities.get(entity) else {
+            return Vec::new();
+        };
+        let groups = self.group_closure(info.groups.iter().cloned());
+        append_unique(info.policies.clone(), self.groups_policies(&groups))
+    }
+
+    fn groups_policies(&self, groups: &[String]) -> Vec<String> {
+        groups
+            .iter()
+            .filter_map(|g| self.groups.get(g))
+            .flat_map(|g| g.policies.iter().cloned())
+            .collect()
+    }
+
+    /// The groups plus their parents, transitively, in breadth-first order. Cost: O(groups).
+    fn group_closure(&self, start: impl IntoIterator<Item = String>) -> Vec<String> {
+        let mut seen = BTreeSet::new();
+        let mut order = Vec::new();
+        let mut queue: VecDeque<String> = start.into_iter().collect();
+        while let Some(group) = queue.pop_front() {
+            if !seen.insert(group.clone()) {
+                continue;
+            }
+            if let Some(info) = self.groups.get(&group) {
+                queue.extend(info.parents.iter().cloned());
+            }
+            order.push(group);
+        }
+        order
+    }
+
+    fn identity_groups(&self, groups: &[String]) -> Vec<Group> {
+        groups
+            .iter()
+            .filter_map(|name| {
+                self.groups.get(name).map(|info| Group {
+                    id: info.id.clone(),
+                    name: name.clone(),
+                    metadata: info.metadata.clone(),
+                })
+            })
+            .collect()
+    }
+
+    fn entity_identity(&self, name: &str) -> Identity {
+        let Some(info) = self.entities.get(name) else {
+            return Identity::default();
+        };
+        let groups = self.group_closure(info.groups.iter().cloned());
+        Identity {
+            entity_id: info.id.clone(),
+            entity_name: name.to_string(),
+            metadata: info.metadata.clone(),
+            aliases: info.aliases.clone(),
+            groups: self.identity_groups(&groups),
+        }
+    }
+
+    fn role_identity(&self, key: &str) -> Identity {
+        let role = &self.roles[key];
+        let accessor = self.accessors.get(&role.mount).cloned().unwrap_or_default();
+        let mut identity = match &role.login {
+            LoginEntity::Declared(name) | LoginEntity::Alias(name) => self.entity_identity(name),
+            LoginEntity::Implicit => Identity {
+                entity_id: synthetic_id("entity", key),
+                entity_name: implicit_entity_name(key),
+                ..Identity::default()
+            },
+        };
+        let Some(alias_name) = &role.alias_name else {
+            return identity;
+        };
+        // The login sets the alias's metadata; an alias declared on the entity keeps its id.
+        match identity
+            .aliases
+            .iter_mut()
+            .find(|a| a.mount_accessor == accessor)
+        {
+            Some(alias) => {
+                alias.name = alias_name.clone();
+                alias.metadata.extend(role.alias_metadata.clone());
+            }
+            None => identity.aliases.push(Alias {
+                mount_accessor: accessor,
+                id: synthetic_id("alias", key),
+                name: alias_name.clone(),
+                metadata: role.alias_metadata.clone(),
+                custom_metadata: BTreeMap::new(),
+            }),
+        }
+        identity
+    }
+}
+
+fn implicit_entity_name(role_key: &str) -> String {
+    format!("entity_{:08x}", fnv1a(role_key) as u32)
+}
+
+/// `first` followed by the items of `more` not already present (order kept).
+fn append_unique(first: Vec<String>, more: Vec<String>) -> Vec<String> {
+    let mut seen: BTreeSet<String> = BTreeSet::new();
+    let mut out = Vec::new();
+    for name in first.into_iter().chain(more) {
+        if seen.insert(name.clone()) {
+            out.push(name);
+        }
+    }
+    out
+}
+
+impl Resolver<'_> {
+    fn resolve(&mut self) -> Inventory {
+        let accessors = self.accessors();
+        let groups = self.groups();
+        let entities = self.entities(&groups, &accessors);
+        let roles = self.roles(&entities, &accessors);
+        Inventory {
+            policies: self.policies.clone(),
+            roles,
+            groups,
+            entities,
+            accessors,
+        }
+    }
+
+    /// Span of a map key (`<key>:`) in the source, for errors about names that have no
+    /// spanned value. Best effort: the first line whose trimmed text starts with the key.
+    fn key_span(&self, key: &str) -> Span {
+        let Some(source) = self.source else {
+            return Span::default();
+        };
+        let mut offset = 0;
+        for line in source.text.split_inclusive('\n') {
+            let trimmed = line.trim_start();
+            let indent = line.len() - trimmed.len();
+            let unquoted = trimmed.trim_start_matches(['"', '\'']);
+            let quote = trimmed.len() - unquoted.len();
+            if unquoted.starts_with(key) {
+                let rest = unquoted[key.len()..].trim_start_matches(['"', '\'']);
+                if rest.starts_with(':') {
+                    let start = offset + indent + quote;
+                    return Span::new(start, start + key.len());
+                }
+            }
+            offset += line.len();
+        }
+        Span::default()
+    }
+
+    fn check_policies(&mut self, names: &[Spanned<String>], owner: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        for name in names {
+            let policy = name.value.trim().to_string();
+            let known = self.policies.contains_key(&policy)
+                || BUILTIN_POLICIES.contains(&policy.as_str());
+            if !known {
+                let lower = policy.to_lowercase();
+                if lower != policy && self.policies.contains_key(&lower) {
+                    out.push(lower);
+                    continue;
+                }
+                self.errors.push(
+                    Diagnostic::error(
+                        "unknown-policy",
+                        span_of_spanned(name),
+                        format!("{owner} refers to policy `{policy}`, which does not exist"),
+                    )
+                    .with_label("no such policy")
+                    .with_help(self.policy_help(&policy)),
+                );
+                continue;
+            }
+            out.push(policy);
+        }
+        out
+    }
+
+    fn policy_help(&self, missing: &str) -> String {
+        let closest = self
+            .policies
+            .keys()
+            .min_by_key(|name| edit_distance(name, missing))
+            .filter(|name| edit_distance(name, missing) <= 3);
+        match closest {
+            Some(name) => format!("did you mean `{name}`? policies are named after their file stem"),
+            None => "add a policy file with this name to the policy tree (the policy name is the file stem)".into(),
+        }
+    }
+
+    fn check_group_ref(&mut self, name: &Spanned<String>, owner: &str) -> Option<String> {
+        if self.specs.groups.contains_key(&name.value) {
+            return Some(name.value.clone());
+        }
+        self.errors.push(
+            Diagnostic::error(
+                "unknown-group",
+                span_of_spanned(name),
+                format!("{owner} refers to group `{}`, which does not exist", name.value),
+            )
+            .with_label("no such group")
+            .with_help("declare it under `groups:` in capable.yaml"),
+        );
+        None
+    }
+
+    fn check_entity_ref(&mut self, name: &Spanned<String>, owner: &str) -> Option<String> {
+        if self.specs.entities.contains_key(&name.value) {
+            return Some(name.value.clone());
+        }
+        self.errors.push(
+            Diagnostic::error(
+                "unknown-entity",
+                span_of_spanned(name),
+                format!("{owner} refers to entity `{}`, which does not exist", name.value),
+            )
+            .with_label("no such entity")
+            .with_help("declare it under `entities:` in capable.yaml"),
+        );
+        None
+    }
+
+    /// Auth type of a mount: a role's `type`, else the engine of an `auth/<mount>` entry in
+    /// `mounts`, else the mount's first segment.
+    fn auth_type(&self, mount: &str) -> String {
+        let declared = self
+            .specs
+            .roles
+            .iter()
+            .filter(|(key, _)| role_mount(key).as_deref() == Some(mount))
+            .find_map(|(_, role)| role.auth_type.as_ref().map(|t| t.value.clone()));
+        if let Some(auth_type) = declared {
+            return auth_type;
+        }
+        let auth_path = format!("auth/{mount}");
+        if let Some(entry) = self.mounts.iter().find(|m| m.path == auth_path) {
+            return entry.engine.clone();
+        }
+        mount.split('/').next().unwrap_or(mount).to_string()
+    }
+
+    /// Every auth mount named by a role or alias, with its declared or synthesized accessor.
+    fn accessors(&mut self) -> BTreeMap<String, String> {
+        let mut declared: BTreeMap<String, Spanned<String>> = BTreeMap::new();
+        let mut mounts: BTreeSet<String> = BTreeSet::new();
+        let mut claims: Vec<(String, Spanned<String>)> = Vec::new();
+        for (key, role) in &self.specs.roles {
+            let Some(mount) = role_mount(key) else {
+                continue;
+            };
+            mounts.insert(mount.clone());
+            if let Some(accessor) = &role.accessor {
+                claims.push((mount, accessor.clone()));
+            }
+        }
+        for entity in self.specs.entities.values() {
+            for alias in &entity.aliases {
+                let mount = normalize_mount(&alias.mount.value);
+                mounts.insert(mount.clone());
+                if let Some(accessor) = &alias.accessor {
+                    claims.push((mount, accessor.clone()));
+                }
+            }
+        }
+        for (mount, accessor) in claims {
+            match declared.get(&mount) {
+                Some(existing) if existing.value != accessor.value => {
+                    self.errors.push(
+                        Diagnostic::error(
+                            "conflicting-accessor",
+                            span_of_spanned(&accessor),
+                            format!(
+                                "auth mount `{mount}` has accessor `{}` here but `{}` elsewhere",
+                                accessor.value, existing.value
+                            ),
+                        )
+                        .with_label("conflicting accessor")
+                        .with_help("an auth mount has one accessor; use the same value everywhere"),
+                    );
+                }
+                Some(_) => {}
+                None => {
+                    declared.insert(mount, accessor);
+                }
+            }
+        }
+        mounts
+            .into_iter()
+            .map(|mount| {
+                let accessor = match declared.get(&mount) {
+                    Some(accessor) => accessor.value.clone(),
+                    None => accessor_for_mount(&self.auth_type(&mount), &mount),
+                };
+                (mount, accessor)
+            })
+            .collect()
+    }
+
+    fn groups(&mut self) -> BTreeMap<String, GroupInfo> {
+        let specs: Vec<(String, GroupSpec)> = self
+            .specs
+            .groups
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        let mut groups = BTreeMap::new();
+        for (name, spec) in &specs {
+            let owner = format!("group `{name}`");
+            let policies = self.check_policies(&spec.policies, &owner);
+            if let Some(kind) = &spec.group_type {
+                if kind.value != "internal" && kind.value != "external" {
+                    self.errors.push(
+                        Diagnostic::error(
+                            "invalid-group-type",
+                            span_of_spanned(kind),
+                            format!("group type `{}` is not `internal` or `external`", kind.value),
+                        )
+                        .with_help("use `internal` (the default) or `external`"),
+                    );
+                }
+            }
+            for entity in &spec.member_entities {
+                self.check_entity_ref(entity, &owner);
+            }
+            groups.insert(
+                name.clone(),
+                GroupInfo {
+                    id: spec.id.clone().unwrap_or_else(|| synthetic_id("group", name)),
+                    metadata: spec.metadata.clone(),
+                    policies,
+                    parents: Vec::new(),
+                },
+            );
+        }
+        for (name, spec) in &specs {
+            for member in &spec.member_groups {
+                let owner = format!("group `{name}`");
+                if let Some(child) = self.check_group_ref(member, &owner) {
+                    if let Some(info) = groups.get_mut(&child) {
+                        info.parents.push(name.clone());
+                    }
+                }
+            }
+        }
+        groups
+    }
+
+    fn entities(
+        &mut self,
+        groups: &BTreeMap<String, GroupInfo>,
+        accessors: &BTreeMap<String, String>,
+    ) -> BTreeMap<String, EntityInfo> {
+        let specs: Vec<(String, EntitySpec)> = self
+            .specs
+            .entities
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        let mut entities = BTreeMap::new();
+        for (name, spec) in &specs {
+            let owner = format!("entity `{name}`");
+            let policies = self.check_policies(&spec.policies, &owner);
+            let mut member_of = BTreeSet::new();
+            for group in &spec.groups {
+                if let Some(group) = self.check_group_ref(group, &owner) {
+                    member_of.insert(group);
+                }
+            }
+            for (group, group_spec) in &self.specs.groups {
+                if group_spec.member_entities.iter().any(|e| &e.value == name) {
+                    member_of.insert(group.clone());
+                }
+            }
+            let aliases = spec
+                .aliases
+                .iter()
+                .map(|alias| {
+                    let mount = normalize_mount(&alias.mount.value);
+                    Alias {
+                        mount_accessor: accessors.get(&mount).cloned().unwrap_or_default(),
+                        id: alias.id.clone().unwrap_or_else(|| {
+                            synthetic_id("alias", &format!("{mount}{}", alias.name.value))
+                        }),
+                        name: alias.name.value.clone(),
+                        metadata: alias.metadata.clone(),
+                        custom_metadata: alias.custom_metadata.clone(),
+                    }
+                })
+                .collect();
+            debug_assert!(member_of.iter().all(|g| groups.contains_key(g)));
+            entities.insert(
+                name.clone(),
+                EntityInfo {
+                    id: spec.id.clone().unwrap_or_else(|| synthetic_id("entity", name)),
+                    metadata: spec.metadata.clone(),
+                    policies,
+                    aliases,
+                    groups: member_of,
+                },
+            );
+        }
+        entities
+    }
+
+    fn roles(
+        &mut self,
+        entities: &BTreeMap<String, EntityInfo>,
+        accessors: &BTreeMap<String, String>,
+    ) -> BTreeMap<String, RoleInfo> {
+        let specs: Vec<(String, RoleSpec)> = self
+            .specs
+            .roles
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        let mut roles = BTreeMap::new();
+        for (key, spec) in &specs {
+            let Some(mount) = role_mount(key) else {
+                self.errors.push(
+                    Diagnostic::error(
+                        "invalid-role-name",
+                        self.key_span(key),
+                        format!("role `{key}` does not name its auth mount"),
+                    )
+                    .with_label("expected `<auth mount>/<role>`")
+                    .with_help(format!(
+                        "write the key as `<auth mount>/<role>`, e.g. `kubernetes/{key}`"
+                    )),
+                );
+                continue;
+            };
+            let owner = format!("role `{key}`");
+            let policies = self.check_policies(&spec.policies, &owner);
+            let auth_type = self.auth_type(&mount);
+            let alias_name = login_alias_name(key, &auth_type, spec);
+            let login = match &spec.entity {
+                Some(entity) => match self.check_entity_ref(entity, &owner) {
+                    Some(entity) => LoginEntity::Declared(entity),
+                    None => LoginEntity::Implicit,
+                },
+                None => {
+                    let accessor = accessors.get(&mount).cloned().unwrap_or_default();
+                    find_entity_by_alias(entities, &accessor, alias_name.as_deref())
+                        .map(LoginEntity::Alias)
+                        .unwrap_or(LoginEntity::Implicit)
+                }
+            };
+            roles.insert(
+                key.clone(),
+                RoleInfo {
+                    mount,
+                    alias_metadata: login_alias_metadata(&auth_type, key, spec),
+                    auth_type,
+                    policies,
+                    no_default: spec.token_no_default_policy,
+                    login,
+                    alias_name,
+                },
+            );
+        }
+        roles
+    }
+}
+
+/// The auth mount of a role key: everything before the last `/`, normalised.
+fn role_mount(key: &str) -> Option<String> {
+    let (mount, name) = key.rsplit_once('/')?;
+    if mount.trim_matches('/').is_empty() || name.is_empty() {
+        return None;
+    }
+    Some(normalize_mount(mount))
+}
+
+/// The alias name a login through this role presents, when it can be known offline.
+fn login_alias_name(key: &str, auth_type: &str, spec: &RoleSpec) -> Option<String> {
+    if let Some(name) = &spec.alias_name {
+        return Some(name.value.clone());
+    }
+    let bare = key.rsplit_once('/').map(|(_, name)| name)?;
+    match auth_type {
+        "userpass" | "ldap" | "radius" | "cert" => Some(bare.to_string()),
+        "kubernetes" => match (
+            spec.bound_service_account_namespaces.as_slice(),
+            spec.bound_service_account_names.as_slice(),
+        ) {
+            ([namespace], [name]) if namespace != "*" && name != "*" => {
+                Some(format!("{namespace}/{name}"))
+            }
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// The metadata the auth method attaches to the alias at login.
+fn login_alias_metadata(auth_type: &str, key: &str, spec: &RoleSpec) -> BTreeMap<String, String> {
+    let mut metadata = BTreeMap::new();
+    match auth_type {
+        "kubernetes" => {
+            if let [name] = spec.bound_service_account_names.as_slice() {
+                if name != "*" {
+                    metadata.insert("service_account_name".into(), name.clone());
+                }
+            }
+            if let [namespace] = spec.bound_service_account_namespaces.as_slice() {
+                if namespace != "*" {
+                    metadata.insert("service_account_namespace".into(), namespace.clone());
+                }
+            }
+        }
+        "approle" => {
+            if let Some((_, name)) = key.rsplit_once('/') {
+                metadata.insert("role_name".into(), name.to_string());
+            }
+        }
+        "jwt" | "oidc" => {
+            if let Some((_, name)) = key.rsplit_once('/') {
+                metadata.insert("role".into(), name.to_string());
+            }
+        }
+        _ => {}
+    }
+    metadata.extend(spec.alias_metadata.clone());
+    metadata
+}
+
+fn find_entity_by_alias(
+    entities: &BTreeMap<String, EntityInfo>,
+    accessor: &str,
+    alias_name: Option<&str>,
+) -> Option<String> {
+    let alias_name = alias_name?;
+    entities
+        .iter()
+        .find(|(_, info)| {
+            info.aliases
+                .iter()
+                .any(|a| a.mount_accessor == accessor && a.name == alias_name)
+        })
+        .map(|(name, _)| name.clone())
+}
+
+/// Levenshtein distance, for "did you mean" help. Cost: O(|a|·|b|).
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut current = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = previous[j] + usize::from(ca != *cb);
+            current.push(substitution.min(previous[j + 1] + 1).min(current[j] + 1));
+        }
+        previous = current;
+    }
+    previous[b.len()]
+}

@@ -1,0 +1,147 @@
+//! ## What it does
+//! Flags `read` (or `list`) over a whole secrets mount or more: a rule that lets holders read
+//! a secret whose name the policy never wrote, e.g. `secret/data/*`, `kv/*`, `+/data/*`.
+//! Mounts come from `capable.yaml` (`secret/` is KV v2 by default) and from the first
+//! segment of the policy's own patterns. A narrow `secret/data/app/*` is not flagged.
+//!
+//! ## Why is this bad?
+//! Least privilege for secrets means one application, one subtree. A grant over a whole mount
+//! hands every holder every team's secrets, today's and tomorrow's. Listing a whole mount
+//! only reveals names, so a list-only finding is reported as `info`. Patterns without any
+//! literal character are left to `grants-everything`.
+//!
+//! ## Example
+//! ```hcl
+//! path "secret/data/*" {
+//!   capabilities = ["read"]
+//! }
+//! ```
+//!
+//! ## Use instead
+//! ```hcl
+//! path "secret/data/app/*" {
+//!   capabilities = ["read"]
+//! }
+//! ```
+//!
+//! ## References
+//! - spec section 7 (KV v2 layout)
+
+use std::collections::BTreeMap;
+
+use super::helpers::{authorize_as_holder, diagnostic_at, is_all_wildcard, winning_block};
+use crate::acl::Operation::{self, List, Read};
+use crate::diag::{Diagnostic, Severity};
+use crate::lint::{Category, PolicyContext, Rule, RuleMeta};
+
+use crate::span::Span;
+
+pub struct BroadSecretAccess;
+
+/// First segments that are not secrets engines.
+const NOT_SECRETS: &[&str] = &["sys", "auth", "identity", "cubbyhole", ""];
+
+impl Rule for BroadSecretAccess {
+    fn meta(&self) -> RuleMeta {
+        RuleMeta {
+            id: "broad-secret-access",
+            severity: Severity::Warning,
+            category: Category::Security,
+            summary: "`read` or `list` over a whole secrets mount or more",
+            source: include_str!("broad_secret_access.rs"),
+        }
+    }
+
+    fn check_policy(&self, ctx: &PolicyContext<'_>, out: &mut Vec<Diagnostic>) {
+        let meta = self.meta();
+        let mut found: BTreeMap<usize, (Span, Operation, String, String)> = BTreeMap::new();
+        for mount in candidate_mounts(ctx) {
+            for (operation, path) in probes(ctx, &mount) {
+                let decision = authorize_as_holder(ctx, operation, &path);
+                if !decision.allowed {
+                    continue;
+                }
+                let Some(span) = winning_block(ctx, &decision, operation.capability()) else {
+                    continue;
+                };
+                if is_catch_all(ctx, span) {
+                    continue;
+                }
+                let entry = found
+                    .entry(span.start)
+                    .or_insert_with(|| (span, operation, path.clone(), mount.clone()));
+                // A read finding outranks a list one.
+                if entry.1 == List && operation == Read {
+                    *entry = (span, operation, path, mount.clone());
+                }
+            }
+        }
+        for (span, operation, path, mount) in found.into_values() {
+            let (what, severity) = match operation {
+                Read => ("every secret", meta.severity),
+                _ => ("the name of every secret", Severity::Info),
+            };
+            let message = format!(
+                "grants `{operation}` on `{path}`: holders can read {what} of the mount \
+                 `{mount}`, including secrets of other applications",
+            );
+            let subtree = if ctx.mounts.kv_version(&mount) == Some(2) {
+                format!("{mount}data/<app>/*")
+            } else {
+                format!("{mount}<app>/*")
+            };
+            out.push(
+                diagnostic_at(&meta, severity, span, message)
+                    .with_label("whole mount")
+                    .with_help(format!(
+                        "scope the rule to the application's own subtree, e.g. `{subtree}`"
+                    )),
+            );
+        }
+    }
+}
+
+/// Configured mounts plus the literal first segment of each pattern of the policy.
+fn candidate_mounts(ctx: &PolicyContext<'_>) -> Vec<String> {
+    let mut mounts: Vec<String> = ctx.mounts.iter().map(|m| m.path.clone()).collect();
+    for rule in &ctx.policy.rules {
+        let Some(pattern) = &rule.pattern else {
+            continue;
+        };
+        let Some((first, _)) = pattern.normalized.split_once('/') else {
+            continue;
+        };
+        if NOT_SECRETS.contains(&first) || first.contains(['+', '*']) {
+            continue;
+        }
+        let mount = format!("{first}/");
+        if !mounts.contains(&mount) {
+            mounts.push(mount);
+        }
+    }
+    mounts
+}
+
+/// Read of a secret no policy names, and list of the mount's top level.
+fn probes(ctx: &PolicyContext<'_>, mount: &str) -> Vec<(Operation, String)> {
+    if ctx.mounts.kv_version(mount) == Some(2) {
+        return vec![
+            (Read, format!("{mount}data/anything")),
+            (List, format!("{mount}metadata/")),
+        ];
+    }
+    vec![
+        (Read, format!("{mount}anything")),
+        (List, mount.to_string()),
+    ]
+}
+
+/// Whether the winning block is a pattern without literal characters (`grants-everything`).
+fn is_catch_all(ctx: &PolicyContext<'_>, span: Span) -> bool {
+    ctx.policy
+        .rules
+        .iter()
+        .find(|rule| rule.pattern_span == span)
+        .and_then(|rule| rule.pattern.as_ref())
+        .is_some_and(is_all_wildcard)
+}

@@ -1,0 +1,113 @@
+//! ## What it does
+//! Flags `create` granted without `update` on a path, and `update` without `create` on a
+//! KV secret path (KV v1 data, KV v2 `data/` and `metadata/`).
+//!
+//! ## Why is this bad?
+//! A write is turned into `create` or `update` by the backend's existence check: KV writes
+//! to a new key need `create`, to an existing key `update` (`vault kv put` does both over a
+//! secret's life). Most other endpoints have no existence check and always need `update`, so
+//! `create` alone grants nothing there. Granting one without the other gives writes that
+//! work once and then fail, or never. If write-once is really intended, suppress the finding
+//! with a reason.
+//!
+//! ## Example
+//! ```hcl
+//! path "secret/data/app/*" {
+//!   capabilities = ["create", "read"]
+//! }
+//! ```
+//!
+//! ## Use instead
+//! ```hcl
+//! path "secret/data/app/*" {
+//!   capabilities = ["create", "read", "update"]
+//! }
+//! ```
+//!
+//! ## References
+//! - spec section 3.2 (create vs update) and section 7
+
+use std::collections::HashSet;
+
+use super::helpers::{
+    can_match_under, capability_span, diagnostic, kv_mount, live_rules, merged_capabilities,
+};
+use crate::diag::{Diagnostic, Severity};
+use crate::lint::{Category, PolicyContext, Rule, RuleMeta};
+use crate::policy::{Capability, PathPattern};
+
+pub struct CreateWithoutUpdate;
+
+impl Rule for CreateWithoutUpdate {
+    fn meta(&self) -> RuleMeta {
+        RuleMeta {
+            id: "create-without-update",
+            severity: Severity::Warning,
+            category: Category::Correctness,
+            summary: "`create` without `update` (or `update` without `create` on KV secrets)",
+            source: include_str!("create_without_update.rs"),
+        }
+    }
+
+    fn check_policy(&self, ctx: &PolicyContext<'_>, out: &mut Vec<Diagnostic>) {
+        let meta = self.meta();
+        let mut seen: HashSet<&str> = HashSet::new();
+        for (rule, pattern) in live_rules(ctx) {
+            if !seen.insert(pattern.normalized.as_str()) {
+                continue;
+            }
+            let caps = merged_capabilities(ctx, pattern);
+            if caps.is_deny() {
+                continue;
+            }
+            let create = caps.contains(Capability::Create);
+            let update = caps.contains(Capability::Update);
+            let on_kv = is_kv_secret_path(ctx, pattern);
+            let name = &pattern.normalized;
+            let (capability, message) = match (create, update, on_kv) {
+                (true, false, true) => (
+                    Capability::Create,
+                    format!(
+                        "`create` without `update` on `{name}` lets holders write new secrets \
+                         but not change existing ones: `kv put` on an existing key is denied"
+                    ),
+                ),
+                (true, false, false) => (
+                    Capability::Create,
+                    format!(
+                        "`create` without `update` on `{name}`: endpoints without an existence \
+                         check always need `update`, so `create` alone may grant nothing"
+                    ),
+                ),
+                (false, true, true) => (
+                    Capability::Update,
+                    format!(
+                        "`update` without `create` on `{name}` lets holders change existing \
+                         secrets but not write new ones: `kv put` of a new key is denied"
+                    ),
+                ),
+                _ => continue,
+            };
+            out.push(
+                diagnostic(&meta, capability_span(rule, capability), message)
+                    .with_label("half of a write")
+                    .with_help(
+                        "grant both `create` and `update`; if only one is intended, suppress \
+                         this finding with a reason",
+                    ),
+            );
+        }
+    }
+}
+
+/// KV v1 paths under a KV mount, and KV v2 `data/` and `metadata/` paths.
+fn is_kv_secret_path(ctx: &PolicyContext<'_>, pattern: &PathPattern) -> bool {
+    match kv_mount(ctx, pattern) {
+        Some((_, 1)) => true,
+        Some((mount, _)) => {
+            can_match_under(pattern, &format!("{mount}data/"))
+                || can_match_under(pattern, &format!("{mount}metadata/"))
+        }
+        None => false,
+    }
+}

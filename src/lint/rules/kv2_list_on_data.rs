@@ -1,0 +1,80 @@
+//! ## What it does
+//! Flags `list` granted on a KV version 2 `data/` path (`M/data/...`) by a pattern that does
+//! not also cover `M/metadata/`.
+//!
+//! ## Why is this bad?
+//! KV v2 lists keys through `M/metadata/<prefix>/` (`vault kv list secret/app` sends LIST
+//! `secret/metadata/app/`). `list` on `data/` is never used, so the author's `kv list` is
+//! denied while the policy looks right.
+//!
+//! ## Example
+//! ```hcl
+//! path "secret/data/app/*" {
+//!   capabilities = ["read", "list"]
+//! }
+//! ```
+//!
+//! ## Use instead
+//! ```hcl
+//! path "secret/data/app/*" {
+//!   capabilities = ["read"]
+//! }
+//!
+//! path "secret/metadata/app/*" {
+//!   capabilities = ["list"]
+//! }
+//! ```
+//!
+//! ## References
+//! - spec section 7 (`kv list` → LIST `M/metadata/p/`)
+
+use super::helpers::{capability_span, diagnostic, kv2_mount, live_rules, only_kv2_data};
+use crate::diag::{Diagnostic, Severity};
+use crate::lint::{Category, PolicyContext, Rule, RuleMeta};
+use crate::policy::Capability;
+
+pub struct Kv2ListOnData;
+
+impl Rule for Kv2ListOnData {
+    fn meta(&self) -> RuleMeta {
+        RuleMeta {
+            id: "kv2-list-on-data",
+            severity: Severity::Warning,
+            category: Category::Correctness,
+            summary: "`list` on a KV v2 `data/` path is never used (listing uses `metadata/`)",
+            source: include_str!("kv2_list_on_data.rs"),
+        }
+    }
+
+    fn check_policy(&self, ctx: &PolicyContext<'_>, out: &mut Vec<Diagnostic>) {
+        let meta = self.meta();
+        for (rule, pattern) in live_rules(ctx) {
+            let caps = rule.capabilities;
+            if caps.is_deny() || !caps.contains(Capability::List) {
+                continue;
+            }
+            let Some(mount) = kv2_mount(ctx, pattern) else {
+                continue;
+            };
+            if !only_kv2_data(pattern, mount) {
+                continue;
+            }
+            let data = format!("{mount}data/");
+            let metadata_pattern = match pattern.normalized.strip_prefix(data.as_str()) {
+                Some(rest) => format!("{mount}metadata/{rest}"),
+                None => format!("{mount}metadata/*"),
+            };
+            let message = format!(
+                "`list` on `{}` is never used: KV v2 lists keys under `{mount}metadata/`",
+                pattern.normalized
+            );
+            out.push(
+                diagnostic(&meta, capability_span(rule, Capability::List), message)
+                    .with_label("unused `list`")
+                    .with_help(format!(
+                        "grant `list` in a block for `{metadata_pattern}` instead"
+                    )),
+            );
+        }
+    }
+}

@@ -1,0 +1,93 @@
+//! ## What it does
+//! Flags rules that let holders register, replace or remove plugins in the catalog
+//! (`sys/plugins/catalog/*`, root-protected) or reload plugin backends
+//! (`sys/plugins/reload/*`).
+//!
+//! ## Why is this bad?
+//! A registered plugin is a binary that Vault runs with access to the data of every mount
+//! using it; replacing a plugin's registration swaps the code behind an existing mount.
+//! Reloading backends interrupts every mount of a plugin.
+//!
+//! ## Example
+//! ```hcl
+//! path "sys/plugins/*" {
+//!   capabilities = ["create", "update", "delete", "sudo"]
+//! }
+//! ```
+//!
+//! ## Use instead
+//! ```hcl
+//! path "sys/plugins/catalog" {
+//!   capabilities = ["read"]
+//! }
+//! ```
+//!
+//! ## References
+//! - spec section 6 (`sys/plugins/catalog/*` is root-protected)
+
+use super::helpers::{lower, probe, report, Area};
+use crate::acl::Operation::{Create, Delete, Update};
+use crate::diag::{Diagnostic, Severity};
+use crate::lint::{Category, PolicyContext, Rule, RuleMeta};
+
+pub struct PluginAdmin;
+
+const AREAS: &[Area] = &[
+    Area::new(
+        "sys/plugins/catalog/*",
+        "sys/plugins/catalog/secret/anything",
+        &[Update, Create, Delete],
+    ),
+    Area::new(
+        "sys/plugins/reload/*",
+        "sys/plugins/reload/backend",
+        &[Update],
+    ),
+];
+
+impl Rule for PluginAdmin {
+    fn meta(&self) -> RuleMeta {
+        RuleMeta {
+            id: "plugin-admin",
+            severity: Severity::Error,
+            category: Category::Security,
+            summary: "registering, replacing or reloading plugins",
+            source: include_str!("plugin_admin.rs"),
+        }
+    }
+
+    fn check_policy(&self, ctx: &PolicyContext<'_>, out: &mut Vec<Diagnostic>) {
+        let meta = self.meta();
+        let findings = probe(ctx, AREAS);
+        report(
+            &meta,
+            &findings,
+            "administers plugins",
+            "grant `read` on `sys/plugins/catalog` to list plugins; keep registration and \
+             reloads to a break-glass policy",
+            |finding| {
+                let (effect, severity) = if finding.area.pattern == "sys/plugins/reload/*" {
+                    (
+                        "holders can restart plugin backends, interrupting every mount of the \
+                         plugin",
+                        lower(meta.severity),
+                    )
+                } else if finding.broad {
+                    (
+                        "holders can register or replace plugin code that runs inside the \
+                         server with the data of its mounts",
+                        meta.severity,
+                    )
+                } else {
+                    (
+                        "holders can replace the code of the named plugin, which runs with the \
+                         data of its mounts",
+                        lower(meta.severity),
+                    )
+                };
+                (format!("{}: {effect}", finding.what()), severity)
+            },
+            out,
+        );
+    }
+}

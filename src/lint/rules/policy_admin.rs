@@ -1,0 +1,96 @@
+//! ## What it does
+//! Flags a rule that lets holders write ACL policies: `create`, `update` or `patch` (or
+//! `delete`) on `sys/policies/acl/<name>` or `sys/policy/<name>`.
+//!
+//! ## Why is this bad?
+//! Whoever can write a policy can write one that they hold, and grant themselves anything:
+//! it is root in disguise. Deleting a policy removes the denies it carries. A pattern limited
+//! to some names (`sys/policies/acl/app-*`) is still an escalation if a holder also holds, or
+//! can obtain, one of those policies; that case is reported one severity lower. The check
+//! asks the policy's own ACL, so a more specific `deny` carve-out is respected.
+//!
+//! ## Example
+//! ```hcl
+//! path "sys/policies/acl/*" {
+//!   capabilities = ["create", "read", "update", "delete", "list"]
+//! }
+//! ```
+//!
+//! ## Use instead
+//! ```hcl
+//! # Manage policies from CI with a reviewed change, not from a long-lived token.
+//! path "sys/policies/acl/*" {
+//!   capabilities = ["read", "list"]
+//! }
+//! ```
+//!
+//! ## References
+//! - spec section 5 (`sys/policy` and `sys/policies/acl` writes)
+
+use super::helpers::{lower, probe, report, Area};
+use crate::acl::Operation::{Create, Delete, Patch, Update};
+use crate::diag::{Diagnostic, Severity};
+use crate::lint::{Category, PolicyContext, Rule, RuleMeta};
+
+pub struct PolicyAdmin;
+
+const AREAS: &[Area] = &[
+    Area::new(
+        "sys/policies/acl/*",
+        "sys/policies/acl/anything",
+        &[Update, Create, Patch, Delete],
+    ),
+    Area::new(
+        "sys/policy/*",
+        "sys/policy/anything",
+        &[Update, Create, Delete],
+    ),
+];
+
+impl Rule for PolicyAdmin {
+    fn meta(&self) -> RuleMeta {
+        RuleMeta {
+            id: "policy-admin",
+            severity: Severity::Error,
+            category: Category::Security,
+            summary: "write access to ACL policies: holders can rewrite their own rights",
+            source: include_str!("policy_admin.rs"),
+        }
+    }
+
+    fn check_policy(&self, ctx: &PolicyContext<'_>, out: &mut Vec<Diagnostic>) {
+        let meta = self.meta();
+        let findings = probe(ctx, AREAS);
+        report(
+            &meta,
+            &findings,
+            "writes policies",
+            "grant `read` and `list` only, and change policies through a reviewed pipeline; \
+             if this token must manage some policies, deny it its own",
+            |finding| {
+                let writes = finding.operations.iter().any(|op| *op != Delete);
+                let effect = match (writes, finding.broad) {
+                    (true, true) => {
+                        "holders can rewrite any policy, their own included, and \
+                                     grant themselves anything"
+                    }
+                    (true, false) => {
+                        "a holder that also holds one of these policies can \
+                                      grant itself anything through it"
+                    }
+                    (false, _) => {
+                        "holders can delete policies, and with them the denies \
+                                   they carry"
+                    }
+                };
+                let severity = if finding.broad {
+                    meta.severity
+                } else {
+                    lower(meta.severity)
+                };
+                (format!("{}: {effect}", finding.what()), severity)
+            },
+            out,
+        );
+    }
+}

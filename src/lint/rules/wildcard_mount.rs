@@ -1,0 +1,123 @@
+//! ## What it does
+//! Flags a grant whose mount segment is a wildcard: a `+` or a glob in the first segment
+//! (`+/data/*`, `kv-*`), or in the auth method segment (`auth/+/login`, `auth/*`).
+//!
+//! ## Why is this bad?
+//! Mounts are the unit of ownership: each team's engine has its own path. A wildcard mount
+//! segment grants the same access on every mount, including mounts enabled later for other
+//! teams or other engines, where `data/` or `creds/` may mean something else entirely.
+//! Patterns without any literal character are left to `grants-everything`.
+//!
+//! ## Example
+//! ```hcl
+//! path "+/data/app/*" {
+//!   capabilities = ["read"]
+//! }
+//! ```
+//!
+//! ## Use instead
+//! ```hcl
+//! path "secret/data/app/*" {
+//!   capabilities = ["read"]
+//! }
+//! ```
+//!
+//! ## References
+//! - spec section 3.4 (segment wildcards match any segment)
+
+use super::helpers::{
+    authorize_as_holder, diagnostic, instances, is_all_wildcard, live_rules, winning_block,
+};
+use crate::acl::Operation::{self, Create, Delete, List, Patch, Read, Update};
+use crate::diag::{Diagnostic, Severity};
+use crate::lint::{Category, PolicyContext, Rule, RuleMeta};
+use crate::policy::{PathPattern, PatternKind, Rule as PolicyRule};
+
+pub struct WildcardMount;
+
+const OPERATIONS: &[Operation] = &[Update, Create, Patch, Delete, Read, List];
+
+impl Rule for WildcardMount {
+    fn meta(&self) -> RuleMeta {
+        RuleMeta {
+            id: "wildcard-mount",
+            severity: Severity::Warning,
+            category: Category::Security,
+            summary: "`+` or a glob in the mount segment: the grant applies to every mount",
+            source: include_str!("wildcard_mount.rs"),
+        }
+    }
+
+    fn check_policy(&self, ctx: &PolicyContext<'_>, out: &mut Vec<Diagnostic>) {
+        let meta = self.meta();
+        for (rule, pattern) in live_rules(ctx) {
+            let caps = rule.capabilities;
+            if caps.is_empty() || caps.is_deny() || is_all_wildcard(pattern) {
+                continue;
+            }
+            let Some(template) = mount_template(pattern) else {
+                continue;
+            };
+            let Some((operation, witness)) = witness(ctx, rule, pattern, &template) else {
+                continue;
+            };
+            let message = format!(
+                "`{}` applies to every mount, including mounts enabled later: e.g. \
+                 `{operation}` on `{witness}`",
+                pattern.normalized
+            );
+            out.push(
+                diagnostic(&meta, rule.pattern_span, message)
+                    .with_label("wildcard mount")
+                    .with_help("name the mount: one block per mount this policy is meant for"),
+            );
+        }
+    }
+}
+
+/// When the mount segment is a wildcard, a path template with a new mount name in it.
+fn mount_template(pattern: &PathPattern) -> Option<String> {
+    let text = pattern.normalized.as_str();
+    let parts: Vec<&str> = text.split('/').collect();
+    let index = usize::from(parts[0] == "auth" && parts.len() > 1);
+    let segment = parts[index];
+    let glob_in_segment = pattern.kind == PatternKind::Prefix && !pattern.key[..].contains('/')
+        || (pattern.kind == PatternKind::Prefix && index == 1 && pattern.key == "auth/")
+        || (index == parts.len() - 1 && segment.ends_with('*'));
+    if segment != "+" && !glob_in_segment {
+        return None;
+    }
+    let mut filled: Vec<&str> = parts.clone();
+    filled[index] = "new-mount";
+    Some(filled.join("/").replace('*', ""))
+}
+
+fn witness(
+    ctx: &PolicyContext<'_>,
+    rule: &PolicyRule,
+    pattern: &PathPattern,
+    template: &str,
+) -> Option<(Operation, String)> {
+    for path in instances(pattern, template) {
+        for operation in OPERATIONS {
+            let Some(capability) = operation.capability() else {
+                continue;
+            };
+            if !rule.capabilities.contains(capability) {
+                continue;
+            }
+            let request_path = if operation.is_listing() && !path.ends_with('/') {
+                format!("{path}/")
+            } else {
+                path.clone()
+            };
+            let decision = authorize_as_holder(ctx, *operation, &request_path);
+            if decision.allowed
+                && winning_block(ctx, &decision, Some(capability)) == Some(rule.pattern_span)
+            {
+                return Some((*operation, request_path));
+            }
+        }
+    }
+    None
+}

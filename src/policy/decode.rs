@@ -1,0 +1,450 @@
+//! HCL1's reflection decoder (`hcl.DecodeObject`), reproduced for the Go types a policy is
+//! decoded into, so that values are converted, appended and refused exactly as the write path
+//! does, with the decoder's own error texts (`At 1:27: unknown slice type: *ast.LiteralType`).
+//!
+//! Facts this follows (checked against OpenBao 2.7.2):
+//! - a struct field collects every item whose first key is its name: items with more keys
+//!   ("prefix matches", e.g. `allowed_parameters "a" {}`) are decoded first, as one object
+//!   list, then each exact match in source order;
+//! - an object value of an exact match is decoded as an object list (type `*ast.ObjectList`,
+//!   position of its first key, or `-` when empty);
+//! - slices append across duplicates, strings/ints/interfaces keep the last value;
+//! - a number is accepted where a string is expected (its literal text), a float or a bool is
+//!   not; an int field also accepts a string holding an integer (`strconv.ParseInt(s, 0, 0)`).
+
+use super::gostr::{parse_float, parse_int};
+use super::model::ParamValue;
+use crate::hcl1::{Item, Key, Node, NodeKind};
+use crate::source::SourceFile;
+use crate::span::{Span, Spanned};
+
+/// A decode failure: the decoder's message and the token it is about.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DecodeError {
+    pub message: String,
+    pub span: Span,
+}
+
+/// What a struct field is decoded from: one value, or an object list (several items).
+#[derive(Clone, Copy, Debug)]
+pub enum Source<'a> {
+    Node(&'a Node),
+    /// Items with the keys that remain after the field name; `span` covers them all.
+    List(&'a [ItemRef<'a>]),
+}
+
+/// An object item seen through a key prefix: `keys` are the keys that remain.
+#[derive(Clone, Copy, Debug)]
+pub struct ItemRef<'a> {
+    pub keys: &'a [Key],
+    pub assign: Option<Span>,
+    pub value: &'a Node,
+}
+
+impl<'a> ItemRef<'a> {
+    pub fn of(item: &'a Item, skip: usize) -> ItemRef<'a> {
+        ItemRef {
+            keys: item.keys.get(skip..).unwrap_or(&[]),
+            assign: item.assign,
+            value: &item.value,
+        }
+    }
+
+    /// HCL's `ObjectItem.Pos()`: the first key, else the value.
+    pub fn pos(&self) -> Span {
+        self.keys.first().map_or(self.value.span, |key| key.span)
+    }
+
+    pub fn span(&self) -> Span {
+        self.pos().join(self.value.span)
+    }
+}
+
+/// The items of one struct field, in the order the decoder visits them.
+pub struct FieldMatches<'a> {
+    pub prefix: Vec<ItemRef<'a>>,
+    pub exact: Vec<ItemRef<'a>>,
+    /// Backing storage for exact matches whose object value becomes an object list.
+    pub converted: Vec<Vec<ItemRef<'a>>>,
+}
+
+impl<'a> FieldMatches<'a> {
+    /// Items of `body` whose first key is `field` (HCL matches field names case-insensitively).
+    pub fn collect(body: &'a [Item], field: &str) -> FieldMatches<'a> {
+        let mut prefix = Vec::new();
+        let mut exact = Vec::new();
+        let mut converted = Vec::new();
+        for item in body {
+            let Some(first) = item.keys.first() else {
+                continue;
+            };
+            if !first.name.eq_ignore_ascii_case(field) {
+                continue;
+            }
+            if item.keys.len() > 1 {
+                prefix.push(ItemRef::of(item, 1));
+            } else {
+                exact.push(ItemRef::of(item, 1));
+                converted.push(match &item.value.kind {
+                    NodeKind::Object(items) => items.iter().map(|i| ItemRef::of(i, 0)).collect(),
+                    _ => Vec::new(),
+                });
+            }
+        }
+        FieldMatches {
+            prefix,
+            exact,
+            converted,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.prefix.is_empty() && self.exact.is_empty()
+    }
+
+    /// The sources in decoding order.
+    pub fn sources(&self) -> Vec<Source<'_>> {
+        let mut sources = Vec::new();
+        if !self.prefix.is_empty() {
+            sources.push(Source::List(&self.prefix));
+        }
+        for (index, item) in self.exact.iter().enumerate() {
+            match item.value.kind {
+                NodeKind::Object(_) => sources.push(Source::List(&self.converted[index])),
+                _ => sources.push(Source::Node(item.value)),
+            }
+        }
+        sources
+    }
+
+    /// Every span the field was written at (keys to values), for labels.
+    pub fn last_span(&self) -> Option<Span> {
+        self.exact
+            .last()
+            .or(self.prefix.last())
+            .map(|item| item.value.span)
+    }
+}
+
+/// The decoder, with the source it reports positions in.
+pub struct Decoder<'a> {
+    pub source: &'a SourceFile,
+}
+
+impl<'a> Decoder<'a> {
+    /// `At line:col: ` for a span, as HCL prints a `token.Pos`.
+    fn at(&self, span: Option<Span>) -> String {
+        match span {
+            Some(span) => {
+                let (line, column) = self.source.line_col(span.start);
+                format!("At {line}:{column}: ")
+            }
+            None => "At -: ".to_string(),
+        }
+    }
+
+    fn list_pos(items: &[ItemRef<'_>]) -> Option<Span> {
+        items.first().map(ItemRef::pos)
+    }
+
+    fn list_span(items: &[ItemRef<'_>]) -> Option<Span> {
+        let first = items.first()?.span();
+        Some(
+            items
+                .iter()
+                .fold(first, |span, item| span.join(item.span())),
+        )
+    }
+
+    fn error(&self, pos: Option<Span>, span: Span, text: String) -> DecodeError {
+        DecodeError {
+            message: format!("{}{text}", self.at(pos)),
+            span,
+        }
+    }
+
+    /// The literal text of a number token, as HCL keeps it.
+    fn number_text(&self, node: &Node) -> String {
+        match &node.kind {
+            NodeKind::BadNumber { text, .. } => text.clone(),
+            _ => self.source.slice(node.span).to_string(),
+        }
+    }
+
+    /// `decodeString`: strings and heredocs, or a number's literal text.
+    pub fn string(&self, name: &str, source: Source<'_>) -> Result<Spanned<String>, DecodeError> {
+        match source {
+            Source::Node(node) => match &node.kind {
+                NodeKind::Str(text) => Ok(Spanned::new(text.clone(), node.span)),
+                NodeKind::Int(_) | NodeKind::BadNumber { float: false, .. } => {
+                    Ok(Spanned::new(self.number_text(node), node.span))
+                }
+                _ => Err(self.error(
+                    Some(node.span),
+                    node.span,
+                    format!("{name}: unknown type for string {}", go_type(node)),
+                )),
+            },
+            Source::List(items) => Err(self.error(
+                Self::list_pos(items),
+                Self::list_span(items).unwrap_or_default(),
+                format!("{name}: unknown type for string *ast.ObjectList"),
+            )),
+        }
+    }
+
+    /// `decodeSlice` into `[]string`, appending to `out`.
+    pub fn string_list(
+        &self,
+        name: &str,
+        source: Source<'_>,
+        out: &mut Vec<Spanned<String>>,
+    ) -> Result<(), DecodeError> {
+        match source {
+            Source::Node(node) => match &node.kind {
+                NodeKind::List(elements) => {
+                    for (index, element) in elements.iter().enumerate() {
+                        out.push(self.string(&format!("{name}[{index}]"), Source::Node(element))?);
+                    }
+                    Ok(())
+                }
+                NodeKind::Object(_) => Err(self.error(
+                    Some(node.span),
+                    node.span,
+                    format!("{name}[0]: unknown type for string *ast.ObjectType"),
+                )),
+                _ => Err(self.error(
+                    Some(node.span),
+                    node.span,
+                    format!("unknown slice type: {}", go_type(node)),
+                )),
+            },
+            Source::List(items) => match items.first() {
+                None => Ok(()),
+                Some(item) => Err(self.error(
+                    Some(item.pos()),
+                    item.span(),
+                    format!("{name}[0]: unknown type for string *ast.ObjectItem"),
+                )),
+            },
+        }
+    }
+
+    /// `decodeInt`: an integer literal (any Go base prefix) or a string holding one.
+    pub fn int(&self, name: &str, source: Source<'_>) -> Result<Spanned<i64>, DecodeError> {
+        let node = match source {
+            Source::Node(node) => node,
+            Source::List(items) => {
+                return Err(self.error(
+                    Self::list_pos(items),
+                    Self::list_span(items).unwrap_or_default(),
+                    format!("{name}: unknown type *ast.ObjectList"),
+                ))
+            }
+        };
+        let raw = |message: String| DecodeError {
+            message,
+            span: node.span,
+        };
+        match &node.kind {
+            NodeKind::Int(_) | NodeKind::BadNumber { float: false, .. } => {
+                parse_int(&self.number_text(node), 0)
+                    .map(|v| Spanned::new(v, node.span))
+                    .map_err(raw)
+            }
+            NodeKind::Str(text) => parse_int(text, 0)
+                .map(|v| Spanned::new(v, node.span))
+                .map_err(raw),
+            _ => Err(self.error(
+                Some(node.span),
+                node.span,
+                format!("{name}: unknown type {}", go_type(node)),
+            )),
+        }
+    }
+
+    /// `decodeBool`.
+    pub fn boolean(&self, name: &str, source: Source<'_>) -> Result<bool, DecodeError> {
+        match source {
+            Source::Node(Node {
+                kind: NodeKind::Bool(value),
+                ..
+            }) => Ok(*value),
+            Source::Node(node) => Err(self.error(
+                Some(node.span),
+                node.span,
+                format!("{name}: unknown type {}", go_type(node)),
+            )),
+            Source::List(items) => Err(self.error(
+                Self::list_pos(items),
+                Self::list_span(items).unwrap_or_default(),
+                format!("{name}: unknown type *ast.ObjectList"),
+            )),
+        }
+    }
+
+    /// `decodeInterface`: any value, typed as HCL decodes it.
+    pub fn value(&self, name: &str, source: Source<'_>) -> Result<ParamValue, DecodeError> {
+        let node = match source {
+            Source::Node(node) => node,
+            Source::List(items) => return self.object_value(name, items),
+        };
+        match &node.kind {
+            NodeKind::Str(text) | NodeKind::Ident(text) => Ok(ParamValue::Str(text.clone())),
+            NodeKind::BadNumber { float: true, text } => Err(DecodeError {
+                message: format!(
+                    "strconv.ParseFloat: parsing {}: value out of range",
+                    super::gostr::quote(text)
+                ),
+                span: node.span,
+            }),
+            NodeKind::Int(_) | NodeKind::BadNumber { .. } => parse_int(&self.number_text(node), 0)
+                .map(ParamValue::Int)
+                .map_err(|message| DecodeError {
+                    message,
+                    span: node.span,
+                }),
+            NodeKind::Float(value) => Ok(ParamValue::Float(
+                parse_float(&self.number_text(node)).unwrap_or(*value),
+            )),
+            NodeKind::Bool(value) => Ok(ParamValue::Bool(*value)),
+            NodeKind::List(elements) => {
+                let mut values = Vec::with_capacity(elements.len());
+                for (index, element) in elements.iter().enumerate() {
+                    values.push(self.value(&format!("{name}[{index}]"), Source::Node(element))?);
+                }
+                Ok(ParamValue::List(values))
+            }
+            NodeKind::Object(items) => {
+                let refs: Vec<ItemRef<'_>> = items.iter().map(|i| ItemRef::of(i, 0)).collect();
+                self.object_value(name, &refs)
+            }
+        }
+    }
+
+    fn object_value(&self, name: &str, items: &[ItemRef<'_>]) -> Result<ParamValue, DecodeError> {
+        let mut map = std::collections::BTreeMap::new();
+        for item in items {
+            let Some(key) = item.keys.first() else {
+                continue;
+            };
+            let value = if item.keys.len() > 1 {
+                let nested = [ItemRef {
+                    keys: &item.keys[1..],
+                    assign: item.assign,
+                    value: item.value,
+                }];
+                self.object_value(&format!("{name}.{}", key.name), &nested)?
+            } else {
+                self.value(&format!("{name}.{}", key.name), Source::Node(item.value))?
+            };
+            map.insert(key.name.clone(), value);
+        }
+        Ok(ParamValue::Map(map))
+    }
+
+    /// `decodeSlice` into `[]interface{}`: a list's elements, or an object as one map.
+    pub fn value_list(
+        &self,
+        name: &str,
+        source: Source<'_>,
+        out: &mut Vec<Spanned<ParamValue>>,
+    ) -> Result<(), DecodeError> {
+        match source {
+            Source::Node(node) => match &node.kind {
+                NodeKind::List(elements) => {
+                    for (index, element) in elements.iter().enumerate() {
+                        let value =
+                            self.value(&format!("{name}[{index}]"), Source::Node(element))?;
+                        out.push(Spanned::new(value, element.span));
+                    }
+                    Ok(())
+                }
+                NodeKind::Object(_) => {
+                    let value = self.value(&format!("{name}[0]"), source)?;
+                    out.push(Spanned::new(value, node.span));
+                    Ok(())
+                }
+                _ => Err(self.error(
+                    Some(node.span),
+                    node.span,
+                    format!("unknown slice type: {}", go_type(node)),
+                )),
+            },
+            Source::List(items) => {
+                for (index, item) in items.iter().enumerate() {
+                    let value =
+                        self.object_value(&format!("{name}[{index}]"), std::slice::from_ref(item))?;
+                    out.push(Spanned::new(value, item.span()));
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// `decodeMap` into `map[string][]interface{}`: keys as written (the caller lower-cases
+    /// them), values appended when a key repeats.
+    pub fn param_map(
+        &self,
+        name: &str,
+        source: Source<'_>,
+        out: &mut Vec<(Key, Vec<Spanned<ParamValue>>)>,
+    ) -> Result<(), DecodeError> {
+        let owned;
+        let items: &[ItemRef<'_>] = match source {
+            Source::List(items) => items,
+            Source::Node(node) => match &node.kind {
+                NodeKind::Object(items) => {
+                    owned = items.iter().map(|i| ItemRef::of(i, 0)).collect::<Vec<_>>();
+                    &owned
+                }
+                _ => {
+                    return Err(self.error(
+                        Some(node.span),
+                        node.span,
+                        format!("{name}: not an object type for map ({})", go_type(node)),
+                    ))
+                }
+            },
+        };
+        for item in items {
+            let Some(key) = item.keys.first() else {
+                return Err(self.error(
+                    Some(item.pos()),
+                    item.span(),
+                    format!("{name}: map must have string keys"),
+                ));
+            };
+            let field = format!("{name}.{}", key.name);
+            let mut values = Vec::new();
+            if item.keys.len() > 1 {
+                let nested = [ItemRef {
+                    keys: &item.keys[1..],
+                    assign: item.assign,
+                    value: item.value,
+                }];
+                let value = self.object_value(&format!("{field}[0]"), &nested)?;
+                values.push(Spanned::new(value, item.value.span));
+            } else {
+                self.value_list(&field, Source::Node(item.value), &mut values)?;
+            }
+            match out
+                .iter_mut()
+                .find(|(existing, _)| existing.name == key.name)
+            {
+                Some((_, existing)) => existing.extend(values),
+                None => out.push((key.clone(), values)),
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The Go type name of an HCL AST node, as the decoder's errors print it.
+pub fn go_type(node: &Node) -> &'static str {
+    match node.kind {
+        NodeKind::List(_) => "*ast.ListType",
+        NodeKind::Object(_) => "*ast.ObjectType",
+        _ => "*ast.LiteralType",
+    }
+}

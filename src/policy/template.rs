@@ -1,0 +1,282 @@
+//! Templates in policy text: identity templates in path labels (spec 1.8) and OpenBao's Go
+//! text/template in `list_scan_response_keys_filter_path` (spec 1.10).
+
+/// A `{{...}}` marker in a path label: the trimmed variable name and its byte range inside
+/// the label text (braces included).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Marker {
+    pub name: String,
+    pub start: usize,
+    pub end: usize,
+}
+
+pub const UNBALANCED: &str =
+    "failed to validate policy templating: unbalanced templating characters";
+
+/// `identitytpl.PopulateString` in validity-check mode: split on `{{`; the first piece must
+/// not contain `}}`, every later piece must split into exactly two on `}}`. Returns the markers
+/// (empty for a plain label), or `Err` with the byte offset of the first offending brace pair.
+/// Cost: O(len).
+pub fn identity_markers(label: &str) -> Result<Vec<Marker>, usize> {
+    let mut pieces = label.split("{{");
+    let first = pieces.next().unwrap_or("");
+    if let Some(offset) = first.find("}}") {
+        return Err(offset);
+    }
+    let mut markers = Vec::new();
+    let mut offset = first.len();
+    for piece in pieces {
+        let start = offset;
+        let parts: Vec<&str> = piece.split("}}").collect();
+        if parts.len() != 2 {
+            return Err(start);
+        }
+        markers.push(Marker {
+            name: parts[0].trim().to_string(),
+            start,
+            end: start + 2 + parts[0].len() + 2,
+        });
+        offset = start + 2 + piece.len();
+    }
+    Ok(markers)
+}
+
+/// Why a filter-path template is refused, with OpenBao's text.
+#[derive(Clone, Debug, PartialEq)]
+pub enum FilterError {
+    /// `unable to compile template for list_scan_response_keys_filter_path: ...`
+    Compile(String),
+    /// `failed to validate list_scan_response_keys_filter_path: ...`
+    Execute(String),
+    /// `list_scan_response_keys_filter_path resulted in same path for two different keys`
+    SameForAllKeys,
+}
+
+impl FilterError {
+    pub fn message(&self) -> String {
+        match self {
+            FilterError::Compile(detail) => format!(
+                "unable to compile template for list_scan_response_keys_filter_path: unable to parse template: template: template:1: {detail}"
+            ),
+            FilterError::Execute(detail) => format!(
+                "failed to validate list_scan_response_keys_filter_path: unable to apply template: template: {detail}"
+            ),
+            FilterError::SameForAllKeys => {
+                "list_scan_response_keys_filter_path resulted in same path for two different keys".to_string()
+            }
+        }
+    }
+}
+
+const BUILTIN_FUNCTIONS: [&str; 20] = [
+    "and", "or", "not", "len", "index", "slice", "print", "printf", "println", "html", "js",
+    "urlquery", "eq", "ne", "lt", "le", "gt", "ge", "call", "nil",
+];
+
+/// A small check of Go text/template syntax, enough for real filter paths and the mutations
+/// the tests generate. It finds: unclosed actions, unknown functions, `{{end}}`/`{{else}}`
+/// without a block, unclosed blocks, field chains below `.key`/`.path` (an execution error),
+/// and templates whose output cannot depend on `.key`.
+///
+/// Limits (documented, not exact Go): the pipeline is tokenised on whitespace and `|` and
+/// `(`/`)`, strings are skipped; variables (`$x`), `define`/`template`/`block` are accepted
+/// without further checks; output depends on `.key` when some non-control action mentions
+/// `.key`. Cost: O(len).
+pub fn check_filter_template(text: &str) -> Result<(), FilterError> {
+    let mut depth: usize = 0;
+    let mut uses_key = false;
+    let mut rest = text;
+    let mut consumed = 0usize;
+    while let Some(open) = rest.find("{{") {
+        let action_start = consumed + open;
+        let after_open = &rest[open + 2..];
+        let Some(close) = after_open.find("}}") else {
+            return Err(FilterError::Compile("unclosed action".into()));
+        };
+        let inner = trim_markers(&after_open[..close]);
+        let inner_offset = action_start
+            + 2
+            + (after_open[..close].len()
+                - after_open[..close]
+                    .trim_start_matches('-')
+                    .trim_start()
+                    .len());
+        consumed = action_start + 2 + close + 2;
+        rest = &text[consumed..];
+        if inner.starts_with("/*") {
+            continue;
+        }
+        let words = tokenize(inner);
+        let Some(first) = words.first() else {
+            return Err(FilterError::Compile("missing value for command".into()));
+        };
+        match first.as_str() {
+            "if" | "range" | "with" | "block" => depth += 1,
+            "end" => {
+                if depth == 0 {
+                    return Err(FilterError::Compile("unexpected {{end}}".into()));
+                }
+                depth -= 1;
+                continue;
+            }
+            "else" => {
+                if depth == 0 {
+                    return Err(FilterError::Compile("unexpected {{else}}".into()));
+                }
+                continue;
+            }
+            _ => {}
+        }
+        let control = matches!(
+            first.as_str(),
+            "if" | "range" | "with" | "block" | "define" | "template"
+        );
+        for word in &words {
+            check_word(word, text, inner, inner_offset)?;
+            if !control && (word == ".key" || word.starts_with(".key.")) {
+                uses_key = true;
+            }
+        }
+    }
+    if depth > 0 {
+        return Err(FilterError::Compile("unexpected EOF".into()));
+    }
+    if !uses_key {
+        return Err(FilterError::SameForAllKeys);
+    }
+    Ok(())
+}
+
+fn trim_markers(inner: &str) -> &str {
+    let inner = inner.strip_prefix("- ").unwrap_or(inner);
+    let inner = inner.strip_suffix(" -").unwrap_or(inner);
+    inner.trim()
+}
+
+/// Splits an action into words, dropping string and character literals.
+fn tokenize(inner: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut current = String::new();
+    let mut chars = inner.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' | '`' | '\'' => {
+                let quote = c;
+                let mut escaped = false;
+                for d in chars.by_ref() {
+                    if escaped {
+                        escaped = false;
+                    } else if d == '\\' && quote != '`' {
+                        escaped = true;
+                    } else if d == quote {
+                        break;
+                    }
+                }
+                words.push(String::from("\"\""));
+            }
+            c if c.is_whitespace() || c == '|' || c == '(' || c == ')' => {
+                if !current.is_empty() {
+                    words.push(std::mem::take(&mut current));
+                }
+            }
+            c => current.push(c),
+        }
+    }
+    if !current.is_empty() {
+        words.push(current);
+    }
+    words
+}
+
+fn check_word(word: &str, text: &str, inner: &str, inner_offset: usize) -> Result<(), FilterError> {
+    let is_identifier = word
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_alphabetic() || c == '_');
+    let keywords = [
+        "if", "range", "with", "block", "define", "template", "else", "end", "break", "continue",
+        "true", "false",
+    ];
+    if is_identifier && !keywords.contains(&word) && !BUILTIN_FUNCTIONS.contains(&word) {
+        return Err(FilterError::Compile(format!(
+            "function {} not defined",
+            super::gostr::quote(word)
+        )));
+    }
+    for root in [".key.", ".path."] {
+        if let Some(tail) = word.strip_prefix(root) {
+            let field = tail.split('.').next().unwrap_or("");
+            let word_offset = inner_offset + inner.find(word).unwrap_or(0);
+            // Go reports the position of the second field of the chain.
+            let position = word_offset + root.len() - 1;
+            let line_start = text[..position.min(text.len())]
+                .rfind('\n')
+                .map_or(0, |i| i + 1);
+            return Err(FilterError::Execute(format!(
+                "template:1:{}: executing \"template\" at <{word}>: can't evaluate field {field} in type interface {{}}",
+                position - line_start
+            )));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identity_markers_follow_the_split_rule() {
+        assert_eq!(identity_markers("secret/a"), Ok(vec![]));
+        let markers = identity_markers("a/{{ identity.entity.id }}/b").unwrap();
+        assert_eq!(markers.len(), 1);
+        assert_eq!(markers[0].name, "identity.entity.id");
+        assert_eq!(
+            &"a/{{ identity.entity.id }}/b"[markers[0].start..markers[0].end],
+            "{{ identity.entity.id }}"
+        );
+        assert_eq!(identity_markers("{{a}}/{{b}}").unwrap().len(), 2);
+        assert!(identity_markers("{{a").is_err());
+        assert!(identity_markers("a}}").is_err());
+        assert!(identity_markers("{{a}}}}").is_err());
+        assert_eq!(identity_markers("{{}}").unwrap()[0].name, "");
+    }
+
+    #[test]
+    fn filter_templates_as_openbao_judges_them() {
+        // Verdicts observed from OpenBao 2.7.2.
+        assert_eq!(check_filter_template("{{ .path }}{{ .key }}"), Ok(()));
+        assert_eq!(check_filter_template("x/{{ printf \"%s\" .key }}"), Ok(()));
+        assert_eq!(check_filter_template("}}{{.key}}"), Ok(()));
+        assert_eq!(check_filter_template("{{/* c */}}{{.key}}"), Ok(()));
+        assert_eq!(
+            check_filter_template("{{ .path }}"),
+            Err(FilterError::SameForAllKeys)
+        );
+        assert_eq!(
+            check_filter_template("x/{{ .Key }}"),
+            Err(FilterError::SameForAllKeys)
+        );
+        assert_eq!(
+            check_filter_template("x/{{ if .key }}y{{ end }}"),
+            Err(FilterError::SameForAllKeys)
+        );
+        assert_eq!(check_filter_template("5"), Err(FilterError::SameForAllKeys));
+        assert_eq!(
+            check_filter_template("{{ .path "),
+            Err(FilterError::Compile("unclosed action".into()))
+        );
+        assert_eq!(
+            check_filter_template("x/{{ .key | foo }}"),
+            Err(FilterError::Compile("function \"foo\" not defined".into()))
+        );
+        assert_eq!(
+            check_filter_template("x/{{ .key }}{{ end }}"),
+            Err(FilterError::Compile("unexpected {{end}}".into()))
+        );
+        assert_eq!(
+            check_filter_template("x/{{ .key.x }}").unwrap_err().message(),
+            "failed to validate list_scan_response_keys_filter_path: unable to apply template: template: template:1:9: executing \"template\" at <.key.x>: can't evaluate field x in type interface {}"
+        );
+    }
+}

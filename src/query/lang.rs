@@ -1,0 +1,285 @@
+//! Path languages: the sets of request paths a Vault pattern matches, as token sequences.
+//!
+//! Every pattern kind (exact, prefix glob, segment wildcard) denotes a regular language of a
+//! very simple shape: literal bytes, `+` segments (`[^/]*`) and a trailing glob (`.*`). The
+//! list fallbacks of spec 3.3 shift those languages by one `/`, so a glob may also sit before a
+//! final `/`. [`Seq`] holds such a sequence; [`Seq::matches`] and [`intersection_witness`] are
+//! plain NFA simulations, which is what lets `reach` be derived from the patterns instead of by
+//! sampling paths.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::fmt;
+
+use crate::policy::{PathPattern, PatternKind};
+
+/// One position of a path language.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Token {
+    /// Exactly this byte.
+    Lit(u8),
+    /// Any run of bytes without `/` (a `+` segment; may be empty).
+    Seg,
+    /// Any run of bytes (a glob).
+    Any,
+}
+
+/// A path language: the concatenation of its tokens.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Seq(pub Vec<Token>);
+
+/// Which request paths are considered at all.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Domain {
+    /// Only paths ending in `/` (LIST and SCAN requests: the HTTP layer appends one).
+    pub trailing_slash: bool,
+}
+
+impl Seq {
+    /// The language of a normalised pattern, following spec 3.4's matching rules: a prefix
+    /// rule is its key then a glob; a segment-wildcard rule is its parts joined by `/`, each
+    /// `+` part a segment, and a trailing `*` a glob absorbing the rest of the path.
+    pub fn of_pattern(pattern: &PathPattern) -> Seq {
+        match pattern.kind {
+            PatternKind::Exact => Seq::literal(&pattern.normalized),
+            PatternKind::Prefix => Seq::literal(&pattern.key).then(Token::Any),
+            PatternKind::SegmentWildcard => segment_wildcard(&pattern.normalized),
+        }
+    }
+
+    pub fn literal(text: &str) -> Seq {
+        Seq(text.bytes().map(Token::Lit).collect())
+    }
+
+    /// This language followed by one more token.
+    pub fn then(mut self, token: Token) -> Seq {
+        self.0.push(token);
+        self
+    }
+
+    /// This language followed by `/` (the path a list request sends when its trimmed form is
+    /// in this language).
+    pub fn slash(self) -> Seq {
+        self.then(Token::Lit(b'/'))
+    }
+
+    /// Whether `path` is in the language. Cost: O(path length × tokens).
+    pub fn matches(&self, path: &str) -> bool {
+        let tokens = &self.0;
+        let mut states = closure(tokens, [0].into_iter().collect());
+        for byte in path.bytes() {
+            let mut next = HashSet::new();
+            for &state in &states {
+                next.extend(step(tokens, state, Some(byte)));
+            }
+            if next.is_empty() {
+                return false;
+            }
+            states = closure(tokens, next);
+        }
+        states.contains(&tokens.len())
+    }
+}
+
+impl fmt::Display for Seq {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut bytes = Vec::new();
+        for token in &self.0 {
+            match token {
+                Token::Lit(byte) => bytes.push(*byte),
+                Token::Seg => bytes.push(b'+'),
+                Token::Any => bytes.push(b'*'),
+            }
+        }
+        f.write_str(&String::from_utf8_lossy(&bytes))
+    }
+}
+
+fn segment_wildcard(normalized: &str) -> Seq {
+    let (body, glob) = match normalized.strip_suffix('*') {
+        Some(body) => (body, true),
+        None => (normalized, false),
+    };
+    let mut tokens = Vec::new();
+    for (index, part) in body.split('/').enumerate() {
+        if index > 0 {
+            tokens.push(Token::Lit(b'/'));
+        }
+        if part == "+" {
+            tokens.push(Token::Seg);
+        } else {
+            tokens.extend(part.bytes().map(Token::Lit));
+        }
+    }
+    if glob {
+        tokens.push(Token::Any);
+    }
+    Seq(tokens)
+}
+
+/// Adds the states reachable by skipping `Seg`/`Any` tokens (both may match nothing).
+fn closure(tokens: &[Token], mut states: HashSet<usize>) -> HashSet<usize> {
+    let mut pending: Vec<usize> = states.iter().copied().collect();
+    while let Some(state) = pending.pop() {
+        if matches!(tokens.get(state), Some(Token::Seg | Token::Any)) && states.insert(state + 1) {
+            pending.push(state + 1);
+        }
+    }
+    states
+}
+
+/// States after reading one byte (`None`: a byte no literal of either side uses, never `/`).
+fn step(tokens: &[Token], state: usize, byte: Option<u8>) -> Option<usize> {
+    match (tokens.get(state)?, byte) {
+        (Token::Lit(expected), Some(byte)) if *expected == byte => Some(state + 1),
+        (Token::Lit(_), _) => None,
+        (Token::Seg, Some(b'/')) => None,
+        (Token::Seg | Token::Any, _) => Some(state),
+    }
+}
+
+/// A path in both languages and in the domain (request paths never start with `/`: the ACL
+/// strips leading slashes), or `None` when they are disjoint. The shortest such path is
+/// returned; bytes that no literal uses are shown as `x` (or another unused letter).
+///
+/// Cost: a breadth-first search of the product automaton, O(|a| × |b| × alphabet) where the
+/// alphabet is the literals of both sides plus one "other" byte.
+pub fn intersection_witness(a: &Seq, b: &Seq, domain: Domain) -> Option<String> {
+    let alphabet = alphabet_of(a, b);
+    let other = unused_letter(&alphabet);
+    // State: (position in a, position in b, last byte was `/`, nothing read yet).
+    type State = (usize, usize, bool, bool);
+    let starts_a = closure(&a.0, [0].into_iter().collect());
+    let starts_b = closure(&b.0, [0].into_iter().collect());
+    let mut parent: HashMap<State, Option<(State, u8)>> = HashMap::new();
+    let mut queue = VecDeque::new();
+    for &i in &starts_a {
+        for &j in &starts_b {
+            let state = (i, j, false, true);
+            parent.insert(state, None);
+            queue.push_back(state);
+        }
+    }
+    while let Some(state) = queue.pop_front() {
+        let (i, j, last_slash, empty) = state;
+        if i == a.0.len() && j == b.0.len() && (!domain.trailing_slash || last_slash) {
+            return Some(rebuild(&parent, state));
+        }
+        for byte in alphabet.iter().copied().map(Some).chain([None]) {
+            if empty && byte == Some(b'/') {
+                continue;
+            }
+            let (Some(next_i), Some(next_j)) = (step(&a.0, i, byte), step(&b.0, j, byte)) else {
+                continue;
+            };
+            let shown = byte.unwrap_or(other);
+            for &ci in &closure(&a.0, [next_i].into_iter().collect()) {
+                for &cj in &closure(&b.0, [next_j].into_iter().collect()) {
+                    let next = (ci, cj, byte == Some(b'/'), false);
+                    if let std::collections::hash_map::Entry::Vacant(slot) = parent.entry(next) {
+                        slot.insert(Some((state, shown)));
+                        queue.push_back(next);
+                    }
+                }
+            }
+        }
+    }
+    None
+}
+
+/// Whether some request path in the domain is in both languages.
+pub fn intersects(a: &Seq, b: &Seq, domain: Domain) -> bool {
+    intersection_witness(a, b, domain).is_some()
+}
+
+fn alphabet_of(a: &Seq, b: &Seq) -> Vec<u8> {
+    let mut bytes: Vec<u8> =
+        a.0.iter()
+            .chain(b.0.iter())
+            .filter_map(|token| match token {
+                Token::Lit(byte) => Some(*byte),
+                _ => None,
+            })
+            .chain([b'/'])
+            .collect();
+    bytes.sort_unstable();
+    bytes.dedup();
+    bytes
+}
+
+fn unused_letter(alphabet: &[u8]) -> u8 {
+    (b'a'..=b'z')
+        .rev()
+        .find(|letter| !alphabet.contains(letter))
+        .unwrap_or(b'~')
+}
+
+fn rebuild<S: Copy + Eq + std::hash::Hash>(
+    parent: &HashMap<S, Option<(S, u8)>>,
+    mut state: S,
+) -> String {
+    let mut bytes = Vec::new();
+    while let Some(Some((previous, byte))) = parent.get(&state) {
+        bytes.push(*byte);
+        state = *previous;
+    }
+    bytes.reverse();
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn seq(pattern: &str) -> Seq {
+        Seq::of_pattern(&PathPattern::parse(pattern).unwrap())
+    }
+
+    const ANY: Domain = Domain {
+        trailing_slash: false,
+    };
+
+    #[test]
+    fn matching_follows_spec_examples() {
+        // spec 3.4: character-wise prefixes and part-wise segment wildcards.
+        assert!(seq("secret/zip-*").matches("secret/zip-zap/zong"));
+        assert!(seq("secret/foo*").matches("secret/foobar"));
+        assert!(!seq("secret/bar/*").matches("secret/bar"));
+        assert!(seq("foo/+").matches("foo/bar"));
+        assert!(seq("foo/+").matches("foo/"));
+        assert!(!seq("foo/+").matches("foo/bar/"));
+        assert!(seq("foo/+/").matches("foo/x/"));
+        assert!(!seq("foo/+/").matches("foo/x/y"));
+        assert!(seq("test/+/wildcard/+/*").matches("test/a/wildcard/b"));
+        assert!(seq("test/+/wildcard/+/*").matches("test/a/wildcard/b/c/d"));
+        assert!(seq("foo/bar/+/b*").matches("foo/bar/x/baz"));
+        assert!(!seq("foo/bar").matches("foo/bar/"));
+        assert!(seq("a*b").matches("a*b"));
+        assert!(!seq("a*b").matches("axb"));
+    }
+
+    #[test]
+    fn intersections_find_witnesses() {
+        assert_eq!(
+            intersection_witness(&seq("secret/*"), &seq("secret/data/ai/openai"), ANY).as_deref(),
+            Some("secret/data/ai/openai")
+        );
+        assert!(intersects(&seq("a/+/c"), &seq("a/b*"), ANY));
+        assert!(!intersects(&seq("a/+"), &seq("a/b/c"), ANY));
+        assert!(!intersects(&seq("a/*"), &seq("b/*"), ANY));
+        let witness = intersection_witness(&seq("+/x"), &seq("*"), ANY).unwrap();
+        assert!(
+            !witness.starts_with('/') && witness.ends_with("/x"),
+            "{witness}"
+        );
+        // A leading `/` never reaches the ACL.
+        assert!(!intersects(&seq("/x"), &seq("*"), ANY));
+        let listing = Domain {
+            trailing_slash: true,
+        };
+        assert_eq!(
+            intersection_witness(&seq("a/+"), &seq("a/*"), listing).as_deref(),
+            Some("a/")
+        );
+        assert!(!intersects(&seq("a/b"), &seq("a/*"), listing));
+    }
+}

@@ -1,0 +1,256 @@
+//! SARIF 2.1.0 output (via `serde-sarif`), for GitHub code scanning and other viewers.
+//!
+//! - `tool.driver`: name, version, `informationUri`, and `rules`: every registered rule (id,
+//!   short description = summary, full description and help = the rule's documentation,
+//!   `helpUri` = its README anchor, default level, category tag) plus a descriptor for each
+//!   other id that appears in the results (`invalid-*`, inventory and agent findings).
+//!   Security rules carry `properties.security-severity` (GitHub's 0-10 scale: error 8.0,
+//!   warning 5.0, info 2.0) and the `security` tag.
+//! - `results`: rule id and index, level, message (with the help line), one physical location
+//!   (1-based, columns in code points, `columnKind: unicodeCodePoints`) and
+//!   `partialFingerprints["capable/v1"]`, a hash of the rule, the file, the flagged text and
+//!   its line's text (not the line number, so unrelated edits above do not change it), with an
+//!   occurrence counter for repeats.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde_json::json;
+use serde_sarif::sarif::{
+    ArtifactLocation, Location, Message, MultiformatMessageString, PhysicalLocation, PropertyBag,
+    Region, ReportingConfiguration, ReportingDescriptor, Result as SarifResult, ResultLevel, Run,
+    Sarif, Tool, ToolComponent,
+};
+
+use super::{category_of, each, Position};
+use crate::diag::{Diagnostic, FileDiagnostics, Severity};
+use crate::lint::{all_rule_metas, rule_help_uri, Category, RuleMeta};
+use crate::source::SourceFile;
+
+/// The JSON schema URI written in `$schema`.
+pub const SCHEMA_URI: &str = "https://json.schemastore.org/sarif-2.1.0.json";
+
+pub fn render(results: &[FileDiagnostics]) -> String {
+    let sarif = build(results);
+    let mut text = serde_json::to_string_pretty(&sarif).unwrap_or_else(|_| "{}".into());
+    text.push('\n');
+    text
+}
+
+/// The SARIF log of one check run.
+pub fn build(results: &[FileDiagnostics]) -> Sarif {
+    let mut descriptors: Vec<ReportingDescriptor> =
+        all_rule_metas().iter().map(registered_descriptor).collect();
+    let mut index: HashMap<String, usize> = all_rule_metas()
+        .iter()
+        .enumerate()
+        .map(|(i, meta)| (meta.id.to_string(), i))
+        .collect();
+    let mut fingerprints = Fingerprints::default();
+    let mut sarif_results = Vec::new();
+    for (file, diagnostic) in each(results) {
+        let rule_index = *index.entry(diagnostic.rule.clone()).or_insert_with(|| {
+            descriptors.push(unregistered_descriptor(&diagnostic.rule));
+            descriptors.len() - 1
+        });
+        sarif_results.push(result(file, diagnostic, rule_index, &mut fingerprints));
+    }
+    let driver = ToolComponent::builder()
+        .name("capable")
+        .version(env!("CARGO_PKG_VERSION"))
+        .information_uri(crate::lint::project_url())
+        .rules(descriptors)
+        .build();
+    let run = Run::builder()
+        .tool(Tool::builder().driver(driver).build())
+        .results(sarif_results)
+        .column_kind(json!("unicodeCodePoints"))
+        .build();
+    Sarif::builder()
+        .schema(SCHEMA_URI)
+        .version(json!("2.1.0"))
+        .runs(vec![run])
+        .build()
+}
+
+fn level(severity: Severity) -> ResultLevel {
+    match severity {
+        Severity::Error => ResultLevel::Error,
+        Severity::Warning => ResultLevel::Warning,
+        Severity::Info => ResultLevel::Note,
+    }
+}
+
+fn security_severity(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Error => "8.0",
+        Severity::Warning => "5.0",
+        Severity::Info => "2.0",
+    }
+}
+
+fn registered_descriptor(meta: &RuleMeta) -> ReportingDescriptor {
+    let documentation = meta.documentation();
+    let mut properties = BTreeMap::new();
+    if meta.category == Category::Security {
+        properties.insert(
+            "security-severity".to_string(),
+            json!(security_severity(meta.severity)),
+        );
+    }
+    let tags = vec![meta.category.name().to_string()];
+    ReportingDescriptor::builder()
+        .id(meta.id)
+        .short_description(text(meta.summary))
+        .full_description(text(&documentation))
+        .help(
+            MultiformatMessageString::builder()
+                .text(documentation.clone())
+                .markdown(documentation)
+                .build(),
+        )
+        .help_uri(rule_help_uri(meta.id))
+        .default_configuration(
+            ReportingConfiguration::builder()
+                .level(json!(level_name(meta.severity)))
+                .build(),
+        )
+        .properties(
+            PropertyBag::builder()
+                .tags(tags)
+                .additional_properties(properties)
+                .build(),
+        )
+        .build()
+}
+
+fn level_name(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+        Severity::Info => "note",
+    }
+}
+
+/// A descriptor for an id outside the registry (refusals, inventory and agent findings).
+fn unregistered_descriptor(id: &str) -> ReportingDescriptor {
+    let summary = if category_of(id) == Some(Category::Invalid) {
+        "the target refuses this policy"
+    } else {
+        "a finding outside the lint rule catalog"
+    };
+    let tag = category_of(id).map_or("correctness", Category::name);
+    ReportingDescriptor::builder()
+        .id(id)
+        .short_description(text(summary))
+        .help_uri(rule_help_uri(id))
+        .properties(PropertyBag::builder().tags(vec![tag.to_string()]).build())
+        .build()
+}
+
+fn text(value: &str) -> MultiformatMessageString {
+    MultiformatMessageString::builder()
+        .text(value.to_string())
+        .build()
+}
+
+fn result(
+    file: &SourceFile,
+    diagnostic: &Diagnostic,
+    rule_index: usize,
+    fingerprints: &mut Fingerprints,
+) -> SarifResult {
+    let position = Position::of(file, diagnostic);
+    let region = Region::builder()
+        .start_line(position.line as i64)
+        .start_column(position.column as i64)
+        .end_line(position.end_line as i64)
+        .end_column(position.end_column as i64)
+        .build();
+    let location = Location::builder()
+        .physical_location(
+            PhysicalLocation::builder()
+                .artifact_location(ArtifactLocation::builder().uri(uri_of(&file.name)).build())
+                .region(region)
+                .build(),
+        )
+        .build();
+    let mut message = diagnostic.message.clone();
+    if let Some(help) = &diagnostic.help {
+        message.push_str("\nhelp: ");
+        message.push_str(help);
+    }
+    let mut partial = BTreeMap::new();
+    partial.insert(
+        "capable/v1".to_string(),
+        fingerprints.next(file, diagnostic),
+    );
+    SarifResult::builder()
+        .rule_id(diagnostic.rule.clone())
+        .rule_index(rule_index as i64)
+        .level(level(diagnostic.severity))
+        .message(Message::builder().text(message).build())
+        .locations(vec![location])
+        .partial_fingerprints(partial)
+        .build()
+}
+
+/// A relative URI reference for a file name: `/` separated, other reserved bytes
+/// percent-encoded.
+pub fn uri_of(name: &str) -> String {
+    let mut uri = String::new();
+    for byte in name.replace('\\', "/").bytes() {
+        let keep = byte.is_ascii_alphanumeric() || b"-._~/".contains(&byte);
+        if keep {
+            uri.push(byte as char);
+        } else {
+            uri.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    uri
+}
+
+/// Stable fingerprints; repeats of the same key get an occurrence suffix.
+#[derive(Default)]
+struct Fingerprints {
+    seen: HashMap<u64, usize>,
+}
+
+impl Fingerprints {
+    fn next(&mut self, file: &SourceFile, diagnostic: &Diagnostic) -> String {
+        let line_start = file.text[..diagnostic.span.start.min(file.text.len())]
+            .rfind('\n')
+            .map_or(0, |i| i + 1);
+        let line_text = file.text[line_start..].lines().next().unwrap_or("").trim();
+        let key = fnv1a(&[
+            diagnostic.rule.as_bytes(),
+            file.name.as_bytes(),
+            file.slice(diagnostic.span).as_bytes(),
+            line_text.as_bytes(),
+        ]);
+        let occurrence = self.seen.entry(key).or_insert(0);
+        *occurrence += 1;
+        format!("{key:016x}:{occurrence}")
+    }
+}
+
+/// 64-bit FNV-1a over the parts, each followed by a 0 byte. Cost: O(total length).
+fn fnv1a(parts: &[&[u8]]) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for part in parts {
+        for byte in part.iter().chain(std::iter::once(&0u8)) {
+            hash ^= u64::from(*byte);
+            hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+    hash
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uris_are_encoded() {
+        assert_eq!(uri_of("dir/a b%.hcl"), "dir/a%20b%25.hcl");
+    }
+}

@@ -1,0 +1,134 @@
+//! Finding scenario files and running them for a workspace.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use super::model::load;
+use super::run::{run_file, FileOutcome};
+use crate::diag::FileDiagnostics;
+use crate::inventory::Inventory;
+use crate::source::SourceFile;
+use crate::workspace::Workspace;
+
+/// Why scenarios could not run (exit 2).
+#[derive(Debug)]
+pub enum TestError {
+    /// Bad YAML, unknown fields, invalid scenarios, bad inventory: with their spans.
+    Input(Vec<FileDiagnostics>),
+    /// A path could not be read, or nothing was found.
+    Other { message: String, help: String },
+}
+
+fn is_yaml(path: &Path) -> bool {
+    matches!(
+        path.extension().and_then(|e| e.to_str()),
+        Some("yaml") | Some("yml")
+    )
+}
+
+fn in_tests_folder(path: &Path, root: &Path) -> bool {
+    let relative = path.strip_prefix(root).unwrap_or(path);
+    relative
+        .parent()
+        .is_some_and(|parent| parent.components().any(|c| c.as_os_str() == "tests"))
+}
+
+/// YAML files under `dir` (all of them, or only those inside a `tests` folder), sorted.
+/// Respects `.gitignore`. Cost: one directory walk.
+fn walk_yaml(dir: &Path, only_tests: bool) -> Result<Vec<PathBuf>, TestError> {
+    let mut found = Vec::new();
+    for entry in ignore::WalkBuilder::new(dir).require_git(false).build() {
+        let entry = entry.map_err(|error| TestError::Other {
+            message: format!("cannot read `{}`: {error}", dir.display()),
+            help: "check that the folder exists and is readable".into(),
+        })?;
+        let path = entry.path();
+        let is_file = entry.file_type().is_some_and(|kind| kind.is_file());
+        if is_file && is_yaml(path) && (!only_tests || in_tests_folder(path, dir)) {
+            found.push(path.to_path_buf());
+        }
+    }
+    found.sort();
+    Ok(found)
+}
+
+/// The scenario files: the given files, the YAML files of the given folders, or (with no
+/// paths) every `*.yaml`/`*.yml` inside a `tests` folder under the workspace root.
+pub fn scenario_paths(workspace: &Workspace, cwd: &Path, paths: &[PathBuf]) -> Result<Vec<PathBuf>, TestError> {
+    if paths.is_empty() {
+        let root = if workspace.root.is_absolute() {
+            workspace.root.clone()
+        } else {
+            cwd.join(&workspace.root)
+        };
+        return walk_yaml(&root, true);
+    }
+    let mut found = Vec::new();
+    for path in paths {
+        let path = cwd.join(path);
+        if path.is_dir() {
+            found.extend(walk_yaml(&path, false)?);
+        } else {
+            found.push(path);
+        }
+    }
+    Ok(found)
+}
+
+/// How a path is shown: relative to `cwd` when under it.
+fn display(cwd: &Path, path: &Path) -> String {
+    let shown = path.strip_prefix(cwd).unwrap_or(path);
+    shown.to_string_lossy().replace('\\', "/")
+}
+
+/// Loads the inventory and every scenario file, then runs them all. Every input error of
+/// every file is collected before giving up.
+pub fn run_scenarios(
+    workspace: &Workspace,
+    cwd: &Path,
+    paths: &[PathBuf],
+) -> Result<Vec<FileOutcome>, TestError> {
+    let inventory = Inventory::new(&workspace.config, &workspace.policies).map_err(|diagnostics| {
+        let file = workspace
+            .config
+            .source
+            .clone()
+            .unwrap_or_else(|| Arc::new(SourceFile::new("capable.yaml", "")));
+        TestError::Input(vec![FileDiagnostics { file, diagnostics }])
+    })?;
+    let files = scenario_paths(workspace, cwd, paths)?;
+    if files.is_empty() {
+        return Err(TestError::Other {
+            message: "no scenario files found".into(),
+            help: "put `*.yaml` scenario files in a `tests` folder of the policy tree, or name them on the command line".into(),
+        });
+    }
+    let mut errors = Vec::new();
+    let mut loaded = Vec::new();
+    for path in files {
+        let name = display(cwd, &path);
+        let text = std::fs::read_to_string(&path).map_err(|error| TestError::Other {
+            message: format!("cannot read `{name}`: {error}"),
+            help: "check that the path exists and is a readable UTF-8 file".into(),
+        })?;
+        let source = Arc::new(SourceFile::new(name, text));
+        match load(source.clone(), &workspace.config.mounts) {
+            Ok(file) => loaded.push(file),
+            Err(diagnostics) => errors.push(FileDiagnostics { file: source, diagnostics }),
+        }
+    }
+    let mut outcomes = Vec::new();
+    for file in &loaded {
+        match run_file(file, &inventory, workspace.target) {
+            Ok(outcome) => outcomes.push(outcome),
+            Err(diagnostics) => errors.push(FileDiagnostics {
+                file: file.file.clone(),
+                diagnostics,
+            }),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(TestError::Input(errors));
+    }
+    Ok(outcomes)
+}

@@ -1,0 +1,488 @@
+//! What a command works on: the configuration, the policy files it selects, each parsed and
+//! validated for the target, and the Vault Agent configurations found beside them.
+//!
+//! [`Workspace::load`] finds `capable.yaml` by walking up from the working directory (or takes
+//! `--config`), walks the given files and folders (or the config's `include`, by default the
+//! config's folder) for `.hcl`, `.json` and `.policy` files, respecting `.gitignore` and the
+//! config's `exclude` globs, and parses every policy. Cost: one directory walk plus one parse
+//! per file.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
+
+use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
+
+use crate::cli::{CliError, Exit};
+use crate::config::{Config, ConfigError};
+use crate::diag::FileDiagnostics;
+use crate::policy::{parse_policy, Policy};
+use crate::source::SourceFile;
+use crate::target::Target;
+
+/// File extensions read as policies when walking folders.
+pub const POLICY_EXTENSIONS: &[&str] = &["hcl", "json", "policy"];
+
+/// Top-level keys of a Vault Agent (or Proxy) configuration; a `.hcl` file with one of them
+/// and no `path` block is an agent config, not a policy.
+pub const AGENT_KEYS: &[&str] = &[
+    "auto_auth",
+    "template",
+    "vault",
+    "listener",
+    "cache",
+    "template_config",
+    "api_proxy",
+    "pid_file",
+    "exit_after_auth",
+];
+
+/// The loaded inputs of one command.
+#[derive(Clone, Debug)]
+pub struct Workspace {
+    pub config: Config,
+    /// The folder the configuration's relative paths start from (the config file's folder,
+    /// or the working directory without one).
+    pub root: PathBuf,
+    /// The effective target: `--target`, else the config's `target`, else `vault`.
+    pub target: Target,
+    /// Every policy file, sorted by name (agent configs are not here).
+    pub files: Vec<Arc<SourceFile>>,
+    /// The policies the target accepts, by name (the file stem).
+    pub policies: BTreeMap<String, Policy>,
+    /// Parse and validation diagnostics, one entry per policy file in `files` order (empty
+    /// lists included).
+    pub parse_diagnostics: Vec<FileDiagnostics>,
+    /// Vault Agent configurations found among the inputs.
+    pub agent_files: Vec<Arc<SourceFile>>,
+}
+
+/// Why a workspace could not be loaded (exit 2).
+#[derive(Clone, Debug)]
+pub enum WorkspaceError {
+    Config(ConfigError),
+    /// A file or folder could not be read.
+    Io {
+        path: String,
+        message: String,
+    },
+    /// Two files would be stored as the same policy.
+    DuplicatePolicy {
+        name: String,
+        first: String,
+        second: String,
+    },
+}
+
+impl WorkspaceError {
+    pub fn message(&self) -> String {
+        match self {
+            WorkspaceError::Config(error) => error.message(),
+            WorkspaceError::Io { path, message } => format!("cannot read `{path}`: {message}"),
+            WorkspaceError::DuplicatePolicy {
+                name,
+                first,
+                second,
+            } => format!("`{first}` and `{second}` are both policy `{name}`"),
+        }
+    }
+
+    pub fn help(&self) -> Option<String> {
+        match self {
+            WorkspaceError::Config(error) => error.help(),
+            WorkspaceError::Io { .. } => {
+                Some("check that the path exists and is a readable UTF-8 file or folder".into())
+            }
+            WorkspaceError::DuplicatePolicy { .. } => Some(
+                "a policy is named by its file stem; rename one file or exclude it in \
+                 `capable.yaml`"
+                    .into(),
+            ),
+        }
+    }
+
+    /// For the terminal: config errors with their source frame, others as `error:` lines.
+    pub fn render(&self, color: bool) -> String {
+        if let WorkspaceError::Config(error @ ConfigError::Invalid { .. }) = self {
+            return error.render(color);
+        }
+        let mut text = format!("error: {}\n", self.message());
+        if let Some(help) = self.help() {
+            text.push_str(&format!("  help: {help}\n"));
+        }
+        text
+    }
+}
+
+impl fmt::Display for WorkspaceError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message())
+    }
+}
+
+impl From<ConfigError> for WorkspaceError {
+    fn from(error: ConfigError) -> WorkspaceError {
+        WorkspaceError::Config(error)
+    }
+}
+
+impl From<WorkspaceError> for CliError {
+    fn from(error: WorkspaceError) -> CliError {
+        CliError {
+            message: error.message(),
+            help: error.help(),
+            exit: Exit::Usage,
+        }
+    }
+}
+
+impl Workspace {
+    /// Loads from the process's working directory. See [`Workspace::load_in`].
+    pub fn load(
+        paths: &[PathBuf],
+        config_path: Option<&Path>,
+        target_override: Option<Target>,
+    ) -> Result<Workspace, WorkspaceError> {
+        let cwd = std::env::current_dir().map_err(|error| WorkspaceError::Io {
+            path: ".".into(),
+            message: error.to_string(),
+        })?;
+        Workspace::load_in(&cwd, paths, config_path, target_override)
+    }
+
+    /// Loads with `cwd` as the working directory: relative `paths` and `config_path` start
+    /// there, and `capable.yaml` is looked for there and above.
+    pub fn load_in(
+        cwd: &Path,
+        paths: &[PathBuf],
+        config_path: Option<&Path>,
+        target_override: Option<Target>,
+    ) -> Result<Workspace, WorkspaceError> {
+        let config = load_config(cwd, config_path)?;
+        let target = target_override.unwrap_or(config.target);
+        let root = config.root.clone();
+        let selection = Selection::new(&config)?;
+        let found = if paths.is_empty() {
+            collect_from_config(cwd, &config, &selection)?
+        } else {
+            collect_from_paths(cwd, &root, paths, &selection)?
+        };
+        let mut workspace = Workspace {
+            config,
+            root,
+            target,
+            files: Vec::new(),
+            policies: BTreeMap::new(),
+            parse_diagnostics: Vec::new(),
+            agent_files: Vec::new(),
+        };
+        for file in found {
+            workspace.add_file(file)?;
+        }
+        Ok(workspace)
+    }
+
+    /// An in-memory workspace (tests, stdin): the files are parsed as given.
+    pub fn from_sources(
+        config: Config,
+        target: Target,
+        sources: Vec<Arc<SourceFile>>,
+    ) -> Result<Workspace, WorkspaceError> {
+        let mut workspace = Workspace {
+            root: config.root.clone(),
+            config,
+            target,
+            files: Vec::new(),
+            policies: BTreeMap::new(),
+            parse_diagnostics: Vec::new(),
+            agent_files: Vec::new(),
+        };
+        for source in sources {
+            workspace.add_file(source)?;
+        }
+        Ok(workspace)
+    }
+
+    fn add_file(&mut self, source: Arc<SourceFile>) -> Result<(), WorkspaceError> {
+        if is_agent_config(&source) {
+            self.agent_files.push(source);
+            return Ok(());
+        }
+        let name = source.stem();
+        if let Some(first) = self.files.iter().find(|file| file.stem() == name) {
+            return Err(WorkspaceError::DuplicatePolicy {
+                name,
+                first: first.name.clone(),
+                second: source.name.clone(),
+            });
+        }
+        let parsed = parse_policy(source.clone(), self.target);
+        if let Some(policy) = parsed.policy {
+            self.policies.insert(name, policy);
+        }
+        self.parse_diagnostics.push(FileDiagnostics {
+            file: source.clone(),
+            diagnostics: parsed.diagnostics,
+        });
+        self.files.push(source);
+        Ok(())
+    }
+
+    /// The valid policy parsed from `file`, if the target accepts it.
+    pub fn policy_of(&self, file: &SourceFile) -> Option<&Policy> {
+        self.policies
+            .get(&file.stem())
+            .filter(|policy| policy.source.name == file.name)
+    }
+}
+
+fn load_config(cwd: &Path, config_path: Option<&Path>) -> Result<Config, WorkspaceError> {
+    let path = match config_path {
+        Some(path) => Some(cwd.join(path)),
+        None => Config::discover(cwd),
+    };
+    let Some(path) = path else {
+        return Ok(Config {
+            root: cwd.to_path_buf(),
+            ..Config::default()
+        });
+    };
+    let display = display_name(cwd, &path);
+    Ok(Config::load(&path, &display)?)
+}
+
+/// The `include` and `exclude` globs, compiled.
+struct Selection {
+    include: Option<GlobSet>,
+    exclude: GlobSet,
+}
+
+impl Selection {
+    fn new(config: &Config) -> Result<Selection, WorkspaceError> {
+        let include = if config.include.is_empty() {
+            None
+        } else {
+            Some(glob_set(&config.include)?)
+        };
+        Ok(Selection {
+            include,
+            exclude: glob_set(&config.exclude)?,
+        })
+    }
+
+    fn excluded(&self, relative: &Path) -> bool {
+        self.exclude.is_match(relative)
+    }
+
+    fn included(&self, relative: &Path) -> bool {
+        self.include
+            .as_ref()
+            .is_none_or(|include| include.is_match(relative))
+    }
+}
+
+/// A glob set where a plain entry `dir` also matches everything under it (`dir/**`).
+fn glob_set(globs: &[String]) -> Result<GlobSet, WorkspaceError> {
+    let mut builder = GlobSetBuilder::new();
+    for glob in globs {
+        let trimmed = glob.trim_start_matches("./").trim_end_matches('/');
+        let trimmed = if trimmed.is_empty() { "**" } else { trimmed };
+        for pattern in [trimmed.to_string(), format!("{trimmed}/**")] {
+            let compiled = GlobBuilder::new(&pattern)
+                .literal_separator(true)
+                .build()
+                .map_err(|error| WorkspaceError::Io {
+                    path: glob.clone(),
+                    message: error.to_string(),
+                })?;
+            builder.add(compiled);
+        }
+    }
+    builder.build().map_err(|error| WorkspaceError::Io {
+        path: globs.join(", "),
+        message: error.to_string(),
+    })
+}
+
+/// Files selected by the config alone (no paths on the command line): the config's folder
+/// walked, keeping what `include` matches and `exclude` does not.
+fn collect_from_config(
+    cwd: &Path,
+    config: &Config,
+    selection: &Selection,
+) -> Result<Vec<Arc<SourceFile>>, WorkspaceError> {
+    let root = &config.root;
+    let mut found = Vec::new();
+    for path in walk(cwd, root)? {
+        let relative = path.strip_prefix(root).unwrap_or(&path);
+        if selection.included(relative) && !selection.excluded(relative) {
+            found.push(read_source(cwd, &path)?);
+        }
+    }
+    Ok(found)
+}
+
+/// Files from the command line: files as named, folders walked; `exclude` applies to both
+/// (so a pre-commit hook passing file names still honours it).
+fn collect_from_paths(
+    cwd: &Path,
+    root: &Path,
+    paths: &[PathBuf],
+    selection: &Selection,
+) -> Result<Vec<Arc<SourceFile>>, WorkspaceError> {
+    let mut selected = Vec::new();
+    for given in paths {
+        let absolute = cwd.join(given);
+        let metadata = std::fs::metadata(&absolute).map_err(|error| WorkspaceError::Io {
+            path: given.display().to_string(),
+            message: error.to_string(),
+        })?;
+        if metadata.is_dir() {
+            selected.extend(walk(cwd, &absolute)?);
+        } else {
+            selected.push(absolute);
+        }
+    }
+    selected.sort();
+    selected.dedup();
+    let mut found = Vec::new();
+    for path in selected {
+        let relative = path.strip_prefix(root).unwrap_or(&path);
+        if !selection.excluded(relative) {
+            found.push(read_source(cwd, &path)?);
+        }
+    }
+    Ok(found)
+}
+
+/// Policy files under `dir`, respecting `.gitignore` (also outside a git repository) and
+/// skipping hidden entries; sorted.
+fn walk(cwd: &Path, dir: &Path) -> Result<Vec<PathBuf>, WorkspaceError> {
+    let mut files = Vec::new();
+    let walker = ignore::WalkBuilder::new(dir).require_git(false).build();
+    for entry in walker {
+        let entry = entry.map_err(|error| WorkspaceError::Io {
+            path: display_name(cwd, dir),
+            message: error.to_string(),
+        })?;
+        let is_file = entry.file_type().is_some_and(|kind| kind.is_file());
+        if is_file && has_policy_extension(entry.path()) {
+            files.push(normalize(entry.path()));
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+fn has_policy_extension(path: &Path) -> bool {
+    path.extension()
+        .and_then(|extension| extension.to_str())
+        .is_some_and(|extension| POLICY_EXTENSIONS.contains(&extension))
+}
+
+fn read_source(cwd: &Path, path: &Path) -> Result<Arc<SourceFile>, WorkspaceError> {
+    let name = display_name(cwd, path);
+    let text = std::fs::read_to_string(path).map_err(|error| WorkspaceError::Io {
+        path: name.clone(),
+        message: error.to_string(),
+    })?;
+    Ok(Arc::new(SourceFile::new(name, text)))
+}
+
+/// How a path is shown: relative to the working directory when possible, with `/`.
+fn display_name(cwd: &Path, path: &Path) -> String {
+    let path = normalize(path);
+    let cwd = normalize(cwd);
+    let shown = match relative_to(&path, &cwd) {
+        Some(relative) if !relative.as_os_str().is_empty() => relative,
+        _ => path,
+    };
+    shown.to_string_lossy().replace('\\', "/")
+}
+
+/// `path` relative to `base` (both absolute and normalised), with `..` steps when needed.
+fn relative_to(path: &Path, base: &Path) -> Option<PathBuf> {
+    if !path.is_absolute() || !base.is_absolute() {
+        return None;
+    }
+    let path_parts: Vec<Component> = path.components().collect();
+    let base_parts: Vec<Component> = base.components().collect();
+    let common = path_parts
+        .iter()
+        .zip(&base_parts)
+        .take_while(|(a, b)| a == b)
+        .count();
+    if common == 0 {
+        return None;
+    }
+    let mut relative = PathBuf::new();
+    for _ in common..base_parts.len() {
+        relative.push("..");
+    }
+    for part in &path_parts[common..] {
+        relative.push(part.as_os_str());
+    }
+    Some(relative)
+}
+
+/// Removes `.` components and resolves `..` lexically (no file system access).
+fn normalize(path: &Path) -> PathBuf {
+    let mut normalized = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if !normalized.pop() {
+                    normalized.push("..");
+                }
+            }
+            other => normalized.push(other.as_os_str()),
+        }
+    }
+    normalized
+}
+
+/// Whether a file is a Vault Agent configuration: a `.hcl` file that parses as HCL1, has a
+/// top-level agent key and no `path` block.
+pub fn is_agent_config(source: &SourceFile) -> bool {
+    if !source.name.ends_with(".hcl") {
+        return false;
+    }
+    let Ok(root) = crate::hcl1::parse(&source.text) else {
+        return false;
+    };
+    let Some(items) = root.as_object() else {
+        return false;
+    };
+    let top_keys = || items.iter().filter_map(|item| item.keys.first());
+    let has_path = top_keys().any(|key| key.name == "path");
+    let has_agent_key = top_keys().any(|key| AGENT_KEYS.contains(&key.name.as_str()));
+    has_agent_key && !has_path
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_paths_step_up() {
+        assert_eq!(
+            relative_to(Path::new("/a/b/c.hcl"), Path::new("/a/d")).unwrap(),
+            PathBuf::from("../b/c.hcl")
+        );
+        assert_eq!(
+            display_name(Path::new("/a"), Path::new("/a/./p/x.hcl")),
+            "p/x.hcl"
+        );
+    }
+
+    #[test]
+    fn plain_globs_match_folders() {
+        let set = glob_set(&["policies".into(), "**/*.bak.hcl".into()]).unwrap();
+        assert!(set.is_match("policies/a.hcl"));
+        assert!(set.is_match("policies/deep/a.hcl"));
+        assert!(set.is_match("x/y.bak.hcl"));
+        assert!(!set.is_match("other/a.hcl"));
+    }
+}

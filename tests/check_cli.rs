@@ -1,0 +1,462 @@
+//! `capable check` end to end: exit codes, every output format (snapshots on
+//! `fixtures/check/formats`), file selection, per-rule settings, fail level and inline
+//! suppressions.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Runs the built binary in `dir`; returns (exit code, stdout, stderr).
+fn capable(dir: &Path, args: &[&str]) -> (i32, String, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_capable"))
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run capable");
+    (
+        output.status.code().expect("exit code"),
+        String::from_utf8(output.stdout).expect("utf-8 stdout"),
+        String::from_utf8(output.stderr).expect("utf-8 stderr"),
+    )
+}
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/check")
+        .join(name)
+}
+
+/// A scratch folder with an (empty) `capable.yaml`, so no config above it applies.
+fn scratch(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("capable.yaml"), "").unwrap();
+    for (name, text) in files {
+        let path = dir.path().join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+    dir
+}
+
+const CLEAN: &str = "path \"secret/data/app/config\" {\n  capabilities = [\"read\"]\n}\n";
+/// One `literal-star` warning (line 1).
+const STAR: &str = "path \"secret/data/app/*/config\" {\n  capabilities = [\"read\"]\n}\n";
+/// One `leading-slash` info (line 1).
+const SLASH: &str = "path \"/secret/data/app/config\" {\n  capabilities = [\"read\"]\n}\n";
+/// Refused by Vault: `invalid-capability`.
+const REFUSED: &str = "path \"secret/data/app/config\" {\n  capabilities = [\"raed\"]\n}\n";
+
+fn rules_in(concise: &str) -> Vec<String> {
+    concise
+        .lines()
+        .filter_map(|line| {
+            let start = line.find('[')?;
+            let end = line[start..].find(']')?;
+            Some(line[start + 1..start + end].to_string())
+        })
+        .collect()
+}
+
+// ---- exit codes ---------------------------------------------------------------------------
+
+#[test]
+fn clean_policy_exits_0() {
+    let dir = scratch(&[("app.hcl", CLEAN)]);
+    let (code, stdout, stderr) = capable(dir.path(), &["check", "app.hcl"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert_eq!(stdout, "no findings in 1 file\n");
+}
+
+#[test]
+fn refused_policy_exits_1() {
+    let dir = scratch(&[("app.hcl", REFUSED)]);
+    let (code, stdout, _) = capable(dir.path(), &["check", "--format", "concise", "app.hcl"]);
+    assert_eq!(code, 1, "{stdout}");
+    assert_eq!(rules_in(&stdout), ["invalid-capability"]);
+}
+
+#[test]
+fn missing_path_exits_2_naming_it() {
+    let dir = scratch(&[]);
+    let (code, stdout, stderr) = capable(dir.path(), &["check", "nope.hcl"]);
+    assert_eq!(code, 2);
+    assert_eq!(stdout, "");
+    assert!(stderr.contains("cannot read `nope.hcl`"), "{stderr}");
+    assert!(stderr.contains("help:"), "{stderr}");
+}
+
+#[test]
+fn unreadable_file_exits_2() {
+    let dir = scratch(&[]);
+    std::fs::write(dir.path().join("binary.hcl"), [0xff, 0xfe, 0x00]).unwrap();
+    let (code, _, stderr) = capable(dir.path(), &["check", "binary.hcl"]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("`binary.hcl`"), "{stderr}");
+}
+
+#[test]
+fn bad_flag_value_exits_2() {
+    let dir = scratch(&[("app.hcl", CLEAN)]);
+    assert_eq!(capable(dir.path(), &["check", "--format", "xml"]).0, 2);
+    assert_eq!(capable(dir.path(), &["check", "--target", "consul"]).0, 2);
+    assert_eq!(capable(dir.path(), &["check", "--fail-level", "high"]).0, 2);
+}
+
+#[test]
+fn two_files_with_one_stem_exit_2() {
+    let dir = scratch(&[("a/app.hcl", CLEAN), ("b/app.hcl", CLEAN)]);
+    let (code, _, stderr) = capable(dir.path(), &["check", "a", "b"]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("`a/app.hcl` and `b/app.hcl` are both policy `app`"),
+        "{stderr}"
+    );
+}
+
+// ---- formats ------------------------------------------------------------------------------
+
+fn format_output(format: &str) -> (i32, String) {
+    let (code, stdout, stderr) = capable(&fixture("formats"), &["check", "--format", format]);
+    assert_eq!(stderr, "", "stderr for {format}");
+    (code, stdout)
+}
+
+#[test]
+fn format_human() {
+    let (code, stdout) = format_output("human");
+    assert_eq!(code, 1);
+    assert!(!stdout.contains('\u{1b}'), "no colour when not a terminal");
+    insta::assert_snapshot!(stdout);
+}
+
+#[test]
+fn format_concise() {
+    let (code, stdout) = format_output("concise");
+    assert_eq!(code, 1);
+    insta::assert_snapshot!(stdout);
+}
+
+#[test]
+fn format_json() {
+    let (code, stdout) = format_output("json");
+    assert_eq!(code, 1);
+    let value: serde_json::Value = serde_json::from_str(&stdout).expect("valid JSON");
+    assert_eq!(value["version"], 1);
+    insta::assert_snapshot!(stdout);
+}
+
+#[test]
+fn format_github() {
+    let (code, stdout) = format_output("github");
+    assert_eq!(code, 1);
+    insta::assert_snapshot!(stdout);
+}
+
+/// The SARIF log with the rule documentation and the version elided (they change with
+/// every rule edit and release; `report_formats.rs` validates the full log).
+#[test]
+fn format_sarif() {
+    let (code, stdout) = format_output("sarif");
+    assert_eq!(code, 1);
+    let mut value: serde_json::Value = serde_json::from_str(&stdout).expect("valid JSON");
+    let driver = &mut value["runs"][0]["tool"]["driver"];
+    driver["version"] = "[version]".into();
+    for rule in driver["rules"].as_array_mut().unwrap() {
+        let object = rule.as_object_mut().unwrap();
+        for key in ["fullDescription", "help", "shortDescription"] {
+            if object.contains_key(key) {
+                object.insert(key.into(), "[doc]".into());
+            }
+        }
+    }
+    insta::assert_snapshot!(serde_json::to_string_pretty(&value).unwrap());
+}
+
+#[test]
+fn no_color_flag_and_env_give_plain_text() {
+    let (_, stdout) = format_output("human");
+    let output = Command::new(env!("CARGO_BIN_EXE_capable"))
+        .args(["check", "--no-color"])
+        .current_dir(fixture("formats"))
+        .env_remove("NO_COLOR")
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8(output.stdout).unwrap(), stdout);
+}
+
+// ---- file selection -----------------------------------------------------------------------
+
+#[test]
+fn no_paths_uses_the_config_include() {
+    let dir = scratch(&[
+        ("policies/app.hcl", STAR),
+        ("other/ignored.hcl", REFUSED),
+    ]);
+    std::fs::write(dir.path().join("capable.yaml"), "include: [policies]\n").unwrap();
+    let (code, stdout, stderr) = capable(dir.path(), &["check", "--format", "concise"]);
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(stdout.lines().count(), 1, "{stdout}");
+    assert!(stdout.starts_with("policies/app.hcl:1:"), "{stdout}");
+}
+
+#[test]
+fn no_paths_and_no_include_walks_the_config_folder_from_below() {
+    let dir = scratch(&[("policies/app.hcl", STAR), ("deep/er/x.json", "")]);
+    let below = dir.path().join("deep/er");
+    let (code, stdout, _) = capable(&below, &["check", "--format", "concise"]);
+    assert_eq!(code, 1);
+    let mut files: Vec<&str> = stdout.lines().map(|l| l.split(':').next().unwrap()).collect();
+    files.sort();
+    assert_eq!(files, ["../../policies/app.hcl", "x.json"], "{stdout}");
+}
+
+#[test]
+fn exclude_globs_apply_to_walked_and_named_files() {
+    let dir = scratch(&[
+        ("policies/app.hcl", CLEAN),
+        ("policies/legacy/old.hcl", REFUSED),
+        ("policies/tmp.bak.hcl", REFUSED),
+    ]);
+    std::fs::write(
+        dir.path().join("capable.yaml"),
+        "exclude: ['policies/legacy', '**/*.bak.hcl']\n",
+    )
+    .unwrap();
+    let (code, stdout, _) = capable(dir.path(), &["check", "policies"]);
+    assert_eq!((code, stdout.as_str()), (0, "no findings in 1 file\n"));
+    let (code, stdout, _) = capable(dir.path(), &["check", "policies/tmp.bak.hcl"]);
+    assert_eq!((code, stdout.as_str()), (0, "no findings in 0 files\n"));
+}
+
+#[test]
+fn include_globs_select_files() {
+    let dir = scratch(&[("teams/a/app.hcl", STAR), ("teams/a/notes.hcl", REFUSED)]);
+    std::fs::write(dir.path().join("capable.yaml"), "include: ['teams/*/app.hcl']\n").unwrap();
+    let (_, stdout, _) = capable(dir.path(), &["check", "--format", "concise"]);
+    assert_eq!(rules_in(&stdout), ["literal-star"]);
+}
+
+#[test]
+fn gitignored_files_are_skipped_when_walking() {
+    let dir = scratch(&[
+        ("p/app.hcl", CLEAN),
+        ("p/generated/out.hcl", REFUSED),
+        (".gitignore", "generated/\n"),
+    ]);
+    let (code, stdout, _) = capable(dir.path(), &["check", "p"]);
+    assert_eq!((code, stdout.as_str()), (0, "no findings in 1 file\n"));
+}
+
+#[test]
+fn only_policy_extensions_are_walked() {
+    let dir = scratch(&[
+        ("p/a.hcl", CLEAN),
+        ("p/b.policy", CLEAN),
+        ("p/c.json", "{\"path\": {\"secret/data/x\": {\"capabilities\": [\"read\"]}}}"),
+        ("p/readme.md", "not a policy"),
+        ("p/main.tf", "resource \"x\" \"y\" {}"),
+    ]);
+    let (code, stdout, _) = capable(dir.path(), &["check", "p"]);
+    assert_eq!((code, stdout.as_str()), (0, "no findings in 3 files\n"));
+}
+
+#[test]
+fn agent_configs_are_not_checked_as_policies() {
+    let agent = "vault {\n  address = \"http://127.0.0.1:8200\"\n}\nauto_auth {\n  method \"approle\" {}\n}\n";
+    let dir = scratch(&[("p/app.hcl", CLEAN), ("p/agent.hcl", agent)]);
+    let (code, stdout, _) = capable(dir.path(), &["check", "p"]);
+    assert_eq!((code, stdout.as_str()), (0, "no findings in 1 file\n"));
+}
+
+// ---- configuration of rules and fail level ------------------------------------------------
+
+#[test]
+fn rule_off_and_severity_override() {
+    let dir = scratch(&[("star.hcl", STAR), ("slash.hcl", SLASH)]);
+    let (code, stdout, _) = capable(dir.path(), &["check", "--format", "concise"]);
+    assert_eq!(code, 1);
+    assert!(stdout.contains("warning[literal-star]"), "{stdout}");
+    assert!(stdout.contains("info[leading-slash]"), "{stdout}");
+
+    std::fs::write(
+        dir.path().join("capable.yaml"),
+        "rules:\n  literal-star: off\n  leading-slash: error\n",
+    )
+    .unwrap();
+    let (code, stdout, _) = capable(dir.path(), &["check", "--format", "concise"]);
+    assert_eq!(code, 1);
+    assert_eq!(rules_in(&stdout), ["leading-slash"]);
+    assert!(stdout.contains("error[leading-slash]"), "{stdout}");
+
+    std::fs::write(
+        dir.path().join("capable.yaml"),
+        "rules:\n  literal-star: info\n  leading-slash: off\n",
+    )
+    .unwrap();
+    let (code, stdout, _) = capable(dir.path(), &["check", "--format", "concise"]);
+    assert_eq!(code, 0, "an info finding is below the default fail level");
+    assert!(stdout.contains("info[literal-star]"), "{stdout}");
+}
+
+#[test]
+fn fail_level_decides_the_exit_code() {
+    let dir = scratch(&[("star.hcl", STAR)]);
+    assert_eq!(capable(dir.path(), &["check"]).0, 1, "warning fails by default");
+    assert_eq!(
+        capable(dir.path(), &["check", "--fail-level", "error"]).0,
+        0
+    );
+    std::fs::write(dir.path().join("capable.yaml"), "fail-level: error\n").unwrap();
+    assert_eq!(capable(dir.path(), &["check"]).0, 0);
+    assert_eq!(
+        capable(dir.path(), &["check", "--fail-level", "warning"]).0,
+        1,
+        "the flag beats the config"
+    );
+
+    let info = scratch(&[("slash.hcl", SLASH)]);
+    assert_eq!(capable(info.path(), &["check"]).0, 0, "info does not fail by default");
+    assert_eq!(capable(info.path(), &["check", "--fail-level", "info"]).0, 1);
+}
+
+#[test]
+fn refusals_cannot_be_turned_off_or_softened() {
+    let dir = scratch(&[("app.hcl", REFUSED)]);
+    let (code, _, stderr) = capable(dir.path(), &["check", "--fail-level", "error"]);
+    assert_eq!(code, 1, "{stderr}");
+    std::fs::write(
+        dir.path().join("capable.yaml"),
+        "rules:\n  invalid-capability: off\n",
+    )
+    .unwrap();
+    let (code, _, stderr) = capable(dir.path(), &["check"]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("rule `invalid-capability` cannot be configured"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn target_flag_beats_config() {
+    // `subscribe_event_types` is Vault-only (spec 1.3 table): OpenBao refuses the key.
+    let policy = "path \"sys/events/subscribe/*\" {\n  capabilities = [\"read\"]\n  \
+                  subscribe_event_types = [\"*\"]\n}\n";
+    let dir = scratch(&[("events.hcl", policy)]);
+    std::fs::write(dir.path().join("capable.yaml"), "target: openbao\n").unwrap();
+    let (_, stdout, _) = capable(dir.path(), &["check", "--format", "concise"]);
+    assert!(stdout.contains("[invalid-key]"), "{stdout}");
+    let (_, stdout, _) = capable(
+        dir.path(),
+        &["check", "--format", "concise", "--target", "vault"],
+    );
+    assert!(!stdout.contains("[invalid-key]"), "{stdout}");
+}
+
+// ---- suppressions -------------------------------------------------------------------------
+
+#[test]
+fn ignore_on_the_line_before_suppresses() {
+    let policy = format!("# capable:ignore literal-star -- the key really has a `*`\n{STAR}");
+    let dir = scratch(&[("app.hcl", &policy)]);
+    let (code, stdout, _) = capable(dir.path(), &["check"]);
+    assert_eq!((code, stdout.as_str()), (0, "no findings in 1 file\n"));
+}
+
+#[test]
+fn ignore_at_the_end_of_the_first_line_suppresses() {
+    let policy = STAR.replacen("{\n", "{ # capable:ignore literal-star -- on purpose\n", 1);
+    let dir = scratch(&[("app.hcl", &policy)]);
+    let (code, stdout, _) = capable(dir.path(), &["check"]);
+    assert_eq!((code, stdout.as_str()), (0, "no findings in 1 file\n"));
+}
+
+#[test]
+fn ignore_with_slashes_and_several_ids() {
+    let policy = "// capable:ignore leading-slash, literal-star -- legacy layout\n\
+                  path \"/secret/data/app/*/config\" {\n  capabilities = [\"read\"]\n}\n";
+    let dir = scratch(&[("app.hcl", policy)]);
+    let (code, stdout, _) = capable(dir.path(), &["check"]);
+    assert_eq!((code, stdout.as_str()), (0, "no findings in 1 file\n"));
+}
+
+#[test]
+fn ignore_only_covers_its_own_block_and_rule() {
+    let policy = format!(
+        "# capable:ignore literal-star -- first block only\n{STAR}\n{}",
+        STAR.replace("app", "other")
+    );
+    let dir = scratch(&[("app.hcl", &policy)]);
+    let (code, stdout, _) = capable(dir.path(), &["check", "--format", "concise"]);
+    assert_eq!(code, 1);
+    assert_eq!(rules_in(&stdout), ["literal-star"]);
+    assert!(stdout.starts_with("app.hcl:6:"), "{stdout}");
+}
+
+#[test]
+fn unused_ignores_are_reported() {
+    let policy = "# capable:ignore literal-star -- stale: the pattern was fixed\n\
+                  path \"secret/data/app/config\" {\n  capabilities = [\"read\"]\n}\n\
+                  \n\
+                  # capable:ignore leading-slash -- detached by the blank line\n\
+                  \n\
+                  path \"secret/data/b\" { # capable:ignore literal-str, policy-admin\n  \
+                  capabilities = [\"read\"]\n}\n";
+    let dir = scratch(&[("app.hcl", policy)]);
+    let (code, stdout, _) = capable(dir.path(), &["check", "--format", "concise"]);
+    assert_eq!(code, 1, "unused-ignore is a warning");
+    insta::assert_snapshot!(stdout);
+    assert_eq!(
+        rules_in(&stdout),
+        ["unused-ignore", "unused-ignore", "unused-ignore", "unused-ignore"]
+    );
+}
+
+#[test]
+fn unused_ignore_can_be_configured() {
+    let policy = format!("# capable:ignore leading-slash -- stale\n{CLEAN}");
+    let dir = scratch(&[("app.hcl", &policy)]);
+    std::fs::write(
+        dir.path().join("capable.yaml"),
+        "rules:\n  unused-ignore: off\n",
+    )
+    .unwrap();
+    assert_eq!(capable(dir.path(), &["check"]).1, "no findings in 1 file\n");
+}
+
+#[test]
+fn ignores_of_rules_turned_off_are_not_unused() {
+    let policy = format!("# capable:ignore leading-slash -- off anyway\n{CLEAN}");
+    let dir = scratch(&[("app.hcl", &policy)]);
+    std::fs::write(
+        dir.path().join("capable.yaml"),
+        "rules:\n  leading-slash: off\n",
+    )
+    .unwrap();
+    assert_eq!(capable(dir.path(), &["check"]).1, "no findings in 1 file\n");
+}
+
+#[test]
+fn refusals_cannot_be_suppressed() {
+    let policy = format!("# capable:ignore invalid-capability -- please\n{REFUSED}");
+    let dir = scratch(&[("app.hcl", &policy)]);
+    let (code, stdout, _) = capable(dir.path(), &["check", "--format", "concise"]);
+    assert_eq!(code, 1);
+    assert_eq!(rules_in(&stdout), ["unused-ignore", "invalid-capability"]);
+    assert!(
+        stdout.contains("`invalid-capability` cannot be suppressed"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn refusal_ignores_are_findings_in_valid_policies_too() {
+    let policy = format!("# capable:ignore invalid-key -- just in case\n{CLEAN}");
+    let dir = scratch(&[("app.hcl", &policy)]);
+    let (code, stdout, _) = capable(dir.path(), &["check", "--format", "concise"]);
+    assert_eq!(code, 1);
+    assert!(
+        stdout.contains("warning[unused-ignore] `invalid-key` cannot be suppressed"),
+        "{stdout}"
+    );
+}

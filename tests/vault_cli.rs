@@ -1,0 +1,267 @@
+//! The CLI → API translation table of spec section 7, one row per CLI form, on a KV v2 mount
+//! (`secret/`) and a KV v1 mount (`kv1/`). Each expected line is `METHOD path (capability)`
+//! with the request data when the command sends some; `preflight` is the kv mount lookup.
+
+use capable::config::{Mount, Mounts};
+use capable::scenario::vault_cli::translate;
+
+fn mounts() -> Mounts {
+    Mounts::new(vec![
+        Mount {
+            path: "secret/".into(),
+            engine: "kv".into(),
+            kv_version: Some(2),
+        },
+        Mount {
+            path: "kv1".into(),
+            engine: "kv".into(),
+            kv_version: Some(1),
+        },
+        Mount {
+            path: "database/".into(),
+            engine: "database".into(),
+            kv_version: None,
+        },
+    ])
+}
+
+fn check(rows: &[(&str, &str)]) {
+    let mounts = mounts();
+    let mut failures = Vec::new();
+    for (command, expected) in rows {
+        let actual = match translate(command, &mounts) {
+            Ok(translation) => translation.to_string(),
+            Err(error) => format!("error: {error}"),
+        };
+        if actual.trim_end() != expected.trim_end() {
+            failures.push(format!(
+                "{command}\n  expected:\n{expected}\n  actual:\n{actual}"
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+const PF_SECRET: &str = "preflight GET sys/internal/ui/mounts/";
+
+fn pf(path: &str, mount: &str) -> String {
+    format!("{PF_SECRET}{path} (mount `{mount}`)")
+}
+
+#[test]
+fn kv_v2_table() {
+    let rows: Vec<(&str, String)> = vec![
+        (
+            "vault kv get secret/ai/openai",
+            format!("{}\nGET secret/data/ai/openai (read)", pf("secret/ai/openai", "secret/")),
+        ),
+        (
+            "vault kv get -field=api-key secret/ai/openai",
+            format!("{}\nGET secret/data/ai/openai (read)", pf("secret/ai/openai", "secret/")),
+        ),
+        (
+            "vault kv get -version=3 secret/ai/openai",
+            format!(
+                "{}\nGET secret/data/ai/openai (read) {{\"version\":\"3\"}}",
+                pf("secret/ai/openai", "secret/")
+            ),
+        ),
+        (
+            "vault kv get -mount=secret ai/openai",
+            format!("{}\nGET secret/data/ai/openai (read)", pf("secret/ai/openai", "secret/")),
+        ),
+        (
+            "vault kv list secret/ai",
+            format!("{}\nLIST secret/metadata/ai/ (list)", pf("secret/ai", "secret/")),
+        ),
+        (
+            "vault kv list secret/",
+            format!("{}\nLIST secret/metadata/ (list)", pf("secret/", "secret/")),
+        ),
+        (
+            "bao kv scan secret/ai",
+            format!("{}\nSCAN secret/metadata/ai/ (scan)", pf("secret/ai", "secret/")),
+        ),
+        (
+            "vault kv put secret/ai/openai api-key=sk-1",
+            format!(
+                "{}\nPOST secret/data/ai/openai (create|update) {{\"data\":{{\"api-key\":\"sk-1\"}},\"options\":{{}}}}",
+                pf("secret/ai/openai", "secret/")
+            ),
+        ),
+        (
+            "vault kv put -cas=2 secret/ai/openai api-key=sk-1",
+            format!(
+                "{}\nPOST secret/data/ai/openai (create|update) {{\"data\":{{\"api-key\":\"sk-1\"}},\"options\":{{\"cas\":\"2\"}}}}",
+                pf("secret/ai/openai", "secret/")
+            ),
+        ),
+        (
+            "vault kv patch secret/ai/openai org=acme",
+            format!(
+                "{}\nPATCH secret/data/ai/openai (patch) {{\"data\":{{\"org\":\"acme\"}},\"options\":{{}}}}\n\
+                 fallback GET secret/data/ai/openai (read)\n\
+                 fallback POST secret/data/ai/openai (update) {{\"data\":{{\"org\":\"acme\"}},\"options\":{{\"cas\":\"<current>\"}}}}",
+                pf("secret/ai/openai", "secret/")
+            ),
+        ),
+        (
+            "vault kv patch -method=patch secret/ai/openai org=acme",
+            format!(
+                "{}\nPATCH secret/data/ai/openai (patch) {{\"data\":{{\"org\":\"acme\"}},\"options\":{{}}}}",
+                pf("secret/ai/openai", "secret/")
+            ),
+        ),
+        (
+            "vault kv patch -method=rw secret/ai/openai org=acme",
+            format!(
+                "{}\nGET secret/data/ai/openai (read)\n\
+                 POST secret/data/ai/openai (update) {{\"data\":{{\"org\":\"acme\"}},\"options\":{{\"cas\":\"<current>\"}}}}",
+                pf("secret/ai/openai", "secret/")
+            ),
+        ),
+        (
+            "vault kv delete secret/ai/openai",
+            format!("{}\nDELETE secret/data/ai/openai (delete)", pf("secret/ai/openai", "secret/")),
+        ),
+        (
+            "vault kv delete -versions=1,2 secret/ai/openai",
+            format!(
+                "{}\nPOST secret/delete/ai/openai (update) {{\"versions\":[\"1\",\"2\"]}}",
+                pf("secret/ai/openai", "secret/")
+            ),
+        ),
+        (
+            "vault kv undelete -versions=2 secret/ai/openai",
+            format!(
+                "{}\nPOST secret/undelete/ai/openai (update) {{\"versions\":[\"2\"]}}",
+                pf("secret/ai/openai", "secret/")
+            ),
+        ),
+        (
+            "vault kv destroy -versions=2 secret/ai/openai",
+            format!(
+                "{}\nPUT secret/destroy/ai/openai (update) {{\"versions\":[\"2\"]}}",
+                pf("secret/ai/openai", "secret/")
+            ),
+        ),
+        (
+            "vault kv rollback -version=2 secret/ai/openai",
+            format!(
+                "{}\nGET secret/data/ai/openai (read)\n\
+                 GET secret/data/ai/openai (read) {{\"version\":\"2\"}}\n\
+                 POST secret/data/ai/openai (update) {{\"data\":{{}},\"options\":{{\"cas\":\"<current>\"}}}}",
+                pf("secret/ai/openai", "secret/")
+            ),
+        ),
+        (
+            "vault kv metadata get secret/ai/openai",
+            format!("{}\nGET secret/metadata/ai/openai (read)", pf("secret/ai/openai", "secret/")),
+        ),
+        (
+            "vault kv metadata put -max-versions=5 secret/ai/openai",
+            format!(
+                "{}\nPOST secret/metadata/ai/openai (create|update) {{\"max_versions\":\"5\"}}",
+                pf("secret/ai/openai", "secret/")
+            ),
+        ),
+        (
+            "vault kv metadata patch -custom-metadata=owner=ai secret/ai/openai",
+            format!(
+                "{}\nPATCH secret/metadata/ai/openai (patch) {{\"custom_metadata\":{{\"owner\":\"ai\"}}}}",
+                pf("secret/ai/openai", "secret/")
+            ),
+        ),
+        (
+            "vault kv metadata delete secret/ai/openai",
+            format!("{}\nDELETE secret/metadata/ai/openai (delete)", pf("secret/ai/openai", "secret/")),
+        ),
+        (
+            "vault kv enable-versioning secret",
+            "POST sys/mounts/secret/tune (update) {\"options\":{\"version\":\"2\"}}".to_string(),
+        ),
+    ];
+    let rows: Vec<(&str, &str)> = rows.iter().map(|(c, e)| (*c, e.as_str())).collect();
+    check(&rows);
+}
+
+#[test]
+fn kv_v1_table() {
+    let rows: Vec<(&str, String)> = vec![
+        ("vault kv get kv1/ci/token", format!("{}\nGET kv1/ci/token (read)", pf("kv1/ci/token", "kv1/"))),
+        ("vault kv list kv1/ci", format!("{}\nLIST kv1/ci/ (list)", pf("kv1/ci", "kv1/"))),
+        (
+            "vault kv put kv1/ci/token value=1",
+            format!("{}\nPOST kv1/ci/token (create|update) {{\"value\":\"1\"}}", pf("kv1/ci/token", "kv1/")),
+        ),
+        ("vault kv delete kv1/ci/token", format!("{}\nDELETE kv1/ci/token (delete)", pf("kv1/ci/token", "kv1/"))),
+        ("vault kv rollback -version=2 kv1/ci/token", "error: `kv rollback` needs a KV v2 mount, but `kv1/` is KV v1".into()),
+        ("vault kv metadata get kv1/ci/token", "error: `kv metadata get` needs a KV v2 mount, but `kv1/` is KV v1".into()),
+        ("vault kv patch kv1/ci/token a=b", "error: `kv patch` needs a KV v2 mount, but `kv1/` is KV v1".into()),
+    ];
+    let rows: Vec<(&str, &str)> = rows.iter().map(|(c, e)| (*c, e.as_str())).collect();
+    check(&rows);
+}
+
+#[test]
+fn generic_commands_table() {
+    check(&[
+        ("vault read database/creds/model-server", "GET database/creds/model-server (read)"),
+        ("vault read sys/mounts/secret/tune", "GET sys/mounts/secret/tune (read)"),
+        ("vault list database/roles", "LIST database/roles/ (list)"),
+        ("bao list sys/policies/acl/", "LIST sys/policies/acl/ (list)"),
+        (
+            "vault write database/roles/x db_name=pg",
+            "POST database/roles/x (update) {\"db_name\":\"pg\"}",
+        ),
+        // A raw write to a KV path checks existence like `kv put`.
+        (
+            "vault write secret/data/ai/openai data=x",
+            "POST secret/data/ai/openai (create|update) {\"data\":\"x\"}",
+        ),
+        ("vault delete database/roles/x", "DELETE database/roles/x (delete)"),
+        ("vault patch database/roles/x ttl=1h", "PATCH database/roles/x (patch) {\"ttl\":\"1h\"}"),
+        ("vault read -wrap-ttl=5m database/creds/model-server", "GET database/creds/model-server (read) wrap_ttl=300"),
+        ("vault policy list", "LIST sys/policies/acl/ (list)"),
+        ("vault policy read Ai-Reader", "GET sys/policies/acl/ai-reader (read)"),
+        (
+            "vault policy write ai-reader ai-reader.hcl",
+            "PUT sys/policies/acl/ai-reader (create|update) {\"policy\":\"<contents of ai-reader.hcl>\"}",
+        ),
+        ("vault policy delete ai-reader", "DELETE sys/policies/acl/ai-reader (delete)"),
+        ("vault token create", "POST auth/token/create (update)"),
+        (
+            "vault token create -policy=a -policy=b,c -ttl=1h",
+            "POST auth/token/create (update) {\"policies\":[\"a\",\"b\",\"c\"],\"ttl\":\"1h\"}",
+        ),
+        (
+            "vault token create -orphan -policy=a",
+            "POST auth/token/create-orphan (update) {\"policies\":[\"a\"]}",
+        ),
+        ("vault token create -role=ci", "POST auth/token/create/ci (update)"),
+        ("vault token lookup", "GET auth/token/lookup-self (read)"),
+        ("vault token lookup s.abc", "POST auth/token/lookup (update) {\"token\":\"s.abc\"}"),
+        ("vault token renew", "PUT auth/token/renew-self (update)"),
+        ("vault token revoke -self", "PUT auth/token/revoke-self (update)"),
+    ]);
+}
+
+#[test]
+fn quoting_and_errors() {
+    check(&[
+        (
+            "vault kv put secret/ai/openai 'api-key=sk 1' \"org=a\\\"b\"",
+            "preflight GET sys/internal/ui/mounts/secret/ai/openai (mount `secret/`)\n\
+             POST secret/data/ai/openai (create|update) {\"data\":{\"api-key\":\"sk 1\",\"org\":\"a\\\"b\"},\"options\":{}}",
+        ),
+        ("curl secret/x", "error: command must start with `vault` or `bao`, not `curl`"),
+        ("vault kv get -bogus secret/x", "error: unknown flag `-bogus`"),
+        ("vault kv get database/creds/x", "error: `database/creds/x` is not under a KV mount"),
+        ("vault kv rollback secret/x", "error: `kv rollback` needs `-version`"),
+        ("vault kv undelete secret/x", "error: `kv undelete` needs `-versions`"),
+        ("vault kv get 'secret/x", "error: unterminated `'` in command"),
+        ("vault -namespace=ns1 read x", "error: unsupported command `vault -namespace=ns1`"),
+        ("vault read -namespace=ns1 x", "error: namespaces are not supported"),
+        ("vault operator unseal", "error: unsupported command `vault operator`"),
+    ]);
+}
