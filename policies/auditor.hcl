@@ -1,6 +1,7 @@
 # auditor: sees which keys and policies exist, never a secret value.
 
 # Key names, versions and timestamps, but not the data (`secret/data/` is not granted).
+# capable:ignore broad-secret-access -- auditors must see every key name, never a value
 path "secret/metadata/*" {
   capabilities = ["read", "list"]
 }
