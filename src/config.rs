@@ -233,6 +233,9 @@ impl Config {
     }
 }
 
+/// A YAML map read as `(key, value)` pairs, both with their locations.
+type SpannedEntries = Vec<(Spanned<String>, Spanned<String>)>;
+
 /// What `capable.yaml` holds, before validation.
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
@@ -246,7 +249,7 @@ struct RawConfig {
     #[serde(default)]
     mounts: Option<BTreeMap<String, Spanned<RawMount>>>,
     #[serde(default, deserialize_with = "spanned_entries")]
-    rules: Vec<(Spanned<String>, Spanned<String>)>,
+    rules: SpannedEntries,
     #[serde(default)]
     fail_level: Option<Spanned<String>>,
     #[serde(default)]
@@ -272,16 +275,14 @@ struct RawMount {
 
 /// Reads a map as `(key, value)` pairs keeping both locations (a map keyed by `Spanned`
 /// is not possible: it has no ordering).
-fn spanned_entries<'de, D>(
-    deserializer: D,
-) -> Result<Vec<(Spanned<String>, Spanned<String>)>, D::Error>
+fn spanned_entries<'de, D>(deserializer: D) -> Result<SpannedEntries, D::Error>
 where
     D: Deserializer<'de>,
 {
     struct EntriesVisitor;
 
     impl<'de> Visitor<'de> for EntriesVisitor {
-        type Value = Vec<(Spanned<String>, Spanned<String>)>;
+        type Value = SpannedEntries;
 
         fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
             f.write_str("a map of rule id to `off`, `error`, `warning` or `info`")
@@ -318,8 +319,7 @@ fn yaml_error(source: &SourceFile, error: &serde_saphyr::Error) -> ConfigError {
         .location()
         .map(|location| span_at(source, &location))
         .unwrap_or_default();
-    let message = yaml_message(inner);
-    let help = yaml_help(&message);
+    let (message, help) = yaml_message_and_help(&yaml_message(inner));
     ConfigError::at(source, span, message, help)
 }
 
@@ -339,13 +339,62 @@ fn yaml_message(error: &serde_saphyr::Error) -> String {
     }
 }
 
-fn yaml_help(message: &str) -> String {
-    if message.contains("unknown field") {
-        return "valid keys are `target`, `include`, `exclude`, `mounts`, `rules`, `fail-level`, \
-                `roles`, `groups` and `entities` (mounts take `type`, `version` and `description`)"
-            .into();
+/// Rewrites serde's wording into ours: `unknown key` with a suggestion, `expected a list`.
+fn yaml_message_and_help(message: &str) -> (String, String) {
+    if let Some((field, expected)) = unknown_field(message) {
+        let help = match closest(&field, &expected) {
+            Some(close) => format!(
+                "did you mean `{close}`? valid keys here: {}",
+                backticked(&expected)
+            ),
+            None => format!("valid keys here: {}", backticked(&expected)),
+        };
+        return (format!("unknown key `{field}`"), help);
     }
-    "see the `capable.yaml` reference in the README".into()
+    let reference = "see the `capable.yaml` reference in the README".to_string();
+    match message {
+        "expected sequence start" => (
+            "expected a list".into(),
+            "write a YAML list, e.g. `[policies]` or one `- item` per line".into(),
+        ),
+        "expected mapping start" => (
+            "expected a map".into(),
+            "write `key: value` pairs, e.g. `{type: kv, version: 2}`".into(),
+        ),
+        other => (other.to_string(), reference),
+    }
+}
+
+/// `unknown field `x`, expected one of a, b` (or `expected `a``) → (`x`, [a, b]).
+fn unknown_field(message: &str) -> Option<(String, Vec<String>)> {
+    let rest = message.strip_prefix("unknown field `")?;
+    let (field, rest) = rest.split_once('`')?;
+    let expected = rest
+        .trim_start_matches(", ")
+        .trim_start_matches("expected one of ")
+        .trim_start_matches("expected ")
+        .split(", ")
+        .map(|key| key.trim().trim_matches('`').to_string())
+        .filter(|key| !key.is_empty() && !key.contains(' '))
+        .collect();
+    Some((field.to_string(), expected))
+}
+
+fn closest(field: &str, expected: &[String]) -> Option<String> {
+    let normalized = field.replace('_', "-").to_lowercase();
+    expected
+        .iter()
+        .map(|key| (crate::lint::edit_distance(&normalized, key), key))
+        .filter(|(distance, key)| *distance <= (key.len() / 3).max(2))
+        .min_by_key(|(distance, _)| *distance)
+        .map(|(_, key)| key.clone())
+}
+
+fn backticked(keys: &[String]) -> String {
+    keys.iter()
+        .map(|key| format!("`{key}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Our span of a serde-saphyr location: its byte range, or the start of its line and column.
@@ -476,7 +525,7 @@ fn read_mounts(
 
 fn read_rules(
     source: &SourceFile,
-    entries: Vec<(Spanned<String>, Spanned<String>)>,
+    entries: SpannedEntries,
 ) -> Result<BTreeMap<String, RuleLevel>, ConfigError> {
     let mut rules = BTreeMap::new();
     for (id, level) in entries {

@@ -6,6 +6,7 @@
 //! every model node keeps its [`span::Span`] so diagnostics can point at the source.
 
 pub mod acl;
+pub mod agent;
 pub mod cli;
 pub mod config;
 pub mod diag;

@@ -56,6 +56,8 @@ pub struct Workspace {
     pub parse_diagnostics: Vec<FileDiagnostics>,
     /// Vault Agent configurations found among the inputs.
     pub agent_files: Vec<Arc<SourceFile>>,
+    /// Policy name → file name, to refuse two files with one name in O(log n).
+    file_by_stem: BTreeMap<String, String>,
 }
 
 /// Why a workspace could not be loaded (exit 2).
@@ -176,6 +178,7 @@ impl Workspace {
             policies: BTreeMap::new(),
             parse_diagnostics: Vec::new(),
             agent_files: Vec::new(),
+            file_by_stem: BTreeMap::new(),
         };
         for file in found {
             workspace.add_file(file)?;
@@ -197,6 +200,7 @@ impl Workspace {
             policies: BTreeMap::new(),
             parse_diagnostics: Vec::new(),
             agent_files: Vec::new(),
+            file_by_stem: BTreeMap::new(),
         };
         for source in sources {
             workspace.add_file(source)?;
@@ -210,13 +214,14 @@ impl Workspace {
             return Ok(());
         }
         let name = source.stem();
-        if let Some(first) = self.files.iter().find(|file| file.stem() == name) {
+        if let Some(first) = self.file_by_stem.get(&name) {
             return Err(WorkspaceError::DuplicatePolicy {
                 name,
-                first: first.name.clone(),
+                first: first.clone(),
                 second: source.name.clone(),
             });
         }
+        self.file_by_stem.insert(name.clone(), source.name.clone());
         let parsed = parse_policy(source.clone(), self.target);
         if let Some(policy) = parsed.policy {
             self.policies.insert(name, policy);

@@ -83,7 +83,7 @@ fn install(bao: &Bao, policies: &[GenPolicy]) -> String {
 // (a) sys/capabilities
 // ---------------------------------------------------------------------------------------------
 
-const POLICY_SETS: usize = 64;
+const POLICY_SETS: usize = 100;
 const PATHS_PER_SET: usize = 40;
 const MIN_PATHS: usize = 2_000;
 
@@ -190,6 +190,8 @@ fn capabilities_match_openbao_on_random_policies() {
     let mut refused = Vec::new();
     let mut mismatches = Vec::new();
     let mut fresh = 0;
+    let mut granted = 0;
+    let mut kinds = std::collections::BTreeSet::new();
     for set in 0..POLICY_SETS {
         let mut set_rng = rng.fork();
         let (policies, pool) = gen::random_policy_set(&mut set_rng, &format!("a{set}"));
@@ -197,6 +199,8 @@ fn capabilities_match_openbao_on_random_policies() {
         let paths = gen::random_paths(&mut set_rng, &pool, PATHS_PER_SET);
         let theirs = bao.capabilities(&token, &paths);
         checked += paths.len();
+        granted += theirs.values().filter(|names| names.as_slice() != ["deny"]).count();
+        kinds.extend(theirs.values().cloned());
         let ours = match parse_all(&policies) {
             Ok(ours) => ours,
             Err(error) => {
@@ -212,6 +216,16 @@ fn capabilities_match_openbao_on_random_policies() {
         }
     }
     assert!(checked >= MIN_PATHS, "only {checked} paths checked");
+    // The generator must produce real work: many grants, many denials, varied answers.
+    println!(
+        "{checked} paths, {granted} granted, {} distinct answers",
+        kinds.len()
+    );
+    assert!(
+        granted * 5 >= checked && granted * 5 <= checked * 4,
+        "CAPABLE_SEED={seed}: degenerate generator, {granted} of {checked} paths granted"
+    );
+    assert!(kinds.len() >= 20, "only {} distinct answers", kinds.len());
     assert!(
         refused.is_empty(),
         "CAPABLE_SEED={seed}: {} policy sets refused by us:\n{}",
@@ -592,7 +606,7 @@ fn run_case(
     policies: &[Policy],
     case: &Case,
     expected_denied: Option<bool>,
-) -> Option<String> {
+) -> (bool, Option<String>) {
     let exists = case.is_write() && server.exists(&case.key);
     let request = case.request(exists);
     let (denied, status, errors) = server.send(token, case);
@@ -609,13 +623,11 @@ fn run_case(
     };
     if let Some(expected) = expected_denied {
         if expected != denied {
-            return Some(format!(
-                "OpenBao differs from the table's reading: {}",
-                context()
-            ));
+            let failure = format!("OpenBao differs from the table's reading: {}", context());
+            return (denied, Some(failure));
         }
     }
-    (decision.allowed == denied).then(context)
+    (denied, (decision.allowed == denied).then(context))
 }
 
 fn random_case(rng: &mut Rng, fresh_key: &mut usize) -> Case {
@@ -625,7 +637,7 @@ fn random_case(rng: &mut Rng, fresh_key: &mut usize) -> Case {
         2 if method == "LIST" => rng.pick(&["", "sub/"]).to_string(),
         _ => {
             *fresh_key += 1;
-            format!("n{fresh_key}")
+            format!("k-new{fresh_key}")
         }
     };
     let mut case = Case {
@@ -656,7 +668,8 @@ fn random_case(rng: &mut Rng, fresh_key: &mut usize) -> Case {
 }
 
 fn random_param_policies(rng: &mut Rng) -> Vec<String> {
-    let patterns = ["kv1/*", "kv1/k1", "kv1/+", "kv1/k*", "kv1/sub/*", "kv1/+/*"];
+    // Broad patterns dominate so most requests find a rule; the narrow ones test priority.
+    let patterns = ["kv1/*", "kv1/*", "kv1/k*", "kv1/+", "kv1/k1", "kv1/sub/*", "kv1/+/*"];
     let shared = *rng.pick(&patterns);
     (0..1 + rng.below(2))
         .map(|_| {
@@ -681,7 +694,7 @@ fn random_param_policies(rng: &mut Rng) -> Vec<String> {
         .collect()
 }
 
-const PARAM_SETS: usize = 45;
+const PARAM_SETS: usize = 80;
 const CASES_PER_SET: usize = 8;
 
 #[test]
@@ -692,6 +705,7 @@ fn parameters_and_wrapping_match_openbao_on_random_requests() {
     let mut fresh_key = 0;
     let mut failures = Vec::new();
     let mut checked = 0;
+    let mut denied_count = 0;
     for _ in 0..PARAM_SETS {
         let mut set_rng = rng.fork();
         let texts = random_param_policies(&mut set_rng);
@@ -706,13 +720,18 @@ fn parameters_and_wrapping_match_openbao_on_random_requests() {
         for _ in 0..CASES_PER_SET {
             let case = random_case(&mut set_rng, &mut fresh_key);
             checked += 1;
-            if let Some(failure) = run_case(&server, &token, &texts, &policies, &case, None) {
-                failures.push(failure);
-            }
+            let (denied, failure) = run_case(&server, &token, &texts, &policies, &case, None);
+            denied_count += usize::from(denied);
+            failures.extend(failure);
         }
         server.restore_keys();
     }
     assert!(checked >= 200, "only {checked} request cases");
+    println!("{checked} requests, {denied_count} denied by OpenBao");
+    assert!(
+        denied_count * 5 >= checked && denied_count * 5 <= checked * 4,
+        "CAPABLE_SEED={seed}: degenerate generator, {denied_count} of {checked} denied"
+    );
     assert!(
         failures.is_empty(),
         "CAPABLE_SEED={seed}: {} of {checked} request cases disagree; first ones:\n\n{}",
@@ -1275,14 +1294,9 @@ fn parameters_and_wrapping_match_openbao_on_tricky_cases() {
                 .collect(),
             wrap_ttl: tricky.wrap_ttl.map(str::to_string),
         };
-        if let Some(failure) = run_case(
-            &server,
-            &token,
-            &texts,
-            &policies,
-            &case,
-            Some(tricky.denied),
-        ) {
+        let expected = Some(tricky.denied);
+        let (_, failure) = run_case(&server, &token, &texts, &policies, &case, expected);
+        if let Some(failure) = failure {
             failures.push(format!("{}: {failure}", tricky.why));
         }
         server.restore_keys();

@@ -57,7 +57,10 @@ fn failing_scenarios_as_json() {
 fn failing_scenarios_as_junit() {
     let (code, stdout, _) = capable_test(&["--format", "junit", "failing"]);
     assert_eq!(code, 1);
-    assert!(stdout.contains("<testsuite name=\"failing/failing.yaml\""), "{stdout}");
+    assert!(
+        stdout.contains("<testsuite name=\"failing/failing.yaml\""),
+        "{stdout}"
+    );
     assert_eq!(stdout.matches("<testcase ").count(), 5, "{stdout}");
     assert_eq!(stdout.matches("<failure ").count(), 4, "{stdout}");
     insta::assert_snapshot!("failing_junit", stdout);
@@ -67,8 +70,14 @@ fn failing_scenarios_as_junit() {
 fn junit_has_one_suite_per_file() {
     let (code, stdout, _) = capable_test(&["--format", "junit"]);
     assert_eq!(code, 0);
-    assert!(stdout.contains("<testsuite name=\"tests/inference.yaml\""), "{stdout}");
-    assert!(stdout.contains("<testsuite name=\"tests/rotation.yaml\""), "{stdout}");
+    assert!(
+        stdout.contains("<testsuite name=\"tests/inference.yaml\""),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("<testsuite name=\"tests/rotation.yaml\""),
+        "{stdout}"
+    );
     assert!(!stdout.contains("<failure"), "{stdout}");
 }
 
@@ -96,7 +105,10 @@ fn invalid_scenarios_are_all_reported() {
     for (location, message) in [
         ("errors/invalid.yaml:2:5", "has no subject"),
         ("errors/invalid.yaml:7:13", "more than one subject"),
-        ("errors/invalid.yaml:13:13", "`expect` must be `allow` or `deny`"),
+        (
+            "errors/invalid.yaml:13:13",
+            "`expect` must be `allow` or `deny`",
+        ),
         ("errors/invalid.yaml:16:14", "unknown flag `-bogus`"),
         ("errors/invalid.yaml:20:14", "is not under a KV mount"),
     ] {
@@ -109,7 +121,10 @@ fn invalid_scenarios_are_all_reported() {
 fn unknown_role_is_an_input_error() {
     let (code, _, stderr) = capable_test(&["errors/unknown_role.yaml"]);
     assert_eq!(code, 2);
-    assert!(stderr.contains("unknown role `kubernetes/nobody`"), "{stderr}");
+    assert!(
+        stderr.contains("unknown role `kubernetes/nobody`"),
+        "{stderr}"
+    );
     assert!(stderr.contains("errors/unknown_role.yaml:3:11"), "{stderr}");
 }
 

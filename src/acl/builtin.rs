@@ -386,7 +386,7 @@ const SYS_ROOT: RootTable = RootTable {
         ("sys/leases/revoke-prefix/*", Products::Both),
         ("sys/leases/revoke-force/*", Products::Both),
         ("sys/leases/lookup/*", Products::Both),
-        ("sys/leases*", Products::Both),
+        ("sys/leases", Products::Both),
         ("sys/internal/inspect/*", Products::Both),
         (
             "sys/replication/primary/secondary-token",

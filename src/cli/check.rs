@@ -83,14 +83,13 @@ fn inventory_diagnostics(workspace: &Workspace) -> Vec<FileDiagnostics> {
     if !workspace.config.has_inventory() {
         return Vec::new();
     }
-    Vec::new()
+    crate::inventory::check_inventory(workspace)
 }
 
 /// Vault Agent configuration checks (`workspace.agent_files`).
 /// AGENT CALL SITE: the agent work adds `crate::agent::check(workspace)` here.
 fn agent_diagnostics(workspace: &Workspace) -> Vec<FileDiagnostics> {
-    let _ = workspace;
-    Vec::new()
+    crate::agent::check(workspace)
 }
 
 /// Colour on stdout: only on a terminal, never with `--no-color` or a non-empty `NO_COLOR`.

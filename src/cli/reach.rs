@@ -1,11 +1,69 @@
-//! `capable reach`. Not written yet.
+//! `capable reach`: what a subject can do, as path regions with their carve-outs.
+//!
+//! Exit status: 0 when the answer is printed (whatever it is), 2 on usage or input errors.
 
-use super::{CliError, CliResult};
+use super::{CliError, CliResult, Exit};
+use crate::policy::Capability;
+use crate::query::reach::Reach;
+use crate::query::reach_report::{render_human, render_json, Header};
+use crate::query::subject::SubjectArgs;
 
 #[derive(clap::Args, Debug)]
-pub struct Args {}
+pub struct Args {
+    #[command(flatten)]
+    pub subject: SubjectArgs,
+    /// Only this capability (`read`, `list`, `update`, ...)
+    #[arg(long, value_name = "CAPABILITY")]
+    pub capability: Option<String>,
+    /// Only paths starting with this prefix (e.g. `secret/data/ai/`)
+    #[arg(long, value_name = "PREFIX")]
+    pub under: Option<String>,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Human,
+    Json,
+}
 
 pub fn run(args: Args) -> CliResult {
-    let _ = args;
-    Err(CliError::usage("`reach` is not available yet"))
+    let resolved = args.subject.resolve()?;
+    let reach = Reach::new(&resolved.acl);
+    let capabilities = match &args.capability {
+        Some(name) => vec![parse_capability(name, resolved.target)?],
+        None => reach.granted_capabilities(),
+    };
+    let under = args.under.as_deref();
+    let answers: Vec<_> = capabilities
+        .into_iter()
+        .map(|capability| reach.capability(capability, under))
+        .collect();
+    let header = Header {
+        subject: &resolved.subject,
+        policies: &resolved.policies,
+    };
+    match args.format {
+        Format::Human => print!("{}", render_human(&header, &reach, &answers)),
+        Format::Json => {
+            let value = render_json(&header, &reach, &answers);
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&value).unwrap_or_default()
+            );
+        }
+    }
+    Ok(Exit::Clean)
+}
+
+fn parse_capability(name: &str, target: crate::target::Target) -> Result<Capability, CliError> {
+    match Capability::parse(name, target) {
+        Some(Capability::Deny) | None => Err(CliError::usage(format!(
+            "`{name}` is not a capability a {target} token can hold"
+        ))
+        .with_help("use one of `read`, `list`, `create`, `update`, `patch`, `delete`, `sudo`")),
+        Some(capability) => Ok(capability),
+    }
 }

@@ -21,9 +21,13 @@ pub enum NodeKind {
     /// integer beyond 64 bits, `1e400`, the `1e}` the exponent scanner swallows). OpenBao
     /// parses it and fails only when a value is decoded from it, so the policy layer decides.
     /// `float` says whether HCL typed it FLOAT (else NUMBER). Kept as written.
-    BadNumber { text: String, float: bool },
+    BadNumber {
+        text: String,
+        float: bool,
+    },
     Bool(bool),
-    /// A bare identifier used as a value (HCL1 IDENT in value position, e.g. `x = foo`).
+    /// A bare identifier used as a value. Never produced: HCL1 refuses `x = foo` with
+    /// `Unknown token: 1:5 IDENT foo` (checked against OpenBao 2.7.2). Kept for API stability.
     Ident(String),
     List(Vec<Node>),
     /// An object: `{ ... }` or the root of a file. Items in source order; duplicates kept.

@@ -68,10 +68,23 @@ pub(crate) struct Cursor<'a> {
     last_line_len: usize,
     /// HCL1 keeps only the most recent scanner error, and it wins over any parser error.
     pub last_error: Option<ScanError>,
+    /// The HCL scanner complains about NUL and U+E123; the JSON scanner silently reads a NUL
+    /// as the end of the text and U+E123 as an ordinary character.
+    hcl: bool,
 }
 
 impl<'a> Cursor<'a> {
+    /// A cursor for the HCL scanner.
     pub(crate) fn new(text: &'a str) -> Cursor<'a> {
+        Cursor::with_dialect(text, true)
+    }
+
+    /// A cursor for the JSON scanner.
+    pub(crate) fn json(text: &'a str) -> Cursor<'a> {
+        Cursor::with_dialect(text, false)
+    }
+
+    fn with_dialect(text: &'a str, hcl: bool) -> Cursor<'a> {
         let start = GoPos {
             offset: 0,
             line: 1,
@@ -84,12 +97,13 @@ impl<'a> Cursor<'a> {
             last_char_len: 0,
             last_line_len: 0,
             last_error: None,
+            hcl,
         }
     }
 
     /// Reads one character. At the end of the text the column still moves on (Go quirk).
     pub(crate) fn next(&mut self) -> Ch {
-        let Some(c) = self.text[self.pos.offset..].chars().next() else {
+        let Some(c) = self.char_at_offset() else {
             self.pos.column += 1;
             self.last_char_len = 0;
             return Ch::Eof;
@@ -105,10 +119,12 @@ impl<'a> Cursor<'a> {
         }
         match c {
             '\0' => {
-                self.error("unexpected null character (0x00)");
+                if self.hcl {
+                    self.error("unexpected null character (0x00)");
+                }
                 Ch::Eof
             }
-            '\u{E123}' => {
+            '\u{E123}' if self.hcl => {
                 self.error("unicode code point U+E123 reserved for internal use");
                 Ch::Char(char::REPLACEMENT_CHARACTER)
             }
@@ -121,9 +137,23 @@ impl<'a> Cursor<'a> {
         self.pos = self.prev;
     }
 
+    /// The character at the current offset (ASCII without UTF-8 decoding).
+    fn char_at_offset(&self) -> Option<char> {
+        let byte = *self.text.as_bytes().get(self.pos.offset)?;
+        if byte.is_ascii() {
+            return Some(char::from(byte));
+        }
+        self.text[self.pos.offset..].chars().next()
+    }
+
+    /// Whether the last `next` read a character (a NUL counts) rather than the end.
+    pub(crate) fn read_a_char(&self) -> bool {
+        self.last_char_len > 0
+    }
+
     /// The next character without reading it.
     pub(crate) fn peek(&self) -> Ch {
-        match self.text[self.pos.offset..].chars().next() {
+        match self.char_at_offset() {
             Some(c) => Ch::Char(c),
             None => Ch::Eof,
         }

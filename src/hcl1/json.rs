@@ -19,10 +19,9 @@
 
 use super::ast::{Item, Key, Node, NodeKind};
 use super::cursor::{Ch, Cursor, ScanError};
-use super::lexer::{is_digit, is_letter, scan_escape};
+use super::lexer::{digit_value, is_digit, is_letter};
 use super::parser::{
-    float_value, help_for, number_value, too_deep_message, SyntaxError,
-    MAX_DEPTH,
+    float_value, help_for, number_value, too_deep_message, SyntaxError, MAX_DEPTH,
 };
 use super::unquote;
 use crate::span::Span;
@@ -147,7 +146,8 @@ impl<'a> Scanner<'a> {
     /// `true`, `false`, `null`; any other word is an `illegal char` (on its last character).
     fn scan_word(&mut self) -> Kind {
         let start = self.cursor.last_char_start();
-        self.cursor.skip_run(|c| is_letter(c) || is_digit(c) || c == '-');
+        self.cursor
+            .skip_run(|c| is_letter(c) || is_digit(c) || c == '-');
         let after = self.cursor.next();
         if after != Ch::Eof {
             self.cursor.unread();
@@ -225,8 +225,42 @@ impl<'a> Scanner<'a> {
                 return;
             }
             if ch.is('\\') {
-                scan_escape(&mut self.cursor);
+                self.scan_escape();
             }
+        }
+    }
+}
+
+impl Scanner<'_> {
+    /// Like the HCL scanner's escape check, except that the character after the digits is
+    /// always put back, even when no digit was read (`"\u"` ends at its second quote).
+    /// After the end of the text HCL1's JSON scanner panics (OpenBao closes the connection);
+    /// we stop there and report the unterminated string instead.
+    fn scan_escape(&mut self) {
+        let ch = self.cursor.next();
+        let (first, base, count) = match ch.char() {
+            Some('a' | 'b' | 'f' | 'n' | 'r' | 't' | 'v' | '\\' | '"') => return,
+            Some('0'..='7') => (ch, 8, 3),
+            Some('x') => (self.cursor.next(), 16, 2),
+            Some('u') => (self.cursor.next(), 16, 4),
+            Some('U') => (self.cursor.next(), 16, 8),
+            _ => {
+                self.cursor.error("illegal char escape");
+                return;
+            }
+        };
+        let mut ch = first;
+        let mut left = count;
+        while left > 0 && digit_value(ch) < base {
+            ch = self.cursor.next();
+            left -= 1;
+        }
+        if left > 0 {
+            self.cursor.error("illegal char escape");
+        }
+        // A NUL reads as the end but can be put back.
+        if ch != Ch::Eof || self.cursor.read_a_char() {
+            self.cursor.unread();
         }
     }
 }
@@ -248,7 +282,7 @@ struct JsonParser<'a> {
 pub(crate) fn parse(text: &str) -> Result<Node, SyntaxError> {
     let mut parser = JsonParser {
         scanner: Scanner {
-            cursor: Cursor::new(text),
+            cursor: Cursor::json(text),
         },
         tok: Token {
             kind: Kind::Eof,
@@ -307,7 +341,10 @@ impl<'a> JsonParser<'a> {
             },
             Kind::Eof => Err(Fail::Eof),
             _ => Err(Fail::At(
-                format!("Expected object, got unknown token: {}", self.describe(&token)),
+                format!(
+                    "Expected object, got unknown token: {}",
+                    self.describe(&token)
+                ),
                 token,
             )),
         }

@@ -78,14 +78,66 @@ pub(crate) struct Token {
     pub column: usize,
 }
 
-/// Go's `unicode.IsLetter` is approximated by `char::is_alphabetic` above ASCII.
+/// Go's `unicode.IsLetter` (general category L) above ASCII. Rust's `is_alphabetic` adds
+/// letter numbers (Nl, also numeric, so excluded here exactly) and `Other_Alphabetic` marks;
+/// the marks of the Hebrew, Arabic, Indic and Thai/Lao blocks are excluded by range, marks of
+/// other scripts are letters for us and illegal characters for HCL1.
 pub(crate) fn is_letter(c: char) -> bool {
-    c.is_ascii_alphabetic() || c == '_' || (!c.is_ascii() && c.is_alphabetic())
+    c.is_ascii_alphabetic()
+        || c == '_'
+        || (!c.is_ascii() && c.is_alphabetic() && !c.is_numeric() && !is_common_mark(c))
 }
 
-/// Go's `unicode.IsDigit` is approximated by `char::is_numeric` above ASCII.
+/// Combining marks that Rust counts as alphabetic (`Other_Alphabetic`) and Go does not.
+fn is_common_mark(c: char) -> bool {
+    let code = u32::from(c);
+    if (0x0900..=0x0DFF).contains(&code) {
+        // The Indic blocks share one layout: signs at 0x00-0x03, nukta 0x3C, vowel signs
+        // and virama 0x3E-0x4F, stress and length marks 0x51-0x57, vowel signs 0x62-0x63.
+        let offset = code & 0x7F;
+        return matches!(offset, 0x00..=0x03 | 0x3C | 0x3E..=0x4F | 0x51..=0x57 | 0x62..=0x63);
+    }
+    matches!(
+        code,
+        0x0345
+            | 0x05B0..=0x05C7
+            | 0x0610..=0x061A
+            | 0x064B..=0x065F
+            | 0x0670
+            | 0x06D6..=0x06ED
+            | 0x0E31
+            | 0x0E34..=0x0E3A
+            | 0x0E47..=0x0E4E
+            | 0x0EB1
+            | 0x0EB4..=0x0EBC
+            | 0x0EC8..=0x0ECD
+    )
+}
+
+/// Go's `unicode.IsDigit` (category Nd) above ASCII. Rust's `is_numeric` adds Nl (excluded
+/// exactly: it is also alphabetic) and No; the common No characters (superscripts,
+/// subscripts, fractions, circled and parenthesised numbers) are excluded by range, rarer
+/// ones are not.
 pub(crate) fn is_digit(c: char) -> bool {
-    c.is_ascii_digit() || (!c.is_ascii() && c.is_numeric())
+    c.is_ascii_digit()
+        || (!c.is_ascii() && c.is_numeric() && !c.is_alphabetic() && !is_common_other_number(c))
+}
+
+fn is_common_other_number(c: char) -> bool {
+    matches!(
+        c,
+        '\u{b2}' | '\u{b3}' | '\u{b9}' | '\u{bc}'..='\u{be}'
+            | '\u{2070}'..='\u{209f}'
+            | '\u{2150}'..='\u{218b}'
+            | '\u{2460}'..='\u{24ff}'
+            | '\u{2776}'..='\u{2793}'
+            | '\u{3192}'..='\u{3195}'
+            | '\u{3220}'..='\u{3229}'
+            | '\u{3248}'..='\u{325f}'
+            | '\u{3280}'..='\u{3289}'
+            | '\u{32b1}'..='\u{32bf}'
+            | '\u{1f100}'..='\u{1f10c}'
+    )
 }
 
 pub(crate) fn ch_is_letter(ch: Ch) -> bool {
@@ -96,7 +148,7 @@ pub(crate) fn ch_is_digit(ch: Ch) -> bool {
     ch.char().is_some_and(is_digit)
 }
 
-fn digit_value(ch: Ch) -> u32 {
+pub(crate) fn digit_value(ch: Ch) -> u32 {
     match ch.char() {
         Some(c) => c.to_digit(16).unwrap_or(16),
         None => 16,
@@ -126,9 +178,9 @@ impl<'a> Lexer<'a> {
     pub(crate) fn scan(&mut self) -> Token {
         let mut ch = self.cursor.next();
         while matches!(ch, Ch::Char(' ' | '\t' | '\n' | '\r')) {
-            if self.cursor.skip_run(|c| matches!(c, ' ' | '\t' | '\n' | '\r')) {
-                // `skip_run` read the last blank with `next`; read the character after it.
-            }
+            // Skip the rest of the blanks in one step, then read the character after them.
+            self.cursor
+                .skip_run(|c| matches!(c, ' ' | '\t' | '\n' | '\r'));
             ch = self.cursor.next();
         }
         let start = self.cursor.last_char_start();
@@ -342,7 +394,7 @@ impl<'a> Lexer<'a> {
         }
     }
 
-    pub(crate) fn scan_escape(&mut self) {
+    fn scan_escape(&mut self) {
         scan_escape(&mut self.cursor);
     }
 
@@ -353,12 +405,18 @@ impl<'a> Lexer<'a> {
                 self.cursor.error("expected '/' for comment");
                 return;
             }
-            self.cursor.skip_run(|c| c != '\n');
-            let end = self.cursor.next();
-            if end != Ch::Eof {
-                self.cursor.unread();
+            // To the end of the line; a NUL reads as the end of the text and ends it too.
+            loop {
+                self.cursor.skip_run(|c| c != '\n');
+                let ch = self.cursor.next();
+                if ch.is('\n') {
+                    self.cursor.unread();
+                    return;
+                }
+                if ch == Ch::Eof {
+                    return;
+                }
             }
-            return;
         }
         // `/*`: read the `*` and the character after it, then look for `*/`.
         self.cursor.next();
@@ -448,8 +506,8 @@ fn is_heredoc_terminator(line: &str, name: &str) -> bool {
     }
 }
 
-/// Checks one escape after a `\` that was just read (HCL and JSON scanners share this).
-pub(crate) fn scan_escape(cursor: &mut Cursor<'_>) {
+/// Checks one escape after a `\` that was just read (the HCL scanner's rules).
+fn scan_escape(cursor: &mut Cursor<'_>) {
     let ch = cursor.next();
     match ch.char() {
         Some('a' | 'b' | 'f' | 'n' | 'r' | 't' | 'v' | '\\' | '"') => {}
@@ -537,19 +595,38 @@ mod tests {
         assert_eq!(kinds("-0x1F"), vec![(Kind::Number, "-0x1F")]);
         assert_eq!(kinds("08"), vec![(Kind::Number, "08")]);
         assert_eq!(kinds("1.5e3 "), vec![(Kind::Float, "1.5e3")]);
-        assert_eq!(kinds("00x1"), vec![(Kind::Number, "00"), (Kind::Ident, "x1")]);
-        assert_eq!(kinds("1_000"), vec![(Kind::Number, "1"), (Kind::Ident, "_000")]);
+        assert_eq!(
+            kinds("00x1"),
+            vec![(Kind::Number, "00"), (Kind::Ident, "x1")]
+        );
+        assert_eq!(
+            kinds("1_000"),
+            vec![(Kind::Number, "1"), (Kind::Ident, "_000")]
+        );
     }
 
     #[test]
     fn identifiers_take_dots_and_dashes() {
-        assert_eq!(kinds("foo-bar.baz é"), vec![(Kind::Ident, "foo-bar.baz"), (Kind::Ident, "é")]);
+        assert_eq!(
+            kinds("foo-bar.baz é"),
+            vec![(Kind::Ident, "foo-bar.baz"), (Kind::Ident, "é")]
+        );
     }
 
     #[test]
     fn comments_and_heredocs() {
-        assert_eq!(kinds("/**/ # x\n// y"), vec![(Kind::Comment, "/**/"), (Kind::Comment, "# x"), (Kind::Comment, "// y")]);
-        assert_eq!(kinds("<<EOF\na\nEOF\n"), vec![(Kind::Heredoc, "<<EOF\na\nEOF\n")]);
+        assert_eq!(
+            kinds("/**/ # x\n// y"),
+            vec![
+                (Kind::Comment, "/**/"),
+                (Kind::Comment, "# x"),
+                (Kind::Comment, "// y")
+            ]
+        );
+        assert_eq!(
+            kinds("<<EOF\na\nEOF\n"),
+            vec![(Kind::Heredoc, "<<EOF\na\nEOF\n")]
+        );
         assert_eq!(kinds("/* a **/"), vec![(Kind::Comment, "/* a **/")]);
     }
 
@@ -557,6 +634,9 @@ mod tests {
     fn unterminated_block_comment_is_an_error() {
         let mut lexer = Lexer::new("/*/");
         lexer.scan();
-        assert_eq!(lexer.last_error().map(|e| e.message.as_str()), Some("comment not terminated"));
+        assert_eq!(
+            lexer.last_error().map(|e| e.message.as_str()),
+            Some("comment not terminated")
+        );
     }
 }

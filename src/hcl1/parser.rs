@@ -246,10 +246,7 @@ impl<'a> HclParser<'a, '_> {
         if !matches!(current.kind, Kind::Assign | Kind::LBrace) {
             return Err(self.missing_value(&keys, &current));
         }
-        let keys = keys
-            .iter()
-            .map(|token| self.key(token))
-            .collect::<Vec<_>>();
+        let keys = keys.iter().map(|token| self.key(token)).collect::<Vec<_>>();
         if current.kind == Kind::LBrace {
             let value = self.object_type(current)?;
             return Ok(Item {
@@ -281,7 +278,7 @@ impl<'a> HclParser<'a, '_> {
     /// Keys up to `=` or `{`. Returns the keys read and the failure, if any (HCL1 looks at
     /// both).
     fn object_keys(&mut self) -> (Vec<Token>, Option<Fail>) {
-        let mut keys = Vec::new();
+        let mut keys = Vec::with_capacity(2);
         loop {
             let token = self.scan();
             let message = match token.kind {
@@ -437,8 +434,7 @@ impl<'a> HclParser<'a, '_> {
                     });
                 }
                 other => {
-                    let message =
-                        format!("unexpected token while parsing list: {}", other.name());
+                    let message = format!("unexpected token while parsing list: {}", other.name());
                     return Err(Fail::At(PosError::at(&token, message)));
                 }
             }

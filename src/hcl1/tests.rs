@@ -63,12 +63,18 @@ fn a_path_block_with_spans() {
     assert!(!block.keys[0].quoted);
     assert!(block.keys[1].quoted);
     // A string's span includes its quotes.
-    assert_eq!(&text[block.keys[1].span.start..block.keys[1].span.end], "\"secret/*\"");
+    assert_eq!(
+        &text[block.keys[1].span.start..block.keys[1].span.end],
+        "\"secret/*\""
+    );
     assert_eq!(block.assign, None);
     assert_eq!(block.value.span, Span::new(16, text.len() - 1));
     let caps = attr(block, "capabilities");
     assert_eq!(strings(caps), ["read", "list"]);
-    assert_eq!(&text[caps.span.start..caps.span.end], "[\"read\", \"list\"]");
+    assert_eq!(
+        &text[caps.span.start..caps.span.end],
+        "[\"read\", \"list\"]"
+    );
     let inner = &block.value.as_object().unwrap()[0];
     let assign = inner.assign.expect("assignment");
     assert_eq!(&text[assign.start..assign.end], "=");
@@ -95,10 +101,7 @@ fn accepted_forms_from_the_issue() {
     assert!(ok("").is_empty());
     assert!(ok("  \n\t").is_empty());
     // Trailing commas in lists and objects.
-    assert_eq!(
-        strings(attr(&ok(r#"p { x = ["a",] }"#)[0], "x")),
-        ["a"]
-    );
+    assert_eq!(strings(attr(&ok(r#"p { x = ["a",] }"#)[0], "x")), ["a"]);
     // `key = { ... }` assignments of objects, lists holding objects.
     let items = ok(r#"x = { a = 1 } y = [{ b = 2 }, [3]]"#);
     assert!(items[0].assign.is_some());
@@ -118,15 +121,13 @@ fn interpolation_is_literal_text_and_may_hold_quotes_and_newlines() {
 #[test]
 fn string_escapes() {
     let items = ok(r#"x = "\x41\U0001F600\a\101\t\"\\\u00e9\uD800""#);
-    assert_eq!(
-        items[0].value.as_str(),
-        Some("A😀\u{7}A\t\"\\é\u{FFFD}")
-    );
+    assert_eq!(items[0].value.as_str(), Some("A😀\u{7}A\t\"\\é\u{FFFD}"));
 }
 
 #[test]
 fn heredocs() {
-    let items = ok("x = <<EOF\nread\nEOF\ny = <<-EOT\n    a\n      b\n  EOT\nz = <<EOF\nq\n  EOF\n");
+    let items =
+        ok("x = <<EOF\nread\nEOF\ny = <<-EOT\n    a\n      b\n  EOT\nz = <<EOF\nq\n  EOF\n");
     assert_eq!(items[0].value.as_str(), Some("read\n"));
     assert_eq!(items[1].value.as_str(), Some("  a\n    b\n"));
     // Whitespace before the terminator of a plain heredoc stays in the value.
@@ -179,13 +180,25 @@ fn rejected_forms_from_the_issue() {
         ("nested object expected: LBRACE got: ASSIGN".into(), (1, 10))
     );
     assert_eq!(err_at("x = 'a'"), ("illegal char".into(), (1, 5)));
-    assert_eq!(err_at("x = \"abc"), ("literal not terminated".into(), (1, 9)));
+    assert_eq!(
+        err_at("x = \"abc"),
+        ("literal not terminated".into(), (1, 9))
+    );
     // The newline ends the first string with an error; the scan goes on and the second `"`
     // opens a string that the end of the text leaves open: HCL1 keeps the last error.
-    assert_eq!(err_at("x = \"a\nb\""), ("literal not terminated".into(), (2, 3)));
-    assert_eq!(err_at("x = \"a\ny = 1"), ("literal not terminated".into(), (1, 7)));
+    assert_eq!(
+        err_at("x = \"a\nb\""),
+        ("literal not terminated".into(), (2, 3))
+    );
+    assert_eq!(
+        err_at("x = \"a\ny = 1"),
+        ("literal not terminated".into(), (1, 7))
+    );
     assert_eq!(err_at("/* x"), ("comment not terminated".into(), (1, 5)));
-    assert_eq!(err_at("x = <<EOF\nfoo\nEOF"), ("heredoc not terminated".into(), (3, 4)));
+    assert_eq!(
+        err_at("x = <<EOF\nfoo\nEOF"),
+        ("heredoc not terminated".into(), (3, 4))
+    );
     assert_eq!(
         err_at("path \"a\" {}}"),
         (
@@ -243,13 +256,26 @@ fn crlf_is_newline_and_positions_point_at_the_carriage_return() {
     let caps = attr(&items[0], "capabilities");
     assert_eq!(&text[caps.span.start..caps.span.end], "[\"read\"]");
     let (message, position) = err_at("x = \"a\r\ny = 1");
-    assert_eq!((message.as_str(), position), ("literal not terminated", (1, 7)));
-    assert_eq!(ok("x = <<EOF\r\na\r\nEOF\r\n")[0].value.as_str(), Some("a\n"));
+    assert_eq!(
+        (message.as_str(), position),
+        ("literal not terminated", (1, 7))
+    );
+    assert_eq!(
+        ok("x = <<EOF\r\na\r\nEOF\r\n")[0].value.as_str(),
+        Some("a\n")
+    );
 }
 
 #[test]
 fn every_error_has_help() {
-    for text in ["x = 'a'", "path \"x\" = {}", "x = [1 2]", "{\"a\" 1}", "x = foo", "path {"] {
+    for text in [
+        "x = 'a'",
+        "path \"x\" = {}",
+        "x = [1 2]",
+        "{\"a\" 1}",
+        "x = foo",
+        "path {",
+    ] {
         let error = err(text);
         assert!(!error.help.is_empty(), "{text:?}");
         assert_ne!(error.help, "fix the syntax at this position", "{text:?}");
@@ -265,7 +291,7 @@ fn deep_nesting_is_refused_not_a_stack_overflow() {
     assert!(error.message.contains("nested more than"), "{error:?}");
     let json = format!("{{\"a\": {}", "[".repeat(100_000));
     assert!(err(&json).message.contains("nested more than"));
-    let objects = format!("{}", "a {".repeat(100_000));
+    let objects = "a {".repeat(100_000);
     assert!(err(&objects).message.contains("nested more than"));
 }
 
@@ -297,6 +323,21 @@ fn json_flattening_goes_through_nested_objects_of_objects() {
 }
 
 #[test]
+fn json_flattening_happens_level_by_level() {
+    // `path`'s value holds a list, so `path` stays one item; inside it, the list of objects
+    // under `a` becomes two `a` items (OpenBao: two `invalid key "a"` errors for `path "path"`).
+    let items = ok(r#"{"path": {"a": [{"capabilities": ["read"]}, {"capabilities": ["x"]}]}}"#);
+    assert_eq!(items.len(), 1);
+    assert_eq!(names(&items[0]), ["path"]);
+    let inner = items[0].value.as_object().unwrap();
+    let inner_names: Vec<Vec<&str>> = inner.iter().map(names).collect();
+    assert_eq!(inner_names, [vec!["a"], vec!["a"]]);
+    // A mixed object is not flattened.
+    let items = ok(r#"{"path": {"a": {"capabilities": ["read"]}, "b": "x"}}"#);
+    assert_eq!(names(&items[0]), ["path"]);
+}
+
+#[test]
 fn json_leniency_matches_hcl1() {
     assert!(ok("{").is_empty());
     assert!(ok(r#"{"path": {}} garbage"#).len() == 1);
@@ -323,9 +364,21 @@ fn json_errors() {
         ("{,}", "expected: STRING got: COMMA", (1, 2)),
         ("{\"a\": \"\\q\"}", "illegal char escape", (1, 9)),
         ("{\"a\": 'x'}", "illegal char: '", (1, 7)),
-        ("{\"a\": ]}", "Expected object value, got unknown token: 1:7 RBRACK ]", (1, 7)),
-        ("{\"a\": [null]}", "unexpected token while parsing list: NULL", (1, 8)),
-        ("{\"path\": {\"a\\/b\": {}}}", "illegal char escape", (1, 14)),
+        (
+            "{\"a\": ]}",
+            "Expected object value, got unknown token: 1:7 RBRACK ]",
+            (1, 7),
+        ),
+        (
+            "{\"a\": [null]}",
+            "unexpected token while parsing list: NULL",
+            (1, 8),
+        ),
+        (
+            "{\"path\": {\"a\\/b\": {}}}",
+            "illegal char escape",
+            (1, 14),
+        ),
     ];
     for (text, message, position) in cases {
         assert_eq!(&err_at(text), &(message.to_string(), *position), "{text:?}");
@@ -371,7 +424,10 @@ fn check(text: &str) {
         Ok(node) => check_spans(text, &node),
         Err(error) => {
             let span = error.span;
-            assert!(span.start <= span.end && span.end <= text.len(), "{span:?} {text:?}");
+            assert!(
+                span.start <= span.end && span.end <= text.len(),
+                "{span:?} {text:?}"
+            );
             assert!(text.is_char_boundary(span.start) && text.is_char_boundary(span.end));
             assert!(!error.message.is_empty() && !error.help.is_empty());
         }
@@ -379,11 +435,56 @@ fn check(text: &str) {
 }
 
 const PIECES: &[&str] = &[
-    "path", "\"a/*\"", "{", "}", "[", "]", "=", ",", " ", "\n", "\r\n", "\"read\"", "x", "1",
-    "0x1F", "08", "1.5", "1e", ".5", "-2", "true", "#c\n", "// c", "/* c */", "/*", "\"", "'",
-    "<<EOF\nx\nEOF\n", "<<-EOF\n x\n EOF\n", "<<EOF", "\"${a \"b\"}\"", "\"\\n\"", "\"\\q\"",
-    "${", ":", "?", ".", "+", "-", "é", "\u{0}", "\u{e123}", "\\", "/", "null", "\"\\400\"",
-    "\"\\U00110000\"", "\"${\u{fffd}}\"", "<<", "\t",
+    "path",
+    "\"a/*\"",
+    "{",
+    "}",
+    "[",
+    "]",
+    "=",
+    ",",
+    " ",
+    "\n",
+    "\r\n",
+    "\"read\"",
+    "x",
+    "1",
+    "0x1F",
+    "08",
+    "1.5",
+    "1e",
+    ".5",
+    "-2",
+    "true",
+    "#c\n",
+    "// c",
+    "/* c */",
+    "/*",
+    "\"",
+    "'",
+    "<<EOF\nx\nEOF\n",
+    "<<-EOF\n x\n EOF\n",
+    "<<EOF",
+    "\"${a \"b\"}\"",
+    "\"\\n\"",
+    "\"\\q\"",
+    "${",
+    ":",
+    "?",
+    ".",
+    "+",
+    "-",
+    "é",
+    "\u{0}",
+    "\u{e123}",
+    "\\",
+    "/",
+    "null",
+    "\"\\400\"",
+    "\"\\U00110000\"",
+    "\"${\u{fffd}}\"",
+    "<<",
+    "\t",
 ];
 
 proptest! {

@@ -40,7 +40,7 @@ fn unquote(text: &str, dialect: Dialect) -> String {
     while !rest.is_empty() {
         if dialect == Dialect::Hcl && rest.starts_with("${") {
             let copied = interpolation_len(rest).unwrap_or(rest.len());
-            out.extend_from_slice(rest[..copied].as_bytes());
+            out.extend_from_slice(&rest.as_bytes()[..copied]);
             rest = &rest[copied..];
             continue;
         }
@@ -51,7 +51,7 @@ fn unquote(text: &str, dialect: Dialect) -> String {
                 Some(index) => first_len + index,
                 None => rest.len(),
             };
-            out.extend_from_slice(rest[..plain_len].as_bytes());
+            out.extend_from_slice(&rest.as_bytes()[..plain_len]);
             rest = &rest[plain_len..];
             continue;
         };
@@ -167,11 +167,15 @@ pub(crate) fn heredoc_value(text: &str) -> String {
     };
     let indented = bytes.get(2) == Some(&b'-');
     let from = (newline + 1).min(bytes.len());
-    let plain_end = (bytes.len() + 1).saturating_sub(newline).clamp(from, bytes.len());
+    let plain_end = (bytes.len() + 1)
+        .saturating_sub(newline)
+        .clamp(from, bytes.len());
     if !indented {
         return String::from_utf8_lossy(&bytes[from..plain_end]).into_owned();
     }
-    let content_end = (bytes.len() + 2).saturating_sub(newline).clamp(from, bytes.len());
+    let content_end = (bytes.len() + 2)
+        .saturating_sub(newline)
+        .clamp(from, bytes.len());
     let content = &bytes[from..content_end];
     let lines: Vec<&[u8]> = content.split(|&b| b == b'\n').collect();
     let prefix = lines.last().copied().unwrap_or_default();

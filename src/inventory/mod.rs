@@ -30,12 +30,14 @@
 //! How a login resolves to an entity, and how auth mounts get accessors, is described on
 //! [`Inventory`].
 
+pub mod lints;
 mod resolve;
 
 use std::collections::BTreeMap;
 
 use serde_saphyr::Spanned;
 
+pub use lints::check_inventory;
 pub use resolve::{accessor_for_mount, Inventory, InventoryError, LoginEntity, Subject};
 
 /// One auth role, or user for `userpass`/`ldap` (key: `<auth mount>/<name>`, e.g.
@@ -59,8 +61,9 @@ pub struct RoleSpec {
     /// The entity the login maps to (by entity name).
     pub entity: Option<Spanned<String>>,
     /// The name of the entity alias the login creates or matches. Default: the user name for
-    /// `userpass`/`ldap`/`radius`/`cert`, `<namespace>/<service account>` for `kubernetes` when
-    /// exactly one of each is bound; otherwise unknown.
+    /// `userpass`/`ldap`/`radius`/`cert`, the `role_id` for `approle`,
+    /// `<namespace>/<service account>` for `kubernetes` when exactly one of each is bound;
+    /// otherwise unknown.
     pub alias_name: Option<Spanned<String>>,
     /// Metadata the auth method attaches to the alias (Kubernetes sets
     /// `service_account_name` and `service_account_namespace` by itself).
@@ -82,7 +85,7 @@ pub struct RoleSpec {
     pub user_claim: Option<String>,
     /// JWT/OIDC.
     pub groups_claim: Option<String>,
-    /// AppRole.
+    /// AppRole: the role's `role_id` (the alias name of its logins).
     pub role_id: Option<String>,
     /// Free text.
     pub description: Option<String>,

@@ -248,10 +248,11 @@ impl Inventory {
         };
         let inventory = resolver.resolve();
         if resolver.errors.is_empty() {
-            Ok(inventory)
-        } else {
-            Err(resolver.errors)
+            return Ok(inventory);
         }
+        let mut errors = resolver.errors;
+        errors.sort_by_key(|d| d.span.start);
+        Err(errors)
     }
 
     /// Every role, group and entity (roles first, each kind sorted by name).
@@ -571,8 +572,8 @@ impl Resolver<'_> {
             let indent = line.len() - trimmed.len();
             let unquoted = trimmed.trim_start_matches(['"', '\'']);
             let quote = trimmed.len() - unquoted.len();
-            if unquoted.starts_with(key) {
-                let rest = unquoted[key.len()..].trim_start_matches(['"', '\'']);
+            if let Some(rest) = unquoted.strip_prefix(key) {
+                let rest = rest.trim_start_matches(['"', '\'']);
                 if rest.starts_with(':') {
                     let start = offset + indent + quote;
                     return Span::new(start, start + key.len());
@@ -587,8 +588,8 @@ impl Resolver<'_> {
         let mut out = Vec::new();
         for name in names {
             let policy = name.value.trim().to_string();
-            let known = self.policies.contains_key(&policy)
-                || BUILTIN_POLICIES.contains(&policy.as_str());
+            let known =
+                self.policies.contains_key(&policy) || BUILTIN_POLICIES.contains(&policy.as_str());
             if !known {
                 let lower = policy.to_lowercase();
                 if lower != policy && self.policies.contains_key(&lower) {
@@ -631,7 +632,10 @@ impl Resolver<'_> {
             Diagnostic::error(
                 "unknown-group",
                 span_of_spanned(name),
-                format!("{owner} refers to group `{}`, which does not exist", name.value),
+                format!(
+                    "{owner} refers to group `{}`, which does not exist",
+                    name.value
+                ),
             )
             .with_label("no such group")
             .with_help("declare it under `groups:` in capable.yaml"),
@@ -647,7 +651,10 @@ impl Resolver<'_> {
             Diagnostic::error(
                 "unknown-entity",
                 span_of_spanned(name),
-                format!("{owner} refers to entity `{}`, which does not exist", name.value),
+                format!(
+                    "{owner} refers to entity `{}`, which does not exist",
+                    name.value
+                ),
             )
             .with_label("no such entity")
             .with_help("declare it under `entities:` in capable.yaml"),
@@ -748,7 +755,10 @@ impl Resolver<'_> {
                         Diagnostic::error(
                             "invalid-group-type",
                             span_of_spanned(kind),
-                            format!("group type `{}` is not `internal` or `external`", kind.value),
+                            format!(
+                                "group type `{}` is not `internal` or `external`",
+                                kind.value
+                            ),
                         )
                         .with_help("use `internal` (the default) or `external`"),
                     );
@@ -760,7 +770,10 @@ impl Resolver<'_> {
             groups.insert(
                 name.clone(),
                 GroupInfo {
-                    id: spec.id.clone().unwrap_or_else(|| synthetic_id("group", name)),
+                    id: spec
+                        .id
+                        .clone()
+                        .unwrap_or_else(|| synthetic_id("group", name)),
                     metadata: spec.metadata.clone(),
                     policies,
                     parents: Vec::new(),
@@ -826,7 +839,10 @@ impl Resolver<'_> {
             entities.insert(
                 name.clone(),
                 EntityInfo {
-                    id: spec.id.clone().unwrap_or_else(|| synthetic_id("entity", name)),
+                    id: spec
+                        .id
+                        .clone()
+                        .unwrap_or_else(|| synthetic_id("entity", name)),
                     metadata: spec.metadata.clone(),
                     policies,
                     aliases,
@@ -914,6 +930,8 @@ fn login_alias_name(key: &str, auth_type: &str, spec: &RoleSpec) -> Option<Strin
     let bare = key.rsplit_once('/').map(|(_, name)| name)?;
     match auth_type {
         "userpass" | "ldap" | "radius" | "cert" => Some(bare.to_string()),
+        // AppRole names the alias after the role's `role_id`.
+        "approle" => spec.role_id.clone(),
         "kubernetes" => match (
             spec.bound_service_account_namespaces.as_slice(),
             spec.bound_service_account_names.as_slice(),

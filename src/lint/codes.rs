@@ -19,6 +19,10 @@ pub static RULES: &[&dyn Rule] = &[
     &unknown_template_variable::UnknownTemplateVariable,
     &create_without_update::CreateWithoutUpdate,
     &sudo_unneeded::SudoUnneeded,
+    &expired_rule::ExpiredRule,
+    &parameters_narrowed_by_merge::ParametersNarrowedByMerge,
+    &unresolved_template::UnresolvedTemplate,
+    &agent_secret_unreadable::AgentSecretUnreadable,
     // security
     &grants_everything::GrantsEverything,
     &wildcard_mount::WildcardMount,
@@ -35,6 +39,7 @@ pub static RULES: &[&dyn Rule] = &[
     &seal_admin::SealAdmin,
     &lease_revoke_prefix::LeaseRevokePrefix,
     &broad_secret_access::BroadSecretAccess,
+    &overridden_deny::OverriddenDeny,
     // style
     &leading_slash::LeadingSlash,
     &unused_ignore::UnusedIgnore,

@@ -7,6 +7,8 @@
 //! `capable:ignore` comments ([`super::suppress`]). `invalid-` diagnostics are never changed,
 //! turned off or suppressed. Cost: one ACL build per policy plus the rules' own costs.
 
+use std::collections::btree_map::Entry;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::codes::RULES;
@@ -118,21 +120,91 @@ pub fn sort_diagnostics(diagnostics: &mut [Diagnostic]) {
 }
 
 /// Merges per-file results that name the same file (e.g. lints and agent checks) and sorts
-/// files by name and diagnostics by position.
+/// files by name and diagnostics by position. Cost: O(n log n).
 pub fn merge_by_file(results: Vec<FileDiagnostics>) -> Vec<FileDiagnostics> {
-    let mut merged: Vec<FileDiagnostics> = Vec::new();
+    let mut merged: BTreeMap<String, FileDiagnostics> = BTreeMap::new();
     for result in results {
-        match merged
-            .iter_mut()
-            .find(|existing| existing.file.name == result.file.name)
-        {
-            Some(existing) => existing.diagnostics.extend(result.diagnostics),
-            None => merged.push(result),
+        match merged.entry(result.file.name.clone()) {
+            Entry::Occupied(mut existing) => {
+                existing.get_mut().diagnostics.extend(result.diagnostics)
+            }
+            Entry::Vacant(slot) => {
+                slot.insert(result);
+            }
         }
     }
-    for entry in &mut merged {
-        sort_diagnostics(&mut entry.diagnostics);
-    }
-    merged.sort_by(|a, b| a.file.name.cmp(&b.file.name));
     merged
+        .into_values()
+        .map(|mut entry| {
+            sort_diagnostics(&mut entry.diagnostics);
+            entry
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::acl::Identity;
+    use crate::policy::parse_policy;
+
+    fn policy(text: &str) -> Policy {
+        let parsed = parse_policy(Arc::new(SourceFile::new("p.hcl", text)), Target::Vault);
+        parsed.policy.expect("valid policy")
+    }
+
+    #[test]
+    fn templated_rules_are_visible_to_rules() {
+        let policy = policy(
+            "path \"secret/data/{{identity.entity.name}}/*\" {\n  capabilities = [\"read\"]\n}\n\
+             path \"secret/data/shared\" {\n  capabilities = [\"read\"]\n}\n",
+        );
+        let acl = Acl::new(&[&policy], Target::Vault, None).unwrap();
+        let mounts = crate::config::Mounts::default();
+        let ctx = PolicyContext {
+            policy: &policy,
+            acl: &acl,
+            target: Target::Vault,
+            mounts: &mounts,
+        };
+        let templated: Vec<&str> = ctx
+            .templated_rules()
+            .map(|rule| rule.raw_pattern.as_str())
+            .collect();
+        assert_eq!(templated, ["secret/data/{{identity.entity.name}}/*"]);
+        assert_eq!(ctx.acl.capabilities("secret/data/alice/x").0, ["deny"]);
+        let identity = Identity {
+            entity_id: "id-1".into(),
+            entity_name: "alice".into(),
+            ..Identity::default()
+        };
+        let resolved = ctx.acl_with_identity(&identity).unwrap();
+        assert_eq!(resolved.capabilities("secret/data/alice/x").0, ["read"]);
+    }
+
+    #[test]
+    fn levels_drop_turned_off_rules_and_keep_refusals() {
+        let mut config = Config::default();
+        config.rules.insert("literal-star".into(), RuleLevel::Off);
+        config.rules.insert(
+            "leading-slash".into(),
+            RuleLevel::Severity(crate::diag::Severity::Error),
+        );
+        let span = crate::span::Span::new(0, 1);
+        let diagnostics = vec![
+            Diagnostic::new("literal-star", crate::diag::Severity::Warning, span, "a"),
+            Diagnostic::new("leading-slash", crate::diag::Severity::Info, span, "b"),
+            Diagnostic::error("invalid-key", span, "c"),
+        ];
+        let kept = apply_levels(diagnostics, &config);
+        let summary: Vec<(&str, crate::diag::Severity)> =
+            kept.iter().map(|d| (d.rule.as_str(), d.severity)).collect();
+        assert_eq!(
+            summary,
+            [
+                ("leading-slash", crate::diag::Severity::Error),
+                ("invalid-key", crate::diag::Severity::Error)
+            ]
+        );
+    }
 }

@@ -11,9 +11,10 @@
 //! refuses the policy), or naming a rule with no finding in its block. Rules turned off in
 //! `capable.yaml` are not reported as unused.
 //!
-//! Cost: O(text) to find the comments, O(d log b) to match d diagnostics to b blocks.
+//! Cost: O(text) to find and attach the comments, O(d log b) to match d diagnostics to b
+//! blocks.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use crate::config::Config;
 use crate::diag::Diagnostic;
@@ -215,11 +216,17 @@ pub fn apply(
     let mut sorted: Vec<Block> = blocks.to_vec();
     sorted.sort_by_key(|block| block.span.start);
     let attached = attach(file, &ignores, &sorted);
+    let mut by_block: Vec<Vec<usize>> = vec![Vec::new(); sorted.len()];
+    for (ignore_index, block) in attached.iter().enumerate() {
+        if let Some(block_index) = block {
+            by_block[*block_index].push(ignore_index);
+        }
+    }
     let mut used: BTreeSet<(usize, usize)> = BTreeSet::new();
     let kept = diagnostics
         .into_iter()
         .filter(|diagnostic| {
-            let Some(hit) = suppressor(diagnostic, &sorted, &attached, &ignores) else {
+            let Some(hit) = suppressor(diagnostic, &sorted, &by_block, &ignores) else {
                 return true;
             };
             used.insert(hit);
@@ -238,18 +245,25 @@ pub fn apply(
     with_unused(kept, findings, config)
 }
 
-/// For each ignore, the index of the block it attaches to.
+/// For each ignore, the index of the block it attaches to. Cost: O(lines + ignores + blocks).
 fn attach(file: &SourceFile, ignores: &[Ignore], blocks: &[Block]) -> Vec<Option<usize>> {
     let lines: Vec<&str> = file.text.split_inclusive('\n').collect();
+    let mut by_line: HashMap<usize, Vec<usize>> = HashMap::new();
+    for (ignore_index, ignore) in ignores.iter().enumerate() {
+        by_line.entry(ignore.line).or_default().push(ignore_index);
+    }
     let mut attached = vec![None; ignores.len()];
     for (block_index, block) in blocks.iter().enumerate() {
         let first_line = file.line(block.span.start);
-        let leading_lines = comment_run_above(&lines, first_line);
-        for (ignore_index, ignore) in ignores.iter().enumerate() {
-            let on_first_line = ignore.trailing && ignore.line == first_line;
-            let above = !ignore.trailing && leading_lines.contains(&ignore.line);
-            if on_first_line || above {
-                attached[ignore_index] = Some(block_index);
+        let trailing = by_line.get(&first_line).into_iter().flatten();
+        for &ignore_index in trailing.filter(|&&i| ignores[i].trailing) {
+            attached[ignore_index] = Some(block_index);
+        }
+        for line in comment_run_above(&lines, first_line) {
+            for &ignore_index in by_line.get(&line).into_iter().flatten() {
+                if !ignores[ignore_index].trailing {
+                    attached[ignore_index] = Some(block_index);
+                }
             }
         }
     }
@@ -269,28 +283,25 @@ fn comment_run_above(lines: &[&str], first_line: usize) -> std::ops::Range<usize
     top..first_line
 }
 
-/// The (ignore index, id index) that suppresses a diagnostic, if any.
+/// The (ignore index, id index) that suppresses a diagnostic, if any. `by_block` lists the
+/// ignores attached to each block.
 fn suppressor(
     diagnostic: &Diagnostic,
     blocks: &[Block],
-    attached: &[Option<usize>],
+    by_block: &[Vec<usize>],
     ignores: &[Ignore],
 ) -> Option<(usize, usize)> {
     if diagnostic.is_invalid() {
         return None;
     }
     let block_index = block_containing(blocks, diagnostic.span.start)?;
-    attached
-        .iter()
-        .enumerate()
-        .filter(|(_, block)| **block == Some(block_index))
-        .find_map(|(ignore_index, _)| {
-            ignores[ignore_index]
-                .ids
-                .iter()
-                .position(|id| id.value == diagnostic.rule)
-                .map(|id_index| (ignore_index, id_index))
-        })
+    by_block[block_index].iter().find_map(|&ignore_index| {
+        ignores[ignore_index]
+            .ids
+            .iter()
+            .position(|id| id.value == diagnostic.rule)
+            .map(|id_index| (ignore_index, id_index))
+    })
 }
 
 /// The block whose span holds `offset` (blocks sorted by start, not overlapping).

@@ -72,13 +72,15 @@ fn decode_ttl(decoder: &Decoder<'_>, body: &[Item]) -> Result<Option<(ParamValue
             Source::Node(node) => node.span,
             Source::List(items) => items.first().map(|i| i.span()).unwrap_or_default(),
         };
-        let value = decoder.value("root.ttl", source).map_err(|e| {
-            cg_error(
-                format!("path control_group: {}", e.message),
-                e.span,
-                TTL_HELP,
-            )
-        })?;
+        let value = decoder
+            .value_into("root.ttl", source, last.as_ref().map(|(v, _)| v))
+            .map_err(|e| {
+                cg_error(
+                    format!("path control_group: {}", e.message),
+                    e.span,
+                    TTL_HELP,
+                )
+            })?;
         last = Some((value, span));
     }
     Ok(last)

@@ -322,6 +322,67 @@ impl<'a> Decoder<'a> {
         }
     }
 
+    /// Decodes into a Go `interface{}` field that may already hold a value: HCL decodes a
+    /// repeated key into the *type of the value already there* (a bool field stays a bool, so
+    /// `x = true` then `x = "1s"` fails). Lists append.
+    pub fn value_into(
+        &self,
+        name: &str,
+        source: Source<'_>,
+        previous: Option<&ParamValue>,
+    ) -> Result<ParamValue, DecodeError> {
+        match previous {
+            None => self.value(name, source),
+            Some(ParamValue::Bool(_)) => self.boolean(name, source).map(ParamValue::Bool),
+            Some(ParamValue::Int(_)) => self.int(name, source).map(|v| ParamValue::Int(v.value)),
+            Some(ParamValue::Str(_)) => self.string(name, source).map(|v| ParamValue::Str(v.value)),
+            Some(ParamValue::Float(_)) => self.float(name, source).map(ParamValue::Float),
+            Some(ParamValue::List(existing)) => {
+                let mut values = Vec::new();
+                self.value_list(name, source, &mut values)?;
+                let mut all = existing.clone();
+                all.extend(values.into_iter().map(|v| v.value));
+                Ok(ParamValue::List(all))
+            }
+            Some(other) => {
+                // An object decodes to a list of maps in Go: later values append to it.
+                let mut values = Vec::new();
+                self.value_list(name, source, &mut values)?;
+                Ok(other.clone())
+            }
+        }
+    }
+
+    /// `decodeFloat`: a FLOAT or NUMBER literal.
+    pub fn float(&self, name: &str, source: Source<'_>) -> Result<f64, DecodeError> {
+        match source {
+            Source::Node(node) => match &node.kind {
+                NodeKind::BadNumber { text, .. } => Err(DecodeError {
+                    message: format!(
+                        "strconv.ParseFloat: parsing {}: value out of range",
+                        super::gostr::quote(text)
+                    ),
+                    span: node.span,
+                }),
+                NodeKind::Int(_) | NodeKind::Float(_) => parse_float(&self.number_text(node))
+                    .map_err(|message| DecodeError {
+                        message,
+                        span: node.span,
+                    }),
+                _ => Err(self.error(
+                    Some(node.span),
+                    node.span,
+                    format!("{name}: unknown type {}", go_type(node)),
+                )),
+            },
+            Source::List(items) => Err(self.error(
+                Self::list_pos(items),
+                Self::list_span(items).unwrap_or_default(),
+                format!("{name}: unknown type *ast.ObjectList"),
+            )),
+        }
+    }
+
     fn object_value(&self, name: &str, items: &[ItemRef<'_>]) -> Result<ParamValue, DecodeError> {
         let mut map = std::collections::BTreeMap::new();
         for item in items {

@@ -14,8 +14,7 @@
 //! `failed to parse policy: ` wrapper and without go-multierror's framing. For the openbao
 //! target, item texts that OpenBao 2.7.2 wraps in `path "<label>": ` carry that prefix too.
 //!
-//! Not reproduced (documented limits): the write endpoint base64-decodes a body that is valid
-//! standard base64 before parsing (spec 5); we always parse the text as written.
+//! Like the write endpoint (spec 5), a text that is valid standard base64 is decoded first.
 
 use std::sync::Arc;
 
@@ -57,6 +56,71 @@ const TOP_LEVEL_KEYS: [&str; 2] = ["name", "path"];
 const OLD_POLICIES: [&str; 4] = ["deny", "read", "write", "sudo"];
 
 pub(super) fn parse_policy(source: Arc<SourceFile>, target: Target) -> Parsed {
+    match go_base64_decode(&source.text) {
+        Some(decoded) => parse_base64_body(&source, &decoded, target),
+        None => parse_text(source, target),
+    }
+}
+
+/// The write endpoint base64-decodes a body that is valid standard base64 before parsing it
+/// (spec 5): a file such as `path` alone is decoded into bytes first. We do the same; the
+/// decoded text becomes the policy's source and every diagnostic points at the whole file.
+fn parse_base64_body(source: &Arc<SourceFile>, decoded: &[u8], target: Target) -> Parsed {
+    let decoded_text = String::from_utf8_lossy(decoded).into_owned();
+    let decoded_file = Arc::new(SourceFile::new(source.name.clone(), decoded_text));
+    let mut parsed = parse_text(decoded_file, target);
+    let whole = Span::new(0, source.text.len());
+    for diagnostic in &mut parsed.diagnostics {
+        diagnostic.span = whole;
+        let note =
+            "the whole text is valid base64, so the write endpoint decodes it before parsing";
+        diagnostic.help = Some(match diagnostic.help.take() {
+            Some(help) => format!("{note}; {help}"),
+            None => note.to_string(),
+        });
+    }
+    parsed
+}
+
+/// Go's `base64.StdEncoding.DecodeString` (padded; `\r` and `\n` ignored). `None` when the
+/// text is not valid base64 (or holds nothing once newlines are dropped).
+fn go_base64_decode(text: &str) -> Option<Vec<u8>> {
+    let symbols: Vec<u8> = text
+        .bytes()
+        .filter(|b| *b != b'\r' && *b != b'\n')
+        .collect();
+    if symbols.is_empty() || symbols.len() % 4 != 0 {
+        return None;
+    }
+    let value = |b: u8| -> Option<u32> {
+        Some(match b {
+            b'A'..=b'Z' => u32::from(b - b'A'),
+            b'a'..=b'z' => u32::from(b - b'a') + 26,
+            b'0'..=b'9' => u32::from(b - b'0') + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => return None,
+        })
+    };
+    let mut out = Vec::with_capacity(symbols.len() / 4 * 3);
+    let chunks = symbols.len() / 4;
+    for (index, chunk) in symbols.chunks(4).enumerate() {
+        let padding = chunk.iter().rev().take_while(|b| **b == b'=').count();
+        if padding > 2 || (padding > 0 && index + 1 != chunks) {
+            return None;
+        }
+        let mut bits = 0u32;
+        for &symbol in &chunk[..4 - padding] {
+            bits = (bits << 6) | value(symbol)?;
+        }
+        bits <<= 6 * padding as u32;
+        let bytes = [(bits >> 16) as u8, (bits >> 8) as u8, bits as u8];
+        out.extend_from_slice(&bytes[..3 - padding]);
+    }
+    Some(out)
+}
+
+fn parse_text(source: Arc<SourceFile>, target: Target) -> Parsed {
     let mut lowering = Lowering {
         source: &source,
         target,
@@ -142,7 +206,6 @@ impl<'a> Lowering<'a> {
         let mut root = match hcl1::parse(text) {
             Ok(root) => root,
             Err(error) => {
-                let (line, column) = self.source.line_col(error.span.start);
                 let help = if error.help.is_empty() {
                     "fix the HCL syntax; policies are HCL1 (or JSON when the text starts with `{`)"
                         .to_string()
@@ -152,7 +215,9 @@ impl<'a> Lowering<'a> {
                 self.error(
                     "invalid-syntax",
                     error.span,
-                    format!("At {line}:{column}: {}", error.message),
+                    // HCL1's own text; the span shows where (OpenBao prints `At L:C: ` before it
+                    // for HCL, nothing for JSON parser errors).
+                    error.message.clone(),
                     "syntax error",
                     help,
                 );
@@ -338,12 +403,15 @@ impl<'a> Lowering<'a> {
             self.error("invalid-key", key.span, message, "unknown key", help);
         }
 
-        let control_group_item = body
+        // Every `control_group` item is validated (OpenBao collects the errors of each); the
+        // last valid one is kept.
+        let control_group_items: Vec<&Item> = body
             .iter()
-            .find(|e| e.keys.len() == 1 && e.keys[0].name == "control_group");
+            .filter(|e| e.keys.len() == 1 && e.keys[0].name == "control_group")
+            .collect();
         let mut control_group = None;
         if self.target == Target::OpenBao {
-            if let Some(cg_item) = control_group_item {
+            for cg_item in &control_group_items {
                 match control_group::lower_openbao(&self.decoder, &cg_item.value) {
                     Ok(group) => control_group = Some(group),
                     Err(errors) => {
@@ -417,7 +485,7 @@ impl<'a> Lowering<'a> {
         let stopped_at_deny = self.lower_capabilities(&mut rule, &fields, &path_prefix);
 
         if self.target == Target::Vault {
-            if let Some(cg_item) = control_group_item {
+            for cg_item in &control_group_items {
                 let names: Vec<String> = rule
                     .capability_list
                     .iter()
@@ -521,7 +589,8 @@ impl<'a> Lowering<'a> {
         ] {
             for source in FieldMatches::collect(body, key).sources() {
                 let span = source_span(source);
-                match decoder.value(&format!("root.{key}"), source) {
+                let previous = slot.as_ref().map(|v| &v.value);
+                match decoder.value_into(&format!("root.{key}"), source, previous) {
                     Ok(value) => *slot = Some(Spanned::new(value, span)),
                     Err(e) => {
                         self.decode_error(prefix.clone(), e, TTL_HELP);
@@ -935,5 +1004,164 @@ fn flatten_item(item: Item) -> Vec<Item> {
             assign,
             value: Node { kind, span },
         }],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::parse_policy;
+
+    fn lower(text: &str, target: Target) -> Parsed {
+        parse_policy(Arc::new(SourceFile::new("t.hcl", text)), target)
+    }
+
+    fn only_rule(text: &str, target: Target) -> Rule {
+        let parsed = lower(text, target);
+        let policy = parsed
+            .policy
+            .unwrap_or_else(|| panic!("refused: {:?}", parsed.diagnostics));
+        assert_eq!(policy.rules.len(), 1);
+        policy
+            .rules
+            .into_iter()
+            .next()
+            .unwrap_or_else(|| unreachable!())
+    }
+
+    fn caps(text: &str) -> Vec<&'static str> {
+        only_rule(text, Target::OpenBao)
+            .capabilities
+            .iter()
+            .map(Capability::name)
+            .collect()
+    }
+
+    #[test]
+    fn old_style_policy_maps_to_capabilities() {
+        assert_eq!(caps(r#"path "a" { policy = "read" }"#), ["read", "list"]);
+        assert_eq!(
+            caps(r#"path "a" { policy = "write" }"#),
+            ["create", "read", "update", "delete", "list"]
+        );
+        assert_eq!(
+            caps(r#"path "a" { policy = "sudo" capabilities = ["patch"] }"#),
+            ["create", "read", "update", "delete", "list", "sudo", "patch"]
+        );
+        assert_eq!(
+            caps(r#"path "a" { policy = "deny" capabilities = ["banana"] }"#),
+            ["deny"]
+        );
+        assert_eq!(
+            caps(r#"path "a" { policy = "" capabilities = ["read"] }"#),
+            ["read"]
+        );
+    }
+
+    #[test]
+    fn capability_walk_stops_at_deny_and_duplicates_append() {
+        assert_eq!(
+            caps(r#"path "a" { capabilities = ["deny", "banana"] }"#),
+            ["deny"]
+        );
+        assert_eq!(
+            caps("path \"a\" {\n capabilities = [\"read\"]\n capabilities = [\"update\"]\n}"),
+            ["read", "update"]
+        );
+        let refused = lower(
+            r#"path "a" { capabilities = ["banana", "deny"] }"#,
+            Target::OpenBao,
+        );
+        assert!(refused.policy.is_none());
+        assert_eq!(refused.diagnostics[0].rule, "invalid-capability");
+        assert_eq!(
+            refused.diagnostics[0].message,
+            r#"path "a": invalid capability "banana""#
+        );
+    }
+
+    #[test]
+    fn the_target_decides_product_specific_capabilities_and_keys() {
+        // Spec 1.4 and 8: `scan` is OpenBao's, `subscribe` Vault's.
+        assert!(
+            lower(r#"path "a" { capabilities = ["scan"] }"#, Target::OpenBao)
+                .policy
+                .is_some()
+        );
+        let vault = lower(r#"path "a" { capabilities = ["scan"] }"#, Target::Vault);
+        assert_eq!(vault.diagnostics[0].rule, "invalid-capability");
+        assert!(vault.diagnostics[0]
+            .help
+            .as_deref()
+            .is_some_and(|h| h.contains("OpenBao")));
+        // Spec 1.3: `subscribe_event_types` is a Vault key, `pagination_limit` an OpenBao one.
+        let text = r#"path "a" { capabilities = ["subscribe"] subscribe_event_types = ["*"] }"#;
+        assert!(lower(text, Target::Vault).policy.is_some());
+        assert_eq!(
+            lower(text, Target::OpenBao).diagnostics[0].rule,
+            "invalid-key"
+        );
+        let paginated = r#"path "a" { capabilities = ["list"] pagination_limit = 5 }"#;
+        assert_eq!(
+            lower(paginated, Target::Vault).diagnostics[0].rule,
+            "invalid-key"
+        );
+        assert_eq!(
+            only_rule(paginated, Target::OpenBao)
+                .pagination_limit
+                .map(|p| p.value),
+            Some(5)
+        );
+    }
+
+    #[test]
+    fn ttl_messages_follow_each_target() {
+        let text =
+            r#"path "a" { capabilities = ["read"] min_wrapping_ttl = 300 max_wrapping_ttl = 200 }"#;
+        // OpenBao 2.7.2 prefixes the label; Vault's text has no prefix (spec 1.7).
+        assert_eq!(
+            lower(text, Target::OpenBao).diagnostics[0].message,
+            r#"path "a": max_wrapping_ttl cannot be less than min_wrapping_ttl"#
+        );
+        assert_eq!(
+            lower(text, Target::Vault).diagnostics[0].message,
+            "max_wrapping_ttl cannot be less than min_wrapping_ttl"
+        );
+        let rule = only_rule(
+            r#"path "a" { min_wrapping_ttl = "300s" max_wrapping_ttl = 3600 }"#,
+            Target::Vault,
+        );
+        assert_eq!(rule.min_wrapping_ttl.map(|t| t.value), Some(300));
+        assert_eq!(rule.max_wrapping_ttl.map(|t| t.value), Some(3600));
+    }
+
+    #[test]
+    fn base64_bodies_are_decoded_first() {
+        assert_eq!(
+            go_base64_decode("cGF0aCAiYSIge30="),
+            Some(b"path \"a\" {}".to_vec())
+        );
+        assert_eq!(go_base64_decode("path"), Some(vec![0xa5, 0xab, 0x61]));
+        assert_eq!(go_base64_decode("pat"), None);
+        assert_eq!(go_base64_decode("a=b="), None);
+        assert_eq!(go_base64_decode(" "), None);
+        let parsed = lower(
+            "cGF0aCAiYSIgeyBjYXBhYmlsaXRpZXMgPSBbInJlYWQiXSB9",
+            Target::OpenBao,
+        );
+        let policy = parsed
+            .policy
+            .unwrap_or_else(|| panic!("{:?}", parsed.diagnostics));
+        assert_eq!(policy.rules[0].raw_pattern, "a");
+    }
+
+    #[test]
+    fn suggestions_find_near_misses() {
+        assert_eq!(
+            suggest("capabilites", &COMMON_PATH_KEYS),
+            Some("capabilities")
+        );
+        assert_eq!(suggest("paht", &TOP_LEVEL_KEYS), Some("path"));
+        assert_eq!(suggest("zzzzzz", &TOP_LEVEL_KEYS), None);
     }
 }

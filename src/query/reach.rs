@@ -17,13 +17,14 @@
 //!   trimmed tier holds those rules shifted by one `/`. Vault pools the candidates of both
 //!   paths and prefers the best rule holding `deny` or `list` (spec 3.3, "Vault newest"); a
 //!   prefix rule is a candidate only while no longer prefix rule matches, so pooled prefix
-//!   regions carry those longer prefixes as exclusions.
+//!   regions carry those longer prefixes as exclusions. (The ACL strips leading slashes
+//!   first, so a LIST of `/` is a LIST of the empty path, decided by the request view.)
 //!
 //! For a capability C, the answer lists every region whose rule grants C, each with the
-//! higher-ranked regions that overlap it and lack C (its exceptions). The answer is exact:
+//! higher-ranked regions that overlap it and lack C or carry conditions (its exceptions). The answer is exact:
 //! **a path holds C if and only if it is in some listed region and in none of that region's
 //! exceptions.** (If a path is in region R but the winner W is another region, W ranks above R
-//! and overlaps it, so W is one of R's exceptions unless W also grants C.) Overlap is decided
+//! and overlaps it, so W is one of R's exceptions unless W also grants C, unconditionally.) Overlap is decided
 //! on the patterns' inclusion parts only, so an exception with exclusions may be listed where
 //! its effective part misses the region; that never changes the meaning.
 //!
@@ -382,7 +383,12 @@ impl Reach {
             let exceptions = regions[..index]
                 .iter()
                 .filter(|higher| higher.rank > region.rank)
-                .filter(|higher| !grants(&self.rules[higher.rule], capability))
+                .filter(|higher| {
+                    // A higher rule with conditions is carved out too, so a path it decides
+                    // shows only under its own (conditional) region.
+                    let rule = &self.rules[higher.rule];
+                    !grants(rule, capability) || !conditions(rule).is_empty()
+                })
                 .filter(|higher| in_scope(higher) && higher.overlaps(region, domain))
                 .collect();
             found.push(Grant {

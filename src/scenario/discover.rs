@@ -54,7 +54,11 @@ fn walk_yaml(dir: &Path, only_tests: bool) -> Result<Vec<PathBuf>, TestError> {
 
 /// The scenario files: the given files, the YAML files of the given folders, or (with no
 /// paths) every `*.yaml`/`*.yml` inside a `tests` folder under the workspace root.
-pub fn scenario_paths(workspace: &Workspace, cwd: &Path, paths: &[PathBuf]) -> Result<Vec<PathBuf>, TestError> {
+pub fn scenario_paths(
+    workspace: &Workspace,
+    cwd: &Path,
+    paths: &[PathBuf],
+) -> Result<Vec<PathBuf>, TestError> {
     if paths.is_empty() {
         let root = if workspace.root.is_absolute() {
             workspace.root.clone()
@@ -88,14 +92,15 @@ pub fn run_scenarios(
     cwd: &Path,
     paths: &[PathBuf],
 ) -> Result<Vec<FileOutcome>, TestError> {
-    let inventory = Inventory::new(&workspace.config, &workspace.policies).map_err(|diagnostics| {
-        let file = workspace
-            .config
-            .source
-            .clone()
-            .unwrap_or_else(|| Arc::new(SourceFile::new("capable.yaml", "")));
-        TestError::Input(vec![FileDiagnostics { file, diagnostics }])
-    })?;
+    let inventory =
+        Inventory::new(&workspace.config, &workspace.policies).map_err(|diagnostics| {
+            let file = workspace
+                .config
+                .source
+                .clone()
+                .unwrap_or_else(|| Arc::new(SourceFile::new("capable.yaml", "")));
+            TestError::Input(vec![FileDiagnostics { file, diagnostics }])
+        })?;
     let files = scenario_paths(workspace, cwd, paths)?;
     if files.is_empty() {
         return Err(TestError::Other {
@@ -114,7 +119,10 @@ pub fn run_scenarios(
         let source = Arc::new(SourceFile::new(name, text));
         match load(source.clone(), &workspace.config.mounts) {
             Ok(file) => loaded.push(file),
-            Err(diagnostics) => errors.push(FileDiagnostics { file: source, diagnostics }),
+            Err(diagnostics) => errors.push(FileDiagnostics {
+                file: source,
+                diagnostics,
+            }),
         }
     }
     let mut outcomes = Vec::new();

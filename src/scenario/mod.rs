@@ -32,6 +32,8 @@ pub mod report;
 pub mod run;
 pub mod vault_cli;
 
-pub use model::{load, Expectation, Scenario, ScenarioFile, ScenarioRequest};
-pub use run::{mount_visible, run_file, run_scenario, CallResult, FileOutcome, Outcome};
 pub use discover::{run_scenarios, scenario_paths, TestError};
+pub use model::{load, Expectation, Scenario, ScenarioFile, ScenarioRequest};
+pub use run::{
+    decide_translation, mount_visible, run_file, run_scenario, CallResult, FileOutcome, Outcome,
+};

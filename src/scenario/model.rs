@@ -170,10 +170,19 @@ pub fn yaml_diagnostic(file: &SourceFile, error: &serde_saphyr::Error) -> Diagno
     let text = inner.to_string();
     let first = text.lines().next().unwrap_or("invalid scenario file");
     let message = strip_location_suffix(first);
+    let only_comments = file
+        .text
+        .lines()
+        .all(|line| line.trim().is_empty() || line.trim_start().starts_with('#'));
+    if only_comments {
+        return Diagnostic::error("invalid-scenario", span, "the scenario file is empty")
+            .with_help("a scenario file is a mapping with a `scenarios:` list");
+    }
     let help = if message.contains("unknown field") {
         "a scenario has `name`, a subject (`role`, `entity`, `group` or `policies`), a request \
          (`operation` + `path`, or `command`) and `expect` or `capabilities`"
-    } else if message.contains("missing field `scenarios`") {
+    } else if message.contains("missing field `scenarios`") || message.contains("expected mapping")
+    {
         "a scenario file is a mapping with a `scenarios:` list"
     } else {
         "fix the YAML at this position"
@@ -284,7 +293,10 @@ fn subject(raw: &RawScenario, span: Span) -> Result<(Subject, Span), Diagnostic>
         found.push((Subject::Role(role.value.clone()), span_of_spanned(role)));
     }
     if let Some(entity) = &raw.entity {
-        found.push((Subject::Entity(entity.value.clone()), span_of_spanned(entity)));
+        found.push((
+            Subject::Entity(entity.value.clone()),
+            span_of_spanned(entity),
+        ));
     }
     if let Some(group) = &raw.group {
         found.push((Subject::Group(group.value.clone()), span_of_spanned(group)));
@@ -412,9 +424,7 @@ fn wrap_ttl_seconds(ttl: &Spanned<serde_json::Value>) -> Result<i64, Diagnostic>
     };
     match &ttl.value {
         serde_json::Value::Number(n) => n.as_i64().ok_or_else(bad),
-        serde_json::Value::String(text) => {
-            super::vault_cli::parse_seconds(text).map_err(|_| bad())
-        }
+        serde_json::Value::String(text) => super::vault_cli::parse_seconds(text).map_err(|_| bad()),
         _ => Err(bad()),
     }
 }

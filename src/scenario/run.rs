@@ -2,9 +2,7 @@
 
 use std::sync::Arc;
 
-use super::model::{
-    ApiOperation, Because, Expectation, Scenario, ScenarioFile, ScenarioRequest,
-};
+use super::model::{ApiOperation, Because, Expectation, Scenario, ScenarioFile, ScenarioRequest};
 use super::vault_cli::{ApiCall, Translation};
 use crate::acl::{Acl, Decision, DenyReason, MergedRule, Operation, Request};
 use crate::diag::Diagnostic;
@@ -81,7 +79,9 @@ fn subject_error(scenario: &Scenario, error: InventoryError) -> Diagnostic {
         InventoryError::UnknownRole(_) | InventoryError::AmbiguousRole(..) => {
             "roles are declared under `roles:` in capable.yaml as `<auth mount>/<role>`"
         }
-        InventoryError::UnknownEntity(_) => "entities are declared under `entities:` in capable.yaml",
+        InventoryError::UnknownEntity(_) => {
+            "entities are declared under `entities:` in capable.yaml"
+        }
         InventoryError::UnknownGroup(_) => "groups are declared under `groups:` in capable.yaml",
         InventoryError::UnknownPolicy(_) => {
             "policies are named after their file stem in the policy tree"
@@ -227,33 +227,48 @@ fn concrete(call: &ApiCall, existing: Option<bool>) -> Vec<(String, Request)> {
 }
 
 /// Decides every request of a translation: preflight, then the calls, then (when some call
-/// is denied) the fallback. Sets `actual` and the calls; the decisive call is the first
-/// denied one, or the last allowed one.
+/// is denied) the fallback. Sets `actual` and the calls.
 fn evaluate(acl: &Acl, translation: &Translation, existing: Option<bool>, outcome: &mut Outcome) {
+    let (allowed, calls) = decide_translation(acl, translation, existing);
+    outcome.actual = if allowed { "allow" } else { "deny" }.into();
+    outcome.calls.extend(calls);
+}
+
+/// Whether a command's requests are allowed, with each request's result: the preflight must
+/// pass, then all `calls`, or (when some is denied and there is one) all of the fallback.
+/// `existing` decides create vs update for writes with an existence check (`None`: both
+/// must be allowed).
+pub fn decide_translation(
+    acl: &Acl,
+    translation: &Translation,
+    existing: Option<bool>,
+) -> (bool, Vec<CallResult>) {
+    let mut results = Vec::new();
     if let Some(preflight) = &translation.preflight {
         let visible = mount_visible(acl, &preflight.mount);
-        outcome.calls.push(CallResult {
+        results.push(CallResult {
             stage: "preflight",
-            label: format!("GET {} (mount `{}` visible)", preflight.path, preflight.mount),
+            label: format!(
+                "GET {} (mount `{}` visible)",
+                preflight.path, preflight.mount
+            ),
             allowed: visible,
             decision: None,
         });
         if !visible {
-            outcome.actual = "deny".into();
-            return;
+            return (false, results);
         }
     }
     let main = run_calls(acl, &translation.calls, existing, "request");
     let main_allowed = main.iter().all(|c| c.allowed);
-    outcome.calls.extend(main);
+    results.extend(main);
     if main_allowed || translation.fallback.is_empty() {
-        outcome.actual = if main_allowed { "allow" } else { "deny" }.into();
-        return;
+        return (main_allowed, results);
     }
     let fallback = run_calls(acl, &translation.fallback, existing, "fallback");
     let fallback_allowed = fallback.iter().all(|c| c.allowed);
-    outcome.calls.extend(fallback);
-    outcome.actual = if fallback_allowed { "allow" } else { "deny" }.into();
+    results.extend(fallback);
+    (fallback_allowed, results)
 }
 
 fn run_calls(
@@ -336,7 +351,11 @@ fn deciding_policies(rule: &MergedRule, decision: &Decision) -> Vec<String> {
         .then(|| needed_capability(decision))
         .flatten();
     if let Some(capability) = needed {
-        if let Some((_, policies)) = rule.granting_policies.iter().find(|(c, _)| *c == capability) {
+        if let Some((_, policies)) = rule
+            .granting_policies
+            .iter()
+            .find(|(c, _)| *c == capability)
+        {
             return policies.clone();
         }
     }
@@ -399,8 +418,9 @@ fn because_mismatch(because: &Because, outcome: &Outcome) -> Option<String> {
 }
 
 /// Whether `GET sys/internal/ui/mounts/<mount>` succeeds: `hasMountAccess` (spec 3.5).
-/// Follows the VF/VA/OpenBao behaviour (a prefix rule covering the mount counts even when
-/// deny-only). Cost: O(rules).
+/// Follows the VF/VA/OpenBao behaviour (without segment-wildcard rules, a prefix rule
+/// covering the mount counts even when deny-only), checked against OpenBao 2.7.2; Vault
+/// newest no longer considers prefix rules there, which capable does not model. Cost: O(rules).
 pub fn mount_visible(acl: &Acl, mount: &str) -> bool {
     let mount = if mount.ends_with('/') {
         mount.to_string()
@@ -435,11 +455,15 @@ pub fn mount_visible(acl: &Acl, mount: &str) -> bool {
     if under_mount {
         return true;
     }
-    let covering_prefix = rules
+    // Step 4, bare-mount mode: without segment-wildcard rules, any prefix rule covering the
+    // mount counts (even deny-only); with some, only a matching non-deny wildcard rule does.
+    let has_wildcards = rules
         .iter()
-        .any(|rule| rule.pattern.kind == PatternKind::Prefix && mount.starts_with(&rule.pattern.key));
-    if covering_prefix {
-        return true;
+        .any(|rule| rule.pattern.kind == PatternKind::SegmentWildcard);
+    if !has_wildcards {
+        return rules.iter().any(|rule| {
+            rule.pattern.kind == PatternKind::Prefix && mount.starts_with(&rule.pattern.key)
+        });
     }
     let mount_parts: Vec<&str> = mount.trim_end_matches('/').split('/').collect();
     rules.iter().any(|rule| {
@@ -457,6 +481,10 @@ fn wildcard_covers_mount(pattern: &str, mount_parts: &[&str]) -> bool {
     }
     mount_parts.iter().enumerate().all(|(i, part)| {
         let p = pattern_parts[i];
-        p == "+" || p == *part || (i + 1 == pattern_parts.len() && p.ends_with('*') && part.starts_with(p.trim_end_matches('*')))
+        p == "+"
+            || p == *part
+            || (i + 1 == pattern_parts.len()
+                && p.ends_with('*')
+                && part.starts_with(p.trim_end_matches('*')))
     })
 }

@@ -117,7 +117,11 @@ pub struct Translation {
 impl fmt::Display for Translation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if let Some(preflight) = &self.preflight {
-            writeln!(f, "preflight GET {} (mount `{}`)", preflight.path, preflight.mount)?;
+            writeln!(
+                f,
+                "preflight GET {} (mount `{}`)",
+                preflight.path, preflight.mount
+            )?;
         }
         for call in &self.calls {
             writeln!(f, "{call}")?;
@@ -178,8 +182,10 @@ pub fn translate(command: &str, mounts: &Mounts) -> Result<Translation> {
         "policy" => policy(rest)?,
         "token" => token(rest)?,
         other => {
-            return Err(CommandError::new(format!("unsupported command `vault {other}`"))
-                .help("use `operation` and `path` for requests capable cannot translate"))
+            return Err(
+                CommandError::new(format!("unsupported command `vault {other}`"))
+                    .help("use `operation` and `path` for requests capable cannot translate"),
+            )
         }
     };
     let wrap_ttl = global_wrap_ttl(rest)?;
@@ -281,7 +287,9 @@ impl Parsed {
     }
 
     fn has(&self, name: &str) -> bool {
-        self.flags.iter().any(|(n, v)| n == name && v.as_deref() != Some("false"))
+        self.flags
+            .iter()
+            .any(|(n, v)| n == name && v.as_deref() != Some("false"))
     }
 }
 
@@ -414,7 +422,9 @@ fn key_values(args: &[String]) -> Result<Map<String, Value>> {
     let mut data = Map::new();
     for arg in args {
         let Some((key, value)) = arg.split_once('=') else {
-            return Err(CommandError::new(format!("expected `key=value`, found `{arg}`")));
+            return Err(CommandError::new(format!(
+                "expected `key=value`, found `{arg}`"
+            )));
         };
         data.insert(key.to_string(), Value::String(value.to_string()));
     }
@@ -455,8 +465,9 @@ fn kv_path(parsed: &Parsed, path: &str, mounts: &Mounts) -> Result<KvPath> {
 }
 
 fn not_kv(path: &str) -> CommandError {
-    CommandError::new(format!("`{path}` is not under a KV mount"))
-        .help("declare the mount under `mounts:` in capable.yaml, e.g. `secret/: {type: kv, version: 2}`")
+    CommandError::new(format!("`{path}` is not under a KV mount")).help(
+        "declare the mount under `mounts:` in capable.yaml, e.g. `secret/: {type: kv, version: 2}`",
+    )
 }
 
 fn needs_v2(command: &str, path: &KvPath) -> Result<()> {
@@ -498,7 +509,9 @@ fn versions_data(parsed: &Parsed, required: bool, command: &str) -> Result<Map<S
             data.insert("versions".into(), Value::Array(list));
         }
         None if required => {
-            return Err(CommandError::new(format!("`kv {command}` needs `-versions`")))
+            return Err(CommandError::new(format!(
+                "`kv {command}` needs `-versions`"
+            )))
         }
         None => {}
     }
@@ -567,8 +580,9 @@ fn kv(words: &[String], mounts: &Mounts) -> Result<Translation> {
             if parsed.flag("versions").is_some() {
                 needs_v2("delete -versions", &path)?;
                 let data = versions_data(&parsed, true, "delete")?;
-                plain(vec![ApiCall::write("POST", kv_api(&path, "delete"), false)
-                    .with_data(data)])
+                plain(vec![
+                    ApiCall::write("POST", kv_api(&path, "delete"), false).with_data(data)
+                ])
             } else {
                 plain(vec![ApiCall::new(
                     "DELETE",
@@ -605,7 +619,9 @@ fn kv(words: &[String], mounts: &Mounts) -> Result<Translation> {
             ])
         }
         other => {
-            return Err(CommandError::new(format!("unsupported command `vault kv {other}`")))
+            return Err(CommandError::new(format!(
+                "unsupported command `vault kv {other}`"
+            )))
         }
     };
     translation.preflight = preflight;
@@ -632,8 +648,9 @@ fn kv_patch(parsed: &Parsed, path: &KvPath, extra: &[String]) -> Result<Translat
     // Read-then-write: the secret exists, so the write is an update with `cas`.
     let read_write = vec![
         ApiCall::new("GET", Operation::Read, data_path.clone()),
-        ApiCall::write("POST", data_path, false)
-            .with_data(obj(json!({"data": values, "options": {"cas": "<current>"}}))),
+        ApiCall::write("POST", data_path, false).with_data(obj(
+            json!({"data": values, "options": {"cas": "<current>"}}),
+        )),
     ];
     match parsed.flag("method") {
         None => Ok(Translation {
@@ -643,16 +660,18 @@ fn kv_patch(parsed: &Parsed, path: &KvPath, extra: &[String]) -> Result<Translat
         }),
         Some("patch") => Ok(plain(vec![patch])),
         Some("rw") => Ok(plain(read_write)),
-        Some(other) => Err(CommandError::new(format!(
-            "invalid `-method={other}` for `kv patch`"
-        ))
-        .help("use `patch` or `rw`")),
+        Some(other) => Err(
+            CommandError::new(format!("invalid `-method={other}` for `kv patch`"))
+                .help("use `patch` or `rw`"),
+        ),
     }
 }
 
 fn kv_metadata(words: &[String], mounts: &Mounts) -> Result<Translation> {
     let Some((sub, rest)) = words.split_first() else {
-        return Err(CommandError::new("missing subcommand after `vault kv metadata`"));
+        return Err(CommandError::new(
+            "missing subcommand after `vault kv metadata`",
+        ));
     };
     let value_flags: &[&str] = &[
         "mount",
@@ -664,7 +683,9 @@ fn kv_metadata(words: &[String], mounts: &Mounts) -> Result<Translation> {
     ];
     let parsed = parse_args(rest, value_flags, &[])?;
     let Some(path_arg) = parsed.args.first() else {
-        return Err(CommandError::new(format!("`kv metadata {sub}` needs a path")));
+        return Err(CommandError::new(format!(
+            "`kv metadata {sub}` needs a path"
+        )));
     };
     let path = kv_path(&parsed, path_arg, mounts)?;
     needs_v2(&format!("metadata {sub}"), &path)?;
@@ -749,13 +770,17 @@ fn policy(words: &[String]) -> Result<Translation> {
         "write" => {
             let args = positional(&parsed, 2, "policy write")?;
             let name = args[0].to_lowercase();
-            // The policy store checks existence: a new policy needs `create`.
-            ApiCall::write("PUT", format!("sys/policies/acl/{name}"), true)
+            // No existence check (OpenBao 2.7.2 accepts a new policy with `update` alone).
+            ApiCall::write("PUT", format!("sys/policies/acl/{name}"), false)
                 .with_data(obj(json!({"policy": format!("<contents of {}>", args[1])})))
         }
         "delete" => {
             let name = positional(&parsed, 1, "policy delete")?[0].to_lowercase();
-            ApiCall::new("DELETE", Operation::Delete, format!("sys/policies/acl/{name}"))
+            ApiCall::new(
+                "DELETE",
+                Operation::Delete,
+                format!("sys/policies/acl/{name}"),
+            )
         }
         other => {
             return Err(CommandError::new(format!(
@@ -776,12 +801,10 @@ fn token(words: &[String]) -> Result<Translation> {
             let parsed = parse_args(rest, &[], &["accessor", "self"])?;
             let call = match parsed.args.first() {
                 None => ApiCall::new("GET", Operation::Read, "auth/token/lookup-self"),
-                Some(_) if parsed.has("accessor") => ApiCall::write(
-                    "POST",
-                    "auth/token/lookup-accessor",
-                    false,
-                )
-                .with_data(obj(json!({"accessor": parsed.args[0]}))),
+                Some(_) if parsed.has("accessor") => {
+                    ApiCall::write("POST", "auth/token/lookup-accessor", false)
+                        .with_data(obj(json!({"accessor": parsed.args[0]})))
+                }
                 Some(token) => ApiCall::write("POST", "auth/token/lookup", false)
                     .with_data(obj(json!({"token": token}))),
             };
@@ -815,10 +838,7 @@ fn token(words: &[String]) -> Result<Translation> {
             let parsed = parse_args(rest, &[], &[])?;
             let (path, data) = match parsed.args.as_slice() {
                 [path] => ("sys/capabilities-self", json!({"paths": [path]})),
-                [token, path] => (
-                    "sys/capabilities",
-                    json!({"token": token, "paths": [path]}),
-                ),
+                [token, path] => ("sys/capabilities", json!({"token": token, "paths": [path]})),
                 _ => return Err(CommandError::new("`token capabilities` needs a path")),
             };
             Ok(plain(vec![
@@ -845,7 +865,11 @@ fn token_create(words: &[String]) -> Result<Translation> {
         "id",
         "entity-alias",
     ];
-    let parsed = parse_args(words, value_flags, &["orphan", "no-default-policy", "renewable"])?;
+    let parsed = parse_args(
+        words,
+        value_flags,
+        &["orphan", "no-default-policy", "renewable"],
+    )?;
     let path = match (parsed.flag("role"), parsed.has("orphan")) {
         (Some(role), _) => format!("auth/token/create/{role}"),
         (None, true) => "auth/token/create-orphan".into(),
@@ -892,7 +916,9 @@ fn token_create(words: &[String]) -> Result<Translation> {
     if !metadata.is_empty() {
         data.insert("meta".into(), Value::Object(metadata));
     }
-    Ok(plain(vec![ApiCall::write("POST", path, false).with_data(data)]))
+    Ok(plain(vec![
+        ApiCall::write("POST", path, false).with_data(data)
+    ]))
 }
 
 fn positional<'a>(parsed: &'a Parsed, count: usize, command: &str) -> Result<&'a [String]> {

@@ -7,7 +7,9 @@
 //! ## Why is this bad?
 //! Least privilege for secrets means one application, one subtree. A grant over a whole mount
 //! hands every holder every team's secrets, today's and tomorrow's. Listing a whole mount
-//! only reveals names, so a list-only finding is reported as `info`. Patterns without any
+//! only reveals names, so a list-only finding is reported as `info`; so is reading a whole
+//! mount of an engine not known to be KV (declare mounts in `capable.yaml`; mounts named
+//! like `kv` or `secret` count as KV). Patterns without any
 //! literal character are left to `grants-everything`.
 //!
 //! ## Example
@@ -29,7 +31,7 @@
 
 use std::collections::BTreeMap;
 
-use super::helpers::{authorize_as_holder, diagnostic_at, is_all_wildcard, winning_block};
+use super::helpers::{authorize_as_holder, diagnostic_at, is_catch_all_block, winning_block};
 use crate::acl::Operation::{self, List, Read};
 use crate::diag::{Diagnostic, Severity};
 use crate::lint::{Category, PolicyContext, Rule, RuleMeta};
@@ -64,7 +66,7 @@ impl Rule for BroadSecretAccess {
                 let Some(span) = winning_block(ctx, &decision, operation.capability()) else {
                     continue;
                 };
-                if is_catch_all(ctx, span) {
+                if is_catch_all_block(ctx, span) {
                     continue;
                 }
                 let entry = found
@@ -77,13 +79,15 @@ impl Rule for BroadSecretAccess {
             }
         }
         for (span, operation, path, mount) in found.into_values() {
-            let (what, severity) = match operation {
-                Read => ("every secret", meta.severity),
-                _ => ("the name of every secret", Severity::Info),
+            let kv = is_kv(ctx, &mount);
+            let (what, severity) = match (operation, kv) {
+                (Read, true) => ("every secret of the KV mount", meta.severity),
+                (Read, false) => ("everything under the mount", Severity::Info),
+                _ => ("the name of every key of the mount", Severity::Info),
             };
             let message = format!(
-                "grants `{operation}` on `{path}`: holders can read {what} of the mount \
-                 `{mount}`, including secrets of other applications",
+                "grants `{operation}` on `{path}`: holders can read {what} `{mount}`, \
+                 whatever application it belongs to",
             );
             let subtree = if ctx.mounts.kv_version(&mount) == Some(2) {
                 format!("{mount}data/<app>/*")
@@ -122,6 +126,14 @@ fn candidate_mounts(ctx: &PolicyContext<'_>) -> Vec<String> {
     mounts
 }
 
+/// A KV mount: declared as such, or named like one (`kv`, `secret` in the name).
+fn is_kv(ctx: &PolicyContext<'_>, mount: &str) -> bool {
+    match ctx.mounts.iter().find(|m| m.path == mount) {
+        Some(declared) => declared.engine == "kv",
+        None => mount.contains("kv") || mount.contains("secret"),
+    }
+}
+
 /// Read of a secret no policy names, and list of the mount's top level.
 fn probes(ctx: &PolicyContext<'_>, mount: &str) -> Vec<(Operation, String)> {
     if ctx.mounts.kv_version(mount) == Some(2) {
@@ -134,14 +146,4 @@ fn probes(ctx: &PolicyContext<'_>, mount: &str) -> Vec<(Operation, String)> {
         (Read, format!("{mount}anything")),
         (List, mount.to_string()),
     ]
-}
-
-/// Whether the winning block is a pattern without literal characters (`grants-everything`).
-fn is_catch_all(ctx: &PolicyContext<'_>, span: Span) -> bool {
-    ctx.policy
-        .rules
-        .iter()
-        .find(|rule| rule.pattern_span == span)
-        .and_then(|rule| rule.pattern.as_ref())
-        .is_some_and(is_all_wildcard)
 }

@@ -62,7 +62,11 @@ impl Rule for CreateWithoutUpdate {
             }
             let create = caps.contains(Capability::Create);
             let update = caps.contains(Capability::Update);
-            let on_kv = is_kv_secret_path(ctx, pattern);
+            let Some(on_kv) = kv_secret_path(ctx, pattern) else {
+                // Under a KV v2 mount but outside `data/` and `metadata/`:
+                // `kv2-missing-data-prefix` says what is wrong there.
+                continue;
+            };
             let name = &pattern.normalized;
             let (capability, message) = match (create, update, on_kv) {
                 (true, false, true) => (
@@ -100,14 +104,20 @@ impl Rule for CreateWithoutUpdate {
     }
 }
 
-/// KV v1 paths under a KV mount, and KV v2 `data/` and `metadata/` paths.
-fn is_kv_secret_path(ctx: &PolicyContext<'_>, pattern: &PathPattern) -> bool {
+/// `Some(true)` for KV v1 paths and KV v2 `data/` and `metadata/` paths (declared mounts, or
+/// an undeclared mount whose second segment is `data` or `metadata`), `Some(false)` for other
+/// paths, `None` for other paths of a declared KV v2 mount.
+fn kv_secret_path(ctx: &PolicyContext<'_>, pattern: &PathPattern) -> Option<bool> {
     match kv_mount(ctx, pattern) {
-        Some((_, 1)) => true,
+        Some((_, 1)) => Some(true),
         Some((mount, _)) => {
-            can_match_under(pattern, &format!("{mount}data/"))
-                || can_match_under(pattern, &format!("{mount}metadata/"))
+            let secret = can_match_under(pattern, &format!("{mount}data/"))
+                || can_match_under(pattern, &format!("{mount}metadata/"));
+            secret.then_some(true)
         }
-        None => false,
+        None => {
+            let second = pattern.normalized.split('/').nth(1);
+            Some(matches!(second, Some("data" | "metadata")))
+        }
     }
 }

@@ -7,7 +7,8 @@
 //! and every mount enabled in the future. Even `read` on `*` reads every secret. Unless the
 //! policy is a deliberate break-glass admin policy, it grants far more than intended; carve-outs
 //! with `deny` are fragile, since any path they miss stays granted. The diagnostic names a
-//! witness the policy's own ACL allows.
+//! witness the policy's own ACL allows. The other security rules leave such blocks to this
+//! one, so a catch-all grant is reported once.
 //!
 //! ## Example
 //! ```hcl

@@ -103,4 +103,8 @@ fn reaches_an_endpoint(pattern: &PathPattern, mount: &str, target: Target) -> bo
     SUBTREES.iter().any(|sub| subtree(sub))
         || (target == Target::OpenBao && subtree("detailed-metadata/"))
         || pattern_matches(pattern, &format!("{mount}config"))
+        // LIST `M/metadata/` also finds an exact rule for `M/metadata` (spec 3.3, step 2).
+        || pattern_matches(pattern, &format!("{mount}metadata"))
+        || (target == Target::OpenBao
+            && pattern_matches(pattern, &format!("{mount}detailed-metadata")))
 }

@@ -4,6 +4,7 @@
 
 pub mod helpers;
 
+pub mod agent_secret_unreadable;
 pub mod audit_admin;
 pub mod auth_method_admin;
 pub mod auth_role_admin;
@@ -12,6 +13,7 @@ pub mod create_without_update;
 pub mod deny_with_capabilities;
 pub mod deprecated_policy_key;
 pub mod duplicate_path;
+pub mod expired_rule;
 pub mod grants_everything;
 pub mod identity_admin;
 pub mod kv2_list_on_data;
@@ -23,6 +25,8 @@ pub mod literal_plus;
 pub mod literal_star;
 pub mod mount_admin;
 pub mod no_capabilities;
+pub mod overridden_deny;
+pub mod parameters_narrowed_by_merge;
 pub mod parameters_unused;
 pub mod plugin_admin;
 pub mod policy_admin;
@@ -32,5 +36,6 @@ pub mod sudo_unneeded;
 pub mod sudo_wildcard;
 pub mod token_create;
 pub mod unknown_template_variable;
+pub mod unresolved_template;
 pub mod unused_ignore;
 pub mod wildcard_mount;

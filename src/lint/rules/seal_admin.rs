@@ -27,7 +27,7 @@
 //! ## References
 //! - spec section 3.6 (`sys/seal`, `sys/step-down` always need sudo) and section 6
 
-use super::helpers::{probe_and_report, Area};
+use super::helpers::{lower, probe, report, Area, Finding};
 use crate::acl::Operation::{self, Create, Update};
 use crate::diag::{Diagnostic, Severity};
 use crate::lint::{Category, PolicyContext, Rule, RuleMeta};
@@ -62,17 +62,41 @@ impl Rule for SealAdmin {
     }
 
     fn check_policy(&self, ctx: &PolicyContext<'_>, out: &mut Vec<Diagnostic>) {
-        probe_and_report(
-            &self.meta(),
-            ctx,
-            AREAS,
-            [
-                "operates the seal",
-                "holders can seal or fail over the server, or take part in root generation, \
-                 rekeying and key rotation",
-                "keep seal, step-down, rekey and rotation to a break-glass operator policy",
-            ],
+        let meta = self.meta();
+        let findings = probe(ctx, AREAS);
+        report(
+            &meta,
+            &findings,
+            "operates the seal",
+            "keep seal, step-down, root generation, rekey and rotation to a break-glass \
+             operator policy",
+            |finding| {
+                let (effect, severe) = effect(finding);
+                let severity = if severe {
+                    meta.severity
+                } else {
+                    lower(meta.severity)
+                };
+                (format!("{}: {effect}", finding.what()), severity)
+            },
             out,
         );
+    }
+}
+
+/// What the reached endpoint lets holders do, and whether it is an outage or root-level.
+fn effect(finding: &Finding) -> (&'static str, bool) {
+    match finding.area.pattern {
+        "sys/seal" => (
+            "holders can seal the server and take it offline for everyone",
+            true,
+        ),
+        "sys/step-down" => ("holders can force the active node to step down", false),
+        "sys/generate-root/*" => ("holders can drive a root token generation", true),
+        "sys/rekey/*" | "sys/rekey-recovery-key/*" => (
+            "holders can start rekeying the unseal or recovery keys",
+            true,
+        ),
+        _ => ("holders can rotate the barrier encryption keyring", false),
     }
 }

@@ -7,7 +7,8 @@
 //! store actions (`auth/token/create` with `no_parent`, a custom `id` or a period). Anywhere
 //! else it does nothing, which usually means the author copied an admin block without knowing
 //! what `sudo` is for, and it turns into a real grant the day a protected path appears under
-//! the pattern. PKI mounts are assumed to exist under any mount name (`<mount>/root`).
+//! the pattern. A mount not declared in `capable.yaml` may be a PKI engine, whose `root`
+//! needs sudo, so `sudo` there is not reported. Reported as `info`: it grants nothing today.
 //!
 //! ## Example
 //! ```hcl
@@ -43,7 +44,7 @@ impl Rule for SudoUnneeded {
     fn meta(&self) -> RuleMeta {
         RuleMeta {
             id: "sudo-unneeded",
-            severity: Severity::Warning,
+            severity: Severity::Info,
             category: Category::Correctness,
             summary: "`sudo` on a pattern with no root-protected path under it",
             source: include_str!("sudo_unneeded.rs"),
@@ -56,7 +57,9 @@ impl Rule for SudoUnneeded {
             if !rule.capabilities.contains(Capability::Sudo) {
                 continue;
             }
-            if merged_capabilities(ctx, pattern).is_deny() || sudo_witness(ctx, pattern).is_some() {
+            if merged_capabilities(ctx, pattern).is_deny()
+                || sudo_witness(ctx, pattern, PkiMounts::Anywhere).is_some()
+            {
                 continue;
             }
             let message = format!(
@@ -75,49 +78,84 @@ impl Rule for SudoUnneeded {
     }
 }
 
+/// Where PKI engines (whose `root` paths need sudo) are assumed to be mounted.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum PkiMounts {
+    /// Under any mount not declared as another engine (no false "unneeded").
+    Anywhere,
+    /// Only at declared PKI mounts, `pki/`, and mounts whose name contains `pki`.
+    Likely,
+}
+
 /// A root-protected path the pattern matches, if any. Both directions are tried: instances of
 /// each protected pattern matched by this pattern, and instances of this pattern that are
 /// protected. Cost: O(protected patterns × pattern length).
-pub fn sudo_witness(ctx: &PolicyContext<'_>, pattern: &PathPattern) -> Option<String> {
+pub fn sudo_witness(
+    ctx: &PolicyContext<'_>,
+    pattern: &PathPattern,
+    pki: PkiMounts,
+) -> Option<String> {
     let mut pki_mounts = pki_mount_paths(ctx.mounts);
     pki_mounts.push("pki/");
     let protected = |path: &str| {
-        requires_sudo_with_mounts(ctx.target, path, &pki_mounts) || HANDLER_SUDO.contains(&path)
+        requires_sudo_with_mounts(ctx.target, path, &pki_mounts)
+            || HANDLER_SUDO.contains(&path)
+            || is_pki_root(ctx, path, pki)
     };
-    let candidates = sudo_patterns(ctx.target)
+    let protected_instances: Vec<String> = sudo_patterns(ctx.target)
         .into_iter()
         .chain(HANDLER_SUDO.iter().copied())
         .filter_map(|text| PathPattern::parse(text).ok())
         .flat_map(|protected_pattern| instances(&protected_pattern, ""))
+        .collect();
+    // This pattern's `+` segments filled from each protected path, so that
+    // `sys/leases/+/x` meets `sys/leases/revoke-prefix/x`.
+    let aligned: Vec<String> = protected_instances
+        .iter()
+        .flat_map(|template| instances(pattern, template))
+        .collect();
+    protected_instances
+        .into_iter()
+        .chain(aligned)
         .chain(instances(pattern, ""))
-        .chain(pki_root_paths(pattern));
-    for path in candidates {
-        if pattern_matches(pattern, &path) && (protected(&path) || is_pki_root(&path)) {
-            return Some(path);
+        .chain(pki_root_paths(pattern))
+        .find(|path| pattern_matches(pattern, path) && protected(path))
+}
+
+/// `<mount>/root` and `<mount>/root/sign-self-issued` for the mount segment of each instance
+/// of the pattern: a PKI engine may be mounted under any name.
+fn pki_root_paths(pattern: &PathPattern) -> Vec<String> {
+    let mut out = Vec::new();
+    for instance in instances(pattern, "pki/root") {
+        let mount = instance.split('/').next().unwrap_or("");
+        if mount.is_empty() {
+            continue;
+        }
+        for path in [
+            format!("{mount}/root"),
+            format!("{mount}/root/sign-self-issued"),
+        ] {
+            if !out.contains(&path) {
+                out.push(path);
+            }
         }
     }
-    None
+    out
 }
 
-/// `<mount>/root` and `<mount>/root/sign-self-issued` for the pattern's first segment: a PKI
-/// engine may be mounted anywhere.
-fn pki_root_paths(pattern: &PathPattern) -> Vec<String> {
-    let first = pattern.normalized.split('/').next().unwrap_or("");
-    let mount = if first.is_empty() || first.contains(['+', '*']) {
-        "pki"
-    } else {
-        first
+/// Whether a path is `root` or `root/sign-self-issued` of a mount that may be a PKI engine.
+fn is_pki_root(ctx: &PolicyContext<'_>, path: &str, pki: PkiMounts) -> bool {
+    let Some((mount, rest)) = path.split_once('/') else {
+        return false;
     };
-    vec![
-        format!("{mount}/root"),
-        format!("{mount}/root/sign-self-issued"),
-    ]
-}
-
-fn is_pki_root(path: &str) -> bool {
-    let mut parts = path.splitn(2, '/');
-    let mount = parts.next().unwrap_or("");
-    let rest = parts.next().unwrap_or("");
-    !matches!(mount, "sys" | "auth" | "identity" | "cubbyhole")
-        && matches!(rest, "root" | "root/sign-self-issued")
+    if matches!(mount, "sys" | "auth" | "identity" | "cubbyhole")
+        || !matches!(rest, "root" | "root/sign-self-issued")
+    {
+        return false;
+    }
+    let declared = ctx.mounts.find(&format!("{mount}/"));
+    if let Some(declared) = declared.filter(|m| m.path == format!("{mount}/")) {
+        return declared.engine == "pki";
+    }
+    pki == PkiMounts::Anywhere || mount.contains("pki")
 }

@@ -33,7 +33,7 @@ use super::helpers::{
     authorize_as_holder, capability_span, diagnostic, is_wildcard, literal_prefix, live_rules,
     winning_block,
 };
-use super::sudo_unneeded::sudo_witness;
+use super::sudo_unneeded::{sudo_witness, PkiMounts};
 use crate::acl::builtin::sudo_patterns;
 use crate::acl::Operation::{self, Create, Delete, List, Read, Update};
 use crate::diag::{Diagnostic, Severity};
@@ -65,7 +65,7 @@ impl Rule for SudoWildcard {
             if inside_one_protected_area(ctx, pattern) {
                 continue;
             }
-            let Some(witness) = sudo_witness(ctx, pattern) else {
+            let Some(witness) = sudo_witness(ctx, pattern, PkiMounts::Likely) else {
                 continue;
             };
             let Some(operation) = confirmed(ctx, rule, &witness) else {

@@ -26,7 +26,8 @@
 //! - spec section 3.4 (segment wildcards match any segment)
 
 use super::helpers::{
-    authorize_as_holder, diagnostic, instances, is_all_wildcard, live_rules, winning_block,
+    authorize_as_holder, diagnostic, instances, is_all_wildcard, live_rules, pattern_matches,
+    winning_block, FILLER,
 };
 use crate::acl::Operation::{self, Create, Delete, List, Patch, Read, Update};
 use crate::diag::{Diagnostic, Severity};
@@ -87,9 +88,16 @@ fn mount_template(pattern: &PathPattern) -> Option<String> {
     if segment != "+" && !glob_in_segment {
         return None;
     }
-    let mut filled: Vec<&str> = parts.clone();
-    filled[index] = "new-mount";
-    Some(filled.join("/").replace('*', ""))
+    // A new mount the pattern also covers: `new-mount` for `+` or `*`, `<stem>2` for `kv-*`.
+    let stem = segment.trim_end_matches('*');
+    let mount = if stem.is_empty() || stem == "+" {
+        "new-mount".to_string()
+    } else {
+        format!("{stem}2")
+    };
+    let mut filled: Vec<String> = parts.iter().map(|part| part.to_string()).collect();
+    filled[index] = mount;
+    Some(filled.join("/").replace('*', FILLER))
 }
 
 fn witness(
@@ -98,7 +106,10 @@ fn witness(
     pattern: &PathPattern,
     template: &str,
 ) -> Option<(Operation, String)> {
-    for path in instances(pattern, template) {
+    let candidates = std::iter::once(template.to_string())
+        .filter(|path| pattern_matches(pattern, path))
+        .chain(instances(pattern, template));
+    for path in candidates {
         for operation in OPERATIONS {
             let Some(capability) = operation.capability() else {
                 continue;

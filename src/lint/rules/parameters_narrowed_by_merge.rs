@@ -1,0 +1,165 @@
+//! ## What it does
+//! Flags a rule of a role's policy that allowed every parameter, but whose merged rule in the
+//! role's ACL is restricted by `allowed_parameters` (or `denied_parameters`) that another of
+//! the role's policies set on the same pattern. Runs on roles of the inventory.
+//!
+//! ## Why is this bad?
+//! Rules with the same pattern merge (spec 2): a rule without `allowed_parameters` allows
+//! everything, but once another policy adds `allowed_parameters` on that pattern the merged
+//! rule allows only the listed keys. Adding a policy to a role can therefore take access
+//! away, silently, from requests that worked before.
+//!
+//! ## Example
+//! ```hcl
+//! # app.hcl
+//! path "auth/token/create" { capabilities = ["update"] }
+//! # limits.hcl, attached to the same role
+//! path "auth/token/create" {
+//!   capabilities = ["update"]
+//!   allowed_parameters = { "ttl" = [] }
+//! }
+//! ```
+//!
+//! ## Use instead
+//! Keep parameter constraints for a path in one policy, or list every parameter the role
+//! needs in the constrained rule.
+//!
+//! ## References
+//! - spec section 2 ("Restriction effect"), 3.7
+
+use super::helpers::ticked;
+use crate::diag::{Diagnostic, Severity};
+use crate::inventory::lints::{Finding, RoleContext};
+use crate::lint::{Category, PolicyContext, Rule, RuleMeta};
+use crate::policy::{ParamMap, Rule as PolicyRule};
+
+pub struct ParametersNarrowedByMerge;
+
+impl Rule for ParametersNarrowedByMerge {
+    fn meta(&self) -> RuleMeta {
+        RuleMeta {
+            id: "parameters-narrowed-by-merge",
+            severity: Severity::Warning,
+            category: Category::Correctness,
+            summary: "another policy of the role restricts the parameters this rule allowed freely",
+            source: include_str!("parameters_narrowed_by_merge.rs"),
+        }
+    }
+
+    /// Role-level only: see [`check_role`].
+    fn check_policy(&self, ctx: &PolicyContext<'_>, out: &mut Vec<Diagnostic>) {
+        let _ = (ctx, out);
+    }
+}
+
+fn constrains(map: &Option<ParamMap>) -> bool {
+    map.as_ref().is_some_and(|m| !m.is_empty())
+}
+
+/// Whether an allowed map lets every parameter through (`{"*" = []}` alone).
+fn allows_everything(map: &ParamMap) -> bool {
+    map.len() == 1 && map.get("*").is_some_and(|entry| entry.values.is_empty())
+}
+
+/// For each merged rule with parameter constraints: every contributing block (of a file
+/// policy) that had none. Cost: O(merged rules × sources).
+pub fn check_role(ctx: &RoleContext<'_>, out: &mut Vec<Finding>) {
+    let meta = ParametersNarrowedByMerge.meta();
+    for merged in ctx.acl.rules() {
+        if merged.capabilities.is_deny() || merged.sources.len() < 2 {
+            continue;
+        }
+        let narrowed_allowed = merged
+            .allowed_parameters
+            .as_ref()
+            .is_some_and(|m| !m.is_empty() && !allows_everything(m));
+        let narrowed_denied = constrains(&merged.denied_parameters);
+        if !narrowed_allowed && !narrowed_denied {
+            continue;
+        }
+        for source in &merged.sources {
+            let Some(policy) = ctx.policy(&source.policy) else {
+                continue;
+            };
+            let Some(rule) = policy
+                .rules
+                .iter()
+                .find(|r| r.pattern_span == source.pattern_span)
+            else {
+                continue;
+            };
+            if rule.capabilities.is_deny() || policy.source.name.starts_with('<') {
+                continue;
+            }
+            let restricting = |has: fn(&PolicyRule) -> bool| -> Vec<String> {
+                merged
+                    .sources
+                    .iter()
+                    .filter(|s| s.policy != source.policy)
+                    .filter(|s| {
+                        ctx.policy(&s.policy).is_some_and(|p| {
+                            p.rules
+                                .iter()
+                                .any(|r| r.pattern_span == s.pattern_span && has(r))
+                        })
+                    })
+                    .map(|s| s.policy.clone())
+                    .collect()
+            };
+            if narrowed_allowed && !constrains(&rule.allowed_parameters) {
+                let by = restricting(|r| constrains(&r.allowed_parameters));
+                if !by.is_empty() {
+                    let keys: Vec<&String> = merged
+                        .allowed_parameters
+                        .iter()
+                        .flat_map(|m| m.keys())
+                        .collect();
+                    out.push((
+                        policy.source.clone(),
+                        diagnostic(
+                            meta.id,
+                            meta.severity,
+                            rule,
+                            format!(
+                                "for {{subjects}}, `{}` allows only the parameters {}: `allowed_parameters` in {} narrow this rule, which allowed every parameter",
+                                merged.pattern.normalized,
+                                ticked(keys),
+                                ticked(by)
+                            ),
+                        ),
+                    ));
+                }
+            }
+            if narrowed_denied && !constrains(&rule.denied_parameters) {
+                let by = restricting(|r| constrains(&r.denied_parameters));
+                if !by.is_empty() {
+                    let keys: Vec<&String> = merged
+                        .denied_parameters
+                        .iter()
+                        .flat_map(|m| m.keys())
+                        .collect();
+                    out.push((
+                        policy.source.clone(),
+                        diagnostic(
+                            meta.id,
+                            meta.severity,
+                            rule,
+                            format!(
+                                "for {{subjects}}, `{}` denies the parameters {}: `denied_parameters` in {} apply to this rule too",
+                                merged.pattern.normalized,
+                                ticked(keys),
+                                ticked(by)
+                            ),
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+}
+
+fn diagnostic(id: &str, severity: Severity, rule: &PolicyRule, message: String) -> Diagnostic {
+    Diagnostic::new(id, severity, rule.pattern_span, message)
+        .with_label("parameters narrowed by another policy")
+        .with_help("keep the parameter constraints of a path in one policy, or list every parameter the role needs")
+}

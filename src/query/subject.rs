@@ -1,0 +1,148 @@
+//! Whose access a query is about: `--role`, `--entity`, `--group` (through the inventory in
+//! `capable.yaml`) or `--policy FILE...` (a token holding exactly those policies).
+
+use std::path::PathBuf;
+
+use crate::acl::{builtin, Acl};
+use crate::cli::{CliError, Exit};
+use crate::config::{Config, Mounts};
+use crate::inventory::{Inventory, Subject};
+use crate::policy::Policy;
+use crate::report::human;
+use crate::target::Target;
+use crate::workspace::Workspace;
+
+/// The subject flags shared by `explain` and `reach`.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct SubjectArgs {
+    /// An auth role of the inventory (`kubernetes/inference-role`, or a unique bare name)
+    #[arg(long, group = "subject")]
+    pub role: Option<String>,
+    /// An identity entity of the inventory
+    #[arg(long, group = "subject")]
+    pub entity: Option<String>,
+    /// An identity group of the inventory
+    #[arg(long, group = "subject")]
+    pub group: Option<String>,
+    /// A policy file the token holds (repeatable); a file named `root` is the root policy
+    #[arg(long = "policy", value_name = "FILE", group = "subject")]
+    pub policies: Vec<PathBuf>,
+    /// With `--policy`: also hold the target's built-in `default` policy
+    #[arg(long)]
+    pub default_policy: bool,
+    /// Product whose semantics to follow (default: the config's `target`, else `vault`)
+    #[arg(long, value_parser = crate::cli::caps::parse_target)]
+    pub target: Option<Target>,
+    /// The configuration file (default: `capable.yaml` found from the working directory up)
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+/// A subject resolved to its merged ACL.
+pub struct Resolved {
+    pub subject: Subject,
+    /// The effective policies, in merge order.
+    pub policies: Vec<String>,
+    pub acl: Acl,
+    pub target: Target,
+    pub mounts: Mounts,
+}
+
+impl SubjectArgs {
+    fn inventory_subject(&self) -> Option<Subject> {
+        if let Some(role) = &self.role {
+            return Some(Subject::Role(role.clone()));
+        }
+        if let Some(entity) = &self.entity {
+            return Some(Subject::Entity(entity.clone()));
+        }
+        self.group.clone().map(Subject::Group)
+    }
+
+    /// Loads what the subject needs and merges its ACL.
+    pub fn resolve(&self) -> Result<Resolved, CliError> {
+        match self.inventory_subject() {
+            Some(subject) => self.resolve_inventory(subject),
+            None if !self.policies.is_empty() => self.resolve_files(),
+            None => Err(CliError::usage("no subject given")
+                .with_help("name one with `--role`, `--entity`, `--group` or `--policy FILE`")),
+        }
+    }
+
+    fn resolve_files(&self) -> Result<Resolved, CliError> {
+        let config = load_config(self.config.as_ref())?;
+        let target = self.target.unwrap_or(config.target);
+        let policies = crate::cli::caps::load_policies(&self.policies, target)?;
+        let mut held: Vec<Policy> = policies;
+        if self.default_policy {
+            held.push(builtin::default_policy(target));
+        }
+        let refs: Vec<&Policy> = held.iter().collect();
+        let acl = Acl::new(&refs, target, None).map_err(|error| {
+            CliError::usage(error.to_string())
+                .with_help("the root policy cannot be combined with other policies")
+        })?;
+        let names: Vec<String> = held.iter().map(|policy| policy.name.clone()).collect();
+        Ok(Resolved {
+            subject: Subject::Policies(names.clone()),
+            policies: names,
+            acl,
+            target,
+            mounts: config.mounts,
+        })
+    }
+
+    fn resolve_inventory(&self, subject: Subject) -> Result<Resolved, CliError> {
+        let workspace = Workspace::load(&[], self.config.as_deref(), self.target)?;
+        let inventory = load_inventory(&workspace)?;
+        let target = workspace.target;
+        let acl = inventory.acl_for(&subject, target).map_err(|error| {
+            CliError::usage(error.to_string()).with_help(
+                "roles, entities and groups come from `capable.yaml` (`roles`, `entities`, `groups`)",
+            )
+        })?;
+        let policies = inventory.policies_of(&subject);
+        Ok(Resolved {
+            subject,
+            policies,
+            acl,
+            target,
+            mounts: workspace.config.mounts.clone(),
+        })
+    }
+}
+
+fn load_config(path: Option<&PathBuf>) -> Result<Config, CliError> {
+    let cwd = std::env::current_dir()
+        .map_err(|error| CliError::usage(format!("cannot read the working directory: {error}")))?;
+    let found = match path {
+        Some(path) => Some(cwd.join(path)),
+        None => Config::discover(&cwd),
+    };
+    let Some(found) = found else {
+        return Ok(Config::default());
+    };
+    let shown = found.display().to_string();
+    Config::load(&found, &shown).map_err(|error| {
+        eprint!("{}", error.render(false));
+        CliError {
+            message: error.message(),
+            help: error.help(),
+            exit: Exit::Usage,
+        }
+    })
+}
+
+/// The workspace's inventory; its errors are printed with their source frames (exit 2).
+pub fn load_inventory(workspace: &Workspace) -> Result<Inventory, CliError> {
+    Inventory::new(&workspace.config, &workspace.policies).map_err(|errors| {
+        if let Some(source) = &workspace.config.source {
+            eprint!("{}", human::render(source, &errors, false));
+        }
+        CliError::usage(format!(
+            "the inventory in `capable.yaml` has {} error(s)",
+            errors.len()
+        ))
+        .with_help("fix the references to policies, groups and entities it reports")
+    })
+}
