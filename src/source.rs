@@ -48,10 +48,11 @@ impl SourceFile {
         self.text.get(span.start..span.end).unwrap_or("")
     }
 
-    /// The policy name Vault would store this file under: the file stem.
+    /// The policy name this file stands for: the file name without its last extension
+    /// (`rabbitmq.creds.write.hcl` is policy `rabbitmq.creds.write`, as Vault names allow dots).
     pub fn stem(&self) -> String {
         let file_name = self.name.rsplit(['/', '\\']).next().unwrap_or(&self.name);
-        match file_name.split_once('.') {
+        match file_name.rsplit_once('.') {
             Some((stem, _)) if !stem.is_empty() => stem.to_string(),
             _ => file_name.to_string(),
         }
@@ -79,11 +80,12 @@ mod tests {
     }
 
     #[test]
-    fn stem_drops_every_extension() {
+    fn stem_drops_the_last_extension() {
         assert_eq!(
             SourceFile::new("dir/ai-inference.hcl", "").stem(),
             "ai-inference"
         );
-        assert_eq!(SourceFile::new("x/root.policy.hcl", "").stem(), "root");
+        assert_eq!(SourceFile::new("x/a.b.c.hcl", "").stem(), "a.b.c");
+        assert_eq!(SourceFile::new("x/.hidden", "").stem(), ".hidden");
     }
 }

@@ -161,7 +161,7 @@ impl Workspace {
         config_path: Option<&Path>,
         target_override: Option<Target>,
     ) -> Result<Workspace, WorkspaceError> {
-        let config = load_config(cwd, config_path)?;
+        let config = load_config(cwd, paths, config_path)?;
         let target = target_override.unwrap_or(config.target);
         let root = config.root.clone();
         let selection = Selection::new(&config)?;
@@ -242,10 +242,17 @@ impl Workspace {
     }
 }
 
-fn load_config(cwd: &Path, config_path: Option<&Path>) -> Result<Config, WorkspaceError> {
+/// `--config` if given; else `capable.yaml` in the working directory or above; else (like
+/// ruff) the one nearest above the first path given, so `capable check policies/` from a
+/// repository root finds `policies/capable.yaml`.
+fn load_config(
+    cwd: &Path,
+    paths: &[PathBuf],
+    config_path: Option<&Path>,
+) -> Result<Config, WorkspaceError> {
     let path = match config_path {
         Some(path) => Some(cwd.join(path)),
-        None => Config::discover(cwd),
+        None => Config::discover(cwd).or_else(|| discover_from_path(cwd, paths.first()?)),
     };
     let Some(path) = path else {
         return Ok(Config {
@@ -257,33 +264,26 @@ fn load_config(cwd: &Path, config_path: Option<&Path>) -> Result<Config, Workspa
     Ok(Config::load(&path, &display)?)
 }
 
-/// The `include` and `exclude` globs, compiled.
+fn discover_from_path(cwd: &Path, path: &Path) -> Option<PathBuf> {
+    let path = cwd.join(path);
+    let start = if path.is_dir() { path.as_path() } else { path.parent()? };
+    Config::discover(start)
+}
+
+/// The `exclude` globs, compiled.
 struct Selection {
-    include: Option<GlobSet>,
     exclude: GlobSet,
 }
 
 impl Selection {
     fn new(config: &Config) -> Result<Selection, WorkspaceError> {
-        let include = if config.include.is_empty() {
-            None
-        } else {
-            Some(glob_set(&config.include)?)
-        };
         Ok(Selection {
-            include,
             exclude: glob_set(&config.exclude)?,
         })
     }
 
     fn excluded(&self, relative: &Path) -> bool {
         self.exclude.is_match(relative)
-    }
-
-    fn included(&self, relative: &Path) -> bool {
-        self.include
-            .as_ref()
-            .is_none_or(|include| include.is_match(relative))
     }
 }
 
@@ -310,22 +310,45 @@ fn glob_set(globs: &[String]) -> Result<GlobSet, WorkspaceError> {
     })
 }
 
-/// Files selected by the config alone (no paths on the command line): the config's folder
-/// walked, keeping what `include` matches and `exclude` does not.
+/// Files selected by the config alone (no paths on the command line). An `include` entry
+/// without glob characters is a file or folder relative to the config's folder, read like a
+/// command-line path (so a hidden or git-ignored folder can still be named); glob entries
+/// select from a walk of the config's folder. No `include`: the config's folder. `exclude`
+/// applies to everything.
 fn collect_from_config(
     cwd: &Path,
     config: &Config,
     selection: &Selection,
 ) -> Result<Vec<Arc<SourceFile>>, WorkspaceError> {
     let root = &config.root;
-    let mut found = Vec::new();
+    let (globs, plain): (Vec<&String>, Vec<&String>) =
+        config.include.iter().partition(|entry| is_glob(entry));
+    let mut paths: Vec<PathBuf> = plain.iter().map(|entry| root.join(entry)).collect();
+    if config.include.is_empty() {
+        paths.push(root.clone());
+    }
+    let mut found = collect_from_paths(cwd, root, &paths, selection)?;
+    if globs.is_empty() {
+        return Ok(found);
+    }
+    let glob_set = glob_set(&globs.into_iter().cloned().collect::<Vec<_>>())?;
+    let already: std::collections::BTreeSet<String> =
+        found.iter().map(|file| file.name.clone()).collect();
     for path in walk(cwd, root)? {
         let relative = path.strip_prefix(root).unwrap_or(&path);
-        if selection.included(relative) && !selection.excluded(relative) {
+        let name = display_name(cwd, &path);
+        if glob_set.is_match(relative) && !selection.excluded(relative) && !already.contains(&name)
+        {
             found.push(read_source(cwd, &path)?);
         }
     }
+    found.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(found)
+}
+
+/// Whether an `include` entry uses glob syntax.
+fn is_glob(entry: &str) -> bool {
+    entry.contains(['*', '?', '[', '{'])
 }
 
 /// Files from the command line: files as named, folders walked; `exclude` applies to both
@@ -340,7 +363,11 @@ fn collect_from_paths(
     for given in paths {
         let absolute = cwd.join(given);
         let metadata = std::fs::metadata(&absolute).map_err(|error| WorkspaceError::Io {
-            path: given.display().to_string(),
+            path: if given.is_absolute() {
+                display_name(cwd, given)
+            } else {
+                given.display().to_string()
+            },
             message: error.to_string(),
         })?;
         if metadata.is_dir() {

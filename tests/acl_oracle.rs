@@ -199,7 +199,10 @@ fn capabilities_match_openbao_on_random_policies() {
         let paths = gen::random_paths(&mut set_rng, &pool, PATHS_PER_SET);
         let theirs = bao.capabilities(&token, &paths);
         checked += paths.len();
-        granted += theirs.values().filter(|names| names.as_slice() != ["deny"]).count();
+        granted += theirs
+            .values()
+            .filter(|names| names.as_slice() != ["deny"])
+            .count();
         kinds.extend(theirs.values().cloned());
         let ours = match parse_all(&policies) {
             Ok(ours) => ours,
@@ -669,7 +672,15 @@ fn random_case(rng: &mut Rng, fresh_key: &mut usize) -> Case {
 
 fn random_param_policies(rng: &mut Rng) -> Vec<String> {
     // Broad patterns dominate so most requests find a rule; the narrow ones test priority.
-    let patterns = ["kv1/*", "kv1/*", "kv1/k*", "kv1/+", "kv1/k1", "kv1/sub/*", "kv1/+/*"];
+    let patterns = [
+        "kv1/*",
+        "kv1/*",
+        "kv1/k*",
+        "kv1/+",
+        "kv1/k1",
+        "kv1/sub/*",
+        "kv1/+/*",
+    ];
     let shared = *rng.pick(&patterns);
     (0..1 + rng.below(2))
         .map(|_| {
@@ -745,526 +756,169 @@ fn parameters_and_wrapping_match_openbao_on_random_requests() {
     );
 }
 
-/// A hand-written case: policies, request, and OpenBao's answer as the spec reads.
+/// Read-write capabilities on `kv1/*`, so only parameters and TTLs decide.
+const RW: &str = r#"capabilities = ["create", "read", "update", "delete", "list"]"#;
+
+/// A policy text: an entry starting with `path` is used as is, anything else is put inside
+/// `path "kv1/*" { <RW> ... }`.
+fn tricky_policy(entry: &str) -> String {
+    if entry.starts_with("path") {
+        return format!("{entry}\n");
+    }
+    format!("path \"kv1/*\" {{\n  {RW}\n  {entry}\n}}\n")
+}
+
+/// Writes: (why, policies, method, key, JSON body, OpenBao denies). Spec 3.7 and 2.
+#[rustfmt::skip]
+const WRITE_CASES: &[(&str, &[&str], &str, &str, &str, bool)] = &[
+    // Typed values: an HCL int never equals a JSON number; bools, lists and maps deep-compare.
+    ("hcl int vs json number", &["allowed_parameters = { foo = [5] }"], "PUT", "k1", r#"{"foo": 5}"#, true),
+    ("string vs string", &["allowed_parameters = { foo = [\"5\"] }"], "PUT", "k1", r#"{"foo": "5"}"#, false),
+    ("string vs number", &["allowed_parameters = { foo = [\"5\"] }"], "PUT", "k1", r#"{"foo": 5}"#, true),
+    ("hcl float vs json float", &["allowed_parameters = { foo = [1.5] }"], "PUT", "k1", r#"{"foo": 1.5}"#, true),
+    ("bools compare equal", &["allowed_parameters = { foo = [true] }"], "PUT", "k1", r#"{"foo": true}"#, false),
+    ("nested list deep-equal", &["allowed_parameters = { foo = [[\"a\", \"b\"]] }"], "PUT", "k1", r#"{"foo": ["a", "b"]}"#, false),
+    ("map deep-equal", &["allowed_parameters = { foo = [{ good = \"one\" }] }"], "PUT", "k1", r#"{"foo": {"good": "one"}}"#, false),
+    ("map vs list of map", &["allowed_parameters = { foo = [{ good = \"one\" }] }"], "PUT", "k1", r#"{"foo": [{"good": "one"}]}"#, true),
+    // Globs: a lone `*` is literal, `**` matches every string and nothing else.
+    ("lone star is literal", &["allowed_parameters = { foo = [\"*\"] }"], "PUT", "k1", r#"{"foo": "abc"}"#, true),
+    ("lone star matches star", &["allowed_parameters = { foo = [\"*\"] }"], "PUT", "k1", r#"{"foo": "*"}"#, false),
+    ("double star any string", &["allowed_parameters = { foo = [\"**\"] }"], "PUT", "k1", r#"{"foo": "abc"}"#, false),
+    ("double star not numbers", &["allowed_parameters = { foo = [\"**\"] }"], "PUT", "k1", r#"{"foo": 3}"#, true),
+    ("suffix glob", &["allowed_parameters = { foo = [\"*x\"] }"], "PUT", "k1", r#"{"foo": "ax"}"#, false),
+    ("suffix glob miss", &["allowed_parameters = { foo = [\"*x\"] }"], "PUT", "k1", r#"{"foo": "xa"}"#, true),
+    ("prefix glob", &["allowed_parameters = { foo = [\"x*\"] }"], "PUT", "k1", r#"{"foo": "xylophone"}"#, false),
+    ("contains glob", &["allowed_parameters = { foo = [\"*y*\"] }"], "PUT", "k1", r#"{"foo": "xyz"}"#, false),
+    ("empty list any value", &["allowed_parameters = { foo = [] }"], "PUT", "k1", r#"{"foo": 12}"#, false),
+    ("unlisted key denied", &["allowed_parameters = { foo = [] }"], "PUT", "k1", r#"{"bar": "x"}"#, true),
+    ("key lower-cased", &["allowed_parameters = { Foo = [\"x\"] }"], "PUT", "k1", r#"{"FOO": "x"}"#, false),
+    ("key lower-cased value checked", &["allowed_parameters = { foo = [\"x\"] }"], "PUT", "k1", r#"{"FOO": "y"}"#, true),
+    ("empty body passes allowed", &["allowed_parameters = { foo = [\"x\"] }"], "PUT", "k1", "{}", false),
+    ("empty map is unset", &["allowed_parameters = {}"], "PUT", "k1", r#"{"q": 1}"#, false),
+    ("star only allows all", &["allowed_parameters = { \"*\" = [] }"], "PUT", "k1", r#"{"q": 1, "r": "s"}"#, false),
+    ("star keeps specific keys restricted", &["allowed_parameters = { \"*\" = [], foo = [\"x\"] }"], "PUT", "k1", r#"{"foo": "y"}"#, true),
+    ("star lets other keys pass", &["allowed_parameters = { \"*\" = [], foo = [\"x\"] }"], "PUT", "k1", r#"{"bar": "y"}"#, false),
+    ("denied star any data", &["denied_parameters = { \"*\" = [] }"], "PUT", "k1", r#"{"a": "x"}"#, true),
+    ("denied star empty data", &["denied_parameters = { \"*\" = [] }"], "PUT", "k1", "{}", false),
+    ("denied key presence", &["denied_parameters = { foo = [] }"], "PUT", "k1", r#"{"Foo": "x"}"#, true),
+    ("denied glob", &["denied_parameters = { foo = [\"x*\"] }"], "PUT", "k1", r#"{"foo": "xy"}"#, true),
+    ("denied glob miss", &["denied_parameters = { foo = [\"x*\"] }"], "PUT", "k1", r#"{"foo": "ax"}"#, false),
+    ("denied beats allowed", &["allowed_parameters = { foo = [] }\n  denied_parameters = { foo = [\"x\"] }"], "PUT", "k1", r#"{"foo": "x"}"#, true),
+    // OpenBao matches whole values only: no comma splitting, no per-element lists.
+    ("no comma splitting", &["denied_parameters = { policies = [\"root\"] }"], "PUT", "k1", r#"{"policies": "default,root"}"#, false),
+    ("no list element matching", &["denied_parameters = { policies = [\"root\"] }"], "PUT", "k1", r#"{"policies": ["default", "root"]}"#, false),
+    ("no lower-casing of policies", &["denied_parameters = { policies = [\"root\"] }"], "PUT", "k1", r#"{"policies": "ROOT"}"#, false),
+    // Required parameters: the lower-cased name against the exact request keys.
+    ("required present", &["required_parameters = [\"Foo\"]"], "PUT", "k1", r#"{"foo": "x"}"#, false),
+    ("required case-sensitive key", &["required_parameters = [\"Foo\"]"], "PUT", "k1", r#"{"Foo": "x"}"#, true),
+    ("required missing on empty body", &["required_parameters = [\"a\"]"], "PUT", "k1", "{}", true),
+    ("required null value present", &["required_parameters = [\"a\"]"], "PUT", "k1", r#"{"a": null}"#, false),
+    // Create vs update: KV v1 has an existence check.
+    ("create-only on existing key", &["path \"kv1/*\" { capabilities = [\"create\"] }"], "PUT", "k1", r#"{"a": "x"}"#, true),
+    ("update-only on new key", &["path \"kv1/*\" { capabilities = [\"update\"] }"], "PUT", "fresh-t1", r#"{"a": "x"}"#, true),
+    ("create on new key", &["path \"kv1/*\" { capabilities = [\"create\"] }"], "POST", "fresh-t2", r#"{"a": "x"}"#, false),
+    // Merging: a second policy narrows, empty lists win, lists concatenate, deny wipes.
+    ("merge narrows to allowed keys", &["", "allowed_parameters = { a = [] }"], "PUT", "k1", r#"{"b": "x"}"#, true),
+    ("merge empty list wins", &["allowed_parameters = { foo = [\"x\"] }", "allowed_parameters = { foo = [] }"], "PUT", "k1", r#"{"foo": "zzz"}"#, false),
+    ("merge concatenates values", &["allowed_parameters = { foo = [\"x\"] }", "allowed_parameters = { foo = [\"y\"] }"], "PUT", "k1", r#"{"foo": "y"}"#, false),
+    ("merge keeps keys of both", &["allowed_parameters = { a = [] }", "allowed_parameters = { b = [] }"], "PUT", "k1", r#"{"a": 1, "b": 2}"#, false),
+    ("merge required union", &["required_parameters = [\"a\"]", "required_parameters = [\"b\"]"], "PUT", "k1", r#"{"a": "x"}"#, true),
+    ("deny block drops params", &["allowed_parameters = { a = [] }", "path \"kv1/*\" { capabilities = [\"deny\"] }"], "PUT", "k1", r#"{"a": "x"}"#, true),
+    // Delete and list do not check parameters.
+    ("delete ignores required", &["required_parameters = [\"a\"]"], "DELETE", "n-del", "{}", false),
+    ("list ignores required", &["required_parameters = [\"a\"]"], "LIST", "", "{}", false),
+];
+
+/// Reads: (why, policy, query, OpenBao denies). Query parameters are request data (spec 3.1).
+#[rustfmt::skip]
+const READ_CASES: &[(&str, &str, &[(&str, &str)], bool)] = &[
+    ("read required via query", "required_parameters = [\"a\"]", &[("a", "x")], false),
+    ("read required missing", "required_parameters = [\"a\"]", &[], true),
+    ("read required empty value", "required_parameters = [\"a\"]", &[("a", "")], false),
+    ("query value is a string", "allowed_parameters = { n = [5] }", &[("n", "5")], true),
+    ("query string equals hcl string", "allowed_parameters = { n = [\"5\"] }", &[("n", "5")], false),
+    ("repeated query key is a list", "allowed_parameters = { n = [\"5\"] }", &[("n", "5"), ("n", "5")], true),
+    ("query bool is a string", "allowed_parameters = { t = [true] }", &[("t", "true")], true),
+    ("read denied param", "denied_parameters = { a = [] }", &[("a", "1")], true),
+    ("read allowed glob", "allowed_parameters = { a = [\"x*\"] }", &[("a", "xyz")], false),
+];
+
+/// Wrapping TTLs, on every operation (spec 3.6): (why, policies, method, wrap TTL, denies).
+#[rustfmt::skip]
+const WRAP_CASES: &[(&str, &[&str], &str, Option<&str>, bool)] = &[
+    ("min needs wrapping", &["min_wrapping_ttl = 300"], "GET", None, true),
+    ("min satisfied", &["min_wrapping_ttl = 300"], "GET", Some("600"), false),
+    ("min equal", &["min_wrapping_ttl = 300"], "GET", Some("5m"), false),
+    ("min too short", &["min_wrapping_ttl = 300"], "GET", Some("60s"), true),
+    ("max needs wrapping", &["max_wrapping_ttl = \"2m\""], "GET", None, true),
+    ("max satisfied on write", &["max_wrapping_ttl = \"2m\""], "PUT", Some("60"), false),
+    ("max equal", &["max_wrapping_ttl = \"2m\""], "GET", Some("120s"), false),
+    ("max too long", &["max_wrapping_ttl = \"2m\""], "GET", Some("600s"), true),
+    ("max checked on list", &["max_wrapping_ttl = \"2m\""], "LIST", None, true),
+    ("max on list satisfied", &["max_wrapping_ttl = \"2m\""], "LIST", Some("60s"), false),
+    ("max checked on delete", &["max_wrapping_ttl = \"2m\""], "DELETE", None, true),
+    ("merge smallest min", &["min_wrapping_ttl = 300", "min_wrapping_ttl = 60"], "GET", Some("90"), false),
+    ("merge smallest max", &["max_wrapping_ttl = 3600", "max_wrapping_ttl = \"2m\""], "GET", Some("600"), true),
+    ("merged min above max", &["min_wrapping_ttl = 600", "max_wrapping_ttl = \"2m\""], "GET", Some("300"), true),
+    ("merged min above max, short ttl", &["min_wrapping_ttl = 600", "max_wrapping_ttl = \"2m\""], "GET", Some("100"), true),
+    ("wrapping without ttls", &[""], "GET", Some("30"), false),
+];
+
+/// A hand-written case with OpenBao's answer as we read the spec.
 struct Tricky {
     why: &'static str,
-    policies: &'static [&'static str],
-    method: &'static str,
-    key: &'static str,
-    body: Value,
-    query: &'static [(&'static str, &'static str)],
-    wrap_ttl: Option<&'static str>,
+    policies: Vec<String>,
+    case: Case,
     denied: bool,
 }
 
 fn tricky_cases() -> Vec<Tricky> {
-    const RW: &str = r#"capabilities = ["create", "read", "update", "delete", "list"]"#;
-    // Leak the formatted policy texts: the table lives for the whole test.
-    let policy = |extra: &str| -> &'static str {
-        Box::leak(format!("path \"kv1/*\" {{\n  {RW}\n  {extra}\n}}\n").into_boxed_str())
-    };
-    let case = |why, policies: Vec<&'static str>, method, key, body: Value, denied| Tricky {
-        why,
-        policies: Box::leak(policies.into_boxed_slice()),
+    let policies = |entries: &[&str]| entries.iter().map(|e| tricky_policy(e)).collect();
+    let case = |method, key: &str| Case {
         method,
-        key,
-        body,
-        query: &[],
+        key: key.to_string(),
+        body: Map::new(),
+        query: Vec::new(),
         wrap_ttl: None,
-        denied,
     };
-    let allow_foo = |values: &str| policy(&format!("allowed_parameters = {{ foo = [{values}] }}"));
-    let mut cases = vec![
-        // Spec 3.7: typed values, HCL int vs JSON number.
-        case(
-            "hcl int vs json number",
-            vec![allow_foo("5")],
-            "PUT",
-            "k1",
-            json!({"foo": 5}),
-            true,
-        ),
-        case(
-            "string vs string",
-            vec![allow_foo("\"5\"")],
-            "PUT",
-            "k1",
-            json!({"foo": "5"}),
-            false,
-        ),
-        case(
-            "string vs number",
-            vec![allow_foo("\"5\"")],
-            "PUT",
-            "k1",
-            json!({"foo": 5}),
-            true,
-        ),
-        case(
-            "hcl float vs json float",
-            vec![allow_foo("1.5")],
-            "PUT",
-            "k1",
-            json!({"foo": 1.5}),
-            true,
-        ),
-        case(
-            "bools compare equal",
-            vec![allow_foo("true")],
-            "PUT",
-            "k1",
-            json!({"foo": true}),
-            false,
-        ),
-        case(
-            "nested list deep-equal",
-            vec![allow_foo("[\"a\", \"b\"]")],
-            "PUT",
-            "k1",
-            json!({"foo": ["a", "b"]}),
-            false,
-        ),
-        case(
-            "map deep-equal",
-            vec![allow_foo("{ good = \"one\" }")],
-            "PUT",
-            "k1",
-            json!({"foo": {"good": "one"}}),
-            false,
-        ),
-        // Globs: a lone `*` is literal, `**` matches every string.
-        case(
-            "lone star is literal",
-            vec![allow_foo("\"*\"")],
-            "PUT",
-            "k1",
-            json!({"foo": "abc"}),
-            true,
-        ),
-        case(
-            "lone star matches star",
-            vec![allow_foo("\"*\"")],
-            "PUT",
-            "k1",
-            json!({"foo": "*"}),
-            false,
-        ),
-        case(
-            "double star any string",
-            vec![allow_foo("\"**\"")],
-            "PUT",
-            "k1",
-            json!({"foo": "abc"}),
-            false,
-        ),
-        case(
-            "double star not numbers",
-            vec![allow_foo("\"**\"")],
-            "PUT",
-            "k1",
-            json!({"foo": 3}),
-            true,
-        ),
-        case(
-            "suffix glob",
-            vec![allow_foo("\"*x\"")],
-            "PUT",
-            "k1",
-            json!({"foo": "ax"}),
-            false,
-        ),
-        case(
-            "suffix glob miss",
-            vec![allow_foo("\"*x\"")],
-            "PUT",
-            "k1",
-            json!({"foo": "xa"}),
-            true,
-        ),
-        case(
-            "prefix glob",
-            vec![allow_foo("\"x*\"")],
-            "PUT",
-            "k1",
-            json!({"foo": "xylophone"}),
-            false,
-        ),
-        case(
-            "contains glob",
-            vec![allow_foo("\"*y*\"")],
-            "PUT",
-            "k1",
-            json!({"foo": "xyz"}),
-            false,
-        ),
-        case(
-            "empty list any value",
-            vec![allow_foo("")],
-            "PUT",
-            "k1",
-            json!({"foo": 12}),
-            false,
-        ),
-        case(
-            "unlisted key denied",
-            vec![allow_foo("")],
-            "PUT",
-            "k1",
-            json!({"bar": "x"}),
-            true,
-        ),
-        case(
-            "key lower-cased",
-            vec![allow_foo("\"x\"")],
-            "PUT",
-            "k1",
-            json!({"FOO": "x"}),
-            false,
-        ),
-        case(
-            "key lower-cased value checked",
-            vec![allow_foo("\"x\"")],
-            "PUT",
-            "k1",
-            json!({"FOO": "y"}),
-            true,
-        ),
-        case(
-            "empty body passes allowed",
-            vec![allow_foo("\"x\"")],
-            "PUT",
-            "k1",
-            json!({}),
-            false,
-        ),
-        case(
-            "star only allows all",
-            vec![policy("allowed_parameters = { \"*\" = [] }")],
-            "PUT",
-            "k1",
-            json!({"q": 1, "r": "s"}),
-            false,
-        ),
-        case(
-            "star keeps specific keys restricted",
-            vec![policy("allowed_parameters = { \"*\" = [], foo = [\"x\"] }")],
-            "PUT",
-            "k1",
-            json!({"foo": "y"}),
-            true,
-        ),
-        case(
-            "star lets other keys pass",
-            vec![policy("allowed_parameters = { \"*\" = [], foo = [\"x\"] }")],
-            "PUT",
-            "k1",
-            json!({"bar": "y"}),
-            false,
-        ),
-        case(
-            "denied star any data",
-            vec![policy("denied_parameters = { \"*\" = [] }")],
-            "PUT",
-            "k1",
-            json!({"a": "x"}),
-            true,
-        ),
-        case(
-            "denied star empty data",
-            vec![policy("denied_parameters = { \"*\" = [] }")],
-            "PUT",
-            "k1",
-            json!({}),
-            false,
-        ),
-        case(
-            "denied key presence",
-            vec![policy("denied_parameters = { foo = [] }")],
-            "PUT",
-            "k1",
-            json!({"Foo": "x"}),
-            true,
-        ),
-        case(
-            "denied glob",
-            vec![policy("denied_parameters = { foo = [\"x*\"] }")],
-            "PUT",
-            "k1",
-            json!({"foo": "xy"}),
-            true,
-        ),
-        case(
-            "denied glob miss",
-            vec![policy("denied_parameters = { foo = [\"x*\"] }")],
-            "PUT",
-            "k1",
-            json!({"foo": "ax"}),
-            false,
-        ),
-        case(
-            "denied beats allowed",
-            vec![policy(
-                "allowed_parameters = { foo = [] }\n  denied_parameters = { foo = [\"x\"] }",
-            )],
-            "PUT",
-            "k1",
-            json!({"foo": "x"}),
-            true,
-        ),
-        // OpenBao matches whole values only (no comma splitting, spec 3.7).
-        case(
-            "no comma splitting",
-            vec![policy("denied_parameters = { policies = [\"root\"] }")],
-            "PUT",
-            "k1",
-            json!({"policies": "default,root"}),
-            false,
-        ),
-        case(
-            "no list element matching",
-            vec![policy("denied_parameters = { policies = [\"root\"] }")],
-            "PUT",
-            "k1",
-            json!({"policies": ["default", "root"]}),
-            false,
-        ),
-        // Required parameters: lower-cased name against exact request keys.
-        case(
-            "required present",
-            vec![policy("required_parameters = [\"Foo\"]")],
-            "PUT",
-            "k1",
-            json!({"foo": "x"}),
-            false,
-        ),
-        case(
-            "required case-sensitive key",
-            vec![policy("required_parameters = [\"Foo\"]")],
-            "PUT",
-            "k1",
-            json!({"Foo": "x"}),
-            true,
-        ),
-        case(
-            "required missing on empty body",
-            vec![policy("required_parameters = [\"a\"]")],
-            "PUT",
-            "k1",
-            json!({}),
-            true,
-        ),
-        // Create vs update (KV v1 has an existence check).
-        case(
-            "create-only on existing key",
-            vec!["path \"kv1/*\" { capabilities = [\"create\"] }\n"],
-            "PUT",
-            "k1",
-            json!({"a": "x"}),
-            true,
-        ),
-        case(
-            "update-only on new key",
-            vec!["path \"kv1/*\" { capabilities = [\"update\"] }\n"],
-            "PUT",
-            "fresh-t1",
-            json!({"a": "x"}),
-            true,
-        ),
-        case(
-            "create on new key",
-            vec!["path \"kv1/*\" { capabilities = [\"create\"] }\n"],
-            "POST",
-            "fresh-t2",
-            json!({"a": "x"}),
-            false,
-        ),
-        // Merging (spec 2): a second policy narrows, empty lists win, lists concatenate.
-        case(
-            "merge narrows to allowed keys",
-            vec![policy(""), policy("allowed_parameters = { a = [] }")],
-            "PUT",
-            "k1",
-            json!({"b": "x"}),
-            true,
-        ),
-        case(
-            "merge empty list wins",
-            vec![allow_foo("\"x\""), allow_foo("")],
-            "PUT",
-            "k1",
-            json!({"foo": "zzz"}),
-            false,
-        ),
-        case(
-            "merge concatenates values",
-            vec![allow_foo("\"x\""), allow_foo("\"y\"")],
-            "PUT",
-            "k1",
-            json!({"foo": "y"}),
-            false,
-        ),
-        case(
-            "merge required union",
-            vec![
-                policy("required_parameters = [\"a\"]"),
-                policy("required_parameters = [\"b\"]"),
-            ],
-            "PUT",
-            "k1",
-            json!({"a": "x"}),
-            true,
-        ),
-        case(
-            "deny block drops params",
-            vec![
-                policy("allowed_parameters = { a = [] }"),
-                "path \"kv1/*\" { capabilities = [\"deny\"] }\n",
-            ],
-            "PUT",
-            "k1",
-            json!({"a": "x"}),
-            true,
-        ),
-        // Delete and list do not check parameters.
-        case(
-            "delete ignores required",
-            vec![policy("required_parameters = [\"a\"]")],
-            "DELETE",
-            "n-del",
-            json!({}),
-            false,
-        ),
-        case(
-            "list ignores required",
-            vec![policy("required_parameters = [\"a\"]")],
-            "LIST",
-            "",
-            json!({}),
-            false,
-        ),
-    ];
-    // Reads check parameters from the query string (spec 3.1, 3.7).
-    let mut with_query =
-        |why, extra: &str, query: &'static [(&'static str, &'static str)], denied| {
-            let mut tricky = case(why, vec![policy(extra)], "GET", "k1", json!({}), denied);
-            tricky.query = query;
-            cases.push(tricky);
-        };
-    with_query(
-        "read required via query",
-        "required_parameters = [\"a\"]",
-        &[("a", "x")],
-        false,
-    );
-    with_query(
-        "read required missing",
-        "required_parameters = [\"a\"]",
-        &[],
-        true,
-    );
-    with_query(
-        "read required empty value",
-        "required_parameters = [\"a\"]",
-        &[("a", "")],
-        false,
-    );
-    with_query(
-        "query value is a string",
-        "allowed_parameters = { n = [5] }",
-        &[("n", "5")],
-        true,
-    );
-    with_query(
-        "query string equals hcl string",
-        "allowed_parameters = { n = [\"5\"] }",
-        &[("n", "5")],
-        false,
-    );
-    with_query(
-        "repeated query key is a list",
-        "allowed_parameters = { n = [\"5\"] }",
-        &[("n", "5"), ("n", "5")],
-        true,
-    );
-    with_query(
-        "query bool is a string",
-        "allowed_parameters = { t = [true] }",
-        &[("t", "true")],
-        true,
-    );
-    with_query(
-        "read denied param",
-        "denied_parameters = { a = [] }",
-        &[("a", "1")],
-        true,
-    );
-    // Wrapping TTLs (spec 3.6), on every operation.
-    let mut with_wrap =
-        |why, policies: Vec<&'static str>, method, wrap: Option<&'static str>, denied| {
-            let key = if method == "LIST" { "" } else { "k2" };
-            let body = if method == "PUT" {
-                json!({"a": "x"})
-            } else {
-                json!({})
-            };
-            let mut tricky = case(why, policies, method, key, body, denied);
-            tricky.wrap_ttl = wrap;
-            cases.push(tricky);
-        };
-    let min300 = policy("min_wrapping_ttl = 300");
-    let max120 = policy("max_wrapping_ttl = \"2m\"");
-    with_wrap("min needs wrapping", vec![min300], "GET", None, true);
-    with_wrap("min satisfied", vec![min300], "GET", Some("600"), false);
-    with_wrap("min equal", vec![min300], "GET", Some("5m"), false);
-    with_wrap("min too short", vec![min300], "GET", Some("60s"), true);
-    with_wrap("max needs wrapping", vec![max120], "GET", None, true);
-    with_wrap("max satisfied", vec![max120], "PUT", Some("60"), false);
-    with_wrap("max equal", vec![max120], "GET", Some("120s"), false);
-    with_wrap("max too long", vec![max120], "GET", Some("600s"), true);
-    with_wrap("max checked on list", vec![max120], "LIST", None, true);
-    with_wrap(
-        "max on list satisfied",
-        vec![max120],
-        "LIST",
-        Some("60s"),
-        false,
-    );
-    with_wrap("max checked on delete", vec![max120], "DELETE", None, true);
-    with_wrap(
-        "merge smallest min",
-        vec![min300, policy("min_wrapping_ttl = 60")],
-        "GET",
-        Some("90"),
-        false,
-    );
-    with_wrap(
-        "merge smallest max",
-        vec![policy("max_wrapping_ttl = 3600"), max120],
-        "GET",
-        Some("600"),
-        true,
-    );
-    with_wrap(
-        "merged min above max",
-        vec![policy("min_wrapping_ttl = 600"), max120],
-        "GET",
-        Some("300"),
-        true,
-    );
-    with_wrap(
-        "merged min above max, any ttl",
-        vec![policy("min_wrapping_ttl = 600"), max120],
-        "GET",
-        Some("100"),
-        true,
-    );
-    with_wrap(
-        "wrapping without ttls",
-        vec![policy("")],
-        "GET",
-        Some("30"),
-        false,
-    );
+    let mut cases = Vec::new();
+    for (why, entries, method, key, body, denied) in WRITE_CASES {
+        let mut request = case(method, key);
+        request.body = serde_json::from_str(body).expect("table body is a JSON object");
+        cases.push(Tricky {
+            why,
+            policies: policies(entries),
+            case: request,
+            denied: *denied,
+        });
+    }
+    for (why, entry, query, denied) in READ_CASES {
+        let mut request = case("GET", "k1");
+        request.query = query
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        cases.push(Tricky {
+            why,
+            policies: policies(&[entry]),
+            case: request,
+            denied: *denied,
+        });
+    }
+    for (why, entries, method, wrap, denied) in WRAP_CASES {
+        let key = if *method == "LIST" { "" } else { "k2" };
+        let mut request = case(method, key);
+        if *method == "PUT" {
+            request.body = serde_json::from_str(r#"{"a": "x"}"#).expect("json");
+        }
+        request.wrap_ttl = wrap.map(str::to_string);
+        cases.push(Tricky {
+            why,
+            policies: policies(entries),
+            case: request,
+            denied: *denied,
+        });
+    }
     cases
 }
 
@@ -1274,28 +928,18 @@ fn parameters_and_wrapping_match_openbao_on_tricky_cases() {
     let mut failures = Vec::new();
     let cases = tricky_cases();
     for tricky in &cases {
-        let texts: Vec<String> = tricky.policies.iter().map(|t| t.to_string()).collect();
-        let token = server.token_for(&texts);
-        let policies = match parse_texts(&texts) {
+        let texts = &tricky.policies;
+        let token = server.token_for(texts);
+        let policies = match parse_texts(texts) {
             Ok(policies) => policies,
             Err(error) => {
                 failures.push(format!("{}: {error}", tricky.why));
                 continue;
             }
         };
-        let case = Case {
-            method: tricky.method,
-            key: tricky.key.to_string(),
-            body: tricky.body.as_object().cloned().unwrap_or_default(),
-            query: tricky
-                .query
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
-            wrap_ttl: tricky.wrap_ttl.map(str::to_string),
-        };
+        let case = &tricky.case;
         let expected = Some(tricky.denied);
-        let (_, failure) = run_case(&server, &token, &texts, &policies, &case, expected);
+        let (_, failure) = run_case(&server, &token, texts, &policies, case, expected);
         if let Some(failure) = failure {
             failures.push(format!("{}: {failure}", tricky.why));
         }

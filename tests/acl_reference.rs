@@ -460,3 +460,53 @@ fn reference_knows_the_list_difference() {
     assert!(vault.allowed("secret/foo/", Operation::List));
     assert_eq!(bao.capabilities("secret/foo"), ["list"]);
 }
+
+/// End to end from policy text: the `aclPolicy` examples of spec 3.8 (old-style `policy =`
+/// values, duplicate blocks) through the parser, then a templated rule resolved from an identity.
+#[test]
+fn parsed_policy_text_end_to_end() {
+    let text = r#"
+name = "DeV"
+path "dev/*" { policy = "sudo" }
+path "stage/*" { policy = "write" }
+path "stage/aws/*" {
+  policy = "read"
+  capabilities = ["update", "sudo"]
+}
+path "stage/aws/policy/*" { policy = "sudo" }
+path "prod/*" { policy = "read" }
+path "prod/aws/*" { policy = "deny" }
+path "sys/*" { policy = "deny" }
+path "foo/bar" { capabilities = ["read", "create", "sudo"] }
+path "foo/bar" { capabilities = ["list"] }
+path "users/{{identity.entity.name}}/*" { capabilities = ["read"] }
+"#;
+    for target in [Target::Vault, Target::OpenBao] {
+        let source = Arc::new(SourceFile::new("acl.hcl", text));
+        let parsed = capable::policy::parse_policy(source, target);
+        let policy = parsed.policy.expect("the aclPolicy text is valid");
+        let alice = capable::acl::Identity {
+            entity_id: "e-1".into(),
+            entity_name: "alice".into(),
+            ..Default::default()
+        };
+        let acl = Acl::new(&[&policy], target, Some(&alice)).unwrap();
+        let caps = |path: &str| acl.capabilities(path).0;
+        assert_eq!(caps("dev"), ["deny"]);
+        assert_eq!(
+            caps("dev/"),
+            ["create", "delete", "list", "read", "sudo", "update"]
+        );
+        assert_eq!(caps("stage/aws/test"), ["list", "read", "sudo", "update"]);
+        assert_eq!(caps("foo/bar"), ["create", "list", "read", "sudo"]);
+        assert_eq!(caps("prod/aws/x"), ["deny"]);
+        assert_eq!(caps("users/alice/x"), ["read"]);
+        assert_eq!(caps("users/bob/x"), ["deny"]);
+        let winner = acl.capabilities("foo/bar").1.winner.expect("winner");
+        assert_eq!(winner.sources.len(), 2);
+        assert_eq!(
+            &text[winner.sources[1].pattern_span.start..winner.sources[1].pattern_span.end],
+            "\"foo/bar\""
+        );
+    }
+}

@@ -489,3 +489,79 @@ fn refusal_ignores_are_findings_in_valid_policies_too() {
         "{stdout}"
     );
 }
+
+/// Runs `check` on a pseudo-terminal (util-linux `script`) and returns its output.
+fn on_a_terminal(no_color_env: Option<&str>, extra: &str) -> String {
+    let command = format!("{} check {extra} risky.hcl", env!("CARGO_BIN_EXE_capable"));
+    let mut script = Command::new("script");
+    script
+        .args(["-qec", &command, "/dev/null"])
+        .current_dir(fixture("formats"))
+        .env_remove("NO_COLOR");
+    if let Some(value) = no_color_env {
+        script.env("NO_COLOR", value);
+    }
+    let output = script
+        .output()
+        .expect("util-linux `script` is needed to run capable on a terminal");
+    String::from_utf8(output.stdout).unwrap()
+}
+
+#[test]
+fn colour_only_on_a_terminal_without_no_color() {
+    assert!(
+        on_a_terminal(None, "").contains("\u{1b}["),
+        "colour on a terminal"
+    );
+    assert!(
+        !on_a_terminal(Some("1"), "").contains('\u{1b}'),
+        "NO_COLOR=1"
+    );
+    assert!(
+        !on_a_terminal(None, "--no-color").contains('\u{1b}'),
+        "--no-color"
+    );
+    assert!(
+        on_a_terminal(Some(""), "").contains("\u{1b}["),
+        "an empty NO_COLOR does not count"
+    );
+}
+
+#[test]
+fn included_folders_may_be_hidden_and_must_exist() {
+    let dir = scratch(&[(".vault/policies/app.hcl", STAR), ("other/x.hcl", REFUSED)]);
+    std::fs::write(
+        dir.path().join("capable.yaml"),
+        "include: [.vault/policies]\n",
+    )
+    .unwrap();
+    let (code, stdout, _) = capable(dir.path(), &["check", "--format", "concise"]);
+    assert_eq!(code, 1);
+    assert!(stdout.starts_with(".vault/policies/app.hcl:1:"), "{stdout}");
+    assert_eq!(stdout.lines().count(), 1, "{stdout}");
+
+    std::fs::write(dir.path().join("capable.yaml"), "include: [policies]\n").unwrap();
+    let (code, _, stderr) = capable(dir.path(), &["check"]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("cannot read `policies`"), "{stderr}");
+}
+
+#[test]
+fn plain_and_glob_includes_combine_without_duplicates() {
+    let dir = scratch(&[
+        ("a/one.hcl", STAR),
+        ("b/two.hcl", STAR),
+        ("c/three.hcl", REFUSED),
+    ]);
+    std::fs::write(
+        dir.path().join("capable.yaml"),
+        "include: [a, 'a/*.hcl', 'b/**']\n",
+    )
+    .unwrap();
+    let (_, stdout, _) = capable(dir.path(), &["check", "--format", "concise"]);
+    let files: Vec<&str> = stdout
+        .lines()
+        .map(|l| l.split(':').next().unwrap())
+        .collect();
+    assert_eq!(files, ["a/one.hcl", "b/two.hcl"], "{stdout}");
+}

@@ -412,3 +412,51 @@ fn check_reports_inventory_errors_in_capable_yaml() {
         "{stdout}"
     );
 }
+
+/// On OpenBao a substituted value with `/`, `*` or `+` is forbidden (observed on 2.7.2: the
+/// token's requests all fail); on Vault it is inserted verbatim.
+#[test]
+fn forbidden_substitution_is_reported_for_openbao_only() {
+    let config = "\
+roles:
+  userpass/mallory:
+    policies: [team-data]
+entities:
+  mallory:
+    metadata: {team: 'a/b'}
+    aliases:
+      - {mount: userpass, name: mallory}
+";
+    let policy_text =
+        "path \"secret/data/{{identity.entity.metadata.team}}/*\" { capabilities = [\"read\"] }\n";
+    for (target, expected) in [
+        (
+            Target::OpenBao,
+            Some("which OpenBao forbids, so every request of the token fails"),
+        ),
+        (Target::Vault, None),
+    ] {
+        let config = Config::from_text(
+            Arc::new(SourceFile::new("capable.yaml", config)),
+            PathBuf::from("."),
+        )
+        .expect("config");
+        let mounts = config.mounts.clone();
+        let ws = Workspace::from_sources(config, target, vec![policy("team-data", policy_text)])
+            .expect("workspace");
+        let inv = inventory(&ws);
+        let findings = capable::inventory::lints::lint_inventory(&inv, target, &mounts);
+        let messages: Vec<&str> = findings
+            .iter()
+            .filter(|(_, d)| d.rule == "unresolved-template")
+            .map(|(_, d)| d.message.as_str())
+            .collect();
+        match expected {
+            Some(text) => assert!(
+                messages.len() == 1 && messages[0].contains(text),
+                "{target}: {messages:?}"
+            ),
+            None => assert!(messages.is_empty(), "{target}: {messages:?}"),
+        }
+    }
+}

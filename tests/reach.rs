@@ -4,6 +4,8 @@
 //! (`Acl::authorize` for reads and LISTs, `Acl::capabilities` for `sys/capabilities`), on
 //! both targets.
 
+mod support;
+
 use std::sync::Arc;
 
 use capable::acl::{Acl, Operation, Request};
@@ -259,4 +261,133 @@ fn cli_reach_of_a_person_under_secret() {
         .expect("the group's glob");
     assert_eq!(ai["except"][0]["pattern"], "secret/data/ai/openai");
     assert_eq!(ai["sources"][0]["policy"], "ai-writers");
+}
+
+/// OpenBao differential for a real login: a `userpass` user with token policies, an entity
+/// with its own policies and a group with a templated policy. For every short path, the
+/// capabilities `reach` predicts (the deciding region's rule) equal what `sys/capabilities`
+/// answers for the login's token.
+#[test]
+fn reach_agrees_with_openbao_for_a_userpass_login() {
+    use capable::acl::{builtin, Group, Identity};
+    use serde_json::json;
+
+    let bao = support::bao::Bao::start();
+    let ok = |answer: support::bao::Answer| {
+        assert!(answer.status < 300, "{} {}", answer.status, answer.errors());
+        answer
+    };
+    let user = "path \"secret/data/*\" { capabilities = [\"read\"] }\n\
+                path \"secret/metadata/+/\" { capabilities = [\"list\"] }\n\
+                path \"a/b*\" { capabilities = [\"update\"] }\n";
+    let entity = "path \"secret/data/private/*\" { capabilities = [\"deny\"] }\n\
+                  path \"secret/+/a\" { capabilities = [\"update\"] }\n\
+                  path \"a/+/b\" { capabilities = [\"read\"] }\n";
+    let group =
+        "path \"secret/data/{{identity.entity.id}}/*\" { capabilities = [\"create\", \"read\"] }\n\
+                 path \"a/*\" { capabilities = [\"list\"] }\n\
+                 path \"a/b/\" { capabilities = [\"read\", \"list\"] }\n\
+                 path \"+/+\" { capabilities = [\"read\"] }\n";
+    for (name, text) in [("user-p", user), ("entity-p", entity), ("group-p", group)] {
+        ok(bao.put_policy(name, text));
+    }
+    ok(bao.root(
+        "POST",
+        "sys/auth/userpass",
+        Some(&json!({"type": "userpass"})),
+    ));
+    ok(bao.root(
+        "POST",
+        "auth/userpass/users/alice",
+        Some(&json!({"password": "pw", "token_policies": "user-p"})),
+    ));
+    let login = ok(bao.request(
+        "",
+        "POST",
+        "auth/userpass/login/alice",
+        Some(&json!({"password": "pw"})),
+        None,
+    ));
+    let token = login.body["auth"]["client_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let entity_id = login.body["auth"]["entity_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    ok(bao.root(
+        "POST",
+        &format!("identity/entity/id/{entity_id}"),
+        Some(&json!({"policies": ["entity-p"]})),
+    ));
+    let created = ok(bao.root(
+        "POST",
+        "identity/group",
+        Some(&json!({"name": "team", "policies": ["group-p"], "member_entity_ids": [entity_id]})),
+    ));
+    let group_id = created.body["data"]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+
+    let entity_name = ok(bao.root("GET", &format!("identity/entity/id/{entity_id}"), None)).body
+        ["data"]["name"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let target = Target::OpenBao;
+    let mut policies = vec![
+        policy("user-p", user, target),
+        builtin::default_policy(target),
+        policy("entity-p", entity, target),
+        policy("group-p", group, target),
+    ];
+    policies.dedup_by(|a, b| a.name == b.name);
+    let identity = Identity {
+        entity_id: entity_id.clone(),
+        entity_name,
+        groups: vec![Group {
+            id: group_id,
+            name: "team".into(),
+            ..Group::default()
+        }],
+        ..Identity::default()
+    };
+    let refs: Vec<&Policy> = policies.iter().collect();
+    let acl = Acl::new(&refs, target, Some(&identity)).unwrap();
+    let reach = Reach::new(&acl);
+
+    let mut literals: Vec<String> = reach
+        .rules
+        .iter()
+        .map(|r| r.pattern.key.replace(['+', '*'], "a"))
+        .collect();
+    literals.push(format!("secret/data/{entity_id}/"));
+    literals.extend([
+        "secret/data/private/".to_string(),
+        "secret/metadata/a/".to_string(),
+    ]);
+    // `sys/capabilities` refuses an empty path.
+    let mut all = paths(&literals);
+    all.retain(|path| !path.trim_start_matches('/').is_empty());
+    let answers = bao.capabilities(&token, &all);
+    for path in &all {
+        let stripped = path.trim_start_matches('/');
+        let view = if stripped.ends_with('/') {
+            View::Listing
+        } else {
+            View::Request
+        };
+        let predicted = reach
+            .view(view)
+            .decider(path)
+            .map(|region| reach.rules[region.rule].capabilities)
+            .unwrap_or(CapSet::EMPTY)
+            .sys_capabilities();
+        assert_eq!(answers[path], predicted, "path `{path}`");
+    }
+    let read = reach.capability(Capability::Read, None);
+    assert!(read.holds(&format!("secret/data/{entity_id}/notes")));
+    assert!(!read.holds("secret/data/private/x"));
 }

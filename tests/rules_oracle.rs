@@ -105,6 +105,11 @@ fn witnesses_are_granted_by_openbao() {
     for id in ACCESS_RULES {
         for (index, path) in fixture_files(id).iter().enumerate() {
             let text = std::fs::read_to_string(path).expect("fixture");
+            // Templated rules apply only to tokens with an entity; the harness's tokens have
+            // none, so those witnesses are checked by the ACL's own template tests.
+            if text.contains("{{") {
+                continue;
+            }
             let name = format!("{id}-{index}");
             let diagnostics = run(id, &name, &text);
             if diagnostics.is_empty() {

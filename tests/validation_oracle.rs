@@ -356,6 +356,27 @@ fn corpus() -> Vec<(String, String)> {
         .collect()
 }
 
+/// The parse fixtures judged on the openbao target (all but `# target: vault` ones).
+fn openbao_fixtures() -> Vec<(String, String)> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/parse");
+    let mut cases = Vec::new();
+    for kind in ["ok", "err"] {
+        let Ok(entries) = std::fs::read_dir(root.join(kind)) else {
+            continue;
+        };
+        for path in entries.flatten().map(|e| e.path()) {
+            let Ok(text) = std::fs::read_to_string(&path) else {
+                continue;
+            };
+            if !text.starts_with("# target: vault") {
+                cases.push((format!("fixture {}", path.display()), text));
+            }
+        }
+    }
+    cases.sort();
+    cases
+}
+
 /// OpenBao's error, without the `failed to parse policy: ` wrapper.
 fn strip_wrapper(error: &str) -> &str {
     error
@@ -384,7 +405,7 @@ fn multierror_parts(error: &str) -> Option<(String, Vec<String>)> {
 fn judge(ours: &[Diagnostic], status: u16, error: &str) -> Option<String> {
     let invalid: Vec<&Diagnostic> = ours.iter().filter(|d| d.is_invalid()).collect();
     let refused = status != 204;
-    if refused != !invalid.is_empty() {
+    if refused == invalid.is_empty() {
         return Some(format!(
             "OpenBao {} (status {status}: {error:?}) but we report {} invalid diagnostic(s): {:?}",
             if refused { "refuses" } else { "accepts" },
@@ -445,6 +466,7 @@ fn write_path_verdicts_match_openbao() {
         cases.len() >= 200,
         "the corpus should hold at least 200 policies"
     );
+    cases.extend(openbao_fixtures());
     cases.extend(
         SEEDS
             .iter()

@@ -296,7 +296,7 @@ fn generic_commands_table() {
         ),
         (
             "vault token create -orphan -policy=a",
-            "POST auth/token/create-orphan (update) {\"policies\":[\"a\"]}",
+            "POST auth/token/create (update+sudo) {\"policies\":[\"a\"],\"no_parent\":true}",
         ),
         (
             "vault token create -role=ci",
@@ -335,8 +335,8 @@ fn quoting_and_errors() {
     ]);
 }
 
-/// Runs a CLI command against the server with a token: `Some(true)` when it succeeds,
-/// `Some(false)` on a permission denial; panics on any other failure.
+/// Runs a CLI command against the server with a token: `true` when it succeeds, `false` on a
+/// permission denial (or the token store's root-or-sudo refusal); panics on anything else.
 fn server_allows(bao: &Bao, token: &str, command: &str) -> bool {
     let words = split_words(command).expect("words");
     let output = Command::new(bao_binary())
@@ -351,7 +351,9 @@ fn server_allows(bao: &Bao, token: &str, command: &str) -> bool {
     }
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
-        stderr.contains("403") || stderr.contains("permission denied"),
+        stderr.contains("403")
+            || stderr.contains("permission denied")
+            || stderr.contains("root or sudo privileges required"),
         "`{command}` failed for another reason than a denial: {stderr}"
     );
     false
@@ -436,6 +438,32 @@ fn commands_match_the_openbao_cli() {
         (r#"path "sys/policies/acl/*" { capabilities = ["update"] }"#, "vault token lookup", None),
         (r#"path "auth/token/lookup-self" { capabilities = ["read"] }"#, "vault token lookup", None),
         (r#"path "sys/mounts" { capabilities = ["read"] }"#, "vault read sys/mounts", None),
+        // `{self}` is the row's own policy name.
+        (r#"path "auth/token/create" { capabilities = ["update"] }"#, "vault token create -policy={self}", None),
+        (r#"path "auth/token/create" { capabilities = ["update"] }"#, "vault token create -orphan -policy={self}", None),
+        (
+            r#"path "auth/token/create" { capabilities = ["update", "sudo"] }"#,
+            "vault token create -orphan -policy={self}",
+            None,
+        ),
+        (
+            r#"path "sys/policies/acl/*" { capabilities = ["update"] }"#,
+            "vault write sys/policies/acl/written policy='path \"x\" { capabilities = [\"read\"] }'",
+            None,
+        ),
+        (r#"path "sys/policies/acl/*" { capabilities = ["create"] }"#, "vault policy write {self}-copy /dev/null", None),
+        (r#"path "sys/policies/acl/*" { capabilities = ["delete"] }"#, "vault delete sys/policies/acl/written", None),
+        (r#"path "sys/policies/acl/*" { capabilities = ["list"] }"#, "vault list sys/policies/acl", None),
+        (
+            "path \"sys/policies/acl/*\" {\n  capabilities = [\"read\"]\n  max_wrapping_ttl = \"1h\"\n}",
+            "vault read sys/policies/acl/default",
+            None,
+        ),
+        (
+            "path \"sys/policies/acl/*\" {\n  capabilities = [\"read\"]\n  max_wrapping_ttl = \"1h\"\n}",
+            "vault read -wrap-ttl=5m sys/policies/acl/default",
+            None,
+        ),
     ];
     let mounts = Mounts::new(vec![
         Mount {
@@ -461,7 +489,8 @@ fn commands_match_the_openbao_cli() {
             .policy
             .expect("valid policy");
         let acl = Acl::new(&[&policy], Target::OpenBao, None).expect("acl");
-        let translation = translate(command, &mounts).expect("translates");
+        let command = command.replace("{self}", &name);
+        let translation = translate(&command, &mounts).expect("translates");
         let (ours, _) = decide_translation(&acl, &translation, *existing);
         let theirs = server_allows(&bao, &token, &command.replacen("vault", "bao", 1));
         allowed_rows += usize::from(theirs);

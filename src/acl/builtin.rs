@@ -456,10 +456,10 @@ pub fn requires_sudo_with_mounts(target: Target, path: &str, pki_mounts: &[&str]
     if ALWAYS_SUDO.contains(&path) {
         return true;
     }
-    let Some((mount, table)) = route(path, pki_mounts) else {
+    let Some((mount_length, table)) = route(path, pki_mounts) else {
         return false;
     };
-    table.protects(target, &path[mount.len()..])
+    table.protects(target, &path[mount_length..])
 }
 
 /// The PKI mounts of a mount table (engine `pki`), for [`requires_sudo_with_mounts`].
@@ -485,26 +485,28 @@ pub fn sudo_patterns(target: Target) -> Vec<&'static str> {
 }
 
 /// The mount a path routes to among those with a root-path table: the longest mount path that
-/// prefixes it. Returns the mount path (with `/`) and its table.
-fn route<'a>(path: &str, pki_mounts: &[&'a str]) -> Option<(String, &'static RootTable)> {
+/// prefixes it. Returns the length of the mount path (with its `/`) in `path`, and its table.
+/// No allocation: this runs on every request decision.
+fn route(path: &str, pki_mounts: &[&str]) -> Option<(usize, &'static RootTable)> {
     let fixed = [&SYS_ROOT, &TOKEN_ROOT]
         .into_iter()
-        .map(|table| (table.mount.to_string(), table));
+        .filter_map(|table| mount_length(path, table.mount).map(|length| (length, table)));
     let pki = pki_mounts
         .iter()
-        .map(|mount| (normalise_mount(mount), &PKI_ROOT));
-    fixed
-        .chain(pki)
-        .filter(|(mount, _)| !mount.is_empty() && path.starts_with(mount.as_str()))
-        .max_by_key(|(mount, _)| mount.len())
+        .filter_map(|mount| mount_length(path, mount).map(|length| (length, &PKI_ROOT)));
+    fixed.chain(pki).max_by_key(|(length, _)| *length)
 }
 
-fn normalise_mount(mount: &str) -> String {
+/// How much of `path` the mount covers, `/` included, when the path lies below the mount
+/// (`mount` may omit its trailing `/` and carry leading ones).
+fn mount_length(path: &str, mount: &str) -> Option<usize> {
     let mount = mount.trim_start_matches('/');
-    if mount.is_empty() || mount.ends_with('/') {
-        return mount.to_string();
+    let bare = mount.strip_suffix('/').unwrap_or(mount);
+    if bare.is_empty() {
+        return None;
     }
-    format!("{mount}/")
+    let rest = path.strip_prefix(bare)?;
+    rest.starts_with('/').then_some(bare.len() + 1)
 }
 
 impl RootTable {

@@ -78,7 +78,14 @@ impl Acl {
         };
         if self.root {
             explanation.root = true;
-            return allow(CapSet::only(Capability::Sudo), true, explanation);
+            let everything = Capability::ALL
+                .into_iter()
+                .filter(|c| *c != Capability::Deny && c.valid_for(self.target));
+            return allow(
+                CapSet::of(&everything.collect::<Vec<_>>()),
+                true,
+                explanation,
+            );
         }
         if self.policy_count == 0 {
             return deny(CapSet::EMPTY, false, explanation, DenyReason::NoPolicies);

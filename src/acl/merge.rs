@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use super::identity::Identity;
 use super::priority::Descriptor;
 use super::store::{RadixTree, RuleId, SegmentTrie};
-use super::template::{substitute, TemplateInput};
+use super::template::{substitute, TemplateError, TemplateInput};
 use super::types::{Acl, AclError, AclOptions, MergedRule, RuleSource, SkippedRule};
 use crate::policy::{CapSet, Capability, ParamMap, PathPattern, PatternKind, Policy, Rule};
 use crate::target::Target;
@@ -43,9 +43,15 @@ pub(super) fn build(
         for rule in &policy.rules {
             let pattern = match rule_pattern(rule, &input) {
                 Ok(pattern) => pattern,
-                Err(reason) => {
+                Err(Failure::Skip(reason)) => {
                     acl.skipped.push(SkippedRule::new(policy, rule, reason));
                     continue;
+                }
+                Err(Failure::Fatal(message)) => {
+                    return Err(AclError::TemplatedPolicy {
+                        policy: policy.name.clone(),
+                        message: format!("path {:?}: {message}", rule.raw_pattern),
+                    });
                 }
             };
             let incoming = MergedRule::from_rule(policy, rule, pattern, target);
@@ -63,17 +69,32 @@ pub(super) fn build(
     Ok(acl)
 }
 
-/// The rule's normalised pattern, substituting templates; `Err` says why the rule is skipped.
-fn rule_pattern(rule: &Rule, input: &TemplateInput<'_>) -> Result<PathPattern, String> {
+enum Failure {
+    /// The rule is left out; the rest of the policy applies.
+    Skip(String),
+    /// The templated policy fails to parse as a whole, and so does the ACL.
+    Fatal(String),
+}
+
+/// The rule's normalised pattern, substituting templates.
+fn rule_pattern(rule: &Rule, input: &TemplateInput<'_>) -> Result<PathPattern, Failure> {
     if rule.expired {
-        return Err("the rule's `expiration` has passed".into());
+        return Err(Failure::Skip("the rule's `expiration` has passed".into()));
     }
     if let Some(pattern) = &rule.pattern {
         return Ok(pattern.clone());
     }
-    let substituted = substitute(&rule.raw_pattern, input)
-        .map_err(|error| format!("template substitution failed: {error}"))?;
-    PathPattern::parse(&substituted)
+    let substituted = match substitute(&rule.raw_pattern, input) {
+        Ok(substituted) => substituted,
+        Err(TemplateError::Skip(reason)) => {
+            return Err(Failure::Skip(format!(
+                "template substitution failed: {reason}"
+            )))
+        }
+        Err(forbidden) => return Err(Failure::Fatal(forbidden.message().to_string())),
+    };
+    // A substituted `+*` fails the policy's parse, like any invalid pattern.
+    PathPattern::parse(&substituted).map_err(Failure::Fatal)
 }
 
 fn unix_now() -> i64 {

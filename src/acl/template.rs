@@ -26,25 +26,43 @@ pub(crate) struct TemplateInput<'a> {
 const UNBALANCED: &str = "unbalanced templating characters";
 const NOT_FOUND: &str = "no value could be found for one of the template directives";
 
+/// Why a substitution failed.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum TemplateError {
+    /// The value is missing (no entity, unknown variable, ...): the rule is skipped.
+    Skip(String),
+    /// OpenBao refused a substituted value: the whole policy fails to parse, so every request
+    /// of the token fails (asked of OpenBao 2.7.2).
+    Forbidden(String),
+}
+
+impl TemplateError {
+    pub fn message(&self) -> &str {
+        match self {
+            TemplateError::Skip(message) | TemplateError::Forbidden(message) => message,
+        }
+    }
+}
+
 /// Substitutes every `{{...}}` directive of `label` (identitytpl's `PopulateString` in ACL
-/// mode). Cost: O(label length + identity size).
-pub(crate) fn substitute(label: &str, input: &TemplateInput<'_>) -> Result<String, String> {
+/// mode), in order; the first failing directive decides. Cost: O(label length + identity size).
+pub(crate) fn substitute(label: &str, input: &TemplateInput<'_>) -> Result<String, TemplateError> {
     if !label.contains("{{") || !label.contains("}}") {
         return Ok(label.to_string());
     }
     let mut pieces = label.split("{{");
     let first = pieces.next().unwrap_or("");
     if first.contains("}}") {
-        return Err(UNBALANCED.into());
+        return Err(TemplateError::Skip(UNBALANCED.into()));
     }
     let mut out = String::from(first);
     for piece in pieces {
         let parts: Vec<&str> = piece.split("}}").collect();
         let [directive, rest] = parts[..] else {
-            return Err(UNBALANCED.into());
+            return Err(TemplateError::Skip(UNBALANCED.into()));
         };
-        let value = resolve(directive.trim(), input)?;
-        check_forbidden(&value, input)?;
+        let value = resolve(directive.trim(), input).map_err(TemplateError::Skip)?;
+        check_forbidden(&value, input).map_err(TemplateError::Forbidden)?;
         out.push_str(&value);
         out.push_str(rest);
     }
@@ -65,7 +83,7 @@ fn check_forbidden(value: &str, input: &TemplateInput<'_>) -> Result<(), String>
     }
     match blocked.into_iter().find(|needle| value.contains(needle)) {
         Some(needle) => Err(format!(
-            "template substitution contains forbidden value {needle:?}"
+            "template substitution contains forbidden value: {needle:?}"
         )),
         None => Ok(()),
     }
@@ -256,7 +274,11 @@ mod tests {
         }
     }
 
-    fn run(label: &str, target: Target, identity: Option<&Identity>) -> Result<String, String> {
+    fn run(
+        label: &str,
+        target: Target,
+        identity: Option<&Identity>,
+    ) -> Result<String, TemplateError> {
         let input = TemplateInput {
             identity,
             target,
@@ -339,7 +361,12 @@ mod tests {
             Ok("x/prod/eu")
         );
         let blocked = run(label, Target::OpenBao, Some(&who)).unwrap_err();
-        assert!(blocked.contains("forbidden value \"/\""), "{blocked}");
+        assert_eq!(
+            blocked,
+            TemplateError::Forbidden(
+                "template substitution contains forbidden value: \"/\"".into()
+            )
+        );
         let allowed = TemplateInput {
             identity: Some(&who),
             target: Target::OpenBao,

@@ -859,18 +859,22 @@ fn templated_rules_resolve_or_are_skipped() {
         ],
     );
     for target in BOTH {
-        let acl = Acl::new(&[&p], target, Some(&who)).unwrap();
-        assert_eq!(caps_of(&acl, "users/alice/x"), ["read"]);
-        let vault_only = if target == Target::Vault {
-            vec!["read"]
-        } else {
-            vec!["deny"]
-        };
-        assert_eq!(caps_of(&acl, "meta/a/b"), vault_only, "{target}");
         let anonymous = Acl::new(&[&p], target, None).unwrap();
         assert_eq!(caps_of(&anonymous, "users/alice/x"), ["deny"]);
         assert_eq!(anonymous.skipped_rules().len(), 2);
     }
+    let vault = Acl::new(&[&p], Target::Vault, Some(&who)).unwrap();
+    assert_eq!(caps_of(&vault, "users/alice/x"), ["read"]);
+    assert_eq!(caps_of(&vault, "meta/a/b"), ["read"]);
+    // Asked of OpenBao 2.7.2: a forbidden substituted value fails the whole templated policy,
+    // so every request of the token fails; a missing value only skips its rule.
+    let error = Acl::new(&[&p], Target::OpenBao, Some(&who)).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "error parsing templated policy \"t\": failed to parse policy: path \
+         \"meta/{{identity.entity.metadata.path}}\": template substitution contains forbidden \
+         value: \"/\""
+    );
     let mut options = AclOptions::default();
     options.template_flags.insert(
         "t".into(),
@@ -938,6 +942,13 @@ fn mount_access_walks_rules_under_the_mount() {
     let bao_cases = [
         (vec![rule("secret/+/bar/*", &["read"])], true),
         (vec![rule("secre*", &["deny"])], true),
+        (vec![rule("secret/*", &[])], true),
+        (vec![rule("secret/+/x", &[])], false),
+        (vec![rule("secret/+/x", &["read"])], true),
+        (
+            vec![rule("secre*", &["deny"]), rule("x/+", &["read"])],
+            false,
+        ),
         (vec![rule("bar/+/*", &["read"])], false),
         (vec![rule("secre+/+", &["read"])], false),
         (
@@ -958,4 +969,62 @@ fn mount_access_walks_rules_under_the_mount() {
     let star = |target| acl(target, vec![rule("*", &["deny"])]);
     assert!(star(Target::OpenBao).has_mount_access("secret/"));
     assert!(!star(Target::Vault).has_mount_access("secret/"));
+}
+
+/// Asked of OpenBao 2.7.2: `sys/capabilities` strips every leading `/`; `/` alone is the empty
+/// path, which `+` matches.
+#[test]
+fn leading_slashes_are_all_stripped() {
+    let acl = acl(
+        Target::OpenBao,
+        vec![
+            rule("x", &["read"]),
+            rule("+", &["list"]),
+            rule("/y/*", &["update"]),
+        ],
+    );
+    for (path, expected) in [
+        ("//x", "read"),
+        ("/x", "read"),
+        ("/", "list"),
+        ("y", "list"),
+        ("//y/a", "update"),
+    ] {
+        assert_eq!(caps_of(&acl, path), [expected], "{path}");
+    }
+}
+
+#[test]
+fn explanation_names_the_separating_step() {
+    let acl = acl(
+        Target::Vault,
+        vec![
+            rule("foo/+/bar/baz", &["read"]),
+            rule("foo/+/+/baz", &["update"]),
+            rule("+/+/bar/*", &["update"]),
+            rule("foo/*", &["update"]),
+            rule("f*", &["update"]),
+            rule("foo/x/bar/baz/*", &["update"]),
+        ],
+    );
+    let (names, explanation) = acl.capabilities("foo/x/bar/baz");
+    assert_eq!(names, ["read"]);
+    assert_eq!(explanation.step, Some(LookupStep::NonExact));
+    let mut steps: Vec<(String, PriorityStep)> = explanation
+        .losers
+        .iter()
+        .map(|c| (c.rule.pattern.normalized.clone(), c.beaten_by))
+        .collect();
+    steps.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(
+        steps,
+        vec![
+            ("+/+/bar/*".to_string(), PriorityStep::LaterWildcard),
+            ("f*".to_string(), PriorityStep::ShorterPrefix),
+            ("foo/*".to_string(), PriorityStep::NotPrefix),
+            ("foo/+/+/baz".to_string(), PriorityStep::FewerPlus),
+        ]
+    );
+    assert_eq!(explanation.deny_reason, None);
+    assert_eq!(explanation.sudo_required, Some(false));
 }

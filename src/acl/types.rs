@@ -148,12 +148,19 @@ pub struct Decision {
 pub enum AclError {
     /// `other policies present along with root`.
     RootWithOthers,
+    /// A templated policy whose substitution the target refuses as a whole (OpenBao's forbidden
+    /// `/`, `*`, `+`, or a substituted `+*`): every request of the token fails.
+    TemplatedPolicy { policy: String, message: String },
 }
 
 impl std::fmt::Display for AclError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             AclError::RootWithOthers => f.write_str("other policies present along with root"),
+            AclError::TemplatedPolicy { policy, message } => write!(
+                f,
+                "error parsing templated policy {policy:?}: failed to parse policy: {message}"
+            ),
         }
     }
 }

@@ -198,7 +198,8 @@ impl Context<'_> {
             )
         };
         let Some(inventory) = self.inventory.filter(|inventory| !inventory.is_empty()) else {
-            let key = format!("{mount}/{}", auth.role.as_deref().unwrap_or("<role>"));
+            let role = auth.role.as_deref().filter(|role| !role.is_empty());
+            let key = format!("{mount}/{}", role.unwrap_or("<role>"));
             return Err((
                 format!("cannot check the templates: no inventory names the role this agent logs in as (`{key}`)"),
                 add_help(&key),

@@ -11,6 +11,10 @@ use crate::query::explain::{render_human, render_json, Explained};
 use crate::query::subject::SubjectArgs;
 
 #[derive(clap::Args, Debug)]
+#[command(
+    after_help = "Exit status: 0 when the question is answered, ALLOWED or DENIED (read \
+`allowed` from `--format json`); 1 with `--fail-on-deny` when denied; 2 on usage or input errors."
+)]
 pub struct Args {
     #[command(flatten)]
     pub subject: SubjectArgs,
@@ -83,11 +87,14 @@ pub fn run(args: Args) -> CliResult {
     Ok(Exit::Clean)
 }
 
+/// One request to explain, with the CLI command and API call it came from (if any).
+type Explainable = (Option<(String, String)>, Request);
+
 /// The requests to explain: one for `OPERATION PATH`, one per API call for a CLI command.
 fn build_requests(
     args: &Args,
     mounts: &crate::config::Mounts,
-) -> Result<Vec<(Option<(String, String)>, Request)>, CliError> {
+) -> Result<Vec<Explainable>, CliError> {
     let words = &args.request;
     let data = parse_data(&args.data)?;
     let wrap_ttl = match &args.wrap_ttl {
@@ -108,11 +115,21 @@ fn build_requests(
                 cli_error
             })?;
         let mut requests = Vec::new();
+        // The kv preflight is decided by mount visibility (spec 3.5), not by one rule.
+        let preflight = translation.preflight.as_ref().map(|preflight| {
+            format!(
+                " (after the preflight `GET {}`, allowed when the token can see mount `{}`)",
+                preflight.path, preflight.mount
+            )
+        });
         for call in translation.calls {
             let mut request = call.request.clone();
             request.data.extend(data.clone());
             request.wrap_ttl = wrap_ttl.or(request.wrap_ttl);
-            let label = format!("`{} {}`", call.method, request.path);
+            let mut label = format!("`{} {}`", call.method, request.path);
+            if requests.is_empty() {
+                label.push_str(preflight.as_deref().unwrap_or(""));
+            }
             if call.create_or_update {
                 // A new key needs `create`, an existing one `update`: explain both.
                 let create = Request {

@@ -9,6 +9,11 @@ use crate::query::reach_report::{render_human, render_json, Header};
 use crate::query::subject::SubjectArgs;
 
 #[derive(clap::Args, Debug)]
+#[command(
+    after_help = "Each capability lists Vault patterns with their exceptions: a path holds \
+the capability exactly when it matches a listed pattern and none of its exceptions. Exit status: 0 \
+when answered, 2 on usage or input errors."
+)]
 pub struct Args {
     #[command(flatten)]
     pub subject: SubjectArgs,

@@ -189,9 +189,7 @@ pub fn lower_openbao(decoder: &Decoder<'_>, value: &Node) -> Result<ControlGroup
     })
 }
 
-fn check_bao_operations(
-    factors: &[(ControlGroupFactor, Vec<Spanned<String>>)],
-) -> Result<(), Vec<CgError>> {
+fn check_bao_operations(factors: &[FactorWithOperations]) -> Result<(), Vec<CgError>> {
     for (_, operations) in factors {
         for operation in operations {
             if !BAO_OPERATIONS.contains(&operation.value.as_str()) {
@@ -212,13 +210,16 @@ fn check_bao_operations(
     Ok(())
 }
 
+/// A decoded factor and its controlled capabilities with their spans.
+type FactorWithOperations = (ControlGroupFactor, Vec<Spanned<String>>);
+
 const FACTOR_PREFIX: &str = "error handling control_group factor: path control_group factor: ";
 
 /// Every `factor` item: name, keys and decoding. Errors are collected over all factors.
 fn lower_bao_factors(
     decoder: &Decoder<'_>,
     body: &[Item],
-) -> Result<Vec<(ControlGroupFactor, Vec<Spanned<String>>)>, Vec<CgError>> {
+) -> Result<Vec<FactorWithOperations>, Vec<CgError>> {
     let mut factors = Vec::new();
     let mut errors = Vec::new();
     for item in body
@@ -249,7 +250,7 @@ fn lower_bao_factor(
     decoder: &Decoder<'_>,
     item: &Item,
     name: &str,
-) -> Result<(ControlGroupFactor, Vec<Spanned<String>>), Vec<CgError>> {
+) -> Result<FactorWithOperations, Vec<CgError>> {
     let NodeKind::Object(body) = &item.value.kind else {
         return Err(vec![cg_error(
             format!(

@@ -53,10 +53,9 @@ fn parse_duration_string(text: &str) -> Result<Nanos, String> {
 
 /// Go's float64 → int64 conversion as amd64 performs it (out of range gives `i64::MIN`).
 fn go_float_to_int(value: f64) -> i64 {
-    if value.is_nan()
-        || value >= 9.223_372_036_854_775_807e18
-        || value < -9.223_372_036_854_775_808e18
-    {
+    // 2^63 is exact in f64; anything outside [-2^63, 2^63) does not fit.
+    const LIMIT: f64 = 9_223_372_036_854_775_808.0;
+    if value.is_nan() || !(-LIMIT..LIMIT).contains(&value) {
         return i64::MIN;
     }
     value.trunc() as i64

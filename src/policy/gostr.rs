@@ -39,9 +39,13 @@ fn is_printable(c: char) -> bool {
     }
     let code = c as u32;
     // Format characters (Cf) and separators other than the ASCII space are not printable in Go.
-    !matches!(code, 0xad | 0x200b..=0x200f | 0x2028..=0x202e | 0x2060..=0x206f | 0xfeff | 0xfff9..=0xfffb)
-        && !(0xe000..=0xf8ff).contains(&code)
-        && !(c.is_whitespace() && c != ' ')
+    let format_character = matches!(
+        code,
+        0xad | 0x200b..=0x200f | 0x2028..=0x202e | 0x2060..=0x206f | 0xfeff | 0xfff9..=0xfffb
+    );
+    let private_use = (0xe000..=0xf8ff).contains(&code);
+    let non_space_whitespace = c.is_whitespace() && c != ' ';
+    !(format_character || private_use || non_space_whitespace)
 }
 
 /// The quoting `package time` uses in its error messages: ASCII printable characters as
@@ -163,7 +167,7 @@ fn underscores_ok(text: &str) -> bool {
     {
         index = 2;
         last = 'd';
-        hex = bytes[1].to_ascii_lowercase() == b'x';
+        hex = bytes[1].eq_ignore_ascii_case(&b'x');
     }
     for &byte in &bytes[index..] {
         if byte.is_ascii_digit() || (hex && byte.is_ascii_hexdigit()) {

@@ -89,7 +89,7 @@ fn go_base64_decode(text: &str) -> Option<Vec<u8>> {
         .bytes()
         .filter(|b| *b != b'\r' && *b != b'\n')
         .collect();
-    if symbols.is_empty() || symbols.len() % 4 != 0 {
+    if symbols.is_empty() || !symbols.len().is_multiple_of(4) {
         return None;
     }
     let value = |b: u8| -> Option<u32> {
@@ -525,7 +525,10 @@ impl<'a> Lowering<'a> {
     /// itself between quotes (no escapes); the whole label otherwise.
     fn label_subspan(&self, label_span: Span, label: &str, start: usize, end: usize) -> Span {
         let written = self.source.slice(label_span);
-        if written.len() == label.len() + 2 && &written[1..written.len() - 1] == label {
+        let inner = written
+            .strip_prefix('"')
+            .and_then(|rest| rest.strip_suffix('"'));
+        if inner == Some(label) && end <= label.len() {
             return Span::new(label_span.start + 1 + start, label_span.start + 1 + end);
         }
         label_span
@@ -1153,6 +1156,21 @@ mod tests {
             .policy
             .unwrap_or_else(|| panic!("{:?}", parsed.diagnostics));
         assert_eq!(policy.rules[0].raw_pattern, "a");
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(300))]
+
+        /// Never a panic, on any text, for either target; a refused text always says why.
+        #[test]
+        fn never_panics(text in "(path|\\{|\\}|\\[|\\]|\"|=|,|capabilities|policy|deny|read|\\{\\{|\\}\\}|\\+\\*|min_wrapping_ttl|control_group|factor|identity|1|1\\.5|true|é|\\n| |#|<<EOT\\n|EOT\\n|:)*") {
+            for target in [Target::Vault, Target::OpenBao] {
+                let parsed = lower(&text, target);
+                if parsed.policy.is_none() {
+                    proptest::prop_assert!(parsed.diagnostics.iter().any(Diagnostic::is_invalid));
+                }
+            }
+        }
     }
 
     #[test]

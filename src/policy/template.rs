@@ -106,6 +106,11 @@ pub fn check_filter_template(text: &str) -> Result<(), FilterError> {
         if inner.starts_with("/*") {
             continue;
         }
+        if let Some(brace) = stray_brace(inner) {
+            return Err(FilterError::Compile(format!(
+                "unexpected \"{brace}\" in operand"
+            )));
+        }
         let words = tokenize(inner);
         let Some(first) = words.first() else {
             return Err(FilterError::Compile("missing value for command".into()));
@@ -151,6 +156,29 @@ fn trim_markers(inner: &str) -> &str {
     let inner = inner.strip_prefix("- ").unwrap_or(inner);
     let inner = inner.strip_suffix(" -").unwrap_or(inner);
     inner.trim()
+}
+
+/// A `{` or `}` outside string literals inside an action (Go's lexer refuses it).
+fn stray_brace(inner: &str) -> Option<char> {
+    let mut quote: Option<char> = None;
+    let mut escaped = false;
+    for c in inner.chars() {
+        match quote {
+            Some(q) => {
+                if escaped {
+                    escaped = false;
+                } else if c == '\\' && q != '`' {
+                    escaped = true;
+                } else if c == q {
+                    quote = None;
+                }
+            }
+            None if matches!(c, '"' | '`' | '\'') => quote = Some(c),
+            None if c == '{' || c == '}' => return Some(c),
+            None => {}
+        }
+    }
+    None
 }
 
 /// Splits an action into words, dropping string and character literals.
@@ -209,12 +237,13 @@ fn check_word(word: &str, text: &str, inner: &str, inner_offset: usize) -> Resul
             let word_offset = inner_offset + inner.find(word).unwrap_or(0);
             // Go reports the position of the second field of the chain.
             let position = word_offset + root.len() - 1;
-            let line_start = text[..position.min(text.len())]
-                .rfind('\n')
+            let line_start = text
+                .get(..position)
+                .and_then(|before| before.rfind('\n'))
                 .map_or(0, |i| i + 1);
             return Err(FilterError::Execute(format!(
                 "template:1:{}: executing \"template\" at <{word}>: can't evaluate field {field} in type interface {{}}",
-                position - line_start
+                position.saturating_sub(line_start)
             )));
         }
     }
@@ -244,6 +273,10 @@ mod tests {
 
     #[test]
     fn filter_templates_as_openbao_judges_them() {
+        assert_eq!(
+            check_filter_template("{{ .path }{{ .key }}"),
+            Err(FilterError::Compile("unexpected \"}\" in operand".into()))
+        );
         // Verdicts observed from OpenBao 2.7.2.
         assert_eq!(check_filter_template("{{ .path }}{{ .key }}"), Ok(()));
         assert_eq!(check_filter_template("x/{{ printf \"%s\" .key }}"), Ok(()));

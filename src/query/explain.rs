@@ -259,7 +259,7 @@ fn render_winner(out: &mut String, input: &Explained<'_>, winner: &MergedRule) {
             source.policy,
             caps_words(source.capabilities)
         );
-        let label = format!("`{}`", source.raw_pattern);
+        let label = format!("decides `{}`", explanation.path);
         out.push_str(&frame(source, &title, &label));
     }
 }

@@ -92,6 +92,8 @@ pub fn describe_call(call: &CallResult) -> String {
     let mut text = format!("{:<10}{}: {verdict}", call.stage, call.label);
     if let Some(reason) = &explanation.deny_reason {
         text.push_str(&format!(" ({})", describe_deny(reason)));
+    } else if decision.allowed && !call.allowed {
+        text.push_str(" (the backend also requires `sudo` on the winning rule)");
     }
     match &explanation.winner {
         Some(rule) => text.push_str(&format!("\n            rule {}", describe_rule(rule))),

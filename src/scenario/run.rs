@@ -157,11 +157,13 @@ pub fn run_scenario(
                     method: "POST",
                     request: Request::new(Operation::Update, path.clone()),
                     create_or_update: true,
+                    needs_sudo: false,
                 },
                 ApiOperation::Op(op) => ApiCall {
                     method: method_of(*op),
                     request: Request::new(*op, listing_path(*op, path)),
                     create_or_update: false,
+                    needs_sudo: false,
                 },
             };
             call.request.data = data.clone();
@@ -279,13 +281,19 @@ fn run_calls(
 ) -> Vec<CallResult> {
     calls
         .iter()
-        .flat_map(|call| concrete(call, existing))
-        .map(|(label, request)| {
+        .flat_map(|call| {
+            concrete(call, existing)
+                .into_iter()
+                .map(move |(label, request)| (call.needs_sudo, label, request))
+        })
+        .map(|(needs_sudo, label, request)| {
             let decision = acl.authorize(&request);
+            // The backend's own root-or-sudo demand: the winning rule must hold `sudo`.
+            let allowed = decision.allowed && (!needs_sudo || decision.root_privs);
             CallResult {
                 stage,
                 label,
-                allowed: decision.allowed,
+                allowed,
                 decision: Some(decision),
             }
         })
@@ -389,6 +397,12 @@ fn needed_capability(decision: &Decision) -> Option<Capability> {
 
 fn because_mismatch(because: &Because, outcome: &Outcome) -> Option<String> {
     let Some((policies, pattern)) = &outcome.decided_by else {
+        if decisive(outcome).is_some_and(|call| call.stage == "preflight") {
+            return Some(format!(
+                "expected the decision because of `{}` in policy `{}`, but the kv preflight denied: the token cannot see the mount",
+                because.path, because.policy
+            ));
+        }
         return Some(format!(
             "expected the decision because of `{}` in policy `{}`, but no rule decided (no rule matches)",
             because.path, because.policy

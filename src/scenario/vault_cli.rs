@@ -21,7 +21,8 @@
 //!
 //! Generic commands: `read` (GET, `k=v` as query data), `list` (LIST with trailing `/`),
 //! `write` (POST; create or update on KV mounts, update elsewhere), `patch` (PATCH), `delete`
-//! (DELETE); `policy read/list/write/delete`, `token create/lookup/renew/revoke/capabilities`.
+//! (DELETE); `policy read/list/write/delete`, `token create/lookup/renew/revoke/capabilities`
+//! (`token create -orphan` sends `no_parent`, which needs `sudo` on `auth/token/create`).
 //! `-wrap-ttl` sets the wrapping TTL of every request. Flags may come before or after the path.
 
 use std::fmt;
@@ -41,6 +42,9 @@ pub struct ApiCall {
     pub request: Request,
     /// The backend checks existence: a new resource needs `create`, an existing one `update`.
     pub create_or_update: bool,
+    /// The backend itself demands root or `sudo` on the winning rule, beyond the ACL's own
+    /// sudo-protected paths (e.g. `token create -orphan`: `no_parent` on `auth/token/create`).
+    pub needs_sudo: bool,
 }
 
 impl ApiCall {
@@ -49,6 +53,7 @@ impl ApiCall {
             method,
             request: Request::new(operation, path),
             create_or_update: false,
+            needs_sudo: false,
         }
     }
 
@@ -66,11 +71,15 @@ impl ApiCall {
 
     /// The capability names this call may need, e.g. `read` or `create|update`.
     pub fn operation_label(&self) -> String {
-        if self.create_or_update {
-            "create|update".into()
+        let base = if self.create_or_update {
+            "create|update".to_string()
         } else {
-            self.request.operation.name().into()
+            self.request.operation.name().to_string()
+        };
+        if self.needs_sudo {
+            return format!("{base}+sudo");
         }
+        base
     }
 }
 
@@ -870,10 +879,12 @@ fn token_create(words: &[String]) -> Result<Translation> {
         value_flags,
         &["orphan", "no-default-policy", "renewable"],
     )?;
-    let path = match (parsed.flag("role"), parsed.has("orphan")) {
-        (Some(role), _) => format!("auth/token/create/{role}"),
-        (None, true) => "auth/token/create-orphan".into(),
-        (None, false) => "auth/token/create".into(),
+    // `-orphan` is `no_parent` on the same endpoint, which the token store allows only with
+    // root or `sudo` (checked against OpenBao 2.7.2); with `-role` the role decides.
+    let role = parsed.flag("role");
+    let path = match role {
+        Some(role) => format!("auth/token/create/{role}"),
+        None => "auth/token/create".into(),
     };
     let mut data = Map::new();
     let policies: Vec<Value> = parsed
@@ -904,7 +915,8 @@ fn token_create(words: &[String]) -> Result<Translation> {
     if parsed.has("no-default-policy") {
         data.insert("no_default_policy".into(), Value::Bool(true));
     }
-    if parsed.has("orphan") && parsed.flag("role").is_some() {
+    let orphan = parsed.has("orphan");
+    if orphan {
         data.insert("no_parent".into(), Value::Bool(true));
     }
     let metadata: Map<String, Value> = parsed
@@ -916,9 +928,9 @@ fn token_create(words: &[String]) -> Result<Translation> {
     if !metadata.is_empty() {
         data.insert("meta".into(), Value::Object(metadata));
     }
-    Ok(plain(vec![
-        ApiCall::write("POST", path, false).with_data(data)
-    ]))
+    let mut call = ApiCall::write("POST", path, false).with_data(data);
+    call.needs_sudo = orphan && role.is_none();
+    Ok(plain(vec![call]))
 }
 
 fn positional<'a>(parsed: &'a Parsed, count: usize, command: &str) -> Result<&'a [String]> {

@@ -159,8 +159,13 @@ pub fn random_pattern(rng: &mut Rng) -> String {
     let depth = 1 + rng.below(4);
     let mut parts = random_segments(rng, depth);
     for part in parts.iter_mut() {
-        if rng.chance(22) {
-            *part = "+".to_string();
+        match rng.below(100) {
+            0..=21 => *part = "+".to_string(),
+            // A `+` that is not a whole segment is literal (`a/+b` is still stored as a
+            // segment-wildcard pattern, `a+` is exact).
+            22..=23 => part.insert(0, '+'),
+            24 => part.push('+'),
+            _ => {}
         }
     }
     if depth > 2 && rng.chance(5) {
@@ -183,6 +188,10 @@ pub fn random_pattern(rng: &mut Rng) -> String {
     }
     if rng.chance(6) {
         pattern.insert(0, '/');
+    }
+    if rng.chance(2) {
+        // Only one leading `/` is stripped: `//x` is the pattern `/x`.
+        pattern.insert_str(0, "//");
     }
     if pattern.contains("+*") {
         pattern = pattern.replace("+*", "+/*");

@@ -377,6 +377,9 @@ pub struct Finding {
     /// Whether the area's own fixed witness was reached (the grant covers the whole area,
     /// not only paths named in the policy).
     pub broad: bool,
+    /// Whether the winning block is templated (its paths depend on the holder's identity,
+    /// shown as [`SELF`]).
+    pub templated: bool,
 }
 
 impl Finding {
@@ -477,7 +480,10 @@ fn add_to_identity(identity: &mut crate::acl::Identity, variable: &str) {
         let Some((accessor, field)) = rest.split_once('.') else {
             return;
         };
-        let position = identity.aliases.iter().position(|a| a.mount_accessor == accessor);
+        let position = identity
+            .aliases
+            .iter()
+            .position(|a| a.mount_accessor == accessor);
         let index = position.unwrap_or_else(|| {
             identity.aliases.push(crate::acl::Alias {
                 mount_accessor: accessor.into(),
@@ -494,18 +500,15 @@ fn add_to_identity(identity: &mut crate::acl::Identity, variable: &str) {
             alias.custom_metadata.insert(key.into(), SELF.into());
         }
     } else if let Some(rest) = variable.strip_prefix("identity.groups.names.") {
-        add_group(identity, rest, |group, name| group.name = name.into());
+        add_group(identity, rest, true);
     } else if let Some(rest) = variable.strip_prefix("identity.groups.ids.") {
-        add_group(identity, rest, |group, id| group.id = id.into());
+        add_group(identity, rest, false);
     }
 }
 
-/// `<group>.id|name|metadata.<key>`: a group known by `<group>` (set through `name_it`).
-fn add_group(
-    identity: &mut crate::acl::Identity,
-    rest: &str,
-    name_it: impl Fn(&mut crate::acl::Group, &str),
-) {
+/// `<group>.id|name|metadata.<key>`: a group known by `<group>` (its name when `by_name`,
+/// else its id), merged with an earlier one of the same key.
+fn add_group(identity: &mut crate::acl::Identity, rest: &str, by_name: bool) {
     let (group_key, key) = match rest.split_once(".metadata.") {
         Some((group_key, key)) => (group_key, Some(key)),
         None => match rest.rsplit_once('.') {
@@ -513,16 +516,35 @@ fn add_group(
             None => return,
         },
     };
-    let mut group = crate::acl::Group {
-        id: SELF.into(),
-        name: SELF.into(),
-        ..Default::default()
+    let known = |group: &crate::acl::Group| {
+        if by_name {
+            group.name == group_key
+        } else {
+            group.id == group_key
+        }
     };
-    name_it(&mut group, group_key);
+    let index = match identity.groups.iter().position(known) {
+        Some(index) => index,
+        None => {
+            let mut group = crate::acl::Group {
+                id: SELF.into(),
+                name: SELF.into(),
+                ..Default::default()
+            };
+            if by_name {
+                group.name = group_key.into();
+            } else {
+                group.id = group_key.into();
+            }
+            identity.groups.push(group);
+            identity.groups.len() - 1
+        }
+    };
     if let Some(key) = key {
-        group.metadata.insert(key.into(), SELF.into());
+        identity.groups[index]
+            .metadata
+            .insert(key.into(), SELF.into());
     }
-    identity.groups.push(group);
 }
 
 fn probe_path(
@@ -550,12 +572,18 @@ fn probe_path(
         if is_catch_all_block(ctx, span) {
             continue;
         }
+        let templated = ctx
+            .policy
+            .rules
+            .iter()
+            .any(|rule| rule.pattern_span == span && rule.is_templated());
         let finding = findings.entry(span.start).or_insert_with(|| Finding {
             span,
             area: *area,
             operations: Vec::new(),
             witness: request_path.clone(),
             broad,
+            templated,
         });
         // Keep the witness of the first (broadest) probe; collect its operations.
         if finding.witness == request_path && !finding.operations.contains(operation) {
@@ -568,6 +596,7 @@ fn probe_path(
                 operations: vec![*operation],
                 witness: request_path.clone(),
                 broad,
+                templated,
             };
         }
     }

@@ -6,8 +6,11 @@
 //! Whoever can write a policy can write one that they hold, and grant themselves anything:
 //! it is root in disguise. Deleting a policy removes the denies it carries. A pattern limited
 //! to some names (`sys/policies/acl/app-*`) is still an escalation if a holder also holds, or
-//! can obtain, one of those policies; that case is reported one severity lower. The check
-//! asks the policy's own ACL, so a more specific `deny` carve-out is respected.
+//! can obtain, one of those policies; that case is reported one severity lower, and so is a
+//! templated name (`sys/policies/acl/{{identity.entity.name}}`, self-service policies). The
+//! check asks the policy's own ACL, so a more specific `deny` carve-out is respected;
+//! templated rules are resolved for a holder whose identity makes them apply (shown as
+//! `self`).
 //!
 //! ## Example
 //! ```hcl
@@ -70,6 +73,10 @@ impl Rule for PolicyAdmin {
             |finding| {
                 let writes = finding.operations.iter().any(|op| *op != Delete);
                 let effect = match (writes, finding.broad) {
+                    (true, false) if finding.templated => {
+                        "every holder can rewrite the policy its identity names, and grant \
+                         itself anything through it when it holds that policy"
+                    }
                     (true, true) => {
                         "holders can rewrite any policy, their own included, and \
                                      grant themselves anything"
