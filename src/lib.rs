@@ -20,4 +20,5 @@ pub mod scenario;
 pub mod source;
 pub mod span;
 pub mod target;
+pub mod terraform;
 pub mod workspace;

@@ -3,7 +3,8 @@
 //!
 //! [`Workspace::load`] finds `capable.yaml` by walking up from the working directory (or takes
 //! `--config`), walks the given files and folders (or the config's `include`, by default the
-//! config's folder) for `.hcl`, `.json` and `.policy` files, respecting `.gitignore` and the
+//! config's folder) for `.hcl`, `.json` and `.policy` files (and Terraform `.tf` files, see
+//! [`crate::terraform`]), respecting `.gitignore` and the
 //! config's `exclude` globs, and parses every policy. Cost: one directory walk plus one parse
 //! per file.
 
@@ -56,6 +57,10 @@ pub struct Workspace {
     pub parse_diagnostics: Vec<FileDiagnostics>,
     /// Vault Agent configurations found among the inputs.
     pub agent_files: Vec<Arc<SourceFile>>,
+    /// Terraform files (`.tf`, also in `files`) and the policies defined in them. Their valid,
+    /// literal policies are also in `policies` under the `vault_policy` resource's `name`
+    /// (when literal, else its label) unless a policy file already has that name.
+    pub terraform: Vec<crate::terraform::TerraformFile>,
     /// Policy name → file name, to refuse two files with one name in O(log n).
     file_by_stem: BTreeMap<String, String>,
 }
@@ -153,6 +158,23 @@ impl Workspace {
         Workspace::load_in(&cwd, paths, config_path, target_override)
     }
 
+    /// Loads the policies the configuration selects (as with no paths), finding
+    /// `capable.yaml` from the working directory or else from the first of `near` (the
+    /// scenario files or folders a command was given), so `capable test policies/` works
+    /// from a repository root.
+    pub fn load_near(
+        near: &[PathBuf],
+        config_path: Option<&Path>,
+        target_override: Option<Target>,
+    ) -> Result<Workspace, WorkspaceError> {
+        let cwd = std::env::current_dir().map_err(|error| WorkspaceError::Io {
+            path: ".".into(),
+            message: error.to_string(),
+        })?;
+        let config = load_config(&cwd, near, config_path)?;
+        Workspace::load_with_config(&cwd, &[], config, target_override)
+    }
+
     /// Loads with `cwd` as the working directory: relative `paths` and `config_path` start
     /// there, and `capable.yaml` is looked for there and above.
     pub fn load_in(
@@ -162,6 +184,15 @@ impl Workspace {
         target_override: Option<Target>,
     ) -> Result<Workspace, WorkspaceError> {
         let config = load_config(cwd, paths, config_path)?;
+        Workspace::load_with_config(cwd, paths, config, target_override)
+    }
+
+    fn load_with_config(
+        cwd: &Path,
+        paths: &[PathBuf],
+        config: Config,
+        target_override: Option<Target>,
+    ) -> Result<Workspace, WorkspaceError> {
         let target = target_override.unwrap_or(config.target);
         let root = config.root.clone();
         let selection = Selection::new(&config)?;
@@ -178,11 +209,10 @@ impl Workspace {
             policies: BTreeMap::new(),
             parse_diagnostics: Vec::new(),
             agent_files: Vec::new(),
+            terraform: Vec::new(),
             file_by_stem: BTreeMap::new(),
         };
-        for file in found {
-            workspace.add_file(file)?;
-        }
+        workspace.add_files(found, cwd)?;
         Ok(workspace)
     }
 
@@ -200,12 +230,54 @@ impl Workspace {
             policies: BTreeMap::new(),
             parse_diagnostics: Vec::new(),
             agent_files: Vec::new(),
+            terraform: Vec::new(),
             file_by_stem: BTreeMap::new(),
         };
-        for source in sources {
-            workspace.add_file(source)?;
-        }
+        let cwd = std::env::current_dir().unwrap_or_default();
+        workspace.add_files(sources, &cwd)?;
         Ok(workspace)
+    }
+
+    /// Policy files first, then Terraform files (whose `file("...")` calls skip files already
+    /// loaded).
+    fn add_files(
+        &mut self,
+        sources: Vec<Arc<SourceFile>>,
+        cwd: &Path,
+    ) -> Result<(), WorkspaceError> {
+        let (terraform, policies): (Vec<_>, Vec<_>) = sources
+            .into_iter()
+            .partition(|source| crate::terraform::is_terraform(&source.name));
+        for source in policies {
+            self.add_file(source)?;
+        }
+        if !terraform.is_empty() {
+            self.add_terraform(terraform, cwd);
+        }
+        Ok(())
+    }
+
+    /// Extracts the policies of `.tf` files. Two Terraform policies with one name (other
+    /// modules, other Vaults) are not an error: each is checked, the first is kept by name.
+    fn add_terraform(&mut self, sources: Vec<Arc<SourceFile>>, cwd: &Path) {
+        let loaded: std::collections::BTreeSet<String> =
+            self.files.iter().map(|file| file.name.clone()).collect();
+        let context = crate::terraform::Context {
+            cwd,
+            loaded: &loaded,
+            target: self.target,
+        };
+        self.terraform = crate::terraform::extract_all(&sources, &context);
+        for embedded in self.terraform.iter().flat_map(|file| &file.policies) {
+            let Some(policy) = &embedded.parsed.policy else {
+                continue;
+            };
+            if !embedded.interpolated && !self.policies.contains_key(&embedded.name) {
+                self.policies.insert(embedded.name.clone(), policy.clone());
+            }
+        }
+        self.files.extend(sources);
+        self.files.sort_by(|a, b| a.name.cmp(&b.name));
     }
 
     fn add_file(&mut self, source: Arc<SourceFile>) -> Result<(), WorkspaceError> {
@@ -236,6 +308,9 @@ impl Workspace {
 
     /// The valid policy parsed from `file`, if the target accepts it.
     pub fn policy_of(&self, file: &SourceFile) -> Option<&Policy> {
+        if crate::terraform::is_terraform(&file.name) {
+            return None;
+        }
         self.policies
             .get(&file.stem())
             .filter(|policy| policy.source.name == file.name)
@@ -410,7 +485,7 @@ fn walk(cwd: &Path, dir: &Path) -> Result<Vec<PathBuf>, WorkspaceError> {
 fn has_policy_extension(path: &Path) -> bool {
     path.extension()
         .and_then(|extension| extension.to_str())
-        .is_some_and(|extension| POLICY_EXTENSIONS.contains(&extension))
+        .is_some_and(|extension| POLICY_EXTENSIONS.contains(&extension) || extension == "tf")
 }
 
 fn read_source(cwd: &Path, path: &Path) -> Result<Arc<SourceFile>, WorkspaceError> {

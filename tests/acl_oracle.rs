@@ -768,9 +768,34 @@ fn tricky_policy(entry: &str) -> String {
     format!("path \"kv1/*\" {{\n  {RW}\n  {entry}\n}}\n")
 }
 
-/// Writes: (why, policies, method, key, JSON body, OpenBao denies). Spec 3.7 and 2.
+/// A write case: (why, policies, method, key, JSON body, OpenBao denies).
+type WriteCase = (
+    &'static str,
+    &'static [&'static str],
+    &'static str,
+    &'static str,
+    &'static str,
+    bool,
+);
+/// A read case: (why, policy, query, OpenBao denies).
+type ReadCase = (
+    &'static str,
+    &'static str,
+    &'static [(&'static str, &'static str)],
+    bool,
+);
+/// A wrapping case: (why, policies, method, wrap TTL, OpenBao denies).
+type WrapCase = (
+    &'static str,
+    &'static [&'static str],
+    &'static str,
+    Option<&'static str>,
+    bool,
+);
+
+/// Writes (spec 3.7 and 2).
 #[rustfmt::skip]
-const WRITE_CASES: &[(&str, &[&str], &str, &str, &str, bool)] = &[
+const WRITE_CASES: &[WriteCase] = &[
     // Typed values: an HCL int never equals a JSON number; bools, lists and maps deep-compare.
     ("hcl int vs json number", &["allowed_parameters = { foo = [5] }"], "PUT", "k1", r#"{"foo": 5}"#, true),
     ("string vs string", &["allowed_parameters = { foo = [\"5\"] }"], "PUT", "k1", r#"{"foo": "5"}"#, false),
@@ -831,7 +856,7 @@ const WRITE_CASES: &[(&str, &[&str], &str, &str, &str, bool)] = &[
 
 /// Reads: (why, policy, query, OpenBao denies). Query parameters are request data (spec 3.1).
 #[rustfmt::skip]
-const READ_CASES: &[(&str, &str, &[(&str, &str)], bool)] = &[
+const READ_CASES: &[ReadCase] = &[
     ("read required via query", "required_parameters = [\"a\"]", &[("a", "x")], false),
     ("read required missing", "required_parameters = [\"a\"]", &[], true),
     ("read required empty value", "required_parameters = [\"a\"]", &[("a", "")], false),
@@ -845,7 +870,7 @@ const READ_CASES: &[(&str, &str, &[(&str, &str)], bool)] = &[
 
 /// Wrapping TTLs, on every operation (spec 3.6): (why, policies, method, wrap TTL, denies).
 #[rustfmt::skip]
-const WRAP_CASES: &[(&str, &[&str], &str, Option<&str>, bool)] = &[
+const WRAP_CASES: &[WrapCase] = &[
     ("min needs wrapping", &["min_wrapping_ttl = 300"], "GET", None, true),
     ("min satisfied", &["min_wrapping_ttl = 300"], "GET", Some("600"), false),
     ("min equal", &["min_wrapping_ttl = 300"], "GET", Some("5m"), false),

@@ -150,3 +150,26 @@ fn every_corpus_agent_file_parses_or_is_diagnosed() {
     }
     assert!(seen >= 16, "corpus files seen: {seen}");
 }
+
+#[test]
+fn the_rules_setting_turns_the_check_off_or_changes_its_severity() {
+    use capable::config::RuleLevel;
+    use capable::diag::Severity;
+    let mut workspace = Workspace::load_in(&fixture(), &[], None, None).unwrap();
+    workspace
+        .config
+        .rules
+        .insert("agent-secret-unreadable".into(), RuleLevel::Off);
+    assert!(agent::check(&workspace).is_empty());
+    workspace.config.rules.insert(
+        "agent-secret-unreadable".into(),
+        RuleLevel::Severity(Severity::Info),
+    );
+    let found = agent::check(&workspace);
+    let severities: Vec<Severity> = found
+        .iter()
+        .flat_map(|file| file.diagnostics.iter().map(|d| d.severity))
+        .collect();
+    assert!(severities.contains(&Severity::Info), "{severities:?}");
+    assert!(!severities.contains(&Severity::Error), "{severities:?}");
+}

@@ -187,3 +187,43 @@ fn usage_errors_exit_2_with_help() {
     assert_eq!(code, 2);
     assert!(stderr.contains("no subject given"), "{stderr}");
 }
+
+#[test]
+fn merged_rule_names_every_contributing_policy() {
+    let answer = json(&[
+        "--policy",
+        "policies/key-rotation.hcl",
+        "--policy",
+        "policies/ai-writers.hcl",
+        "create",
+        "secret/data/ai/mistral",
+    ]);
+    assert_eq!(answer["allowed"], true);
+    let sources: Vec<&str> = answer["winner"]["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["policy"].as_str().unwrap())
+        .collect();
+    assert_eq!(sources, ["key-rotation", "ai-writers"]);
+    assert_eq!(
+        answer["winner"]["granting_policies"]["create"],
+        serde_json::json!(["key-rotation", "ai-writers"])
+    );
+    assert_eq!(
+        answer["winner"]["granting_policies"]["read"],
+        serde_json::json!(["key-rotation"])
+    );
+    // The carve-out of one policy does not reach the other's merged glob: the exact deny wins.
+    let signing = json(&[
+        "--policy",
+        "policies/key-rotation.hcl",
+        "--policy",
+        "policies/ai-writers.hcl",
+        "update",
+        "secret/data/ai/signing",
+    ]);
+    assert_eq!(signing["allowed"], false);
+    assert_eq!(signing["deny_reason"]["kind"], "explicit-deny");
+    assert_eq!(signing["losers"][0]["beaten_by"], "exact-match");
+}

@@ -1028,3 +1028,40 @@ fn explanation_names_the_separating_step() {
     assert_eq!(explanation.deny_reason, None);
     assert_eq!(explanation.sudo_required, Some(false));
 }
+
+#[test]
+fn store_walks_for_queries() {
+    let acl = acl(
+        Target::Vault,
+        vec![
+            rule("secret/data/a", &["read"]),
+            rule("secret/data/b", &["read"]),
+            rule("secret/metadata/*", &["list"]),
+            rule("secret/*", &["deny"]),
+            rule("secret/+/a", &["update"]),
+            rule("other", &["read"]),
+        ],
+    );
+    let keys = |rules: Vec<&MergedRule>| -> Vec<String> {
+        rules.iter().map(|r| r.pattern.normalized.clone()).collect()
+    };
+    assert_eq!(
+        keys(acl.exact_rules_under("secret/")),
+        ["secret/data/a", "secret/data/b"]
+    );
+    assert_eq!(
+        keys(acl.prefix_rules_under("secret/m")),
+        ["secret/metadata/*"]
+    );
+    assert_eq!(
+        keys(acl.prefix_rules_covering("secret/metadata/x")),
+        ["secret/*", "secret/metadata/*"]
+    );
+    assert_eq!(keys(acl.wildcard_rules()), ["secret/+/a"]);
+    assert_eq!(
+        keys(acl.matching_rules("/secret/metadata/a")),
+        ["secret/metadata/*", "secret/+/a"]
+    );
+    assert!(acl.exact_rule("other").is_some());
+    assert_eq!(acl.policy_count(), 1);
+}

@@ -25,7 +25,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::acl::{Acl, Decision, DenyReason, Operation, Request};
-use crate::config::Mounts;
+use crate::config::{Mounts, RuleLevel};
 use crate::diag::{Diagnostic, FileDiagnostics, Severity};
 use crate::inventory::{Inventory, Subject};
 use crate::lint::rules::agent_secret_unreadable::AgentSecretUnreadable;
@@ -42,7 +42,30 @@ const RULE: &str = "agent-secret-unreadable";
 
 /// Checks every agent configuration of the workspace. Configurations are skipped silently
 /// only when the inventory itself is invalid (its errors are reported by the inventory).
+/// `rules: {agent-secret-unreadable: off}` turns the check off; a severity there replaces the
+/// default severity of the unreadable-secret findings (the "cannot check" warnings keep theirs).
 pub fn check(workspace: &Workspace) -> Vec<FileDiagnostics> {
+    let severity = match workspace.config.rule_level(RULE) {
+        Some(RuleLevel::Off) => return Vec::new(),
+        Some(RuleLevel::Severity(severity)) => Some(severity),
+        None => None,
+    };
+    let mut found = check_unconfigured(workspace);
+    if let Some(severity) = severity {
+        let default = AgentSecretUnreadable.meta().severity;
+        for diagnostic in found
+            .iter_mut()
+            .flat_map(|file| file.diagnostics.iter_mut())
+        {
+            if diagnostic.severity == default {
+                diagnostic.severity = severity;
+            }
+        }
+    }
+    found
+}
+
+fn check_unconfigured(workspace: &Workspace) -> Vec<FileDiagnostics> {
     let inventory = match Inventory::new(&workspace.config, &workspace.policies) {
         Ok(inventory) => Some(inventory),
         Err(_) if workspace.config.has_inventory() => return Vec::new(),

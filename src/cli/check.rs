@@ -18,7 +18,7 @@ use crate::workspace::Workspace;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// Policy files and folders (folders are searched for .hcl, .json and .policy files);
+    /// Policy files and folders (folders are searched for .hcl, .json, .policy and .tf files);
     /// default: the config's `include`, else the config's folder
     pub paths: Vec<PathBuf>,
     /// The product whose rules apply [default: the config's `target`, else vault]
@@ -53,6 +53,7 @@ pub fn run(args: Args) -> CliResult {
     let mut results = check_workspace(&workspace);
     results.extend(inventory_diagnostics(&workspace));
     results.extend(agent_diagnostics(&workspace));
+    results.extend(crate::terraform::check::check(&workspace));
     let results = merge_by_file(results);
     let fail_level = args.fail_level.unwrap_or(workspace.config.fail_level);
     let output = report::render(args.format, &results, color);

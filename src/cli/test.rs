@@ -39,7 +39,7 @@ fn parse_target(text: &str) -> Result<Target, String> {
 pub fn run(args: Args) -> CliResult {
     let cwd = std::env::current_dir()
         .map_err(|error| CliError::usage(format!("cannot read the working directory: {error}")))?;
-    let workspace = Workspace::load(&[], args.config.as_deref(), args.target)?;
+    let workspace = Workspace::load_near(&args.paths, args.config.as_deref(), args.target)?;
     let outcomes = match run_scenarios(&workspace, &cwd, &args.paths) {
         Ok(outcomes) => outcomes,
         Err(TestError::Input(files)) => {

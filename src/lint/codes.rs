@@ -23,6 +23,7 @@ pub static RULES: &[&dyn Rule] = &[
     &parameters_narrowed_by_merge::ParametersNarrowedByMerge,
     &unresolved_template::UnresolvedTemplate,
     &agent_secret_unreadable::AgentSecretUnreadable,
+    &terraform_interpolated_policy::TerraformInterpolatedPolicy,
     // security
     &grants_everything::GrantsEverything,
     &wildcard_mount::WildcardMount,

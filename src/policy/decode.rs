@@ -129,12 +129,14 @@ impl<'a> FieldMatches<'a> {
 /// The decoder, with the source it reports positions in.
 pub struct Decoder<'a> {
     pub source: &'a SourceFile,
+    /// HCL1's JSON parser drops token positions: every `At` then reads `At -:`.
+    pub json: bool,
 }
 
 impl<'a> Decoder<'a> {
     /// `At line:col: ` for a span, as HCL prints a `token.Pos`.
     fn at(&self, span: Option<Span>) -> String {
-        match span {
+        match span.filter(|_| !self.json) {
             Some(span) => {
                 let (line, column) = self.source.line_col(span.start);
                 format!("At {line}:{column}: ")
@@ -291,13 +293,12 @@ impl<'a> Decoder<'a> {
         };
         match &node.kind {
             NodeKind::Str(text) | NodeKind::Ident(text) => Ok(ParamValue::Str(text.clone())),
-            NodeKind::BadNumber { float: true, text } => Err(DecodeError {
-                message: format!(
-                    "strconv.ParseFloat: parsing {}: value out of range",
-                    super::gostr::quote(text)
-                ),
-                span: node.span,
-            }),
+            NodeKind::BadNumber { float: true, text } => go_parse_float(text)
+                .map(ParamValue::Float)
+                .map_err(|message| DecodeError {
+                    message,
+                    span: node.span,
+                }),
             NodeKind::Int(_) | NodeKind::BadNumber { .. } => parse_int(&self.number_text(node), 0)
                 .map(ParamValue::Int)
                 .map_err(|message| DecodeError {
@@ -345,7 +346,24 @@ impl<'a> Decoder<'a> {
                 Ok(ParamValue::List(all))
             }
             Some(other) => {
-                // An object decodes to a list of maps in Go: later values append to it.
+                // An object decodes to a list of maps in Go: later values append to it, and
+                // each of their elements must itself be an object.
+                if let Source::Node(node) = source {
+                    if let NodeKind::List(elements) = &node.kind {
+                        for (index, element) in elements.iter().enumerate() {
+                            if !matches!(element.kind, NodeKind::Object(_)) {
+                                return Err(self.error(
+                                    Some(element.span),
+                                    element.span,
+                                    format!(
+                                        "{name}[{index}]: not an object type for map ({})",
+                                        go_type(element)
+                                    ),
+                                ));
+                            }
+                        }
+                    }
+                }
                 let mut values = Vec::new();
                 self.value_list(name, source, &mut values)?;
                 Ok(other.clone())
@@ -357,13 +375,12 @@ impl<'a> Decoder<'a> {
     pub fn float(&self, name: &str, source: Source<'_>) -> Result<f64, DecodeError> {
         match source {
             Source::Node(node) => match &node.kind {
-                NodeKind::BadNumber { text, .. } => Err(DecodeError {
-                    message: format!(
-                        "strconv.ParseFloat: parsing {}: value out of range",
-                        super::gostr::quote(text)
-                    ),
-                    span: node.span,
-                }),
+                NodeKind::BadNumber { text, .. } => {
+                    go_parse_float(text).map_err(|message| DecodeError {
+                        message,
+                        span: node.span,
+                    })
+                }
                 NodeKind::Int(_) | NodeKind::Float(_) => parse_float(&self.number_text(node))
                     .map_err(|message| DecodeError {
                         message,
@@ -479,16 +496,13 @@ impl<'a> Decoder<'a> {
             let field = format!("{name}.{}", key.name);
             let mut values = Vec::new();
             if item.keys.len() > 1 {
-                let nested = [ItemRef {
-                    keys: &item.keys[1..],
-                    assign: item.assign,
-                    value: item.value,
-                }];
-                let value = self.object_value(&format!("{field}[0]"), &nested)?;
-                values.push(Spanned::new(value, item.value.span));
-            } else {
-                self.value_list(&field, Source::Node(item.value), &mut values)?;
+                // `"x" "y" {}` nests an object item, which `[]interface{}` cannot hold.
+                return Err(DecodeError {
+                    message: format!("{field}[0]: cannot decode into interface: *ast.ObjectItem"),
+                    span: item.span(),
+                });
             }
+            self.value_list(&field, Source::Node(item.value), &mut values)?;
             match out
                 .iter_mut()
                 .find(|(existing, _)| existing.name == key.name)
@@ -498,6 +512,22 @@ impl<'a> Decoder<'a> {
             }
         }
         Ok(())
+    }
+}
+
+/// Go's `strconv.ParseFloat(text, 64)` for literals HCL1 scanned as numbers but Rust's
+/// tokenizer kept as text: out-of-range values and malformed exponents fail with Go's text.
+fn go_parse_float(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(value) if value.is_finite() => Ok(value),
+        Ok(_) => Err(format!(
+            "strconv.ParseFloat: parsing {}: value out of range",
+            super::gostr::quote(text)
+        )),
+        Err(_) => Err(format!(
+            "strconv.ParseFloat: parsing {}: invalid syntax",
+            super::gostr::quote(text)
+        )),
     }
 }
 

@@ -124,7 +124,10 @@ fn parse_text(source: Arc<SourceFile>, target: Target) -> Parsed {
     let mut lowering = Lowering {
         source: &source,
         target,
-        decoder: Decoder { source: &source },
+        decoder: Decoder {
+            source: &source,
+            json: source.text.trim_start().starts_with('{'),
+        },
         diagnostics: Vec::new(),
     };
     let lowered = lowering.lower();
@@ -404,10 +407,12 @@ impl<'a> Lowering<'a> {
         }
 
         // Every `control_group` item is validated (OpenBao collects the errors of each); the
-        // last valid one is kept.
+        // last valid one is kept. Extra keys (`control_group "x" {}`, or JSON flattening
+        // `{"control_group": {"factor": {"f": {...}}}}` into `control_group factor f {...}`)
+        // are ignored: the item's value is taken as the control group.
         let control_group_items: Vec<&Item> = body
             .iter()
-            .filter(|e| e.keys.len() == 1 && e.keys[0].name == "control_group")
+            .filter(|e| e.keys.first().is_some_and(|k| k.name == "control_group"))
             .collect();
         let mut control_group = None;
         if self.target == Target::OpenBao {
@@ -540,6 +545,7 @@ impl<'a> Lowering<'a> {
         let mut fields = Fields::default();
         let decoder = Decoder {
             source: self.source,
+            json: self.decoder.json,
         };
         let prefix = path_prefix.to_string();
 
@@ -1171,6 +1177,73 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn vault_control_groups_follow_spec_1_9() {
+        // Spec 1.9 (VP): Vault's shape and validation texts.
+        let good = r#"path "a" {
+  capabilities = ["read", "update"]
+  control_group = {
+    ttl = "4h"
+    factor "managers" {
+      controlled_capabilities = ["update"]
+      identity { group_ids = ["g1"] approvals = 1 }
+    }
+  }
+}"#;
+        let rule = only_rule(good, Target::Vault);
+        let group = rule
+            .control_group
+            .unwrap_or_else(|| panic!("no control group"));
+        assert_eq!(group.ttl.map(|t| t.value), Some(4 * 3600));
+        assert_eq!(group.factors[0].group_ids, ["g1"]);
+        let first_message = |text: &str| lower(text, Target::Vault).diagnostics[0].message.clone();
+        assert_eq!(
+            first_message(r#"path "a" { capabilities = ["read"] control_group = { ttl = "1h" } }"#),
+            "no control group factors provided"
+        );
+        assert_eq!(
+            first_message(
+                r#"path "a" { capabilities = ["read"] control_group = { factor "f" { controlled_capabilities = ["read"] } } }"#
+            ),
+            "no control_group factor provided"
+        );
+        assert_eq!(
+            first_message(
+                r#"path "a" { capabilities = ["read"] control_group = { factor "f" { identity { group_names = ["g"] approvals = 0 } } } }"#
+            ),
+            "must provide more than one identity group and approvals > 0"
+        );
+        assert_eq!(
+            first_message(
+                r#"path "a" { capabilities = ["read"] control_group = { factor "f" { controlled_capabilities = ["update"] identity { group_names = ["g"] approvals = 1 } } } }"#
+            ),
+            "control group factor capabilities must be a subset of the policy's capabilities"
+        );
+        assert_eq!(
+            first_message(
+                r#"path "a" { capabilities = ["read"] control_group = { ttl = "x" factor "f" {} } }"#
+            ),
+            "error parsing control group max ttl: time: invalid duration \"x\""
+        );
+    }
+
+    #[test]
+    fn templated_labels_keep_markers_and_no_pattern() {
+        let rule = only_rule(
+            r#"path "secret/{{ identity.entity.id }}/*" { capabilities = ["read"] }"#,
+            Target::Vault,
+        );
+        assert!(rule.pattern.is_none());
+        assert_eq!(rule.template_vars[0].value, "identity.entity.id");
+        // The span covers the marker itself: `{{ identity.entity.id }}` starts after `secret/`.
+        assert_eq!(rule.template_vars[0].span.start, 6 + 7);
+        let refused = lower(
+            r#"path "{{identity.entity.id}}/+*" { capabilities = ["read"] }"#,
+            Target::OpenBao,
+        );
+        assert_eq!(refused.diagnostics[0].rule, "invalid-wildcard");
     }
 
     #[test]

@@ -91,6 +91,12 @@ pub fn check_filter_template(text: &str) -> Result<(), FilterError> {
         let action_start = consumed + open;
         let after_open = &rest[open + 2..];
         let Some(close) = after_open.find("}}") else {
+            // Go's lexer meets a lone brace before it meets the end of the text.
+            if let Some(brace) = stray_brace(after_open) {
+                return Err(FilterError::Compile(format!(
+                    "unexpected \"{brace}\" in operand"
+                )));
+            }
             return Err(FilterError::Compile("unclosed action".into()));
         };
         let inner = trim_markers(&after_open[..close]);
@@ -273,6 +279,10 @@ mod tests {
 
     #[test]
     fn filter_templates_as_openbao_judges_them() {
+        assert_eq!(
+            check_filter_template("{{ .path }}{{ .key }"),
+            Err(FilterError::Compile("unexpected \"}\" in operand".into()))
+        );
         assert_eq!(
             check_filter_template("{{ .path }{{ .key }}"),
             Err(FilterError::Compile("unexpected \"}\" in operand".into()))

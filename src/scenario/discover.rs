@@ -52,7 +52,8 @@ fn walk_yaml(dir: &Path, only_tests: bool) -> Result<Vec<PathBuf>, TestError> {
     Ok(found)
 }
 
-/// The scenario files: the given files, the YAML files of the given folders, or (with no
+/// The scenario files: the given files, the YAML files in `tests` folders of the given
+/// folders (all YAML of a folder inside `tests`), or (with no
 /// paths) every `*.yaml`/`*.yml` inside a `tests` folder under the workspace root.
 pub fn scenario_paths(
     workspace: &Workspace,
@@ -71,7 +72,10 @@ pub fn scenario_paths(
     for path in paths {
         let path = cwd.join(path);
         if path.is_dir() {
-            found.extend(walk_yaml(&path, false)?);
+            // A policy tree given as a folder holds `capable.yaml` and other YAML: only its
+            // `tests` folders hold scenarios. A `tests` folder itself is all scenarios.
+            let inside_tests = path.components().any(|c| c.as_os_str() == "tests");
+            found.extend(walk_yaml(&path, !inside_tests)?);
         } else {
             found.push(path);
         }

@@ -308,9 +308,9 @@ fn instantiate(rng: &mut Rng, pattern: &str) -> String {
         let last = parts.last_mut().expect("split yields one part");
         match rng.below(4) {
             0 => {}
-            1 => last.push_str(*rng.pick(SEGMENTS)),
+            1 => last.push_str(rng.pick::<&str>(SEGMENTS)),
             _ => {
-                last.push_str(*rng.pick(&["", "c"]));
+                last.push_str(rng.pick::<&str>(&["", "c"]));
                 for _ in 0..1 + rng.below(2) {
                     parts.push(rng.pick(SEGMENTS).to_string());
                 }
@@ -333,7 +333,7 @@ fn decorate(rng: &mut Rng, mut path: String) -> String {
         3 => {
             path.pop();
         }
-        4 => path.push_str(*rng.pick(&["x", "/x", "/+", "*"])),
+        4 => path.push_str(rng.pick::<&str>(&["x", "/x", "/+", "*"])),
         _ => {}
     }
     if rng.chance(4) {

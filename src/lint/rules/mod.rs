@@ -34,6 +34,7 @@ pub mod raw_storage;
 pub mod seal_admin;
 pub mod sudo_unneeded;
 pub mod sudo_wildcard;
+pub mod terraform_interpolated_policy;
 pub mod token_create;
 pub mod unknown_template_variable;
 pub mod unresolved_template;

@@ -1,0 +1,475 @@
+//! Vault policies kept in Terraform: `resource "vault_policy"` (heredoc, quoted string,
+//! `file("...")` or `data.vault_policy_document.X.hcl`) and `data "vault_policy_document"`.
+//!
+//! Terraform files are read with `hcl-edit` (HCL2, every node with its byte span). Each
+//! policy's text is rebuilt exactly as the provider would send it, together with a map from
+//! every byte of that text back to the `.tf` file ([`text::MappedText`]), and then parsed and
+//! validated by [`crate::policy::parse_policy_mapped`]: diagnostics and the model's spans
+//! point at the token in the `.tf` file.
+//!
+//! Decisions:
+//! - The policy's name is the resource's `name` when it is a literal string, else the
+//!   resource label; a document nobody references is named by its own label.
+//! - `$${` and `%%{` escapes, quoted-string escapes and `<<-` indentation are mapped byte by
+//!   byte, so spans after them stay exact.
+//! - `%{...}` directives: the policy is not checked (`terraform-interpolated-policy`).
+//!   `${...}` interpolations: the policy is checked with the interpolation as literal text
+//!   (HCL1 keeps `${` as text) when that text is accepted; when it is refused, the refusal may
+//!   come from the missing value, so the policy is not checked and only the note is given.
+//! - `file("p")` (also `"${path.module}/p"`) is read relative to the `.tf` file's folder; a
+//!   file already in the workspace is not checked twice.
+//! - A file hcl-edit cannot parse gets one `terraform-unparsed` warning and is skipped.
+//!
+//! Cost: one HCL2 parse per file plus one policy parse per policy.
+
+pub mod check;
+mod document;
+pub mod text;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
+
+use hcl_edit::expr::Expression;
+use hcl_edit::structure::{Block, Body};
+
+use crate::diag::{Diagnostic, Severity};
+use crate::policy::{parse_policy, parse_policy_mapped, Parsed};
+use crate::source::SourceFile;
+use crate::span::Span;
+use crate::target::Target;
+use text::{decode_template, Flavor, MappedText};
+
+/// Rule id of the note on policies built from Terraform expressions.
+pub const INTERPOLATED: &str = "terraform-interpolated-policy";
+/// Rule id of the warning on a `.tf` file that cannot be parsed.
+pub const UNPARSED: &str = "terraform-unparsed";
+/// Rule id of the warning on a `file("...")` that cannot be read.
+pub const FILE_UNREADABLE: &str = "terraform-policy-file";
+
+/// Whether a file name is a Terraform file.
+pub fn is_terraform(name: &str) -> bool {
+    name.ends_with(".tf")
+}
+
+/// One `.tf` file and the policies found in it.
+#[derive(Clone, Debug)]
+pub struct TerraformFile {
+    pub file: Arc<SourceFile>,
+    /// Findings about the Terraform itself (unparsed file, interpolated policy, unreadable
+    /// `file()`), pointing into `file`.
+    pub diagnostics: Vec<Diagnostic>,
+    pub policies: Vec<EmbeddedPolicy>,
+}
+
+/// One policy defined in Terraform.
+#[derive(Clone, Debug)]
+pub struct EmbeddedPolicy {
+    /// The name Vault stores it under.
+    pub name: String,
+    /// The file its spans point into: the `.tf` file, or the file `file()` reads.
+    pub source: Arc<SourceFile>,
+    pub parsed: Parsed,
+    /// Checked with `${...}` left as literal text: not the exact policy Vault gets.
+    pub interpolated: bool,
+}
+
+/// What the extraction needs to know about the workspace.
+pub struct Context<'a> {
+    /// The folder file names are relative to.
+    pub cwd: &'a Path,
+    /// Names of the policy files already in the workspace (not checked again via `file()`).
+    pub loaded: &'a BTreeSet<String>,
+    pub target: Target,
+}
+
+/// Extracts and checks every policy of the given `.tf` files. Data sources are shared by the
+/// files of one folder (a Terraform module). Never panics.
+pub fn extract_all(files: &[Arc<SourceFile>], ctx: &Context<'_>) -> Vec<TerraformFile> {
+    let parsed: Vec<(Arc<SourceFile>, Result<Body, Diagnostic>)> = files
+        .iter()
+        .map(|file| (file.clone(), parse_terraform(file)))
+        .collect();
+    let mut documents: BTreeMap<(String, String), DocumentRef> = BTreeMap::new();
+    for (index, (file, body)) in parsed.iter().enumerate() {
+        let Ok(body) = body else { continue };
+        for block in body.blocks() {
+            if let Some(label) = typed_label(block, "data", "vault_policy_document") {
+                documents
+                    .entry((folder_of(&file.name), label))
+                    .or_insert(DocumentRef {
+                        file: index,
+                        referenced_as: None,
+                    });
+            }
+        }
+    }
+    let mut results: Vec<TerraformFile> = parsed
+        .iter()
+        .map(|(file, body)| TerraformFile {
+            file: file.clone(),
+            diagnostics: body.as_ref().err().cloned().into_iter().collect(),
+            policies: Vec::new(),
+        })
+        .collect();
+    for (index, (file, body)) in parsed.iter().enumerate() {
+        let Ok(body) = body else { continue };
+        for block in body.blocks() {
+            if let Some(label) = typed_label(block, "resource", "vault_policy") {
+                let mut extractor = Extractor {
+                    file,
+                    ctx,
+                    out: &mut results[index],
+                };
+                extractor.resource(block, &label, &mut documents);
+            }
+        }
+    }
+    for (index, (file, body)) in parsed.iter().enumerate() {
+        let Ok(body) = body else { continue };
+        for block in body.blocks() {
+            let Some(label) = typed_label(block, "data", "vault_policy_document") else {
+                continue;
+            };
+            let key = (folder_of(&file.name), label.clone());
+            let name = documents
+                .get(&key)
+                .filter(|found| found.file == index)
+                .and_then(|found| found.referenced_as.clone())
+                .unwrap_or(label);
+            let mut extractor = Extractor {
+                file,
+                ctx,
+                out: &mut results[index],
+            };
+            extractor.document(block, name);
+        }
+    }
+    results
+}
+
+/// A `vault_policy_document` and the first resource name that uses it.
+struct DocumentRef {
+    file: usize,
+    referenced_as: Option<String>,
+}
+
+fn parse_terraform(file: &SourceFile) -> Result<Body, Diagnostic> {
+    hcl_edit::parser::parse_body(&file.text).map_err(|error| {
+        let offset = error.location().offset().min(file.text.len());
+        let end = file.text[offset..]
+            .chars()
+            .next()
+            .map_or(offset, |c| offset + c.len_utf8());
+        let message = error.message().trim().to_string();
+        Diagnostic::new(
+            UNPARSED,
+            Severity::Warning,
+            Span::new(offset, end),
+            format!("cannot read this terraform file: {message}"),
+        )
+        .with_label("terraform syntax error")
+        .with_help(
+            "the policies of this file are not checked; `terraform validate` shows the error",
+        )
+    })
+}
+
+/// The second label of a `kind "type" "label"` block of the given type.
+fn typed_label(block: &Block, kind: &str, type_name: &str) -> Option<String> {
+    if block.ident.as_str() != kind || block.labels.len() != 2 {
+        return None;
+    }
+    (block.labels[0].as_str() == type_name).then(|| block.labels[1].as_str().to_string())
+}
+
+/// The folder part of a file name (`""` for a bare name).
+fn folder_of(name: &str) -> String {
+    match name.rsplit_once(['/', '\\']) {
+        Some((folder, _)) => folder.to_string(),
+        None => String::new(),
+    }
+}
+
+fn span_of(node: &impl hcl_edit::Span) -> Span {
+    node.span()
+        .map_or(Span::default(), |range| Span::new(range.start, range.end))
+}
+
+struct Extractor<'a> {
+    file: &'a Arc<SourceFile>,
+    ctx: &'a Context<'a>,
+    out: &'a mut TerraformFile,
+}
+
+impl Extractor<'_> {
+    fn note(&mut self, span: Span, message: String, help: &str) {
+        self.out.diagnostics.push(
+            Diagnostic::new(INTERPOLATED, Severity::Info, span, message)
+                .with_label("computed by terraform")
+                .with_help(help),
+        );
+    }
+
+    fn resource(
+        &mut self,
+        block: &Block,
+        label: &str,
+        documents: &mut BTreeMap<(String, String), DocumentRef>,
+    ) {
+        let name = match block.body.get_attribute("name").map(|a| &a.value) {
+            Some(Expression::String(name)) => name.value().to_string(),
+            _ => label.to_string(),
+        };
+        let Some(policy) = block.body.get_attribute("policy") else {
+            return;
+        };
+        let value = unwrap_parens(&policy.value);
+        match value {
+            Expression::HeredocTemplate(heredoc) => {
+                let body = span_of(&heredoc.template);
+                let strip = heredoc.indent().unwrap_or(0);
+                self.template(&name, body, Flavor::Heredoc, strip, span_of(value));
+            }
+            Expression::String(_) | Expression::StringTemplate(_) => {
+                let quoted = span_of(value);
+                let inner = Span::new(quoted.start + 1, quoted.end.saturating_sub(1));
+                self.template(&name, inner, Flavor::Quoted, 0, quoted);
+            }
+            Expression::FuncCall(call) if call.name.name.as_str() == "file" => {
+                self.file_call(&name, call.args.iter().next(), span_of(value));
+            }
+            Expression::Traversal(traversal) => {
+                let key = document_key(traversal);
+                let known = key.as_ref().and_then(|label| {
+                    documents.get_mut(&(folder_of(&self.file.name), label.clone()))
+                });
+                match known {
+                    Some(document) => {
+                        document.referenced_as.get_or_insert(name);
+                    }
+                    None => self.computed(&name, span_of(value)),
+                }
+            }
+            _ => self.computed(&name, span_of(value)),
+        }
+    }
+
+    fn computed(&mut self, name: &str, span: Span) {
+        self.note(
+            span,
+            format!("the policy `{name}` is computed by terraform, so it is not checked"),
+            "capable checks heredocs, quoted strings, `file(\"...\")` and `vault_policy_document`; check the generated policy with `capable check` on its rendered text",
+        );
+    }
+
+    /// A heredoc body or quoted string at `body`.
+    fn template(&mut self, name: &str, body: Span, flavor: Flavor, strip: usize, whole: Span) {
+        let mut text = MappedText::new();
+        let marks = decode_template(
+            &self.file.text,
+            body.start,
+            body.end,
+            flavor,
+            strip,
+            &mut text,
+        );
+        if let Some(directive) = marks.iter().find(|mark| mark.directive) {
+            let shown = self.file.slice(directive.span).to_string();
+            self.note(
+                directive.span,
+                format!("the policy `{name}` uses the template directive `{shown}`, so it is not checked"),
+                "write the policy out literally, or render it and check the result",
+            );
+            return;
+        }
+        // An empty policy has no text to point into: point at the whole value.
+        let map = |span: Span| {
+            if text.text.is_empty() {
+                whole
+            } else {
+                text.map_span(span)
+            }
+        };
+        let parsed = parse_policy_mapped(
+            self.file.clone(),
+            &text.text,
+            &map,
+            name.to_string(),
+            self.ctx.target,
+        );
+        let Some(first) = marks.first() else {
+            self.push(name, self.file.clone(), parsed, false);
+            return;
+        };
+        let shown = self.file.slice(first.span).to_string();
+        if parsed.policy.is_none() {
+            self.note(
+                first.span,
+                format!("the policy `{name}` interpolates `{shown}` and its literal text is refused, so it is not checked"),
+                "the refusal may come from the missing value; check the rendered policy instead",
+            );
+            return;
+        }
+        self.note(
+            first.span,
+            format!("the policy `{name}` interpolates `{shown}`: it is checked with the interpolation as literal text"),
+            "findings on interpolated paths may not apply to the values terraform fills in",
+        );
+        self.push(name, self.file.clone(), parsed, true);
+    }
+
+    fn push(&mut self, name: &str, source: Arc<SourceFile>, parsed: Parsed, interpolated: bool) {
+        self.out.policies.push(EmbeddedPolicy {
+            name: name.to_string(),
+            source,
+            parsed,
+            interpolated,
+        });
+    }
+
+    /// `file("relative/path")`, also with a `${path.module}/` prefix.
+    fn file_call(&mut self, name: &str, argument: Option<&Expression>, whole: Span) {
+        let Some(relative) = argument.and_then(file_argument) else {
+            self.computed(name, whole);
+            return;
+        };
+        let folder = folder_of(&self.file.name);
+        let joined = normalize(&Path::new(&folder).join(&relative));
+        let display = joined.to_string_lossy().replace('\\', "/");
+        if self.ctx.loaded.contains(&display) {
+            return;
+        }
+        let text = match std::fs::read_to_string(self.ctx.cwd.join(&joined)) {
+            Ok(text) => text,
+            Err(error) => {
+                self.out.diagnostics.push(
+                    Diagnostic::new(
+                        FILE_UNREADABLE,
+                        Severity::Warning,
+                        span_of_argument(argument, whole),
+                        format!("cannot read `{display}`, the policy `{name}`: {}", error.to_string().to_lowercase()),
+                    )
+                    .with_label("policy file")
+                    .with_help("the path is relative to the folder of this `.tf` file; fix it or add the file"),
+                );
+                return;
+            }
+        };
+        let source = Arc::new(SourceFile::new(display, text));
+        let mut parsed = parse_policy(source.clone(), self.ctx.target);
+        if let Some(policy) = &mut parsed.policy {
+            policy.name = name.to_string();
+        }
+        self.push(name, source, parsed, false);
+    }
+
+    fn document(&mut self, block: &Block, name: String) {
+        match document::render(block) {
+            Ok(text) => {
+                let map = |span: Span| text.map_span(span);
+                let parsed = parse_policy_mapped(
+                    self.file.clone(),
+                    &text.text,
+                    &map,
+                    name.clone(),
+                    self.ctx.target,
+                );
+                self.push(&name, self.file.clone(), parsed, false);
+            }
+            Err(span) => {
+                let shown = self.file.slice(span).to_string();
+                self.note(
+                    span,
+                    format!("the policy document `{name}` uses the terraform expression `{shown}`, so it is not checked"),
+                    "capable checks documents whose values are literal strings and lists",
+                );
+            }
+        }
+    }
+}
+
+fn unwrap_parens(expression: &Expression) -> &Expression {
+    match expression {
+        Expression::Parenthesis(inner) => unwrap_parens(inner.inner()),
+        other => other,
+    }
+}
+
+fn span_of_argument(argument: Option<&Expression>, whole: Span) -> Span {
+    argument.map_or(whole, span_of)
+}
+
+/// The literal path of `file(...)`: a string, or `"${path.module}/..."`.
+fn file_argument(argument: &Expression) -> Option<String> {
+    match argument {
+        Expression::String(path) => Some(path.value().to_string()),
+        Expression::StringTemplate(template) => {
+            let mut path = String::new();
+            for element in template.iter() {
+                match element {
+                    hcl_edit::template::Element::Literal(literal) => path.push_str(literal.value()),
+                    hcl_edit::template::Element::Interpolation(interpolation)
+                        if path.is_empty() && is_path_module(&interpolation.expr) =>
+                    {
+                        path.push('.');
+                    }
+                    _ => return None,
+                }
+            }
+            Some(path)
+        }
+        _ => None,
+    }
+}
+
+fn is_path_module(expression: &Expression) -> bool {
+    let Expression::Traversal(traversal) = expression else {
+        return false;
+    };
+    let root = matches!(&traversal.expr, Expression::Variable(name) if name.as_str() == "path");
+    let attrs = traversal_names(traversal);
+    root && attrs == ["module"]
+}
+
+/// `data.vault_policy_document.LABEL.hcl` → `LABEL`.
+fn document_key(traversal: &hcl_edit::expr::Traversal) -> Option<String> {
+    let root = matches!(&traversal.expr, Expression::Variable(name) if name.as_str() == "data");
+    let names = traversal_names(traversal);
+    match names.as_slice() {
+        [kind, label, attribute]
+            if root && kind == "vault_policy_document" && attribute == "hcl" =>
+        {
+            Some(label.clone())
+        }
+        _ => None,
+    }
+}
+
+fn traversal_names(traversal: &hcl_edit::expr::Traversal) -> Vec<String> {
+    traversal
+        .operators
+        .iter()
+        .map(|operator| match operator.value() {
+            hcl_edit::expr::TraversalOperator::GetAttr(name) => name.as_str().to_string(),
+            _ => String::from("\u{0}"),
+        })
+        .collect()
+}
+
+/// Removes `.` components and resolves `..` lexically.
+fn normalize(path: &Path) -> PathBuf {
+    let mut normalized = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if !normalized.pop() {
+                    normalized.push("..");
+                }
+            }
+            other => normalized.push(other.as_os_str()),
+        }
+    }
+    normalized
+}
