@@ -420,7 +420,8 @@ struct Case {
 impl Case {
     fn api_path(&self) -> String {
         let base = format!("{KV_MOUNT}/{}", self.key);
-        if self.method == "LIST" && !base.ends_with('/') {
+        // The HTTP layer adds the trailing `/` to list and scan requests (spec 3.1).
+        if matches!(self.method, "LIST" | "SCAN") && !base.ends_with('/') {
             return format!("{base}/");
         }
         base
@@ -444,6 +445,7 @@ impl Case {
         let operation = match self.method {
             "GET" => Operation::Read,
             "LIST" => Operation::List,
+            "SCAN" => Operation::Scan,
             "DELETE" => Operation::Delete,
             _ if exists => Operation::Update,
             _ => Operation::Create,
@@ -634,10 +636,10 @@ fn run_case(
 }
 
 fn random_case(rng: &mut Rng, fresh_key: &mut usize) -> Case {
-    let method = *rng.pick(&["GET", "PUT", "POST", "PUT", "DELETE", "LIST"]);
+    let method = *rng.pick(&["GET", "PUT", "POST", "PUT", "DELETE", "LIST", "SCAN"]);
     let key = match rng.below(5) {
         0 | 1 => rng.pick(EXISTING_KEYS).to_string(),
-        2 if method == "LIST" => rng.pick(&["", "sub/"]).to_string(),
+        2 | 3 if matches!(method, "LIST" | "SCAN") => rng.pick(&["", "sub/"]).to_string(),
         _ => {
             *fresh_key += 1;
             format!("k-new{fresh_key}")
@@ -784,6 +786,8 @@ type ReadCase = (
     &'static [(&'static str, &'static str)],
     bool,
 );
+/// A list case: (why, policy, query, OpenBao denies).
+type ListCase = ReadCase;
 /// A wrapping case: (why, policies, method, wrap TTL, OpenBao denies).
 type WrapCase = (
     &'static str,
@@ -868,6 +872,35 @@ const READ_CASES: &[ReadCase] = &[
     ("read allowed glob", "allowed_parameters = { a = [\"x*\"] }", &[("a", "xyz")], false),
 ];
 
+/// OpenBao pagination on list (spec 3.9): `limit` against `pagination_limit`.
+#[rustfmt::skip]
+const LIST_CASES: &[ListCase] = &[
+    ("no limit is injected", "pagination_limit = 3", &[], false),
+    ("limit below", "pagination_limit = 3", &[("limit", "2")], false),
+    ("limit equal", "pagination_limit = 3", &[("limit", "3")], false),
+    ("limit above", "pagination_limit = 3", &[("limit", "4")], true),
+    ("limit zero means the cap", "pagination_limit = 3", &[("limit", "0")], false),
+    ("negative limit", "pagination_limit = 3", &[("limit", "-1")], true),
+    ("limit max", "pagination_limit = 3", &[("limit", "max")], false),
+    ("limit MAX is not max", "pagination_limit = 3", &[("limit", "MAX")], true),
+    ("limit not a number", "pagination_limit = 3", &[("limit", "abc")], true),
+    ("limit with a space", "pagination_limit = 3", &[("limit", " 2")], true),
+    ("required limit missing", "pagination_limit = 3\n  required_parameters = [\"limit\"]", &[], true),
+    ("required limit present", "pagination_limit = 3\n  required_parameters = [\"Limit\"]", &[("limit", "2")], false),
+    ("no pagination, any limit", "", &[("limit", "1000")], false),
+    ("no pagination, limit max", "", &[("limit", "max")], false),
+];
+
+/// OpenBao `SCAN` (spec 3.2, 3.3, 3.9): (why, full policy text, query, OpenBao denies).
+#[rustfmt::skip]
+const SCAN_CASES: &[ListCase] = &[
+    ("scan needs scan, not list", "path \"kv1/*\" { capabilities = [\"list\"] }", &[], true),
+    ("scan capability", "path \"kv1/*\" { capabilities = [\"scan\"] }", &[], false),
+    ("scan paginated", "path \"kv1/*\" {\n  capabilities = [\"scan\"]\n  pagination_limit = 2\n}", &[("limit", "5")], true),
+    ("scan exact beats prefix deny", "path \"kv1/\" { capabilities = [\"scan\"] }\npath \"kv1/*\" { capabilities = [\"deny\"] }", &[], false),
+    ("scan trimmed exact", "path \"kv1/sub\" { capabilities = [\"scan\"] }", &[], false),
+];
+
 /// Wrapping TTLs, on every operation (spec 3.6): (why, policies, method, wrap TTL, denies).
 #[rustfmt::skip]
 const WRAP_CASES: &[WrapCase] = &[
@@ -926,6 +959,33 @@ fn tricky_cases() -> Vec<Tricky> {
         cases.push(Tricky {
             why,
             policies: policies(&[entry]),
+            case: request,
+            denied: *denied,
+        });
+    }
+    for (why, entry, query, denied) in LIST_CASES {
+        let mut request = case("LIST", "");
+        request.query = query
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        cases.push(Tricky {
+            why,
+            policies: policies(&[entry]),
+            case: request,
+            denied: *denied,
+        });
+    }
+    for (why, text, query, denied) in SCAN_CASES {
+        let key = if why.contains("trimmed") { "sub" } else { "" };
+        let mut request = case("SCAN", key);
+        request.query = query
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        cases.push(Tricky {
+            why,
+            policies: vec![format!("{text}\n")],
             case: request,
             denied: *denied,
         });

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use capable::acl::builtin::{
     default_policy, requires_sudo, requires_sudo_with_mounts, sudo_patterns,
 };
-use capable::acl::{Acl, Operation, Request};
+use capable::acl::{Acl, Identity, Operation, Request};
 use capable::policy::{parse_policy, CapSet, PathPattern, PatternKind, Policy};
 use capable::source::SourceFile;
 use capable::target::Target;
@@ -135,6 +135,68 @@ fn openbao_default_policy_grants_what_the_server_grants() {
     );
     assert_eq!(answers["sys/renew"], ["deny"]);
     assert_eq!(answers["sys/control-group/request"], ["deny"]);
+}
+
+/// A token holding only `default`, attached to an entity (through a token role that allows
+/// an entity alias): (token, entity id, entity name).
+fn entity_token(bao: &Bao) -> (String, String, String) {
+    let role = bao.root(
+        "POST",
+        "auth/token/roles/with-entity",
+        Some(&json!({ "allowed_entity_aliases": ["alice"], "orphan": true })),
+    );
+    assert_eq!(role.status, 204, "{:?}", role.body);
+    let created = bao.root(
+        "POST",
+        "auth/token/create/with-entity",
+        Some(&json!({ "entity_alias": "alice", "policies": ["default"] })),
+    );
+    assert_eq!(created.status, 200, "{:?}", created.body);
+    let token = created.body["auth"]["client_token"]
+        .as_str()
+        .expect("token");
+    let entity_id = created.body["auth"]["entity_id"].as_str().expect("entity");
+    let entity = bao.root("GET", &format!("identity/entity/id/{entity_id}"), None);
+    let entity_name = entity.body["data"]["name"].as_str().expect("entity name");
+    (
+        token.to_string(),
+        entity_id.to_string(),
+        entity_name.to_string(),
+    )
+}
+
+#[test]
+fn default_policy_templates_resolve_like_openbao() {
+    let bao = Bao::start();
+    let (token, entity_id, entity_name) = entity_token(&bao);
+    let identity = Identity {
+        entity_id: entity_id.clone(),
+        entity_name: entity_name.clone(),
+        ..Identity::default()
+    };
+    let paths: Vec<String> = vec![
+        format!("identity/entity/id/{entity_id}"),
+        format!("identity/entity/name/{entity_name}"),
+        format!("identity/entity/id/{entity_id}/"),
+        format!("identity/entity/id/{entity_id}x"),
+        format!("identity/entity/name/{entity_id}"),
+        format!("identity/entity/id/{entity_name}"),
+        "identity/entity/id/someone-else".to_string(),
+        "cubbyhole/x".to_string(),
+    ];
+    let answers = bao.capabilities(&token, &paths);
+    let policy = default_policy(TARGET);
+    let acl = Acl::new(&[&policy], TARGET, Some(&identity)).expect("acl");
+    for path in &paths {
+        let ours: Vec<String> = acl
+            .capabilities(path)
+            .0
+            .into_iter()
+            .map(String::from)
+            .collect();
+        assert_eq!(ours, answers[path], "{path}");
+    }
+    assert_eq!(answers[&paths[0]], ["read"], "the entity must resolve");
 }
 
 #[test]

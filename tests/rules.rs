@@ -30,6 +30,7 @@ const ENGINE_RULES: &[&str] = &[
     "parameters-narrowed-by-merge",
     "unresolved-template",
     "overridden-deny",
+    "terraform-interpolated-policy",
 ];
 
 const HEADINGS: &[&str] = &[

@@ -113,7 +113,30 @@ const SEEDS: &[&str] = &[
     "path \"a\" { capabilities = [\"read\"] allowed_parameters = { \"a\" = [99999999999999999999] } }",
     "path \"\" { capabilities = [\"read\"] }",
     "path \"/\" { capabilities = [\"read\"] }",
-    "path \"a\" { capabilities = [\"read\"] control_group = { factor \"f\" { controlled_capabilities = [\"read\"] identity = { group_names = [\"g\"], approvals = \"2\" } } } }",];
+    "path \"a\" { capabilities = [\"read\"] control_group = { factor \"f\" { controlled_capabilities = [\"read\"] identity = { group_names = [\"g\"], approvals = \"2\" } } } }",    "path \"a\" { capabilities = [\"read\"] }\nname = \"x\"\nname = [\"y\"]",
+    "path \"a\" \"b\" \"c\" { capabilities = [\"read\"] }",
+    "path \"a\" { \"capabilities\" = [\"read\"] }\n\"path\" \"b\" { \"policy\" = \"read\" }",
+    "path \"a\" { capabilities = [\"read\"] allowed_parameters = { \"A\" = [\"x\"] \"b\" = [\"y\"] } allowed_parameters = { \"c\" = [] } }",
+    "path \"a\" { capabilities = [\"read\"] control_group = { Factor \"f\" {} } }",
+    "path \"a\" { capabilities = [\"read\"] control_group = { factor \"f\" { controlled_capabilities = [\"read\"] identity { group_names = [\"g\"] approvals = 1 extra = 2 } } } }",
+    "path \"a\" { capabilities = [\"read\"] control_group = { ttl = \"1h\" ttl = \"2h\" factor \"f\" { controlled_capabilities = [\"read\"] identity { group_names = [\"g\"] approvals = 1 } } } }",
+    "path \"a\" { capabilities = [\"read\"] control_group = { factor \"f\" { controlled_capabilities = [\"read\"] controlled_capabilities = [\"update\"] identity { group_names = [\"g\"] approvals = 1 } } } }",
+    "path \"a\" { capabilities = [\"list\"] list_scan_response_keys_filter_path = \"{{- .key -}}\" }",
+    "path \"a\" { capabilities = [\"list\"] list_scan_response_keys_filter_path = \"{{ .key | printf \\\"%s/x\\\" }}\" }",
+    "path \"a\" { capabilities = [\"list\"] list_scan_response_keys_filter_path = \"{{ with .key }}{{ . }}{{ end }}\" }",
+    "path \"a\" { capabilities = [\"list\"] list_scan_response_keys_filter_path = \"{{ $k := .key }}{{ $k }}\" }",
+    "path \"a\" { capabilities = [\"list\"] list_scan_response_keys_filter_path = \"{{ .path }}/{{ urlquery .key }}\" }",
+    "path \"a\" { capabilities = [\"list\"] list_scan_response_keys_filter_path = 12 }",
+    "path \"a\" { capabilities = [\"read\"] expiration = \"2099-01-01T00:00:00+25:00\" }",
+    "path \"a\" { capabilities = [\"read\"] expiration = \"2099-02-29T00:00:00Z\" }",
+    "path \"a\" { capabilities = [\"read\"] expiration = \"2099-01-01T00:00:00.5Z\" }",
+    "path \"a\" { capabilities = [\"read\"] expiration = \"-1\" }",
+    "path \"a\" { capabilities = [\"read\"] expiration = \"  4102444800\" }",
+    "path \"a\" { capabilities = [\"read\"] min_wrapping_ttl = \"1h\" max_wrapping_ttl = \"1h\" }",
+    "path \"a\" { capabilities = [\"read\"] min_wrapping_ttl = \"-1h\" max_wrapping_ttl = \"-2h\" }",
+    "path \"a\" { capabilities = [\"read\"] min_wrapping_ttl = \"500ms\" max_wrapping_ttl = \"400ms\" }",    "path \"a\" { capabilities = [\"list\"] list_scan_response_keys_filter_path = \"{{ if .key }}{{ .key }}\" }",
+    "path \"a\" { capabilities = [\"list\"] list_scan_response_keys_filter_path = \"{{}}{{ .key }}\" }",
+    "path \"a\" { capabilities = [\"list\"] list_scan_response_keys_filter_path = \"{{ else }}{{ .key }}\" }",];
 
 /// Snippets inserted at the start of a path block's body.
 const BODY_SNIPPETS: &[&str] = &[

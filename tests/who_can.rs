@@ -119,3 +119,45 @@ fn list_gets_its_trailing_slash() {
     let names: Vec<&str> = found.iter().map(|(name, _)| name.as_str()).collect();
     assert_eq!(names, ["role userpass/alice", "entity alice"]);
 }
+
+#[test]
+fn a_cli_command_needs_every_call_allowed() {
+    // `kv rollback` reads the key and writes it back: read + (create or update).
+    let names: Vec<String> = allowed(&[
+        "--",
+        "vault",
+        "kv",
+        "rollback",
+        "-version=2",
+        "secret/ai/mistral",
+    ])
+    .into_iter()
+    .map(|(name, _)| name)
+    .collect();
+    assert_eq!(names, ["role approle/rotator"]);
+    // `kv put` on a new key needs create: the group's glob grants it to alice too.
+    let names: Vec<String> =
+        allowed(&["--", "vault", "kv", "put", "secret/ai/mistral", "api-key=x"])
+            .into_iter()
+            .map(|(name, _)| name)
+            .collect();
+    assert_eq!(
+        names,
+        [
+            "role approle/rotator",
+            "role userpass/alice",
+            "group ai-team",
+            "entity alice"
+        ]
+    );
+    let (code, stdout, _) = who_can(&[
+        "--",
+        "vault",
+        "kv",
+        "rollback",
+        "-version=2",
+        "secret/ai/mistral",
+    ]);
+    assert_eq!(code, 0);
+    insta::assert_snapshot!(stdout);
+}

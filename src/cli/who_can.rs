@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 
 use super::{CliError, CliResult, Exit};
-use crate::acl::{Operation, Request};
+use crate::query::request;
 use crate::query::subject::load_inventory;
 use crate::query::who_can::{render_human, render_json, who_can};
 use crate::target::Target;
@@ -14,10 +14,13 @@ use crate::workspace::Workspace;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// The operation (`read`, `list`, `create`, `update`, `patch`, `delete`, ...)
-    pub operation: String,
-    /// The API path (e.g. `secret/data/ai/openai`)
-    pub path: String,
+    /// `OPERATION PATH` (e.g. `update secret/data/ai/anthropic`), or a CLI command after
+    /// `--` (e.g. `-- vault kv put secret/ai/anthropic api-key=x`)
+    #[arg(required = true, num_args = 1.., value_name = "REQUEST")]
+    pub request: Vec<String>,
+    /// Request data as `key=value` (repeatable; the value is JSON if it parses, else a string)
+    #[arg(long = "data", value_name = "KEY=VALUE")]
+    pub data: Vec<String>,
     /// Also list the subjects that may not, with the reason
     #[arg(long)]
     pub all: bool,
@@ -39,18 +42,8 @@ pub enum Format {
 }
 
 pub fn run(args: Args) -> CliResult {
-    let operation: Operation = args.operation.parse().map_err(|message: String| {
-        CliError::usage(message).with_help(
-            "use one of `read`, `list`, `create`, `update`, `patch`, `delete`, `scan`, `recover`",
-        )
-    })?;
-    let mut path = args.path.trim_start_matches('/').to_string();
-    if operation.is_listing() && !path.ends_with('/') {
-        // The HTTP layer adds the trailing `/` to every LIST and SCAN (spec 3.1).
-        path.push('/');
-    }
-    let request = Request::new(operation, path);
     let workspace = Workspace::load(&[], args.config.as_deref(), args.target)?;
+    let calls = request::build(&args.request, &args.data, None, &workspace.config.mounts)?;
     let inventory = load_inventory(&workspace)?;
     if inventory.is_empty() {
         return Err(
@@ -58,14 +51,14 @@ pub fn run(args: Args) -> CliResult {
                 .with_help("declare them under `roles`, `groups` and `entities` in `capable.yaml`"),
         );
     }
-    let answers = who_can(&inventory, workspace.target, &request);
+    let answers = who_can(&inventory, workspace.target, &calls);
     match args.format {
         Format::Human => print!(
             "{}",
-            render_human(&request, workspace.target, &answers, args.all)
+            render_human(&calls, workspace.target, &answers, args.all)
         ),
         Format::Json => {
-            let value = render_json(&request, workspace.target, &answers);
+            let value = render_json(&calls, workspace.target, &answers);
             println!(
                 "{}",
                 serde_json::to_string_pretty(&value).unwrap_or_default()

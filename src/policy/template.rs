@@ -81,9 +81,11 @@ const BUILTIN_FUNCTIONS: [&str; 20] = [
 /// Limits (documented, not exact Go): the pipeline is tokenised on whitespace and `|` and
 /// `(`/`)`, strings are skipped; variables (`$x`), `define`/`template`/`block` are accepted
 /// without further checks; output depends on `.key` when some non-control action mentions
-/// `.key`. Cost: O(len).
+/// `.key`, or prints `.` inside a `with`/`range` over `.key`. Cost: O(len).
 pub fn check_filter_template(text: &str) -> Result<(), FilterError> {
-    let mut depth: usize = 0;
+    // One entry per open block: whether `.` (dot) holds the key inside it
+    // (`{{ with .key }}{{ . }}{{ end }}`).
+    let mut blocks: Vec<bool> = Vec::new();
     let mut uses_key = false;
     let mut rest = text;
     let mut consumed = 0usize;
@@ -121,17 +123,20 @@ pub fn check_filter_template(text: &str) -> Result<(), FilterError> {
         let Some(first) = words.first() else {
             return Err(FilterError::Compile("missing value for command".into()));
         };
+        let dot_is_key = blocks.last().copied().unwrap_or(false);
         match first.as_str() {
-            "if" | "range" | "with" | "block" => depth += 1,
+            "with" | "range" => {
+                blocks.push(words.iter().any(|w| w == ".key") || dot_is_key);
+            }
+            "if" | "block" => blocks.push(dot_is_key),
             "end" => {
-                if depth == 0 {
+                if blocks.pop().is_none() {
                     return Err(FilterError::Compile("unexpected {{end}}".into()));
                 }
-                depth -= 1;
                 continue;
             }
             "else" => {
-                if depth == 0 {
+                if blocks.is_empty() {
                     return Err(FilterError::Compile("unexpected {{else}}".into()));
                 }
                 continue;
@@ -144,12 +149,13 @@ pub fn check_filter_template(text: &str) -> Result<(), FilterError> {
         );
         for word in &words {
             check_word(word, text, inner, inner_offset)?;
-            if !control && (word == ".key" || word.starts_with(".key.")) {
+            let mentions_key = word == ".key" || word.starts_with(".key.");
+            if !control && (mentions_key || (dot_is_key && word == ".")) {
                 uses_key = true;
             }
         }
     }
-    if depth > 0 {
+    if !blocks.is_empty() {
         return Err(FilterError::Compile("unexpected EOF".into()));
     }
     if !uses_key {

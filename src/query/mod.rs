@@ -5,5 +5,6 @@ pub mod explain;
 pub mod lang;
 pub mod reach;
 pub mod reach_report;
+pub mod request;
 pub mod subject;
 pub mod who_can;

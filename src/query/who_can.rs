@@ -7,7 +7,8 @@
 
 use serde_json::{json, Value};
 
-use crate::acl::{Decision, MergedRule, Request};
+use super::request::Call;
+use crate::acl::{Acl, Decision, MergedRule};
 use crate::inventory::{Inventory, Subject};
 use crate::target::Target;
 
@@ -19,35 +20,61 @@ pub const JSON_VERSION: u32 = 1;
 pub struct Answer {
     pub subject: Subject,
     pub policies: Vec<String>,
-    /// The decision, or why the subject's ACL cannot be built.
-    pub decision: Result<Decision, String>,
+    /// Per call, the deciding decision (the first allowed alternative, else the first), or
+    /// why the subject's ACL cannot be built.
+    pub decisions: Result<Vec<Decision>, String>,
 }
 
 impl Answer {
+    /// Every call is allowed.
     pub fn allowed(&self) -> bool {
-        self.decision
+        self.decisions
             .as_ref()
-            .is_ok_and(|decision| decision.allowed)
+            .is_ok_and(|decisions| decisions.iter().all(|decision| decision.allowed))
+    }
+
+    /// The decision to show: the first denied call's, else the first call's.
+    pub fn decision(&self) -> Option<&Decision> {
+        let decisions = self.decisions.as_ref().ok()?;
+        decisions
+            .iter()
+            .find(|decision| !decision.allowed)
+            .or_else(|| decisions.first())
     }
 }
 
 /// Asks every subject of the inventory (roles, then groups, then entities, each sorted).
-pub fn who_can(inventory: &Inventory, target: Target, request: &Request) -> Vec<Answer> {
+pub fn who_can(inventory: &Inventory, target: Target, calls: &[Call]) -> Vec<Answer> {
     inventory
         .subjects()
         .into_iter()
         .map(|subject| {
-            let decision = inventory
+            let decisions = inventory
                 .acl_for(&subject, target)
-                .map(|acl| acl.authorize(request))
+                .map(|acl| calls.iter().filter_map(|call| decide(&acl, call)).collect())
                 .map_err(|error| error.to_string());
             Answer {
                 policies: inventory.policies_of(&subject),
                 subject,
-                decision,
+                decisions,
             }
         })
         .collect()
+}
+
+/// The first allowed alternative's decision, else the first alternative's (`None` for a call
+/// without alternatives, which `request::build` never makes).
+fn decide(acl: &Acl, call: &Call) -> Option<Decision> {
+    let mut decisions: Vec<Decision> = call
+        .alternatives
+        .iter()
+        .map(|alternative| acl.authorize(&alternative.request))
+        .collect();
+    let chosen = decisions
+        .iter()
+        .position(|decision| decision.allowed)
+        .unwrap_or(0);
+    (chosen < decisions.len()).then(|| decisions.swap_remove(chosen))
 }
 
 fn rule_words(rule: &MergedRule) -> String {
@@ -65,26 +92,53 @@ fn rule_words(rule: &MergedRule) -> String {
     format!("`{}` in {}", rule.pattern.normalized, sources.join(", "))
 }
 
-/// Human text: who may, with the deciding rule; with `all`, also who may not, and why.
-pub fn render_human(request: &Request, target: Target, answers: &[Answer], all: bool) -> String {
-    let mut out = format!(
-        "who can {} `{}` (target {target})\n",
-        request.operation, request.path
-    );
+/// What is asked, in words: `read `p`` or the CLI command.
+pub fn question(calls: &[Call]) -> String {
+    match calls.first() {
+        Some(Call {
+            command: Some(command),
+            ..
+        }) => format!("run `{command}`"),
+        Some(call) => match call.alternatives.first() {
+            Some(alternative) => format!(
+                "{} `{}`",
+                alternative.request.operation, alternative.request.path
+            ),
+            None => String::new(),
+        },
+        None => String::new(),
+    }
+}
+
+fn decision_words(decision: &Decision) -> String {
+    match &decision.explanation.winner {
+        Some(rule) => rule_words(rule),
+        None if decision.explanation.root => "the `root` policy".to_string(),
+        None => "no rule".to_string(),
+    }
+}
+
+/// Human text: who may, with the deciding rule (per API call for a CLI command); with
+/// `all`, also who may not, and why.
+pub fn render_human(calls: &[Call], target: Target, answers: &[Answer], all: bool) -> String {
+    let mut out = format!("who can {} (target {target})\n", question(calls));
     let allowed: Vec<&Answer> = answers.iter().filter(|a| a.allowed()).collect();
     if allowed.is_empty() {
         out.push_str("\nnobody in the inventory\n");
     }
     for answer in &allowed {
-        let Ok(decision) = &answer.decision else {
+        out.push_str(&format!("\n  {}\n", answer.subject));
+        let Ok(decisions) = &answer.decisions else {
             continue;
         };
-        let how = match &decision.explanation.winner {
-            Some(rule) => rule_words(rule),
-            None if decision.explanation.root => "the `root` policy".to_string(),
-            None => "no rule".to_string(),
-        };
-        out.push_str(&format!("\n  {}\n    by {how}\n", answer.subject));
+        for (call, decision) in calls.iter().zip(decisions) {
+            match &call.label {
+                Some(label) if calls.len() > 1 => {
+                    out.push_str(&format!("    {label} by {}\n", decision_words(decision)))
+                }
+                _ => out.push_str(&format!("    by {}\n", decision_words(decision))),
+            }
+        }
     }
     if all {
         let denied: Vec<&Answer> = answers.iter().filter(|a| !a.allowed()).collect();
@@ -92,12 +146,17 @@ pub fn render_human(request: &Request, target: Target, answers: &[Answer], all: 
             out.push_str("\nmay not:\n");
         }
         for answer in denied {
-            let why = match &answer.decision {
-                Ok(decision) => match &decision.explanation.deny_reason {
-                    Some(reason) => super::explain::deny_reason_words(reason),
+            let why = match (&answer.decisions, answer.decision()) {
+                (Err(error), _) => format!("cannot be evaluated: {error}"),
+                (Ok(_), Some(decision)) => match &decision.explanation.deny_reason {
+                    Some(reason) => format!(
+                        "`{}`: {}",
+                        decision.explanation.path,
+                        super::explain::deny_reason_words(reason)
+                    ),
                     None => "denied".into(),
                 },
-                Err(error) => format!("cannot be evaluated: {error}"),
+                (Ok(_), None) => "denied".into(),
             };
             out.push_str(&format!("  {}: {why}\n", answer.subject));
         }
@@ -105,39 +164,49 @@ pub fn render_human(request: &Request, target: Target, answers: &[Answer], all: 
     out
 }
 
-/// The JSON rendering (`version` 1): every subject with `allowed` and the deciding rule.
-pub fn render_json(request: &Request, target: Target, answers: &[Answer]) -> Value {
+/// The JSON rendering (`version` 1): every subject with `allowed`, the deciding rule (of
+/// the first denied call, else the first call) and, per call, its decision.
+pub fn render_json(calls: &[Call], target: Target, answers: &[Answer]) -> Value {
     let subjects: Vec<Value> = answers
         .iter()
         .map(|answer| {
-            let (allowed, rule, reason, error) = match &answer.decision {
-                Ok(decision) => (
-                    decision.allowed,
-                    decision.explanation.winner.as_ref().map(rule_json),
-                    decision
-                        .explanation
-                        .deny_reason
-                        .as_ref()
-                        .map(super::explain::deny_reason_words),
-                    None,
-                ),
-                Err(error) => (false, None, None, Some(error.clone())),
+            let decision = answer.decision();
+            let per_call: Vec<Value> = match &answer.decisions {
+                Ok(decisions) => calls
+                    .iter()
+                    .zip(decisions)
+                    .map(|(call, decision)| {
+                        json!({
+                            "call": call.label,
+                            "path": decision.explanation.path,
+                            "allowed": decision.allowed,
+                            "rule": decision.explanation.winner.as_ref().map(rule_json),
+                        })
+                    })
+                    .collect(),
+                Err(_) => Vec::new(),
             };
             json!({
                 "kind": answer.subject.kind(),
                 "name": answer.subject.name(),
                 "policies": answer.policies,
-                "allowed": allowed,
-                "rule": rule,
-                "deny_reason": reason,
-                "error": error,
+                "allowed": answer.allowed(),
+                "rule": decision.and_then(|d| d.explanation.winner.as_ref()).map(rule_json),
+                "deny_reason": decision
+                    .filter(|d| !d.allowed)
+                    .and_then(|d| d.explanation.deny_reason.as_ref())
+                    .map(super::explain::deny_reason_words),
+                "error": answer.decisions.as_ref().err(),
+                "calls": per_call,
             })
         })
         .collect();
+    let first = calls.first().and_then(|call| call.alternatives.first());
     json!({
         "version": JSON_VERSION,
         "target": target.name(),
-        "request": {"operation": request.operation.name(), "path": request.path},
+        "command": calls.first().and_then(|call| call.command.clone()),
+        "request": first.map(|a| json!({"operation": a.request.operation.name(), "path": a.request.path})),
         "subjects": subjects,
     })
 }

@@ -26,6 +26,11 @@ fn is_yaml(path: &Path) -> bool {
     )
 }
 
+fn is_config(path: &Path) -> bool {
+    path.file_name()
+        .is_some_and(|name| name == crate::config::CONFIG_FILE_NAME)
+}
+
 fn in_tests_folder(path: &Path, root: &Path) -> bool {
     let relative = path.strip_prefix(root).unwrap_or(path);
     relative
@@ -53,7 +58,7 @@ fn walk_yaml(dir: &Path, only_tests: bool) -> Result<Vec<PathBuf>, TestError> {
 }
 
 /// The scenario files: the given files, the YAML files in `tests` folders of the given
-/// folders (all YAML of a folder inside `tests`), or (with no
+/// folders (or all their YAML but `capable.yaml` when they have none), or (with no
 /// paths) every `*.yaml`/`*.yml` inside a `tests` folder under the workspace root.
 pub fn scenario_paths(
     workspace: &Workspace,
@@ -72,10 +77,19 @@ pub fn scenario_paths(
     for path in paths {
         let path = cwd.join(path);
         if path.is_dir() {
-            // A policy tree given as a folder holds `capable.yaml` and other YAML: only its
-            // `tests` folders hold scenarios. A `tests` folder itself is all scenarios.
-            let inside_tests = path.components().any(|c| c.as_os_str() == "tests");
-            found.extend(walk_yaml(&path, !inside_tests)?);
+            // A policy tree given as a folder holds `capable.yaml` and maybe other YAML: when
+            // it has `tests` folders, only they hold scenarios; otherwise the folder is a
+            // folder of scenarios (`capable.yaml` never is one).
+            let in_tests = walk_yaml(&path, true)?;
+            if in_tests.is_empty() {
+                found.extend(
+                    walk_yaml(&path, false)?
+                        .into_iter()
+                        .filter(|p| !is_config(p)),
+                );
+            } else {
+                found.extend(in_tests);
+            }
         } else {
             found.push(path);
         }

@@ -69,6 +69,8 @@ pub struct EmbeddedPolicy {
     pub name: String,
     /// The file its spans point into: the `.tf` file, or the file `file()` reads.
     pub source: Arc<SourceFile>,
+    /// The policy text the provider sends to Vault (interpolations left as written).
+    pub text: String,
     pub parsed: Parsed,
     /// Checked with `${...}` left as literal text: not the exact policy Vault gets.
     pub interpolated: bool,
@@ -299,7 +301,7 @@ impl Extractor<'_> {
             self.ctx.target,
         );
         let Some(first) = marks.first() else {
-            self.push(name, self.file.clone(), parsed, false);
+            self.push(name, self.file.clone(), &text.text, parsed, false);
             return;
         };
         let shown = self.file.slice(first.span).to_string();
@@ -316,13 +318,21 @@ impl Extractor<'_> {
             format!("the policy `{name}` interpolates `{shown}`: it is checked with the interpolation as literal text"),
             "findings on interpolated paths may not apply to the values terraform fills in",
         );
-        self.push(name, self.file.clone(), parsed, true);
+        self.push(name, self.file.clone(), &text.text, parsed, true);
     }
 
-    fn push(&mut self, name: &str, source: Arc<SourceFile>, parsed: Parsed, interpolated: bool) {
+    fn push(
+        &mut self,
+        name: &str,
+        source: Arc<SourceFile>,
+        text: &str,
+        parsed: Parsed,
+        interpolated: bool,
+    ) {
         self.out.policies.push(EmbeddedPolicy {
             name: name.to_string(),
             source,
+            text: text.to_string(),
             parsed,
             interpolated,
         });
@@ -348,7 +358,7 @@ impl Extractor<'_> {
                         FILE_UNREADABLE,
                         Severity::Warning,
                         span_of_argument(argument, whole),
-                        format!("cannot read `{display}`, the policy `{name}`: {}", error.to_string().to_lowercase()),
+                        format!("cannot read `{display}`, the policy `{name}`: {}", io_reason(&error)),
                     )
                     .with_label("policy file")
                     .with_help("the path is relative to the folder of this `.tf` file; fix it or add the file"),
@@ -356,12 +366,12 @@ impl Extractor<'_> {
                 return;
             }
         };
-        let source = Arc::new(SourceFile::new(display, text));
+        let source = Arc::new(SourceFile::new(display, text.clone()));
         let mut parsed = parse_policy(source.clone(), self.ctx.target);
         if let Some(policy) = &mut parsed.policy {
             policy.name = name.to_string();
         }
-        self.push(name, source, parsed, false);
+        self.push(name, source, &text, parsed, false);
     }
 
     fn document(&mut self, block: &Block, name: String) {
@@ -375,7 +385,7 @@ impl Extractor<'_> {
                     name.clone(),
                     self.ctx.target,
                 );
-                self.push(&name, self.file.clone(), parsed, false);
+                self.push(&name, self.file.clone(), &text.text, parsed, false);
             }
             Err(span) => {
                 let shown = self.file.slice(span).to_string();
@@ -386,6 +396,14 @@ impl Extractor<'_> {
                 );
             }
         }
+    }
+}
+
+/// An I/O error without the OS error number.
+fn io_reason(error: &std::io::Error) -> String {
+    match error.kind() {
+        std::io::ErrorKind::NotFound => "no such file".to_string(),
+        kind => kind.to_string(),
     }
 }
 

@@ -408,7 +408,7 @@ pub const WRAP_TTLS: &[i64] = &[30, 60, 90, 120, 300, 450, 600, 3600, 7200];
 /// A parameter block for the KV v1 mount: capabilities that grant the request kinds,
 /// plus random parameter and wrapping constraints.
 pub fn random_param_block(rng: &mut Rng, pattern: &str) -> Block {
-    let mut capabilities: Vec<String> = ["create", "read", "update", "delete", "list"]
+    let mut capabilities: Vec<String> = ["create", "read", "update", "delete", "list", "scan"]
         .iter()
         .filter(|_| rng.chance(88))
         .map(|c| c.to_string())
