@@ -3,8 +3,12 @@
 //! (a) Random policy sets and paths: `Acl::capabilities` on the `openbao` target, and the
 //!     `capable caps --target openbao` binary, must answer exactly what `sys/capabilities`
 //!     answers for a token holding exactly those policies.
-//! (c) Parameter and wrapping-TTL decisions: real requests on a KV v1 mount, 403 or not, must
-//!     agree with `Acl::authorize`.
+//! (c) Parameter, wrapping-TTL and pagination decisions: real requests (GET, PUT/POST on new
+//!     and existing keys, DELETE, LIST, SCAN) on a KV v1 mount, 403 or not, must agree with
+//!     `Acl::authorize`. Random cases plus a hand-written table of the tricky ones.
+//!
+//! Known OpenBao nondeterminism kept out of the generator: parameter keys that are equal after
+//! lower-casing (`foo` and `Foo` in one map) resolve in Go map order, so either list may win.
 //!
 //! Cases come from a seed: `CAPABLE_SEED=<n>` replays a run; by default each run is new. The
 //! seed is printed at the start and in every failure message. On a mismatch the policy set is
@@ -660,6 +664,10 @@ fn random_case(rng: &mut Rng, fresh_key: &mut usize) -> Case {
             case.query
                 .push((name, rng.pick(gen::QUERY_VALUES).to_string()));
         }
+    }
+    if matches!(method, "LIST" | "SCAN") && rng.chance(40) {
+        let limit = rng.pick(gen::LIMIT_VALUES).to_string();
+        case.query.push(("limit".to_string(), limit));
     }
     if rng.chance(45) {
         let seconds = *rng.pick(gen::WRAP_TTLS);

@@ -266,6 +266,26 @@ fn every_corpus_file_is_read_without_panic() {
 }
 
 #[test]
+fn truncated_and_edited_terraform_never_panics() {
+    // Every prefix of every corpus file (cut every 5 bytes on a character boundary), and each
+    // with an unterminated heredoc or a stray `$${`: parse errors are findings, not crashes.
+    for path in corpus_files() {
+        let text = String::from_utf8_lossy(&std::fs::read(&path).unwrap()).into_owned();
+        let cuts = (0..text.len()).step_by(5).filter(|cut| text.is_char_boundary(*cut));
+        for cut in cuts {
+            for suffix in ["", "\n<<EOT\n", "$${", "\\u00"] {
+                let edited = format!("{}{suffix}", &text[..cut]);
+                let source = Arc::new(SourceFile::new("cut.tf", edited));
+                let workspace =
+                    Workspace::from_sources(Config::default(), Target::Vault, vec![source])
+                        .expect("workspace");
+                let _ = capable::terraform::check::check(&workspace);
+            }
+        }
+    }
+}
+
+#[test]
 fn openbao_accepts_exactly_the_policies_we_accept() {
     let bao = support::bao::Bao::start();
     let mut checked = 0;

@@ -95,6 +95,15 @@ fn grant_lines(out: &mut String, reach: &Reach, grant: &Grant<'_>, capability: C
         region_pattern(grant.region, grant.rule),
         sources_words(&sources)
     ));
+    let excluded = grant.region.excluded_prefixes();
+    if !excluded.is_empty() {
+        // Vault's pooled LIST resolver only considers the longest matching prefix rule.
+        let shown: Vec<String> = excluded.iter().map(|p| format!("`{p}`")).collect();
+        out.push_str(&format!(
+            "    except where a longer prefix rule matches (Vault's LIST resolver then ignores this one): {}\n",
+            shown.join(", ")
+        ));
+    }
     for exception in &grant.exceptions {
         let rule = &reach.rules[exception.rule];
         let excluded = exception.excluded_prefixes();

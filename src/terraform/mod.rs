@@ -158,7 +158,10 @@ struct DocumentRef {
 
 fn parse_terraform(file: &SourceFile) -> Result<Body, Diagnostic> {
     hcl_edit::parser::parse_body(&file.text).map_err(|error| {
-        let offset = error.location().offset().min(file.text.len());
+        let mut offset = error.location().offset().min(file.text.len());
+        while !file.text.is_char_boundary(offset) {
+            offset -= 1;
+        }
         let end = file.text[offset..]
             .chars()
             .next()

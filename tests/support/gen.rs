@@ -444,6 +444,10 @@ pub fn random_param_block(rng: &mut Rng, pattern: &str) -> Block {
         let max = *rng.pick(MAX_TTLS);
         extra.push(format!("max_wrapping_ttl = {}", ttl_text(rng, max)));
     }
+    if rng.chance(10) {
+        // OpenBao only (spec 3.9).
+        extra.push(format!("pagination_limit = {}", 1 + rng.below(4)));
+    }
     if has_inverted_ttls(&extra) {
         extra.retain(|line| !line.starts_with("min_wrapping_ttl"));
     }
@@ -492,3 +496,6 @@ pub fn random_body_value(rng: &mut Rng) -> serde_json::Value {
 pub const QUERY_VALUES: &[&str] = &[
     "x", "xy", "yx", "axb", "*", "**", "", "5", "true", "y", "x*", "1.5",
 ];
+
+/// `limit` values for list and scan requests (spec 3.9).
+pub const LIMIT_VALUES: &[&str] = &["1", "3", "10", "0", "-1", "max", "x"];
