@@ -267,11 +267,11 @@ fn wildcard_match(pattern: &str, path: &str) -> Option<RankKey> {
     }
     let mut wildcards = 0;
     for (i, part) in pattern_parts.iter().enumerate() {
+        let is_last = i == pattern_parts.len() - 1;
+        let glob_match = is_prefix && is_last && path_parts[i].starts_with(part);
         if *part == "+" {
             wildcards += 1;
-        } else if *part == path_parts[i] {
-        } else if is_prefix && i == pattern_parts.len() - 1 && path_parts[i].starts_with(part) {
-        } else {
+        } else if *part != path_parts[i] && !glob_match {
             return None;
         }
     }

@@ -134,7 +134,7 @@ path "sys/wrapping/unwrap" {
 "#;
 
 /// One rule of a built-in policy, as a table row: the label and its capabilities.
-type BuiltinRule = (&'static str, &'static [Capability]);
+pub type BuiltinRule = (&'static str, &'static [Capability]);
 
 use Capability::{Create, Delete, List, Read, Update};
 

@@ -5,6 +5,7 @@
 //! Exit: 0 when nothing reaches the fail level, 1 when a finding does (an `invalid-` error
 //! always does), 2 on usage, I/O or configuration errors, 3 on an internal error.
 
+use std::collections::HashSet;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
@@ -14,7 +15,7 @@ use crate::diag::{FileDiagnostics, Severity};
 use crate::lint::engine::{check_workspace, merge_by_file};
 use crate::report::{self, Format};
 use crate::target::Target;
-use crate::workspace::Workspace;
+use crate::workspace::{Workspace, WorkspaceError};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -51,8 +52,18 @@ pub fn run(args: Args) -> CliResult {
         eprintln!("warning: no policy files found");
     }
     let mut results = check_workspace(&workspace);
-    results.extend(inventory_diagnostics(&workspace));
-    results.extend(agent_diagnostics(&workspace));
+    // Agent configs count as checked files in the summary even when they are clean.
+    results.extend(workspace.agent_files.iter().map(|file| FileDiagnostics {
+        file: file.clone(),
+        diagnostics: Vec::new(),
+    }));
+    match whole_tree_diagnostics(&workspace, &args) {
+        Ok(found) => results.extend(found),
+        Err(error) => {
+            eprint!("{}", error.render(color_stderr(args.no_color)));
+            return Ok(Exit::Usage);
+        }
+    }
     results.extend(crate::terraform::check::check(&workspace));
     let results = merge_by_file(results);
     let fail_level = args.fail_level.unwrap_or(workspace.config.fail_level);
@@ -75,6 +86,40 @@ pub fn exit_status(results: &[FileDiagnostics], fail_level: Severity) -> Exit {
     } else {
         Exit::Clean
     }
+}
+
+/// Role-level lints and agent checks need every policy the inventory names, not only the
+/// files given (pre-commit passes just the staged files). So with explicit paths and an
+/// inventory they run on the configuration's whole policy tree, and only their findings in the
+/// given files or in `capable.yaml` are reported. Cost: one more load of the tree.
+fn whole_tree_diagnostics(
+    workspace: &Workspace,
+    args: &Args,
+) -> Result<Vec<FileDiagnostics>, WorkspaceError> {
+    if args.paths.is_empty() || !workspace.config.has_inventory() {
+        let mut found = inventory_diagnostics(workspace);
+        found.extend(agent_diagnostics(workspace));
+        return Ok(found);
+    }
+    let mut context = Workspace::load_near(&args.paths, args.config.as_deref(), args.target)?;
+    context.agent_files = workspace.agent_files.clone();
+    let mut reported: HashSet<PathBuf> = workspace
+        .files
+        .iter()
+        .chain(&workspace.agent_files)
+        .map(|file| canonical(&file.name))
+        .collect();
+    if let Some(config_file) = &workspace.config.source {
+        reported.insert(canonical(&config_file.name));
+    }
+    let mut found = inventory_diagnostics(&context);
+    found.retain(|result| reported.contains(&canonical(&result.file.name)));
+    found.extend(agent_diagnostics(&context));
+    Ok(found)
+}
+
+fn canonical(name: &str) -> PathBuf {
+    std::fs::canonicalize(name).unwrap_or_else(|_| PathBuf::from(name))
 }
 
 /// Role-level lints from the inventory (`roles`, `groups`, `entities` in `capable.yaml`).

@@ -157,7 +157,8 @@ struct DocumentRef {
 }
 
 fn parse_terraform(file: &SourceFile) -> Result<Body, Diagnostic> {
-    hcl_edit::parser::parse_body(&file.text).map_err(|error| {
+    let text = blank_empty_heredocs(&file.text);
+    hcl_edit::parser::parse_body(&text).map_err(|error| {
         let mut offset = error.location().offset().min(file.text.len());
         while !file.text.is_char_boundary(offset) {
             offset -= 1;
@@ -178,6 +179,70 @@ fn parse_terraform(file: &SourceFile) -> Result<Body, Diagnostic> {
             "the policies of this file are not checked; `terraform validate` shows the error",
         )
     })
+}
+
+/// hcl-edit 0.10 reads an empty heredoc (`<<EOT` directly followed by its `EOT` line) as
+/// running on to the next line that ends it, swallowing the blocks in between. Terraform reads
+/// it as an empty string, so we rewrite it as `""` padded with spaces (same length, same
+/// lines: every span stays valid). Cost: O(n).
+fn blank_empty_heredocs(text: &str) -> std::borrow::Cow<'_, str> {
+    let mut edited: Option<String> = None;
+    let mut from = 0;
+    while let Some(found) = text[from..].find("<<") {
+        let start = from + found;
+        from = start + 2;
+        let Some(end) = empty_heredoc_end(text, start) else {
+            continue;
+        };
+        let edited = edited.get_or_insert_with(|| text.to_string());
+        let blanked: String = text[start..end]
+            .char_indices()
+            .map(|(index, c)| match (index, c) {
+                (0 | 1, _) => '"',
+                (_, '\r' | '\n') => c,
+                _ => ' ',
+            })
+            .collect();
+        edited.replace_range(start..end, &blanked);
+        from = end;
+    }
+    match edited {
+        Some(edited) => std::borrow::Cow::Owned(edited),
+        None => std::borrow::Cow::Borrowed(text),
+    }
+}
+
+/// The end of `<<ID` (or `<<-ID`) at `start` when its very next line is the closing `ID`.
+fn empty_heredoc_end(text: &str, start: usize) -> Option<usize> {
+    let rest = &text[start + 2..];
+    let rest_start = start + 2 + usize::from(rest.starts_with('-'));
+    let rest = &text[rest_start..];
+    let ident_len = rest
+        .find(|c: char| !(c.is_alphanumeric() || c == '_' || c == '-'))
+        .unwrap_or(rest.len());
+    if ident_len == 0 {
+        return None;
+    }
+    let ident = &rest[..ident_len];
+    let after = &rest[ident_len..];
+    let newline = if after.starts_with("\r\n") {
+        2
+    } else if after.starts_with('\n') {
+        1
+    } else {
+        return None;
+    };
+    let line = &after[newline..];
+    let indent = line.len() - line.trim_start_matches([' ', '\t']).len();
+    let closing = line[indent..].strip_prefix(ident)?;
+    let continues = closing
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '-');
+    if continues {
+        return None;
+    }
+    Some(rest_start + ident_len + newline + indent + ident_len)
 }
 
 /// The second label of a `kind "type" "label"` block of the given type.
@@ -349,7 +414,10 @@ impl Extractor<'_> {
         };
         let folder = folder_of(&self.file.name);
         let joined = normalize(&Path::new(&folder).join(&relative));
-        let display = joined.to_string_lossy().replace('\\', "/");
+        let display = match joined.to_string_lossy().replace('\\', "/") {
+            empty if empty.is_empty() => ".".to_string(),
+            display => display,
+        };
         if self.ctx.loaded.contains(&display) {
             return;
         }
