@@ -125,6 +125,20 @@ fn policy_document_diagnostics_point_at_rule_attributes() {
     assert_eq!(found, expected);
 }
 
+#[test]
+fn empty_heredoc_is_empty_and_tabs_are_stripped() {
+    // An empty heredoc is refused by Vault as an empty policy (pointing at `<<EOT`) and does
+    // not swallow the next resource, whose `<<-` body is indented with a tab; `"rd"` is at
+    // column 20 of line 11 (columns count characters).
+    assert_eq!(
+        positions(&["empty.tf"]),
+        [
+            ("empty-policy".to_string(), 3, 12, 3, 14),
+            ("invalid-capability".to_string(), 11, 20, 11, 24),
+        ]
+    );
+}
+
 // ---- interpolation, file(), unparsed files --------------------------------------------------
 
 #[test]
@@ -196,6 +210,7 @@ fn human_output_snapshots() {
         "quoted.tf",
         "escape.tf",
         "document.tf",
+        "empty.tf",
         "interpolated.tf",
         "unparsed.tf",
         "file_ref",
@@ -271,7 +286,9 @@ fn truncated_and_edited_terraform_never_panics() {
     // with an unterminated heredoc or a stray `$${`: parse errors are findings, not crashes.
     for path in corpus_files() {
         let text = String::from_utf8_lossy(&std::fs::read(&path).unwrap()).into_owned();
-        let cuts = (0..text.len()).step_by(5).filter(|cut| text.is_char_boundary(*cut));
+        let cuts = (0..text.len())
+            .step_by(5)
+            .filter(|cut| text.is_char_boundary(*cut));
         for cut in cuts {
             for suffix in ["", "\n<<EOT\n", "$${", "\\u00"] {
                 let edited = format!("{}{suffix}", &text[..cut]);

@@ -66,7 +66,7 @@ pub(crate) fn rank(winner: &Descriptor, other: &Descriptor) -> (Ordering, Priori
     }
     if winner.wildcards != other.wildcards {
         return (
-            winner.wildcards.cmp(&other.wildcards),
+            other.wildcards.cmp(&winner.wildcards),
             PriorityStep::FewerPlus,
         );
     }
