@@ -95,8 +95,14 @@ pub fn check_filter_template(text: &str) -> Result<(), FilterError> {
         let Some(close) = after_open.find("}}") else {
             // Go's lexer meets a lone brace before it meets the end of the text.
             if let Some(brace) = stray_brace(after_open) {
+                // Go names what it was parsing: `{{ end }` fails "in end".
+                let context = if after_open.trim_start().starts_with("end") {
+                    "end"
+                } else {
+                    "operand"
+                };
                 return Err(FilterError::Compile(format!(
-                    "unexpected \"{brace}\" in operand"
+                    "unexpected \"{brace}\" in {context}"
                 )));
             }
             return Err(FilterError::Compile("unclosed action".into()));
@@ -285,6 +291,10 @@ mod tests {
 
     #[test]
     fn filter_templates_as_openbao_judges_them() {
+        assert_eq!(
+            check_filter_template("{{ with .key }}{{ . }}{{ end }"),
+            Err(FilterError::Compile("unexpected \"}\" in end".into()))
+        );
         assert_eq!(
             check_filter_template("{{ .path }}{{ .key }"),
             Err(FilterError::Compile("unexpected \"}\" in operand".into()))

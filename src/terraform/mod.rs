@@ -562,3 +562,55 @@ fn normalize(path: &Path) -> PathBuf {
     }
     normalized
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_range_spans_point_into_the_whole_file() {
+        let text = "x = <<EOT\npath \"a\" { capabilities = [\"nope\"] }\nEOT\n";
+        let file = Arc::new(SourceFile::new("x.tf", text));
+        let start = text.find("path").unwrap();
+        let end = text.rfind("EOT").unwrap();
+        let parsed = crate::policy::parse_policy_embedded(
+            file.clone(),
+            start..end,
+            "x".into(),
+            Target::Vault,
+        );
+        assert_eq!(parsed.diagnostics.len(), 1);
+        assert_eq!(file.slice(parsed.diagnostics[0].span), "\"nope\"");
+    }
+
+    #[test]
+    fn only_empty_heredocs_are_blanked() {
+        let text = "a = <<EOT\nEOT\nb = <<-X\n  X\nc = <<EOT\nx\nEOT\n";
+        let blanked = blank_empty_heredocs(text);
+        assert_eq!(blanked.len(), text.len());
+        assert_eq!(
+            blanked,
+            "a = \"\"   \n   \nb = \"\"  \n   \nc = <<EOT\nx\nEOT\n"
+        );
+    }
+
+    #[test]
+    fn valid_model_spans_are_mapped() {
+        let text = "resource \"vault_policy\" \"p\" {\n  policy = <<-EOT\n    path \"secret/*\" {\n      capabilities = [\"read\"]\n    }\n  EOT\n}\n";
+        let file = Arc::new(SourceFile::new("p.tf", text));
+        let loaded = BTreeSet::new();
+        let ctx = Context {
+            cwd: Path::new("."),
+            loaded: &loaded,
+            target: Target::Vault,
+        };
+        let extracted = extract_all(std::slice::from_ref(&file), &ctx);
+        let policy = extracted[0].policies[0].parsed.policy.as_ref().unwrap();
+        let rule = &policy.rules[0];
+        assert_eq!(file.slice(rule.pattern_span), "\"secret/*\"");
+        assert_eq!(file.slice(rule.capability_list[0].span), "\"read\"");
+        assert!(file.slice(rule.block_span).starts_with("path"));
+        assert!(file.slice(rule.block_span).ends_with('}'));
+        assert_eq!(policy.name, "p");
+    }
+}
