@@ -15,7 +15,7 @@ fn block(i: usize) -> String {
     format!(
         "# team {i}\npath \"secret/data/team{i}/app\" {{\n  capabilities = [\"read\", \"list\"]\n}}\n\
          path \"secret/metadata/team{i}/*\" {{\n  capabilities = [\"list\"]\n}}\n\
-         path \"auth/approle/role/team{i}-+/secret-id\" {{\n  capabilities = [\"update\"]\n  \
+         path \"auth/approle/team{i}/+/secret-id\" {{\n  capabilities = [\"update\"]\n  \
          allowed_parameters = {{\n    \"metadata\" = []\n  }}\n}}\n"
     )
 }
@@ -66,7 +66,7 @@ fn bench_acl(c: &mut Criterion) {
     let cases = [
         ("exact", Operation::Read, "secret/data/team5000/app"),
         ("prefix", Operation::List, "secret/metadata/team5000/x/y/"),
-        ("wildcard", Operation::Update, "auth/approle/role/team5000-x/secret-id"),
+        ("wildcard", Operation::Update, "auth/approle/team5000/x/secret-id"),
         ("miss", Operation::Read, "kv/nothing/here"),
     ];
     for (name, operation, path) in cases {

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use super::{CliError, CliResult, Exit};
-use crate::acl::{builtin, Acl};
+use crate::acl::{builtin, Acl, AclError};
 use crate::diag::FileDiagnostics;
 use crate::policy::{parse_policy, Policy};
 use crate::report::human;
@@ -48,8 +48,11 @@ pub fn run(args: Args) -> CliResult {
         held.push(default_policy);
     }
     let acl = Acl::new(&held, args.target, None).map_err(|error| {
-        CliError::usage(error.to_string())
-            .with_help("the root policy cannot be combined with other policies")
+        let help = match error {
+            AclError::RootWithOthers => "the root policy cannot be combined with other policies",
+            _ => "the server would refuse every request of such a token; fix the policy first",
+        };
+        CliError::usage(error.to_string()).with_help(help)
     })?;
     let answers: Vec<(String, Vec<&'static str>)> = args
         .paths

@@ -7,7 +7,7 @@ use super::vault_cli::{ApiCall, Translation};
 use crate::acl::{Acl, Decision, DenyReason, MergedRule, Operation, Request};
 use crate::diag::Diagnostic;
 use crate::inventory::{Inventory, InventoryError};
-use crate::policy::{CapSet, Capability, PatternKind};
+use crate::policy::{CapSet, Capability};
 use crate::source::SourceFile;
 use crate::target::Target;
 
@@ -431,74 +431,8 @@ fn because_mismatch(because: &Because, outcome: &Outcome) -> Option<String> {
     ))
 }
 
-/// Whether `GET sys/internal/ui/mounts/<mount>` succeeds: `hasMountAccess` (spec 3.5).
-/// Follows the VF/VA/OpenBao behaviour (without segment-wildcard rules, a prefix rule
-/// covering the mount counts even when deny-only), checked against OpenBao 2.7.2; Vault
-/// newest no longer considers prefix rules there, which capable does not model. Cost: O(rules).
+/// Whether `GET sys/internal/ui/mounts/<mount>` succeeds: `hasMountAccess` (spec 3.5), as the
+/// ACL answers it (target-aware, walks only the rules under the mount).
 pub fn mount_visible(acl: &Acl, mount: &str) -> bool {
-    let mount = if mount.ends_with('/') {
-        mount.to_string()
-    } else {
-        format!("{mount}/")
-    };
-    let (names, _) = acl.capabilities(&mount);
-    if names != ["deny"] {
-        return true;
-    }
-    let mut useful = vec![
-        Capability::Create,
-        Capability::Delete,
-        Capability::List,
-        Capability::Read,
-        Capability::Sudo,
-        Capability::Update,
-        Capability::Patch,
-    ];
-    if acl.target().is_openbao() {
-        useful.push(Capability::Scan);
-    }
-    let rules = acl.rules();
-    let grants_something = |rule: &MergedRule| {
-        !rule.capabilities.is_deny() && useful.iter().any(|c| rule.capabilities.contains(*c))
-    };
-    let under_mount = rules.iter().any(|rule| {
-        matches!(rule.pattern.kind, PatternKind::Exact | PatternKind::Prefix)
-            && rule.pattern.key.starts_with(&mount)
-            && grants_something(rule)
-    });
-    if under_mount {
-        return true;
-    }
-    // Step 4, bare-mount mode: without segment-wildcard rules, any prefix rule covering the
-    // mount counts (even deny-only); with some, only a matching non-deny wildcard rule does.
-    let has_wildcards = rules
-        .iter()
-        .any(|rule| rule.pattern.kind == PatternKind::SegmentWildcard);
-    if !has_wildcards {
-        return rules.iter().any(|rule| {
-            rule.pattern.kind == PatternKind::Prefix && mount.starts_with(&rule.pattern.key)
-        });
-    }
-    let mount_parts: Vec<&str> = mount.trim_end_matches('/').split('/').collect();
-    rules.iter().any(|rule| {
-        rule.pattern.kind == PatternKind::SegmentWildcard
-            && grants_something(rule)
-            && wildcard_covers_mount(&rule.pattern.normalized, &mount_parts)
-    })
-}
-
-/// Whether a segment-wildcard pattern's leading parts match every segment of the mount.
-fn wildcard_covers_mount(pattern: &str, mount_parts: &[&str]) -> bool {
-    let pattern_parts: Vec<&str> = pattern.split('/').collect();
-    if pattern_parts.len() < mount_parts.len() {
-        return false;
-    }
-    mount_parts.iter().enumerate().all(|(i, part)| {
-        let p = pattern_parts[i];
-        p == "+"
-            || p == *part
-            || (i + 1 == pattern_parts.len()
-                && p.ends_with('*')
-                && part.starts_with(p.trim_end_matches('*')))
-    })
+    acl.has_mount_access(mount)
 }
