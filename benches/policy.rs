@@ -48,7 +48,9 @@ fn bench_parse(c: &mut Criterion) {
 }
 
 fn many_policies(count: usize) -> Vec<Policy> {
-    (0..count).map(|i| parse(&format!("p{i}.hcl"), &block(i))).collect()
+    (0..count)
+        .map(|i| parse(&format!("p{i}.hcl"), &block(i)))
+        .collect()
 }
 
 fn bench_acl(c: &mut Criterion) {
@@ -66,12 +68,18 @@ fn bench_acl(c: &mut Criterion) {
     let cases = [
         ("exact", Operation::Read, "secret/data/team5000/app"),
         ("prefix", Operation::List, "secret/metadata/team5000/x/y/"),
-        ("wildcard", Operation::Update, "auth/approle/team5000/x/secret-id"),
+        (
+            "wildcard",
+            Operation::Update,
+            "auth/approle/team5000/x/secret-id",
+        ),
         ("miss", Operation::Read, "kv/nothing/here"),
     ];
     for (name, operation, path) in cases {
         let request = Request::new(operation, path);
-        group.bench_function(name, |b| b.iter(|| black_box(acl.authorize(black_box(&request)))));
+        group.bench_function(name, |b| {
+            b.iter(|| black_box(acl.authorize(black_box(&request))))
+        });
         group.bench_function(format!("{name} capabilities"), |b| {
             b.iter(|| black_box(acl.capabilities(black_box(path))))
         });

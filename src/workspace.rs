@@ -341,7 +341,11 @@ fn load_config(
 
 fn discover_from_path(cwd: &Path, path: &Path) -> Option<PathBuf> {
     let path = cwd.join(path);
-    let start = if path.is_dir() { path.as_path() } else { path.parent()? };
+    let start = if path.is_dir() {
+        path.as_path()
+    } else {
+        path.parent()?
+    };
     Config::discover(start)
 }
 

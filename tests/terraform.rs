@@ -139,6 +139,24 @@ fn empty_heredoc_is_empty_and_tabs_are_stripped() {
     );
 }
 
+#[test]
+fn ignore_comments_work_in_heredocs_and_documents() {
+    // Line 4 (inside the heredoc) suppresses the `literal-star` of line 5, line 16 (above a
+    // `rule` block) the `create-without-update` of that rule; the ignore on line 9 suppresses
+    // nothing, so the `literal-star` of line 9 stays and the ignore is reported.
+    let found: Vec<(String, u64, u64)> = positions(&["suppress.tf"])
+        .into_iter()
+        .map(|(rule, line, column, _, _)| (rule, line, column))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            ("literal-star".to_string(), 9, 29),
+            ("unused-ignore".to_string(), 9, 58),
+        ]
+    );
+}
+
 // ---- interpolation, file(), unparsed files --------------------------------------------------
 
 #[test]
@@ -211,6 +229,7 @@ fn human_output_snapshots() {
         "escape.tf",
         "document.tf",
         "empty.tf",
+        "suppress.tf",
         "interpolated.tf",
         "unparsed.tf",
         "file_ref",

@@ -43,7 +43,9 @@ pub(crate) fn parse_target(text: &str) -> Result<Target, String> {
 pub fn run(args: Args) -> CliResult {
     let policies = load_policies(&args.policies, args.target)?;
     let mut held: Vec<&Policy> = policies.iter().collect();
-    let default_policy = args.default_policy.then(|| builtin::default_policy(args.target));
+    let default_policy = args
+        .default_policy
+        .then(|| builtin::default_policy(args.target));
     if let Some(default_policy) = &default_policy {
         held.push(default_policy);
     }
@@ -88,9 +90,14 @@ pub fn load_policies(paths: &[PathBuf], target: Target) -> Result<Vec<Policy>, C
     for file in &refused {
         eprint!("{}", human::render(&file.file, &file.diagnostics, false));
     }
-    let names: Vec<String> = refused.iter().map(|f| format!("`{}`", f.file.name)).collect();
-    Err(CliError::usage(format!("{} would be refused by {target}", names.join(", ")))
-        .with_help("run `capable check` on the file and fix the errors first"))
+    let names: Vec<String> = refused
+        .iter()
+        .map(|f| format!("`{}`", f.file.name))
+        .collect();
+    Err(
+        CliError::usage(format!("{} would be refused by {target}", names.join(", ")))
+            .with_help("run `capable check` on the file and fix the errors first"),
+    )
 }
 
 fn render(answers: &[(String, Vec<&'static str>)], format: Format) -> String {

@@ -1,8 +1,9 @@
 //! `capable check` on Terraform files: the Terraform notes, the parse and validation
 //! diagnostics of every extracted policy and, for policies the target accepts, the lints,
-//! with the configuration and the file's `capable:ignore` comments applied (an ignore comment
-//! above a `rule` block of a `vault_policy_document` applies to that rule; comments inside a
-//! heredoc are not read). Cost: one ACL build per policy plus the rules' own costs.
+//! with the configuration and the file's `capable:ignore` comments applied: an ignore comment
+//! inside a policy heredoc applies to the path block below it, one above a `rule` block of a
+//! `vault_policy_document` to that rule. Cost: one ACL build per policy plus the rules' own
+//! costs.
 
 use std::sync::Arc;
 
@@ -10,6 +11,7 @@ use super::TerraformFile;
 use crate::diag::{Diagnostic, FileDiagnostics};
 use crate::lint::engine::{apply_levels, check_file, lint_policy, sort_diagnostics};
 use crate::lint::suppress::{self, Block};
+use crate::source::SourceFile;
 use crate::workspace::Workspace;
 
 /// Diagnostics of every Terraform file of the workspace, and of the policy files their
@@ -55,10 +57,30 @@ fn check_terraform_file(workspace: &Workspace, terraform: &TerraformFile) -> Fil
             span: rule.block_span,
         }));
     }
-    let mut diagnostics = suppress::apply(&terraform.file, Some(&blocks), diagnostics, config);
+    let view = ignore_view(terraform);
+    let mut diagnostics = suppress::apply(&view, Some(&blocks), diagnostics, config);
     sort_diagnostics(&mut diagnostics);
     FileDiagnostics {
         file: terraform.file.clone(),
         diagnostics,
     }
+}
+
+/// The `.tf` text as the suppression scanner should see it: the `<<EOT` openers and `EOT`
+/// closers of policy heredocs blanked (same length, same lines), so the comments of the
+/// policy bodies are read as comments. Cost: O(n).
+fn ignore_view(terraform: &TerraformFile) -> SourceFile {
+    let mut bytes = terraform.file.text.clone().into_bytes();
+    for (whole, body) in &terraform.heredocs {
+        for range in [whole.start..body.start, body.end..whole.end] {
+            for byte in bytes.get_mut(range).unwrap_or_default() {
+                if *byte != b'\n' {
+                    *byte = b' ';
+                }
+            }
+        }
+    }
+    // Only whole characters were replaced by spaces, byte by byte: still UTF-8.
+    let text = String::from_utf8(bytes).unwrap_or_else(|_| terraform.file.text.clone());
+    SourceFile::new(terraform.file.name.clone(), text)
 }

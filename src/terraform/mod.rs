@@ -60,6 +60,9 @@ pub struct TerraformFile {
     /// `file()`), pointing into `file`.
     pub diagnostics: Vec<Diagnostic>,
     pub policies: Vec<EmbeddedPolicy>,
+    /// Each policy heredoc: the whole `<<EOT ... EOT` and its body. `capable:ignore` comments
+    /// inside a body are read as comments of the policy.
+    pub heredocs: Vec<(Span, Span)>,
 }
 
 /// One policy defined in Terraform.
@@ -112,6 +115,7 @@ pub fn extract_all(files: &[Arc<SourceFile>], ctx: &Context<'_>) -> Vec<Terrafor
             file: file.clone(),
             diagnostics: body.as_ref().err().cloned().into_iter().collect(),
             policies: Vec::new(),
+            heredocs: Vec::new(),
         })
         .collect();
     for (index, (file, body)) in parsed.iter().enumerate() {
@@ -299,6 +303,7 @@ impl Extractor<'_> {
             Expression::HeredocTemplate(heredoc) => {
                 let body = span_of(&heredoc.template);
                 let strip = heredoc.indent().unwrap_or(0);
+                self.out.heredocs.push((span_of(value), body));
                 self.template(&name, body, Flavor::Heredoc, strip, span_of(value));
             }
             Expression::String(_) | Expression::StringTemplate(_) => {
