@@ -182,7 +182,8 @@ fn interpolated_policies_get_a_note_and_no_false_error() {
 #[test]
 fn file_reference_is_checked_once() {
     // Given the folder, `policies/app.hcl` is a workspace file and is not checked again
-    // through `file()`; given only `main.tf`, it is read through `file()`.
+    // through `file()`; given only `main.tf`, it is read through `file()` once, though two
+    // resources name it.
     let expected = vec![
         ("terraform-policy-file".to_string(), 8, 17),
         ("literal-star".to_string(), 1, 23),
@@ -212,8 +213,14 @@ fn policies_are_named_by_the_resource() {
     let names: Vec<&str> = workspace.policies.keys().map(String::as_str).collect();
     // `app-reader` is the literal `name`; `app` comes from the document through the resource;
     // `app` the file stem (policies/app.hcl) is loaded first and keeps the name. Refused and
-    // interpolated policies are not in the map.
-    assert_eq!(names, ["app", "app-reader"]);
+    // interpolated policies are not in the map. `doc` is a document no resource references,
+    // named by its label.
+    assert_eq!(names, ["app", "app-reader", "doc", "ignored"]);
+    assert_eq!(workspace.policies["doc"].source.name, "suppress.tf");
+    assert_eq!(
+        workspace.policies["app"].source.name,
+        "file_ref/policies/app.hcl"
+    );
     let reader = &workspace.policies["app-reader"];
     assert_eq!(reader.source.name, "heredoc.tf");
     let (line, column) = reader.source.line_col(reader.rules[0].pattern_span.start);

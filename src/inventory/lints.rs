@@ -5,8 +5,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-use super::{Inventory, Subject};
-use crate::acl::{Acl, Identity};
+use super::{Inventory, InventoryError, Subject};
+use crate::acl::{Acl, AclError, Identity};
 use crate::config::{Mounts, RuleLevel};
 use crate::diag::{Diagnostic, FileDiagnostics};
 use crate::lint::rules::{overridden_deny, parameters_narrowed_by_merge, unresolved_template};
@@ -81,8 +81,18 @@ pub fn lint_inventory(inventory: &Inventory, target: Target, mounts: &Mounts) ->
         let Ok(identity) = inventory.identity_for(&subject) else {
             continue;
         };
-        let Ok(acl) = inventory.acl_for(&subject, target) else {
-            continue;
+        // OpenBao refuses a whole token whose template substitutes a forbidden value: its
+        // template is still reported (from an ACL without the identity), its access is not.
+        let (acl, token_refused) = match inventory.acl_for(&subject, target) {
+            Ok(acl) => (acl, false),
+            Err(InventoryError::Acl(AclError::TemplatedPolicy { .. })) => {
+                let refs: Vec<&Policy> = policies.iter().collect();
+                let Ok(acl) = Acl::new(&refs, target, None) else {
+                    continue;
+                };
+                (acl, true)
+            }
+            Err(_) => continue,
         };
         let ctx = RoleContext {
             subject: &subject,
@@ -98,7 +108,7 @@ pub fn lint_inventory(inventory: &Inventory, target: Target, mounts: &Mounts) ->
         if !is_group {
             unresolved_template::check_role(&ctx, &mut found);
         }
-        if matches!(subject, Subject::Role(_)) {
+        if matches!(subject, Subject::Role(_)) && !token_refused {
             overridden_deny::check_role(&ctx, &mut found);
             parameters_narrowed_by_merge::check_role(&ctx, &mut found);
             security_rules_on_merged_acl(&ctx, &mut found);

@@ -87,6 +87,7 @@ pub fn check_filter_template(text: &str) -> Result<(), FilterError> {
     // (`{{ with .key }}{{ . }}{{ end }}`).
     let mut blocks: Vec<bool> = Vec::new();
     let mut uses_key = false;
+    let mut variables: Vec<String> = vec!["$".to_string()];
     let mut rest = text;
     let mut consumed = 0usize;
     while let Some(open) = rest.find("{{") {
@@ -95,12 +96,7 @@ pub fn check_filter_template(text: &str) -> Result<(), FilterError> {
         let Some(close) = after_open.find("}}") else {
             // Go's lexer meets a lone brace before it meets the end of the text.
             if let Some(brace) = stray_brace(after_open) {
-                // Go names what it was parsing: `{{ end }` fails "in end".
-                let context = if after_open.trim_start().starts_with("end") {
-                    "end"
-                } else {
-                    "operand"
-                };
+                let context = brace_context(after_open);
                 return Err(FilterError::Compile(format!(
                     "unexpected \"{brace}\" in {context}"
                 )));
@@ -122,7 +118,8 @@ pub fn check_filter_template(text: &str) -> Result<(), FilterError> {
         }
         if let Some(brace) = stray_brace(inner) {
             return Err(FilterError::Compile(format!(
-                "unexpected \"{brace}\" in operand"
+                "unexpected \"{brace}\" in {}",
+                brace_context(inner)
             )));
         }
         let words = tokenize(inner);
@@ -153,7 +150,23 @@ pub fn check_filter_template(text: &str) -> Result<(), FilterError> {
             first.as_str(),
             "if" | "range" | "with" | "block" | "define" | "template"
         );
-        for word in &words {
+        for (index, word) in words.iter().enumerate() {
+            if let Some(name) = word.strip_prefix('$') {
+                let name = format!("${}", name.split('.').next().unwrap_or(""));
+                let declares = words.get(index + 1).is_some_and(|next| next == ":=");
+                if declares {
+                    variables.push(name);
+                } else if !variables.contains(&name) {
+                    return Err(FilterError::Compile(format!(
+                        "undefined variable {}",
+                        super::gostr::quote(&name)
+                    )));
+                }
+                continue;
+            }
+            if word == ":=" || word == "=" || word == "," {
+                continue;
+            }
             check_word(word, text, inner, inner_offset)?;
             let mentions_key = word == ".key" || word.starts_with(".key.");
             if !control && (mentions_key || (dot_is_key && word == ".")) {
@@ -174,6 +187,17 @@ fn trim_markers(inner: &str) -> &str {
     let inner = inner.strip_prefix("- ").unwrap_or(inner);
     let inner = inner.strip_suffix(" -").unwrap_or(inner);
     inner.trim()
+}
+
+/// What Go's parser was reading when it met a stray brace: nothing yet (`command`), an
+/// `end`, or an operand.
+fn brace_context(action: &str) -> &'static str {
+    let before = action.split(['{', '}']).next().unwrap_or("").trim();
+    match before {
+        "" => "command",
+        "end" => "end",
+        _ => "operand",
+    }
 }
 
 /// A `{` or `}` outside string literals inside an action (Go's lexer refuses it).
@@ -291,6 +315,15 @@ mod tests {
 
     #[test]
     fn filter_templates_as_openbao_judges_them() {
+        assert_eq!(
+            check_filter_template("{{}{{ .key }}"),
+            Err(FilterError::Compile("unexpected \"}\" in command".into()))
+        );
+        assert_eq!(
+            check_filter_template("{ $k := .key }}{{ $k }}"),
+            Err(FilterError::Compile("undefined variable \"$k\"".into()))
+        );
+        assert_eq!(check_filter_template("{{ $k := .key }}{{ $k }}"), Ok(()));
         assert_eq!(
             check_filter_template("{{ with .key }}{{ . }}{{ end }"),
             Err(FilterError::Compile("unexpected \"}\" in end".into()))

@@ -8,7 +8,10 @@
 //! Schema (Terraform Vault provider, `vault_policy_document`): repeated `rule` blocks with
 //! `path`, `capabilities`, `description`, `required_parameters`, `min_wrapping_ttl`,
 //! `max_wrapping_ttl`, and repeated `allowed_parameter` / `denied_parameter` blocks with `key`
-//! and `value`. Cost: O(size of the block).
+//! and `value`. Like the provider, values are written in quotes without escaping, and a
+//! document without rules is the empty policy. Terraform itself refuses capabilities outside
+//! its own list before Vault sees them; we report them as Vault would. Cost: O(size of the
+//! block).
 
 use hcl_edit::expr::Expression;
 use hcl_edit::structure::{Attribute, Block};
@@ -137,20 +140,8 @@ fn literal_string(expression: &Expression) -> Result<String, Span> {
     }
 }
 
-/// An HCL1 quoted string.
+/// A value in quotes, as the provider writes it: without escaping, so a value holding `"`
+/// or `\` reaches Vault as written (and is judged as Vault judges it).
 fn quote(value: &str) -> String {
-    let mut quoted = String::with_capacity(value.len() + 2);
-    quoted.push('"');
-    for c in value.chars() {
-        match c {
-            '"' => quoted.push_str("\\\""),
-            '\\' => quoted.push_str("\\\\"),
-            '\n' => quoted.push_str("\\n"),
-            '\t' => quoted.push_str("\\t"),
-            '\r' => quoted.push_str("\\r"),
-            other => quoted.push(other),
-        }
-    }
-    quoted.push('"');
-    quoted
+    format!("\"{value}\"")
 }

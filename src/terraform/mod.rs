@@ -109,6 +109,7 @@ pub fn extract_all(files: &[Arc<SourceFile>], ctx: &Context<'_>) -> Vec<Terrafor
             }
         }
     }
+    let mut read = BTreeSet::new();
     let mut results: Vec<TerraformFile> = parsed
         .iter()
         .map(|(file, body)| TerraformFile {
@@ -126,6 +127,7 @@ pub fn extract_all(files: &[Arc<SourceFile>], ctx: &Context<'_>) -> Vec<Terrafor
                     file,
                     ctx,
                     out: &mut results[index],
+                    read: &mut read,
                 };
                 extractor.resource(block, &label, &mut documents);
             }
@@ -147,6 +149,7 @@ pub fn extract_all(files: &[Arc<SourceFile>], ctx: &Context<'_>) -> Vec<Terrafor
                 file,
                 ctx,
                 out: &mut results[index],
+                read: &mut read,
             };
             extractor.document(block, name);
         }
@@ -274,6 +277,8 @@ struct Extractor<'a> {
     file: &'a Arc<SourceFile>,
     ctx: &'a Context<'a>,
     out: &'a mut TerraformFile,
+    /// Files already read through `file()`: each is checked once.
+    read: &'a mut BTreeSet<String>,
 }
 
 impl Extractor<'_> {
@@ -423,7 +428,7 @@ impl Extractor<'_> {
             empty if empty.is_empty() => ".".to_string(),
             display => display,
         };
-        if self.ctx.loaded.contains(&display) {
+        if self.ctx.loaded.contains(&display) || !self.read.insert(display.clone()) {
             return;
         }
         let text = match std::fs::read_to_string(self.ctx.cwd.join(&joined)) {
@@ -453,7 +458,15 @@ impl Extractor<'_> {
     fn document(&mut self, block: &Block, name: String) {
         match document::render(block) {
             Ok(text) => {
-                let map = |span: Span| text.map_span(span);
+                // A document without rules renders to the empty policy: point at the block.
+                let whole = span_of(block);
+                let map = |span: Span| {
+                    if text.text.is_empty() {
+                        whole
+                    } else {
+                        text.map_span(span)
+                    }
+                };
                 let parsed = parse_policy_mapped(
                     self.file.clone(),
                     &text.text,

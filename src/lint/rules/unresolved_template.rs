@@ -27,7 +27,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::acl::{Acl, Identity};
+use crate::acl::{Acl, AclError, Identity};
 use crate::diag::{Diagnostic, Severity};
 use crate::inventory::lints::{Finding, RoleContext};
 use crate::lint::{Category, PolicyContext, Rule, RuleMeta};
@@ -58,16 +58,22 @@ impl Rule for UnresolvedTemplate {
 pub fn check_role(ctx: &RoleContext<'_>, out: &mut Vec<Finding>) {
     let meta = UnresolvedTemplate.meta();
     for policy in ctx.file_policies().filter(|p| p.templated) {
-        let Ok(acl) = Acl::new(&[policy], ctx.target, ctx.identity) else {
-            continue;
-        };
-        let resolved: BTreeSet<(usize, usize)> = acl
-            .rules()
-            .into_iter()
-            .flat_map(|rule| rule.sources.iter())
-            .filter(|source| source.policy == policy.name)
-            .map(|source| (source.pattern_span.start, source.pattern_span.end))
-            .collect();
+        // OpenBao refuses the whole policy when one substitution is forbidden: then only the
+        // rules whose own substitution is at fault are reported.
+        let (resolved, refused): (BTreeSet<(usize, usize)>, bool) =
+            match Acl::new(&[policy], ctx.target, ctx.identity) {
+                Ok(acl) => (
+                    acl.rules()
+                        .into_iter()
+                        .flat_map(|rule| rule.sources.iter())
+                        .filter(|source| source.policy == policy.name)
+                        .map(|source| (source.pattern_span.start, source.pattern_span.end))
+                        .collect(),
+                    false,
+                ),
+                Err(AclError::TemplatedPolicy { .. }) => (BTreeSet::new(), true),
+                Err(_) => continue,
+            };
         for rule in policy
             .rules
             .iter()
@@ -78,6 +84,9 @@ pub fn check_role(ctx: &RoleContext<'_>, out: &mut Vec<Finding>) {
                 continue;
             }
             let (reason, consequence) = why_unresolved(rule, ctx.identity, ctx.target);
+            if refused && consequence == SKIPPED {
+                continue;
+            }
             let message = format!(
                 "`{}` does not resolve for {{subjects}}: {reason}, so {consequence}",
                 rule.raw_pattern
@@ -92,13 +101,14 @@ pub fn check_role(ctx: &RoleContext<'_>, out: &mut Vec<Finding>) {
     }
 }
 
+const SKIPPED: &str = "the rule is skipped";
+
 /// The first template variable that the identity cannot fill, in words, and what follows.
 fn why_unresolved(
     rule: &PolicyRule,
     identity: Option<&Identity>,
     target: Target,
 ) -> (String, &'static str) {
-    const SKIPPED: &str = "the rule is skipped";
     let Some(identity) = identity else {
         return ("the token has no identity".into(), SKIPPED);
     };
