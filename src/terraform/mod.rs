@@ -91,11 +91,60 @@ pub struct Context<'a> {
 /// Extracts and checks every policy of the given `.tf` files. Data sources are shared by the
 /// files of one folder (a Terraform module). Never panics.
 pub fn extract_all(files: &[Arc<SourceFile>], ctx: &Context<'_>) -> Vec<TerraformFile> {
-    let parsed: Vec<(Arc<SourceFile>, Result<Body, Diagnostic>)> = files
+    let parsed: Vec<TerraformSyntax> = files
         .iter()
         .map(|file| (file.clone(), parse_terraform(file)))
         .collect();
-    let mut documents: BTreeMap<(String, String), DocumentRef> = BTreeMap::new();
+    let mut documents = index_documents(&parsed);
+    let mut read = BTreeSet::new();
+    let mut results: Vec<TerraformFile> = parsed
+        .iter()
+        .map(|(file, body)| TerraformFile {
+            file: file.clone(),
+            diagnostics: body.as_ref().err().cloned().into_iter().collect(),
+            policies: Vec::new(),
+            heredocs: Vec::new(),
+        })
+        .collect();
+    // Resources first: they give the documents they reference their names.
+    for (index, (file, body)) in parsed.iter().enumerate() {
+        let Ok(body) = body else { continue };
+        let mut extractor = Extractor {
+            file,
+            ctx,
+            out: &mut results[index],
+            read: &mut read,
+        };
+        for block in body.blocks() {
+            if let Some(label) = typed_label(block, "resource", "vault_policy") {
+                extractor.resource(block, &label, &mut documents);
+            }
+        }
+    }
+    for (index, (file, body)) in parsed.iter().enumerate() {
+        let Ok(body) = body else { continue };
+        let mut extractor = Extractor {
+            file,
+            ctx,
+            out: &mut results[index],
+            read: &mut read,
+        };
+        for block in body.blocks() {
+            if let Some(label) = typed_label(block, "data", "vault_policy_document") {
+                let name = document_name(&documents, file, index, label);
+                extractor.document(block, name);
+            }
+        }
+    }
+    results
+}
+
+/// A `.tf` file and its syntax tree (or the diagnostic saying why there is none).
+type TerraformSyntax = (Arc<SourceFile>, Result<Body, Diagnostic>);
+
+/// Every `vault_policy_document`, by (folder, label); the first one wins.
+fn index_documents(parsed: &[TerraformSyntax]) -> BTreeMap<(String, String), DocumentRef> {
+    let mut documents = BTreeMap::new();
     for (index, (file, body)) in parsed.iter().enumerate() {
         let Ok(body) = body else { continue };
         for block in body.blocks() {
@@ -109,52 +158,21 @@ pub fn extract_all(files: &[Arc<SourceFile>], ctx: &Context<'_>) -> Vec<Terrafor
             }
         }
     }
-    let mut read = BTreeSet::new();
-    let mut results: Vec<TerraformFile> = parsed
-        .iter()
-        .map(|(file, body)| TerraformFile {
-            file: file.clone(),
-            diagnostics: body.as_ref().err().cloned().into_iter().collect(),
-            policies: Vec::new(),
-            heredocs: Vec::new(),
-        })
-        .collect();
-    for (index, (file, body)) in parsed.iter().enumerate() {
-        let Ok(body) = body else { continue };
-        for block in body.blocks() {
-            if let Some(label) = typed_label(block, "resource", "vault_policy") {
-                let mut extractor = Extractor {
-                    file,
-                    ctx,
-                    out: &mut results[index],
-                    read: &mut read,
-                };
-                extractor.resource(block, &label, &mut documents);
-            }
-        }
-    }
-    for (index, (file, body)) in parsed.iter().enumerate() {
-        let Ok(body) = body else { continue };
-        for block in body.blocks() {
-            let Some(label) = typed_label(block, "data", "vault_policy_document") else {
-                continue;
-            };
-            let key = (folder_of(&file.name), label.clone());
-            let name = documents
-                .get(&key)
-                .filter(|found| found.file == index)
-                .and_then(|found| found.referenced_as.clone())
-                .unwrap_or(label);
-            let mut extractor = Extractor {
-                file,
-                ctx,
-                out: &mut results[index],
-                read: &mut read,
-            };
-            extractor.document(block, name);
-        }
-    }
-    results
+    documents
+}
+
+/// The name of a document's policy: the first resource referencing it, else its label.
+fn document_name(
+    documents: &BTreeMap<(String, String), DocumentRef>,
+    file: &SourceFile,
+    index: usize,
+    label: String,
+) -> String {
+    documents
+        .get(&(folder_of(&file.name), label.clone()))
+        .filter(|found| found.file == index)
+        .and_then(|found| found.referenced_as.clone())
+        .unwrap_or(label)
 }
 
 /// A `vault_policy_document` and the first resource name that uses it.
