@@ -14,7 +14,7 @@ use capable::source::SourceFile;
 use capable::target::Target;
 use capable::workspace::Workspace;
 
-const CORPUS: &str = "/work/shared/corpus/policies";
+const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/corpus/policies");
 
 fn corpus_dir() -> &'static Path {
     let dir = Path::new(CORPUS);

@@ -16,7 +16,7 @@ use capable::target::Target;
 use capable::workspace::Workspace;
 use serde_json::Value;
 
-const CORPUS: &str = "/work/shared/corpus/terraform";
+const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/corpus/terraform");
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/terraform")
