@@ -382,12 +382,12 @@ fn unknown_field(message: &str) -> Option<(String, Vec<String>)> {
 
 fn closest(field: &str, expected: &[String]) -> Option<String> {
     let normalized = field.replace('_', "-").to_lowercase();
-    expected
-        .iter()
-        .map(|key| (crate::lint::edit_distance(&normalized, key), key))
-        .filter(|(distance, key)| *distance <= (key.len() / 3).max(2))
-        .min_by_key(|(distance, _)| *distance)
-        .map(|(_, key)| key.clone())
+    crate::suggest::closest(
+        expected,
+        |key| crate::suggest::edit_distance(&normalized, key),
+        |key| (key.len() / 3).max(2),
+    )
+    .cloned()
 }
 
 fn backticked(keys: &[String]) -> String {

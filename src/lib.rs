@@ -19,6 +19,7 @@ pub mod report;
 pub mod scenario;
 pub mod source;
 pub mod span;
+pub mod suggest;
 pub mod target;
 pub mod terraform;
 pub mod workspace;

@@ -151,10 +151,7 @@ impl Workspace {
         config_path: Option<&Path>,
         target_override: Option<Target>,
     ) -> Result<Workspace, WorkspaceError> {
-        let cwd = std::env::current_dir().map_err(|error| WorkspaceError::Io {
-            path: ".".into(),
-            message: error.to_string(),
-        })?;
+        let cwd = current_dir()?;
         Workspace::load_in(&cwd, paths, config_path, target_override)
     }
 
@@ -167,10 +164,7 @@ impl Workspace {
         config_path: Option<&Path>,
         target_override: Option<Target>,
     ) -> Result<Workspace, WorkspaceError> {
-        let cwd = std::env::current_dir().map_err(|error| WorkspaceError::Io {
-            path: ".".into(),
-            message: error.to_string(),
-        })?;
+        let cwd = current_dir()?;
         let config = load_config(&cwd, near, config_path)?;
         Workspace::load_with_config(&cwd, &[], config, target_override)
     }
@@ -537,8 +531,17 @@ fn relative_to(path: &Path, base: &Path) -> Option<PathBuf> {
     Some(relative)
 }
 
-/// Removes `.` components and resolves `..` lexically (no file system access).
-fn normalize(path: &Path) -> PathBuf {
+/// The process's working directory, its failure as a workspace error.
+fn current_dir() -> Result<PathBuf, WorkspaceError> {
+    std::env::current_dir().map_err(|error| WorkspaceError::Io {
+        path: ".".into(),
+        message: error.to_string(),
+    })
+}
+
+/// Removes `.` components and resolves `..` lexically (no file system access). Also serves
+/// the Terraform reader's `file("${path.module}/...")` paths.
+pub(crate) fn normalize(path: &Path) -> PathBuf {
     let mut normalized = PathBuf::new();
     for component in path.components() {
         match component {

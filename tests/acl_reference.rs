@@ -17,31 +17,13 @@ use proptest::prelude::*;
 // ---------------------------------------------------------------------------------------------
 
 fn rule(raw: &str, capabilities: CapSet) -> Rule {
+    let pattern = PathPattern::parse(raw).expect("generated patterns are valid");
     Rule {
-        raw_pattern: raw.to_string(),
-        pattern_span: Span::default(),
-        block_span: Span::default(),
-        pattern: Some(PathPattern::parse(raw).expect("generated patterns are valid")),
-        template_vars: Vec::new(),
-        capabilities,
         capability_list: capabilities
             .iter()
             .map(|c| Spanned::new(c, Span::default()))
             .collect(),
-        capabilities_span: None,
-        old_policy: None,
-        allowed_parameters: None,
-        denied_parameters: None,
-        required_parameters: Vec::new(),
-        min_wrapping_ttl: None,
-        max_wrapping_ttl: None,
-        mfa_methods: Vec::new(),
-        control_group: None,
-        subscribe_event_types: Vec::new(),
-        pagination_limit: None,
-        expiration: None,
-        expired: false,
-        list_scan_response_keys_filter_path: None,
+        ..Rule::bare(raw, Some(pattern), capabilities)
     }
 }
 

@@ -2,23 +2,12 @@
 //! `fixtures/check/formats`), file selection, per-rule settings, fail level and inline
 //! suppressions.
 
+mod support;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// Runs the built binary in `dir`; returns (exit code, stdout, stderr).
-fn capable(dir: &Path, args: &[&str]) -> (i32, String, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_capable"))
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run capable");
-    (
-        output.status.code().expect("exit code"),
-        String::from_utf8(output.stdout).expect("utf-8 stdout"),
-        String::from_utf8(output.stderr).expect("utf-8 stderr"),
-    )
-}
+use support::cli::capable;
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -1,22 +1,9 @@
 //! `capable.yaml` through the command line: discovery, `--config`, errors with their line,
 //! column and source frame (exit 2), mounts, and the inventory sections.
 
-use std::path::Path;
-use std::process::Command;
+mod support;
 
-fn capable(dir: &Path, args: &[&str]) -> (i32, String, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_capable"))
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run capable");
-    (
-        output.status.code().expect("exit code"),
-        String::from_utf8(output.stdout).unwrap(),
-        String::from_utf8(output.stderr).unwrap(),
-    )
-}
+use support::cli::capable;
 
 fn scratch(config: &str, files: &[(&str, &str)]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();

@@ -1,8 +1,9 @@
 //! `capable explain` end to end on the world of `fixtures/explain/world` (roles, groups,
 //! entities, a templated policy) and on policy files.
 
+mod support;
+
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 fn world() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/explain/world")
@@ -10,18 +11,7 @@ fn world() -> PathBuf {
 
 /// Runs `capable explain ARGS` in `dir`: (exit code, stdout, stderr).
 fn explain_in(dir: &Path, args: &[&str]) -> (i32, String, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_capable"))
-        .arg("explain")
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("capable runs");
-    (
-        output.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
+    support::cli::capable_sub(dir, "explain", args)
 }
 
 fn explain(args: &[&str]) -> (i32, String, String) {

@@ -1,8 +1,9 @@
 //! `capable test`: passing and failing scenario files, every output format, and input errors
 //! with their line and column. Runs the real binary in `fixtures/scenarios/world`.
 
+mod support;
+
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use capable::scenario::{run_scenarios, TestError};
 use capable::workspace::Workspace;
@@ -13,18 +14,7 @@ fn world() -> PathBuf {
 
 /// Runs `capable test ARGS` in the fixture world: (exit code, stdout, stderr).
 fn capable_test(args: &[&str]) -> (i32, String, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_capable"))
-        .arg("test")
-        .args(args)
-        .current_dir(world())
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run capable");
-    (
-        output.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
+    support::cli::capable_sub(&world(), "test", args)
 }
 
 #[test]

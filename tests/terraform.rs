@@ -7,7 +7,6 @@
 mod support;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::Arc;
 
 use capable::config::Config;
@@ -24,17 +23,7 @@ fn fixtures() -> PathBuf {
 
 /// Runs the built binary in the fixture folder; returns (exit code, stdout, stderr).
 fn capable(args: &[&str]) -> (i32, String, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_capable"))
-        .args(args)
-        .current_dir(fixtures())
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run capable");
-    (
-        output.status.code().expect("exit code"),
-        String::from_utf8(output.stdout).expect("utf-8 stdout"),
-        String::from_utf8(output.stderr).expect("utf-8 stderr"),
-    )
+    support::cli::capable(&fixtures(), args)
 }
 
 /// `(rule, line, column, end_line, end_column)` of every diagnostic, from `--format json`.

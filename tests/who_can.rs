@@ -1,26 +1,16 @@
 //! `capable who-can` on an inventory with groups, entities and a templated policy
 //! (`fixtures/explain/world`).
 
+mod support;
+
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 fn world() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/explain/world")
 }
 
 fn who_can(args: &[&str]) -> (i32, String, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_capable"))
-        .arg("who-can")
-        .args(args)
-        .current_dir(world())
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("capable runs");
-    (
-        output.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
+    support::cli::capable_sub(&world(), "who-can", args)
 }
 
 /// The subjects allowed, as `kind name`, with the deciding pattern.

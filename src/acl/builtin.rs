@@ -288,27 +288,12 @@ fn rule_from_row(text: &str, label: &str, capabilities: &[Capability]) -> Rule {
         None
     };
     Rule {
-        raw_pattern: label.to_string(),
         pattern_span: Span::new(pattern_start, pattern_start + quoted.len()),
         block_span: Span::new(block_start, block_end),
-        pattern,
         template_vars,
-        capabilities: CapSet::of(capabilities),
         capability_list,
         capabilities_span: Some(Span::new(list_start, block_end.saturating_sub(1))),
-        old_policy: None,
-        allowed_parameters: None,
-        denied_parameters: None,
-        required_parameters: Vec::new(),
-        min_wrapping_ttl: None,
-        max_wrapping_ttl: None,
-        mfa_methods: Vec::new(),
-        control_group: None,
-        subscribe_event_types: Vec::new(),
-        pagination_limit: None,
-        expiration: None,
-        expired: false,
-        list_scan_response_keys_filter_path: None,
+        ..Rule::bare(label, pattern, CapSet::of(capabilities))
     }
 }
 

@@ -34,32 +34,15 @@ fn spanned<T>(value: T) -> Spanned<T> {
 fn rule(pattern: &str, capabilities: &[&str]) -> Rule {
     let templated = pattern.contains("{{");
     let set = caps(capabilities);
+    let parsed = (!templated).then(|| PathPattern::parse(pattern).expect("valid pattern"));
     Rule {
-        raw_pattern: pattern.to_string(),
-        pattern_span: Span::default(),
-        block_span: Span::default(),
-        pattern: (!templated).then(|| PathPattern::parse(pattern).expect("valid pattern")),
         template_vars: if templated {
             vec![spanned("template".to_string())]
         } else {
             Vec::new()
         },
-        capabilities: set,
         capability_list: set.iter().map(spanned).collect(),
-        capabilities_span: None,
-        old_policy: None,
-        allowed_parameters: None,
-        denied_parameters: None,
-        required_parameters: Vec::new(),
-        min_wrapping_ttl: None,
-        max_wrapping_ttl: None,
-        mfa_methods: Vec::new(),
-        control_group: None,
-        subscribe_event_types: Vec::new(),
-        pagination_limit: None,
-        expiration: None,
-        expired: false,
-        list_scan_response_keys_filter_path: None,
+        ..Rule::bare(pattern, parsed, set)
     }
 }
 

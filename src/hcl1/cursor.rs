@@ -219,6 +219,45 @@ impl<'a> Cursor<'a> {
         true
     }
 
+    /// Reads past blanks (space, tab, newline, carriage return) and returns the first other
+    /// character: where both scanners (HCL and JSON) start a token. Cost: O(blanks).
+    pub(crate) fn next_non_blank(&mut self) -> Ch {
+        let mut ch = self.next();
+        while matches!(ch, Ch::Char(' ' | '\t' | '\n' | '\r')) {
+            // Skip the rest of the blanks in one step, then read the character after them.
+            self.skip_run(|c| matches!(c, ' ' | '\t' | '\n' | '\r'));
+            ch = self.next();
+        }
+        ch
+    }
+
+    /// Reads decimal digits starting at `ch` (read or merely peeked), puts the first
+    /// non-digit back and returns it (HCL1's `scanMantissa`, shared by both scanners).
+    pub(crate) fn scan_mantissa(&mut self, mut ch: Ch) -> Ch {
+        let mut scanned = false;
+        while ch.is_decimal() {
+            ch = self.next();
+            scanned = true;
+        }
+        if scanned && ch != Ch::Eof {
+            self.unread();
+        }
+        ch
+    }
+
+    /// `ch` is the `e`/`E` just read (or anything else, which ends the number): reads an
+    /// optional sign and the exponent's digits (HCL1's `scanExponent`).
+    pub(crate) fn scan_exponent(&mut self, ch: Ch) -> Ch {
+        if !(ch.is('e') || ch.is('E')) {
+            return ch;
+        }
+        let mut next = self.next();
+        if next.is('-') || next.is('+') {
+            next = self.next();
+        }
+        self.scan_mantissa(next)
+    }
+
     fn advance_over(&mut self, body: &str) {
         match body.rfind('\n') {
             None => self.pos.column += body.chars().count(),

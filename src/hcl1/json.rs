@@ -80,12 +80,7 @@ struct Scanner<'a> {
 
 impl<'a> Scanner<'a> {
     fn scan(&mut self) -> Token {
-        let mut ch = self.cursor.next();
-        while matches!(ch, Ch::Char(' ' | '\t' | '\n' | '\r')) {
-            self.cursor
-                .skip_run(|c| matches!(c, ' ' | '\t' | '\n' | '\r'));
-            ch = self.cursor.next();
-        }
+        let ch = self.cursor.next_non_blank();
         let start = self.cursor.last_char_start();
         let (line, column) = self.cursor.token_line_col();
         let kind = self.scan_kind(ch);
@@ -118,8 +113,8 @@ impl<'a> Scanner<'a> {
                 if !peeked.is_decimal() {
                     return Kind::Period;
                 }
-                let after = self.scan_mantissa(peeked);
-                self.scan_exponent(after);
+                let after = self.cursor.scan_mantissa(peeked);
+                self.cursor.scan_exponent(after);
                 Kind::Float
             }
             '[' => Kind::LBrack,
@@ -165,18 +160,18 @@ impl<'a> Scanner<'a> {
     fn scan_number(&mut self, first: Ch) -> Kind {
         let zero = first.is('0');
         let before = self.cursor.pos;
-        self.scan_mantissa(first);
+        self.cursor.scan_mantissa(first);
         let ch = self.cursor.next();
         if ch.is('e') || ch.is('E') {
-            self.scan_exponent(ch);
+            self.cursor.scan_exponent(ch);
             return Kind::Float;
         }
         if ch.is('.') {
             let peeked = self.cursor.peek();
-            let after = self.scan_mantissa(peeked);
+            let after = self.cursor.scan_mantissa(peeked);
             if after.is('e') || after.is('E') {
                 let again = self.cursor.next();
-                self.scan_exponent(again);
+                self.cursor.scan_exponent(again);
             }
             return Kind::Float;
         }
@@ -187,29 +182,6 @@ impl<'a> Scanner<'a> {
             self.cursor.error("numbers cannot start with 0");
         }
         Kind::Number
-    }
-
-    fn scan_mantissa(&mut self, mut ch: Ch) -> Ch {
-        let mut scanned = false;
-        while ch.is_decimal() {
-            ch = self.cursor.next();
-            scanned = true;
-        }
-        if scanned && ch != Ch::Eof {
-            self.cursor.unread();
-        }
-        ch
-    }
-
-    fn scan_exponent(&mut self, ch: Ch) {
-        if !(ch.is('e') || ch.is('E')) {
-            return;
-        }
-        let mut next = self.cursor.next();
-        if next.is('-') || next.is('+') {
-            next = self.cursor.next();
-        }
-        self.scan_mantissa(next);
     }
 
     /// A JSON string ends at the first unescaped `"` (no `${}` rule), never at a newline.

@@ -176,13 +176,7 @@ impl<'a> Lexer<'a> {
 
     /// Scans the next token (comments included). Cost: O(token length).
     pub(crate) fn scan(&mut self) -> Token {
-        let mut ch = self.cursor.next();
-        while matches!(ch, Ch::Char(' ' | '\t' | '\n' | '\r')) {
-            // Skip the rest of the blanks in one step, then read the character after them.
-            self.cursor
-                .skip_run(|c| matches!(c, ' ' | '\t' | '\n' | '\r'));
-            ch = self.cursor.next();
-        }
+        let ch = self.cursor.next_non_blank();
         let start = self.cursor.last_char_start();
         let (line, column) = self.cursor.token_line_col();
         let kind = self.scan_kind(ch);
@@ -257,8 +251,8 @@ impl<'a> Lexer<'a> {
         if !peeked.is_decimal() {
             return Kind::Period;
         }
-        let after = self.scan_mantissa(peeked);
-        self.scan_exponent(after);
+        let after = self.cursor.scan_mantissa(peeked);
+        self.cursor.scan_exponent(after);
         Kind::Float
     }
 
@@ -267,7 +261,7 @@ impl<'a> Lexer<'a> {
         if first.is('0') {
             return self.scan_zero_number();
         }
-        self.scan_mantissa(first);
+        self.cursor.scan_mantissa(first);
         let ch = self.cursor.next();
         self.scan_number_tail(ch)
     }
@@ -275,14 +269,14 @@ impl<'a> Lexer<'a> {
     /// After the integer digits: an exponent or fraction makes a FLOAT.
     fn scan_number_tail(&mut self, ch: Ch) -> Kind {
         if ch.is('e') || ch.is('E') {
-            self.scan_exponent(ch);
+            self.cursor.scan_exponent(ch);
             return Kind::Float;
         }
         if ch.is('.') {
             let after = self.scan_fraction();
             if after.is('e') || after.is('E') {
                 let again = self.cursor.next();
-                self.scan_exponent(again);
+                self.cursor.scan_exponent(again);
             }
             return Kind::Float;
         }
@@ -329,36 +323,10 @@ impl<'a> Lexer<'a> {
         Kind::Number
     }
 
-    /// Reads digits starting at `ch` (read or merely peeked), puts the first non-digit back
-    /// and returns it.
-    fn scan_mantissa(&mut self, mut ch: Ch) -> Ch {
-        let mut scanned = false;
-        while ch.is_decimal() {
-            ch = self.cursor.next();
-            scanned = true;
-        }
-        if scanned && ch != Ch::Eof {
-            self.cursor.unread();
-        }
-        ch
-    }
-
     /// After a `.` that was read.
     fn scan_fraction(&mut self) -> Ch {
         let peeked = self.cursor.peek();
-        self.scan_mantissa(peeked)
-    }
-
-    /// `ch` is the `e`/`E` just read (or anything else, which ends the number).
-    fn scan_exponent(&mut self, ch: Ch) -> Ch {
-        if !(ch.is('e') || ch.is('E')) {
-            return ch;
-        }
-        let mut next = self.cursor.next();
-        if next.is('-') || next.is('+') {
-            next = self.cursor.next();
-        }
-        self.scan_mantissa(next)
+        self.cursor.scan_mantissa(peeked)
     }
 
     fn scan_string(&mut self) {

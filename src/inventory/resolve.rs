@@ -13,6 +13,7 @@ use crate::diag::Diagnostic;
 use crate::policy::Policy;
 use crate::source::SourceFile;
 use crate::span::Span;
+use crate::suggest::edit_distance;
 use crate::target::Target;
 
 /// Whose access a question is about.
@@ -613,11 +614,11 @@ impl Resolver<'_> {
     }
 
     fn policy_help(&self, missing: &str) -> String {
-        let closest = self
-            .policies
-            .keys()
-            .min_by_key(|name| edit_distance(name, missing))
-            .filter(|name| edit_distance(name, missing) <= 3);
+        let closest = crate::suggest::closest(
+            self.policies.keys(),
+            |name| edit_distance(name, missing),
+            |_| 3,
+        );
         match closest {
             Some(name) => format!("did you mean `{name}`? policies are named after their file stem"),
             None => "add a policy file with this name to the policy tree (the policy name is the file stem)".into(),
@@ -991,19 +992,4 @@ fn find_entity_by_alias(
                 .any(|a| a.mount_accessor == accessor && a.name == alias_name)
         })
         .map(|(name, _)| name.clone())
-}
-
-/// Levenshtein distance, for "did you mean" help. Cost: O(|a|·|b|).
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut previous: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut current = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let substitution = previous[j] + usize::from(ca != *cb);
-            current.push(substitution.min(previous[j + 1] + 1).min(current[j] + 1));
-        }
-        previous = current;
-    }
-    previous[b.len()]
 }

@@ -112,29 +112,16 @@ pub fn all_rule_metas() -> Vec<RuleMeta> {
 /// The registered rule id closest to `id` (for "did you mean"), if any is close enough.
 /// Cost: O(rules × id length²).
 pub fn suggest_rule_id(id: &str) -> Option<&'static str> {
-    codes::RULES
-        .iter()
-        .map(|rule| rule.meta().id)
-        .map(|candidate| (edit_distance(id, candidate), candidate))
-        .filter(|(distance, candidate)| *distance <= (candidate.len() / 3).max(2))
-        .min_by_key(|(distance, _)| *distance)
-        .map(|(_, candidate)| candidate)
+    let ids = codes::RULES.iter().map(|rule| rule.meta().id);
+    crate::suggest::closest(
+        ids,
+        |candidate| edit_distance(id, candidate),
+        |candidate| (candidate.len() / 3).max(2),
+    )
 }
 
-/// Levenshtein distance over characters. Cost: O(|a| × |b|).
-pub fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut previous: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut current = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let substitution = previous[j] + usize::from(ca != *cb);
-            current.push(substitution.min(previous[j + 1] + 1).min(current[j] + 1));
-        }
-        previous = current;
-    }
-    previous[b.len()]
-}
+/// Kept here for callers that reach the distance through `lint`.
+pub use crate::suggest::edit_distance;
 
 /// The stable documentation anchor of a rule: the README's rule table has an anchor per id.
 pub fn rule_help_uri(id: &str) -> String {

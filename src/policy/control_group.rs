@@ -54,16 +54,6 @@ fn type_name(node: &Node) -> &'static str {
     super::decode::go_type(node)
 }
 
-/// The duration input of a decoded `interface{}` value.
-fn duration_input(value: &ParamValue) -> DurationInput<'_> {
-    match value {
-        ParamValue::Str(text) => DurationInput::Str(text),
-        ParamValue::Int(v) => DurationInput::Int(*v),
-        ParamValue::Float(v) => DurationInput::Float(*v),
-        _ => DurationInput::Other,
-    }
-}
-
 fn decode_ttl(decoder: &Decoder<'_>, body: &[Item]) -> Result<Option<(ParamValue, Span)>, CgError> {
     let matches = FieldMatches::collect(body, "ttl");
     let mut last = None;
@@ -132,7 +122,7 @@ pub fn lower_openbao(decoder: &Decoder<'_>, value: &Node) -> Result<ControlGroup
     let ttl = decode_ttl(decoder, body).map_err(|e| vec![e])?;
     let ttl = match ttl {
         None => None,
-        Some((raw, span)) => match parse_duration_second(duration_input(&raw)) {
+        Some((raw, span)) => match parse_duration_second(DurationInput::from(&raw)) {
             Ok(nanos) => Some(Spanned::new(nanos / 1_000_000_000, span)),
             Err(e) => {
                 return Err(vec![cg_error(
@@ -382,7 +372,7 @@ pub fn lower_vault(
     };
     let ttl = match decode_ttl(decoder, body).map_err(|e| vec![e])? {
         None => None,
-        Some((raw, span)) => match parse_duration_second(duration_input(&raw)) {
+        Some((raw, span)) => match parse_duration_second(DurationInput::from(&raw)) {
             Ok(nanos) => Some(Spanned::new(nanos / 1_000_000_000, span)),
             Err(e) => {
                 return Err(vec![cg_error(

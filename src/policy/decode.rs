@@ -165,6 +165,20 @@ impl<'a> Decoder<'a> {
         }
     }
 
+    /// An error at one value node (Go's message prefixed with its position).
+    fn node_error(&self, node: &Node, text: String) -> DecodeError {
+        self.error(Some(node.span), node.span, text)
+    }
+
+    /// An error at a repeated key's list of items (all of them underlined).
+    fn list_error(&self, items: &[ItemRef<'_>], text: String) -> DecodeError {
+        self.error(
+            Self::list_pos(items),
+            Self::list_span(items).unwrap_or_default(),
+            text,
+        )
+    }
+
     /// The literal text of a number token, as HCL keeps it.
     fn number_text(&self, node: &Node) -> String {
         match &node.kind {
@@ -181,15 +195,13 @@ impl<'a> Decoder<'a> {
                 NodeKind::Int(_) | NodeKind::BadNumber { float: false, .. } => {
                     Ok(Spanned::new(self.number_text(node), node.span))
                 }
-                _ => Err(self.error(
-                    Some(node.span),
-                    node.span,
+                _ => Err(self.node_error(
+                    node,
                     format!("{name}: unknown type for string {}", go_type(node)),
                 )),
             },
-            Source::List(items) => Err(self.error(
-                Self::list_pos(items),
-                Self::list_span(items).unwrap_or_default(),
+            Source::List(items) => Err(self.list_error(
+                items,
                 format!("{name}: unknown type for string *ast.ObjectList"),
             )),
         }
@@ -210,16 +222,11 @@ impl<'a> Decoder<'a> {
                     }
                     Ok(())
                 }
-                NodeKind::Object(_) => Err(self.error(
-                    Some(node.span),
-                    node.span,
+                NodeKind::Object(_) => Err(self.node_error(
+                    node,
                     format!("{name}[0]: unknown type for string *ast.ObjectType"),
                 )),
-                _ => Err(self.error(
-                    Some(node.span),
-                    node.span,
-                    format!("unknown slice type: {}", go_type(node)),
-                )),
+                _ => Err(self.node_error(node, format!("unknown slice type: {}", go_type(node)))),
             },
             Source::List(items) => match items.first() {
                 None => Ok(()),
@@ -237,11 +244,7 @@ impl<'a> Decoder<'a> {
         let node = match source {
             Source::Node(node) => node,
             Source::List(items) => {
-                return Err(self.error(
-                    Self::list_pos(items),
-                    Self::list_span(items).unwrap_or_default(),
-                    format!("{name}: unknown type *ast.ObjectList"),
-                ))
+                return Err(self.list_error(items, format!("{name}: unknown type *ast.ObjectList")))
             }
         };
         let raw = |message: String| DecodeError {
@@ -257,11 +260,7 @@ impl<'a> Decoder<'a> {
             NodeKind::Str(text) => parse_int(text, 0)
                 .map(|v| Spanned::new(v, node.span))
                 .map_err(raw),
-            _ => Err(self.error(
-                Some(node.span),
-                node.span,
-                format!("{name}: unknown type {}", go_type(node)),
-            )),
+            _ => Err(self.node_error(node, format!("{name}: unknown type {}", go_type(node)))),
         }
     }
 
@@ -272,16 +271,12 @@ impl<'a> Decoder<'a> {
                 kind: NodeKind::Bool(value),
                 ..
             }) => Ok(*value),
-            Source::Node(node) => Err(self.error(
-                Some(node.span),
-                node.span,
-                format!("{name}: unknown type {}", go_type(node)),
-            )),
-            Source::List(items) => Err(self.error(
-                Self::list_pos(items),
-                Self::list_span(items).unwrap_or_default(),
-                format!("{name}: unknown type *ast.ObjectList"),
-            )),
+            Source::Node(node) => {
+                Err(self.node_error(node, format!("{name}: unknown type {}", go_type(node))))
+            }
+            Source::List(items) => {
+                Err(self.list_error(items, format!("{name}: unknown type *ast.ObjectList")))
+            }
         }
     }
 
@@ -386,17 +381,11 @@ impl<'a> Decoder<'a> {
                         message,
                         span: node.span,
                     }),
-                _ => Err(self.error(
-                    Some(node.span),
-                    node.span,
-                    format!("{name}: unknown type {}", go_type(node)),
-                )),
+                _ => Err(self.node_error(node, format!("{name}: unknown type {}", go_type(node)))),
             },
-            Source::List(items) => Err(self.error(
-                Self::list_pos(items),
-                Self::list_span(items).unwrap_or_default(),
-                format!("{name}: unknown type *ast.ObjectList"),
-            )),
+            Source::List(items) => {
+                Err(self.list_error(items, format!("{name}: unknown type *ast.ObjectList")))
+            }
         }
     }
 
@@ -443,11 +432,7 @@ impl<'a> Decoder<'a> {
                     out.push(Spanned::new(value, node.span));
                     Ok(())
                 }
-                _ => Err(self.error(
-                    Some(node.span),
-                    node.span,
-                    format!("unknown slice type: {}", go_type(node)),
-                )),
+                _ => Err(self.node_error(node, format!("unknown slice type: {}", go_type(node)))),
             },
             Source::List(items) => {
                 for (index, item) in items.iter().enumerate() {
@@ -477,9 +462,8 @@ impl<'a> Decoder<'a> {
                     &owned
                 }
                 _ => {
-                    return Err(self.error(
-                        Some(node.span),
-                        node.span,
+                    return Err(self.node_error(
+                        node,
                         format!("{name}: not an object type for map ({})", go_type(node)),
                     ))
                 }

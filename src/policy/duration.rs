@@ -3,6 +3,7 @@
 //! documented behaviour; the error texts are Go's, because OpenBao's messages embed them.
 
 use super::gostr::{parse_int, time_quote};
+use super::model::ParamValue;
 
 /// Nanoseconds, like Go's `time.Duration`.
 pub type Nanos = i64;
@@ -17,6 +18,19 @@ pub enum DurationInput<'a> {
     Float(f64),
     /// A bool, list or object: always `could not parse duration from input`.
     Other,
+}
+
+impl<'a> From<&'a ParamValue> for DurationInput<'a> {
+    /// A decoded parameter value (a `ttl`, a wrapping TTL) as Go's `interface{}` reaches
+    /// `ParseDurationSecond`.
+    fn from(value: &'a ParamValue) -> DurationInput<'a> {
+        match value {
+            ParamValue::Str(text) => DurationInput::Str(text),
+            ParamValue::Int(v) => DurationInput::Int(*v),
+            ParamValue::Float(v) => DurationInput::Float(*v),
+            _ => DurationInput::Other,
+        }
+    }
 }
 
 /// `parseutil.ParseDurationSecond`:

@@ -31,6 +31,7 @@ use crate::diag::Diagnostic;
 use crate::hcl1::{self, Item, Key, Node, NodeKind};
 use crate::source::SourceFile;
 use crate::span::{Span, Spanned};
+use crate::suggest::{closest, edit_distance_with_transpositions};
 use crate::target::Target;
 
 /// Keys valid in a path block for both products (spec 1.3).
@@ -439,27 +440,14 @@ impl<'a> Lowering<'a> {
         let fields = self.decode_fields(body, &path_prefix);
 
         let mut rule = Rule {
-            raw_pattern: label.clone(),
             pattern_span: label_span,
             block_span: item.span(),
-            pattern: None,
             template_vars,
-            capabilities: CapSet::EMPTY,
-            capability_list: Vec::new(),
             capabilities_span: fields.capabilities_span,
             old_policy: fields.policy.clone(),
-            allowed_parameters: None,
-            denied_parameters: None,
-            required_parameters: Vec::new(),
-            min_wrapping_ttl: None,
-            max_wrapping_ttl: None,
-            mfa_methods: Vec::new(),
             control_group,
-            subscribe_event_types: Vec::new(),
-            pagination_limit: None,
             expiration: fields.expiration.clone(),
-            expired: false,
-            list_scan_response_keys_filter_path: None,
+            ..Rule::bare(label.clone(), None, CapSet::EMPTY)
         };
 
         // OpenBao: a rule whose expiration has passed is dropped before any later check.
@@ -802,7 +790,7 @@ impl<'a> Lowering<'a> {
         .enumerate()
         {
             let Some(value) = value else { continue };
-            match parse_duration_second(duration_input(&value.value)) {
+            match parse_duration_second(DurationInput::from(&value.value)) {
                 Ok(nanos) => parsed[index] = Some((nanos, value.span)),
                 Err(error) => {
                     self.error(
@@ -876,15 +864,6 @@ fn source_span(source: Source<'_>) -> Span {
     }
 }
 
-fn duration_input(value: &ParamValue) -> DurationInput<'_> {
-    match value {
-        ParamValue::Str(text) => DurationInput::Str(text),
-        ParamValue::Int(v) => DurationInput::Int(*v),
-        ParamValue::Float(v) => DurationInput::Float(*v),
-        _ => DurationInput::Other,
-    }
-}
-
 fn format_nanos(nanos: Nanos) -> String {
     if nanos % 1_000_000_000 == 0 {
         format!("{}s", nanos / 1_000_000_000)
@@ -912,34 +891,12 @@ fn param_map(entries: &[(Key, Vec<Spanned<ParamValue>>)]) -> ParamMap {
 /// Cost: O(candidates × len²).
 pub(crate) fn suggest<'c>(word: &str, candidates: &[&'c str]) -> Option<&'c str> {
     let limit = (word.chars().count() / 3).max(1);
-    candidates
-        .iter()
-        .map(|c| (edit_distance(&word.to_lowercase(), c), *c))
-        .filter(|(distance, _)| *distance <= limit)
-        .min_by_key(|(distance, _)| *distance)
-        .map(|(_, c)| c)
-}
-
-/// Levenshtein distance with adjacent transpositions counted as one edit.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
-    let mut previous_previous = vec![0; b.len() + 1];
-    let mut previous: Vec<usize> = (0..=b.len()).collect();
-    for i in 1..=a.len() {
-        let mut current = vec![i; b.len() + 1];
-        for j in 1..=b.len() {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
-            current[j] = (previous[j] + 1)
-                .min(current[j - 1] + 1)
-                .min(previous[j - 1] + cost);
-            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                current[j] = current[j].min(previous_previous[j - 2] + 1);
-            }
-        }
-        previous_previous = std::mem::replace(&mut previous, current);
-    }
-    previous[b.len()]
+    let lowered = word.to_lowercase();
+    closest(
+        candidates.iter().copied(),
+        |candidate| edit_distance_with_transpositions(&lowered, candidate),
+        |_| limit,
+    )
 }
 
 /// HCL1's JSON flattening (`flattenObjects`): an item whose value is a non-empty object of

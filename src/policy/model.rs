@@ -69,6 +69,39 @@ pub struct Rule {
 }
 
 impl Rule {
+    /// A rule with only its label, pattern and capability bitmap: no spans, no other key set,
+    /// `capability_list` empty. Callers that build the model without parsing (the built-in
+    /// tables, the lowering, tests) start here and override the fields they know.
+    pub fn bare(
+        raw_pattern: impl Into<String>,
+        pattern: Option<PathPattern>,
+        capabilities: CapSet,
+    ) -> Rule {
+        Rule {
+            raw_pattern: raw_pattern.into(),
+            pattern_span: Span::default(),
+            block_span: Span::default(),
+            pattern,
+            template_vars: Vec::new(),
+            capabilities,
+            capability_list: Vec::new(),
+            capabilities_span: None,
+            old_policy: None,
+            allowed_parameters: None,
+            denied_parameters: None,
+            required_parameters: Vec::new(),
+            min_wrapping_ttl: None,
+            max_wrapping_ttl: None,
+            mfa_methods: Vec::new(),
+            control_group: None,
+            subscribe_event_types: Vec::new(),
+            pagination_limit: None,
+            expiration: None,
+            expired: false,
+            list_scan_response_keys_filter_path: None,
+        }
+    }
+
     /// Whether the label contains template markers.
     pub fn is_templated(&self) -> bool {
         !self.template_vars.is_empty()

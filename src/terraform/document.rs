@@ -68,11 +68,17 @@ fn render_rule(rule: &Block, out: &mut MappedText) -> Result<(), Span> {
 /// `  key = ["a", "b"]` from a list attribute.
 fn render_list(out: &mut MappedText, key: &str, attribute: &Attribute) -> Result<(), Span> {
     let key_span = span_of(&attribute.key);
-    let value_span = span_of(&attribute.value);
-    let Expression::Array(items) = &attribute.value else {
+    out.atom(&format!("  {key} = "), key_span);
+    render_string_array(out, &attribute.value)
+}
+
+/// `["a", "b"]` and a newline from an array of literal strings; the span of the first
+/// expression that is not one otherwise (the caller drops the partial text then).
+fn render_string_array(out: &mut MappedText, value: &Expression) -> Result<(), Span> {
+    let value_span = span_of(value);
+    let Expression::Array(items) = value else {
         return Err(value_span);
     };
-    out.atom(&format!("  {key} = "), key_span);
     out.atom("[", value_span);
     for (index, item) in items.iter().enumerate() {
         if index > 0 {
@@ -110,21 +116,7 @@ fn render_parameters(
         }
         out.atom(" = ", keyword);
         match parameter.body.get_attribute("value") {
-            Some(values) => {
-                let value_span = span_of(&values.value);
-                let Expression::Array(items) = &values.value else {
-                    return Err(value_span);
-                };
-                out.atom("[", value_span);
-                for (index, item) in items.iter().enumerate() {
-                    if index > 0 {
-                        out.atom(", ", value_span);
-                    }
-                    let value = literal_string(item)?;
-                    out.atom(&quote(&value), span_of(item));
-                }
-                out.atom("]\n", value_span);
-            }
+            Some(values) => render_string_array(out, &values.value)?,
             None => out.atom("[]\n", keyword),
         }
     }

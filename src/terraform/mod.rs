@@ -27,7 +27,7 @@ mod document;
 pub mod text;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Component, Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use hcl_edit::expr::Expression;
@@ -361,6 +361,20 @@ impl Extractor<'_> {
         );
     }
 
+    /// Parses a policy text rendered from this file, its spans mapped back into the file.
+    /// An empty text has nothing to point into, so its diagnostics point at `whole` (the value
+    /// or block it came from). Cost: one policy parse.
+    fn parse_rendered(&self, text: &MappedText, whole: Span, name: String) -> Parsed {
+        let map = |span: Span| {
+            if text.text.is_empty() {
+                whole
+            } else {
+                text.map_span(span)
+            }
+        };
+        parse_policy_mapped(self.file.clone(), &text.text, &map, name, self.ctx.target)
+    }
+
     /// A heredoc body or quoted string at `body`.
     fn template(&mut self, name: &str, body: Span, flavor: Flavor, strip: usize, whole: Span) {
         let mut text = MappedText::new();
@@ -381,21 +395,7 @@ impl Extractor<'_> {
             );
             return;
         }
-        // An empty policy has no text to point into: point at the whole value.
-        let map = |span: Span| {
-            if text.text.is_empty() {
-                whole
-            } else {
-                text.map_span(span)
-            }
-        };
-        let parsed = parse_policy_mapped(
-            self.file.clone(),
-            &text.text,
-            &map,
-            name.to_string(),
-            self.ctx.target,
-        );
+        let parsed = self.parse_rendered(&text, whole, name.to_string());
         let Some(first) = marks.first() else {
             self.push(name, self.file.clone(), &text.text, parsed, false);
             return;
@@ -441,7 +441,7 @@ impl Extractor<'_> {
             return;
         };
         let folder = folder_of(&self.file.name);
-        let joined = normalize(&Path::new(&folder).join(&relative));
+        let joined = crate::workspace::normalize(&Path::new(&folder).join(&relative));
         let display = match joined.to_string_lossy().replace('\\', "/") {
             empty if empty.is_empty() => ".".to_string(),
             display => display,
@@ -477,21 +477,7 @@ impl Extractor<'_> {
         match document::render(block) {
             Ok(text) => {
                 // A document without rules renders to the empty policy: point at the block.
-                let whole = span_of(block);
-                let map = |span: Span| {
-                    if text.text.is_empty() {
-                        whole
-                    } else {
-                        text.map_span(span)
-                    }
-                };
-                let parsed = parse_policy_mapped(
-                    self.file.clone(),
-                    &text.text,
-                    &map,
-                    name.clone(),
-                    self.ctx.target,
-                );
+                let parsed = self.parse_rendered(&text, span_of(block), name.clone());
                 self.push(&name, self.file.clone(), &text.text, parsed, false);
             }
             Err(span) => {
@@ -580,23 +566,6 @@ fn traversal_names(traversal: &hcl_edit::expr::Traversal) -> Vec<String> {
             _ => String::from("\u{0}"),
         })
         .collect()
-}
-
-/// Removes `.` components and resolves `..` lexically.
-fn normalize(path: &Path) -> PathBuf {
-    let mut normalized = PathBuf::new();
-    for component in path.components() {
-        match component {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                if !normalized.pop() {
-                    normalized.push("..");
-                }
-            }
-            other => normalized.push(other.as_os_str()),
-        }
-    }
-    normalized
 }
 
 #[cfg(test)]

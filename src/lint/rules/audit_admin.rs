@@ -24,25 +24,30 @@
 //! ## References
 //! - spec section 6 (`sys/audit`, `sys/audit/*`, `sys/config/auditing/*`)
 
-use super::helpers::{probe_and_report, Area};
+use super::helpers::{Area, AreaProbe};
 use crate::acl::Operation::{Create, Delete, Update};
 use crate::diag::{Diagnostic, Severity};
 use crate::lint::{Category, PolicyContext, Rule, RuleMeta};
 
 pub struct AuditAdmin;
 
-const AREAS: &[Area] = &[
-    Area::new(
-        "sys/audit/*",
-        "sys/audit/anything",
-        &[Delete, Update, Create],
-    ),
-    Area::new(
-        "sys/config/auditing/*",
-        "sys/config/auditing/request-headers/anything",
-        &[Update, Create, Delete],
-    ),
-];
+const PROBE: AreaProbe = AreaProbe {
+    areas: &[
+        Area::new(
+            "sys/audit/*",
+            "sys/audit/anything",
+            &[Delete, Update, Create],
+        ),
+        Area::new(
+            "sys/config/auditing/*",
+            "sys/config/auditing/request-headers/anything",
+            &[Update, Create, Delete],
+        ),
+    ],
+    label: "controls the audit trail",
+    help: "grant `read` and `sudo` on `sys/audit` to list devices; keep changes to a \
+           break-glass policy",
+};
 
 impl Rule for AuditAdmin {
     fn meta(&self) -> RuleMeta {
@@ -56,17 +61,7 @@ impl Rule for AuditAdmin {
     }
 
     fn check_policy(&self, ctx: &PolicyContext<'_>, out: &mut Vec<Diagnostic>) {
-        probe_and_report(
-            &self.meta(),
-            ctx,
-            AREAS,
-            [
-                "controls the audit trail",
-                "holders can disable or redirect the audit log and act without a trace",
-                "grant `read` and `sudo` on `sys/audit` to list devices; keep changes to a \
-                 break-glass policy",
-            ],
-            out,
-        );
+        let effect = "holders can disable or redirect the audit log and act without a trace";
+        PROBE.report_effects(&self.meta(), ctx, |_| effect, out);
     }
 }

@@ -25,18 +25,23 @@
 //! ## References
 //! - spec section 6 (`sys/auth/*` is root-protected)
 
-use super::helpers::{probe_and_report, Area};
+use super::helpers::{Area, AreaProbe};
 use crate::acl::Operation::{Create, Delete, Update};
 use crate::diag::{Diagnostic, Severity};
 use crate::lint::{Category, PolicyContext, Rule, RuleMeta};
 
 pub struct AuthMethodAdmin;
 
-const AREAS: &[Area] = &[Area::new(
-    "sys/auth/*",
-    "sys/auth/anything",
-    &[Update, Create, Delete],
-)];
+const PROBE: AreaProbe = AreaProbe {
+    areas: &[Area::new(
+        "sys/auth/*",
+        "sys/auth/anything",
+        &[Update, Create, Delete],
+    )],
+    label: "administers auth methods",
+    help: "keep auth method administration to a break-glass policy; read-only `sys/auth` \
+           is enough to list methods",
+};
 
 impl Rule for AuthMethodAdmin {
     fn meta(&self) -> RuleMeta {
@@ -50,18 +55,8 @@ impl Rule for AuthMethodAdmin {
     }
 
     fn check_policy(&self, ctx: &PolicyContext<'_>, out: &mut Vec<Diagnostic>) {
-        probe_and_report(
-            &self.meta(),
-            ctx,
-            AREAS,
-            [
-                "administers auth methods",
-                "holders can enable a new way to log in, retune token lifetimes, or disable \
-                 a method and revoke every token it issued",
-                "keep auth method administration to a break-glass policy; read-only `sys/auth` \
-                 is enough to list methods",
-            ],
-            out,
-        );
+        let effect = "holders can enable a new way to log in, retune token lifetimes, or \
+                      disable a method and revoke every token it issued";
+        PROBE.report_effects(&self.meta(), ctx, |_| effect, out);
     }
 }

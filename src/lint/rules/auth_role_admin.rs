@@ -30,7 +30,7 @@
 //! ## References
 //! - Vault auth method API documentation (roles bind `token_policies`)
 
-use super::helpers::{lower, probe, report, Area};
+use super::helpers::{Area, AreaProbe, Finding};
 use crate::acl::Operation::{Create, Update};
 use crate::diag::{Diagnostic, Severity};
 use crate::lint::{Category, PolicyContext, Rule, RuleMeta};
@@ -39,13 +39,18 @@ pub struct AuthRoleAdmin;
 
 const WRITE: &[crate::acl::Operation] = &[Update, Create];
 
-const AREAS: &[Area] = &[
-    Area::new("auth/+/role/*", "auth/approle/role/anything", WRITE),
-    Area::new("auth/+/users/*", "auth/userpass/users/anything", WRITE),
-    Area::new("auth/+/groups/*", "auth/ldap/groups/anything", WRITE),
-    Area::new("auth/+/certs/*", "auth/cert/certs/anything", WRITE),
-    Area::new("auth/+/map/*", "auth/github/map/teams/anything", WRITE),
-];
+const PROBE: AreaProbe = AreaProbe {
+    areas: &[
+        Area::new("auth/+/role/*", "auth/approle/role/anything", WRITE),
+        Area::new("auth/+/users/*", "auth/userpass/users/anything", WRITE),
+        Area::new("auth/+/groups/*", "auth/ldap/groups/anything", WRITE),
+        Area::new("auth/+/certs/*", "auth/cert/certs/anything", WRITE),
+        Area::new("auth/+/map/*", "auth/github/map/teams/anything", WRITE),
+    ],
+    label: "writes auth roles",
+    help: "grant `read` and `list` on auth method roles; manage them through a reviewed \
+           pipeline, and scope credential minting to the exact roles needed",
+};
 
 impl Rule for AuthRoleAdmin {
     fn meta(&self) -> RuleMeta {
@@ -59,30 +64,18 @@ impl Rule for AuthRoleAdmin {
     }
 
     fn check_policy(&self, ctx: &PolicyContext<'_>, out: &mut Vec<Diagnostic>) {
-        let meta = self.meta();
-        let findings = probe(ctx, AREAS);
-        report(
-            &meta,
-            &findings,
-            "writes auth roles",
-            "grant `read` and `list` on auth method roles; manage them through a reviewed \
-             pipeline, and scope credential minting to the exact roles needed",
-            |finding| {
-                let effect = if finding.witness.contains("/secret-id") {
-                    "holders can mint login credentials for the role and get its policies"
-                } else if finding.witness.ends_with("/password") {
-                    "holders can reset the user's password and log in as that user"
-                } else {
-                    "holders can bind any policy to a role, user or group and log in with it"
-                };
-                let severity = if finding.broad {
-                    meta.severity
-                } else {
-                    lower(meta.severity)
-                };
-                (format!("{}: {effect}", finding.what()), severity)
-            },
-            out,
-        );
+        PROBE.report_effects(&self.meta(), ctx, effect, out);
     }
+}
+
+/// What the reached endpoint lets holders do: mint credentials, reset a password, or write
+/// the role itself.
+fn effect(finding: &Finding) -> &'static str {
+    if finding.witness.contains("/secret-id") {
+        return "holders can mint login credentials for the role and get its policies";
+    }
+    if finding.witness.ends_with("/password") {
+        return "holders can reset the user's password and log in as that user";
+    }
+    "holders can bind any policy to a role, user or group and log in with it"
 }

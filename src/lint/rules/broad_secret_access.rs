@@ -31,7 +31,7 @@
 
 use std::collections::BTreeMap;
 
-use super::helpers::{authorize_as_holder, diagnostic_at, is_catch_all_block, winning_block};
+use super::helpers::{allowing_specific_block, diagnostic_at};
 use crate::acl::Operation::{self, List, Read};
 use crate::diag::{Diagnostic, Severity};
 use crate::lint::{Category, PolicyContext, Rule, RuleMeta};
@@ -59,16 +59,9 @@ impl Rule for BroadSecretAccess {
         let mut found: BTreeMap<usize, (Span, Operation, String, String)> = BTreeMap::new();
         for mount in candidate_mounts(ctx) {
             for (operation, path) in probes(ctx, &mount) {
-                let decision = authorize_as_holder(ctx, operation, &path);
-                if !decision.allowed {
-                    continue;
-                }
-                let Some(span) = winning_block(ctx, &decision, operation.capability()) else {
+                let Some(span) = allowing_specific_block(ctx, operation, &path) else {
                     continue;
                 };
-                if is_catch_all_block(ctx, span) {
-                    continue;
-                }
                 let entry = found
                     .entry(span.start)
                     .or_insert_with(|| (span, operation, path.clone(), mount.clone()));

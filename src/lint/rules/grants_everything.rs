@@ -32,10 +32,10 @@
 //! - spec section 1.5 (`*` alone becomes the empty prefix) and section 3.4
 
 use super::helpers::{
-    authorize_as_holder, diagnostic, instances, is_all_wildcard, live_rules, pattern_matches,
-    ticked_caps, winning_block,
+    diagnostic, first_grant_through, granting_rules, instances, is_all_wildcard, pattern_matches,
+    ticked_caps, with_single_trailing_slash,
 };
-use crate::acl::Operation::{self, Create, Delete, List, Patch, Read, Update};
+use crate::acl::Operation;
 use crate::diag::{Diagnostic, Severity};
 use crate::lint::{Category, PolicyContext, Rule, RuleMeta};
 use crate::policy::{PathPattern, Rule as PolicyRule};
@@ -52,9 +52,6 @@ const PROBES: &[&str] = &[
     "anything/anything/anything",
 ];
 
-/// Operations tried on each witness, most alarming first.
-const OPERATIONS: &[Operation] = &[Update, Create, Patch, Delete, Read, List];
-
 impl Rule for GrantsEverything {
     fn meta(&self) -> RuleMeta {
         RuleMeta {
@@ -68,9 +65,8 @@ impl Rule for GrantsEverything {
 
     fn check_policy(&self, ctx: &PolicyContext<'_>, out: &mut Vec<Diagnostic>) {
         let meta = self.meta();
-        for (rule, pattern) in live_rules(ctx) {
-            let caps = rule.capabilities;
-            if caps.is_empty() || caps.is_deny() || !is_all_wildcard(pattern) {
+        for (rule, pattern) in granting_rules(ctx) {
+            if !is_all_wildcard(pattern) {
                 continue;
             }
             let Some((operation, witness)) = witness(ctx, rule, pattern) else {
@@ -79,7 +75,7 @@ impl Rule for GrantsEverything {
             let message = format!(
                 "`{}` grants {} on {}: e.g. `{operation}` on `{witness}`",
                 pattern.normalized,
-                ticked_caps(caps),
+                ticked_caps(rule.capabilities),
                 coverage(pattern)
             );
             out.push(
@@ -102,37 +98,18 @@ fn coverage(pattern: &PathPattern) -> &'static str {
     }
 }
 
-/// The first (operation, path) the ACL allows through this very block.
+/// The first (operation, path) the ACL allows through this very block. A listing path ends
+/// with exactly one `/`.
 fn witness(
     ctx: &PolicyContext<'_>,
     rule: &PolicyRule,
     pattern: &PathPattern,
 ) -> Option<(Operation, String)> {
     let derived = instances(pattern, PROBES[0]);
-    let paths = PROBES.iter().map(|p| p.to_string()).chain(derived);
-    for path in paths {
-        if !pattern_matches(pattern, &path) {
-            continue;
-        }
-        for operation in OPERATIONS {
-            let Some(capability) = operation.capability() else {
-                continue;
-            };
-            if !rule.capabilities.contains(capability) {
-                continue;
-            }
-            let request_path = if operation.is_listing() {
-                format!("{}/", path.trim_end_matches('/'))
-            } else {
-                path.clone()
-            };
-            let decision = authorize_as_holder(ctx, *operation, &request_path);
-            if decision.allowed
-                && winning_block(ctx, &decision, Some(capability)) == Some(rule.pattern_span)
-            {
-                return Some((*operation, request_path));
-            }
-        }
-    }
-    None
+    let paths = PROBES
+        .iter()
+        .map(|p| p.to_string())
+        .chain(derived)
+        .filter(|path| pattern_matches(pattern, path));
+    first_grant_through(ctx, rule, paths, with_single_trailing_slash)
 }

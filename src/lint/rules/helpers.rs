@@ -237,6 +237,14 @@ pub fn live_rules<'a>(
         .filter_map(|rule| rule.pattern.as_ref().map(|pattern| (rule, pattern)))
 }
 
+/// The live rules that grant something: neither empty nor `deny`.
+pub fn granting_rules<'a>(
+    ctx: &'a PolicyContext<'a>,
+) -> impl Iterator<Item = (&'a Rule, &'a PathPattern)> + 'a {
+    live_rules(ctx)
+        .filter(|(rule, _)| !rule.capabilities.is_empty() && !rule.capabilities.is_deny())
+}
+
 /// The union of the capabilities of every block of this policy with the same normalised
 /// pattern (they merge into one ACL entry, spec 2).
 pub fn merged_capabilities(ctx: &PolicyContext<'_>, pattern: &PathPattern) -> CapSet {
@@ -304,6 +312,80 @@ pub fn is_catch_all_block(ctx: &PolicyContext<'_>, span: Span) -> bool {
         .find(|rule| rule.pattern_span == span)
         .and_then(|rule| rule.pattern.as_ref())
         .is_some_and(is_all_wildcard)
+}
+
+/// The block of this policy through which a holder can do `operation` on `path`: `None` when
+/// the ACL denies it or the winning block came from elsewhere.
+pub fn allowing_block(ctx: &PolicyContext<'_>, operation: Operation, path: &str) -> Option<Span> {
+    let decision = authorize_as_holder(ctx, operation, path);
+    if !decision.allowed {
+        return None;
+    }
+    winning_block(ctx, &decision, operation.capability())
+}
+
+/// [`allowing_block`], except a block without literal characters: that is
+/// `grants-everything`'s finding, and repeating it in every other rule would bury the rest.
+pub fn allowing_specific_block(
+    ctx: &PolicyContext<'_>,
+    operation: Operation,
+    path: &str,
+) -> Option<Span> {
+    allowing_block(ctx, operation, path).filter(|span| !is_catch_all_block(ctx, *span))
+}
+
+/// Operations tried on a witness to show what a grant allows, most alarming first.
+pub const MOST_ALARMING_FIRST: &[Operation] = &[
+    Operation::Update,
+    Operation::Create,
+    Operation::Patch,
+    Operation::Delete,
+    Operation::Read,
+    Operation::List,
+];
+
+/// The path of a listing request on `path`: `path` ending with `/`.
+pub fn with_trailing_slash(path: &str) -> String {
+    if path.ends_with('/') {
+        return path.to_string();
+    }
+    format!("{path}/")
+}
+
+/// The path of a listing request on `path`: `path` ending with exactly one `/`.
+pub fn with_single_trailing_slash(path: &str) -> String {
+    format!("{}/", path.trim_end_matches('/'))
+}
+
+/// The first operation of [`MOST_ALARMING_FIRST`] that `rule` grants and that the policy's ACL
+/// allows through this very block on one of `paths` (tried in order), with its request path
+/// (`listing_path` makes the path of a listing request).
+/// Cost: O(paths × operations) ACL decisions.
+pub fn first_grant_through(
+    ctx: &PolicyContext<'_>,
+    rule: &Rule,
+    paths: impl IntoIterator<Item = String>,
+    listing_path: fn(&str) -> String,
+) -> Option<(Operation, String)> {
+    for path in paths {
+        for operation in MOST_ALARMING_FIRST {
+            let Some(capability) = operation.capability() else {
+                continue;
+            };
+            if !rule.capabilities.contains(capability) {
+                continue;
+            }
+            let request_path = if operation.is_listing() {
+                listing_path(&path)
+            } else {
+                path.clone()
+            };
+            if allowing_block(ctx, *operation, &request_path) == Some(rule.pattern_span) {
+                return Some((*operation, request_path));
+            }
+        }
+    }
+    None
 }
 
 /// The label as written of the block at `span`.
@@ -391,6 +473,20 @@ impl Finding {
             self.witness
         )
     }
+
+    /// "grants `update` on `sys/seal`: EFFECT".
+    pub fn message(&self, effect: &str) -> String {
+        format!("{}: {effect}", self.what())
+    }
+
+    /// `severity` when the grant covers names the policy never wrote, one step lower when it
+    /// is limited to names the policy spells out.
+    pub fn scaled(&self, severity: Severity) -> Severity {
+        if self.broad {
+            return severity;
+        }
+        lower(severity)
+    }
 }
 
 /// Probes every area: the fixed witness, plus instances of each of the policy's patterns that
@@ -419,9 +515,7 @@ pub fn probe(ctx: &PolicyContext<'_>, areas: &[Area]) -> Vec<Finding> {
 /// The fixed witness first, then derived ones (deduplicated).
 fn witnesses(ctx: &PolicyContext<'_>, area: &Area) -> Vec<(String, bool)> {
     let mut out = vec![(area.witness.to_string(), true)];
-    let plain = live_rules(ctx)
-        .filter(|(rule, _)| !rule.capabilities.is_empty() && !rule.capabilities.is_deny())
-        .map(|(_, pattern)| pattern.clone());
+    let plain = granting_rules(ctx).map(|(_, pattern)| pattern.clone());
     // Templated rules, as substituted for the synthetic holder of [`resolved_acl`].
     let substituted = ctx
         .acl
@@ -555,23 +649,14 @@ fn probe_path(
     findings: &mut BTreeMap<usize, Finding>,
 ) {
     for operation in area.operations {
-        let request_path = if operation.is_listing() && !path.ends_with('/') {
-            format!("{path}/")
+        let request_path = if operation.is_listing() {
+            with_trailing_slash(path)
         } else {
             path.to_string()
         };
-        let decision = authorize_as_holder(ctx, *operation, &request_path);
-        if !decision.allowed {
-            continue;
-        }
-        let Some(span) = winning_block(ctx, &decision, operation.capability()) else {
+        let Some(span) = allowing_specific_block(ctx, *operation, &request_path) else {
             continue;
         };
-        // A block without literal characters is `grants-everything`'s finding; repeating it
-        // once per sensitive area would bury the rest.
-        if is_catch_all_block(ctx, span) {
-            continue;
-        }
         let templated = ctx
             .policy
             .rules
@@ -602,53 +687,57 @@ fn probe_path(
     }
 }
 
-/// Turns findings into diagnostics: `describe` gives the message tail (after "lets holders
-/// ...") and the severity of each finding.
-pub fn report(
-    meta: &RuleMeta,
-    findings: &[Finding],
-    label: &str,
-    help: &str,
-    describe: impl Fn(&Finding) -> (String, Severity),
-    out: &mut Vec<Diagnostic>,
-) {
-    for finding in findings {
-        let (message, severity) = describe(finding);
-        out.push(
-            diagnostic_at(meta, severity, finding.span, message)
-                .with_label(label)
-                .with_help(help),
-        );
-    }
+/// What a security rule reports about its sensitive areas: the areas it probes, and the
+/// label and help of its diagnostics (the rule file keeps only its wording).
+#[derive(Clone, Copy, Debug)]
+pub struct AreaProbe {
+    pub areas: &'static [Area],
+    pub label: &'static str,
+    pub help: &'static str,
 }
 
-/// Probes the areas and reports each finding as "grants OPS on `WITNESS`: EFFECT", at the
-/// rule's severity when the grant covers names the policy never wrote, one step lower
-/// otherwise.
-pub fn probe_and_report(
-    meta: &RuleMeta,
-    ctx: &PolicyContext<'_>,
-    areas: &[Area],
-    texts: [&str; 3],
-    out: &mut Vec<Diagnostic>,
-) {
-    let [label, effect, help] = texts;
-    let findings = probe(ctx, areas);
-    report(
-        meta,
-        &findings,
-        label,
-        help,
-        |finding| {
-            let severity = if finding.broad {
-                meta.severity
-            } else {
-                lower(meta.severity)
-            };
-            (format!("{}: {effect}", finding.what()), severity)
-        },
-        out,
-    );
+impl AreaProbe {
+    /// Probes the areas and reports each finding as "grants OPS on `WITNESS`: EFFECT", at the
+    /// rule's severity when the grant covers names the policy never wrote, one step lower
+    /// otherwise.
+    pub fn report_effects<'e>(
+        &self,
+        meta: &RuleMeta,
+        ctx: &PolicyContext<'_>,
+        effect: impl Fn(&Finding) -> &'e str,
+        out: &mut Vec<Diagnostic>,
+    ) {
+        self.report(
+            meta,
+            ctx,
+            |finding| {
+                (
+                    finding.message(effect(finding)),
+                    finding.scaled(meta.severity),
+                )
+            },
+            out,
+        );
+    }
+
+    /// Probes the areas and reports each finding with the message and severity `describe`
+    /// gives.
+    pub fn report(
+        &self,
+        meta: &RuleMeta,
+        ctx: &PolicyContext<'_>,
+        describe: impl Fn(&Finding) -> (String, Severity),
+        out: &mut Vec<Diagnostic>,
+    ) {
+        for finding in probe(ctx, self.areas) {
+            let (message, severity) = describe(&finding);
+            out.push(
+                diagnostic_at(meta, severity, finding.span, message)
+                    .with_label(self.label)
+                    .with_help(self.help),
+            );
+        }
+    }
 }
 
 /// One step down from a rule's default severity, for findings limited to names the policy

@@ -26,7 +26,7 @@
 //! ## References
 //! - spec section 1.8 (templated policies read entity and group data)
 
-use super::helpers::{lower, probe, report, Area};
+use super::helpers::{Area, AreaProbe, Finding};
 use crate::acl::Operation::{self, Create, Update};
 use crate::diag::{Diagnostic, Severity};
 use crate::lint::{Category, PolicyContext, Rule, RuleMeta};
@@ -35,24 +35,29 @@ pub struct IdentityAdmin;
 
 const WRITE: &[Operation] = &[Update, Create];
 
-const AREAS: &[Area] = &[
-    Area::new("identity/group", "identity/group", WRITE),
-    Area::new("identity/group/*", "identity/group/name/anything", WRITE),
-    Area::new("identity/group-alias", "identity/group-alias", WRITE),
-    Area::new(
-        "identity/group-alias/*",
-        "identity/group-alias/id/anything",
-        WRITE,
-    ),
-    Area::new("identity/entity", "identity/entity", WRITE),
-    Area::new("identity/entity/*", "identity/entity/id/anything", WRITE),
-    Area::new("identity/entity-alias", "identity/entity-alias", WRITE),
-    Area::new(
-        "identity/entity-alias/*",
-        "identity/entity-alias/id/anything",
-        WRITE,
-    ),
-];
+const PROBE: AreaProbe = AreaProbe {
+    areas: &[
+        Area::new("identity/group", "identity/group", WRITE),
+        Area::new("identity/group/*", "identity/group/name/anything", WRITE),
+        Area::new("identity/group-alias", "identity/group-alias", WRITE),
+        Area::new(
+            "identity/group-alias/*",
+            "identity/group-alias/id/anything",
+            WRITE,
+        ),
+        Area::new("identity/entity", "identity/entity", WRITE),
+        Area::new("identity/entity/*", "identity/entity/id/anything", WRITE),
+        Area::new("identity/entity-alias", "identity/entity-alias", WRITE),
+        Area::new(
+            "identity/entity-alias/*",
+            "identity/entity-alias/id/anything",
+            WRITE,
+        ),
+    ],
+    label: "writes identities",
+    help: "grant `read` and `list` on `identity/`; manage entities and groups through a \
+           reviewed pipeline",
+};
 
 impl Rule for IdentityAdmin {
     fn meta(&self) -> RuleMeta {
@@ -66,30 +71,15 @@ impl Rule for IdentityAdmin {
     }
 
     fn check_policy(&self, ctx: &PolicyContext<'_>, out: &mut Vec<Diagnostic>) {
-        let meta = self.meta();
-        let findings = probe(ctx, AREAS);
-        report(
-            &meta,
-            &findings,
-            "writes identities",
-            "grant `read` and `list` on `identity/`; manage entities and groups through a \
-             reviewed pipeline",
-            |finding| {
-                let effect = if finding.area.pattern.starts_with("identity/group") {
-                    "holders can add their own entity to a privileged group and gain its \
-                     policies"
-                } else {
-                    "holders can attach their login to a privileged entity, or rewrite the \
-                     metadata templated policies trust"
-                };
-                let severity = if finding.broad {
-                    meta.severity
-                } else {
-                    lower(meta.severity)
-                };
-                (format!("{}: {effect}", finding.what()), severity)
-            },
-            out,
-        );
+        PROBE.report_effects(&self.meta(), ctx, effect, out);
     }
+}
+
+/// What writing the reached identity object lets holders do.
+fn effect(finding: &Finding) -> &'static str {
+    if finding.area.pattern.starts_with("identity/group") {
+        return "holders can add their own entity to a privileged group and gain its policies";
+    }
+    "holders can attach their login to a privileged entity, or rewrite the metadata templated \
+     policies trust"
 }

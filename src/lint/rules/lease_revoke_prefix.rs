@@ -26,31 +26,36 @@
 //! ## References
 //! - spec section 6 (`leases/revoke-prefix/*`, `leases/revoke-force/*`)
 
-use super::helpers::{probe_and_report, Area};
+use super::helpers::{Area, AreaProbe};
 use crate::acl::Operation::Update;
 use crate::diag::{Diagnostic, Severity};
 use crate::lint::{Category, PolicyContext, Rule, RuleMeta};
 
 pub struct LeaseRevokePrefix;
 
-const AREAS: &[Area] = &[
-    Area::new(
-        "sys/leases/revoke-prefix/*",
-        "sys/leases/revoke-prefix/anything",
-        &[Update],
-    ),
-    Area::new(
-        "sys/leases/revoke-force/*",
-        "sys/leases/revoke-force/anything",
-        &[Update],
-    ),
-    Area::new(
-        "sys/revoke-prefix/*",
-        "sys/revoke-prefix/anything",
-        &[Update],
-    ),
-    Area::new("sys/revoke-force/*", "sys/revoke-force/anything", &[Update]),
-];
+const PROBE: AreaProbe = AreaProbe {
+    areas: &[
+        Area::new(
+            "sys/leases/revoke-prefix/*",
+            "sys/leases/revoke-prefix/anything",
+            &[Update],
+        ),
+        Area::new(
+            "sys/leases/revoke-force/*",
+            "sys/leases/revoke-force/anything",
+            &[Update],
+        ),
+        Area::new(
+            "sys/revoke-prefix/*",
+            "sys/revoke-prefix/anything",
+            &[Update],
+        ),
+        Area::new("sys/revoke-force/*", "sys/revoke-force/anything", &[Update]),
+    ],
+    label: "mass revocation",
+    help: "grant `update` on `sys/leases/revoke` to revoke single leases; keep prefix \
+           and forced revocation to a break-glass policy",
+};
 
 impl Rule for LeaseRevokePrefix {
     fn meta(&self) -> RuleMeta {
@@ -64,17 +69,7 @@ impl Rule for LeaseRevokePrefix {
     }
 
     fn check_policy(&self, ctx: &PolicyContext<'_>, out: &mut Vec<Diagnostic>) {
-        probe_and_report(
-            &self.meta(),
-            ctx,
-            AREAS,
-            [
-                "mass revocation",
-                "holders can revoke every lease and token issued under a prefix at once",
-                "grant `update` on `sys/leases/revoke` to revoke single leases; keep prefix \
-                 and forced revocation to a break-glass policy",
-            ],
-            out,
-        );
+        let effect = "holders can revoke every lease and token issued under a prefix at once";
+        PROBE.report_effects(&self.meta(), ctx, |_| effect, out);
     }
 }

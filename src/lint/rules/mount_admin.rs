@@ -24,21 +24,26 @@
 //! ## References
 //! - spec section 6 (`sys/remount` is root-protected)
 
-use super::helpers::{probe_and_report, Area};
+use super::helpers::{Area, AreaProbe};
 use crate::acl::Operation::{Create, Delete, Update};
 use crate::diag::{Diagnostic, Severity};
 use crate::lint::{Category, PolicyContext, Rule, RuleMeta};
 
 pub struct MountAdmin;
 
-const AREAS: &[Area] = &[
-    Area::new(
-        "sys/mounts/*",
-        "sys/mounts/anything",
-        &[Delete, Update, Create],
-    ),
-    Area::new("sys/remount", "sys/remount", &[Update]),
-];
+const PROBE: AreaProbe = AreaProbe {
+    areas: &[
+        Area::new(
+            "sys/mounts/*",
+            "sys/mounts/anything",
+            &[Delete, Update, Create],
+        ),
+        Area::new("sys/remount", "sys/remount", &[Update]),
+    ],
+    label: "administers mounts",
+    help: "grant `read` on `sys/mounts` to list engines; keep mount changes to a \
+           break-glass policy or to exact mount paths",
+};
 
 impl Rule for MountAdmin {
     fn meta(&self) -> RuleMeta {
@@ -52,18 +57,8 @@ impl Rule for MountAdmin {
     }
 
     fn check_policy(&self, ctx: &PolicyContext<'_>, out: &mut Vec<Diagnostic>) {
-        probe_and_report(
-            &self.meta(),
-            ctx,
-            AREAS,
-            [
-                "administers mounts",
-                "holders can unmount a secrets engine, destroying every secret in it, or move \
-                 it out from under its policies",
-                "grant `read` on `sys/mounts` to list engines; keep mount changes to a \
-                 break-glass policy or to exact mount paths",
-            ],
-            out,
-        );
+        let effect = "holders can unmount a secrets engine, destroying every secret in it, or \
+                      move it out from under its policies";
+        PROBE.report_effects(&self.meta(), ctx, |_| effect, out);
     }
 }

@@ -25,25 +25,28 @@
 //! ## References
 //! - spec section 6 (`sys/plugins/catalog/*` is root-protected)
 
-use super::helpers::{lower, probe, report, Area};
+use super::helpers::{lower, Area, AreaProbe, Finding};
 use crate::acl::Operation::{Create, Delete, Update};
 use crate::diag::{Diagnostic, Severity};
 use crate::lint::{Category, PolicyContext, Rule, RuleMeta};
 
 pub struct PluginAdmin;
 
-const AREAS: &[Area] = &[
-    Area::new(
-        "sys/plugins/catalog/*",
-        "sys/plugins/catalog/secret/anything",
-        &[Update, Create, Delete],
-    ),
-    Area::new(
-        "sys/plugins/reload/*",
-        "sys/plugins/reload/backend",
-        &[Update],
-    ),
-];
+const RELOAD: &str = "sys/plugins/reload/*";
+
+const PROBE: AreaProbe = AreaProbe {
+    areas: &[
+        Area::new(
+            "sys/plugins/catalog/*",
+            "sys/plugins/catalog/secret/anything",
+            &[Update, Create, Delete],
+        ),
+        Area::new(RELOAD, "sys/plugins/reload/backend", &[Update]),
+    ],
+    label: "administers plugins",
+    help: "grant `read` on `sys/plugins/catalog` to list plugins; keep registration and \
+           reloads to a break-glass policy",
+};
 
 impl Rule for PluginAdmin {
     fn meta(&self) -> RuleMeta {
@@ -57,37 +60,28 @@ impl Rule for PluginAdmin {
     }
 
     fn check_policy(&self, ctx: &PolicyContext<'_>, out: &mut Vec<Diagnostic>) {
-        let meta = self.meta();
-        let findings = probe(ctx, AREAS);
-        report(
-            &meta,
-            &findings,
-            "administers plugins",
-            "grant `read` on `sys/plugins/catalog` to list plugins; keep registration and \
-             reloads to a break-glass policy",
-            |finding| {
-                let (effect, severity) = if finding.area.pattern == "sys/plugins/reload/*" {
-                    (
-                        "holders can restart plugin backends, interrupting every mount of the \
-                         plugin",
-                        lower(meta.severity),
-                    )
-                } else if finding.broad {
-                    (
-                        "holders can register or replace plugin code that runs inside the \
-                         server with the data of its mounts",
-                        meta.severity,
-                    )
-                } else {
-                    (
-                        "holders can replace the code of the named plugin, which runs with the \
-                         data of its mounts",
-                        lower(meta.severity),
-                    )
-                };
-                (format!("{}: {effect}", finding.what()), severity)
-            },
+        let severity = self.meta().severity;
+        PROBE.report(
+            &self.meta(),
+            ctx,
+            |finding| describe(finding, severity),
             out,
         );
     }
+}
+
+/// The message and severity of a finding: reloads interrupt service (one step lower than the
+/// rule's `severity`); catalog writes replace code, at `severity` when they reach any plugin.
+fn describe(finding: &Finding, severity: Severity) -> (String, Severity) {
+    if finding.area.pattern == RELOAD {
+        let effect = "holders can restart plugin backends, interrupting every mount of the plugin";
+        return (finding.message(effect), lower(severity));
+    }
+    let effect = if finding.broad {
+        "holders can register or replace plugin code that runs inside the server with the data \
+         of its mounts"
+    } else {
+        "holders can replace the code of the named plugin, which runs with the data of its mounts"
+    };
+    (finding.message(effect), finding.scaled(severity))
 }

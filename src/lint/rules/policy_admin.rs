@@ -30,25 +30,30 @@
 //! ## References
 //! - spec section 5 (`sys/policy` and `sys/policies/acl` writes)
 
-use super::helpers::{lower, probe, report, Area};
+use super::helpers::{Area, AreaProbe, Finding};
 use crate::acl::Operation::{Create, Delete, Patch, Update};
 use crate::diag::{Diagnostic, Severity};
 use crate::lint::{Category, PolicyContext, Rule, RuleMeta};
 
 pub struct PolicyAdmin;
 
-const AREAS: &[Area] = &[
-    Area::new(
-        "sys/policies/acl/*",
-        "sys/policies/acl/anything",
-        &[Update, Create, Patch, Delete],
-    ),
-    Area::new(
-        "sys/policy/*",
-        "sys/policy/anything",
-        &[Update, Create, Delete],
-    ),
-];
+const PROBE: AreaProbe = AreaProbe {
+    areas: &[
+        Area::new(
+            "sys/policies/acl/*",
+            "sys/policies/acl/anything",
+            &[Update, Create, Patch, Delete],
+        ),
+        Area::new(
+            "sys/policy/*",
+            "sys/policy/anything",
+            &[Update, Create, Delete],
+        ),
+    ],
+    label: "writes policies",
+    help: "grant `read` and `list` only, and change policies through a reviewed pipeline; \
+           if this token must manage some policies, deny it its own",
+};
 
 impl Rule for PolicyAdmin {
     fn meta(&self) -> RuleMeta {
@@ -62,42 +67,25 @@ impl Rule for PolicyAdmin {
     }
 
     fn check_policy(&self, ctx: &PolicyContext<'_>, out: &mut Vec<Diagnostic>) {
-        let meta = self.meta();
-        let findings = probe(ctx, AREAS);
-        report(
-            &meta,
-            &findings,
-            "writes policies",
-            "grant `read` and `list` only, and change policies through a reviewed pipeline; \
-             if this token must manage some policies, deny it its own",
-            |finding| {
-                let writes = finding.operations.iter().any(|op| *op != Delete);
-                let effect = match (writes, finding.broad) {
-                    (true, false) if finding.templated => {
-                        "every holder can rewrite the policy its identity names, and grant \
-                         itself anything through it when it holds that policy"
-                    }
-                    (true, true) => {
-                        "holders can rewrite any policy, their own included, and \
-                                     grant themselves anything"
-                    }
-                    (true, false) => {
-                        "a holder that also holds one of these policies can \
-                                      grant itself anything through it"
-                    }
-                    (false, _) => {
-                        "holders can delete policies, and with them the denies \
-                                   they carry"
-                    }
-                };
-                let severity = if finding.broad {
-                    meta.severity
-                } else {
-                    lower(meta.severity)
-                };
-                (format!("{}: {effect}", finding.what()), severity)
-            },
-            out,
-        );
+        PROBE.report_effects(&self.meta(), ctx, effect, out);
+    }
+}
+
+/// What holders gain: rewriting any policy, the one their identity names, or those they may
+/// also hold; or only deleting policies.
+fn effect(finding: &Finding) -> &'static str {
+    let writes = finding.operations.iter().any(|op| *op != Delete);
+    match (writes, finding.broad) {
+        (true, false) if finding.templated => {
+            "every holder can rewrite the policy its identity names, and grant itself anything \
+             through it when it holds that policy"
+        }
+        (true, true) => {
+            "holders can rewrite any policy, their own included, and grant themselves anything"
+        }
+        (true, false) => {
+            "a holder that also holds one of these policies can grant itself anything through it"
+        }
+        (false, _) => "holders can delete policies, and with them the denies they carry",
     }
 }

@@ -29,7 +29,7 @@
 //! ## References
 //! - spec section 6 (`sys/raw`, `sys/raw/*`)
 
-use super::helpers::{probe_and_report, Area};
+use super::helpers::{Area, AreaProbe};
 use crate::acl::Operation::{self, Create, Delete, List, Read, Update};
 use crate::diag::{Diagnostic, Severity};
 use crate::lint::{Category, PolicyContext, Rule, RuleMeta};
@@ -38,10 +38,15 @@ pub struct RawStorage;
 
 const ALL: &[Operation] = &[Read, List, Update, Create, Delete];
 
-const AREAS: &[Area] = &[
-    Area::new("sys/raw", "sys/raw", ALL),
-    Area::new("sys/raw/*", "sys/raw/anything", ALL),
-];
+const PROBE: AreaProbe = AreaProbe {
+    areas: &[
+        Area::new("sys/raw", "sys/raw", ALL),
+        Area::new("sys/raw/*", "sys/raw/anything", ALL),
+    ],
+    label: "raw storage",
+    help: "deny `sys/raw*` explicitly, or narrow the grant so that it does not cover \
+           `sys/raw`",
+};
 
 impl Rule for RawStorage {
     fn meta(&self) -> RuleMeta {
@@ -55,18 +60,8 @@ impl Rule for RawStorage {
     }
 
     fn check_policy(&self, ctx: &PolicyContext<'_>, out: &mut Vec<Diagnostic>) {
-        probe_and_report(
-            &self.meta(),
-            ctx,
-            AREAS,
-            [
-                "raw storage",
-                "`sys/raw` reads and writes decrypted storage beneath every ACL, every secret \
-                 and token included",
-                "deny `sys/raw*` explicitly, or narrow the grant so that it does not cover \
-                 `sys/raw`",
-            ],
-            out,
-        );
+        let effect = "`sys/raw` reads and writes decrypted storage beneath every ACL, every \
+                      secret and token included";
+        PROBE.report_effects(&self.meta(), ctx, |_| effect, out);
     }
 }

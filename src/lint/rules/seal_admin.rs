@@ -27,7 +27,7 @@
 //! ## References
 //! - spec section 3.6 (`sys/seal`, `sys/step-down` always need sudo) and section 6
 
-use super::helpers::{lower, probe, report, Area, Finding};
+use super::helpers::{lower, Area, AreaProbe, Finding};
 use crate::acl::Operation::{self, Create, Update};
 use crate::diag::{Diagnostic, Severity};
 use crate::lint::{Category, PolicyContext, Rule, RuleMeta};
@@ -36,19 +36,24 @@ pub struct SealAdmin;
 
 const WRITE: &[Operation] = &[Update, Create];
 
-const AREAS: &[Area] = &[
-    Area::new("sys/seal", "sys/seal", WRITE),
-    Area::new("sys/step-down", "sys/step-down", WRITE),
-    Area::new("sys/generate-root/*", "sys/generate-root/attempt", WRITE),
-    Area::new("sys/rekey/*", "sys/rekey/init", WRITE),
-    Area::new(
-        "sys/rekey-recovery-key/*",
-        "sys/rekey-recovery-key/init",
-        WRITE,
-    ),
-    Area::new("sys/rotate", "sys/rotate", WRITE),
-    Area::new("sys/rotate/*", "sys/rotate/keyring", WRITE),
-];
+const PROBE: AreaProbe = AreaProbe {
+    areas: &[
+        Area::new("sys/seal", "sys/seal", WRITE),
+        Area::new("sys/step-down", "sys/step-down", WRITE),
+        Area::new("sys/generate-root/*", "sys/generate-root/attempt", WRITE),
+        Area::new("sys/rekey/*", "sys/rekey/init", WRITE),
+        Area::new(
+            "sys/rekey-recovery-key/*",
+            "sys/rekey-recovery-key/init",
+            WRITE,
+        ),
+        Area::new("sys/rotate", "sys/rotate", WRITE),
+        Area::new("sys/rotate/*", "sys/rotate/keyring", WRITE),
+    ],
+    label: "operates the seal",
+    help: "keep seal, step-down, root generation, rekey and rotation to a break-glass \
+           operator policy",
+};
 
 impl Rule for SealAdmin {
     fn meta(&self) -> RuleMeta {
@@ -62,25 +67,13 @@ impl Rule for SealAdmin {
     }
 
     fn check_policy(&self, ctx: &PolicyContext<'_>, out: &mut Vec<Diagnostic>) {
-        let meta = self.meta();
-        let findings = probe(ctx, AREAS);
-        report(
-            &meta,
-            &findings,
-            "operates the seal",
-            "keep seal, step-down, root generation, rekey and rotation to a break-glass \
-             operator policy",
-            |finding| {
-                let (effect, severe) = effect(finding);
-                let severity = if severe {
-                    meta.severity
-                } else {
-                    lower(meta.severity)
-                };
-                (format!("{}: {effect}", finding.what()), severity)
-            },
-            out,
-        );
+        let severity = self.meta().severity;
+        let describe = |finding: &Finding| {
+            let (effect, severe) = effect(finding);
+            let weight = if severe { severity } else { lower(severity) };
+            (finding.message(effect), weight)
+        };
+        PROBE.report(&self.meta(), ctx, describe, out);
     }
 }
 

@@ -31,31 +31,36 @@
 //! ## References
 //! - spec section 6 (handler-level sudo checks of the token store)
 
-use super::helpers::{authorize_as_holder, probe, report, Area, Finding};
+use super::helpers::{authorize_as_holder, Area, AreaProbe, Finding};
 use crate::acl::Operation::{self, Create, Update};
 use crate::diag::{Diagnostic, Severity};
 use crate::lint::{Category, PolicyContext, Rule, RuleMeta};
 
 pub struct TokenCreate;
 
-const AREAS: &[Area] = &[
-    Area::new("auth/token/create", "auth/token/create", &[Update]),
-    Area::new(
-        "auth/token/create-orphan",
-        "auth/token/create-orphan",
-        &[Update],
-    ),
-    Area::new(
-        "auth/token/create/*",
-        "auth/token/create/anything",
-        &[Update],
-    ),
-    Area::new(
-        "auth/token/roles/*",
-        "auth/token/roles/anything",
-        &[Create, Update],
-    ),
-];
+const PROBE: AreaProbe = AreaProbe {
+    areas: &[
+        Area::new("auth/token/create", "auth/token/create", &[Update]),
+        Area::new(
+            "auth/token/create-orphan",
+            "auth/token/create-orphan",
+            &[Update],
+        ),
+        Area::new(
+            "auth/token/create/*",
+            "auth/token/create/anything",
+            &[Update],
+        ),
+        Area::new(
+            "auth/token/roles/*",
+            "auth/token/roles/anything",
+            &[Create, Update],
+        ),
+    ],
+    label: "mints tokens",
+    help: "create tokens through a named token role (`auth/token/create/<role>`) whose \
+           `allowed_policies` are reviewed, without `sudo`",
+};
 
 impl Rule for TokenCreate {
     fn meta(&self) -> RuleMeta {
@@ -69,17 +74,7 @@ impl Rule for TokenCreate {
     }
 
     fn check_policy(&self, ctx: &PolicyContext<'_>, out: &mut Vec<Diagnostic>) {
-        let meta = self.meta();
-        let findings = probe(ctx, AREAS);
-        report(
-            &meta,
-            &findings,
-            "mints tokens",
-            "create tokens through a named token role (`auth/token/create/<role>`) whose \
-             `allowed_policies` are reviewed, without `sudo`",
-            |finding| describe(ctx, finding),
-            out,
-        );
+        PROBE.report(&self.meta(), ctx, |finding| describe(ctx, finding), out);
     }
 }
 
@@ -109,11 +104,7 @@ fn describe(ctx: &PolicyContext<'_>, finding: &Finding) -> (String, Severity) {
                 "{what}: holders can mint tokens with whatever policies the role allows, \
                  not only their own"
             ),
-            if finding.broad {
-                Severity::Warning
-            } else {
-                Severity::Info
-            },
+            finding.scaled(Severity::Warning),
         ),
         _ => (
             format!(

@@ -26,17 +26,15 @@
 //! - spec section 3.4 (segment wildcards match any segment)
 
 use super::helpers::{
-    authorize_as_holder, diagnostic, instances, is_all_wildcard, live_rules, pattern_matches,
-    winning_block, FILLER,
+    diagnostic, first_grant_through, granting_rules, instances, is_all_wildcard, pattern_matches,
+    with_trailing_slash, FILLER,
 };
-use crate::acl::Operation::{self, Create, Delete, List, Patch, Read, Update};
+use crate::acl::Operation;
 use crate::diag::{Diagnostic, Severity};
 use crate::lint::{Category, PolicyContext, Rule, RuleMeta};
 use crate::policy::{PathPattern, PatternKind, Rule as PolicyRule};
 
 pub struct WildcardMount;
-
-const OPERATIONS: &[Operation] = &[Update, Create, Patch, Delete, Read, List];
 
 impl Rule for WildcardMount {
     fn meta(&self) -> RuleMeta {
@@ -51,9 +49,8 @@ impl Rule for WildcardMount {
 
     fn check_policy(&self, ctx: &PolicyContext<'_>, out: &mut Vec<Diagnostic>) {
         let meta = self.meta();
-        for (rule, pattern) in live_rules(ctx) {
-            let caps = rule.capabilities;
-            if caps.is_empty() || caps.is_deny() || is_all_wildcard(pattern) {
+        for (rule, pattern) in granting_rules(ctx) {
+            if is_all_wildcard(pattern) {
                 continue;
             }
             let Some(template) = mount_template(pattern) else {
@@ -100,6 +97,8 @@ fn mount_template(pattern: &PathPattern) -> Option<String> {
     Some(filled.join("/").replace('*', FILLER))
 }
 
+/// The first (operation, path) the ACL allows through this very block, on the template or
+/// on an instance of the pattern aligned with it.
 fn witness(
     ctx: &PolicyContext<'_>,
     rule: &PolicyRule,
@@ -109,26 +108,5 @@ fn witness(
     let candidates = std::iter::once(template.to_string())
         .filter(|path| pattern_matches(pattern, path))
         .chain(instances(pattern, template));
-    for path in candidates {
-        for operation in OPERATIONS {
-            let Some(capability) = operation.capability() else {
-                continue;
-            };
-            if !rule.capabilities.contains(capability) {
-                continue;
-            }
-            let request_path = if operation.is_listing() && !path.ends_with('/') {
-                format!("{path}/")
-            } else {
-                path.clone()
-            };
-            let decision = authorize_as_holder(ctx, *operation, &request_path);
-            if decision.allowed
-                && winning_block(ctx, &decision, Some(capability)) == Some(rule.pattern_span)
-            {
-                return Some((*operation, request_path));
-            }
-        }
-    }
-    None
+    first_grant_through(ctx, rule, candidates, with_trailing_slash)
 }
