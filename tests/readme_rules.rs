@@ -69,7 +69,8 @@ fn rules_command_prints_the_table_and_docs() {
     let (code, stdout, _) = run(&["rules", "--format", "json"]);
     assert_eq!(code, 0);
     let value: serde_json::Value = serde_json::from_str(&stdout).unwrap();
-    let first = &value[0];
+    assert_eq!(value["version"], 1);
+    let first = &value["rules"][0];
     for key in ["id", "severity", "category", "summary", "help_uri"] {
         assert!(first.get(key).is_some(), "{key}");
     }

@@ -77,7 +77,10 @@ impl RuleEntry {
 fn one_rule(meta: &RuleMeta, format: RulesFormat) -> String {
     match format {
         RulesFormat::Text | RulesFormat::Markdown => meta.documentation(),
-        RulesFormat::Json => to_json(&RuleEntry::of(meta, true)),
+        RulesFormat::Json => to_json(&serde_json::json!({
+            "version": 1,
+            "rule": RuleEntry::of(meta, true),
+        })),
     }
 }
 
@@ -86,12 +89,13 @@ fn all_rules(format: RulesFormat) -> String {
     match format {
         RulesFormat::Text => text_table(&metas),
         RulesFormat::Markdown => rules_markdown_table(),
-        RulesFormat::Json => to_json(
-            &metas
+        RulesFormat::Json => to_json(&serde_json::json!({
+            "version": 1,
+            "rules": metas
                 .iter()
                 .map(|meta| RuleEntry::of(meta, false))
                 .collect::<Vec<_>>(),
-        ),
+        })),
     }
 }
 
