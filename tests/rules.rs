@@ -223,6 +223,7 @@ fixture_tests! {
     kv2_missing_data_prefix => "kv2-missing-data-prefix",
     kv2_list_on_data => "kv2-list-on-data",
     kv2_parameters => "kv2-parameters",
+    parameter_key_case_clash => "parameter-key-case-clash",
     parameters_unused => "parameters-unused",
     unknown_template_variable => "unknown-template-variable",
     create_without_update => "create-without-update",

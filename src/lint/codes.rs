@@ -15,6 +15,7 @@ pub static RULES: &[&dyn Rule] = &[
     &kv2_missing_data_prefix::Kv2MissingDataPrefix,
     &kv2_list_on_data::Kv2ListOnData,
     &kv2_parameters::Kv2Parameters,
+    &parameter_key_case_clash::ParameterKeyCaseClash,
     &parameters_unused::ParametersUnused,
     &unknown_template_variable::UnknownTemplateVariable,
     &create_without_update::CreateWithoutUpdate,

@@ -23,7 +23,7 @@ use super::control_group;
 use super::decode::{DecodeError, Decoder, FieldMatches, Source};
 use super::duration::{parse_duration_second, DurationInput, Nanos};
 use super::gostr::quote;
-use super::model::{ParamEntry, ParamMap, ParamValue, Policy, Rule};
+use super::model::{ParamCaseClash, ParamEntry, ParamMap, ParamValue, Policy, Rule};
 use super::pattern::PathPattern;
 use super::template::{check_filter_template, identity_markers, UNBALANCED};
 use super::{abstime, Parsed};
@@ -505,6 +505,11 @@ impl<'a> Lowering<'a> {
         }
         rule.allowed_parameters = fields.allowed.as_ref().map(|entries| param_map(entries));
         rule.denied_parameters = fields.denied.as_ref().map(|entries| param_map(entries));
+        let allowed = fields.allowed.as_deref().unwrap_or_default();
+        let denied = fields.denied.as_deref().unwrap_or_default();
+        rule.param_case_clashes = case_clashes("allowed_parameters", allowed);
+        rule.param_case_clashes
+            .extend(case_clashes("denied_parameters", denied));
         self.lower_wrapping_ttls(&mut rule, &fields, &outer);
         rule.mfa_methods = fields.mfa.clone();
         rule.required_parameters = fields.required.clone();
@@ -885,6 +890,28 @@ fn param_map(entries: &[(Key, Vec<Spanned<ParamValue>>)]) -> ParamMap {
         entry.values.extend(values.iter().cloned());
     }
     map
+}
+
+/// Later keys spelt differently from the first key with the same lower-cased name.
+/// Cost: O(keys) with a hash map keyed by the lower-cased name.
+fn case_clashes(
+    block: &'static str,
+    entries: &[(Key, Vec<Spanned<ParamValue>>)],
+) -> Vec<ParamCaseClash> {
+    let mut first_by_name: std::collections::HashMap<String, &Key> = Default::default();
+    let mut clashes = Vec::new();
+    for (key, _) in entries {
+        let first = *first_by_name.entry(key.name.to_lowercase()).or_insert(key);
+        if first.name == key.name {
+            continue;
+        }
+        clashes.push(ParamCaseClash {
+            block,
+            first: Spanned::new(first.name.clone(), first.span),
+            second: Spanned::new(key.name.clone(), key.span),
+        });
+    }
+    clashes
 }
 
 /// The closest candidate within a small edit distance (a third of the word, at least 1).

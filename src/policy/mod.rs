@@ -14,7 +14,10 @@ mod template;
 use std::sync::Arc;
 
 pub use capability::{CapSet, Capability};
-pub use model::{ControlGroup, ControlGroupFactor, ParamEntry, ParamMap, ParamValue, Policy, Rule};
+pub use model::{
+    ControlGroup, ControlGroupFactor, ParamCaseClash, ParamEntry, ParamMap, ParamValue, Policy,
+    Rule,
+};
 pub use pattern::{PathPattern, PatternKind};
 
 use crate::diag::Diagnostic;

@@ -66,6 +66,9 @@ pub struct Rule {
     pub expired: bool,
     /// OpenBao only.
     pub list_scan_response_keys_filter_path: Option<Spanned<String>>,
+    /// Keys of `allowed_parameters` or `denied_parameters` written in two spellings that are
+    /// equal once lower-cased (spec 1.6); the maps above merged them.
+    pub param_case_clashes: Vec<ParamCaseClash>,
 }
 
 impl Rule {
@@ -99,6 +102,7 @@ impl Rule {
             expiration: None,
             expired: false,
             list_scan_response_keys_filter_path: None,
+            param_case_clashes: Vec::new(),
         }
     }
 
@@ -117,6 +121,18 @@ pub struct ParamEntry {
     /// The key token.
     pub span: Span,
     pub values: Vec<Spanned<ParamValue>>,
+}
+
+/// Two keys of one parameter block equal once lower-cased but spelt differently: OpenBao
+/// stores them into one Go map key, so which one's values survive varies per write.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ParamCaseClash {
+    /// `allowed_parameters` or `denied_parameters`.
+    pub block: &'static str,
+    /// The first key with that lower-cased name, as written.
+    pub first: Spanned<String>,
+    /// A later key with the same lower-cased name and a different spelling.
+    pub second: Spanned<String>,
 }
 
 /// A parameter value as decoded from HCL (type-sensitive: HCL `1` is an integer, and does

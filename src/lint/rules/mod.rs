@@ -26,6 +26,7 @@ pub mod literal_star;
 pub mod mount_admin;
 pub mod no_capabilities;
 pub mod overridden_deny;
+pub mod parameter_key_case_clash;
 pub mod parameters_narrowed_by_merge;
 pub mod parameters_unused;
 pub mod plugin_admin;
