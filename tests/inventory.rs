@@ -340,6 +340,7 @@ fn role_lints_fire_on_merged_roles() {
         "policies/fence.hcl:2:6: warning[overridden-deny] deny on `secret/*` does not hold for role `kubernetes/batch-role`, role `kubernetes/inference-role`",
         "grants `read` on `secret/data/ai/anything`",
         "policies/token-app.hcl:1:6: warning[parameters-narrowed-by-merge] for role `kubernetes/inference-role`",
+        "policies/token-app.hcl:5:6: warning[parameters-narrowed-by-merge] for role `kubernetes/inference-role`, `auth/token/lookup` denies the parameters `accessor`: `denied_parameters` in `token-limits` apply to this rule too",
         "policies/team.hcl:1:6: warning[unresolved-template]",
         "does not resolve for role `userpass/bob`: the entity has no metadata `team`",
         // A security rule on the role's merged ACL: the template resolves to the whole mount.

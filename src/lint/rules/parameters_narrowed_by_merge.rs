@@ -28,6 +28,7 @@
 //! - spec section 2 ("Restriction effect"), 3.7
 
 use super::helpers::ticked;
+use crate::acl::MergedRule;
 use crate::diag::{Diagnostic, Severity};
 use crate::inventory::lints::{Finding, RoleContext};
 use crate::lint::{Category, PolicyContext, Rule, RuleMeta};
@@ -91,69 +92,75 @@ pub fn check_role(ctx: &RoleContext<'_>, out: &mut Vec<Finding>) {
             if rule.capabilities.is_deny() || policy.source.name.starts_with('<') {
                 continue;
             }
-            let restricting = |has: fn(&PolicyRule) -> bool| -> Vec<String> {
+            // The other policies whose blocks on this pattern constrain that parameter map.
+            let restricting = |kind: ParamKind| -> Vec<String> {
                 merged
                     .sources
                     .iter()
                     .filter(|s| s.policy != source.policy)
                     .filter(|s| {
                         ctx.policy(&s.policy).is_some_and(|p| {
-                            p.rules
-                                .iter()
-                                .any(|r| r.pattern_span == s.pattern_span && has(r))
+                            p.rules.iter().any(|r| {
+                                r.pattern_span == s.pattern_span && constrains(kind.of_rule(r))
+                            })
                         })
                     })
                     .map(|s| s.policy.clone())
                     .collect()
             };
-            if narrowed_allowed && !constrains(&rule.allowed_parameters) {
-                let by = restricting(|r| constrains(&r.allowed_parameters));
-                if !by.is_empty() {
-                    let keys: Vec<&String> = merged
-                        .allowed_parameters
-                        .iter()
-                        .flat_map(|m| m.keys())
-                        .collect();
-                    out.push((
-                        policy.source.clone(),
-                        diagnostic(
-                            meta.id,
-                            meta.severity,
-                            rule,
-                            format!(
-                                "for {{subjects}}, `{}` allows only the parameters {}: `allowed_parameters` in {} narrow this rule, which allowed every parameter",
-                                merged.pattern.normalized,
-                                ticked(keys),
-                                ticked(by)
-                            ),
-                        ),
-                    ));
+            let kinds = [
+                (ParamKind::Allowed, narrowed_allowed),
+                (ParamKind::Denied, narrowed_denied),
+            ];
+            for (kind, narrowed) in kinds {
+                if !narrowed || constrains(kind.of_rule(rule)) {
+                    continue;
                 }
-            }
-            if narrowed_denied && !constrains(&rule.denied_parameters) {
-                let by = restricting(|r| constrains(&r.denied_parameters));
-                if !by.is_empty() {
-                    let keys: Vec<&String> = merged
-                        .denied_parameters
-                        .iter()
-                        .flat_map(|m| m.keys())
-                        .collect();
-                    out.push((
-                        policy.source.clone(),
-                        diagnostic(
-                            meta.id,
-                            meta.severity,
-                            rule,
-                            format!(
-                                "for {{subjects}}, `{}` denies the parameters {}: `denied_parameters` in {} apply to this rule too",
-                                merged.pattern.normalized,
-                                ticked(keys),
-                                ticked(by)
-                            ),
-                        ),
-                    ));
+                let by = restricting(kind);
+                if by.is_empty() {
+                    continue;
                 }
+                let keys = kind.of_merged(merged).iter().flat_map(|m| m.keys());
+                let message = kind.message(&merged.pattern.normalized, ticked(keys), ticked(by));
+                out.push((
+                    policy.source.clone(),
+                    diagnostic(meta.id, meta.severity, rule, message),
+                ));
             }
+        }
+    }
+}
+
+/// The two parameter maps a merge can narrow.
+#[derive(Clone, Copy)]
+enum ParamKind {
+    Allowed,
+    Denied,
+}
+
+impl ParamKind {
+    fn of_rule(self, rule: &PolicyRule) -> &Option<ParamMap> {
+        match self {
+            ParamKind::Allowed => &rule.allowed_parameters,
+            ParamKind::Denied => &rule.denied_parameters,
+        }
+    }
+
+    fn of_merged(self, merged: &MergedRule) -> &Option<ParamMap> {
+        match self {
+            ParamKind::Allowed => &merged.allowed_parameters,
+            ParamKind::Denied => &merged.denied_parameters,
+        }
+    }
+
+    fn message(self, pattern: &str, keys: String, by: String) -> String {
+        match self {
+            ParamKind::Allowed => format!(
+                "for {{subjects}}, `{pattern}` allows only the parameters {keys}: `allowed_parameters` in {by} narrow this rule, which allowed every parameter"
+            ),
+            ParamKind::Denied => format!(
+                "for {{subjects}}, `{pattern}` denies the parameters {keys}: `denied_parameters` in {by} apply to this rule too"
+            ),
         }
     }
 }
