@@ -2,7 +2,7 @@
 //! (`overridden-deny`, `parameters-narrowed-by-merge`, `unresolved-template`, and the catalog's
 //! security rules judged against the role's merged ACL). `check` calls [`check_inventory`].
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
 use super::{Inventory, InventoryError, Subject};
@@ -10,7 +10,7 @@ use crate::acl::{Acl, AclError, Identity};
 use crate::config::{Mounts, RuleLevel};
 use crate::diag::{Diagnostic, FileDiagnostics};
 use crate::lint::rules::{overridden_deny, parameters_narrowed_by_merge, unresolved_template};
-use crate::lint::{codes, Category, PolicyContext};
+use crate::lint::{codes, Category, PolicyContext, Rule};
 use crate::policy::Policy;
 use crate::source::SourceFile;
 use crate::target::Target;
@@ -73,6 +73,7 @@ pub fn check_inventory(workspace: &Workspace) -> Vec<FileDiagnostics> {
 /// The role-level findings of an inventory, merged across subjects.
 pub fn lint_inventory(inventory: &Inventory, target: Target, mounts: &Mounts) -> Vec<Finding> {
     let mut per_subject: Vec<(Subject, Vec<Finding>)> = Vec::new();
+    let mut alone_cache = AloneFindings::new();
     for subject in inventory.subjects() {
         let is_group = matches!(subject, Subject::Group(_));
         let Ok(policies) = inventory.policy_set(&subject, target) else {
@@ -111,7 +112,7 @@ pub fn lint_inventory(inventory: &Inventory, target: Target, mounts: &Mounts) ->
         if matches!(subject, Subject::Role(_)) && !token_refused {
             overridden_deny::check_role(&ctx, &mut found);
             parameters_narrowed_by_merge::check_role(&ctx, &mut found);
-            security_rules_on_merged_acl(&ctx, &mut found);
+            security_rules_on_merged_acl(&ctx, &mut alone_cache, &mut found);
         }
         per_subject.push((subject.clone(), found));
     }
@@ -123,35 +124,28 @@ pub fn lint_inventory(inventory: &Inventory, target: Target, mounts: &Mounts) ->
 /// the role produces the same one alone (without identity): those are already reported per
 /// policy, and a merged rule would otherwise blame every policy that shares its pattern.
 /// What remains is what the role adds, e.g. a template that resolves to a broad pattern.
-fn security_rules_on_merged_acl(ctx: &RoleContext<'_>, out: &mut Vec<Finding>) {
-    let security: Vec<_> = codes::RULES
-        .iter()
-        .filter(|rule| rule.meta().category == Category::Security)
-        .collect();
+fn security_rules_on_merged_acl(
+    ctx: &RoleContext<'_>,
+    alone_cache: &mut AloneFindings,
+    out: &mut Vec<Finding>,
+) {
+    let security = security_rules();
     let mut alone_findings: BTreeSet<(String, String)> = BTreeSet::new();
     let mut merged_findings: Vec<(Arc<SourceFile>, Diagnostic)> = Vec::new();
     for policy in ctx.file_policies() {
-        let Ok(alone) = Acl::new(&[policy], ctx.target, None) else {
-            continue;
-        };
+        let own = alone_cache
+            .entry(policy.name.clone())
+            .or_insert_with(|| findings_alone(policy, ctx.target, ctx.mounts));
+        alone_findings.extend(own.iter().cloned());
         let merged_ctx = PolicyContext {
             policy,
             acl: ctx.acl,
             target: ctx.target,
             mounts: ctx.mounts,
         };
-        let alone_ctx = PolicyContext {
-            policy,
-            acl: &alone,
-            target: ctx.target,
-            mounts: ctx.mounts,
-        };
         for rule in &security {
             let mut merged = Vec::new();
             rule.check_policy(&merged_ctx, &mut merged);
-            let mut own = Vec::new();
-            rule.check_policy(&alone_ctx, &mut own);
-            alone_findings.extend(own.into_iter().map(|d| (d.rule, d.message)));
             merged_findings.extend(merged.into_iter().map(|d| (policy.source.clone(), d)));
         }
     }
@@ -165,6 +159,35 @@ fn security_rules_on_merged_acl(ctx: &RoleContext<'_>, out: &mut Vec<Finding>) {
         );
         out.push((file, diagnostic));
     }
+}
+
+/// The security findings (rule id, message) of each policy alone, by policy name: the same
+/// for every role holding the policy, so computed once per policy, not once per role.
+type AloneFindings = HashMap<String, BTreeSet<(String, String)>>;
+
+fn security_rules() -> Vec<&'static dyn Rule> {
+    codes::RULES
+        .iter()
+        .copied()
+        .filter(|rule| rule.meta().category == Category::Security)
+        .collect()
+}
+
+fn findings_alone(policy: &Policy, target: Target, mounts: &Mounts) -> BTreeSet<(String, String)> {
+    let Ok(alone) = Acl::new(&[policy], target, None) else {
+        return BTreeSet::new();
+    };
+    let ctx = PolicyContext {
+        policy,
+        acl: &alone,
+        target,
+        mounts,
+    };
+    let mut found = Vec::new();
+    for rule in security_rules() {
+        rule.check_policy(&ctx, &mut found);
+    }
+    found.into_iter().map(|d| (d.rule, d.message)).collect()
 }
 
 /// One finding per (file, rule, span, message); the subjects are named in the message.

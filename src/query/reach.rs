@@ -309,7 +309,7 @@ pub const REPORT_ORDER: [Capability; 10] = [
 impl Reach {
     /// Builds the regions of both views from the ACL's merged rules. Cost: O(R log R).
     pub fn new(acl: &Acl) -> Reach {
-        let root = acl.capabilities("").0 == ["root"];
+        let root = acl.is_root();
         let rules: Vec<MergedRule> = acl.rules().into_iter().cloned().collect();
         Reach::from_rules(rules, acl.target(), root)
     }
