@@ -26,6 +26,13 @@ pub struct RuleSource {
     pub capabilities: CapSet,
 }
 
+impl RuleSource {
+    /// 1-based line and column of the block's pattern label, for reports.
+    pub fn line_col(&self) -> (usize, usize) {
+        self.file.line_col(self.pattern_span.start)
+    }
+}
+
 /// One entry of the ACL: every block with the same store and key, merged (spec 2).
 #[derive(Clone, Debug)]
 pub struct MergedRule {

@@ -146,7 +146,7 @@ fn caps_words(capabilities: CapSet) -> String {
 }
 
 fn source_location(source: &RuleSource) -> String {
-    let (line, column) = source.file.line_col(source.pattern_span.start);
+    let (line, column) = source.line_col();
     format!("{}:{line}:{column}", source.file.name)
 }
 
@@ -410,7 +410,7 @@ fn rule_json(rule: &MergedRule) -> Value {
         .sources
         .iter()
         .map(|source| {
-            let (line, column) = source.file.line_col(source.pattern_span.start);
+            let (line, column) = source.line_col();
             json!({
                 "policy": source.policy,
                 "pattern": source.raw_pattern,

@@ -25,7 +25,7 @@ pub struct Header<'a> {
 }
 
 fn location(source: &RuleSource) -> String {
-    let (line, column) = source.file.line_col(source.pattern_span.start);
+    let (line, column) = source.line_col();
     format!("{}:{line}:{column}", source.file.name)
 }
 
@@ -163,7 +163,7 @@ pub fn render_human(header: &Header<'_>, reach: &Reach, answers: &[CapabilityRea
 }
 
 fn source_json(source: &RuleSource) -> Value {
-    let (line, column) = source.file.line_col(source.pattern_span.start);
+    let (line, column) = source.line_col();
     json!({
         "policy": source.policy,
         "file": source.file.name,

@@ -82,7 +82,7 @@ fn rule_words(rule: &MergedRule) -> String {
         .sources
         .iter()
         .map(|source| {
-            let (line, column) = source.file.line_col(source.pattern_span.start);
+            let (line, column) = source.line_col();
             format!(
                 "`{}` at {}:{line}:{column}",
                 source.policy, source.file.name
@@ -216,7 +216,7 @@ fn rule_json(rule: &MergedRule) -> Value {
         .sources
         .iter()
         .map(|source| {
-            let (line, column) = source.file.line_col(source.pattern_span.start);
+            let (line, column) = source.line_col();
             json!({"policy": source.policy, "file": source.file.name, "line": line, "column": column})
         })
         .collect();

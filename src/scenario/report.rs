@@ -147,7 +147,7 @@ fn rule_json(rule: &MergedRule) -> Value {
         .sources
         .iter()
         .map(|source| {
-            let (line, column) = source.file.line_col(source.pattern_span.start);
+            let (line, column) = source.line_col();
             json!({
                 "policy": source.policy,
                 "pattern": source.raw_pattern,
