@@ -2,25 +2,20 @@
 //! block holding exactly what `capable ARGS` prints (stdout, then stderr) when run in
 //! `policies/`. `UPDATE_README=1` rewrites the blocks instead of failing.
 
+mod support;
+
 use std::path::Path;
-use std::process::Command;
+
+use support::cli::capable;
 
 const MARKER: &str = "<!-- tour: ";
 
-/// Runs `capable` with whitespace-separated `args` in `policies/`.
+/// Runs `capable` with whitespace-separated `args` in `policies/`: stdout, then stderr.
 fn run_in_policies(args: &str) -> String {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let output = Command::new(env!("CARGO_BIN_EXE_capable"))
-        .args(args.split_whitespace())
-        .current_dir(root.join("policies"))
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run capable");
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
+    let policies = Path::new(env!("CARGO_MANIFEST_DIR")).join("policies");
+    let args: Vec<&str> = args.split_whitespace().collect();
+    let (_, stdout, stderr) = capable(&policies, &args);
+    stdout + &stderr
 }
 
 /// One marker: its arguments and the byte range of its fenced block's body.
