@@ -203,7 +203,9 @@ impl Config {
 
     /// The template switches `policies:` sets for a policy (by qualified name), if any.
     pub fn template_flags(&self, policy: &str) -> Option<crate::policy::TemplateFlags> {
-        self.policies.get(policy).map(|spec| spec.value.template_flags())
+        self.policies
+            .get(policy)
+            .map(|spec| spec.value.template_flags())
     }
 
     /// The setting for one rule, if `rules:` names it.

@@ -620,7 +620,10 @@ entities:
     assert_eq!(theirs["secret/data/p/any/x"], ["update"]);
 
     // One switch fewer: the server refuses every request of the token; so does our ACL.
-    ok(&put("p-wild", wild_policy, false, false), "p-wild without switches");
+    ok(
+        &put("p-wild", wild_policy, false, false),
+        "p-wild without switches",
+    );
     let answer = bao.root(
         "POST",
         "sys/capabilities",

@@ -155,12 +155,15 @@ fn elements(value: &Value) -> Vec<Value> {
 /// `valueInParameterList`: an empty list matches anything.
 fn value_in_list(value: &Value, entry: &ParamEntry, policy_names: bool) -> bool {
     entry.values.is_empty()
-        || entry.values.iter().any(|element| match (&element.value, value) {
-            (ParamValue::Str(pattern), Value::String(text)) if policy_names => {
-                policy_name_matches(&canonical_policy_name(pattern), text)
-            }
-            (element, value) => element_matches(element, value),
-        })
+        || entry
+            .values
+            .iter()
+            .any(|element| match (&element.value, value) {
+                (ParamValue::Str(pattern), Value::String(text)) if policy_names => {
+                    policy_name_matches(&canonical_policy_name(pattern), text)
+                }
+                (element, value) => element_matches(element, value),
+            })
 }
 
 /// A canonical policy-name pattern against a canonical name: [`glob_matches`], and besides a

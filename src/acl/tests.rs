@@ -781,7 +781,11 @@ fn vault_canonicalises_policy_names() {
         json!(" Super-Admin\u{a0}"),
         json!(["default", "SUPER-ADMIN\n"]),
     ] {
-        let req = with_data(Operation::Update, "kv/p", json!({ "token_policies": value }));
+        let req = with_data(
+            Operation::Update,
+            "kv/p",
+            json!({ "token_policies": value }),
+        );
         assert!(!allowed(&denied(Target::Vault), &req), "{value}");
         assert!(allowed(&denied(Target::OpenBao), &req), "{value}");
     }
