@@ -13,6 +13,7 @@ pub mod diag;
 pub mod hcl1;
 pub mod inventory;
 pub mod lint;
+pub mod namespace;
 pub mod policy;
 pub mod query;
 pub mod report;

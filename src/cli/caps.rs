@@ -25,6 +25,10 @@ pub struct Args {
     /// A policy file the token holds (repeatable); a file named `root` is the root policy
     #[arg(long = "policy", value_name = "FILE", required = true)]
     pub policies: Vec<PathBuf>,
+    /// Ask in this namespace (`admin/team-a/`), like `X-Vault-Namespace`: the policies are
+    /// this namespace's and the paths are relative to it (default: root)
+    #[arg(long, value_name = "NAMESPACE", value_parser = crate::cli::parse_namespace)]
+    pub namespace: Option<String>,
     /// API paths to ask about, as given to `sys/capabilities`
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<String>,
@@ -41,11 +45,17 @@ pub(crate) fn parse_target(text: &str) -> Result<Target, String> {
 }
 
 pub fn run(args: Args) -> CliResult {
-    let policies = load_policies(&args.policies, args.target)?;
+    let namespace = args.namespace.clone().unwrap_or_default();
+    let mut policies = load_policies(&args.policies, args.target)?;
+    for policy in &mut policies {
+        policy.namespace = namespace.clone();
+    }
     let mut held: Vec<&Policy> = policies.iter().collect();
-    let default_policy = args
-        .default_policy
-        .then(|| builtin::default_policy(args.target));
+    let default_policy = args.default_policy.then(|| {
+        let mut default = builtin::default_policy(args.target);
+        default.namespace = namespace.clone();
+        default
+    });
     if let Some(default_policy) = &default_policy {
         held.push(default_policy);
     }
@@ -59,9 +69,15 @@ pub fn run(args: Args) -> CliResult {
     let answers: Vec<(String, Vec<&'static str>)> = args
         .paths
         .iter()
-        .map(|path| (path.clone(), acl.capabilities(path).0))
+        .map(|path| {
+            let full = crate::namespace::join(&namespace, path);
+            (path.clone(), acl.capabilities(&full).0)
+        })
         .collect();
-    print!("{}", render(&answers, args.format));
+    match &args.namespace {
+        Some(namespace) => print!("{}", render_in(namespace, &answers, args.format)),
+        None => print!("{}", render(&answers, args.format)),
+    }
     Ok(Exit::Clean)
 }
 
@@ -98,6 +114,30 @@ pub fn load_policies(paths: &[PathBuf], target: Target) -> Result<Vec<Policy>, C
         CliError::usage(format!("{} would be refused by {target}", names.join(", ")))
             .with_help("run `capable check` on the file and fix the errors first"),
     )
+}
+
+/// With `--namespace`: the text names it on a first line; the JSON is
+/// `{"version", "namespace", "capabilities": {path: [...]}}`.
+fn render_in(namespace: &str, answers: &[(String, Vec<&'static str>)], format: Format) -> String {
+    let shown = crate::namespace::display(namespace);
+    match format {
+        Format::Json => {
+            let capabilities: serde_json::Map<String, serde_json::Value> = answers
+                .iter()
+                .map(|(path, names)| (path.clone(), serde_json::json!(names)))
+                .collect();
+            let value = serde_json::json!({
+                "version": 1,
+                "namespace": shown,
+                "capabilities": capabilities,
+            });
+            let mut text =
+                serde_json::to_string_pretty(&value).expect("a map of strings always serialises");
+            text.push('\n');
+            text
+        }
+        Format::Text => format!("namespace: {shown}\n{}", render(answers, format)),
+    }
 }
 
 fn render(answers: &[(String, Vec<&'static str>)], format: Format) -> String {
