@@ -89,9 +89,16 @@ pub fn parent(namespace: &str) -> Option<&str> {
 
 /// The declared namespace tree. The root namespace is always present; declaring
 /// `admin/team-a/` declares `admin/` too.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Namespaces {
     paths: BTreeSet<String>,
+}
+
+impl Default for Namespaces {
+    /// Only the root namespace.
+    fn default() -> Namespaces {
+        Namespaces::new([])
+    }
 }
 
 impl Namespaces {

@@ -114,9 +114,11 @@ mod tests {
             (slash.kind, slash.key.as_str()),
             (PatternKind::Prefix, "admin/team-b/lead/")
         );
+        // `+foo` is exact in root, but `admin/+foo` contains `/+`: stored with the segment
+        // wildcards, where the segment `+foo` still only matches itself (step 7).
         assert_eq!(
             PathPattern::parse_in("admin/", "+foo").unwrap().kind,
-            PatternKind::Exact
+            PatternKind::SegmentWildcard
         );
     }
 }
