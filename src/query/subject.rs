@@ -3,16 +3,21 @@
 
 use std::path::PathBuf;
 
-use crate::acl::{builtin, Acl};
+use std::sync::Arc;
+
+use crate::acl::{builtin, Acl, AclError, AclOptions};
 use crate::cli::{CliError, Exit};
 use crate::config::{Config, Mounts};
+use crate::diag::FileDiagnostics;
 use crate::inventory::{Inventory, Subject};
-use crate::policy::Policy;
+use crate::namespace::Namespaces;
+use crate::policy::{parse_policy, Policy};
 use crate::report::human;
+use crate::source::SourceFile;
 use crate::target::Target;
 use crate::workspace::Workspace;
 
-/// The subject flags shared by `explain` and `reach`.
+/// The subject flags shared by `explain`, `caps` and `reach`.
 #[derive(clap::Args, Debug, Clone, Default)]
 pub struct SubjectArgs {
     /// An auth role of the inventory (`kubernetes/inference-role`, or a unique bare name)
@@ -36,6 +41,11 @@ pub struct SubjectArgs {
     /// The configuration file (default: `capable.yaml` found from the working directory up)
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// Ask in this namespace (`admin/team-a/`), as `X-Vault-Namespace` does: paths are
+    /// relative to it, and `--policy` files are its policies (default: the role's, entity's
+    /// or group's namespace, else root)
+    #[arg(long, value_name = "NAMESPACE", value_parser = crate::cli::parse_namespace)]
+    pub namespace: Option<String>,
 }
 
 /// A subject resolved to its merged ACL.
@@ -46,6 +56,15 @@ pub struct Resolved {
     pub acl: Acl,
     pub target: Target,
     pub mounts: Mounts,
+    /// Where the question is asked (`""`: root): request paths are relative to it.
+    pub namespace: String,
+}
+
+impl Resolved {
+    /// The full path a request path of this question is about (docs/namespaces.md rule 2).
+    pub fn full_path(&self, path: &str) -> String {
+        crate::namespace::join(&self.namespace, path)
+    }
 }
 
 impl SubjectArgs {
@@ -72,15 +91,28 @@ impl SubjectArgs {
     fn resolve_files(&self) -> Result<Resolved, CliError> {
         let config = load_config(self.config.as_ref())?;
         let target = self.target.unwrap_or(config.target);
-        let policies = crate::cli::caps::load_policies(&self.policies, target)?;
+        let namespace = self.namespace.clone().unwrap_or_default();
+        let policies = load_policies(&self.policies, target)?;
         let mut held: Vec<Policy> = policies;
         if self.default_policy {
             held.push(builtin::default_policy(target));
         }
+        for policy in &mut held {
+            policy.namespace = namespace.clone();
+        }
         let refs: Vec<&Policy> = held.iter().collect();
-        let acl = Acl::new(&refs, target, None).map_err(|error| {
-            CliError::usage(error.to_string())
-                .with_help("the root policy cannot be combined with other policies")
+        let options = AclOptions {
+            namespaces: Namespaces::new(config.namespaces.iter().chain([namespace.as_str()])),
+            ..AclOptions::default()
+        };
+        let acl = Acl::with_options(&refs, target, None, &options).map_err(|error| {
+            let help = match error {
+                AclError::RootWithOthers => {
+                    "the root policy cannot be combined with other policies"
+                }
+                _ => "the server would refuse every request of such a token; fix the policy first",
+            };
+            CliError::usage(error.to_string()).with_help(help)
         })?;
         let names: Vec<String> = held.iter().map(|policy| policy.name.clone()).collect();
         Ok(Resolved {
@@ -89,6 +121,7 @@ impl SubjectArgs {
             acl,
             target,
             mounts: config.mounts,
+            namespace,
         })
     }
 
@@ -102,12 +135,17 @@ impl SubjectArgs {
             )
         })?;
         let policies = inventory.policies_of(&subject);
+        let namespace = self
+            .namespace
+            .clone()
+            .unwrap_or_else(|| inventory.namespace_of(&subject));
         Ok(Resolved {
             subject,
             policies,
             acl,
             target,
             mounts: workspace.config.mounts.clone(),
+            namespace,
         })
     }
 }
@@ -145,4 +183,39 @@ pub fn load_inventory(workspace: &Workspace) -> Result<Inventory, CliError> {
         ))
         .with_help("fix the references to policies, groups and entities it reports")
     })
+}
+
+/// Reads and validates each policy file; any file the target would refuse stops the command
+/// with its diagnostics (exit 2), since no token can hold a policy the server refused.
+pub fn load_policies(paths: &[PathBuf], target: Target) -> Result<Vec<Policy>, CliError> {
+    let mut policies = Vec::new();
+    let mut refused = Vec::new();
+    for path in paths {
+        let text = std::fs::read_to_string(path).map_err(|error| {
+            CliError::usage(format!("cannot read `{}`: {error}", path.display()))
+        })?;
+        let source = Arc::new(SourceFile::new(path.display().to_string(), text));
+        let parsed = parse_policy(source.clone(), target);
+        match parsed.policy {
+            Some(policy) => policies.push(policy),
+            None => refused.push(FileDiagnostics {
+                file: source,
+                diagnostics: parsed.diagnostics,
+            }),
+        }
+    }
+    if refused.is_empty() {
+        return Ok(policies);
+    }
+    for file in &refused {
+        eprint!("{}", human::render(&file.file, &file.diagnostics, false));
+    }
+    let names: Vec<String> = refused
+        .iter()
+        .map(|f| format!("`{}`", f.file.name))
+        .collect();
+    Err(
+        CliError::usage(format!("{} would be refused by {target}", names.join(", ")))
+            .with_help("run `capable check` on the file and fix the errors first"),
+    )
 }
