@@ -472,3 +472,58 @@ fn caps_asks_in_a_namespace() {
     assert_eq!(code, 2);
     assert!(stderr.contains("reserved"), "{stderr}");
 }
+
+/// `explain --namespace`: the request is judged on its full path, sudo on the path relative to
+/// the deepest declared namespace (docs/namespaces.md rule 5), and the output names both.
+#[test]
+fn explain_judges_sudo_in_the_deepest_namespace() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("capable.yaml"),
+        "namespaces:\n  admin/team-a/: {}\n",
+    )
+    .expect("write");
+    std::fs::write(
+        dir.path().join("ops.hcl"),
+        "path \"+/sys/audit\" { capabilities = [\"read\"] }\n",
+    )
+    .expect("write");
+    let args = [
+        "--namespace",
+        "admin/",
+        "--policy",
+        "ops.hcl",
+        "read",
+        "team-a/sys/audit",
+    ];
+    let (code, stdout, stderr) = support::cli::capable_sub(dir.path(), "explain", &args);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.starts_with(
+            "DENIED: read `team-a/sys/audit` in namespace `admin/` (full path `admin/team-a/sys/audit`)\n"
+        ),
+        "{stdout}"
+    );
+    let mut json_args = args.to_vec();
+    json_args.extend(["--format", "json"]);
+    let (_, stdout, _) = support::cli::capable_sub(dir.path(), "explain", &json_args);
+    let value: serde_json::Value = serde_json::from_str(&stdout).expect("json");
+    assert_eq!(value["namespace"], "admin/");
+    assert_eq!(value["request"]["full_path"], "admin/team-a/sys/audit");
+    assert_eq!(value["sudo_required"], true);
+    assert_eq!(value["deny_reason"]["kind"], "sudo-required");
+    // `team-b/` is not a declared namespace: `team-b/sys/audit` is an ordinary path of `admin/`.
+    let (_, stdout, _) = support::cli::capable_sub(
+        dir.path(),
+        "explain",
+        &[
+            "--namespace",
+            "admin/",
+            "--policy",
+            "ops.hcl",
+            "read",
+            "team-b/sys/audit",
+        ],
+    );
+    assert!(stdout.starts_with("ALLOWED"), "{stdout}");
+}

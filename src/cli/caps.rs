@@ -200,8 +200,11 @@ impl<'a, W: Write> Answers<'a, W> {
             self.start()?;
         }
         if self.format == Format::Json {
-            let end = if empty { "{}" } else { "\n}" };
-            self.out.write_all(end.as_bytes())?;
+            let indent = self.indent();
+            match empty {
+                true => self.out.write_all(b"{}")?,
+                false => write!(self.out, "\n{indent}}}")?,
+            }
             if !self.namespace.is_empty() {
                 self.out.write_all(b"\n}")?;
             }
@@ -298,6 +301,48 @@ mod tests {
         let acl = Acl::new(&[&held], Target::OpenBao, None).unwrap();
         let text = run_all(&acl, Format::Text, &["a/x", "b", "a/x"]);
         assert_eq!(text, "a/x: read, update\nb: deny\na/x: read, update\n");
+    }
+
+    /// Asked in a namespace: the answers nest under `capabilities`, byte for byte what
+    /// `serde_json::to_string_pretty` prints, and the text names the namespace first.
+    #[test]
+    fn namespaced_answers_name_the_namespace() {
+        let mut held = policy("p", "path \"a/*\" { capabilities = [\"read\"] }\n");
+        held.namespace = "admin/".into();
+        let acl = Acl::new(&[&held], Target::OpenBao, None).unwrap();
+        let run = |format: Format, paths: &[&str]| {
+            let mut buffer = Vec::new();
+            let mut out = Answers::new(&acl, format, &mut buffer);
+            out.namespace = "admin/".into();
+            for path in paths {
+                out.answer(path).expect("write to memory");
+            }
+            out.finish().expect("finish");
+            String::from_utf8(buffer).expect("utf-8")
+        };
+        for paths in [&["a/x", "b", "a/x"][..], &[]] {
+            let mut capabilities = serde_json::Map::new();
+            for path in paths {
+                let full = format!("admin/{path}");
+                capabilities.insert(
+                    path.to_string(),
+                    serde_json::json!(acl.capabilities(&full).0),
+                );
+            }
+            let whole = serde_json::json!({
+                "version": 1,
+                "namespace": "admin/",
+                "capabilities": capabilities,
+            });
+            let mut expected = serde_json::to_string_pretty(&whole).unwrap();
+            expected.push('\n');
+            assert_eq!(run(Format::Json, paths), expected);
+        }
+        assert_eq!(
+            run(Format::Text, &["a/x", "b"]),
+            "namespace: admin/\na/x: read\nb: deny\n"
+        );
+        assert_eq!(run(Format::Text, &[]), "namespace: admin/\n");
     }
 
     #[test]
