@@ -68,7 +68,7 @@ impl ReadError {
 pub fn human_size(bytes: u64) -> String {
     const UNITS: [(&str, u64); 3] = [("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)];
     for (unit, size) in UNITS {
-        if bytes >= size && bytes % size == 0 {
+        if bytes >= size && bytes.is_multiple_of(size) {
             return format!("{} {unit}", bytes / size);
         }
     }
@@ -203,7 +203,10 @@ pub const ESCAPE_HELP: &str = "capable reads only files inside the workspace (th
 /// Whether a name as written is absolute (`/x`, `\x`, `C:\x`, `C:/x`).
 pub fn is_absolute_name(written: &str) -> bool {
     let bytes = written.as_bytes();
-    let drive = bytes.len() >= 2 && bytes[0].is_ascii_alphabetic() && bytes[1] == b':';
+    let drive = bytes.len() >= 2
+        && bytes[0].is_ascii_alphabetic()
+        && bytes[1] == b':'
+        && matches!(bytes.get(2), None | Some(b'/' | b'\\'));
     written.starts_with(['/', '\\']) || drive || Path::new(written).is_absolute()
 }
 
