@@ -191,7 +191,8 @@ pub fn load_policies(paths: &[PathBuf], target: Target) -> Result<Vec<Policy>, C
     let mut policies = Vec::new();
     let mut refused = Vec::new();
     for path in paths {
-        let text = std::fs::read_to_string(path).map_err(|error| {
+        let limit = crate::input::DEFAULT_MAX_BYTES;
+        let text = crate::input::read_text(path, limit).map_err(|error| {
             CliError::usage(format!("cannot read `{}`: {error}", path.display()))
         })?;
         let source = Arc::new(SourceFile::new(path.display().to_string(), text));
