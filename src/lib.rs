@@ -7,12 +7,14 @@
 
 pub mod acl;
 pub mod agent;
+pub mod check;
 pub mod cli;
 pub mod config;
 pub mod diag;
 pub mod hcl1;
 pub mod inventory;
 pub mod lint;
+pub mod mounts;
 pub mod policy;
 pub mod query;
 pub mod report;
