@@ -93,6 +93,8 @@ pub struct Config {
     pub root: PathBuf,
     /// The `capable.yaml` text, for diagnostics that point into it; `None` without a file.
     pub source: Option<Arc<SourceFile>>,
+    /// `max-file-size`: the size limit of every input file, in bytes (default 64 MiB).
+    pub max_file_size: u64,
 }
 
 impl Default for Config {
@@ -111,6 +113,7 @@ impl Default for Config {
             policies: BTreeMap::new(),
             root: PathBuf::from("."),
             source: None,
+            max_file_size: crate::input::DEFAULT_MAX_BYTES,
         }
     }
 }
@@ -165,7 +168,8 @@ impl Config {
     /// Reads and validates a configuration file. `display_name` is how the file is named in
     /// errors (the path as the user would type it).
     pub fn load(path: &Path, display_name: &str) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|error| ConfigError::Io {
+        let limit = crate::input::DEFAULT_MAX_BYTES;
+        let text = crate::input::read_text(path, limit).map_err(|error| ConfigError::Io {
             path: display_name.to_string(),
             message: error.to_string(),
         })?;
