@@ -7,9 +7,11 @@
 
 pub mod acl;
 pub mod agent;
+pub mod atomic_write;
 pub mod cli;
 pub mod config;
 pub mod diag;
+pub mod fmt;
 pub mod hcl1;
 pub mod inventory;
 pub mod lint;
