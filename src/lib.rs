@@ -13,6 +13,7 @@ pub mod config;
 pub mod diag;
 pub mod fmt;
 pub mod hcl1;
+pub mod input;
 pub mod inventory;
 pub mod lint;
 pub mod policy;
