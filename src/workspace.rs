@@ -196,7 +196,7 @@ impl Workspace {
         let found = if paths.is_empty() {
             collect_from_config(cwd, &config, &selection)?
         } else {
-            collect_from_paths(cwd, &config.root, paths, &selection)?
+            collect_from_paths(cwd, &config.root, paths, &selection, config.max_file_size)?
         };
         Ok((config, found))
     }
