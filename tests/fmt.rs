@@ -398,7 +398,7 @@ fn random_policies_are_formatted_byte_for_byte_like_bao() {
     let cases: usize = std::env::var("CAPABLE_FMT_CASES")
         .ok()
         .and_then(|text| text.parse().ok())
-        .unwrap_or(48);
+        .unwrap_or(24);
     let mut rng = Rng::new(seed);
     let texts: Vec<String> = (0..cases).map(|_| Gen::policy(rng.fork())).collect();
     let names: Vec<String> = (0..cases).map(|index| format!("case {index}")).collect();
