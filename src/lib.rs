@@ -8,6 +8,7 @@
 pub mod acl;
 pub mod agent;
 pub mod atomic_write;
+pub mod check;
 pub mod cli;
 pub mod config;
 pub mod diag;
@@ -16,6 +17,8 @@ pub mod hcl1;
 pub mod input;
 pub mod inventory;
 pub mod lint;
+pub mod mounts;
+pub mod namespace;
 pub mod policy;
 pub mod query;
 pub mod report;
