@@ -268,13 +268,15 @@ fn validate(raw: RawScenario, span: Span, mounts: &Mounts) -> Result<Scenario, D
     };
     let request = request(&raw, span, &expect, mounts)?;
     let namespace = match &raw.namespace {
-        Some(namespace) => Some(crate::namespace::normalize(&namespace.value).map_err(|message| {
-            error(
+        Some(namespace) => Some(crate::namespace::normalize(&namespace.value).map_err(
+            |message| {
+                error(
                 span_of_spanned(namespace),
                 message,
                 "write the namespace path, e.g. `admin/team-a/` (`root` for the root namespace)",
             )
-        })?),
+            },
+        )?),
         None => None,
     };
     let because = raw.because.as_ref().map(|because| Because {
