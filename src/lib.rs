@@ -10,6 +10,7 @@ pub mod agent;
 pub mod cli;
 pub mod config;
 pub mod diag;
+pub mod fuzz_entry;
 pub mod hcl1;
 pub mod input;
 pub mod inventory;
