@@ -80,7 +80,7 @@ pub fn policy_lint(data: &[u8]) {
         let Ok(workspace) = Workspace::from_sources(Config::default(), target, vec![source]) else {
             return;
         };
-        let results = crate::lint::engine::check_workspace(&workspace);
+        let results = crate::check::check_workspace(&workspace);
         render_all(&results);
         for policy in workspace.policies.values() {
             let _ = Acl::new(&[policy], target, None);
