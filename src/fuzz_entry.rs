@@ -19,8 +19,11 @@ use crate::source::SourceFile;
 use crate::target::Target;
 use crate::workspace::Workspace;
 
+/// One entry point: raw bytes in, a panic on a bug.
+pub type Entry = fn(&[u8]);
+
 /// Every fuzz target by name, as `scripts/fuzz` and the replay test know them.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Entry)] = &[
     ("hcl1", hcl1),
     ("json_policy", json_policy),
     ("policy_lint", policy_lint),
@@ -120,7 +123,12 @@ pub fn agent(data: &[u8]) {
     let _ = crate::agent::template::secret_uses(text);
     let source = Arc::new(SourceFile::new("agent.hcl", text));
     for target in both_targets() {
-        let results = crate::agent::check_with(None, &Mounts::default(), target, &[source.clone()]);
+        let results = crate::agent::check_with(
+            None,
+            &Mounts::default(),
+            target,
+            std::slice::from_ref(&source),
+        );
         render_all(&results);
     }
 }

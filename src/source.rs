@@ -10,6 +10,8 @@ pub struct SourceFile {
     pub text: String,
     /// Byte offset of the start of each line; `line_starts[0] == 0`.
     line_starts: Vec<usize>,
+    /// Whether the text is ASCII, so a column is a byte difference.
+    ascii: bool,
 }
 
 impl SourceFile {
@@ -19,12 +21,14 @@ impl SourceFile {
         line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
         SourceFile {
             name: name.into(),
+            ascii: text.is_ascii(),
             text,
             line_starts,
         }
     }
 
-    /// 1-based line and column (in characters) of a byte offset. Cost: O(log lines + line length).
+    /// 1-based line and column (in characters) of a byte offset. Cost: O(log lines) for ASCII
+    /// text, else O(log lines + line length).
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
         let offset = offset.min(self.text.len());
         let line_index = match self.line_starts.binary_search(&offset) {
@@ -32,9 +36,13 @@ impl SourceFile {
             Err(i) => i - 1,
         };
         let line_start = self.line_starts[line_index];
-        let column = self.text[line_start..floor_char_boundary(&self.text, offset)]
-            .chars()
-            .count();
+        let column = if self.ascii {
+            offset - line_start
+        } else {
+            self.text[line_start..floor_char_boundary(&self.text, offset)]
+                .chars()
+                .count()
+        };
         (line_index + 1, column + 1)
     }
 
@@ -66,6 +74,11 @@ impl SourceFile {
             end -= 1;
         }
         start..end
+    }
+
+    /// Whether the text is ASCII (then character columns are byte offsets).
+    pub fn is_ascii(&self) -> bool {
+        self.ascii
     }
 
     /// 1-based line of a byte offset.

@@ -512,3 +512,34 @@ fn a_label_past_column_65536_renders_in_a_window() {
         "{stdout}"
     );
 }
+
+// ---- output linear in the input -------------------------------------------------------------
+
+/// One finding per `{{...}}` marker, each quoting the path: the quote is shortened, so each
+/// finding stays small however long the path is.
+#[test]
+fn a_path_of_many_markers_is_quoted_shortened() {
+    let root = tempfile::tempdir().unwrap();
+    let markers: Vec<String> = (0..2_000)
+        .map(|i| format!("{{{{identity.entity.bogus{i}}}}}"))
+        .collect();
+    write(
+        &root.path().join("m.hcl"),
+        &format!(
+            "path \"secret/{}\" {{ capabilities = [\"read\"] }}\n",
+            markers.join("/")
+        ),
+    );
+    for format in ["human", "json"] {
+        let (code, stdout, stderr) = run(root.path(), &["check", "--format", format, "m.hcl"]);
+        assert_eq!(code, 1, "{stderr}");
+        let findings = stdout.matches("unknown-template-variable").count();
+        assert!(findings >= 2_000, "{format}: {findings} findings");
+        assert!(
+            stdout.len() / findings < 2_000,
+            "{format}: {} bytes for {findings} findings",
+            stdout.len()
+        );
+        assert!(stdout.contains('…'), "{format}");
+    }
+}

@@ -127,7 +127,8 @@ fn frame(file: &SourceFile, span: Span) -> Framed {
     }
     let from = first.saturating_sub(1);
     let to = (last + 1).min(file.line_count() - 1);
-    let start_column = text[file.line_range(first).start..start].chars().count();
+    let start_column = file.line_col(start).1 - 1;
+    let ascii = file.is_ascii();
     let longest = (from..=to)
         .map(|line| file.line_range(line).len())
         .max()
@@ -143,12 +144,22 @@ fn frame(file: &SourceFile, span: Span) -> Framed {
     for line in from..=to {
         let range = file.line_range(line);
         let line_text = &text[range.clone()];
-        let shown = char_window(line_text, first_column, width);
+        let shown = if ascii {
+            let begin = first_column.min(line_text.len());
+            &line_text[begin..begin.saturating_add(width).min(line_text.len())]
+        } else {
+            char_window(line_text, first_column, width)
+        };
         let offset_of = |at: usize| {
             // Byte offset in the excerpt of the file offset `at` on this line.
-            let column = text[range.start..at.clamp(range.start, range.end)]
-                .chars()
-                .count();
+            let at = at.clamp(range.start, range.end);
+            if ascii {
+                let local = (at - range.start)
+                    .saturating_sub(first_column)
+                    .min(shown.len());
+                return excerpt.len() + local;
+            }
+            let column = text[range.start..at].chars().count();
             let local = column.saturating_sub(first_column).min(width);
             excerpt.len() + shown.chars().take(local).map(char::len_utf8).sum::<usize>()
         };
@@ -162,13 +173,21 @@ fn frame(file: &SourceFile, span: Span) -> Framed {
         if line + 1 < file.line_count() {
             excerpt.push('\n');
             // A label on the line break itself (an error at the end of a line) keeps it.
-            let shown_to_end = first_column + shown.chars().count() >= line_text.chars().count();
+            let shown_to_end = if ascii {
+                first_column + shown.len() >= line_text.len()
+            } else {
+                first_column + shown.chars().count() >= line_text.chars().count()
+            };
             if line == last && end > range.end && shown_to_end {
                 label_end = excerpt.len();
             }
         }
         if width != usize::MAX && line_text.len() > WINDOW_CHARS && line == first {
-            let length = line_text.chars().count();
+            let length = if ascii {
+                line_text.len()
+            } else {
+                line_text.chars().count()
+            };
             if length > width {
                 notes.push(format!(
                     "line {} is {length} characters long; columns {} to {} are shown",
