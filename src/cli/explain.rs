@@ -50,7 +50,11 @@ pub fn run(args: Args) -> CliResult {
     let mut json_answers = Vec::new();
     let mut human = String::new();
     for (origin, request) in &requests {
-        let decision = resolved.acl.authorize(request);
+        let full = Request {
+            path: resolved.full_path(&request.path),
+            ..request.clone()
+        };
+        let decision = resolved.acl.authorize(&full);
         all_allowed &= decision.allowed;
         let explained = Explained {
             subject: &resolved.subject,
@@ -60,6 +64,7 @@ pub fn run(args: Args) -> CliResult {
             api_call: origin.as_ref().map(|(_, call)| call.clone()),
             request,
             decision: &decision,
+            namespace: &resolved.namespace,
         };
         match args.format {
             Format::Human => {

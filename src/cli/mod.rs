@@ -77,6 +77,11 @@ pub fn write_stdout(text: &str) -> Result<(), CliError> {
         })
 }
 
+/// Parses a `--namespace` value (`admin/team-a`, `admin/team-a/`, `root`) into its path.
+pub(crate) fn parse_namespace(text: &str) -> Result<String, String> {
+    crate::namespace::normalize(text)
+}
+
 #[derive(Parser, Debug)]
 #[command(
     name = "capable",
