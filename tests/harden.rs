@@ -436,7 +436,8 @@ fn unreadable_scenario_entries_are_errors_naming_them() {
     let dir = root.path();
     let (code, stdout, stderr) = run(dir, &["test"]);
     assert_eq!(code, 0, "{stdout}{stderr}");
-    let broken: [(&str, &dyn Fn(&Path)); 3] = [
+    type Make<'a> = &'a dyn Fn(&Path);
+    let broken: [(&str, Make); 3] = [
         ("dangling.yaml", &|path| {
             std::os::unix::fs::symlink("missing.yaml", path).unwrap()
         }),
