@@ -5,6 +5,7 @@
 //! include: [policies]        # files, folders or globs, relative to this file's folder
 //! exclude: ["**/legacy/**"]  # globs, relative to this file's folder
 //! fail-level: warning        # lowest severity that makes `check` exit 1 (default: warning)
+//! max-file-size: 64MiB       # size limit of every file read (bytes, or KiB/MiB/GiB)
 //! mounts:
 //!   secret/: {type: kv, version: 2}
 //!   database/: {type: database}
@@ -169,12 +170,14 @@ impl Config {
         }
     }
 
-    /// Finds `capable.yaml` in `start` or the nearest folder above it. Cost: O(depth).
+    /// Finds `capable.yaml` in `start` or the nearest folder above it. Any entry of that name
+    /// counts (a folder, a FIFO, a dangling link): loading it then fails with an error naming
+    /// it, rather than the run going on silently without the inventory. Cost: O(depth).
     pub fn discover(start: &Path) -> Option<PathBuf> {
         start
             .ancestors()
             .map(|dir| dir.join(CONFIG_FILE_NAME))
-            .find(|candidate| candidate.is_file())
+            .find(|candidate| std::fs::symlink_metadata(candidate).is_ok())
     }
 
     /// Reads and validates a configuration file. `display_name` is how the file is named in
@@ -225,6 +228,8 @@ struct RawConfig {
     rules: SpannedEntries,
     #[serde(default)]
     fail_level: Option<Spanned<String>>,
+    #[serde(default)]
+    max_file_size: Option<Spanned<SizeValue>>,
     #[serde(default)]
     roles: BTreeMap<String, RoleSpec>,
     #[serde(default)]
@@ -280,6 +285,14 @@ struct RawNamespace {
     #[serde(default)]
     #[allow(dead_code)]
     description: Option<String>,
+}
+
+/// `max-file-size`: a number of bytes or a size with a unit.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum SizeValue {
+    Bytes(u64),
+    Text(String),
 }
 
 #[derive(Deserialize)]
@@ -467,6 +480,20 @@ fn apply_raw(config: &mut Config, raw: RawConfig, source: &SourceFile) -> Result
                 spanned_span(source, &level),
                 message,
                 "`fail-level` is the lowest severity that makes `check` exit 1",
+            )
+        })?;
+    }
+    if let Some(size) = raw.max_file_size {
+        let parsed = match &size.value {
+            SizeValue::Bytes(bytes) => Some(*bytes).filter(|bytes| *bytes > 0),
+            SizeValue::Text(text) => crate::input::parse_size(text),
+        };
+        config.max_file_size = parsed.ok_or_else(|| {
+            ConfigError::at(
+                source,
+                spanned_span(source, &size),
+                "invalid `max-file-size`",
+                "write a positive size in bytes, or with a unit: `512KiB`, `64MiB`, `1GiB`",
             )
         })?;
     }

@@ -92,3 +92,44 @@ pub struct FileDiagnostics {
     pub file: Arc<SourceFile>,
     pub diagnostics: Vec<Diagnostic>,
 }
+
+/// The longest user value (in bytes) a message quotes in full.
+pub const QUOTE_LIMIT: usize = 80;
+
+/// A user value as a message quotes it: in full when at most [`QUOTE_LIMIT`] bytes, else its
+/// first and last 38 characters around `…`, so a message does not grow with the value (a path
+/// of 100,000 `{{...}}` markers gets one finding per marker, each quoting the path). Cost:
+/// O(1) in the value's length.
+pub fn shorten(value: &str) -> std::borrow::Cow<'_, str> {
+    const KEEP: usize = 38;
+    if value.len() <= QUOTE_LIMIT {
+        return std::borrow::Cow::Borrowed(value);
+    }
+    let head_end = value
+        .char_indices()
+        .nth(KEEP)
+        .map_or(value.len(), |(index, _)| index);
+    let tail_start = value
+        .char_indices()
+        .rev()
+        .nth(KEEP - 1)
+        .map_or(0, |(index, _)| index)
+        .max(head_end);
+    std::borrow::Cow::Owned(format!("{}…{}", &value[..head_end], &value[tail_start..]))
+}
+
+#[cfg(test)]
+mod shorten_tests {
+    use super::*;
+
+    #[test]
+    fn long_values_keep_their_ends() {
+        assert_eq!(shorten("secret/app"), "secret/app");
+        let long = format!("secret/{}/end", "é".repeat(200));
+        let short = shorten(&long);
+        assert!(short.starts_with("secret/éé"), "{short}");
+        assert!(short.ends_with("éé/end"), "{short}");
+        assert!(short.contains('…'));
+        assert_eq!(short.chars().count(), 38 + 1 + 38);
+    }
+}

@@ -13,6 +13,7 @@ pub mod cli;
 pub mod config;
 pub mod diag;
 pub mod fmt;
+pub mod fuzz_entry;
 pub mod hcl1;
 pub mod input;
 pub mod inventory;

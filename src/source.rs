@@ -10,6 +10,8 @@ pub struct SourceFile {
     pub text: String,
     /// Byte offset of the start of each line; `line_starts[0] == 0`.
     line_starts: Vec<usize>,
+    /// Whether the text is ASCII, so a column is a byte difference.
+    ascii: bool,
 }
 
 impl SourceFile {
@@ -19,12 +21,14 @@ impl SourceFile {
         line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
         SourceFile {
             name: name.into(),
+            ascii: text.is_ascii(),
             text,
             line_starts,
         }
     }
 
-    /// 1-based line and column (in characters) of a byte offset. Cost: O(log lines + line length).
+    /// 1-based line and column (in characters) of a byte offset. Cost: O(log lines) for ASCII
+    /// text, else O(log lines + line length).
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
         let offset = offset.min(self.text.len());
         let line_index = match self.line_starts.binary_search(&offset) {
@@ -32,10 +36,49 @@ impl SourceFile {
             Err(i) => i - 1,
         };
         let line_start = self.line_starts[line_index];
-        let column = self.text[line_start..floor_char_boundary(&self.text, offset)]
-            .chars()
-            .count();
+        let column = if self.ascii {
+            offset - line_start
+        } else {
+            self.text[line_start..floor_char_boundary(&self.text, offset)]
+                .chars()
+                .count()
+        };
         (line_index + 1, column + 1)
+    }
+
+    /// 0-based index of the line holding a byte offset (clamped to the text). Cost: O(log lines).
+    pub fn line_index(&self, offset: usize) -> usize {
+        let offset = offset.min(self.text.len());
+        match self.line_starts.binary_search(&offset) {
+            Ok(i) => i,
+            Err(i) => i - 1,
+        }
+    }
+
+    /// The number of lines (a text ending in a newline has an empty last line).
+    pub fn line_count(&self) -> usize {
+        self.line_starts.len()
+    }
+
+    /// Byte range of the 0-based line `index` without its line break (`\n` or `\r\n`);
+    /// empty past the last line.
+    pub fn line_range(&self, index: usize) -> std::ops::Range<usize> {
+        let Some(&start) = self.line_starts.get(index) else {
+            return self.text.len()..self.text.len();
+        };
+        let mut end = self
+            .line_starts
+            .get(index + 1)
+            .map_or(self.text.len(), |next| next - 1);
+        if end > start && self.text.as_bytes()[end - 1] == b'\r' {
+            end -= 1;
+        }
+        start..end
+    }
+
+    /// Whether the text is ASCII (then character columns are byte offsets).
+    pub fn is_ascii(&self) -> bool {
+        self.ascii
     }
 
     /// 1-based line of a byte offset.
@@ -59,7 +102,9 @@ impl SourceFile {
     }
 }
 
-fn floor_char_boundary(text: &str, mut offset: usize) -> usize {
+/// The largest char boundary at or before `offset` (clamped to the text).
+pub(crate) fn floor_char_boundary(text: &str, mut offset: usize) -> usize {
+    offset = offset.min(text.len());
     while offset > 0 && !text.is_char_boundary(offset) {
         offset -= 1;
     }

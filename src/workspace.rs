@@ -551,22 +551,60 @@ fn collect_from_paths(
 }
 
 /// Policy files under `dir`, respecting `.gitignore` (also outside a git repository) and
-/// skipping hidden entries; sorted.
+/// skipping hidden entries; sorted. Symlinks are followed (a link loop is an error naming
+/// it); an entry with a policy extension that is not a regular file (a FIFO, a device, a
+/// folder named `x.hcl`) or a dangling link is kept, so reading it fails with an error naming
+/// it instead of being skipped silently. Cost: one directory walk.
 fn walk(cwd: &Path, dir: &Path) -> Result<Vec<PathBuf>, WorkspaceError> {
     let mut files = Vec::new();
-    let walker = ignore::WalkBuilder::new(dir).require_git(false).build();
+    let walker = ignore::WalkBuilder::new(dir)
+        .require_git(false)
+        .follow_links(true)
+        .build();
     for entry in walker {
-        let entry = entry.map_err(|error| WorkspaceError::Io {
-            path: display_name(cwd, dir),
-            message: error.to_string(),
-        })?;
-        let is_file = entry.file_type().is_some_and(|kind| kind.is_file());
-        if is_file && has_policy_extension(entry.path()) {
+        let entry = match entry {
+            Ok(entry) => entry,
+            Err(error) => match dangling_link(&error) {
+                Some(path) if has_policy_extension(&path) => {
+                    files.push(normalize(&path));
+                    continue;
+                }
+                Some(_) => continue,
+                None => {
+                    return Err(WorkspaceError::Io {
+                        path: display_name(cwd, dir),
+                        message: error.to_string(),
+                    })
+                }
+            },
+        };
+        if entry.depth() > 0 && has_policy_extension(entry.path()) {
             files.push(normalize(entry.path()));
         }
     }
     files.sort();
     Ok(files)
+}
+
+/// The path of a walk error that is a dangling symlink (a link whose target is missing).
+pub(crate) fn dangling_link(error: &ignore::Error) -> Option<PathBuf> {
+    let mut current = error;
+    loop {
+        match current {
+            ignore::Error::WithPath { path, err } => {
+                let is_link = std::fs::symlink_metadata(path)
+                    .is_ok_and(|metadata| metadata.file_type().is_symlink());
+                if is_link && std::fs::metadata(path).is_err() {
+                    return Some(path.clone());
+                }
+                current = err;
+            }
+            ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
+                current = err
+            }
+            _ => return None,
+        }
+    }
 }
 
 fn has_policy_extension(path: &Path) -> bool {

@@ -242,3 +242,305 @@ fn agent_template_absolute_source_is_not_read_as_written() {
     assert!(!stdout.contains(SECRET), "{stdout}");
     assert!(stdout.contains("not found"), "{stdout}{stderr}");
 }
+
+// ---- stdout write errors ------------------------------------------------------------------
+
+/// A small policy tree with one finding, so `check` has a report to write.
+fn tree_with_a_finding() -> tempfile::TempDir {
+    let root = tempfile::tempdir().unwrap();
+    write(
+        &root.path().join("capable.yaml"),
+        "roles:\n  approle/app:\n    policies: [p]\n",
+    );
+    write(
+        &root.path().join("p.hcl"),
+        "path \"secret/*\" { capabilities = [\"read\", \"sudo\"] }\n",
+    );
+    write(
+        &root.path().join("tests/t.yaml"),
+        "scenarios:\n  - name: reads\n    role: approle/app\n    operation: read\n    path: secret/x\n    expect: allow\n",
+    );
+    root
+}
+
+/// Every command that writes to stdout, with arguments that make it write.
+const WRITERS: &[&[&str]] = &[
+    &["check", "p.hcl"],
+    &["check", "--format", "sarif", "p.hcl"],
+    &["rules"],
+    &["rules", "literal-star"],
+    &["test"],
+    &["caps", "--policy", "p.hcl", "secret/x"],
+    &["explain", "--policy", "p.hcl", "read", "secret/x"],
+    &["who-can", "read", "secret/x"],
+    &["reach", "--policy", "p.hcl"],
+];
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_full_stdout_is_exit_2_never_a_panic_or_success() {
+    let root = tree_with_a_finding();
+    for args in WRITERS {
+        let full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .expect("/dev/full");
+        let output = Command::new(env!("CARGO_BIN_EXE_capable"))
+            .args(*args)
+            .current_dir(root.path())
+            .stdout(full)
+            .output()
+            .expect("run capable");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains("cannot write"), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn a_closed_pipe_is_exit_2_never_a_panic() {
+    let root = tree_with_a_finding();
+    for args in WRITERS {
+        // The read end is closed before capable starts, so its first write fails.
+        let (reader, writer) = std::io::pipe().expect("pipe");
+        drop(reader);
+        let output = Command::new(env!("CARGO_BIN_EXE_capable"))
+            .args(*args)
+            .current_dir(root.path())
+            .stdout(writer)
+            .output()
+            .expect("run capable");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    }
+}
+
+// ---- inputs that are not regular files ----------------------------------------------------
+
+#[cfg(unix)]
+#[test]
+fn fifo_and_device_inputs_are_refused_never_read() {
+    let root = tree_with_a_finding();
+    let dir = root.path();
+    mkfifo(&dir.join("fifo.hcl"));
+    mkfifo(&dir.join("fifo.yaml"));
+    std::os::unix::fs::symlink("/dev/zero", dir.join("zero.hcl")).unwrap();
+    std::os::unix::fs::symlink("/dev/urandom", dir.join("random.hcl")).unwrap();
+    let cases: &[&[&str]] = &[
+        &["check", "fifo.hcl"],
+        &["check", "zero.hcl"],
+        &["check", "/dev/zero"],
+        &["check", "random.hcl"],
+        &["caps", "--policy", "fifo.hcl", "secret/x"],
+        &["caps", "--policy", "/dev/zero", "secret/x"],
+        &["explain", "--policy", "/dev/urandom", "read", "secret/x"],
+        &["check", "--config", "fifo.yaml", "p.hcl"],
+        &["check", "--config", "/dev/zero", "p.hcl"],
+        &["test", "fifo.yaml"],
+        &["test", "/dev/zero"],
+    ];
+    for args in cases {
+        let (code, stdout, stderr) = run(dir, args);
+        assert_eq!(code, 2, "{args:?}: {stdout}{stderr}");
+        assert!(stderr.contains("not a regular file"), "{args:?}: {stderr}");
+    }
+}
+
+#[test]
+fn an_input_over_the_size_limit_is_refused_at_the_limit() {
+    let root = tempfile::tempdir().unwrap();
+    write(&root.path().join("capable.yaml"), "max-file-size: 1KiB\n");
+    write(
+        &root.path().join("big.hcl"),
+        &"path \"secret/x\" { capabilities = [\"read\"] }\n".repeat(100),
+    );
+    let (code, _, stderr) = run(root.path(), &["check", "big.hcl"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("`big.hcl`"), "{stderr}");
+    assert!(
+        stderr.contains("larger than the limit of 1 KiB"),
+        "{stderr}"
+    );
+    write(&root.path().join("capable.yaml"), "max-file-size: 1MiB\n");
+    let (code, _, stderr) = run(root.path(), &["check", "big.hcl"]);
+    assert_ne!(code, 2, "{stderr}");
+    write(&root.path().join("capable.yaml"), "max-file-size: lots\n");
+    let (code, _, stderr) = run(root.path(), &["check", "big.hcl"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("capable.yaml:1:"), "{stderr}");
+}
+
+// ---- the file system as users have it -----------------------------------------------------
+
+#[cfg(unix)]
+#[test]
+fn symlinked_policies_in_folders_are_followed_and_loops_are_errors() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path();
+    write(
+        &dir.join("real/p.hcl"),
+        "path \"secret/*/x\" { capabilities = [\"read\"] }\n",
+    );
+    write(&dir.join("ws/capable.yaml"), "target: vault\n");
+    std::os::unix::fs::symlink(dir.join("real/p.hcl"), dir.join("ws/linked.hcl")).unwrap();
+    std::os::unix::fs::symlink(dir.join("real"), dir.join("ws/linked-dir")).unwrap();
+    let (code, stdout, stderr) = run(&dir.join("ws"), &["check", "--no-color", "."]);
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    assert!(stdout.contains("linked.hcl"), "{stdout}");
+    assert!(stdout.contains("linked-dir/p.hcl"), "{stdout}");
+    std::os::unix::fs::symlink(dir.join("ws"), dir.join("ws/loop")).unwrap();
+    let (code, _, stderr) = run(&dir.join("ws"), &["check", "--no-color", "."]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("loop"), "{stderr}");
+}
+
+#[cfg(unix)]
+#[test]
+fn unreadable_entries_are_errors_naming_them() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path();
+    write(&dir.join("capable.yaml"), "target: vault\n");
+    write(
+        &dir.join("ok.hcl"),
+        "path \"secret/x\" { capabilities = [\"read\"] }\n",
+    );
+    std::os::unix::fs::symlink(dir.join("missing.hcl"), dir.join("dangling.hcl")).unwrap();
+    let (code, _, stderr) = run(dir, &["check"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("dangling.hcl"), "{stderr}");
+    std::fs::remove_file(dir.join("dangling.hcl")).unwrap();
+    mkfifo(&dir.join("pipe.hcl"));
+    let (code, _, stderr) = run(dir, &["check"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("pipe.hcl") && stderr.contains("a FIFO"),
+        "{stderr}"
+    );
+    std::fs::remove_file(dir.join("pipe.hcl")).unwrap();
+    std::fs::create_dir_all(dir.join("folder.hcl")).unwrap();
+    let (code, _, stderr) = run(dir, &["check"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("folder.hcl") && stderr.contains("a folder"),
+        "{stderr}"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn unreadable_scenario_entries_are_errors_naming_them() {
+    let root = tree_with_a_finding();
+    let dir = root.path();
+    let (code, stdout, stderr) = run(dir, &["test"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    type Make<'a> = &'a dyn Fn(&Path);
+    let broken: [(&str, Make); 3] = [
+        ("dangling.yaml", &|path| {
+            std::os::unix::fs::symlink("missing.yaml", path).unwrap()
+        }),
+        ("fifo.yaml", &|path| mkfifo(path)),
+        ("folder.yaml", &|path| {
+            std::fs::create_dir_all(path).unwrap()
+        }),
+    ];
+    for (name, make) in broken {
+        let path = dir.join("tests").join(name);
+        make(&path);
+        let (code, stdout, stderr) = run(dir, &["test"]);
+        assert_eq!(code, 2, "{name}: {stdout}{stderr}");
+        assert!(stderr.contains(name), "{name}: {stderr}");
+        if path.is_dir() {
+            std::fs::remove_dir(&path).unwrap();
+        } else {
+            std::fs::remove_file(&path).unwrap();
+        }
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn a_capable_yaml_that_is_not_a_file_is_an_error() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path();
+    write(
+        &dir.join("p.hcl"),
+        "path \"secret/x\" { capabilities = [\"read\"] }\n",
+    );
+    let config = dir.join("capable.yaml");
+    std::fs::create_dir_all(&config).unwrap();
+    let (code, _, stderr) = run(dir, &["check", "p.hcl"]);
+    assert_eq!(code, 2, "folder: {stderr}");
+    assert!(stderr.contains("capable.yaml"), "{stderr}");
+    std::fs::remove_dir(&config).unwrap();
+    mkfifo(&config);
+    let (code, _, stderr) = run(dir, &["check", "p.hcl"]);
+    assert_eq!(code, 2, "fifo: {stderr}");
+    std::fs::remove_file(&config).unwrap();
+    std::os::unix::fs::symlink("nowhere.yaml", &config).unwrap();
+    let (code, _, stderr) = run(dir, &["check", "p.hcl"]);
+    assert_eq!(code, 2, "dangling: {stderr}");
+    assert!(stderr.contains("capable.yaml"), "{stderr}");
+}
+
+// ---- rendering ----------------------------------------------------------------------------
+
+#[test]
+fn a_label_past_column_65536_renders_in_a_window() {
+    let root = tempfile::tempdir().unwrap();
+    write(
+        &root.path().join("w.hcl"),
+        &format!("{}}}\n", " ".repeat(65_536)),
+    );
+    write(&root.path().join("n.hcl"), "}\n");
+    for format in ["human", "concise", "json", "github", "sarif"] {
+        let (code, stdout, stderr) = run(root.path(), &["check", "--format", format, "w.hcl"]);
+        assert_eq!(code, 1, "{format}: {stderr}");
+        let (_, narrow, _) = run(root.path(), &["check", "--format", format, "n.hcl"]);
+        assert!(
+            stdout.len() < narrow.len() + 2_000,
+            "{format}: {} bytes for the long line, {} for the short one",
+            stdout.len(),
+            narrow.len()
+        );
+    }
+    let (_, stdout, _) = run(root.path(), &["check", "w.hcl"]);
+    assert!(stdout.contains("w.hcl:1:65537"), "{stdout}");
+    assert!(
+        stdout.contains("columns 65497 to 65537 are shown"),
+        "{stdout}"
+    );
+}
+
+// ---- output linear in the input -------------------------------------------------------------
+
+/// One finding per `{{...}}` marker, each quoting the path: the quote is shortened, so each
+/// finding stays small however long the path is.
+#[test]
+fn a_path_of_many_markers_is_quoted_shortened() {
+    let root = tempfile::tempdir().unwrap();
+    let markers: Vec<String> = (0..2_000)
+        .map(|i| format!("{{{{identity.entity.bogus{i}}}}}"))
+        .collect();
+    write(
+        &root.path().join("m.hcl"),
+        &format!(
+            "path \"secret/{}\" {{ capabilities = [\"read\"] }}\n",
+            markers.join("/")
+        ),
+    );
+    for format in ["human", "json"] {
+        let (code, stdout, stderr) = run(root.path(), &["check", "--format", format, "m.hcl"]);
+        assert_eq!(code, 1, "{stderr}");
+        let findings = stdout.matches("unknown-template-variable").count();
+        assert!(findings >= 2_000, "{format}: {findings} findings");
+        assert!(
+            stdout.len() / findings < 2_000,
+            "{format}: {} bytes for {findings} findings",
+            stdout.len()
+        );
+        assert!(stdout.contains('…'), "{format}");
+    }
+}

@@ -23,6 +23,7 @@ mod lookup;
 mod merge;
 mod params;
 mod priority;
+pub mod reference;
 mod request;
 mod store;
 mod template;

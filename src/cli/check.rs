@@ -6,7 +6,7 @@
 //! always does), 2 on usage, I/O or configuration errors, 3 on an internal error.
 
 use std::collections::HashSet;
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use super::{CliResult, Exit};
@@ -69,10 +69,9 @@ pub fn run(args: Args) -> CliResult {
     let results = merge_by_file(results);
     let fail_level = args.fail_level.unwrap_or(workspace.config.fail_level);
     let output = report::render(args.format, &results, color);
-    let mut stdout = std::io::stdout().lock();
-    // A closed pipe (`capable check | head`) is not an error of the check.
-    let _ = stdout.write_all(output.as_bytes());
-    let _ = stdout.flush();
+    // A report that could not be written (a closed pipe, a full disk) is exit 2: a CI gate
+    // must not pass on a truncated report.
+    super::write_stdout(&output)?;
     Ok(exit_status(&results, fail_level))
 }
 

@@ -48,6 +48,7 @@ pub fn run(args: Args) -> CliResult {
     let requests = build_requests(&args, &resolved.mounts)?;
     let mut all_allowed = true;
     let mut json_answers = Vec::new();
+    let mut human = String::new();
     for (origin, request) in &requests {
         let full = Request {
             path: resolved.full_path(&request.path),
@@ -68,9 +69,9 @@ pub fn run(args: Args) -> CliResult {
         match args.format {
             Format::Human => {
                 if !json_answers.is_empty() {
-                    println!();
+                    human.push('\n');
                 }
-                print!("{}", render_human(&explained));
+                human.push_str(&render_human(&explained));
                 json_answers.push(serde_json::Value::Null);
             }
             Format::Json => json_answers.push(render_json(&explained)),
@@ -82,11 +83,10 @@ pub fn run(args: Args) -> CliResult {
         } else {
             serde_json::json!({"version": crate::query::explain::JSON_VERSION, "requests": json_answers})
         };
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&value).unwrap_or_default()
-        );
+        let text = serde_json::to_string_pretty(&value).unwrap_or_default();
+        human = format!("{text}\n");
     }
+    super::write_stdout(&human)?;
     if args.fail_on_deny && !all_allowed {
         return Ok(Exit::Findings);
     }

@@ -58,6 +58,26 @@ impl CliError {
 
 pub type CliResult = Result<Exit, CliError>;
 
+/// Writes a command's output to stdout and flushes it. A write error (a closed pipe, a full
+/// disk) is an I/O error (exit 2), never a panic and never ignored: a report that may be
+/// truncated must not end in exit 0 or 1. Cost: O(output).
+pub fn write_stdout(text: &str) -> Result<(), CliError> {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+        .map_err(|error| {
+            let reason = match error.kind() {
+                std::io::ErrorKind::BrokenPipe => "the pipe was closed".to_string(),
+                kind => kind.to_string(),
+            };
+            CliError::usage(format!("cannot write the output to stdout: {reason}")).with_help(
+                "the output may be incomplete; write it to a file or a reader that takes it all",
+            )
+        })
+}
+
 /// Parses a `--namespace` value (`admin/team-a`, `admin/team-a/`, `root`) into its path.
 pub(crate) fn parse_namespace(text: &str) -> Result<String, String> {
     crate::namespace::normalize(text)

@@ -51,13 +51,11 @@ pub fn run(args: Args) -> CliResult {
         policies: &resolved.policies,
     };
     match args.format {
-        Format::Human => print!("{}", render_human(&header, &reach, &answers)),
+        Format::Human => super::write_stdout(&render_human(&header, &reach, &answers))?,
         Format::Json => {
             let value = render_json(&header, &reach, &answers);
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&value).unwrap_or_default()
-            );
+            let text = serde_json::to_string_pretty(&value).unwrap_or_default();
+            super::write_stdout(&format!("{text}\n"))?;
         }
     }
     Ok(Exit::Clean)

@@ -29,7 +29,7 @@ pub fn run(args: Args) -> CliResult {
         Some(id) => one_rule(&find(id)?, args.format),
         None => all_rules(args.format),
     };
-    print!("{output}");
+    super::write_stdout(&output)?;
     Ok(Exit::Clean)
 }
 

@@ -52,7 +52,7 @@ pub fn run(args: Args) -> CliResult {
             return Err(CliError::usage(message).with_help(help))
         }
     };
-    print!("{}", render(&outcomes, &workspace, args.format));
+    super::write_stdout(&render(&outcomes, &workspace, args.format))?;
     let failed: usize = outcomes.iter().map(FileOutcome::failed).sum();
     Ok(if failed > 0 {
         Exit::Findings

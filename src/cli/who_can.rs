@@ -53,16 +53,13 @@ pub fn run(args: Args) -> CliResult {
     }
     let answers = who_can(&inventory, workspace.target, &calls);
     match args.format {
-        Format::Human => print!(
-            "{}",
-            render_human(&calls, workspace.target, &answers, args.all)
-        ),
+        Format::Human => {
+            super::write_stdout(&render_human(&calls, workspace.target, &answers, args.all))?
+        }
         Format::Json => {
             let value = render_json(&calls, workspace.target, &answers);
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&value).unwrap_or_default()
-            );
+            let text = serde_json::to_string_pretty(&value).unwrap_or_default();
+            super::write_stdout(&format!("{text}\n"))?;
         }
     }
     Ok(Exit::Clean)

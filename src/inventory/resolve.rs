@@ -217,6 +217,9 @@ struct Resolver<'a> {
     policies: &'a BTreeMap<String, Policy>,
     source: Option<&'a SourceFile>,
     errors: Vec<Diagnostic>,
+    /// Auth mount → the `type` of the first role (in key order) on it that declares one,
+    /// built once so each lookup is O(log roles) instead of a scan of every role.
+    declared_auth_types: BTreeMap<String, String>,
 }
 
 impl Inventory {
@@ -237,7 +240,8 @@ impl Inventory {
 
     /// Builds the inventory from the three sections. `source` is the `capable.yaml` text the
     /// specs were read from; it is used to point errors about map keys at their line.
-    /// Cost: O(roles × entities × aliases + groups²) in the worst case.
+    /// Cost: O((roles + entities × aliases + groups × members) × log n): every lookup of a
+    /// role's mount type, a group's members and an alias's entity goes through a map.
     pub fn from_specs(
         specs: &InventorySpecs,
         mounts: &Mounts,
@@ -250,6 +254,7 @@ impl Inventory {
             policies,
             source,
             errors: Vec::new(),
+            declared_auth_types: declared_auth_types(specs),
         };
         let inventory = resolver.resolve();
         if resolver.errors.is_empty() {
@@ -778,15 +783,10 @@ impl Resolver<'_> {
 
     /// Auth type of a mount: a role's `type`, else the engine of an `auth/<mount>` entry in
     /// `mounts`, else the mount's first segment.
+    /// Cost: O(log roles + mounts).
     fn auth_type(&self, mount: &str) -> String {
-        let declared = self
-            .specs
-            .roles
-            .iter()
-            .filter(|(key, _)| role_mount(key).as_deref() == Some(mount))
-            .find_map(|(_, role)| role.auth_type.as_ref().map(|t| t.value.clone()));
-        if let Some(auth_type) = declared {
-            return auth_type;
+        if let Some(auth_type) = self.declared_auth_types.get(mount) {
+            return auth_type.clone();
         }
         let auth_path = format!("auth/{mount}");
         if let Some(entry) = self.mounts.iter().find(|m| m.path == auth_path) {
@@ -920,6 +920,16 @@ impl Resolver<'_> {
             .iter()
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
+        // Entity → the groups listing it in `member_entities`, built once.
+        let mut listed_in: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        for (group, group_spec) in &self.specs.groups {
+            for entity in &group_spec.member_entities {
+                listed_in
+                    .entry(entity.value.as_str())
+                    .or_default()
+                    .push(group.as_str());
+            }
+        }
         let mut entities = BTreeMap::new();
         for (name, spec) in &specs {
             let owner = format!("entity `{name}`");
@@ -931,10 +941,8 @@ impl Resolver<'_> {
                     member_of.insert(group);
                 }
             }
-            for (group, group_spec) in &self.specs.groups {
-                if group_spec.member_entities.iter().any(|e| &e.value == name) {
-                    member_of.insert(group.clone());
-                }
+            for group in listed_in.get(name.as_str()).into_iter().flatten() {
+                member_of.insert(group.to_string());
             }
             let aliases = spec
                 .aliases
@@ -982,6 +990,7 @@ impl Resolver<'_> {
             .iter()
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
+        let by_alias = entities_by_alias(entities);
         let mut roles = BTreeMap::new();
         for (key, spec) in &specs {
             let Some(mount) = role_mount(key) else {
@@ -1010,8 +1019,10 @@ impl Resolver<'_> {
                 },
                 None => {
                     let accessor = accessors.get(&mount).cloned().unwrap_or_default();
-                    find_entity_by_alias(entities, &accessor, alias_name.as_deref())
-                        .map(LoginEntity::Alias)
+                    alias_name
+                        .as_deref()
+                        .and_then(|alias| by_alias.get(&(accessor.as_str(), alias)))
+                        .map(|entity| LoginEntity::Alias(entity.to_string()))
                         .unwrap_or(LoginEntity::Implicit)
                 }
             };
@@ -1097,18 +1108,31 @@ fn login_alias_metadata(auth_type: &str, key: &str, spec: &RoleSpec) -> BTreeMap
     metadata
 }
 
-fn find_entity_by_alias(
-    entities: &BTreeMap<String, EntityInfo>,
-    accessor: &str,
-    alias_name: Option<&str>,
-) -> Option<String> {
-    let alias_name = alias_name?;
-    entities
-        .iter()
-        .find(|(_, info)| {
-            info.aliases
-                .iter()
-                .any(|a| a.mount_accessor == accessor && a.name == alias_name)
-        })
-        .map(|(name, _)| name.clone())
+/// `(mount accessor, alias name)` → the first entity (by name) holding that alias: what a
+/// login through a role finds. Cost: O(aliases × log aliases).
+fn entities_by_alias(entities: &BTreeMap<String, EntityInfo>) -> BTreeMap<(&str, &str), &str> {
+    let mut found = BTreeMap::new();
+    for (name, info) in entities {
+        for alias in &info.aliases {
+            found
+                .entry((alias.mount_accessor.as_str(), alias.name.as_str()))
+                .or_insert(name.as_str());
+        }
+    }
+    found
+}
+
+/// Auth mount → the `type` of the first role (in key order) on that mount declaring one.
+/// Cost: O(roles × log roles).
+fn declared_auth_types(specs: &InventorySpecs) -> BTreeMap<String, String> {
+    let mut found = BTreeMap::new();
+    for (key, role) in &specs.roles {
+        let (Some(mount), Some(auth_type)) = (role_mount(key), &role.auth_type) else {
+            continue;
+        };
+        found
+            .entry(mount)
+            .or_insert_with(|| auth_type.value.clone());
+    }
+    found
 }

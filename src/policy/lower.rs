@@ -368,13 +368,19 @@ impl<'a> Lowering<'a> {
                 Vec::new()
             }
         };
+        // Compared once per label, not once per marker: linear in the label's length.
+        let verbatim = self.label_is_verbatim(label_span, &label);
         let template_vars: Vec<Spanned<String>> = markers
             .iter()
             .map(|marker| {
-                Spanned::new(
-                    marker.name.clone(),
-                    self.label_subspan(label_span, &label, marker.start, marker.end),
-                )
+                let span = match verbatim {
+                    true if marker.end <= label.len() => Span::new(
+                        label_span.start + 1 + marker.start,
+                        label_span.start + 1 + marker.end,
+                    ),
+                    _ => label_span,
+                };
+                Spanned::new(marker.name.clone(), span)
             })
             .collect();
 
@@ -523,15 +529,14 @@ impl<'a> Lowering<'a> {
 
     /// The span of `start..end` inside a label, when the label's source text is the label
     /// itself between quotes (no escapes); the whole label otherwise.
-    fn label_subspan(&self, label_span: Span, label: &str, start: usize, end: usize) -> Span {
+    /// Whether the label is written as a plain quoted string (no escapes), so offsets into
+    /// it are offsets into the source. Cost: O(label length).
+    fn label_is_verbatim(&self, label_span: Span, label: &str) -> bool {
         let written = self.source.slice(label_span);
         let inner = written
             .strip_prefix('"')
             .and_then(|rest| rest.strip_suffix('"'));
-        if inner == Some(label) && end <= label.len() {
-            return Span::new(label_span.start + 1 + start, label_span.start + 1 + end);
-        }
-        label_span
+        inner == Some(label)
     }
 
     /// Decodes the block's fields in the order of the product's struct fields (the decoder
@@ -674,7 +679,11 @@ impl<'a> Lowering<'a> {
         let stripped = label.strip_prefix('/').unwrap_or(label);
         if let Some(offset) = stripped.find("+*") {
             let shift = label.len() - stripped.len() + offset;
-            let span = self.label_subspan(label_span, label, shift, shift + 2);
+            let span = if self.label_is_verbatim(label_span, label) {
+                Span::new(label_span.start + 1 + shift, label_span.start + 3 + shift)
+            } else {
+                label_span
+            };
             self.error(
                 "invalid-wildcard",
                 span,

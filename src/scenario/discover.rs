@@ -40,17 +40,30 @@ fn in_tests_folder(path: &Path, root: &Path) -> bool {
 
 /// YAML files under `dir` (all of them, or only those inside a `tests` folder), sorted.
 /// Respects `.gitignore`. Cost: one directory walk.
+/// Symlinks are followed (a loop is an error); a YAML entry that is not a regular file (a
+/// FIFO, a folder named `x.yaml`, a dangling link) is kept so that reading it fails with an
+/// error naming it: a scenario is never dropped silently.
 fn walk_yaml(dir: &Path, only_tests: bool) -> Result<Vec<PathBuf>, TestError> {
     let mut found = Vec::new();
-    for entry in ignore::WalkBuilder::new(dir).require_git(false).build() {
-        let entry = entry.map_err(|error| TestError::Other {
-            message: format!("cannot read `{}`: {error}", dir.display()),
-            help: "check that the folder exists and is readable".into(),
-        })?;
-        let path = entry.path();
-        let is_file = entry.file_type().is_some_and(|kind| kind.is_file());
-        if is_file && is_yaml(path) && (!only_tests || in_tests_folder(path, dir)) {
-            found.push(path.to_path_buf());
+    let walker = ignore::WalkBuilder::new(dir)
+        .require_git(false)
+        .follow_links(true)
+        .build();
+    for entry in walker {
+        let path = match entry {
+            Ok(entry) if entry.depth() > 0 => entry.into_path(),
+            Ok(_) => continue,
+            Err(error) => match crate::workspace::dangling_link(&error) {
+                Some(path) => path,
+                None => return Err(TestError::Other {
+                    message: format!("cannot read `{}`: {error}", dir.display()),
+                    help: "check that the folder exists and is readable, and that no symlink loops"
+                        .into(),
+                }),
+            },
+        };
+        if is_yaml(&path) && (!only_tests || in_tests_folder(&path, dir)) {
+            found.push(path);
         }
     }
     found.sort();

@@ -77,8 +77,9 @@ impl Rule for UnknownTemplateVariable {
                     Problem::NotAString => "is a map or list, not a string",
                 };
                 let message = format!(
-                    "`{name}` {what}, so Vault silently skips `{}` for every token",
-                    rule.raw_pattern
+                    "`{}` {what}, so Vault silently skips `{}` for every token",
+                    crate::diag::shorten(name),
+                    crate::diag::shorten(&rule.raw_pattern)
                 );
                 let better = match problem {
                     Problem::Unknown => suggestion(name),

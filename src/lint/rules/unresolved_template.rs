@@ -88,7 +88,7 @@ pub fn check_role(ctx: &RoleContext<'_>, out: &mut Vec<Finding>) {
             }
             let message = format!(
                 "`{}` does not resolve for {{subjects}}: {reason}, so {consequence}",
-                rule.raw_pattern
+                crate::diag::shorten(&rule.raw_pattern)
             );
             out.push((
                 policy.source.clone(),
