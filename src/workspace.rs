@@ -181,7 +181,9 @@ impl Workspace {
         Workspace::load_with_config(cwd, paths, config, target_override)
     }
 
-    fn load_with_config(
+    /// Loads with an already read configuration: `paths` (relative to `cwd`, which also names
+    /// the files) or, when empty, the files the configuration selects.
+    pub fn load_with_config(
         cwd: &Path,
         paths: &[PathBuf],
         config: Config,
