@@ -28,12 +28,24 @@ fn manifest_dir() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-fn published_hook() -> Hook {
+fn published_hooks() -> Vec<Hook> {
     let text = std::fs::read_to_string(manifest_dir().join(".pre-commit-hooks.yaml")).unwrap();
-    let mut hooks: Vec<Hook> = serde_saphyr::from_str(&text).expect("valid hook file");
-    assert_eq!(hooks.len(), 1);
-    hooks.remove(0)
+    serde_saphyr::from_str(&text).expect("valid hook file")
 }
+
+fn published_hook() -> Hook {
+    published(HOOK_CHECK)
+}
+
+fn published(id: &str) -> Hook {
+    published_hooks()
+        .into_iter()
+        .find(|hook| hook.id == id)
+        .unwrap_or_else(|| panic!("no hook `{id}` in .pre-commit-hooks.yaml"))
+}
+
+const HOOK_CHECK: &str = "capable-check";
+const HOOK_TEST: &str = "capable-test";
 
 fn pre_commit() -> PathBuf {
     let venv = manifest_dir().join(".venv/bin/pre-commit");
@@ -59,24 +71,29 @@ fn git(dir: &Path, args: &[&str]) {
 
 /// A git repository with the mirrored hook, `capable.yaml`, and the given files staged.
 fn repository(files: &[(&str, &str)]) -> tempfile::TempDir {
-    let hook = published_hook();
+    repository_with(HOOK_CHECK, "target: vault\n", files)
+}
+
+/// [`repository`] with the hook `id` and a `capable.yaml` of its own.
+fn repository_with(id: &str, capable_yaml: &str, files: &[(&str, &str)]) -> tempfile::TempDir {
+    let hook = published(id);
     let arguments = hook
         .entry
         .strip_prefix("capable")
         .expect("the entry runs capable");
     let entry = format!("{}{arguments}", env!("CARGO_BIN_EXE_capable"));
     let config = format!(
-        "repos:\n- repo: local\n  hooks:\n  - id: {}\n    name: capable check\n    \
+        "repos:\n- repo: local\n  hooks:\n  - id: {}\n    name: {}\n    \
          entry: '{entry}'\n    language: system\n    files: '{}'\n    pass_filenames: {}\n    \
          require_serial: {}\n",
-        hook.id, hook.files, hook.pass_filenames, hook.require_serial
+        hook.id, hook.entry, hook.files, hook.pass_filenames, hook.require_serial
     );
     let dir = tempfile::tempdir().unwrap();
     git(dir.path(), &["init", "--quiet", "--initial-branch=main"]);
     git(dir.path(), &["config", "user.email", "test@example.com"]);
     git(dir.path(), &["config", "user.name", "test"]);
     std::fs::write(dir.path().join(".pre-commit-config.yaml"), config).unwrap();
-    std::fs::write(dir.path().join("capable.yaml"), "target: vault\n").unwrap();
+    std::fs::write(dir.path().join("capable.yaml"), capable_yaml).unwrap();
     for (name, text) in files {
         let path = dir.path().join(name);
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
@@ -101,6 +118,11 @@ const BAD: &str = "path \"secret/data/app/config\" {\n  capabilities = [\"raed\"
 
 #[test]
 fn published_hook_shape() {
+    assert_eq!(published_hooks().len(), 2);
+    let scenarios = published(HOOK_TEST);
+    assert_eq!(scenarios.entry, "capable test");
+    assert_eq!(scenarios.language, "rust");
+    assert!(!scenarios.pass_filenames, "scenarios run as a whole");
     let hook = published_hook();
     assert_eq!(hook.id, "capable-check");
     assert_eq!(hook.entry, "capable check");
@@ -131,4 +153,37 @@ fn hook_fails_on_a_bad_policy() {
     assert!(stdout.contains("Failed"), "{stdout}");
     assert!(stdout.contains("invalid-capability"), "{stdout}");
     assert!(stdout.contains("policies/broken.hcl"), "{stdout}");
+}
+
+const ROLE_CONFIG: &str = "target: vault\nroles:\n  kubernetes/app:\n    policies: [app]\n";
+const SCENARIO: &str = "scenarios:\n  - name: the app reads its config\n    role: kubernetes/app\n    path: secret/data/app/config\n    operation: read\n    expect: allow\n";
+
+#[test]
+fn scenario_hook_runs_the_scenarios() {
+    let dir = repository_with(
+        HOOK_TEST,
+        ROLE_CONFIG,
+        &[("app.hcl", GOOD), ("tests/app.yaml", SCENARIO)],
+    );
+    let output = run_hooks(dir.path());
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains("Passed"), "{stdout}");
+    let denied = GOOD.replace("read", "list");
+    let dir = repository_with(
+        HOOK_TEST,
+        ROLE_CONFIG,
+        &[("app.hcl", denied.as_str()), ("tests/app.yaml", SCENARIO)],
+    );
+    let output = run_hooks(dir.path());
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("FAIL") && stdout.contains("the app reads its config"),
+        "{stdout}"
+    );
 }

@@ -7,7 +7,7 @@ use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
 use super::{CliError, CliResult, Exit};
-use crate::diff::report::{human, json, Labels};
+use crate::diff::report::{github, human, json, markdown, sarif, Labels};
 use crate::diff::side::{load, SideSpec};
 use crate::diff::{ChangeKind, Diff, Options};
 use crate::target::Target;
@@ -57,8 +57,16 @@ pub enum FailOn {
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
+    /// Grouped by subject, gained first (red/green on a terminal)
     Human,
+    /// `version` 1, with a flat `changes` list
     Json,
+    /// A pull-request comment or `$GITHUB_STEP_SUMMARY` body
+    Markdown,
+    /// GitHub Actions annotations on the HEAD lines that grant new access
+    Github,
+    /// SARIF 2.1.0
+    Sarif,
 }
 
 fn no_color_env() -> bool {
@@ -136,6 +144,12 @@ pub fn run(args: Args) -> CliResult {
                 serde_json::to_string_pretty(&value).unwrap_or_default()
             )
         }
+        Format::Markdown => markdown::render(&diff, &labels),
+        Format::Github => github::render(&diff),
+        Format::Sarif => format!(
+            "{}\n",
+            serde_json::to_string_pretty(&sarif::render(&diff)).unwrap_or_default()
+        ),
     };
     let mut stdout = std::io::stdout().lock();
     let _ = stdout.write_all(output.as_bytes());

@@ -208,7 +208,9 @@ fn overlaps(a: &[Piece], b: &[Piece], domain: Domain) -> bool {
 /// Everything that decides what a rule means, without where it was written: two rules with
 /// equal keys answer every request alike.
 pub fn rule_key(rule: &MergedRule) -> String {
-    let conditions: Vec<Value> = Capability::ALL
+    // Read covers the conditions of every operation and the parameters, list adds pagination
+    // and the key filter, subscribe its event types.
+    let conditions: Vec<Value> = [Capability::Read, Capability::List, Capability::Subscribe]
         .iter()
         .map(|capability| conditions_json(rule, *capability))
         .collect();

@@ -177,6 +177,32 @@ pub fn load(
     })
 }
 
+/// The tree of `rev` written into a temporary folder, and the working directory's place in
+/// it (for `check --new-since`).
+pub fn checkout_at(cwd: &Path, rev: &str) -> Result<(tempfile::TempDir, PathBuf), SideError> {
+    let top = git_top(cwd).ok_or_else(|| {
+        SideError::new(
+            format!(
+                "`{rev}` names a git revision, and `{}` is not in a git repository",
+                cwd.display()
+            ),
+            "run inside the repository, or drop `--new-since` / `baseline`",
+        )
+    })?;
+    let prefix = git_output(cwd, &["rev-parse", "--show-prefix"]).unwrap_or_default();
+    let checkout = checkout(&top, rev)?;
+    let inside = checkout.path().join(prefix.trim());
+    if !inside.is_dir() {
+        std::fs::create_dir_all(&inside).map_err(|error| {
+            SideError::new(
+                format!("cannot write the tree of `{rev}`: {error}"),
+                "check that the temporary folder (`TMPDIR`) is writable",
+            )
+        })?;
+    }
+    Ok((checkout, inside))
+}
+
 /// `capable.yaml` in `dir` or above, up to `boundary`.
 fn find_config(dir: &Path, boundary: &Path) -> Option<PathBuf> {
     for ancestor in dir.ancestors() {

@@ -263,7 +263,11 @@ impl Compiled<'_> {
             .collect();
         bytes.sort_unstable();
         bytes.dedup();
-        bytes.into_iter().map(Some).chain([None]).collect()
+        // The byte no literal uses first: witnesses read `a/x` rather than `a/-`.
+        [None]
+            .into_iter()
+            .chain(bytes.into_iter().map(Some))
+            .collect()
     }
 
     /// Breadth-first search; a "nice" path (no empty last segment) ends the search at once,

@@ -1,8 +1,11 @@
 //! `diff` output, one file per format. The pieces every format shares live here: how a
 //! change's region, deciding rules and exceptions are described.
 
+pub mod github;
 pub mod human;
 pub mod json;
+pub mod markdown;
+pub mod sarif;
 
 use super::{Change, ChangeKind, Diff, Exception, Side, SubjectDiff};
 use crate::acl::{MergedRule, RuleSource};
