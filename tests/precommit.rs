@@ -18,7 +18,6 @@ struct Hook {
     pass_filenames: bool,
     #[serde(default)]
     require_serial: bool,
-    #[allow(dead_code)]
     name: String,
     #[allow(dead_code)]
     description: String,
@@ -28,24 +27,15 @@ fn manifest_dir() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-fn published_hooks() -> Vec<Hook> {
+/// The published hook with this id.
+fn published_hook(id: &str) -> Hook {
     let text = std::fs::read_to_string(manifest_dir().join(".pre-commit-hooks.yaml")).unwrap();
-    serde_saphyr::from_str(&text).expect("valid hook file")
-}
-
-fn published_hook() -> Hook {
-    published(HOOK_CHECK)
-}
-
-fn published(id: &str) -> Hook {
-    published_hooks()
+    let hooks: Vec<Hook> = serde_saphyr::from_str(&text).expect("valid hook file");
+    hooks
         .into_iter()
         .find(|hook| hook.id == id)
-        .unwrap_or_else(|| panic!("no hook `{id}` in .pre-commit-hooks.yaml"))
+        .unwrap_or_else(|| panic!("no published hook `{id}`"))
 }
-
-const HOOK_CHECK: &str = "capable-check";
-const HOOK_TEST: &str = "capable-test";
 
 fn pre_commit() -> PathBuf {
     let venv = manifest_dir().join(".venv/bin/pre-commit");
@@ -71,12 +61,12 @@ fn git(dir: &Path, args: &[&str]) {
 
 /// A git repository with the mirrored hook, `capable.yaml`, and the given files staged.
 fn repository(files: &[(&str, &str)]) -> tempfile::TempDir {
-    repository_with(HOOK_CHECK, "target: vault\n", files)
+    repository_with("capable-check", files)
 }
 
-/// [`repository`] with the hook `id` and a `capable.yaml` of its own.
-fn repository_with(id: &str, capable_yaml: &str, files: &[(&str, &str)]) -> tempfile::TempDir {
-    let hook = published(id);
+/// [`repository`] with the published hook `id`.
+fn repository_with(id: &str, files: &[(&str, &str)]) -> tempfile::TempDir {
+    let hook = published_hook(id);
     let arguments = hook
         .entry
         .strip_prefix("capable")
@@ -86,14 +76,14 @@ fn repository_with(id: &str, capable_yaml: &str, files: &[(&str, &str)]) -> temp
         "repos:\n- repo: local\n  hooks:\n  - id: {}\n    name: {}\n    \
          entry: '{entry}'\n    language: system\n    files: '{}'\n    pass_filenames: {}\n    \
          require_serial: {}\n",
-        hook.id, hook.entry, hook.files, hook.pass_filenames, hook.require_serial
+        hook.id, hook.name, hook.files, hook.pass_filenames, hook.require_serial
     );
     let dir = tempfile::tempdir().unwrap();
     git(dir.path(), &["init", "--quiet", "--initial-branch=main"]);
     git(dir.path(), &["config", "user.email", "test@example.com"]);
     git(dir.path(), &["config", "user.name", "test"]);
     std::fs::write(dir.path().join(".pre-commit-config.yaml"), config).unwrap();
-    std::fs::write(dir.path().join("capable.yaml"), capable_yaml).unwrap();
+    std::fs::write(dir.path().join("capable.yaml"), "target: vault\n").unwrap();
     for (name, text) in files {
         let path = dir.path().join(name);
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
@@ -118,12 +108,7 @@ const BAD: &str = "path \"secret/data/app/config\" {\n  capabilities = [\"raed\"
 
 #[test]
 fn published_hook_shape() {
-    assert_eq!(published_hooks().len(), 2);
-    let scenarios = published(HOOK_TEST);
-    assert_eq!(scenarios.entry, "capable test");
-    assert_eq!(scenarios.language, "rust");
-    assert!(!scenarios.pass_filenames, "scenarios run as a whole");
-    let hook = published_hook();
+    let hook = published_hook("capable-check");
     assert_eq!(hook.id, "capable-check");
     assert_eq!(hook.entry, "capable check");
     assert_eq!(hook.language, "rust");
@@ -155,16 +140,52 @@ fn hook_fails_on_a_bad_policy() {
     assert!(stdout.contains("policies/broken.hcl"), "{stdout}");
 }
 
+#[test]
+fn fmt_hook_rewrites_a_messy_policy_then_passes() {
+    let hook = published_hook("capable-fmt");
+    assert_eq!(
+        (hook.entry.as_str(), hook.language.as_str()),
+        ("capable fmt", "rust")
+    );
+    let messy = "path \"secret/data/app/config\" {\ncapabilities = [\"read\"]\n}\n";
+    let dir = repository_with("capable-fmt", &[("policies/app.hcl", messy)]);
+    let output = run_hooks(dir.path());
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("files were modified by this hook"),
+        "{stdout}"
+    );
+    let formatted = std::fs::read_to_string(dir.path().join("policies/app.hcl")).unwrap();
+    assert_eq!(formatted, GOOD);
+    git(dir.path(), &["add", "."]);
+    let output = run_hooks(dir.path());
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+}
+
 const ROLE_CONFIG: &str = "target: vault\nroles:\n  kubernetes/app:\n    policies: [app]\n";
 const SCENARIO: &str = "scenarios:\n  - name: the app reads its config\n    role: kubernetes/app\n    path: secret/data/app/config\n    operation: read\n    expect: allow\n";
 
 #[test]
 fn scenario_hook_runs_the_scenarios() {
-    let dir = repository_with(
-        HOOK_TEST,
-        ROLE_CONFIG,
-        &[("app.hcl", GOOD), ("tests/app.yaml", SCENARIO)],
+    let hook = published_hook("capable-test");
+    assert_eq!(
+        (hook.entry.as_str(), hook.language.as_str()),
+        ("capable test", "rust")
     );
+    assert!(!hook.pass_filenames, "scenarios run as a whole");
+    let files = |policy: &'static str| {
+        [
+            ("capable.yaml", ROLE_CONFIG),
+            ("app.hcl", policy),
+            ("tests/app.yaml", SCENARIO),
+        ]
+    };
+    let dir = repository_with("capable-test", &files(GOOD));
     let output = run_hooks(dir.path());
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
@@ -173,12 +194,8 @@ fn scenario_hook_runs_the_scenarios() {
         String::from_utf8_lossy(&output.stderr)
     );
     assert!(stdout.contains("Passed"), "{stdout}");
-    let denied = GOOD.replace("read", "list");
-    let dir = repository_with(
-        HOOK_TEST,
-        ROLE_CONFIG,
-        &[("app.hcl", denied.as_str()), ("tests/app.yaml", SCENARIO)],
-    );
+    const LIST_ONLY: &str = "path \"secret/data/app/config\" {\n  capabilities = [\"list\"]\n}\n";
+    let dir = repository_with("capable-test", &files(LIST_ONLY));
     let output = run_hooks(dir.path());
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert_eq!(output.status.code(), Some(1), "{stdout}");

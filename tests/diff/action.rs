@@ -97,16 +97,7 @@ fn pull_request(root: &Path) -> PathBuf {
     git(root, &["init", "-q", "--bare", "origin.git"]);
     git(&work, &["init", "-q", "-b", "main"]);
     let policies = work.join("policies");
-    std::fs::create_dir_all(policies.join("tests")).unwrap();
-    for folder in ["", "tests"] {
-        for entry in std::fs::read_dir(manifest_dir().join("policies").join(folder)).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_file() {
-                std::fs::copy(&path, policies.join(folder).join(path.file_name().unwrap()))
-                    .unwrap();
-            }
-        }
-    }
+    crate::cli::copy_example(&policies);
     git(&work, &["add", "."]);
     git(&work, &["commit", "-q", "-m", "base"]);
     git(

@@ -10,13 +10,21 @@ fn example() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("policies")
 }
 
-/// Copies the example setup's policies and `capable.yaml` (not its tests) into `dest`.
-fn copy_example(dest: &Path) {
+/// Copies the example setup (policies, namespaces' folders, `capable.yaml`, scenarios) into
+/// `dest`.
+pub fn copy_example(dest: &Path) {
+    copy_tree(&example(), dest);
+}
+
+fn copy_tree(from: &Path, dest: &Path) {
     std::fs::create_dir_all(dest).unwrap();
-    for entry in std::fs::read_dir(example()).unwrap() {
+    for entry in std::fs::read_dir(from).unwrap() {
         let path = entry.unwrap().path();
-        if path.is_file() {
-            std::fs::copy(&path, dest.join(path.file_name().unwrap())).unwrap();
+        let target = dest.join(path.file_name().unwrap());
+        if path.is_dir() {
+            copy_tree(&path, &target);
+        } else {
+            std::fs::copy(&path, target).unwrap();
         }
     }
 }
