@@ -20,6 +20,11 @@
 //! roles: {}                  # inventory sections, see `crate::inventory`
 //! groups: {}
 //! entities: {}
+//! guards:                    # access no subject may have, checked by `check` (see `crate::guards`)
+//!   - id: nobody-writes-policies
+//!     never: {capabilities: [create, update, delete], paths: ["sys/policies/acl/*"]}
+//!     except: [userpass/admin]
+//! baseline: git:origin/main  # `check` reports only findings not present there
 //! ```
 //!
 //! Every key is checked: an unknown key, an unknown rule id or a bad value is an error
@@ -40,6 +45,7 @@ use crate::lint::settings::LintSettings;
 pub use crate::lint::settings::RuleLevel;
 pub use crate::mounts::{Mount, Mounts};
 use crate::namespace::Namespaces;
+use crate::policy::{Capability, PathPattern};
 use crate::source::SourceFile;
 use crate::span::Span;
 use crate::target::Target;
@@ -104,6 +110,24 @@ pub struct Config {
     pub source: Option<Arc<SourceFile>>,
     /// `max-file-size`: the size limit of every input file, in bytes (default 64 MiB).
     pub max_file_size: u64,
+    /// Access no subject may have (`guards:`), checked by `check` on every run.
+    pub guards: Vec<Guard>,
+    /// `baseline:`: where `check` finds the findings it does not report again (a `git:REV`).
+    pub baseline: Option<String>,
+}
+
+/// One entry of `guards:`: no subject (but those in `except`) may hold any of `capabilities`
+/// on any path matching one of `paths` (policy path syntax: `*`, `+`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Guard {
+    pub id: String,
+    /// The `id` value in `capable.yaml`.
+    pub span: Span,
+    pub capabilities: Vec<Capability>,
+    pub paths: Vec<PathPattern>,
+    /// Subjects allowed to (role key or bare role name, group, entity or policy name), with
+    /// their spans.
+    pub except: Vec<(String, Span)>,
 }
 
 impl Default for Config {
@@ -125,6 +149,8 @@ impl Default for Config {
             root: PathBuf::from("."),
             source: None,
             max_file_size: crate::input::DEFAULT_MAX_BYTES,
+            guards: Vec::new(),
+            baseline: None,
         }
     }
 }
@@ -240,6 +266,30 @@ struct RawConfig {
     policies: BTreeMap<String, Spanned<PolicySpec>>,
     #[serde(default, deserialize_with = "namespace_entries")]
     namespaces: NamespaceEntries,
+    #[serde(default)]
+    guards: Vec<Spanned<RawGuard>>,
+    #[serde(default)]
+    baseline: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawGuard {
+    id: Spanned<String>,
+    never: Spanned<RawNever>,
+    #[serde(default)]
+    except: Vec<Spanned<String>>,
+    /// Free text for the reader.
+    #[serde(default)]
+    #[allow(dead_code)]
+    description: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawNever {
+    capabilities: Vec<Spanned<String>>,
+    paths: Vec<Spanned<String>>,
 }
 
 type NamespaceEntries = Vec<(Spanned<String>, Option<RawNamespace>)>;
@@ -502,7 +552,126 @@ fn apply_raw(config: &mut Config, raw: RawConfig, source: &SourceFile) -> Result
     config.entities = raw.entities;
     config.policies = raw.policies;
     read_namespaces(config, raw.namespaces, source)?;
+    config.guards = read_guards(source, raw.guards, config.target)?;
+    if let Some(baseline) = raw.baseline {
+        if !baseline.value.starts_with("git:") || baseline.value.len() == 4 {
+            return Err(ConfigError::at(
+                source,
+                spanned_span(source, &baseline),
+                format!(
+                    "`baseline` must name a git revision, not `{}`",
+                    baseline.value
+                ),
+                "write `baseline: git:origin/main` (the findings present there are not reported)",
+            ));
+        }
+        config.baseline = Some(baseline.value["git:".len()..].to_string());
+    }
     Ok(())
+}
+
+fn read_guards(
+    source: &SourceFile,
+    raw: Vec<Spanned<RawGuard>>,
+    target: Target,
+) -> Result<Vec<Guard>, ConfigError> {
+    let mut guards: Vec<Guard> = Vec::new();
+    for entry in raw {
+        let guard = entry.value;
+        let id = guard.id.value.trim().to_string();
+        let id_span = spanned_span(source, &guard.id);
+        let kebab = !id.is_empty()
+            && id
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        if !kebab {
+            return Err(ConfigError::at(
+                source,
+                id_span,
+                format!("guard id `{id}` is not kebab-case"),
+                "name the guard in lowercase words joined by `-`, e.g. `nobody-writes-policies`",
+            ));
+        }
+        if guards.iter().any(|other| other.id == id) {
+            return Err(ConfigError::at(
+                source,
+                id_span,
+                format!("two guards are named `{id}`"),
+                "guard ids name findings; give each guard its own",
+            ));
+        }
+        let never_span = spanned_span(source, &guard.never);
+        let never = guard.never.value;
+        let mut capabilities = Vec::new();
+        for name in &never.capabilities {
+            match Capability::parse(name.value.trim(), target) {
+                Some(Capability::Deny) | None => {
+                    return Err(ConfigError::at(
+                        source,
+                        spanned_span(source, name),
+                        format!(
+                            "`{}` is not a capability a {target} token can hold",
+                            name.value
+                        ),
+                        "use `read`, `list`, `create`, `update`, `patch`, `delete` or `sudo`",
+                    ))
+                }
+                Some(capability) => capabilities.push(capability),
+            }
+        }
+        let mut paths = Vec::new();
+        for path in &never.paths {
+            let span = spanned_span(source, path);
+            if path.value.contains("{{") {
+                return Err(ConfigError::at(
+                    source,
+                    span,
+                    format!("guard path `{}` is templated", path.value),
+                    "guards name paths literally, with `*` and `+`; templates resolve per subject",
+                ));
+            }
+            match PathPattern::parse(path.value.trim()) {
+                Ok(pattern) if !pattern.normalized.is_empty() => paths.push(pattern),
+                Ok(_) => {
+                    return Err(ConfigError::at(
+                        source,
+                        span,
+                        "empty guard path",
+                        "write a path pattern, e.g. `sys/policies/acl/*`",
+                    ))
+                }
+                Err(message) => {
+                    return Err(ConfigError::at(
+                        source,
+                        span,
+                        message,
+                        "`+*` is refused by Vault and OpenBao; write `+/*`",
+                    ))
+                }
+            }
+        }
+        if capabilities.is_empty() || paths.is_empty() {
+            return Err(ConfigError::at(
+                source,
+                never_span,
+                format!("guard `{id}` needs `capabilities` and `paths`"),
+                "write `never: {capabilities: [read], paths: [\"secret/data/x\"]}`",
+            ));
+        }
+        let except = guard
+            .except
+            .iter()
+            .map(|name| (name.value.trim().to_string(), spanned_span(source, name)))
+            .collect();
+        guards.push(Guard {
+            id,
+            span: id_span,
+            capabilities,
+            paths,
+            except,
+        });
+    }
+    Ok(guards)
 }
 
 /// `namespaces:`, a map of namespace path to its settings (`{}` or nothing for none).
@@ -809,6 +978,35 @@ mod tests {
         assert_eq!(
             error.message(),
             "capable.yaml:2:3: `sys/` is a reserved path and cannot be used as a namespace name"
+        );
+    }
+
+    #[test]
+    fn guards_are_read_with_spans() {
+        let config = parse(
+            "guards:\n  - id: no-writes\n    never: {capabilities: [update], paths: [\"sys/policy/*\"]}\n    except: [ops]\n",
+        )
+        .unwrap();
+        assert_eq!(config.guards.len(), 1);
+        let guard = &config.guards[0];
+        assert_eq!(guard.id, "no-writes");
+        assert_eq!(guard.capabilities, vec![Capability::Update]);
+        assert_eq!(guard.paths[0].normalized, "sys/policy/*");
+        assert_eq!(guard.except[0].0, "ops");
+        let error = parse("guards:\n  - id: x\n    never: {capabilities: [reed], paths: [a]}\n")
+            .unwrap_err();
+        assert!(error.message().starts_with("capable.yaml:3:"), "{error}");
+        let error = parse("guards:\n  - id: x\n    nevr: {}\n").unwrap_err();
+        assert!(error.message().contains("unknown key `nevr`"), "{error}");
+        let error =
+            parse("guards:\n  - id: x\n    never: {capabilities: [read], paths: [\"a/+*\"]}\n")
+                .unwrap_err();
+        assert!(error.message().starts_with("capable.yaml:3:"), "{error}");
+        let error = parse("baseline: origin/main\n").unwrap_err();
+        assert!(error.message().contains("git revision"), "{error}");
+        assert_eq!(
+            parse("baseline: git:v1\n").unwrap().baseline.as_deref(),
+            Some("v1")
         );
     }
 

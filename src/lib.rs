@@ -8,12 +8,15 @@
 pub mod acl;
 pub mod agent;
 pub mod atomic_write;
+pub mod baseline;
 pub mod check;
 pub mod cli;
 pub mod config;
 pub mod diag;
+pub mod diff;
 pub mod fmt;
 pub mod fuzz_entry;
+pub mod guards;
 pub mod hcl1;
 pub mod input;
 pub mod inventory;

@@ -168,8 +168,18 @@ impl Workspace {
         target_override: Option<Target>,
     ) -> Result<Workspace, WorkspaceError> {
         let cwd = current_dir()?;
-        let config = load_config(&cwd, near, config_path)?;
-        Workspace::load_with_config(&cwd, &[], config, target_override)
+        Workspace::load_near_in(&cwd, near, config_path, target_override)
+    }
+
+    /// [`Workspace::load_near`] with `cwd` as the working directory.
+    pub fn load_near_in(
+        cwd: &Path,
+        near: &[PathBuf],
+        config_path: Option<&Path>,
+        target_override: Option<Target>,
+    ) -> Result<Workspace, WorkspaceError> {
+        let config = load_config(cwd, near, config_path)?;
+        Workspace::load_with_config(cwd, &[], config, target_override)
     }
 
     /// Loads with `cwd` as the working directory: relative `paths` and `config_path` start
@@ -201,7 +211,9 @@ impl Workspace {
         Ok((config, found))
     }
 
-    fn load_with_config(
+    /// Loads with an already read configuration: `paths` (relative to `cwd`, which also names
+    /// the files) or, when empty, the files the configuration selects.
+    pub fn load_with_config(
         cwd: &Path,
         paths: &[PathBuf],
         config: Config,

@@ -166,3 +166,41 @@ fn fmt_hook_rewrites_a_messy_policy_then_passes() {
         String::from_utf8_lossy(&output.stdout)
     );
 }
+
+const ROLE_CONFIG: &str = "target: vault\nroles:\n  kubernetes/app:\n    policies: [app]\n";
+const SCENARIO: &str = "scenarios:\n  - name: the app reads its config\n    role: kubernetes/app\n    path: secret/data/app/config\n    operation: read\n    expect: allow\n";
+
+#[test]
+fn scenario_hook_runs_the_scenarios() {
+    let hook = published_hook("capable-test");
+    assert_eq!(
+        (hook.entry.as_str(), hook.language.as_str()),
+        ("capable test", "rust")
+    );
+    assert!(!hook.pass_filenames, "scenarios run as a whole");
+    let files = |policy: &'static str| {
+        [
+            ("capable.yaml", ROLE_CONFIG),
+            ("app.hcl", policy),
+            ("tests/app.yaml", SCENARIO),
+        ]
+    };
+    let dir = repository_with("capable-test", &files(GOOD));
+    let output = run_hooks(dir.path());
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains("Passed"), "{stdout}");
+    const LIST_ONLY: &str = "path \"secret/data/app/config\" {\n  capabilities = [\"list\"]\n}\n";
+    let dir = repository_with("capable-test", &files(LIST_ONLY));
+    let output = run_hooks(dir.path());
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("FAIL") && stdout.contains("the app reads its config"),
+        "{stdout}"
+    );
+}

@@ -30,6 +30,7 @@ const ENGINE_RULES: &[&str] = &[
     "unresolved-template",
     "overridden-deny",
     "terraform-interpolated-policy",
+    "guard-violated",
 ];
 
 const HEADINGS: &[&str] = &[

@@ -2,12 +2,16 @@
 //! [--no-color] PATH...`: parse and validation diagnostics, lints, role-level lints (with an
 //! inventory) and agent checks, in one report.
 //!
+//! Guards (`guards:` in `capable.yaml`) are checked on every run. With `--new-since REV` (or
+//! `baseline: git:REV` in `capable.yaml`), findings already present at REV are not reported
+//! (see [`crate::baseline`]); how many were hidden is said on stderr.
+//!
 //! Exit: 0 when nothing reaches the fail level, 1 when a finding does (an `invalid-` error
 //! always does), 2 on usage, I/O or configuration errors, 3 on an internal error.
 
 use std::collections::HashSet;
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use super::{CliResult, Exit};
 use crate::check::check_workspace;
@@ -38,6 +42,10 @@ pub struct Args {
     /// Never colour the output (colour is used only on a terminal, and never with NO_COLOR)
     #[arg(long)]
     pub no_color: bool,
+    /// Report only findings not present at this git revision (default: the config's
+    /// `baseline`, if any)
+    #[arg(long, value_name = "REV")]
+    pub new_since: Option<String>,
 }
 
 pub fn run(args: Args) -> CliResult {
@@ -52,27 +60,98 @@ pub fn run(args: Args) -> CliResult {
     if workspace.files.is_empty() && workspace.agent_files.is_empty() {
         eprintln!("warning: no policy files found");
     }
-    let mut results = check_workspace(&workspace);
-    // Agent configs count as checked files in the summary even when they are clean.
-    results.extend(workspace.agent_files.iter().map(|file| FileDiagnostics {
-        file: file.clone(),
-        diagnostics: Vec::new(),
-    }));
-    match whole_tree_diagnostics(&workspace, &args) {
-        Ok(found) => results.extend(found),
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let mut results = match results_of(&workspace, &args, &cwd) {
+        Ok(results) => results,
         Err(error) => {
             eprint!("{}", error.render(color_stderr(args.no_color)));
             return Ok(Exit::Usage);
         }
+    };
+    let since = args
+        .new_since
+        .clone()
+        .or_else(|| workspace.config.baseline.clone());
+    if let Some(rev) = since {
+        let known = match known_at(&rev, &args, &cwd) {
+            Ok(known) => known,
+            Err(error) => {
+                if let Some(rendered) = &error.rendered {
+                    eprint!("{rendered}");
+                }
+                eprintln!("error: {}", error.message);
+                if let Some(help) = &error.help {
+                    eprintln!("  help: {help}");
+                }
+                return Ok(Exit::Usage);
+            }
+        };
+        let hidden =
+            crate::baseline::retain_new(&mut results, known, |file| workspace.policy_of(file));
+        eprintln!("{hidden} finding(s) hidden: already present at `{rev}`");
     }
-    results.extend(crate::terraform::check::check(&workspace));
-    let results = merge_by_file(results);
     let fail_level = args.fail_level.unwrap_or(workspace.config.fail_level);
     let output = report::render(args.format, &results, color);
     // A report that could not be written (a closed pipe, a full disk) is exit 2: a CI gate
     // must not pass on a truncated report.
     super::write_stdout(&output)?;
     Ok(exit_status(&results, fail_level))
+}
+
+/// Every finding of a loaded workspace, merged by file.
+fn results_of(
+    workspace: &Workspace,
+    args: &Args,
+    cwd: &Path,
+) -> Result<Vec<FileDiagnostics>, WorkspaceError> {
+    let mut results = check_workspace(workspace);
+    // Agent configs count as checked files in the summary even when they are clean.
+    results.extend(workspace.agent_files.iter().map(|file| FileDiagnostics {
+        file: file.clone(),
+        diagnostics: Vec::new(),
+    }));
+    results.extend(whole_tree_diagnostics(workspace, args, cwd)?);
+    results.extend(crate::terraform::check::check(workspace));
+    Ok(merge_by_file(results))
+}
+
+/// The fingerprints of the findings at `rev`: the tree of that commit, checked with the same
+/// paths (those that exist there) from the same place in the repository.
+fn known_at(
+    rev: &str,
+    args: &Args,
+    cwd: &Path,
+) -> Result<crate::baseline::Known, crate::diff::side::SideError> {
+    let (checkout, inside) = crate::diff::side::checkout_at(cwd, rev)?;
+    let paths: Vec<PathBuf> = args
+        .paths
+        .iter()
+        .filter(|path| inside.join(path).exists())
+        .cloned()
+        .collect();
+    let old_args = Args {
+        paths: paths.clone(),
+        target: args.target,
+        format: args.format,
+        config: args
+            .config
+            .clone()
+            .filter(|config| inside.join(config).exists()),
+        fail_level: args.fail_level,
+        no_color: true,
+        new_since: None,
+    };
+    let to_error = |error: WorkspaceError| crate::diff::side::SideError {
+        message: format!("at `{rev}`: {}", error.message()),
+        help: error.help(),
+        rendered: None,
+    };
+    let workspace = Workspace::load_in(&inside, &paths, old_args.config.as_deref(), args.target)
+        .map_err(to_error)?;
+    let results = results_of(&workspace, &old_args, &inside).map_err(to_error)?;
+    let known = crate::baseline::known(&results, |file| workspace.policy_of(file));
+    drop(checkout);
+    Ok(known)
 }
 
 /// 1 when a finding reaches `fail_level` or the target would refuse a policy.
@@ -95,13 +174,16 @@ pub fn exit_status(results: &[FileDiagnostics], fail_level: Severity) -> Exit {
 fn whole_tree_diagnostics(
     workspace: &Workspace,
     args: &Args,
+    cwd: &Path,
 ) -> Result<Vec<FileDiagnostics>, WorkspaceError> {
     if args.paths.is_empty() || !workspace.config.has_inventory() {
         let mut found = inventory_diagnostics(workspace);
         found.extend(agent_diagnostics(workspace));
+        found.extend(crate::guards::check(workspace));
         return Ok(found);
     }
-    let mut context = Workspace::load_near(&args.paths, args.config.as_deref(), args.target)?;
+    let mut context =
+        Workspace::load_near_in(cwd, &args.paths, args.config.as_deref(), args.target)?;
     context.agent_files = workspace.agent_files.clone();
     let mut reported: HashSet<PathBuf> = workspace
         .files
@@ -113,6 +195,7 @@ fn whole_tree_diagnostics(
         reported.insert(canonical(&config_file.name));
     }
     let mut found = inventory_diagnostics(&context);
+    found.extend(crate::guards::check(&context));
     found.retain(|result| reported.contains(&canonical(&result.file.name)));
     found.extend(agent_diagnostics(&context));
     Ok(found)

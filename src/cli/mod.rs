@@ -3,6 +3,7 @@
 
 pub mod caps;
 pub mod check;
+pub mod diff;
 pub mod explain;
 pub mod fmt;
 pub mod reach;
@@ -112,6 +113,8 @@ pub enum Command {
     Reach(reach::Args),
     /// List the roles, groups and entities that may perform an operation on a path
     WhoCan(who_can::Args),
+    /// Show the exact access each subject gains and loses between two policy trees
+    Diff(diff::Args),
 }
 
 /// Runs the command line; `main` only maps the result to an exit code.
@@ -125,6 +128,7 @@ pub fn run(cli: Cli) -> Exit {
         Command::Explain(args) => explain::run(args),
         Command::Reach(args) => reach::run(args),
         Command::WhoCan(args) => who_can::run(args),
+        Command::Diff(args) => diff::run(args),
     };
     match result {
         Ok(exit) => exit,

@@ -42,6 +42,7 @@ pub static RULES: &[&dyn Rule] = &[
     &lease_revoke_prefix::LeaseRevokePrefix,
     &broad_secret_access::BroadSecretAccess,
     &overridden_deny::OverriddenDeny,
+    &guard_violated::GuardViolated,
     // style
     &leading_slash::LeadingSlash,
     &unused_ignore::UnusedIgnore,

@@ -3,6 +3,7 @@
 
 pub mod concise;
 pub mod github;
+pub mod gitlab;
 pub mod human;
 pub mod json;
 pub mod junit;
@@ -26,6 +27,8 @@ pub enum Format {
     Github,
     /// SARIF 2.1.0 (GitHub code scanning and other SARIF viewers).
     Sarif,
+    /// GitLab Code Quality report (`artifacts: reports: codequality`).
+    Gitlab,
 }
 
 /// Renders the results of a check (every checked file, including clean ones) in a format.
@@ -37,6 +40,7 @@ pub fn render(format: Format, results: &[FileDiagnostics], color: bool) -> Strin
         Format::Json => json::render(results),
         Format::Github => github::render(results),
         Format::Sarif => sarif::render(results),
+        Format::Gitlab => gitlab::render(results),
     }
 }
 

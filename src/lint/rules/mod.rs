@@ -13,6 +13,7 @@ pub mod deprecated_policy_key;
 pub mod duplicate_path;
 pub mod expired_rule;
 pub mod grants_everything;
+pub mod guard_violated;
 pub mod identity_admin;
 pub mod kv2_list_on_data;
 pub mod kv2_missing_data_prefix;

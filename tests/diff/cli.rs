@@ -1,0 +1,245 @@
+//! The `diff` command end to end: folders, `git:REV` and `-`, formats and exit codes, on the
+//! example setup in `policies/`.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::support::cli::capable_sub;
+
+fn example() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("policies")
+}
+
+/// Copies the example setup (policies, namespaces' folders, `capable.yaml`, scenarios) into
+/// `dest`.
+pub fn copy_example(dest: &Path) {
+    copy_tree(&example(), dest);
+}
+
+fn copy_tree(from: &Path, dest: &Path) {
+    std::fs::create_dir_all(dest).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let path = entry.unwrap().path();
+        let target = dest.join(path.file_name().unwrap());
+        if path.is_dir() {
+            copy_tree(&path, &target);
+        } else {
+            std::fs::copy(&path, target).unwrap();
+        }
+    }
+}
+
+/// The issue's story: the inference policy widens `secret/data/ai/openai` to `secret/data/ai/*`.
+fn widen(dir: &Path) {
+    let file = dir.join("ai-inference-service.hcl");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let widened = text.replace(
+        "path \"secret/data/ai/openai\"",
+        "path \"secret/data/ai/*\"",
+    );
+    assert_ne!(
+        text, widened,
+        "the example policy changed; update this test"
+    );
+    std::fs::write(file, widened).unwrap();
+}
+
+/// Reformats a policy without changing its meaning: comments dropped, blank lines added.
+fn reformat(dir: &Path) {
+    let file = dir.join("ai-inference-service.hcl");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let reformatted: String = text
+        .lines()
+        .filter(|line| !line.trim_start().starts_with('#'))
+        .map(|line| format!("\n{}\n", line.replace("  ", "    ")))
+        .collect();
+    std::fs::write(file, reformatted).unwrap();
+}
+
+#[test]
+fn widening_a_grant_is_reported_with_a_witness_and_fails() {
+    let temp = tempfile::tempdir().unwrap();
+    copy_example(&temp.path().join("base"));
+    copy_example(&temp.path().join("head"));
+    widen(&temp.path().join("head"));
+    let (code, stdout, stderr) =
+        capable_sub(temp.path(), "diff", &["base", "head", "--format", "json"]);
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    let json: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(json["version"], 1);
+    let changes = json["changes"].as_array().unwrap();
+    let role = changes
+        .iter()
+        .find(|c| c["subject"]["name"] == "kubernetes/inference-role")
+        .expect("the inference role gained access");
+    assert_eq!(role["change"], "gained");
+    assert_eq!(role["capability"], "read");
+    assert_eq!(role["region"]["pattern"], "secret/data/ai/*");
+    assert_eq!(role["witness"], "secret/data/ai/anthropic");
+    assert_eq!(
+        role["head"]["sources"][0]["file"],
+        "head/ai-inference-service.hcl"
+    );
+    assert_eq!(role["base"]["rule"], "secret/*");
+    let except: Vec<&str> = role["region"]["except"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["pattern"].as_str().unwrap())
+        .collect();
+    assert_eq!(except, ["secret/data/ai/openai"]);
+    // Nobody else changed except the policy on its own.
+    let subjects: Vec<&str> = json["subjects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        subjects,
+        ["kubernetes/inference-role", "ai-inference-service"]
+    );
+
+    let (code, human, _) = capable_sub(temp.path(), "diff", &["base", "head"]);
+    assert_eq!(code, 1);
+    assert!(
+        human.contains("gained read on `secret/data/ai/*` within `secret/*`"),
+        "{human}"
+    );
+    let (code, _, _) = capable_sub(temp.path(), "diff", &["base", "head", "--fail-on", "never"]);
+    assert_eq!(code, 0);
+    // Narrowed to other paths or other subjects, nothing changed.
+    let (code, out, _) = capable_sub(
+        temp.path(),
+        "diff",
+        &["base", "head", "--under", "database/"],
+    );
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("no access changed"), "{out}");
+    let (code, out, _) = capable_sub(
+        temp.path(),
+        "diff",
+        &["base", "head", "--subject", "model-eval"],
+    );
+    assert_eq!(
+        (code, out.contains("no access changed")),
+        (0, true),
+        "{out}"
+    );
+    let (code, _, stderr) = capable_sub(
+        temp.path(),
+        "diff",
+        &["base", "head", "--subject", "nobody"],
+    );
+    assert_eq!(code, 2);
+    assert!(stderr.contains("no subject `nobody`"), "{stderr}");
+}
+
+#[test]
+fn reformatting_changes_no_access() {
+    let temp = tempfile::tempdir().unwrap();
+    copy_example(&temp.path().join("base"));
+    copy_example(&temp.path().join("head"));
+    reformat(&temp.path().join("head"));
+    let (code, stdout, stderr) = capable_sub(temp.path(), "diff", &["base", "head"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(stdout.contains("no access changed"), "{stdout}");
+}
+
+#[test]
+fn narrowing_is_lost_and_a_new_role_appears() {
+    let temp = tempfile::tempdir().unwrap();
+    copy_example(&temp.path().join("base"));
+    copy_example(&temp.path().join("head"));
+    widen(&temp.path().join("base"));
+    let config = temp.path().join("head/capable.yaml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    let text = text.replace(
+        "  # The model server's pods.",
+        "  kubernetes/auditor-bot:\n    policies: [auditor]\n  # The model server's pods.",
+    );
+    std::fs::write(&config, text).unwrap();
+    let (code, stdout, stderr) =
+        capable_sub(temp.path(), "diff", &["base", "head", "--format", "json"]);
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    let json: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let changes = json["changes"].as_array().unwrap();
+    assert!(changes
+        .iter()
+        .any(|c| c["subject"]["name"] == "kubernetes/inference-role"
+            && c["change"] == "lost"
+            && c["region"]["side"] == "base"));
+    let bot = json["subjects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "kubernetes/auditor-bot")
+        .expect("the new role is reported");
+    assert_eq!(bot["presence"], "added");
+    assert!(bot["gained"].as_u64().unwrap() > 0);
+    let (code, _, _) = capable_sub(
+        temp.path(),
+        "diff",
+        &["head", "base", "--fail-on", "gained"],
+    );
+    assert_eq!(code, 1, "reverse: the widening is gained");
+}
+
+fn git(dir: &Path, args: &[&str]) {
+    let status = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_AUTHOR_NAME", "t")
+        .env("GIT_AUTHOR_EMAIL", "t@example.com")
+        .env("GIT_COMMITTER_NAME", "t")
+        .env("GIT_COMMITTER_EMAIL", "t@example.com")
+        .status()
+        .expect("git runs");
+    assert!(status.success(), "git {args:?}");
+}
+
+#[test]
+fn git_revisions_and_the_working_tree() {
+    let temp = tempfile::tempdir().unwrap();
+    let repo = temp.path();
+    git(repo, &["init", "-q", "-b", "main"]);
+    copy_example(&repo.join("policies"));
+    git(repo, &["add", "."]);
+    git(repo, &["commit", "-q", "-m", "base"]);
+    widen(&repo.join("policies"));
+    // Uncommitted: the working tree gained, HEAD did not.
+    let (code, stdout, stderr) = capable_sub(
+        repo,
+        "diff",
+        &["git:HEAD", "-", "policies", "--format", "json"],
+    );
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    let json: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let first = &json["changes"][0];
+    assert_eq!(first["witness"], "secret/data/ai/anthropic");
+    assert_eq!(
+        first["head"]["sources"][0]["file"],
+        "policies/ai-inference-service.hcl"
+    );
+    git(repo, &["commit", "-q", "-am", "widen"]);
+    // Two commits; from inside the folder the place in the repository is kept.
+    let (code, stdout, _) =
+        capable_sub(&repo.join("policies"), "diff", &["git:HEAD~1", "git:HEAD"]);
+    assert_eq!(code, 1, "{stdout}");
+    assert!(
+        stdout.contains("gained read on `secret/data/ai/*`"),
+        "{stdout}"
+    );
+    let (code, stdout, _) = capable_sub(repo, "diff", &["git:HEAD", "-", "policies"]);
+    assert_eq!(
+        (code, stdout.contains("no access changed")),
+        (0, true),
+        "{stdout}"
+    );
+    let (code, _, stderr) = capable_sub(repo, "diff", &["git:no-such-branch", "-"]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("unknown revision `no-such-branch`"),
+        "{stderr}"
+    );
+}
