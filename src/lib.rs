@@ -10,6 +10,7 @@ pub mod agent;
 pub mod cli;
 pub mod config;
 pub mod diag;
+pub mod endpoints;
 pub mod hcl1;
 pub mod inventory;
 pub mod lint;

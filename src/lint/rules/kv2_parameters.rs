@@ -35,7 +35,8 @@
 //! ## References
 //! - spec section 3.7 (note on KV v2) and section 7
 
-use super::helpers::{can_match_under, diagnostic, kv2_mount, live_rules};
+use super::endpoint_reach::{kv2_mount_of, mount_map};
+use super::helpers::{can_match_under, diagnostic, live_rules};
 use crate::diag::{Diagnostic, Severity};
 use crate::lint::{Category, PolicyContext, Rule, RuleMeta};
 use crate::policy::{ParamMap, Rule as PolicyRule};
@@ -59,10 +60,12 @@ impl Rule for Kv2Parameters {
 
     fn check_policy(&self, ctx: &PolicyContext<'_>, out: &mut Vec<Diagnostic>) {
         let meta = self.meta();
+        let map = mount_map(ctx);
         for (rule, pattern) in live_rules(ctx) {
-            let Some(mount) = kv2_mount(ctx, pattern) else {
+            let Some(kv2) = kv2_mount_of(&map, pattern) else {
                 continue;
             };
+            let mount = kv2.path.as_str();
             if !can_match_under(pattern, &format!("{mount}data/")) {
                 continue;
             }

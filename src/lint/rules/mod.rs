@@ -2,6 +2,7 @@
 //! (What it does / Why is this bad / Example / Use instead). `helpers` holds the shared
 //! matching and probing machinery and is not a rule.
 
+pub mod endpoint_reach;
 pub mod helpers;
 
 pub mod agent_secret_unreadable;
@@ -9,6 +10,7 @@ pub mod audit_admin;
 pub mod auth_method_admin;
 pub mod auth_role_admin;
 pub mod broad_secret_access;
+pub mod capability_unsupported;
 pub mod create_without_update;
 pub mod deny_with_capabilities;
 pub mod deprecated_policy_key;
@@ -16,6 +18,7 @@ pub mod duplicate_path;
 pub mod expired_rule;
 pub mod grants_everything;
 pub mod identity_admin;
+pub mod kv2_destroy;
 pub mod kv2_list_on_data;
 pub mod kv2_missing_data_prefix;
 pub mod kv2_parameters;
@@ -29,14 +32,20 @@ pub mod overridden_deny;
 pub mod parameter_key_case_clash;
 pub mod parameters_narrowed_by_merge;
 pub mod parameters_unused;
+pub mod pki_ca_admin;
 pub mod plugin_admin;
 pub mod policy_admin;
 pub mod raw_storage;
 pub mod seal_admin;
+pub mod secrets_role_admin;
+pub mod sudo_missing;
 pub mod sudo_unneeded;
 pub mod sudo_wildcard;
 pub mod terraform_interpolated_policy;
 pub mod token_create;
+pub mod transit_key_export;
+pub mod unauthenticated_path;
+pub mod unknown_endpoint;
 pub mod unknown_template_variable;
 pub mod unresolved_template;
 pub mod unused_ignore;
