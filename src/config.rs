@@ -11,6 +11,8 @@
 //! rules:
 //!   literal-star: off
 //!   leading-slash: error
+//! policies:                  # what the server stores beside a policy's text
+//!   team-data: {allow_slashes_in_identity_templates: true}
 //! roles: {}                  # inventory sections, see `crate::inventory`
 //! groups: {}
 //! entities: {}
@@ -29,7 +31,7 @@ use serde::Deserialize;
 use serde_saphyr::Spanned;
 
 use crate::diag::{Diagnostic, Severity};
-use crate::inventory::{EntitySpec, GroupSpec, InventorySpecs, RoleSpec};
+use crate::inventory::{EntitySpec, GroupSpec, InventorySpecs, PolicySpec, RoleSpec};
 use crate::source::SourceFile;
 use crate::span::Span;
 use crate::target::Target;
@@ -164,11 +166,15 @@ pub struct Config {
     pub roles: BTreeMap<String, RoleSpec>,
     pub groups: BTreeMap<String, GroupSpec>,
     pub entities: BTreeMap<String, EntitySpec>,
+    /// Per-policy settings stored on the server beside the text, by policy name.
+    pub policies: BTreeMap<String, Spanned<PolicySpec>>,
     /// The folder paths in the configuration are relative to (the config file's folder, or
     /// the working directory when there is no file).
     pub root: PathBuf,
     /// The `capable.yaml` text, for diagnostics that point into it; `None` without a file.
     pub source: Option<Arc<SourceFile>>,
+    /// `max-file-size`: the size limit of every input file, in bytes (default 64 MiB).
+    pub max_file_size: u64,
 }
 
 impl Default for Config {
@@ -184,8 +190,10 @@ impl Default for Config {
             roles: BTreeMap::new(),
             groups: BTreeMap::new(),
             entities: BTreeMap::new(),
+            policies: BTreeMap::new(),
             root: PathBuf::from("."),
             source: None,
+            max_file_size: crate::input::DEFAULT_MAX_BYTES,
         }
     }
 }
@@ -197,12 +205,23 @@ impl Config {
             roles: self.roles.clone(),
             groups: self.groups.clone(),
             entities: self.entities.clone(),
+            policy_settings: self.policies.keys().cloned().collect(),
         }
     }
 
-    /// Whether any of `roles`, `groups`, `entities` is present.
+    /// Whether any of `roles`, `groups`, `entities`, `policies` is present.
     pub fn has_inventory(&self) -> bool {
-        !(self.roles.is_empty() && self.groups.is_empty() && self.entities.is_empty())
+        !(self.roles.is_empty()
+            && self.groups.is_empty()
+            && self.entities.is_empty()
+            && self.policies.is_empty())
+    }
+
+    /// The template switches `policies:` sets for a policy (by qualified name), if any.
+    pub fn template_flags(&self, policy: &str) -> Option<crate::policy::TemplateFlags> {
+        self.policies
+            .get(policy)
+            .map(|spec| spec.value.template_flags())
     }
 
     /// The setting for one rule, if `rules:` names it.
@@ -221,7 +240,8 @@ impl Config {
     /// Reads and validates a configuration file. `display_name` is how the file is named in
     /// errors (the path as the user would type it).
     pub fn load(path: &Path, display_name: &str) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|error| ConfigError::Io {
+        let limit = crate::input::DEFAULT_MAX_BYTES;
+        let text = crate::input::read_text(path, limit).map_err(|error| ConfigError::Io {
             path: display_name.to_string(),
             message: error.to_string(),
         })?;
@@ -271,6 +291,8 @@ struct RawConfig {
     groups: BTreeMap<String, GroupSpec>,
     #[serde(default)]
     entities: BTreeMap<String, EntitySpec>,
+    #[serde(default)]
+    policies: BTreeMap<String, Spanned<PolicySpec>>,
 }
 
 #[derive(Deserialize)]
@@ -464,6 +486,7 @@ fn apply_raw(config: &mut Config, raw: RawConfig, source: &SourceFile) -> Result
     config.roles = raw.roles;
     config.groups = raw.groups;
     config.entities = raw.entities;
+    config.policies = raw.policies;
     Ok(())
 }
 

@@ -12,6 +12,7 @@ pub mod config;
 pub mod diag;
 pub mod endpoints;
 pub mod hcl1;
+pub mod input;
 pub mod inventory;
 pub mod lint;
 pub mod policy;
