@@ -32,6 +32,9 @@ use serde_saphyr::Spanned;
 
 use crate::diag::{Diagnostic, Severity};
 use crate::inventory::{EntitySpec, GroupSpec, InventorySpecs, PolicySpec, RoleSpec};
+use crate::lint::settings::LintSettings;
+pub use crate::lint::settings::RuleLevel;
+pub use crate::mounts::{Mount, Mounts};
 use crate::source::SourceFile;
 use crate::span::Span;
 use crate::target::Target;
@@ -39,94 +42,11 @@ use crate::target::Target;
 /// The file name looked for when walking up from the working directory.
 pub const CONFIG_FILE_NAME: &str = "capable.yaml";
 
-/// The engine behind a mount (only what capable reasons about).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Mount {
-    /// The mount path with a trailing `/`, e.g. `secret/`.
-    pub path: String,
-    /// Engine type as Vault names it: `kv`, `database`, `pki`, `transit`, `aws`, ...
-    pub engine: String,
-    /// For `kv`: 1 or 2.
-    pub kv_version: Option<u8>,
-}
-
-/// The mount table: by default `secret/` is KV v2 (as on a dev server).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Mounts {
-    /// Sorted by path; lookups pick the longest mount path that prefixes the request path.
-    mounts: Vec<Mount>,
-    /// Whether the table was written (`mounts:` in `capable.yaml`, or built by a caller)
-    /// rather than assumed (the default `secret/`): a written mount is evidence of its engine.
-    declared: bool,
-}
-
-impl Default for Mounts {
-    fn default() -> Mounts {
-        let mut mounts = Mounts::new(vec![Mount {
-            path: "secret/".into(),
-            engine: "kv".into(),
-            kv_version: Some(2),
-        }]);
-        mounts.declared = false;
-        mounts
-    }
-}
-
-impl Mounts {
-    pub fn new(mut mounts: Vec<Mount>) -> Mounts {
-        for mount in &mut mounts {
-            if !mount.path.ends_with('/') {
-                mount.path.push('/');
-            }
-        }
-        mounts.sort_by(|a, b| a.path.cmp(&b.path));
-        Mounts {
-            mounts,
-            declared: true,
-        }
-    }
-
-    /// Whether the table was written rather than assumed (see [`Mounts::default`]).
-    pub fn is_declared(&self) -> bool {
-        self.declared
-    }
-
-    /// The mount a path lives under (longest matching mount path). Cost: O(mounts).
-    pub fn find(&self, path: &str) -> Option<&Mount> {
-        let path = path.trim_start_matches('/');
-        self.mounts
-            .iter()
-            .filter(|m| path.starts_with(m.path.as_str()) || path == m.path.trim_end_matches('/'))
-            .max_by_key(|m| m.path.len())
-    }
-
-    pub fn iter(&self) -> impl Iterator<Item = &Mount> {
-        self.mounts.iter()
-    }
-
-    /// The KV version of the mount holding `path`, if it is a KV mount.
-    pub fn kv_version(&self, path: &str) -> Option<u8> {
-        self.find(path)
-            .filter(|m| m.engine == "kv")
-            .map(|m| m.kv_version.unwrap_or(1))
-    }
-}
-
-/// A per-rule setting in `rules:`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum RuleLevel {
-    /// The rule does not run.
-    Off,
-    /// The rule runs and reports at this severity instead of its default.
-    Severity(Severity),
-}
-
-impl RuleLevel {
-    fn parse(text: &str) -> Option<RuleLevel> {
-        match text {
-            "off" => Some(RuleLevel::Off),
-            other => parse_severity(other).map(RuleLevel::Severity),
-        }
+/// A `rules:` value: `off`, or the severity the rule reports at.
+fn parse_rule_level(text: &str) -> Option<RuleLevel> {
+    match text {
+        "off" => Some(RuleLevel::Off),
+        other => parse_severity(other).map(RuleLevel::Severity),
     }
 }
 
@@ -227,6 +147,14 @@ impl Config {
     /// The setting for one rule, if `rules:` names it.
     pub fn rule_level(&self, id: &str) -> Option<RuleLevel> {
         self.rules.get(id).copied()
+    }
+
+    /// What the lint engine reads of the configuration.
+    pub fn lint_settings(&self) -> LintSettings<'_> {
+        LintSettings {
+            rules: &self.rules,
+            mounts: &self.mounts,
+        }
     }
 
     /// Finds `capable.yaml` in `start` or the nearest folder above it. Cost: O(depth).
@@ -566,7 +494,7 @@ fn read_rules(
     let mut rules = BTreeMap::new();
     for (id, level) in entries {
         check_rule_id(source, &id)?;
-        let Some(parsed) = RuleLevel::parse(&level.value) else {
+        let Some(parsed) = parse_rule_level(&level.value) else {
             return Err(ConfigError::at(
                 source,
                 spanned_span(source, &level),

@@ -7,6 +7,7 @@
 
 pub mod acl;
 pub mod agent;
+pub mod check;
 pub mod cli;
 pub mod config;
 pub mod diag;
@@ -15,6 +16,7 @@ pub mod hcl1;
 pub mod input;
 pub mod inventory;
 pub mod lint;
+pub mod mounts;
 pub mod policy;
 pub mod query;
 pub mod report;

@@ -7,7 +7,7 @@
 //! dev server's `secret/` is KV v2), which is a guess.
 
 use super::catalog::{catalog, Catalog, Endpoint};
-use crate::config::Mounts;
+use crate::mounts::Mounts;
 use crate::policy::{PathPattern, Policy};
 use crate::target::Target;
 

@@ -1,5 +1,5 @@
 use super::*;
-use crate::config::{Mount, Mounts};
+use crate::mounts::{Mount, Mounts};
 use crate::policy::{Capability, PathPattern};
 use crate::target::Target;
 

@@ -37,7 +37,6 @@ use std::collections::BTreeMap;
 
 use serde_saphyr::Spanned;
 
-pub use lints::check_inventory;
 pub use resolve::{accessor_for_mount, Inventory, InventoryError, LoginEntity, Subject};
 
 /// One auth role, or user for `userpass`/`ldap` (key: `<auth mount>/<name>`, e.g.

@@ -34,10 +34,11 @@
 use std::collections::BTreeMap;
 
 use super::endpoint_reach::mount_map;
-use super::helpers::{allowing_specific_block, diagnostic_at};
 use crate::acl::Operation::{self, List, Read};
 use crate::diag::{Diagnostic, Severity};
 use crate::endpoints::MountMap;
+use crate::lint::holder::allowing_specific_block;
+use crate::lint::wording::diagnostic_at;
 use crate::lint::{Category, PolicyContext, Rule, RuleMeta};
 
 use crate::span::Span;

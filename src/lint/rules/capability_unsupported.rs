@@ -31,8 +31,8 @@
 //! - the operations of each endpoint in the OpenAPI documents (`src/endpoints/`)
 
 use super::endpoint_reach::{mount_map, reach, PatternReach};
-use super::helpers::{capability_span, diagnostic_at, live_rules, lower, ticked};
 use crate::diag::{Diagnostic, Severity};
+use crate::lint::wording::{capability_span, diagnostic_at, lower, ticked};
 use crate::lint::{Category, PolicyContext, Rule, RuleMeta};
 use crate::policy::{CapSet, Capability};
 use crate::target::Target;
@@ -64,7 +64,7 @@ impl Rule for CapabilityUnsupported {
     fn check_policy(&self, ctx: &PolicyContext<'_>, out: &mut Vec<Diagnostic>) {
         let meta = self.meta();
         let map = mount_map(ctx);
-        for (rule, pattern) in live_rules(ctx) {
+        for (rule, pattern) in ctx.live_rules() {
             if rule.capabilities.is_deny() || rule.capabilities.is_empty() {
                 continue;
             }

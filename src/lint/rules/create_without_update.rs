@@ -33,11 +33,10 @@
 use std::collections::HashSet;
 
 use super::endpoint_reach::{kv_mount_of, mount_map, reach};
-use super::helpers::{
-    can_match_under, capability_span, diagnostic, live_rules, merged_capabilities,
-};
 use crate::diag::{Diagnostic, Severity};
 use crate::endpoints::MountMap;
+use crate::lint::matching::can_match_under;
+use crate::lint::wording::{capability_span, diagnostic};
 use crate::lint::{Category, PolicyContext, Rule, RuleMeta};
 use crate::policy::{Capability, PathPattern};
 
@@ -58,11 +57,11 @@ impl Rule for CreateWithoutUpdate {
         let meta = self.meta();
         let map = mount_map(ctx);
         let mut seen: HashSet<&str> = HashSet::new();
-        for (rule, pattern) in live_rules(ctx) {
+        for (rule, pattern) in ctx.live_rules() {
             if !seen.insert(pattern.normalized.as_str()) || needs_no_token(&map, pattern) {
                 continue;
             }
-            let caps = merged_capabilities(ctx, pattern);
+            let caps = ctx.merged_capabilities(pattern);
             if caps.is_deny() {
                 continue;
             }

@@ -5,12 +5,10 @@
 
 use std::collections::BTreeMap;
 
-use super::helpers::{
-    allowing_specific_block, is_catch_all_block, literal_prefix, pattern_matches, winning_block,
-    FILLER,
-};
 use crate::acl::Operation;
 use crate::endpoints::{describe, Endpoint, MountMap, MountOf};
+use crate::lint::holder::{allowing_specific_block, is_catch_all_block, winning_block};
+use crate::lint::matching::{literal_prefix, pattern_matches, FILLER};
 use crate::lint::PolicyContext;
 use crate::policy::{CapSet, PathPattern};
 use crate::span::Span;
@@ -162,7 +160,7 @@ impl EngineFinding {
         let operations: Vec<&str> = self.operations.iter().map(|op| op.name()).collect();
         format!(
             "grants {} on `{}` ({}): {}",
-            super::helpers::ticked(operations),
+            crate::lint::wording::ticked(operations),
             self.witness,
             self.endpoint,
             self.effect
@@ -315,10 +313,10 @@ pub fn report_engine(
         let severity = if finding.broad {
             meta.severity
         } else {
-            super::helpers::lower(meta.severity)
+            crate::lint::wording::lower(meta.severity)
         };
         out.push(
-            super::helpers::diagnostic_at(meta, severity, finding.span, finding.message())
+            crate::lint::wording::diagnostic_at(meta, severity, finding.span, finding.message())
                 .with_label(label)
                 .with_help(help),
         );

@@ -32,8 +32,9 @@
 //! - spec section 7 (`kv list` → LIST `M/metadata/p/`)
 
 use super::endpoint_reach::{kv2_mount_of, mount_map};
-use super::helpers::{capability_span, diagnostic, live_rules, only_kv2_data};
 use crate::diag::{Diagnostic, Severity};
+use crate::lint::kv::only_kv2_data;
+use crate::lint::wording::{capability_span, diagnostic};
 use crate::lint::{Category, PolicyContext, Rule, RuleMeta};
 use crate::policy::Capability;
 
@@ -53,7 +54,7 @@ impl Rule for Kv2ListOnData {
     fn check_policy(&self, ctx: &PolicyContext<'_>, out: &mut Vec<Diagnostic>) {
         let meta = self.meta();
         let map = mount_map(ctx);
-        for (rule, pattern) in live_rules(ctx) {
+        for (rule, pattern) in ctx.live_rules() {
             let caps = rule.capabilities;
             if caps.is_deny() || !caps.contains(Capability::List) {
                 continue;

@@ -36,8 +36,9 @@
 //! - Vault issues #12665, #7161
 
 use super::endpoint_reach::{kv2_mount_of, mount_map};
-use super::helpers::{can_match_under, diagnostic_at, live_rules, pattern_matches};
 use crate::diag::{Diagnostic, Severity};
+use crate::lint::matching::{can_match_under, pattern_matches};
+use crate::lint::wording::diagnostic_at;
 use crate::lint::{Category, PolicyContext, Rule, RuleMeta};
 use crate::policy::PathPattern;
 use crate::target::Target;
@@ -68,7 +69,7 @@ impl Rule for Kv2MissingDataPrefix {
     fn check_policy(&self, ctx: &PolicyContext<'_>, out: &mut Vec<Diagnostic>) {
         let meta = self.meta();
         let map = mount_map(ctx);
-        for (rule, pattern) in live_rules(ctx) {
+        for (rule, pattern) in ctx.live_rules() {
             let Some(kv2) = kv2_mount_of(&map, pattern) else {
                 continue;
             };

@@ -36,8 +36,9 @@
 //! - spec section 3.7 (note on KV v2) and section 7
 
 use super::endpoint_reach::{kv2_mount_of, mount_map};
-use super::helpers::{can_match_under, diagnostic, live_rules};
 use crate::diag::{Diagnostic, Severity};
+use crate::lint::matching::can_match_under;
+use crate::lint::wording::diagnostic;
 use crate::lint::{Category, PolicyContext, Rule, RuleMeta};
 use crate::policy::{ParamMap, Rule as PolicyRule};
 use crate::span::Span;
@@ -61,7 +62,7 @@ impl Rule for Kv2Parameters {
     fn check_policy(&self, ctx: &PolicyContext<'_>, out: &mut Vec<Diagnostic>) {
         let meta = self.meta();
         let map = mount_map(ctx);
-        for (rule, pattern) in live_rules(ctx) {
+        for (rule, pattern) in ctx.live_rules() {
             let Some(kv2) = kv2_mount_of(&map, pattern) else {
                 continue;
             };

@@ -1,9 +1,6 @@
 //! One file per rule; each file's `//!` comment is the rule's user documentation
-//! (What it does / Why is this bad / Example / Use instead). `helpers` holds the shared
-//! matching and probing machinery and is not a rule.
-
-pub mod endpoint_reach;
-pub mod helpers;
+//! (What it does / Why is this bad / Example / Use instead). The machinery rules share lives
+//! one level up, in `crate::lint` (see its module documentation).
 
 pub mod agent_secret_unreadable;
 pub mod audit_admin;
@@ -15,6 +12,7 @@ pub mod create_without_update;
 pub mod deny_with_capabilities;
 pub mod deprecated_policy_key;
 pub mod duplicate_path;
+pub mod endpoint_reach;
 pub mod expired_rule;
 pub mod grants_everything;
 pub mod identity_admin;

@@ -28,10 +28,10 @@
 //! - spec section 6 (root-protected paths)
 
 use super::endpoint_reach::{instance_path, mount_map, operations_of, reach};
-use super::helpers::{capability_span, diagnostic, live_rules, merged_capabilities, ticked};
 use crate::acl::builtin::requires_sudo_with_mounts;
 use crate::acl::{DenyReason, Request};
 use crate::diag::{Diagnostic, Severity};
+use crate::lint::wording::{capability_span, diagnostic, ticked};
 use crate::lint::{Category, PolicyContext, Rule, RuleMeta};
 use crate::policy::Capability;
 
@@ -51,8 +51,8 @@ impl Rule for SudoMissing {
     fn check_policy(&self, ctx: &PolicyContext<'_>, out: &mut Vec<Diagnostic>) {
         let meta = self.meta();
         let map = mount_map(ctx);
-        for (rule, pattern) in live_rules(ctx) {
-            let merged = merged_capabilities(ctx, pattern);
+        for (rule, pattern) in ctx.live_rules() {
+            let merged = ctx.merged_capabilities(pattern);
             if merged.is_deny() || merged.is_empty() || merged.contains(Capability::Sudo) {
                 continue;
             }

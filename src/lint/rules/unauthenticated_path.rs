@@ -30,8 +30,8 @@
 //! - the `x-vault-unauthenticated` endpoints of the OpenAPI documents (`src/endpoints/`)
 
 use super::endpoint_reach::{mount_map, reach};
-use super::helpers::{diagnostic_at, live_rules};
 use crate::diag::{Diagnostic, Severity};
+use crate::lint::wording::diagnostic_at;
 use crate::lint::{Category, PolicyContext, Rule, RuleMeta};
 
 pub struct UnauthenticatedPath;
@@ -50,7 +50,7 @@ impl Rule for UnauthenticatedPath {
     fn check_policy(&self, ctx: &PolicyContext<'_>, out: &mut Vec<Diagnostic>) {
         let meta = self.meta();
         let map = mount_map(ctx);
-        for (rule, pattern) in live_rules(ctx) {
+        for (rule, pattern) in ctx.live_rules() {
             if rule.capabilities.is_empty() {
                 continue;
             }

@@ -29,9 +29,9 @@
 //! - the endpoint catalog (`src/endpoints/`)
 
 use super::endpoint_reach::{mount_map, reach, PatternReach};
-use super::helpers::{diagnostic_at, live_rules, lower};
 use crate::diag::{Diagnostic, Severity};
 use crate::endpoints::{kind_title, MountMap};
+use crate::lint::wording::{diagnostic_at, lower};
 use crate::lint::{Category, PolicyContext, Rule, RuleMeta};
 use crate::policy::PathPattern;
 use crate::target::Target;
@@ -70,7 +70,7 @@ impl Rule for UnknownEndpoint {
     fn check_policy(&self, ctx: &PolicyContext<'_>, out: &mut Vec<Diagnostic>) {
         let meta = self.meta();
         let map = mount_map(ctx);
-        for (rule, pattern) in live_rules(ctx) {
+        for (rule, pattern) in ctx.live_rules() {
             if rule.capabilities.is_empty() || is_enterprise(ctx.target, pattern) {
                 continue;
             }

@@ -29,8 +29,7 @@ use std::collections::BTreeSet;
 
 use crate::acl::{Acl, AclError, Identity};
 use crate::diag::{Diagnostic, Severity};
-use crate::inventory::lints::{Finding, RoleContext};
-use crate::lint::{Category, PolicyContext, Rule, RuleMeta};
+use crate::lint::{Category, PolicyContext, RoleContext, RoleFinding as Finding, Rule, RuleMeta};
 use crate::policy::Rule as PolicyRule;
 use crate::target::Target;
 
