@@ -14,6 +14,7 @@ pub mod cli;
 pub mod config;
 pub mod diag;
 pub mod diff;
+pub mod endpoints;
 pub mod fmt;
 pub mod fuzz_entry;
 pub mod guards;
