@@ -18,6 +18,7 @@ pub static RULES: &[&dyn Rule] = &[
     &parameter_key_case_clash::ParameterKeyCaseClash,
     &parameters_unused::ParametersUnused,
     &unknown_template_variable::UnknownTemplateVariable,
+    &template_accessor_placeholder::TemplateAccessorPlaceholder,
     &create_without_update::CreateWithoutUpdate,
     &sudo_unneeded::SudoUnneeded,
     &expired_rule::ExpiredRule,
@@ -42,8 +43,11 @@ pub static RULES: &[&dyn Rule] = &[
     &lease_revoke_prefix::LeaseRevokePrefix,
     &broad_secret_access::BroadSecretAccess,
     &overridden_deny::OverriddenDeny,
+    &denied_parameter_bypass::DeniedParameterBypass,
+    &template_glob_widening::TemplateGlobWidening,
     // style
     &leading_slash::LeadingSlash,
+    &redundant_rule::RedundantRule,
     &unused_ignore::UnusedIgnore,
 ];
 
