@@ -509,7 +509,7 @@ fn read_rules(
 
 fn check_rule_id(source: &SourceFile, id: &Spanned<String>) -> Result<(), ConfigError> {
     let span = spanned_span(source, id);
-    if id.value.starts_with("invalid-") || id.value == "empty-policy" {
+    if id.value.starts_with("invalid-") {
         return Err(ConfigError::at(
             source,
             span,

@@ -243,6 +243,7 @@ fixture_tests! {
     denied_parameter_bypass => "denied-parameter-bypass",
     template_glob_widening => "template-glob-widening",
     redundant_rule => "redundant-rule",
+    empty_policy => "empty-policy",
 }
 
 #[test]

@@ -11,6 +11,7 @@ pub static RULES: &[&dyn Rule] = &[
     &deny_with_capabilities::DenyWithCapabilities,
     &no_capabilities::NoCapabilities,
     &duplicate_path::DuplicatePath,
+    &empty_policy::EmptyPolicy,
     &deprecated_policy_key::DeprecatedPolicyKey,
     &kv2_missing_data_prefix::Kv2MissingDataPrefix,
     &kv2_list_on_data::Kv2ListOnData,

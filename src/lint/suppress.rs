@@ -354,7 +354,7 @@ fn unused_findings(
 /// A finding for an id that can never suppress anything: an `invalid-` rule or an unknown id.
 fn wrong_id(id: &Spanned<String>) -> Option<Diagnostic> {
     let name = id.value.as_str();
-    if name.starts_with("invalid-") || name == "empty-policy" {
+    if name.starts_with("invalid-") {
         return Some(unused(
             id.span,
             format!("`{name}` cannot be suppressed"),

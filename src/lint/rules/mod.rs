@@ -12,6 +12,7 @@ pub mod denied_parameter_bypass;
 pub mod deny_with_capabilities;
 pub mod deprecated_policy_key;
 pub mod duplicate_path;
+pub mod empty_policy;
 pub mod expired_rule;
 pub mod grants_everything;
 pub mod identity_admin;
