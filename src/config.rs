@@ -11,6 +11,9 @@
 //! rules:
 //!   literal-star: off
 //!   leading-slash: error
+//! namespaces:                # the namespace tree (see docs/namespaces.md)
+//!   admin/: {}
+//!   admin/team-a/: {policies: [team-a-reader]}
 //! policies:                  # what the server stores beside a policy's text
 //!   team-data: {allow_slashes_in_identity_templates: true}
 //! roles: {}                  # inventory sections, see `crate::inventory`
@@ -35,6 +38,7 @@ use crate::inventory::{EntitySpec, GroupSpec, InventorySpecs, PolicySpec, RoleSp
 use crate::lint::settings::LintSettings;
 pub use crate::lint::settings::RuleLevel;
 pub use crate::mounts::{Mount, Mounts};
+use crate::namespace::Namespaces;
 use crate::source::SourceFile;
 use crate::span::Span;
 use crate::target::Target;
@@ -88,6 +92,10 @@ pub struct Config {
     pub entities: BTreeMap<String, EntitySpec>,
     /// Per-policy settings stored on the server beside the text, by policy name.
     pub policies: BTreeMap<String, Spanned<PolicySpec>>,
+    /// The namespace tree (`namespaces:`; only the root namespace when absent).
+    pub namespaces: Namespaces,
+    /// Policy file stems `namespaces:` places in a namespace, whatever their folder.
+    pub namespace_of_policy: BTreeMap<String, String>,
     /// The folder paths in the configuration are relative to (the config file's folder, or
     /// the working directory when there is no file).
     pub root: PathBuf,
@@ -111,6 +119,8 @@ impl Default for Config {
             groups: BTreeMap::new(),
             entities: BTreeMap::new(),
             policies: BTreeMap::new(),
+            namespaces: Namespaces::default(),
+            namespace_of_policy: BTreeMap::new(),
             root: PathBuf::from("."),
             source: None,
             max_file_size: crate::input::DEFAULT_MAX_BYTES,
@@ -126,6 +136,7 @@ impl Config {
             groups: self.groups.clone(),
             entities: self.entities.clone(),
             policy_settings: self.policies.keys().cloned().collect(),
+            namespaces: self.namespaces.clone(),
         }
     }
 
@@ -221,6 +232,53 @@ struct RawConfig {
     entities: BTreeMap<String, EntitySpec>,
     #[serde(default)]
     policies: BTreeMap<String, Spanned<PolicySpec>>,
+    #[serde(default, deserialize_with = "namespace_entries")]
+    namespaces: NamespaceEntries,
+}
+
+type NamespaceEntries = Vec<(Spanned<String>, Option<RawNamespace>)>;
+
+/// Reads `namespaces:` as `(path, settings)` pairs keeping the paths' locations.
+fn namespace_entries<'de, D>(deserializer: D) -> Result<NamespaceEntries, D::Error>
+where
+    D: Deserializer<'de>,
+{
+    struct EntriesVisitor;
+
+    impl<'de> Visitor<'de> for EntriesVisitor {
+        type Value = NamespaceEntries;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a map of namespace path to its settings, e.g. `admin/: {}`")
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut entries = Vec::new();
+            while let Some(entry) = map.next_entry()? {
+                entries.push(entry);
+            }
+            Ok(entries)
+        }
+
+        fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+            Ok(Vec::new())
+        }
+    }
+
+    deserializer.deserialize_map(EntriesVisitor)
+}
+
+/// One entry of `namespaces:`.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawNamespace {
+    /// Policy file stems that live in this namespace whatever their folder.
+    #[serde(default)]
+    policies: Vec<Spanned<String>>,
+    /// Free text for the reader.
+    #[serde(default)]
+    #[allow(dead_code)]
+    description: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -415,6 +473,42 @@ fn apply_raw(config: &mut Config, raw: RawConfig, source: &SourceFile) -> Result
     config.groups = raw.groups;
     config.entities = raw.entities;
     config.policies = raw.policies;
+    read_namespaces(config, raw.namespaces, source)?;
+    Ok(())
+}
+
+/// `namespaces:`, a map of namespace path to its settings (`{}` or nothing for none).
+fn read_namespaces(
+    config: &mut Config,
+    entries: NamespaceEntries,
+    source: &SourceFile,
+) -> Result<(), ConfigError> {
+    let mut paths = Vec::new();
+    for (path, settings) in entries {
+        let normalized = crate::namespace::normalize(&path.value).map_err(|message| {
+            ConfigError::at(
+                source,
+                spanned_span(source, &path),
+                message,
+                "write the namespace path with `/` between names, e.g. `admin/team-a/`",
+            )
+        })?;
+        if normalized.is_empty() {
+            return Err(ConfigError::at(
+                source,
+                spanned_span(source, &path),
+                "the root namespace is always there",
+                "list only child namespaces, e.g. `admin/`",
+            ));
+        }
+        for policy in settings.unwrap_or_default().policies {
+            config
+                .namespace_of_policy
+                .insert(policy.value, normalized.clone());
+        }
+        paths.push(normalized);
+    }
+    config.namespaces = Namespaces::new(paths.iter().map(String::as_str));
     Ok(())
 }
 
@@ -673,6 +767,20 @@ mod tests {
         assert_eq!(
             error.message(),
             "capable.yaml:2:3: unknown rule `no-such-rule-at-all`"
+        );
+    }
+
+    #[test]
+    fn namespaces_form_a_tree() {
+        let config =
+            parse("namespaces:\n  admin/team-a: {policies: [reader]}\n  admin/team-b/:\n").unwrap();
+        let all: Vec<&str> = config.namespaces.iter().collect();
+        assert_eq!(all, ["", "admin/", "admin/team-a/", "admin/team-b/"]);
+        assert_eq!(config.namespace_of_policy["reader"], "admin/team-a/");
+        let error = parse("namespaces:\n  admin/sys/: {}\n").unwrap_err();
+        assert_eq!(
+            error.message(),
+            "capable.yaml:2:3: `sys/` is a reserved path and cannot be used as a namespace name"
         );
     }
 

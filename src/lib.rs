@@ -16,6 +16,7 @@ pub mod input;
 pub mod inventory;
 pub mod lint;
 pub mod mounts;
+pub mod namespace;
 pub mod policy;
 pub mod query;
 pub mod report;

@@ -306,7 +306,8 @@ impl Workspace {
             self.agent_files.push(source);
             return Ok(());
         }
-        let name = source.stem();
+        let namespace = self.namespace_for(&source);
+        let name = format!("{namespace}{}", source.stem());
         if let Some(first) = self.file_by_stem.get(&name) {
             return Err(WorkspaceError::DuplicatePolicy {
                 name,
@@ -316,7 +317,8 @@ impl Workspace {
         }
         self.file_by_stem.insert(name.clone(), source.name.clone());
         let parsed = parse_policy(source.clone(), self.target);
-        if let Some(policy) = parsed.policy {
+        if let Some(mut policy) = parsed.policy {
+            policy.namespace = namespace;
             self.policies.insert(name, policy);
         }
         self.parse_diagnostics.push(FileDiagnostics {
@@ -333,8 +335,49 @@ impl Workspace {
             return None;
         }
         self.policies
-            .get(&file.stem())
+            .get(&format!("{}{}", self.namespace_for(file), file.stem()))
             .filter(|policy| policy.source.name == file.name)
+    }
+
+    /// The namespace a policy file lives in: the one `namespaces:` lists its stem under, else
+    /// its folder layout (`policies/admin/team-a/reader.hcl` is in `admin/team-a/`: from the
+    /// first folder named like a top-level namespace, as deep as declared namespaces go), else
+    /// the root namespace. Cost: O(path length).
+    pub fn namespace_for(&self, file: &SourceFile) -> String {
+        if let Some(namespace) = self.config.namespace_of_policy.get(&file.stem()) {
+            return namespace.clone();
+        }
+        let namespaces = &self.config.namespaces;
+        if namespaces.is_flat() {
+            return String::new();
+        }
+        let folders: Vec<&str> = Path::new(&file.name)
+            .parent()
+            .map(|parent| {
+                parent
+                    .components()
+                    .filter_map(|c| match c {
+                        Component::Normal(name) => name.to_str(),
+                        _ => None,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let Some(start) = folders
+            .iter()
+            .position(|folder| namespaces.contains(&format!("{folder}/")))
+        else {
+            return String::new();
+        };
+        let mut namespace = String::new();
+        for folder in &folders[start..] {
+            let deeper = format!("{namespace}{folder}/");
+            if !namespaces.contains(&deeper) {
+                break;
+            }
+            namespace = deeper;
+        }
+        namespace
     }
 }
 

@@ -416,7 +416,9 @@ impl RoleContext<'_> {
 
     /// A policy of the subject by name.
     pub fn policy(&self, name: &str) -> Option<&Policy> {
-        self.policies.iter().find(|policy| policy.name == name)
+        self.policies
+            .iter()
+            .find(|policy| policy.qualified_name() == name)
     }
 }
 
