@@ -162,8 +162,7 @@ fn covering_prefix<'a>(
     let covering = ctx.index.acl().prefix_rules_covering(&pattern.key);
     let below = covering
         .into_iter()
-        .filter(|rule| rule.pattern.key != pattern.key)
-        .next_back()?;
+        .rfind(|rule| rule.pattern.key != pattern.key)?;
     if !same_as(own, below) || wildcards.may_reach_under(&pattern.key) {
         return None;
     }
