@@ -67,6 +67,7 @@ pub fn run(args: Args) -> CliResult {
     }
     results.extend(crate::terraform::check::check(&workspace));
     let results = merge_by_file(results);
+    let results = crate::check::apply_per_file_ignores(results, &workspace, args.paths.is_empty());
     let fail_level = args.fail_level.unwrap_or(workspace.config.fail_level);
     let output = report::render(args.format, &results, color);
     let mut stdout = std::io::stdout().lock();
