@@ -85,3 +85,34 @@ fn group_by_file(
     }
     files
 }
+
+/// Applies the configuration's `per-file-ignores` to the results of a check and adds the
+/// `unused-ignore` findings about its entries to `capable.yaml`'s results (only when
+/// `whole_tree`: every file of the configuration was checked). See
+/// [`crate::lint::suppress::apply_per_file`].
+pub fn apply_per_file_ignores(
+    mut results: Vec<FileDiagnostics>,
+    workspace: &Workspace,
+    whole_tree: bool,
+) -> Vec<FileDiagnostics> {
+    let config = &workspace.config;
+    let config_name = config.source.as_ref().map(|file| file.name.clone());
+    let unused = crate::lint::suppress::apply_per_file(
+        &mut results,
+        &config.per_file_ignores,
+        config_name.as_deref(),
+        &config.lint_settings(),
+        whole_tree,
+    );
+    if unused.is_empty() {
+        return results;
+    }
+    let Some(file) = config.source.clone() else {
+        return results;
+    };
+    results.push(FileDiagnostics {
+        file,
+        diagnostics: unused,
+    });
+    crate::lint::engine::merge_by_file(results)
+}

@@ -12,6 +12,8 @@
 //! rules:
 //!   literal-star: off
 //!   leading-slash: error
+//! per-file-ignores:          # rule ids ignored in the files a glob matches
+//!   "policies/break-glass/*.hcl": [policy-admin, token-create]
 //! namespaces:                # the namespace tree (see docs/namespaces.md)
 //!   admin/: {}
 //!   admin/team-a/: {policies: [team-a-reader]}
@@ -41,8 +43,8 @@ use serde_saphyr::Spanned;
 
 use crate::diag::{Diagnostic, Severity};
 use crate::inventory::{EntitySpec, GroupSpec, InventorySpecs, PolicySpec, RoleSpec};
-use crate::lint::settings::LintSettings;
 pub use crate::lint::settings::RuleLevel;
+use crate::lint::settings::{LintSettings, PerFileIgnore, PerFileIgnores};
 pub use crate::mounts::{Mount, Mounts};
 use crate::namespace::Namespaces;
 use crate::policy::{Capability, PathPattern};
@@ -93,6 +95,8 @@ pub struct Config {
     pub mounts: Mounts,
     /// Per-rule settings by rule id (ids checked against the registry).
     pub rules: BTreeMap<String, RuleLevel>,
+    /// `per-file-ignores`: rule ids suppressed in the files a glob matches.
+    pub per_file_ignores: PerFileIgnores,
     pub fail_level: Severity,
     pub roles: BTreeMap<String, RoleSpec>,
     pub groups: BTreeMap<String, GroupSpec>,
@@ -139,6 +143,7 @@ impl Default for Config {
             exclude: Vec::new(),
             mounts: Mounts::default(),
             rules: BTreeMap::new(),
+            per_file_ignores: PerFileIgnores::default(),
             fail_level: DEFAULT_FAIL_LEVEL,
             roles: BTreeMap::new(),
             groups: BTreeMap::new(),
@@ -252,6 +257,8 @@ struct RawConfig {
     mounts: Option<BTreeMap<String, Spanned<RawMount>>>,
     #[serde(default, deserialize_with = "spanned_entries")]
     rules: SpannedEntries,
+    #[serde(default, deserialize_with = "spanned_list_entries")]
+    per_file_ignores: SpannedListEntries,
     #[serde(default)]
     fail_level: Option<Spanned<String>>,
     #[serde(default)]
@@ -356,6 +363,38 @@ struct RawMount {
     #[serde(default)]
     #[allow(dead_code)]
     description: Option<String>,
+}
+
+type SpannedListEntries = Vec<(Spanned<String>, Vec<Spanned<String>>)>;
+
+/// Reads `per-file-ignores:` (glob → list of rule ids) as pairs keeping every location.
+fn spanned_list_entries<'de, D>(deserializer: D) -> Result<SpannedListEntries, D::Error>
+where
+    D: Deserializer<'de>,
+{
+    struct EntriesVisitor;
+
+    impl<'de> Visitor<'de> for EntriesVisitor {
+        type Value = SpannedListEntries;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a map of file glob to a list of rule ids")
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut entries = Vec::new();
+            while let Some(entry) = map.next_entry()? {
+                entries.push(entry);
+            }
+            Ok(entries)
+        }
+
+        fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+            Ok(Vec::new())
+        }
+    }
+
+    deserializer.deserialize_map(EntriesVisitor)
 }
 
 /// Reads a map as `(key, value)` pairs keeping both locations (a map keyed by `Spanned`
@@ -523,6 +562,7 @@ fn apply_raw(config: &mut Config, raw: RawConfig, source: &SourceFile) -> Result
         config.mounts = read_mounts(source, mounts)?;
     }
     config.rules = read_rules(source, raw.rules)?;
+    config.per_file_ignores = read_per_file_ignores(source, raw.per_file_ignores, &config.root)?;
     if let Some(level) = raw.fail_level {
         config.fail_level = parse_fail_level(&level.value).map_err(|message| {
             ConfigError::at(
@@ -798,9 +838,51 @@ fn read_rules(
     Ok(rules)
 }
 
+/// `per-file-ignores`: each glob compiled, each rule id checked like those of `rules:`.
+fn read_per_file_ignores(
+    source: &SourceFile,
+    entries: SpannedListEntries,
+    root: &Path,
+) -> Result<PerFileIgnores, ConfigError> {
+    let mut ignores = PerFileIgnores {
+        entries: Vec::new(),
+        root: root.to_path_buf(),
+    };
+    for (pattern, ids) in entries {
+        let pattern_span = spanned_span(source, &pattern);
+        let mut checked = Vec::new();
+        for id in ids {
+            check_rule_id(source, &id)?;
+            checked.push(crate::span::Spanned::new(
+                id.value.clone(),
+                spanned_span(source, &id),
+            ));
+        }
+        if checked.is_empty() {
+            return Err(ConfigError::at(
+                source,
+                pattern_span,
+                format!("`per-file-ignores` entry `{}` names no rule", pattern.value),
+                "list the rule ids to ignore in the matching files, e.g. `[policy-admin]`",
+            ));
+        }
+        let written = crate::span::Spanned::new(pattern.value.clone(), pattern_span);
+        let entry = PerFileIgnore::new(written, checked).map_err(|error| {
+            ConfigError::at(
+                source,
+                pattern_span,
+                format!("invalid glob `{}`: {}", pattern.value, error.kind()),
+                "globs use `*`, `**`, `?`, `[...]` and `{a,b}`",
+            )
+        })?;
+        ignores.entries.push(entry);
+    }
+    Ok(ignores)
+}
+
 fn check_rule_id(source: &SourceFile, id: &Spanned<String>) -> Result<(), ConfigError> {
     let span = spanned_span(source, id);
-    if id.value.starts_with("invalid-") || id.value == "empty-policy" {
+    if id.value.starts_with("invalid-") {
         return Err(ConfigError::at(
             source,
             span,

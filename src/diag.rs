@@ -82,7 +82,7 @@ impl Diagnostic {
 
     /// Whether this diagnostic means the target would refuse the policy.
     pub fn is_invalid(&self) -> bool {
-        self.rule.starts_with("invalid-") || self.rule == "empty-policy"
+        self.rule.starts_with("invalid-")
     }
 }
 

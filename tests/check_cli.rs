@@ -556,3 +556,104 @@ fn plain_and_glob_includes_combine_without_duplicates() {
         .collect();
     assert_eq!(files, ["a/one.hcl", "b/two.hcl"], "{stdout}");
 }
+
+// ---- file-level ignores and per-file-ignores ----------------------------------------------
+
+/// A break-glass policy: `literal-star` in two blocks and a `leading-slash` note.
+const ADMIN: &str = "path \"secret/data/a/*/x\" {\n  capabilities = [\"read\"]\n}\n\
+                     path \"secret/data/b/*/y\" {\n  capabilities = [\"read\"]\n}\n\
+                     path \"/secret/data/c\" {\n  capabilities = [\"read\"]\n}\n";
+
+#[test]
+fn ignore_file_suppresses_its_rules_in_every_block() {
+    let policy = format!("# capable:ignore-file literal-star -- break-glass admin\n{ADMIN}");
+    let dir = scratch(&[("admin.hcl", &policy)]);
+    let (code, stdout, _) = capable(dir.path(), &["check", "--format", "concise"]);
+    assert_eq!(code, 0, "only the `leading-slash` note is left: {stdout}");
+    assert_eq!(rules_in(&stdout), ["leading-slash"]);
+}
+
+#[test]
+fn unused_ignore_file_ids_are_reported() {
+    let policy =
+        format!("{CLEAN}# capable:ignore-file literal-star, policy-admin, literal-str -- stale\n");
+    let dir = scratch(&[("app.hcl", &policy)]);
+    let (code, stdout, _) = capable(dir.path(), &["check", "--format", "concise"]);
+    assert_eq!(code, 1, "{stdout}");
+    assert_eq!(rules_in(&stdout), ["unused-ignore"; 3]);
+    assert!(
+        stdout.contains("no `literal-star` finding to suppress in this file"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("unknown rule `literal-str` in `capable:ignore-file`"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn a_block_ignore_takes_precedence_over_the_file_ignore() {
+    let policy = format!(
+        "# capable:ignore-file leading-slash -- repeats the block ignore\n\
+         # capable:ignore leading-slash -- legacy path\n{SLASH}"
+    );
+    let dir = scratch(&[("app.hcl", &policy)]);
+    let (_, stdout, _) = capable(dir.path(), &["check", "--format", "concise"]);
+    assert_eq!(rules_in(&stdout), ["unused-ignore"], "{stdout}");
+    assert!(
+        stdout.contains("app.hcl:1:"),
+        "the file ignore is unused: {stdout}"
+    );
+}
+
+#[test]
+fn per_file_ignores_suppress_in_matching_files_only() {
+    let dir = scratch(&[
+        ("policies/break-glass/admin.hcl", ADMIN),
+        ("policies/app.hcl", STAR),
+    ]);
+    std::fs::write(
+        dir.path().join("capable.yaml"),
+        "per-file-ignores:\n  \"policies/break-glass/*.hcl\": [literal-star, leading-slash]\n",
+    )
+    .unwrap();
+    let (code, stdout, _) = capable(dir.path(), &["check", "--format", "concise"]);
+    assert_eq!(code, 1, "{stdout}");
+    assert_eq!(rules_in(&stdout), ["literal-star"], "{stdout}");
+    assert!(stdout.starts_with("policies/app.hcl:1:"), "{stdout}");
+}
+
+#[test]
+fn unused_per_file_ignores_are_reported_on_whole_tree_runs() {
+    let dir = scratch(&[("policies/app.hcl", STAR)]);
+    std::fs::write(
+        dir.path().join("capable.yaml"),
+        "per-file-ignores:\n  \"policies/*.hcl\": [literal-star, policy-admin]\n  \
+         legacy/: [grants-everything]\n",
+    )
+    .unwrap();
+    let (code, stdout, _) = capable(dir.path(), &["check", "--format", "concise"]);
+    assert_eq!(code, 1, "{stdout}");
+    insta::assert_snapshot!(stdout);
+    assert_eq!(rules_in(&stdout), ["unused-ignore", "unused-ignore"]);
+    // With files named, an entry may be for files not checked: nothing is reported.
+    let (code, stdout, _) = capable(
+        dir.path(),
+        &["check", "--format", "concise", "policies/app.hcl"],
+    );
+    assert_eq!((code, stdout.as_str()), (0, ""));
+}
+
+#[test]
+fn per_file_ignores_name_known_rules() {
+    let dir = scratch(&[("app.hcl", CLEAN)]);
+    std::fs::write(
+        dir.path().join("capable.yaml"),
+        "per-file-ignores:\n  app.hcl: [policy-admn]\n",
+    )
+    .unwrap();
+    let (code, _, stderr) = capable(dir.path(), &["check"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("unknown rule `policy-admn`"), "{stderr}");
+    assert!(stderr.contains("did you mean `policy-admin`?"), "{stderr}");
+}

@@ -248,6 +248,11 @@ fixture_tests! {
     pki_ca_admin => "pki-ca-admin",
     secrets_role_admin => "secrets-role-admin",
     transit_key_export => "transit-key-export",
+    template_accessor_placeholder => "template-accessor-placeholder",
+    denied_parameter_bypass => "denied-parameter-bypass",
+    template_glob_widening => "template-glob-widening",
+    redundant_rule => "redundant-rule",
+    empty_policy => "empty-policy",
 }
 
 #[test]
@@ -347,8 +352,12 @@ fn doc_examples(doc: &str, heading: &str) -> Vec<String> {
         .collect()
 }
 
-/// Vault, unless only OpenBao accepts the snippet (OpenBao-only keys such as `expiration`).
+/// Vault, unless the snippet says `# target: openbao` (as fixtures do) or only OpenBao accepts
+/// it (OpenBao-only keys such as `expiration`).
 fn doc_target(text: &str) -> Target {
+    if target_of(text) == Target::OpenBao {
+        return Target::OpenBao;
+    }
     let source = Arc::new(SourceFile::new("doc.hcl", text));
     let vault = parse_policy(source, Target::Vault);
     if vault.policy.is_some() && !vault.diagnostics.iter().any(|d| d.is_invalid()) {

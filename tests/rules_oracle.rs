@@ -160,3 +160,60 @@ fn witness_parsing() {
         Some((vec!["read".to_string()], "anything".to_string()))
     );
 }
+
+/// `denied-parameter-bypass`: its fixture's deny-list of `super-admin` on `auth/token/create`
+/// is flagged, and OpenBao shows why: the exact string is refused, while a JSON list and a
+/// case variant pass and mint a token that holds `super-admin`.
+#[test]
+fn denied_parameter_bypass_is_real_on_openbao() {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/rules/denied-parameter-bypass/openbao.hcl");
+    let text = std::fs::read_to_string(&path).expect("fixture");
+    let diagnostics = run("denied-parameter-bypass", "bypass", &text);
+    assert!(
+        diagnostics
+            .iter()
+            .any(|d| d.message.contains("`auth/token/create`") && d.message.contains("super-admin")),
+        "the fixture's token-create deny-list is flagged: {diagnostics:#?}"
+    );
+    let bao = Bao::start();
+    let accepted = bao.put_policy("bypass", &text);
+    assert_eq!(accepted.status, 204, "{:?}", accepted.body);
+    let admin = bao.put_policy(
+        "super-admin",
+        "path \"*\" {\n  capabilities = [\"sudo\"]\n}\n",
+    );
+    assert_eq!(admin.status, 204, "{:?}", admin.body);
+    let token = bao.token_with(&["bypass"]);
+    let create = |policies: serde_json::Value| {
+        let body = serde_json::json!({ "policies": policies, "no_default_policy": true });
+        bao.request(&token, "POST", "auth/token/create", Some(&body), None)
+    };
+    let exact = create(serde_json::json!("super-admin"));
+    assert_eq!(
+        exact.status, 403,
+        "the exact string is denied: {:?}",
+        exact.body
+    );
+    for bypass in [
+        serde_json::json!(["super-admin"]),
+        serde_json::json!(["default", "super-admin"]),
+        serde_json::json!("Super-Admin"),
+        serde_json::json!(" super-admin"),
+    ] {
+        let answer = create(bypass.clone());
+        assert_eq!(
+            answer.status, 200,
+            "{bypass} passes the deny-list: {:?}",
+            answer.body
+        );
+        let granted: Vec<&str> = answer.body["auth"]["policies"]
+            .as_array()
+            .map(|names| names.iter().filter_map(|n| n.as_str()).collect())
+            .unwrap_or_default();
+        assert!(
+            granted.contains(&"super-admin"),
+            "{bypass} mints a token holding `super-admin`: {granted:?}"
+        );
+    }
+}

@@ -122,7 +122,7 @@ fn empty_heredoc_is_empty_and_tabs_are_stripped() {
     assert_eq!(
         positions(&["empty.tf"]),
         [
-            ("empty-policy".to_string(), 3, 12, 3, 14),
+            ("invalid-empty-policy".to_string(), 3, 12, 3, 14),
             ("invalid-capability".to_string(), 11, 20, 11, 24),
         ]
     );

@@ -112,7 +112,12 @@ fn results_of(
     }));
     results.extend(whole_tree_diagnostics(workspace, args, cwd)?);
     results.extend(crate::terraform::check::check(workspace));
-    Ok(merge_by_file(results))
+    let results = merge_by_file(results);
+    Ok(crate::check::apply_per_file_ignores(
+        results,
+        workspace,
+        args.paths.is_empty(),
+    ))
 }
 
 /// The fingerprints of the findings at `rev`: the tree of that commit, checked with the same

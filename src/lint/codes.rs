@@ -11,6 +11,7 @@ pub static RULES: &[&dyn Rule] = &[
     &deny_with_capabilities::DenyWithCapabilities,
     &no_capabilities::NoCapabilities,
     &duplicate_path::DuplicatePath,
+    &empty_policy::EmptyPolicy,
     &deprecated_policy_key::DeprecatedPolicyKey,
     &kv2_missing_data_prefix::Kv2MissingDataPrefix,
     &kv2_list_on_data::Kv2ListOnData,
@@ -18,6 +19,7 @@ pub static RULES: &[&dyn Rule] = &[
     &parameter_key_case_clash::ParameterKeyCaseClash,
     &parameters_unused::ParametersUnused,
     &unknown_template_variable::UnknownTemplateVariable,
+    &template_accessor_placeholder::TemplateAccessorPlaceholder,
     &create_without_update::CreateWithoutUpdate,
     &sudo_unneeded::SudoUnneeded,
     &sudo_missing::SudoMissing,
@@ -51,8 +53,11 @@ pub static RULES: &[&dyn Rule] = &[
     &broad_secret_access::BroadSecretAccess,
     &overridden_deny::OverriddenDeny,
     &guard_violated::GuardViolated,
+    &denied_parameter_bypass::DeniedParameterBypass,
+    &template_glob_widening::TemplateGlobWidening,
     // style
     &leading_slash::LeadingSlash,
+    &redundant_rule::RedundantRule,
     &unused_ignore::UnusedIgnore,
 ];
 

@@ -180,7 +180,51 @@ impl<'p> PolicyIndex<'p> {
     /// See [`PolicyContext::rule_at_label`].
     pub fn rule_at_label(&self, span: Span) -> Option<&'p Rule> {
         let policy = self.policy;
-        self.by_label.get(&span).map(|&index| &policy.rules[index])
+        self.rule_index_at_label(span)
+            .map(|index| &policy.rules[index])
+    }
+
+    /// The position in the policy of the block whose label token is at `span`.
+    pub fn rule_index_at_label(&self, span: Span) -> Option<usize> {
+        self.by_label.get(&span).copied()
+    }
+
+    /// The positions of the live blocks of this policy whose pattern matches `path`, found
+    /// through the policy's own ACL (exact store, every covering prefix, the wildcard trie),
+    /// unordered. Cost: O(path length + segments × branching + matching blocks).
+    pub fn live_rules_matching(&self, path: &str) -> Vec<usize> {
+        let mut merged: Vec<&crate::acl::MergedRule> = Vec::new();
+        merged.extend(self.acl.exact_rule(path));
+        merged.extend(self.acl.prefix_rules_covering(path));
+        if path.starts_with('/') {
+            // The ACL trims a leading `/` from request paths; patterns keep theirs.
+            merged.extend(self.acl.wildcard_rules());
+        } else {
+            merged.extend(
+                self.acl
+                    .matching_rules(path)
+                    .into_iter()
+                    .filter(|rule| rule.pattern.kind == PatternKind::SegmentWildcard),
+            );
+        }
+        let mut out = Vec::new();
+        for rule in merged {
+            for source in &rule.sources {
+                let Some(index) = self.rule_index_at_label(source.pattern_span) else {
+                    continue;
+                };
+                let block = &self.policy.rules[index];
+                let live = !block.expired
+                    && block
+                        .pattern
+                        .as_ref()
+                        .is_some_and(|pattern| super::matching::pattern_matches(pattern, path));
+                if live && !out.contains(&index) {
+                    out.push(index);
+                }
+            }
+        }
+        out
     }
 
     /// The ACL of a holder whose entity, aliases and groups make every template variable of

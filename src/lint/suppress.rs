@@ -1,6 +1,10 @@
-//! Inline suppressions: `# capable:ignore <rule-id>[, <rule-id>...] -- <reason>` (or `//`).
+//! Inline suppressions: `# capable:ignore <rule-id>[, <rule-id>...] -- <reason>` (or `//`)
+//! for one block, `# capable:ignore-file <rule-id>[, ...] -- <reason>` for the whole file
+//! (e.g. a deliberate break-glass admin policy). `per-file-ignores` in `capable.yaml` do the
+//! same from outside the file ([`apply_per_file`]).
 //!
-//! An ignore comment attaches to one `path` block when it is
+//! A file ignore may stand on any comment line; it suppresses the named rules' diagnostics
+//! anywhere in the file. A block ignore attaches to one `path` block when it is
 //! - at the end of the block's first line (`path "x" { # capable:ignore rule -- why`), or
 //! - on a comment-only line in the run of comment lines directly above the block's first
 //!   line (no blank line in between).
@@ -11,19 +15,35 @@
 //! refuses the policy), or naming a rule with no finding in its block. Rules turned off in
 //! `capable.yaml` are not reported as unused.
 //!
+//! A diagnostic that both a block ignore and a file ignore could suppress counts for the
+//! block ignore (the narrower one), so a file ignore that only repeats block ignores is
+//! reported as unused.
+//!
 //! Cost: O(text) to find and attach the comments, O(d log b) to match d diagnostics to b
 //! blocks.
 
 use std::collections::{BTreeSet, HashMap};
 
-use crate::diag::Diagnostic;
+use crate::diag::{Diagnostic, FileDiagnostics};
 use crate::lint::rule_meta;
-use crate::lint::settings::{LintSettings, RuleLevel};
+use crate::lint::settings::{LintSettings, PerFileIgnores, RuleLevel};
 use crate::source::SourceFile;
 use crate::span::{Span, Spanned};
 
 /// The marker that starts an ignore inside a comment.
 pub const MARKER: &str = "capable:ignore";
+
+/// The marker of a file-level ignore.
+pub const FILE_MARKER: &str = "capable:ignore-file";
+
+/// What an ignore comment covers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scope {
+    /// The `path` block it attaches to.
+    Block,
+    /// The whole file.
+    File,
+}
 
 /// One `capable:ignore` comment.
 #[derive(Clone, Debug, PartialEq)]
@@ -38,6 +58,17 @@ pub struct Ignore {
     pub line: usize,
     /// Whether code precedes the comment on its line (the end-of-line form).
     pub trailing: bool,
+    pub scope: Scope,
+}
+
+impl Ignore {
+    /// The marker as written in this comment.
+    fn marker(&self) -> &'static str {
+        match self.scope {
+            Scope::Block => MARKER,
+            Scope::File => FILE_MARKER,
+        }
+    }
 }
 
 /// Finds every ignore comment in an HCL text. Strings, heredocs and `/* */` comments are
@@ -139,11 +170,18 @@ fn parse_ignore(
     };
     let body = &line[after_opener..];
     let body_start = after_opener + (body.len() - body.trim_start().len());
-    let rest = line[body_start..].strip_prefix(MARKER)?;
+    let mut rest = line[body_start..].strip_prefix(MARKER)?;
+    let mut scope = Scope::Block;
+    let mut marker_len = MARKER.len();
+    if let Some(file_rest) = rest.strip_prefix("-file") {
+        rest = file_rest;
+        scope = Scope::File;
+        marker_len = FILE_MARKER.len();
+    }
     if rest.starts_with(|c: char| c.is_alphanumeric() || c == '-' || c == '_') {
         return None;
     }
-    let ids_start = body_start + MARKER.len();
+    let ids_start = body_start + marker_len;
     let content_end = line.trim_end().len();
     let (ids_end, reason) = match line[ids_start..content_end].find("--") {
         Some(dash) => {
@@ -162,6 +200,7 @@ fn parse_ignore(
         span: Span::new(line_offset + body_start, line_offset + content_end),
         line: line_number,
         trailing,
+        scope,
     })
 }
 
@@ -209,7 +248,12 @@ pub fn apply(
     let mut findings = Vec::new();
     let Some(blocks) = blocks else {
         for ignore in &ignores {
-            findings.extend(ignore.ids.iter().filter_map(wrong_id));
+            findings.extend(
+                ignore
+                    .ids
+                    .iter()
+                    .filter_map(|id| wrong_id(id, ignore.marker())),
+            );
         }
         return with_unused(diagnostics, findings, settings);
     };
@@ -222,11 +266,16 @@ pub fn apply(
             by_block[*block_index].push(ignore_index);
         }
     }
+    let file_wide: Vec<usize> = (0..ignores.len())
+        .filter(|&index| ignores[index].scope == Scope::File)
+        .collect();
     let mut used: BTreeSet<(usize, usize)> = BTreeSet::new();
     let kept = diagnostics
         .into_iter()
         .filter(|diagnostic| {
-            let Some(hit) = suppressor(diagnostic, &sorted, &by_block, &ignores) else {
+            let hit = suppressor(diagnostic, &sorted, &by_block, &ignores)
+                .or_else(|| file_suppressor(diagnostic, &file_wide, &ignores));
+            let Some(hit) = hit else {
                 return true;
             };
             used.insert(hit);
@@ -250,7 +299,9 @@ fn attach(file: &SourceFile, ignores: &[Ignore], blocks: &[Block]) -> Vec<Option
     let lines: Vec<&str> = file.text.split_inclusive('\n').collect();
     let mut by_line: HashMap<usize, Vec<usize>> = HashMap::new();
     for (ignore_index, ignore) in ignores.iter().enumerate() {
-        by_line.entry(ignore.line).or_default().push(ignore_index);
+        if ignore.scope == Scope::Block {
+            by_line.entry(ignore.line).or_default().push(ignore_index);
+        }
     }
     let mut attached = vec![None; ignores.len()];
     for (block_index, block) in blocks.iter().enumerate() {
@@ -304,6 +355,24 @@ fn suppressor(
     })
 }
 
+/// The (ignore index, id index) of a file ignore that names the diagnostic's rule.
+fn file_suppressor(
+    diagnostic: &Diagnostic,
+    file_wide: &[usize],
+    ignores: &[Ignore],
+) -> Option<(usize, usize)> {
+    if diagnostic.is_invalid() {
+        return None;
+    }
+    file_wide.iter().find_map(|&ignore_index| {
+        ignores[ignore_index]
+            .ids
+            .iter()
+            .position(|id| id.value == diagnostic.rule)
+            .map(|id_index| (ignore_index, id_index))
+    })
+}
+
 /// The block whose span holds `offset` (blocks sorted by start, not overlapping).
 fn block_containing(blocks: &[Block], offset: usize) -> Option<usize> {
     let after = blocks.partition_point(|block| block.span.start <= offset);
@@ -318,14 +387,15 @@ fn unused_findings(
     used: &BTreeSet<(usize, usize)>,
     settings: &LintSettings<'_>,
 ) -> Vec<Diagnostic> {
+    let marker = ignore.marker();
     if ignore.ids.is_empty() {
         return vec![unused(
             ignore.span,
-            format!("`{MARKER}` names no rule"),
-            format!("write `# {MARKER} <rule-id> -- <reason>`"),
+            format!("`{marker}` names no rule"),
+            format!("write `# {marker} <rule-id> -- <reason>`"),
         )];
     }
-    if block.is_none() {
+    if block.is_none() && ignore.scope == Scope::Block {
         return vec![unused(
             ignore.span,
             format!("`{MARKER}` is not attached to a `path` block"),
@@ -333,8 +403,12 @@ fn unused_findings(
         )];
     }
     let mut findings = Vec::new();
+    let place = match ignore.scope {
+        Scope::Block => "block",
+        Scope::File => "file",
+    };
     for (id_index, id) in ignore.ids.iter().enumerate() {
-        if let Some(finding) = wrong_id(id) {
+        if let Some(finding) = wrong_id(id, marker) {
             findings.push(finding);
             continue;
         }
@@ -344,7 +418,7 @@ fn unused_findings(
         }
         findings.push(unused(
             id.span,
-            format!("no `{}` finding to suppress in this block", id.value),
+            format!("no `{}` finding to suppress in this {place}", id.value),
             format!("remove `{}` from the ignore comment", id.value),
         ));
     }
@@ -352,9 +426,9 @@ fn unused_findings(
 }
 
 /// A finding for an id that can never suppress anything: an `invalid-` rule or an unknown id.
-fn wrong_id(id: &Spanned<String>) -> Option<Diagnostic> {
+fn wrong_id(id: &Spanned<String>, marker: &str) -> Option<Diagnostic> {
     let name = id.value.as_str();
-    if name.starts_with("invalid-") || name == "empty-policy" {
+    if name.starts_with("invalid-") {
         return Some(unused(
             id.span,
             format!("`{name}` cannot be suppressed"),
@@ -370,9 +444,99 @@ fn wrong_id(id: &Spanned<String>) -> Option<Diagnostic> {
     };
     Some(unused(
         id.span,
-        format!("unknown rule `{name}` in `{MARKER}`"),
+        format!("unknown rule `{name}` in `{marker}`"),
         help,
     ))
+}
+
+/// Applies `per-file-ignores` to every file's diagnostics (never to an `invalid-` one, nor to
+/// those of `capable.yaml` itself) and returns the `unused-ignore` findings about its entries,
+/// which point into `capable.yaml`: an entry whose glob matches no checked file, or a rule id
+/// that suppressed nothing in the files it matches. Those are reported only when
+/// `report_unused` (the whole tree was checked: with a subset of the files, the finding an
+/// entry is for may lie in a file not checked). Cost: O(files × entries + diagnostics ×
+/// ids).
+pub fn apply_per_file(
+    results: &mut [FileDiagnostics],
+    ignores: &PerFileIgnores,
+    config_file: Option<&str>,
+    settings: &LintSettings<'_>,
+    report_unused: bool,
+) -> Vec<Diagnostic> {
+    if ignores.entries.is_empty() {
+        return Vec::new();
+    }
+    let root = std::fs::canonicalize(&ignores.root).unwrap_or_else(|_| ignores.root.clone());
+    let mut matched = vec![false; ignores.entries.len()];
+    let mut used: BTreeSet<(usize, usize)> = BTreeSet::new();
+    for result in results.iter_mut() {
+        if Some(result.file.name.as_str()) == config_file {
+            continue;
+        }
+        let path = std::path::Path::new(&result.file.name);
+        let absolute = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+        let relative = absolute.strip_prefix(&root).unwrap_or(path);
+        let applying: Vec<usize> = (0..ignores.entries.len())
+            .filter(|&index| ignores.entries[index].matches(relative))
+            .collect();
+        if applying.is_empty() {
+            continue;
+        }
+        for &index in &applying {
+            matched[index] = true;
+        }
+        result.diagnostics.retain(|diagnostic| {
+            if diagnostic.is_invalid() {
+                return true;
+            }
+            let hit = applying.iter().find_map(|&entry| {
+                ignores.entries[entry]
+                    .ids
+                    .iter()
+                    .position(|id| id.value == diagnostic.rule)
+                    .map(|id| (entry, id))
+            });
+            match hit {
+                Some(hit) => {
+                    used.insert(hit);
+                    false
+                }
+                None => true,
+            }
+        });
+    }
+    if !report_unused {
+        return Vec::new();
+    }
+    let mut findings = Vec::new();
+    for (index, entry) in ignores.entries.iter().enumerate() {
+        if !matched[index] {
+            findings.push(unused(
+                entry.pattern.span,
+                format!(
+                    "`per-file-ignores` glob `{}` matches no checked file",
+                    entry.pattern.value
+                ),
+                "fix the glob (relative to this file's folder) or remove the entry",
+            ));
+            continue;
+        }
+        for (id_index, id) in entry.ids.iter().enumerate() {
+            let turned_off = settings.rule_level(&id.value) == Some(RuleLevel::Off);
+            if turned_off || used.contains(&(index, id_index)) {
+                continue;
+            }
+            findings.push(unused(
+                id.span,
+                format!(
+                    "no `{}` finding to suppress in the files `{}` matches",
+                    id.value, entry.pattern.value
+                ),
+                format!("remove `{}` from this `per-file-ignores` entry", id.value),
+            ));
+        }
+    }
+    with_unused(Vec::new(), findings, settings)
 }
 
 fn unused(span: Span, message: String, help: impl Into<String>) -> Diagnostic {
@@ -432,6 +596,18 @@ mod tests {
         let text = "path \"a # capable:ignore x\" {}\n/* # capable:ignore y\n*/\nx = <<EOF\n\
                     # capable:ignore z\nEOF\n";
         assert!(find_ignores(text).is_empty());
+    }
+
+    #[test]
+    fn file_marker_is_its_own_scope() {
+        let ignores = find_ignores("# capable:ignore-file policy-admin, token-create -- admin\n");
+        assert_eq!(ignores.len(), 1);
+        assert_eq!(ignores[0].scope, Scope::File);
+        let ids: Vec<&str> = ignores[0].ids.iter().map(|id| id.value.as_str()).collect();
+        assert_eq!(ids, ["policy-admin", "token-create"]);
+        assert_eq!(ignores[0].reason.as_deref(), Some("admin"));
+        assert!(find_ignores("# capable:ignore-files x\n").is_empty());
+        assert_eq!(find_ignores("# capable:ignore x\n")[0].scope, Scope::Block);
     }
 
     #[test]

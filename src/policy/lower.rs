@@ -201,7 +201,7 @@ impl<'a> Lowering<'a> {
         let text = &self.source.text;
         if text.is_empty() {
             self.error(
-                "empty-policy",
+                "invalid-empty-policy",
                 Span::new(0, 0),
                 "'policy' parameter not supplied or empty".into(),
                 "empty file",

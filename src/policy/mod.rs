@@ -29,7 +29,7 @@ use crate::target::Target;
 #[derive(Clone, Debug)]
 pub struct Parsed {
     /// `None` when the target would refuse the policy (then `diagnostics` holds at least one
-    /// `invalid-` or `empty-policy` error).
+    /// `invalid-` error).
     pub policy: Option<Policy>,
     pub diagnostics: Vec<Diagnostic>,
 }

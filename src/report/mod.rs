@@ -69,7 +69,7 @@ impl Position {
 /// The category of a rule id: `invalid` for refusals, the registry's for lint rules, `None`
 /// for ids the registry does not know (e.g. inventory or agent findings).
 pub fn category_of(rule: &str) -> Option<Category> {
-    if rule.starts_with("invalid-") || rule == "empty-policy" {
+    if rule.starts_with("invalid-") {
         return Some(Category::Invalid);
     }
     crate::lint::rule_meta(rule).map(|meta| meta.category)

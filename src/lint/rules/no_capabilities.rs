@@ -34,7 +34,8 @@
 //! - spec section 1.4 (an empty list yields bitmap 0) and section 3.8
 
 use crate::diag::{Diagnostic, Severity};
-use crate::lint::matching::{instances, pattern_matches};
+use crate::lint::context::grants;
+use crate::lint::matching::instances;
 use crate::lint::wording::{diagnostic, ticked_caps};
 use crate::lint::{Category, PolicyContext, Rule, RuleMeta};
 use crate::policy::{PathPattern, Rule as PolicyRule};
@@ -93,30 +94,142 @@ impl Rule for NoCapabilities {
 }
 
 /// A broader grant of this policy that the empty rule shadows on one of its own paths:
-/// "`read`, `list` granted by `secret/*` (line 3) on `secret/app/anything`".
+/// "`read`, `list` granted by `secret/*` (line 3) on `secret/app/anything`". The first such
+/// block in source order, for the first witness that has one. Cost: O(witnesses × (pattern
+/// length + blocks matching the witness)), through the policy's own ACL.
 fn hidden_grant(
     ctx: &PolicyContext<'_>,
     empty: &PolicyRule,
     pattern: &PathPattern,
 ) -> Option<String> {
     for witness in instances(pattern, "") {
-        for (other, other_pattern) in ctx.live_rules() {
-            let grants = other.capabilities;
-            if std::ptr::eq(other, empty) || grants.is_empty() || grants.is_deny() {
-                continue;
-            }
-            if other_pattern.normalized == pattern.normalized
-                || !pattern_matches(other_pattern, &witness)
-            {
-                continue;
-            }
-            let line = ctx.policy.source.line(other.pattern_span.start);
-            return Some(format!(
-                "{} granted by `{}` (line {line}) on `{witness}`",
-                ticked_caps(grants),
-                other.raw_pattern
-            ));
-        }
+        let first = ctx
+            .index
+            .live_rules_matching(&witness)
+            .into_iter()
+            .filter(|&index| shadows(empty, pattern, &ctx.policy.rules[index]))
+            .min();
+        let Some(other) = first.map(|index| &ctx.policy.rules[index]) else {
+            continue;
+        };
+        let line = ctx.policy.source.line(other.pattern_span.start);
+        return Some(format!(
+            "{} granted by `{}` (line {line}) on `{witness}`",
+            ticked_caps(other.capabilities),
+            other.raw_pattern
+        ));
     }
     None
+}
+
+/// Whether `other` (a live block matching a witness of `empty`) is a grant the empty block
+/// hides: another block, granting something, on another pattern.
+fn shadows(empty: &PolicyRule, pattern: &PathPattern, other: &PolicyRule) -> bool {
+    !std::ptr::eq(other, empty)
+        && grants(other)
+        && other
+            .pattern
+            .as_ref()
+            .is_some_and(|own| own.normalized != pattern.normalized)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::lint::matching::pattern_matches;
+    use crate::lint::PolicyIndex;
+    use crate::mounts::Mounts;
+    use crate::policy::parse_policy;
+    use crate::source::SourceFile;
+    use crate::target::Target;
+
+    /// The plain reference: every live block in source order, for every witness.
+    fn hidden_grant_reference(
+        ctx: &PolicyContext<'_>,
+        empty: &PolicyRule,
+        pattern: &PathPattern,
+    ) -> Option<String> {
+        for witness in instances(pattern, "") {
+            for (other, other_pattern) in ctx.live_rules() {
+                if !shadows(empty, pattern, other) || !pattern_matches(other_pattern, &witness) {
+                    continue;
+                }
+                let line = ctx.policy.source.line(other.pattern_span.start);
+                return Some(format!(
+                    "{} granted by `{}` (line {line}) on `{witness}`",
+                    ticked_caps(other.capabilities),
+                    other.raw_pattern
+                ));
+            }
+        }
+        None
+    }
+
+    const SEGMENTS: &[&str] = &["a", "b", "+", "ab", "", "+b"];
+
+    fn pattern_text(parts: &[usize], glob: bool, slash: bool) -> String {
+        let mut text: String = parts
+            .iter()
+            .map(|&part| SEGMENTS[part])
+            .collect::<Vec<_>>()
+            .join("/");
+        if slash {
+            text.insert(0, '/');
+        }
+        if glob {
+            text.push('*');
+        }
+        text
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(1000))]
+        /// The indexed lookup names the same block as the scan over every block.
+        #[test]
+        fn indexed_hidden_grant_matches_the_scan(
+            blocks in proptest::collection::vec(
+                (proptest::collection::vec(0..SEGMENTS.len(), 1..4), any::<bool>(), 0..8u8, 0..3u8),
+                1..12,
+            ),
+            openbao in any::<bool>(),
+        ) {
+            let target = if openbao { Target::OpenBao } else { Target::Vault };
+            let mut text = String::new();
+            for (parts, glob, caps, slashes) in &blocks {
+                let capabilities = match caps {
+                    0 | 1 => "",
+                    2 => "\"deny\"",
+                    3 => "\"read\", \"list\"",
+                    _ => "\"update\"",
+                };
+                let pattern = pattern_text(parts, *glob, *slashes == 0);
+                text.push_str(&format!(
+                    "path \"{pattern}\" {{\n  capabilities = [{capabilities}]\n}}\n"
+                ));
+            }
+            let source = Arc::new(SourceFile::new("p.hcl", text.clone()));
+            let Some(policy) = parse_policy(source, target).policy else {
+                return Ok(());
+            };
+            let Ok(index) = PolicyIndex::new(&policy, target) else {
+                return Ok(());
+            };
+            let mounts = Mounts::default();
+            let ctx = index.context(&mounts);
+            for (rule, pattern) in ctx.live_rules() {
+                if !rule.capabilities.is_empty() {
+                    continue;
+                }
+                prop_assert_eq!(
+                    hidden_grant(&ctx, rule, pattern),
+                    hidden_grant_reference(&ctx, rule, pattern),
+                    "policy:\n{}", text
+                );
+            }
+        }
+    }
 }

@@ -33,6 +33,7 @@ use crate::lint::matching::{instances, pattern_matches};
 use crate::lint::wording::{capability_span, diagnostic};
 use crate::lint::{Category, PolicyContext, Rule, RuleMeta};
 use crate::policy::{Capability, PathPattern};
+use crate::target::Target;
 
 pub struct SudoUnneeded;
 
@@ -101,12 +102,8 @@ pub fn sudo_witness(
             || HANDLER_SUDO.contains(&path)
             || is_pki_root(ctx, path, pki)
     };
-    let protected_instances: Vec<String> = sudo_patterns(ctx.target)
-        .into_iter()
-        .chain(HANDLER_SUDO.iter().copied())
-        .filter_map(|text| PathPattern::parse(text).ok())
-        .flat_map(|protected_pattern| instances(&protected_pattern, ""))
-        .collect();
+    // The same for every block of the policy: built once, in the policy's index.
+    let protected_instances = ctx.index.protected_instances(protected_instances);
     // This pattern's `+` segments filled from each protected path, so that
     // `sys/leases/+/x` meets `sys/leases/revoke-prefix/x`.
     let aligned: Vec<String> = protected_instances
@@ -114,11 +111,23 @@ pub fn sudo_witness(
         .flat_map(|template| instances(pattern, template))
         .collect();
     protected_instances
-        .into_iter()
+        .iter()
+        .cloned()
         .chain(aligned)
         .chain(instances(pattern, ""))
         .chain(pki_root_paths(pattern))
         .find(|path| pattern_matches(pattern, path) && protected(path))
+}
+
+/// Concrete paths of every root-protected pattern of the target and of the handler-checked
+/// ones. Cost: O(protected patterns × pattern length).
+fn protected_instances(target: Target) -> Vec<String> {
+    sudo_patterns(target)
+        .into_iter()
+        .chain(HANDLER_SUDO.iter().copied())
+        .filter_map(|text| PathPattern::parse(text).ok())
+        .flat_map(|protected_pattern| instances(&protected_pattern, ""))
+        .collect()
 }
 
 /// `<mount>/root` and `<mount>/root/sign-self-issued` for the mount segment of each instance
