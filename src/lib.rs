@@ -7,12 +7,16 @@
 
 pub mod acl;
 pub mod agent;
+pub mod check;
 pub mod cli;
 pub mod config;
 pub mod diag;
 pub mod hcl1;
+pub mod input;
 pub mod inventory;
 pub mod lint;
+pub mod mounts;
+pub mod namespace;
 pub mod policy;
 pub mod query;
 pub mod report;
