@@ -7,10 +7,12 @@
 
 pub mod acl;
 pub mod agent;
+pub mod atomic_write;
 pub mod check;
 pub mod cli;
 pub mod config;
 pub mod diag;
+pub mod fmt;
 pub mod hcl1;
 pub mod input;
 pub mod inventory;
