@@ -50,7 +50,20 @@ pub fn run(args: Args) -> CliResult {
         }
     };
     if workspace.files.is_empty() && workspace.agent_files.is_empty() {
-        eprintln!("warning: no policy files found");
+        // A mistyped folder must not pass CI.
+        let searched = match args.paths.as_slice() {
+            [] => format!("`{}`", workspace.root.display()),
+            paths => paths
+                .iter()
+                .map(|path| format!("`{}`", path.display()))
+                .collect::<Vec<_>>()
+                .join(", "),
+        };
+        return Err(super::CliError::usage(format!("no policy files found in {searched}"))
+            .with_help(
+                "policies are `.hcl`, `.json`, `.policy` and `.tf` files; check the path, \
+                 or the `include` and `exclude` of `capable.yaml`",
+            ));
     }
     let mut results = check_workspace(&workspace);
     // Agent configs count as checked files in the summary even when they are clean.

@@ -35,10 +35,10 @@ pub struct SubjectArgs {
     /// With `--policy`: also hold the target's built-in `default` policy
     #[arg(long)]
     pub default_policy: bool,
-    /// Product whose semantics to follow (default: the config's `target`, else `vault`)
-    #[arg(long, value_parser = crate::cli::caps::parse_target)]
+    /// The product whose rules apply [default: the config's `target`, else vault]
+    #[arg(long, value_name = "vault|openbao", value_parser = crate::cli::caps::parse_target)]
     pub target: Option<Target>,
-    /// The configuration file (default: `capable.yaml` found from the working directory up)
+    /// Configuration file [default: capable.yaml in the working directory or above]
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Ask in this namespace (`admin/team-a/`), as `X-Vault-Namespace` does: paths are
