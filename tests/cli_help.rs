@@ -38,8 +38,14 @@ fn completions_are_generated_for_every_shell() {
     ] {
         let (code, stdout, stderr) = capable(dir.path(), &["completions", shell]);
         assert_eq!(code, 0, "{shell}: {stderr}");
-        assert!(stdout.contains(marker), "{shell}: no `{marker}` in the script");
-        assert!(stdout.contains("who-can") && stdout.contains("fmt"), "{shell}");
+        assert!(
+            stdout.contains(marker),
+            "{shell}: no `{marker}` in the script"
+        );
+        assert!(
+            stdout.contains("who-can") && stdout.contains("fmt"),
+            "{shell}"
+        );
     }
     let (code, _, stderr) = capable(dir.path(), &["completions", "tcsh"]);
     assert_eq!(code, 2, "{stderr}");
@@ -50,7 +56,10 @@ fn man_pages_for_capable_and_each_subcommand() {
     let dir = tempfile::tempdir().unwrap();
     let (code, page, _) = capable(dir.path(), &["man"]);
     assert_eq!(code, 0);
-    assert!(page.starts_with(".ie") || page.contains(".TH capable 1"), "{page}");
+    assert!(
+        page.starts_with(".ie") || page.contains(".TH capable 1"),
+        "{page}"
+    );
     assert!(page.contains(".TH capable 1"), "{page}");
     let (code, page, _) = capable(dir.path(), &["man", "check"]);
     assert_eq!(code, 0);
@@ -72,7 +81,10 @@ fn option_help(subcommand: &str, option: &str) -> Option<String> {
         .position(|line| line.trim_start().starts_with(&format!("{option} ")))?;
     // Long help puts the text on the next line; short help on the same one.
     let mut text = lines[at].trim().to_string();
-    if let Some(next) = lines.get(at + 1).filter(|line| !line.trim_start().starts_with('-')) {
+    if let Some(next) = lines
+        .get(at + 1)
+        .filter(|line| !line.trim_start().starts_with('-'))
+    {
         text.push(' ');
         text.push_str(next.trim());
     }
@@ -81,7 +93,9 @@ fn option_help(subcommand: &str, option: &str) -> Option<String> {
 
 #[test]
 fn every_subcommand_speaks_one_vocabulary() {
-    let subcommands = ["check", "caps", "test", "explain", "reach", "who-can", "fmt"];
+    let subcommands = [
+        "check", "caps", "test", "explain", "reach", "who-can", "fmt",
+    ];
     for option in ["--target", "--config"] {
         let helps: Vec<(String, String)> = subcommands
             .iter()
@@ -90,13 +104,22 @@ fn every_subcommand_speaks_one_vocabulary() {
         assert!(helps.len() >= 6, "{option}: {helps:?}");
         let first = &helps[0].1;
         for (sub, help) in &helps {
-            assert_eq!(help, first, "`{sub} {option}` differs from `{} {option}`", helps[0].0);
+            assert_eq!(
+                help, first,
+                "`{sub} {option}` differs from `{} {option}`",
+                helps[0].0
+            );
         }
     }
     let target = option_help("check", "--target").unwrap();
-    assert!(target.contains("<vault|openbao>") && target.contains("[default:"), "{target}");
+    assert!(
+        target.contains("<vault|openbao>") && target.contains("[default:"),
+        "{target}"
+    );
     // Every text format is called `human` (caps and rules still accept `text`).
-    for sub in ["check", "caps", "test", "explain", "reach", "who-can", "rules"] {
+    for sub in [
+        "check", "caps", "test", "explain", "reach", "who-can", "rules",
+    ] {
         let dir = tempfile::tempdir().unwrap();
         let (_, help, _) = capable(dir.path(), &[sub, "--help"]);
         let format = help
@@ -120,7 +143,10 @@ fn check_on_a_folder_without_policies_is_a_usage_error() {
     std::fs::write(dir.path().join("polices/readme.txt"), "not a policy").unwrap();
     let (code, _, stderr) = capable(dir.path(), &["check", "polices"]);
     assert_eq!(code, 2, "{stderr}");
-    assert!(stderr.contains("no policy files found in `polices`"), "{stderr}");
+    assert!(
+        stderr.contains("no policy files found in `polices`"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -131,7 +157,10 @@ fn the_readme_states_what_installing_needs() {
     let readme = readme();
     assert!(readme.contains(&format!("Rust **{rust_version}** or newer")));
     assert!(readme.contains("cargo install --locked"));
-    assert!(readme.contains(&format!("repo: {repository}")), "the pre-commit snippet");
+    assert!(
+        readme.contains(&format!("repo: {repository}")),
+        "the pre-commit snippet"
+    );
     assert!(readme.contains("../shared/"));
     assert_eq!(capable::lint::project_url(), repository);
 }

@@ -49,8 +49,10 @@ pub fn run(args: Args) -> CliResult {
             return Ok(Exit::Usage);
         }
     };
-    if workspace.files.is_empty() && workspace.agent_files.is_empty() {
-        // A mistyped folder must not pass CI.
+    // A mistyped or empty folder must not pass CI; files named one by one (pre-commit) may
+    // all be excluded by `capable.yaml`, which is fine.
+    let named_a_file = args.paths.iter().any(|path| path.is_file());
+    if workspace.files.is_empty() && workspace.agent_files.is_empty() && !named_a_file {
         let searched = match args.paths.as_slice() {
             [] => format!("`{}`", workspace.root.display()),
             paths => paths
@@ -59,11 +61,12 @@ pub fn run(args: Args) -> CliResult {
                 .collect::<Vec<_>>()
                 .join(", "),
         };
-        return Err(super::CliError::usage(format!("no policy files found in {searched}"))
-            .with_help(
+        return Err(
+            super::CliError::usage(format!("no policy files found in {searched}")).with_help(
                 "policies are `.hcl`, `.json`, `.policy` and `.tf` files; check the path, \
                  or the `include` and `exclude` of `capable.yaml`",
-            ));
+            ),
+        );
     }
     let mut results = check_workspace(&workspace);
     // Agent configs count as checked files in the summary even when they are clean.
