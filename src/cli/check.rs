@@ -85,11 +85,34 @@ pub fn run(args: Args) -> CliResult {
     let results = merge_by_file(results);
     let fail_level = args.fail_level.unwrap_or(workspace.config.fail_level);
     let output = report::render(args.format, &results, color);
+    if args.format == Format::Github {
+        write_step_summary(&results);
+    }
     let mut stdout = std::io::stdout().lock();
     // A closed pipe (`capable check | head`) is not an error of the check.
     let _ = stdout.write_all(output.as_bytes());
     let _ = stdout.flush();
     Ok(exit_status(&results, fail_level))
+}
+
+/// Appends the findings table to `$GITHUB_STEP_SUMMARY` when GitHub Actions sets it. A
+/// failure to write is reported on stderr and does not change the exit status.
+fn write_step_summary(results: &[FileDiagnostics]) {
+    let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|path| !path.is_empty()) else {
+        return;
+    };
+    let summary = report::github::step_summary(results);
+    let written = std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(&path)
+        .and_then(|mut file| file.write_all(summary.as_bytes()));
+    if let Err(error) = written {
+        eprintln!(
+            "warning: cannot append to `GITHUB_STEP_SUMMARY` (`{}`): {error}",
+            std::path::Path::new(&path).display()
+        );
+    }
 }
 
 /// 1 when a finding reaches `fail_level` or the target would refuse a policy.
