@@ -161,6 +161,12 @@ fn format_sarif() {
         assert_eq!(rule_ids[index], result["ruleId"]);
         result["ruleIndex"] = "[index]".into();
     }
+    // Where the checkout is differs per machine; the URIs under it do not.
+    let base = &mut run["originalUriBaseIds"]["%SRCROOT%"]["uri"];
+    assert!(base
+        .as_str()
+        .is_some_and(|uri| uri.starts_with("file:///") && uri.ends_with('/')));
+    *base = "[repository root]".into();
     let driver = &mut run["tool"]["driver"];
     driver["version"] = "[version]".into();
     driver["rules"] = "[rules]".into();
@@ -656,4 +662,45 @@ fn per_file_ignores_name_known_rules() {
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("unknown rule `policy-admn`"), "{stderr}");
     assert!(stderr.contains("did you mean `policy-admin`?"), "{stderr}");
+}
+
+#[test]
+fn github_format_stays_under_the_annotation_limit_and_writes_the_step_summary() {
+    let blocks: String = (0..15)
+        .map(|index| {
+            format!(
+                "path \"secret/data/a{index}/*/config\" {{\n  capabilities = [\"read\"]\n}}\n\n"
+            )
+        })
+        .collect();
+    let dir = scratch(&[("many.hcl", blocks.as_str())]);
+    let summary = dir.path().join("summary.md");
+    std::fs::write(&summary, "earlier step\n").unwrap();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_capable"))
+        .args(["check", "--format", "github", "many.hcl"])
+        .current_dir(dir.path())
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    let warnings = stdout
+        .lines()
+        .filter(|line| line.starts_with("::warning "))
+        .count();
+    assert_eq!(warnings, 10, "{stdout}");
+    assert!(stdout.contains("5 more findings not annotated"), "{stdout}");
+    let written = std::fs::read_to_string(&summary).unwrap();
+    assert!(
+        written.starts_with("earlier step\n## capable check\n"),
+        "{written}"
+    );
+    assert!(written.contains("| 0 | 15 | 0 | 1 | 1 |"), "{written}");
+    assert!(written.contains("5 of them are not annotated"), "{written}");
+    let rows = written
+        .lines()
+        .filter(|line| line.starts_with("| `many.hcl:"))
+        .count();
+    assert_eq!(rows, 15, "{written}");
 }

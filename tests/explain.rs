@@ -385,3 +385,60 @@ fn caps_paths_from_errors_name_the_file_and_line() {
         "a path list and --paths-from together are refused"
     );
 }
+
+/// The example setup in `policies/` (`secret/` is KV v2, `kubernetes/inference-role`).
+fn example_setup() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("policies")
+}
+
+#[test]
+fn a_mistyped_cli_command_gets_a_did_you_mean() {
+    let role = ["--role", "kubernetes/inference-role", "--"];
+    let mut args = role.to_vec();
+    args.extend(["vault", "kv", "gett", "secret/ai/openai"]);
+    let (code, _, stderr) = support::cli::capable_sub(&example_setup(), "explain", &args);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("unsupported command `vault kv gett`"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("did you mean `vault kv get`?"), "{stderr}");
+    let mut args = role.to_vec();
+    args.extend(["vault", "tokn", "lookup"]);
+    let (_, _, stderr) = support::cli::capable_sub(&example_setup(), "explain", &args);
+    assert!(stderr.contains("did you mean `vault token`?"), "{stderr}");
+}
+
+#[test]
+fn a_policy_named_without_its_extension_suggests_the_file() {
+    let args = ["--policy", "auditor", "secret/data/x"];
+    let (code, _, stderr) = support::cli::capable_sub(&example_setup(), "caps", &args);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("did you mean `auditor.hcl`?"), "{stderr}");
+    let args = ["--policy", "nothing-like-it", "secret/data/x"];
+    let (_, _, stderr) = support::cli::capable_sub(&example_setup(), "caps", &args);
+    assert!(!stderr.contains("did you mean"), "{stderr}");
+}
+
+#[test]
+fn an_api_path_on_kv2_without_data_says_where_the_secret_is() {
+    let args = [
+        "--role",
+        "kubernetes/inference-role",
+        "read",
+        "secret/ai/openai",
+    ];
+    let (_, stdout, _) = support::cli::capable_sub(&example_setup(), "explain", &args);
+    assert!(
+        stdout.contains("the API path of secret `ai/openai` is `secret/data/ai/openai`"),
+        "{stdout}"
+    );
+    let args = [
+        "--role",
+        "kubernetes/inference-role",
+        "read",
+        "secret/data/ai/openai",
+    ];
+    let (_, stdout, _) = support::cli::capable_sub(&example_setup(), "explain", &args);
+    assert!(!stdout.contains("KV v2 mount"), "{stdout}");
+}

@@ -293,3 +293,85 @@ fn human_groups_by_file_and_summarises() {
         "no findings in 1 file\n"
     );
 }
+
+#[test]
+fn readme_lists_every_other_diagnostic_id() {
+    let readme =
+        std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+            .unwrap();
+    let start = readme
+        .find("<!-- codes:start -->\n")
+        .expect("codes:start marker")
+        + 21;
+    let end = readme.find("<!-- codes:end -->").expect("codes:end marker");
+    assert_eq!(
+        &readme[start..end],
+        capable::report::codes::other_codes_markdown_table(),
+        "README's other diagnostics table is stale: paste the generated table between the markers"
+    );
+}
+
+/// Every descriptor (lint rules, refusals, other ids) has help text and a `helpUri` whose
+/// README anchor exists.
+#[test]
+fn sarif_help_links_point_at_existing_readme_anchors() {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let mut results = sample();
+    for code in capable::report::codes::OTHER_CODES {
+        results[0]
+            .diagnostics
+            .push(Diagnostic::error(code.id, Span::new(0, 1), "x"));
+    }
+    let text = report::render(Format::Sarif, &results, false);
+    assert_valid_sarif(&text);
+    let value: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let rules = value["runs"][0]["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap();
+    assert!(rules.iter().any(|rule| rule["id"] == "invalid-syntax"));
+    for rule in rules {
+        let id = rule["id"].as_str().unwrap();
+        let help = rule["help"]["text"].as_str().unwrap_or("");
+        assert!(!help.is_empty(), "`{id}` has no help text");
+        let uri = rule["helpUri"].as_str().unwrap();
+        let anchor = uri.split_once("README.md#").expect("a README anchor").1;
+        let exists = readme.contains(&format!("<a id=\"{anchor}\"></a>"))
+            || (anchor == "other-diagnostics" && readme.contains("## Other diagnostics"));
+        assert!(exists, "`{id}`: README has no anchor `{anchor}`");
+        assert!(uri.starts_with(capable::lint::project_url()), "{uri}");
+    }
+}
+
+#[test]
+fn sarif_uris_are_relative_to_the_git_top_level() {
+    let repo = tempfile::tempdir().unwrap();
+    std::fs::create_dir(repo.path().join(".git")).unwrap();
+    let sub = repo.path().join("infra/vault");
+    std::fs::create_dir_all(&sub).unwrap();
+    let file = Arc::new(SourceFile::new("policies/a.hcl", "path \"x\" {}\n"));
+    let results = vec![FileDiagnostics {
+        file,
+        diagnostics: vec![Diagnostic::error("invalid-key", Span::new(0, 4), "x")],
+    }];
+    let sarif = report::sarif::build_in(&results, &sub);
+    let text = serde_json::to_string(&sarif).unwrap();
+    assert_valid_sarif(&text);
+    let value: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let run = &value["runs"][0];
+    let location = &run["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"];
+    assert_eq!(location["uri"], "infra/vault/policies/a.hcl");
+    assert_eq!(location["uriBaseId"], "%SRCROOT%");
+    let base = run["originalUriBaseIds"]["%SRCROOT%"]["uri"]
+        .as_str()
+        .unwrap();
+    assert!(
+        base.starts_with("file:///") && base.ends_with('/'),
+        "{base}"
+    );
+    let root = std::fs::canonicalize(repo.path()).unwrap_or(repo.path().to_path_buf());
+    assert!(
+        base.contains(root.file_name().unwrap().to_str().unwrap()),
+        "{base}"
+    );
+}

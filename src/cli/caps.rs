@@ -37,6 +37,8 @@ pub struct Args {
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
+    /// One line per path (`text` is accepted too)
+    #[value(name = "human", alias = "text")]
     Text,
     Json,
 }

@@ -57,8 +57,24 @@ pub fn run(args: Args) -> CliResult {
             return Ok(Exit::Usage);
         }
     };
-    if workspace.files.is_empty() && workspace.agent_files.is_empty() {
-        eprintln!("warning: no policy files found");
+    // A mistyped or empty folder must not pass CI; files named one by one (pre-commit) may
+    // all be excluded by `capable.yaml`, which is fine.
+    let named_a_file = args.paths.iter().any(|path| path.is_file());
+    if workspace.files.is_empty() && workspace.agent_files.is_empty() && !named_a_file {
+        let searched = match args.paths.as_slice() {
+            [] => format!("`{}`", workspace.root.display()),
+            paths => paths
+                .iter()
+                .map(|path| format!("`{}`", path.display()))
+                .collect::<Vec<_>>()
+                .join(", "),
+        };
+        return Err(
+            super::CliError::usage(format!("no policy files found in {searched}")).with_help(
+                "policies are `.hcl`, `.json`, `.policy` and `.tf` files; check the path, \
+                 or the `include` and `exclude` of `capable.yaml`",
+            ),
+        );
     }
     let cwd = std::env::current_dir().unwrap_or_default();
     let mut results = match results_of(&workspace, &args, &cwd) {
@@ -92,6 +108,9 @@ pub fn run(args: Args) -> CliResult {
     }
     let fail_level = args.fail_level.unwrap_or(workspace.config.fail_level);
     let output = report::render(args.format, &results, color);
+    if args.format == Format::Github {
+        write_step_summary(&results);
+    }
     // A report that could not be written (a closed pipe, a full disk) is exit 2: a CI gate
     // must not pass on a truncated report.
     super::write_stdout(&output)?;
@@ -157,6 +176,26 @@ fn known_at(
     let known = crate::baseline::known(&results, |file| workspace.policy_of(file));
     drop(checkout);
     Ok(known)
+}
+
+/// Appends the findings table to `$GITHUB_STEP_SUMMARY` when GitHub Actions sets it. A
+/// failure to write is reported on stderr and does not change the exit status.
+fn write_step_summary(results: &[FileDiagnostics]) {
+    let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|path| !path.is_empty()) else {
+        return;
+    };
+    let summary = report::github::step_summary(results);
+    let written = std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(&path)
+        .and_then(|mut file| file.write_all(summary.as_bytes()));
+    if let Err(error) = written {
+        eprintln!(
+            "warning: cannot append to `GITHUB_STEP_SUMMARY` (`{}`): {error}",
+            std::path::Path::new(&path).display()
+        );
+    }
 }
 
 /// 1 when a finding reaches `fail_level` or the target would refuse a policy.

@@ -72,6 +72,12 @@ pub fn run(args: Args) -> CliResult {
                     human.push('\n');
                 }
                 human.push_str(&render_human(&explained));
+                if origin.is_none() {
+                    if let Some(note) = kv2_note(&request.path, &resolved.mounts) {
+                        human.push_str(&note);
+                        human.push('\n');
+                    }
+                }
                 json_answers.push(serde_json::Value::Null);
             }
             Format::Json => json_answers.push(render_json(&explained)),
@@ -91,6 +97,33 @@ pub fn run(args: Args) -> CliResult {
         return Ok(Exit::Findings);
     }
     Ok(Exit::Clean)
+}
+
+/// For an API path on a KV v2 mount written without `data/` (`secret/ai/openai`), where the
+/// secret's API path is: such a path matches no KV request, which is rarely what was meant.
+fn kv2_note(path: &str, mounts: &crate::config::Mounts) -> Option<String> {
+    let mount = mounts.find(path)?;
+    if mount.kv_version != Some(2) {
+        return None;
+    }
+    let key = path.strip_prefix(&mount.path)?;
+    let versioned = [
+        "data/",
+        "metadata/",
+        "delete/",
+        "undelete/",
+        "destroy/",
+        "subkeys/",
+    ];
+    if key.is_empty() || key == "config" || versioned.iter().any(|prefix| key.starts_with(prefix)) {
+        return None;
+    }
+    let mount_path = &mount.path;
+    Some(format!(
+        "note: `{mount_path}` is a KV v2 mount: the API path of secret `{key}` is \
+         `{mount_path}data/{key}` (its metadata: `{mount_path}metadata/{key}`); \
+         `-- vault kv get {path}` explains the CLI command"
+    ))
 }
 
 /// One request to explain, with the CLI command and API call it came from (if any).

@@ -35,7 +35,7 @@ pub struct Args {
     /// Write nothing; print a unified diff of the changes (exit 1 if any)
     #[arg(long)]
     pub diff: bool,
-    /// The product whose validation applies [default: the config's `target`, else vault]
+    /// The product whose rules apply [default: the config's `target`, else vault]
     #[arg(long, value_name = "vault|openbao")]
     pub target: Option<Target>,
     /// Configuration file [default: capable.yaml in the working directory or above]

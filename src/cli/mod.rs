@@ -3,9 +3,11 @@
 
 pub mod caps;
 pub mod check;
+pub mod completions;
 pub mod diff;
 pub mod explain;
 pub mod fmt;
+pub mod man;
 pub mod reach;
 pub mod rules;
 pub mod test;
@@ -107,6 +109,10 @@ pub enum Command {
     Test(test::Args),
     /// Format HCL policies exactly as `bao policy fmt` does
     Fmt(fmt::Args),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish)
+    Completions(completions::Args),
+    /// Print the man page of capable or of one subcommand
+    Man(man::Args),
     /// Explain one decision: which rule wins and why
     Explain(explain::Args),
     /// List what a subject can do, as path regions
@@ -125,6 +131,8 @@ pub fn run(cli: Cli) -> Exit {
         Command::Rules(args) => rules::run(args),
         Command::Test(args) => test::run(args),
         Command::Fmt(args) => fmt::run(args),
+        Command::Completions(args) => completions::run(args),
+        Command::Man(args) => man::run(args),
         Command::Explain(args) => explain::run(args),
         Command::Reach(args) => reach::run(args),
         Command::WhoCan(args) => who_can::run(args),

@@ -9,7 +9,9 @@ use crate::lint::{all_rule_metas, rule_help_uri, rule_meta, rules_markdown_table
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum RulesFormat {
+    /// `text` is accepted too
     #[default]
+    #[value(name = "human", alias = "text")]
     Text,
     Json,
     Markdown,

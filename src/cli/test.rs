@@ -14,11 +14,11 @@ pub struct Args {
     /// Output format
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
-    /// The configuration file (default: `capable.yaml` here or in a parent folder)
+    /// Configuration file [default: capable.yaml in the working directory or above]
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// Product whose semantics to follow (default: the config's `target`, else `vault`)
-    #[arg(long, value_parser = parse_target)]
+    /// The product whose rules apply [default: the config's `target`, else vault]
+    #[arg(long, value_name = "vault|openbao", value_parser = parse_target)]
     pub target: Option<Target>,
     /// Scenario files or folders (default: `*.yaml` in `tests` folders of the policy tree)
     #[arg(value_name = "PATH")]

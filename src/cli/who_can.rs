@@ -27,10 +27,10 @@ pub struct Args {
     /// Output format
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
-    /// Product whose semantics to follow (default: the config's `target`, else `vault`)
-    #[arg(long, value_parser = crate::cli::caps::parse_target)]
+    /// The product whose rules apply [default: the config's `target`, else vault]
+    #[arg(long, value_name = "vault|openbao", value_parser = crate::cli::caps::parse_target)]
     pub target: Option<Target>,
-    /// The configuration file (default: `capable.yaml` found from the working directory up)
+    /// Configuration file [default: capable.yaml in the working directory or above]
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
 }

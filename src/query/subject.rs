@@ -1,7 +1,7 @@
 //! Whose access a query is about: `--role`, `--entity`, `--group` (through the inventory in
 //! `capable.yaml`) or `--policy FILE...` (a token holding exactly those policies).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use std::sync::Arc;
 
@@ -35,10 +35,10 @@ pub struct SubjectArgs {
     /// With `--policy`: also hold the target's built-in `default` policy
     #[arg(long)]
     pub default_policy: bool,
-    /// Product whose semantics to follow (default: the config's `target`, else `vault`)
-    #[arg(long, value_parser = crate::cli::caps::parse_target)]
+    /// The product whose rules apply [default: the config's `target`, else vault]
+    #[arg(long, value_name = "vault|openbao", value_parser = crate::cli::caps::parse_target)]
     pub target: Option<Target>,
-    /// The configuration file (default: `capable.yaml` found from the working directory up)
+    /// Configuration file [default: capable.yaml in the working directory or above]
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Ask in this namespace (`admin/team-a/`), as `X-Vault-Namespace` does: paths are
@@ -185,6 +185,18 @@ pub fn load_inventory(workspace: &Workspace) -> Result<Inventory, CliError> {
     })
 }
 
+/// For `--policy auditor` where `auditor` does not exist: the `auditor.hcl` (or `.json`,
+/// `.policy`) beside it, if there is one.
+fn policy_file_named(path: &Path) -> Option<PathBuf> {
+    if path.extension().is_some() || path.exists() {
+        return None;
+    }
+    crate::workspace::POLICY_EXTENSIONS
+        .iter()
+        .map(|extension| path.with_extension(extension))
+        .find(|candidate| candidate.is_file())
+}
+
 /// Reads and validates each policy file; any file the target would refuse stops the command
 /// with its diagnostics (exit 2), since no token can hold a policy the server refused.
 pub fn load_policies(paths: &[PathBuf], target: Target) -> Result<Vec<Policy>, CliError> {
@@ -193,7 +205,14 @@ pub fn load_policies(paths: &[PathBuf], target: Target) -> Result<Vec<Policy>, C
     for path in paths {
         let limit = crate::input::DEFAULT_MAX_BYTES;
         let text = crate::input::read_text(path, limit).map_err(|error| {
-            CliError::usage(format!("cannot read `{}`: {error}", path.display()))
+            let error = CliError::usage(format!("cannot read `{}`: {error}", path.display()));
+            match policy_file_named(path) {
+                Some(file) => error.with_help(format!(
+                    "`--policy` takes a policy file: did you mean `{}`?",
+                    file.display()
+                )),
+                None => error,
+            }
         })?;
         let source = Arc::new(SourceFile::new(path.display().to_string(), text));
         let parsed = parse_policy(source.clone(), target);

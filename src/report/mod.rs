@@ -1,6 +1,7 @@
 //! Output formats of `check`, one file each: `human` (miette frames), `concise` (one line per
 //! finding), `json` (version 1 schema), `github` (workflow commands) and `sarif` (2.1.0).
 
+pub mod codes;
 pub mod concise;
 pub mod github;
 pub mod gitlab;

@@ -6,6 +6,13 @@
 //!   other id that appears in the results (`invalid-*`, inventory and agent findings).
 //!   Security rules carry `properties.security-severity` (GitHub's 0-10 scale: error 8.0,
 //!   warning 5.0, info 2.0) and the `security` tag.
+//! - artifact URIs are relative to the repository root (the git top level above the working
+//!   directory, else the working directory) with `uriBaseId: "%SRCROOT%"`, and
+//!   `run.originalUriBaseIds["%SRCROOT%"]` is that folder as a `file://` URI, so code
+//!   scanning places findings right when capable runs from a subfolder;
+//! - every descriptor has help text and a `helpUri` to its README anchor: lint rules their
+//!   documentation, other ids (`invalid-*`, inventory, Terraform) their entry in
+//!   [`super::codes`];
 //! - `results`: rule id and index, level, message (with the help line), one physical location
 //!   (1-based, columns in code points, `columnKind: unicodeCodePoints`) and
 //!   `partialFingerprints["capable/v1"]`, a hash of the rule, the file, the flagged text and
@@ -13,6 +20,7 @@
 //!   occurrence counter for repeats.
 
 use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
 
 use serde_json::json;
 use serde_sarif::sarif::{
@@ -21,13 +29,18 @@ use serde_sarif::sarif::{
     Sarif, Tool, ToolComponent,
 };
 
+use super::codes::other_code;
 use super::{category_of, each, Position};
 use crate::diag::{Diagnostic, FileDiagnostics, Severity};
 use crate::lint::{all_rule_metas, rule_help_uri, Category, RuleMeta};
 use crate::source::SourceFile;
+use crate::workspace::normalize;
 
 /// The JSON schema URI written in `$schema`.
 pub const SCHEMA_URI: &str = "https://json.schemastore.org/sarif-2.1.0.json";
+
+/// The `uriBaseId` of every artifact location.
+pub const SOURCE_ROOT_ID: &str = "%SRCROOT%";
 
 pub fn render(results: &[FileDiagnostics]) -> String {
     let sarif = build(results);
@@ -36,8 +49,16 @@ pub fn render(results: &[FileDiagnostics]) -> String {
     text
 }
 
-/// The SARIF log of one check run.
+/// The SARIF log of one check run, with URIs relative to the repository root found from the
+/// working directory.
 pub fn build(results: &[FileDiagnostics]) -> Sarif {
+    let cwd = std::env::current_dir().unwrap_or_default();
+    build_in(results, &cwd)
+}
+
+/// [`build`] with `cwd` as the working directory (file names relative to it).
+pub fn build_in(results: &[FileDiagnostics], cwd: &Path) -> Sarif {
+    let root = source_root(cwd);
     let mut descriptors: Vec<ReportingDescriptor> =
         all_rule_metas().iter().map(registered_descriptor).collect();
     let mut index: HashMap<String, usize> = all_rule_metas()
@@ -52,7 +73,14 @@ pub fn build(results: &[FileDiagnostics]) -> Sarif {
             descriptors.push(unregistered_descriptor(&diagnostic.rule));
             descriptors.len() - 1
         });
-        sarif_results.push(result(file, diagnostic, rule_index, &mut fingerprints));
+        let uri = artifact_uri(cwd, &root, &file.name);
+        sarif_results.push(result(
+            file,
+            diagnostic,
+            rule_index,
+            &uri,
+            &mut fingerprints,
+        ));
     }
     let driver = ToolComponent::builder()
         .name("capable")
@@ -60,8 +88,14 @@ pub fn build(results: &[FileDiagnostics]) -> Sarif {
         .information_uri(crate::lint::project_url())
         .rules(descriptors)
         .build();
+    let mut base_ids = BTreeMap::new();
+    base_ids.insert(
+        SOURCE_ROOT_ID.to_string(),
+        ArtifactLocation::builder().uri(folder_uri(&root)).build(),
+    );
     let run = Run::builder()
         .tool(Tool::builder().driver(driver).build())
+        .original_uri_base_ids(base_ids)
         .results(sarif_results)
         .column_kind(json!("unicodeCodePoints"))
         .build();
@@ -131,18 +165,34 @@ fn level_name(severity: Severity) -> &'static str {
     }
 }
 
-/// A descriptor for an id outside the registry (refusals, inventory and agent findings).
+/// A descriptor for an id outside the lint registry (refusals, inventory and Terraform
+/// findings), documented in [`super::codes`]; an id missing there links to the README's
+/// table of them.
 fn unregistered_descriptor(id: &str) -> ReportingDescriptor {
-    let summary = if category_of(id) == Some(Category::Invalid) {
-        "the target refuses this policy"
-    } else {
-        "a finding outside the lint rule catalog"
-    };
     let tag = category_of(id).map_or("correctness", Category::name);
+    let (summary, help, uri) = match other_code(id) {
+        Some(code) => (code.summary, code.help, rule_help_uri(id)),
+        None => (
+            "a finding outside the lint rule catalog",
+            "see the message and its help line",
+            format!(
+                "{}/blob/main/README.md#other-diagnostics",
+                crate::lint::project_url()
+            ),
+        ),
+    };
+    let help = format!("{summary}\n\n{help}");
     ReportingDescriptor::builder()
         .id(id)
         .short_description(text(summary))
-        .help_uri(rule_help_uri(id))
+        .full_description(text(&help))
+        .help(
+            MultiformatMessageString::builder()
+                .text(help.clone())
+                .markdown(help)
+                .build(),
+        )
+        .help_uri(uri)
         .properties(PropertyBag::builder().tags(vec![tag.to_string()]).build())
         .build()
 }
@@ -157,6 +207,7 @@ fn result(
     file: &SourceFile,
     diagnostic: &Diagnostic,
     rule_index: usize,
+    uri: &Artifact,
     fingerprints: &mut Fingerprints,
 ) -> SarifResult {
     let position = Position::of(file, diagnostic);
@@ -169,7 +220,7 @@ fn result(
     let location = Location::builder()
         .physical_location(
             PhysicalLocation::builder()
-                .artifact_location(ArtifactLocation::builder().uri(uri_of(&file.name)).build())
+                .artifact_location(uri.location())
                 .region(region)
                 .build(),
         )
@@ -192,6 +243,61 @@ fn result(
         .locations(vec![location])
         .partial_fingerprints(partial)
         .build()
+}
+
+/// Where a file is, for SARIF: relative to the source root, or (outside it) absolute.
+enum Artifact {
+    Relative(String),
+    Absolute(String),
+}
+
+impl Artifact {
+    fn location(&self) -> ArtifactLocation {
+        match self {
+            Artifact::Relative(uri) => ArtifactLocation::builder()
+                .uri(uri.clone())
+                .uri_base_id(SOURCE_ROOT_ID)
+                .build(),
+            Artifact::Absolute(uri) => ArtifactLocation::builder().uri(uri.clone()).build(),
+        }
+    }
+}
+
+/// The repository root: the nearest folder at or above `cwd` holding `.git` (a folder, or a
+/// file in a worktree or submodule), else `cwd`. Cost: one `stat` per ancestor.
+pub fn source_root(cwd: &Path) -> PathBuf {
+    let cwd = normalize(cwd);
+    cwd.ancestors()
+        .find(|folder| folder.join(".git").exists())
+        .map_or_else(|| cwd.clone(), Path::to_path_buf)
+}
+
+fn artifact_uri(cwd: &Path, root: &Path, name: &str) -> Artifact {
+    let path = normalize(&cwd.join(name));
+    match path.strip_prefix(root) {
+        Ok(relative) => Artifact::Relative(uri_of(&relative.to_string_lossy())),
+        Err(_) => Artifact::Absolute(file_uri(&path)),
+    }
+}
+
+/// `file:///abs/path` (percent-encoded).
+fn file_uri(path: &Path) -> String {
+    let text = path.to_string_lossy().replace('\\', "/");
+    let text = if text.starts_with('/') {
+        text
+    } else {
+        format!("/{text}")
+    };
+    format!("file://{}", uri_of(&text))
+}
+
+/// A folder's `file://` URI, ending in `/` as SARIF requires for a base.
+fn folder_uri(path: &Path) -> String {
+    let mut uri = file_uri(path);
+    if !uri.ends_with('/') {
+        uri.push('/');
+    }
+    uri
 }
 
 /// A relative URI reference for a file name: `/` separated, other reserved bytes

@@ -171,6 +171,28 @@ impl fmt::Display for CommandError {
 
 type Result<T> = std::result::Result<T, CommandError>;
 
+/// `unsupported command `vault kv gett``, with a did-you-mean among the `known` subcommands
+/// of `group` when one is close. Cost: O(known × word length²).
+fn unsupported(group: &str, word: &str, known: &[&str]) -> CommandError {
+    let error = CommandError::new(format!("unsupported command `{group} {word}`"));
+    let close = crate::suggest::closest(
+        known.iter().copied(),
+        |candidate| crate::suggest::edit_distance_with_transpositions(word, candidate),
+        |candidate| (candidate.len() / 3).max(1),
+    );
+    match close {
+        Some(close) => error.help(format!("did you mean `{group} {close}`?")),
+        None => error.help(format!(
+            "capable translates `{group}` {}; use `operation` and `path` for other requests",
+            known
+                .iter()
+                .map(|name| format!("`{name}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+    }
+}
+
 /// Translates a command line as written (`vault kv get -field=api-key secret/ai/openai`).
 pub fn translate(command: &str, mounts: &Mounts) -> Result<Translation> {
     let words = split_words(command)?;
@@ -191,10 +213,13 @@ pub fn translate(command: &str, mounts: &Mounts) -> Result<Translation> {
         "policy" => policy(rest)?,
         "token" => token(rest)?,
         other => {
-            return Err(
-                CommandError::new(format!("unsupported command `vault {other}`"))
-                    .help("use `operation` and `path` for requests capable cannot translate"),
-            )
+            return Err(unsupported(
+                "vault",
+                other,
+                &[
+                    "kv", "read", "list", "write", "delete", "patch", "policy", "token",
+                ],
+            ))
         }
     };
     let wrap_ttl = global_wrap_ttl(rest)?;
@@ -628,9 +653,23 @@ fn kv(words: &[String], mounts: &Mounts) -> Result<Translation> {
             ])
         }
         other => {
-            return Err(CommandError::new(format!(
-                "unsupported command `vault kv {other}`"
-            )))
+            return Err(unsupported(
+                "vault kv",
+                other,
+                &[
+                    "get",
+                    "list",
+                    "scan",
+                    "put",
+                    "patch",
+                    "delete",
+                    "undelete",
+                    "destroy",
+                    "rollback",
+                    "metadata",
+                    "enable-versioning",
+                ],
+            ))
         }
     };
     translation.preflight = preflight;
@@ -706,9 +745,11 @@ fn kv_metadata(words: &[String], mounts: &Mounts) -> Result<Translation> {
         "patch" => ApiCall::new("PATCH", Operation::Patch, api).with_data(data),
         "delete" => ApiCall::new("DELETE", Operation::Delete, api),
         other => {
-            return Err(CommandError::new(format!(
-                "unsupported command `vault kv metadata {other}`"
-            )))
+            return Err(unsupported(
+                "vault kv metadata",
+                other,
+                &["get", "put", "patch", "delete"],
+            ))
         }
     };
     Ok(Translation {
@@ -792,9 +833,11 @@ fn policy(words: &[String]) -> Result<Translation> {
             )
         }
         other => {
-            return Err(CommandError::new(format!(
-                "unsupported command `vault policy {other}`"
-            )))
+            return Err(unsupported(
+                "vault policy",
+                other,
+                &["list", "read", "write", "delete"],
+            ))
         }
     };
     Ok(plain(vec![call]))
@@ -854,9 +897,11 @@ fn token(words: &[String]) -> Result<Translation> {
                 ApiCall::write("POST", path, false).with_data(obj(data))
             ]))
         }
-        other => Err(CommandError::new(format!(
-            "unsupported command `vault token {other}`"
-        ))),
+        other => Err(unsupported(
+            "vault token",
+            other,
+            &["create", "lookup", "renew", "revoke", "capabilities"],
+        )),
     }
 }
 
