@@ -7,6 +7,7 @@
 
 pub mod acl;
 pub mod agent;
+pub mod audit;
 pub mod cli;
 pub mod config;
 pub mod diag;
@@ -16,6 +17,7 @@ pub mod lint;
 pub mod policy;
 pub mod query;
 pub mod report;
+pub mod revision;
 pub mod scenario;
 pub mod source;
 pub mod span;

@@ -1,6 +1,7 @@
 //! The command line, one file per subcommand. Each subcommand file holds its `Args` (clap)
 //! and a `run` returning the process exit status.
 
+pub mod audit;
 pub mod caps;
 pub mod check;
 pub mod explain;
@@ -84,6 +85,8 @@ pub enum Command {
     Reach(reach::Args),
     /// List the roles, groups and entities that may perform an operation on a path
     WhoCan(who_can::Args),
+    /// Replay audit logs against a policy change, suggest least privilege, find unused access
+    Audit(audit::Args),
 }
 
 /// Runs the command line; `main` only maps the result to an exit code.
@@ -96,6 +99,7 @@ pub fn run(cli: Cli) -> Exit {
         Command::Explain(args) => explain::run(args),
         Command::Reach(args) => reach::run(args),
         Command::WhoCan(args) => who_can::run(args),
+        Command::Audit(args) => audit::run(args),
     };
     match result {
         Ok(exit) => exit,
