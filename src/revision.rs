@@ -174,7 +174,12 @@ impl Checkout {
         let prefix = git(cwd, &["rev-parse", "--show-prefix"], None)?;
         let commit = git(
             cwd,
-            &["rev-parse", "--verify", "--quiet", &format!("{rev}^{{tree}}")],
+            &[
+                "rev-parse",
+                "--verify",
+                "--quiet",
+                &format!("{rev}^{{tree}}"),
+            ],
             None,
         )
         .map_err(|_| TreeError::Git(format!("`{rev}` is not a revision of this repository")))?;
@@ -189,7 +194,12 @@ impl Checkout {
         let target = format!("{}/", checkout.root.display());
         git(
             cwd,
-            &["checkout-index", "--all", "--force", &format!("--prefix={target}")],
+            &[
+                "checkout-index",
+                "--all",
+                "--force",
+                &format!("--prefix={target}"),
+            ],
             Some(&index),
         )?;
         Ok(checkout)

@@ -373,7 +373,9 @@ fn hinges_on_hmac<'d>(
         return (listed && value_is_hmac(Some(value))).then_some(key.as_str());
     }
     data.iter()
-        .find(|(name, value)| by_value(&winner.denied_parameters, name) && value_is_hmac(Some(value)))
+        .find(|(name, value)| {
+            by_value(&winner.denied_parameters, name) && value_is_hmac(Some(value))
+        })
         .map(|(name, _)| name.as_str())
 }
 

@@ -190,14 +190,12 @@ impl<'a> Entry<'a> {
         }
     }
 
-    /// Whether the request carried a token.
+    /// Whether the request carried a token. Only the request's own field counts: the `auth` of
+    /// a login's response describes the token the login issued, not one the request used.
     pub fn has_token(&self) -> bool {
-        let in_request = self
-            .request
+        self.request
             .as_ref()
-            .is_some_and(|r| r.client_token.is_some());
-        let in_auth = self.auth.as_ref().is_some_and(|a| a.client_token.is_some());
-        in_request || in_auth
+            .is_some_and(|r| r.client_token.is_some())
     }
 
     /// The token's policies: `token_policies` (or `policies` where the server writes only that)

@@ -142,7 +142,10 @@ fn record(observed: &mut Observed, entry: &Entry<'_>) {
         observed.not_checked += 1;
         return;
     }
-    let Some(operation) = entry.operation().and_then(|op| op.parse::<Operation>().ok()) else {
+    let Some(operation) = entry
+        .operation()
+        .and_then(|op| op.parse::<Operation>().ok())
+    else {
         observed.not_checked += 1;
         return;
     };

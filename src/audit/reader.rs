@@ -293,7 +293,8 @@ mod tests {
         (stats, seen)
     }
 
-    const GOOD: &str = r#"{"type":"response","request":{"path":"secret/data/a","operation":"read"}}"#;
+    const GOOD: &str =
+        r#"{"type":"response","request":{"path":"secret/data/a","operation":"read"}}"#;
 
     #[test]
     fn lines_spanning_reads_are_joined_and_numbered() {
@@ -320,7 +321,11 @@ mod tests {
         assert_eq!(seen.len(), 2);
         let lines: Vec<u64> = stats.bad.iter().map(|bad| bad.line).collect();
         assert_eq!(lines, vec![2, 3, 4, 5, 7]);
-        assert!(stats.bad[3].reason.starts_with("not UTF-8"), "{:?}", stats.bad);
+        assert!(
+            stats.bad[3].reason.starts_with("not UTF-8"),
+            "{:?}",
+            stats.bad
+        );
         assert!(stats.bad[4].reason.starts_with("truncated: the log ends"));
         for bad in &stats.bad {
             assert!(!bad.reason.contains(secret), "{bad:?}");

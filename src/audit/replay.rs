@@ -73,7 +73,14 @@ struct Groups {
 }
 
 impl Groups {
-    fn add(&mut self, kind: Kind, subject: &str, entry: &Entry<'_>, before: &Verdict, after: &Verdict) {
+    fn add(
+        &mut self,
+        kind: Kind,
+        subject: &str,
+        entry: &Entry<'_>,
+        before: &Verdict,
+        after: &Verdict,
+    ) {
         let operation = entry.operation().unwrap_or_default().to_string();
         let path = entry.path().unwrap_or_default().to_string();
         let time = entry.time.as_deref().unwrap_or_default();

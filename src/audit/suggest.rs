@@ -113,7 +113,12 @@ pub fn suggest(input: &SuggestInput<'_>) -> Suggestion {
             }
         }
         requests.push((operation, path.clone(), seen.count));
-        let kv2 = is_kv2(path, seen.mount_point.as_deref(), seen.mount_type.as_deref(), input.mounts);
+        let kv2 = is_kv2(
+            path,
+            seen.mount_point.as_deref(),
+            seen.mount_type.as_deref(),
+            input.mounts,
+        );
         let item = exact.entry(path.clone()).or_insert_with(|| Item {
             segments: path.split('/').map(str::to_string).collect(),
             caps: CapSet::EMPTY,
@@ -130,7 +135,7 @@ pub fn suggest(input: &SuggestInput<'_>) -> Suggestion {
     items = collapse_star(items, input.threshold);
     let mut uncovered = 0;
     for _round in 0..3 {
-        let text = render(&items, &BTreeMap::new(), input);
+        let text = render(&items, &BTreeMap::new(), input, left_to_default);
         let Some(acl) = acl_of(&text, input.target) else {
             break;
         };
@@ -151,7 +156,7 @@ pub fn suggest(input: &SuggestInput<'_>) -> Suggestion {
         items = merge_items(items);
     }
     let counts = count_by_rule(&items, &requests, input.target);
-    let text = render(&items, &counts, input);
+    let text = render(&items, &counts, input, left_to_default);
     let rules = items
         .iter()
         .map(|item| {
@@ -194,7 +199,12 @@ fn needs_sudo(target: Target, path: &str) -> bool {
 
 /// Whether the path is in a KV v2 mount's API layout: the mount table's answer when it knows
 /// the mount, else the log's mount type and the KV v2 folder under the mount.
-fn is_kv2(path: &str, mount_point: Option<&str>, mount_type: Option<&str>, mounts: &Mounts) -> bool {
+fn is_kv2(
+    path: &str,
+    mount_point: Option<&str>,
+    mount_type: Option<&str>,
+    mounts: &Mounts,
+) -> bool {
     if let Some(mount) = mounts.find(path) {
         return mount.engine == "kv" && mount.kv_version == Some(2);
     }
@@ -267,7 +277,11 @@ fn collapse_plus(mut items: Vec<Item>, threshold: usize) -> Vec<Item> {
 /// Step 3: `p/*` for a folder with more than `threshold` distinct rules of equal
 /// capabilities, deepest folders first.
 fn collapse_star(mut items: Vec<Item>, threshold: usize) -> Vec<Item> {
-    let deepest = items.iter().map(|item| item.segments.len()).max().unwrap_or(0);
+    let deepest = items
+        .iter()
+        .map(|item| item.segments.len())
+        .max()
+        .unwrap_or(0);
     for depth in (1..deepest).rev() {
         let mut groups: HashMap<(Vec<String>, u16), usize> = HashMap::new();
         for item in &items {
@@ -392,10 +406,19 @@ fn escape(text: &str) -> String {
     text.replace('\\', "\\\\").replace('"', "\\\"")
 }
 
+fn count_of(requests: u64) -> String {
+    if requests == 1 {
+        "1 request".into()
+    } else {
+        format!("{requests} requests")
+    }
+}
+
 fn render(
     items: &[Item],
     counts: &BTreeMap<String, BTreeMap<String, u64>>,
     input: &SuggestInput<'_>,
+    left_to_default: u64,
 ) -> String {
     let observed = input.observed;
     let mut text = String::new();
@@ -408,10 +431,16 @@ fn render(
         "# from {} allowed requests{window}\n",
         observed.allowed_requests()
     ));
+    if left_to_default > 0 {
+        text.push_str(&format!(
+            "# {} left to the `default` policy the subject holds\n",
+            count_of(left_to_default)
+        ));
+    }
     if observed.denied > 0 {
         text.push_str(&format!(
-            "# {} denied requests are not granted\n",
-            observed.denied
+            "# {} the server denied, not granted\n",
+            count_of(observed.denied)
         ));
     }
     text.push_str(&format!(
@@ -570,29 +599,56 @@ mod tests {
             patterns,
             vec![
                 ("secret/data/app/db", vec!["read".to_string()]),
-                ("secret/data/app/new", vec!["create".into(), "update".into()]),
+                (
+                    "secret/data/app/new",
+                    vec!["create".into(), "update".into()]
+                ),
                 ("secret/metadata/app/", vec!["list".into()]),
             ]
         );
         assert_eq!(suggestion.rules[0].requests, 2);
         assert_eq!(suggestion.uncovered, 0);
-        assert!(suggestion.text.contains("# 2 requests: read 2\npath \"secret/data/app/db\""));
+        assert!(suggestion
+            .text
+            .contains("# 2 requests: read 2\npath \"secret/data/app/db\""));
     }
 
     #[test]
     fn many_keys_generalise_a_segment_then_a_folder() {
         let mut requests: Vec<(String, String)> = (0..10)
-            .map(|i| ("read".to_string(), format!("secret/data/tenants/t{i}/config")))
+            .map(|i| {
+                (
+                    "read".to_string(),
+                    format!("secret/data/tenants/t{i}/config"),
+                )
+            })
             .collect();
         requests.push(("read".into(), "secret/data/tenants/t0/extra".into()));
-        let refs: Vec<(&str, &str)> = requests.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+        let refs: Vec<(&str, &str)> = requests
+            .iter()
+            .map(|(a, b)| (a.as_str(), b.as_str()))
+            .collect();
         let suggestion = run(&observed(&refs), 8);
-        let patterns: Vec<&str> = suggestion.rules.iter().map(|r| r.pattern.as_str()).collect();
-        assert_eq!(patterns, vec!["secret/data/tenants/+/config", "secret/data/tenants/t0/extra"]);
+        let patterns: Vec<&str> = suggestion
+            .rules
+            .iter()
+            .map(|r| r.pattern.as_str())
+            .collect();
+        assert_eq!(
+            patterns,
+            vec![
+                "secret/data/tenants/+/config",
+                "secret/data/tenants/t0/extra"
+            ]
+        );
         let many: Vec<String> = (0..12).map(|i| format!("secret/data/logs/{i}")).collect();
         let refs: Vec<(&str, &str)> = many.iter().map(|p| ("read", p.as_str())).collect();
         let suggestion = run(&observed(&refs), 8);
-        let patterns: Vec<&str> = suggestion.rules.iter().map(|r| r.pattern.as_str()).collect();
+        let patterns: Vec<&str> = suggestion
+            .rules
+            .iter()
+            .map(|r| r.pattern.as_str())
+            .collect();
         assert_eq!(patterns, vec!["secret/data/logs/+"]);
         assert_eq!(suggestion.rules[0].requests, 12);
     }

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use clap::{Subcommand, ValueEnum};
 
 use super::{CliError, CliResult, Exit};
+use crate::acl::{builtin, Acl};
 use crate::audit::observed::{observe, Observed, Selector};
 use crate::audit::replay::replay;
 use crate::audit::report;
@@ -18,7 +19,6 @@ use crate::audit::subject::RoleKey;
 use crate::audit::suggest::{diff_rules, suggest, SuggestInput, DEFAULT_THRESHOLD};
 use crate::audit::usage::usage;
 use crate::audit::LogSource;
-use crate::acl::{builtin, Acl};
 use crate::inventory::{Inventory, Subject};
 use crate::policy::Policy;
 use crate::revision::{load_tree, LoadedTree, TreeSpec};
@@ -142,7 +142,11 @@ pub fn run(args: Args) -> CliResult {
 }
 
 fn sources(common: &Common) -> Vec<LogSource> {
-    common.logs.iter().map(|log| LogSource::parse(log)).collect()
+    common
+        .logs
+        .iter()
+        .map(|log| LogSource::parse(log))
+        .collect()
 }
 
 fn cwd() -> Result<PathBuf, CliError> {
