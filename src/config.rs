@@ -11,6 +11,8 @@
 //! rules:
 //!   literal-star: off
 //!   leading-slash: error
+//! policies:                  # what the server stores beside a policy's text
+//!   team-data: {allow_slashes_in_identity_templates: true}
 //! roles: {}                  # inventory sections, see `crate::inventory`
 //! groups: {}
 //! entities: {}
@@ -29,7 +31,7 @@ use serde::Deserialize;
 use serde_saphyr::Spanned;
 
 use crate::diag::{Diagnostic, Severity};
-use crate::inventory::{EntitySpec, GroupSpec, InventorySpecs, RoleSpec};
+use crate::inventory::{EntitySpec, GroupSpec, InventorySpecs, PolicySpec, RoleSpec};
 use crate::source::SourceFile;
 use crate::span::Span;
 use crate::target::Target;
@@ -151,6 +153,8 @@ pub struct Config {
     pub roles: BTreeMap<String, RoleSpec>,
     pub groups: BTreeMap<String, GroupSpec>,
     pub entities: BTreeMap<String, EntitySpec>,
+    /// Per-policy settings stored on the server beside the text, by policy name.
+    pub policies: BTreeMap<String, Spanned<PolicySpec>>,
     /// The folder paths in the configuration are relative to (the config file's folder, or
     /// the working directory when there is no file).
     pub root: PathBuf,
@@ -171,6 +175,7 @@ impl Default for Config {
             roles: BTreeMap::new(),
             groups: BTreeMap::new(),
             entities: BTreeMap::new(),
+            policies: BTreeMap::new(),
             root: PathBuf::from("."),
             source: None,
         }
@@ -184,12 +189,23 @@ impl Config {
             roles: self.roles.clone(),
             groups: self.groups.clone(),
             entities: self.entities.clone(),
+            policy_settings: self.policies.keys().cloned().collect(),
         }
     }
 
-    /// Whether any of `roles`, `groups`, `entities` is present.
+    /// Whether any of `roles`, `groups`, `entities`, `policies` is present.
     pub fn has_inventory(&self) -> bool {
-        !(self.roles.is_empty() && self.groups.is_empty() && self.entities.is_empty())
+        !(self.roles.is_empty()
+            && self.groups.is_empty()
+            && self.entities.is_empty()
+            && self.policies.is_empty())
+    }
+
+    /// The template switches `policies:` sets for a policy (by qualified name), if any.
+    pub fn template_flags(&self, policy: &str) -> Option<crate::policy::TemplateFlags> {
+        self.policies
+            .get(policy)
+            .map(|spec| spec.value.template_flags())
     }
 
     /// The setting for one rule, if `rules:` names it.
@@ -258,6 +274,8 @@ struct RawConfig {
     groups: BTreeMap<String, GroupSpec>,
     #[serde(default)]
     entities: BTreeMap<String, EntitySpec>,
+    #[serde(default)]
+    policies: BTreeMap<String, Spanned<PolicySpec>>,
 }
 
 #[derive(Deserialize)]
@@ -451,6 +469,7 @@ fn apply_raw(config: &mut Config, raw: RawConfig, source: &SourceFile) -> Result
     config.roles = raw.roles;
     config.groups = raw.groups;
     config.entities = raw.entities;
+    config.policies = raw.policies;
     Ok(())
 }
 

@@ -207,6 +207,7 @@ impl Workspace {
             file_by_stem: BTreeMap::new(),
         };
         workspace.add_files(found, cwd)?;
+        workspace.apply_policy_settings();
         Ok(workspace)
     }
 
@@ -229,7 +230,18 @@ impl Workspace {
         };
         let cwd = std::env::current_dir().unwrap_or_default();
         workspace.add_files(sources, &cwd)?;
+        workspace.apply_policy_settings();
         Ok(workspace)
+    }
+
+    /// Gives each policy what `capable.yaml`'s `policies:` stores beside its text (OpenBao's
+    /// template switches), so every command sees them. Cost: O(policies × log settings).
+    fn apply_policy_settings(&mut self) {
+        for (name, policy) in &mut self.policies {
+            if let Some(flags) = self.config.template_flags(name) {
+                policy.template_flags = flags;
+            }
+        }
     }
 
     /// Policy files first, then Terraform files (whose `file("...")` calls skip files already

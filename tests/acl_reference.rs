@@ -34,6 +34,8 @@ fn policy(name: String, rules: Vec<Rule>) -> Policy {
         declared_name: None,
         rules,
         templated: false,
+        namespace: String::new(),
+        template_flags: Default::default(),
     }
 }
 

@@ -217,3 +217,171 @@ fn merged_rule_names_every_contributing_policy() {
     assert_eq!(signing["deny_reason"]["kind"], "explicit-deny");
     assert_eq!(signing["losers"][0]["beaten_by"], "exact-match");
 }
+
+// ---- `caps`: the same subjects and the same `capable.yaml` ----
+
+/// Runs `capable caps ARGS` in `dir` with `stdin` as its input.
+fn caps_with_input(dir: &Path, args: &[&str], stdin: &str) -> (i32, String, String) {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_capable"))
+        .arg("caps")
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run capable");
+    let mut input = child.stdin.take().expect("stdin");
+    let text = stdin.to_string();
+    // Written from another thread: the answers stream out while the paths stream in.
+    let writer = std::thread::spawn(move || input.write_all(text.as_bytes()));
+    let output = child.wait_with_output().expect("wait for capable");
+    writer.join().expect("writer thread").expect("write stdin");
+    (
+        output.status.code().expect("exit code"),
+        String::from_utf8(output.stdout).expect("utf-8 stdout"),
+        String::from_utf8(output.stderr).expect("utf-8 stderr"),
+    )
+}
+
+#[test]
+fn caps_reads_the_target_from_capable_yaml() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(
+        dir.path().join("lister.hcl"),
+        "path \"kv/*\" { capabilities = [\"scan\", \"read\"] }\n",
+    )
+    .unwrap();
+    let args = ["--policy", "lister.hcl", "kv/a"];
+    // `scan` exists only on OpenBao: without a config the target is `vault`, which refuses it.
+    let (code, _, stderr) = support::cli::capable_sub(dir.path(), "caps", &args);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("would be refused by vault"), "{stderr}");
+    std::fs::write(dir.path().join("capable.yaml"), "target: openbao\n").unwrap();
+    let (code, stdout, stderr) = support::cli::capable_sub(dir.path(), "caps", &args);
+    assert_eq!(
+        (code, stdout.as_str()),
+        (0, "kv/a: read, scan\n"),
+        "{stderr}"
+    );
+    // `--target` still overrides the file.
+    let mut vault = vec!["--target", "vault"];
+    vault.extend_from_slice(&args);
+    assert_eq!(support::cli::capable_sub(dir.path(), "caps", &vault).0, 2);
+}
+
+#[test]
+fn caps_answers_for_a_role_of_the_inventory() {
+    let (code, stdout, stderr) = support::cli::capable_sub(
+        &world(),
+        "caps",
+        &[
+            "--role",
+            "kubernetes/inference-role",
+            "secret/data/ai/openai",
+            "secret/data/ai/anthropic",
+        ],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        stdout,
+        "secret/data/ai/openai: read\nsecret/data/ai/anthropic: deny\n"
+    );
+}
+
+#[test]
+fn caps_streams_paths_from_stdin_and_files_past_the_argument_limit() {
+    let dir = world().join("policies");
+    let policy = ["--policy", "ai-inference-service.hcl"];
+    // 200,000 paths (about 5 MB) would not fit on a command line.
+    let mut input = String::new();
+    let mut expected = String::new();
+    for i in 0..100_000 {
+        input.push_str(&format!("secret/data/ai/openai\r\nsecret/data/ai/x{i}\n"));
+        expected.push_str(&format!(
+            "secret/data/ai/openai: read\nsecret/data/ai/x{i}: deny\n"
+        ));
+    }
+    input.push_str("\n\n");
+    let mut args = policy.to_vec();
+    args.extend(["--paths-from", "-"]);
+    let (code, stdout, stderr) = caps_with_input(&dir, &args, &input);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout == expected, "streamed answers differ");
+
+    // From a file, as JSON: the same object as the arguments give, a repeated path once.
+    let file = tempfile::NamedTempFile::new().expect("temp file");
+    std::fs::write(
+        file.path(),
+        "secret/data/ai/openai\nsecret/data/ai/anthropic\nsecret/data/ai/openai\n",
+    )
+    .unwrap();
+    let path = file.path().to_str().expect("utf-8 temp path");
+    let mut from_file = policy.to_vec();
+    from_file.extend(["--format", "json", "--paths-from", path]);
+    let mut from_args = policy.to_vec();
+    from_args.extend([
+        "--format",
+        "json",
+        "secret/data/ai/openai",
+        "secret/data/ai/anthropic",
+        "secret/data/ai/openai",
+    ]);
+    let streamed = support::cli::capable_sub(&dir, "caps", &from_file);
+    let given = support::cli::capable_sub(&dir, "caps", &from_args);
+    assert_eq!(streamed.0, 0, "{}", streamed.2);
+    assert_eq!(streamed.1, given.1);
+    let value: serde_json::Value = serde_json::from_str(&streamed.1).expect("JSON");
+    assert_eq!(value["secret/data/ai/openai"], serde_json::json!(["read"]));
+}
+
+#[test]
+fn caps_paths_from_errors_name_the_file_and_line() {
+    let dir = world().join("policies");
+    let missing = support::cli::capable_sub(
+        &dir,
+        "caps",
+        &[
+            "--policy",
+            "ai-inference-service.hcl",
+            "--paths-from",
+            "nope.txt",
+        ],
+    );
+    assert_eq!(missing.0, 2);
+    assert!(
+        missing.2.contains("cannot read `nope.txt`"),
+        "{}",
+        missing.2
+    );
+    let file = tempfile::NamedTempFile::new().expect("temp file");
+    std::fs::write(file.path(), b"secret/a\nsecret/\xff\n").unwrap();
+    let path = file.path().to_str().expect("utf-8 temp path");
+    let (code, stdout, stderr) = support::cli::capable_sub(
+        &dir,
+        "caps",
+        &["--policy", "ai-inference-service.hcl", "--paths-from", path],
+    );
+    assert_eq!(code, 2);
+    assert!(stderr.contains("line 2 is not UTF-8"), "{stderr}");
+    // The paths before the bad line were answered.
+    assert_eq!(stdout, "secret/a: deny\n");
+    let both = support::cli::capable_sub(
+        &dir,
+        "caps",
+        &[
+            "--policy",
+            "ai-inference-service.hcl",
+            "--paths-from",
+            path,
+            "secret/a",
+        ],
+    );
+    assert_eq!(
+        both.0, 2,
+        "a path list and --paths-from together are refused"
+    );
+}

@@ -16,15 +16,27 @@
 //! - anything else (accepted, or refused by the policy layer: `invalid key`, `invalid
 //!   capability`, the empty text, ...): our `parse` must succeed.
 //!
+//! A second, generated test puts trailing (and stray) commas into random JSON policies at every
+//! level, in objects and in lists, and compares both the verdict and, for every accepted text,
+//! `sys/capabilities` on random paths with our ACL (`CAPABLE_SEED=<n>` replays a run).
+//!
 //! Not in the table: texts that are valid base64 (OpenBao's `sys/policy` endpoint decodes
 //! those first, so it would judge different text; the test asserts none slipped in), and
 //! escapes OpenBao crashes on when decoding (`"\400"`, `"\U00110000"` in a decoded value:
 //! the connection closes without an answer; see `src/hcl1/unquote.rs` and its unit tests).
 
+#[path = "support/gen.rs"]
+mod gen;
 mod support;
 
+use std::sync::Arc;
+
+use capable::acl::Acl;
 use capable::hcl1::parse;
+use capable::policy::parse_policy;
 use capable::source::SourceFile;
+use capable::target::Target;
+use gen::Rng;
 use support::bao::Bao;
 
 const PREFIX: &str = "failed to parse policy: ";
@@ -276,6 +288,16 @@ const CASES: &[(&str, &str)] = &[
     ("json-single-quotes", "{\"a\": 'x'}"),
     ("json-comment", "{\"a\": /* */ 1}"),
     ("json-close-bracket-value", "{\"a\": ]}"),
+    ("json-trailing-comma-in-path-object", "{\"path\": {\"secret/*\": {\"capabilities\": [\"read\"]},}}"),
+    ("json-trailing-comma-at-root", "{\"path\": {\"secret/*\": {\"capabilities\": [\"read\"]}},}"),
+    ("json-trailing-comma-in-rule", "{\"path\": {\"secret/*\": {\"capabilities\": [\"read\"],}}}"),
+    ("json-trailing-comma-in-list", "{\"path\": {\"secret/*\": {\"capabilities\": [\"read\",]}}}"),
+    ("json-trailing-comma-in-list-form", "{\"path\": [{\"secret/*\": {\"capabilities\": [\"read\"]}},]}"),
+    ("json-trailing-comma-in-parameters", "{\"path\": {\"a\": {\"capabilities\": [\"read\"], \"allowed_parameters\": {\"x\": [],}}}}"),
+    ("json-trailing-comma-then-eof", "{\"path\": {\"secret/*\": {\"capabilities\": [\"read\"]}},"),
+    ("json-item-cut-by-brace", "{\"path\": {\"a\": {\"capabilities\": [\"read\"]}}, \"x\": }"),
+    ("json-double-trailing-comma", "{\"path\": {\"secret/*\": {\"capabilities\": [\"read\"]},,}}"),
+    ("json-comma-in-empty-object", "{\"path\": {,}}"),
     ("json-null-in-list", "{\"path\": {\"a\": {\"capabilities\": [null]}}}"),
     ("json-illegal-after-comma", "\t{\"a\": 1, ?"),
     // JSON is chosen after Unicode white space, but its scanner skips only ASCII blanks.
@@ -389,4 +411,130 @@ fn syntax_errors_are_classified_as_such() {
     ));
     assert!(matches!(classify(204, ""), Verdict::Parsed(_)));
     assert!(is_base64("0991") && is_base64("path\n") && !is_base64("path \"a\" {}"));
+}
+
+/// Where a generated JSON policy gets its extra commas: before a closing `}` or `]` (a
+/// trailing comma), doubled, or right after an opening one.
+const COMMA_FORMS: &[&str] = &[
+    "trailing", "trailing", "trailing", "trailing", "double", "leading",
+];
+
+/// A random JSON policy in the object or the list form, with parameter maps, from the shared
+/// generator's patterns and capabilities.
+fn random_json_policy(rng: &mut Rng) -> (String, Vec<String>) {
+    let (policies, pool) = gen::random_policy_set(rng, "comma");
+    let blocks: Vec<serde_json::Value> = policies[0]
+        .blocks
+        .iter()
+        .map(|block| {
+            let mut body = serde_json::Map::new();
+            let capabilities = block.capabilities.clone().unwrap_or_default();
+            body.insert("capabilities".into(), serde_json::json!(capabilities));
+            if rng.chance(30) {
+                body.insert(
+                    "allowed_parameters".into(),
+                    serde_json::json!({ "a": [], "b": ["x", "y"] }),
+                );
+            }
+            serde_json::json!({ block.pattern.clone(): body })
+        })
+        .collect();
+    let text = if rng.chance(50) {
+        serde_json::json!({ "path": blocks })
+    } else {
+        let mut object = serde_json::Map::new();
+        for block in blocks {
+            let (pattern, body) = block.as_object().unwrap().iter().next().unwrap();
+            object.insert(pattern.clone(), body.clone());
+        }
+        serde_json::json!({ "path": object })
+    };
+    (text.to_string(), pool)
+}
+
+/// Inserts one or two commas at brackets chosen at random. Generated patterns hold no
+/// brackets, so every `{}[]` in the text is structural.
+fn add_commas(rng: &mut Rng, text: &str) -> String {
+    let mut text = text.to_string();
+    for _ in 0..1 + rng.below(2) {
+        let brackets: Vec<usize> = text
+            .char_indices()
+            .filter(|(_, c)| matches!(c, '{' | '}' | '[' | ']'))
+            .map(|(at, _)| at)
+            .collect();
+        let at = *rng.pick(&brackets);
+        let closing = matches!(text.as_bytes()[at], b'}' | b']');
+        match (*rng.pick(COMMA_FORMS), closing) {
+            ("trailing", true) => text.insert(at, ','),
+            ("double", true) => text.insert_str(at, ",,"),
+            _ => text.insert(at + 1, ','),
+        }
+    }
+    text
+}
+
+#[test]
+fn json_trailing_commas_match_openbao() {
+    let seed = gen::seed("json_trailing_commas_match_openbao");
+    let mut rng = Rng::new(seed);
+    let bao = Bao::start();
+    let mut tally = Tally::default();
+    let mut failures = Vec::new();
+    let mut compared_paths = 0;
+    for index in 0..120 {
+        let (base, pool) = random_json_policy(&mut rng);
+        let text = add_commas(&mut rng, &base);
+        let name = format!("comma mutant {index}");
+        if let Some(failure) = compare(&bao, &mut tally, &name, &text) {
+            failures.push(failure);
+            continue;
+        }
+        let answer = bao.put_policy("comma", &text);
+        let file = Arc::new(SourceFile::new("comma.json", text.clone()));
+        let parsed = parse_policy(file, Target::OpenBao);
+        let policy = match (answer.status, parsed.policy) {
+            (204, Some(policy)) => policy,
+            (204, None) => {
+                failures.push(format!(
+                    "{name}: OpenBao accepts {text:?}, we refuse it: {:?}",
+                    parsed.diagnostics
+                ));
+                continue;
+            }
+            (_, Some(_)) => {
+                failures.push(format!(
+                    "{name}: OpenBao refuses {text:?} ({}), we accept it",
+                    answer.errors()
+                ));
+                continue;
+            }
+            (_, None) => continue,
+        };
+        let acl = Acl::new(&[&policy], Target::OpenBao, None).expect("an accepted policy");
+        let paths = gen::random_paths(&mut rng, &pool, 25);
+        let token = bao.token_with(&["comma"]);
+        let theirs = bao.capabilities(&token, &paths);
+        for path in &paths {
+            compared_paths += 1;
+            let ours = acl.capabilities(path).0;
+            if ours != theirs[path] {
+                failures.push(format!(
+                    "{name}: {text:?}: `{path}`: OpenBao {:?}, we {ours:?}",
+                    theirs[path]
+                ));
+            }
+        }
+    }
+    assert!(
+        tally.syntax >= 10 && tally.parsed >= 40 && compared_paths >= 1000,
+        "seed {seed}: too few cases on one side (syntax {}, parsed {}, paths {compared_paths})",
+        tally.syntax,
+        tally.parsed
+    );
+    assert!(
+        failures.is_empty(),
+        "seed {seed} (rerun with CAPABLE_SEED={seed}): {} differences from OpenBao:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }

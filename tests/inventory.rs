@@ -415,7 +415,7 @@ fn check_reports_inventory_errors_in_capable_yaml() {
 }
 
 /// On OpenBao a substituted value with `/`, `*` or `+` is forbidden (observed on 2.7.2: the
-/// token's requests all fail); on Vault it is inserted verbatim.
+/// token's requests all fail); on Vault a `/` is allowed (spec 1.8).
 #[test]
 fn forbidden_substitution_is_reported_for_openbao_only() {
     let config = "\

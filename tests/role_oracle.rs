@@ -488,3 +488,150 @@ entities:
     assert_eq!(theirs["auth/token/lookup-self"], ["deny"]);
     assert_eq!(theirs["secret/data/team/x"], ["create", "update"]);
 }
+
+/// OpenBao's per-policy template switches (spec 1.8): set on the server with the policy, and in
+/// `capable.yaml` under `policies:`. With the switches, substituted `/`, `*` and `+` go into the
+/// path; without them the whole token fails, on the server and in our ACL.
+#[test]
+fn template_switches_in_capable_yaml_match_openbao() {
+    let bao = Bao::start();
+    ok(
+        &bao.root(
+            "POST",
+            "sys/auth/userpass",
+            Some(&json!({"type": "userpass"})),
+        ),
+        "enable userpass",
+    );
+    let slash_policy = "path \"secret/data/s/{{identity.entity.metadata.slash}}/*\" { capabilities = [\"read\"] }\npath \"plain/*\" { capabilities = [\"list\"] }\n";
+    let wild_policy = "path \"secret/data/w/{{identity.entity.metadata.star}}\" { capabilities = [\"read\"] }\npath \"secret/data/p/{{identity.entity.metadata.plus}}/x\" { capabilities = [\"update\"] }\n";
+    let put = |name: &str, text: &str, slashes: bool, wildcards: bool| {
+        bao.root(
+            "PUT",
+            &format!("sys/policies/acl/{name}"),
+            Some(&json!({
+                "policy": text,
+                "allow_slashes_in_identity_templates": slashes,
+                "allow_wildcards_in_identity_templates": wildcards,
+            })),
+        )
+    };
+    ok(&put("p-slash", slash_policy, true, false), "p-slash");
+    ok(&put("p-wild", wild_policy, false, true), "p-wild");
+    ok(
+        &bao.root(
+            "POST",
+            "auth/userpass/users/carol",
+            Some(&json!({"password": "pw-carol", "token_policies": ["p-slash", "p-wild"]})),
+        ),
+        "create user",
+    );
+    let accessor = bao.root("GET", "sys/auth", None).body["data"]["userpass/"]["accessor"]
+        .as_str()
+        .expect("accessor")
+        .to_string();
+    let entity = bao.root(
+        "POST",
+        "identity/entity",
+        Some(&json!({"name": "carol", "metadata": {"slash": "a/b", "star": "x*", "plus": "+"}})),
+    );
+    ok(&entity, "entity");
+    let entity_id = entity.body["data"]["id"].as_str().expect("id").to_string();
+    ok(
+        &bao.root(
+            "POST",
+            "identity/entity-alias",
+            Some(&json!({"name": "carol", "mount_accessor": accessor, "canonical_id": entity_id})),
+        ),
+        "alias",
+    );
+    let login = bao.request(
+        "",
+        "POST",
+        "auth/userpass/login/carol",
+        Some(&json!({"password": "pw-carol"})),
+        None,
+    );
+    ok(&login, "login");
+    let token = login.body["auth"]["client_token"]
+        .as_str()
+        .expect("client_token")
+        .to_string();
+    let ours = |switches: &str| {
+        let config = format!(
+            "target: openbao
+roles:
+  userpass/carol:
+    policies: [p-slash, p-wild]
+    token_no_default_policy: true
+entities:
+  carol:
+    id: {entity_id}
+    metadata: {{slash: a/b, star: 'x*', plus: '+'}}
+    aliases:
+      - {{mount: userpass, accessor: {accessor}, name: carol}}
+{switches}"
+        );
+        let config = Config::from_text(
+            Arc::new(SourceFile::new("capable.yaml", config)),
+            PathBuf::from("."),
+        )
+        .expect("config");
+        let sources = vec![
+            Arc::new(SourceFile::new("p-slash.hcl", slash_policy)),
+            Arc::new(SourceFile::new("p-wild.hcl", wild_policy)),
+        ];
+        let workspace =
+            Workspace::from_sources(config, Target::OpenBao, sources).expect("workspace");
+        let inventory = Inventory::new(&workspace.config, &workspace.policies)
+            .unwrap_or_else(|errors| panic!("inventory: {errors:?}"));
+        inventory.acl_for(&Subject::Role("userpass/carol".into()), Target::OpenBao)
+    };
+    let switches = "policies:
+  p-slash: {allow_slashes_in_identity_templates: true}
+  p-wild: {allow_wildcards_in_identity_templates: true}
+";
+    let acl = ours(switches).expect("acl with the switches");
+    let paths: Vec<String> = [
+        "secret/data/s/a/b/k",
+        "secret/data/s/a/k",
+        "secret/data/w/x",
+        "secret/data/w/xyz",
+        "secret/data/p/any/x",
+        "secret/data/p/+/x",
+        "plain/x",
+        "other",
+    ]
+    .iter()
+    .map(|p| p.to_string())
+    .collect();
+    let theirs = bao.capabilities(&token, &paths);
+    for path in &paths {
+        let mut names: Vec<String> = acl
+            .capabilities(path)
+            .0
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        names.sort();
+        assert_eq!(names, theirs[path], "{path}");
+    }
+    assert_eq!(theirs["secret/data/s/a/b/k"], ["read"]);
+    assert_eq!(theirs["secret/data/p/any/x"], ["update"]);
+
+    // One switch fewer: the server refuses every request of the token; so does our ACL.
+    ok(
+        &put("p-wild", wild_policy, false, false),
+        "p-wild without switches",
+    );
+    let answer = bao.root(
+        "POST",
+        "sys/capabilities",
+        Some(&json!({"token": token, "paths": ["plain/x"]})),
+    );
+    assert!(answer.errors().contains("forbidden value"), "{answer:?}");
+    let only_slashes = "policies:
+  p-slash: {allow_slashes_in_identity_templates: true}
+";
+    assert!(ours(only_slashes).is_err());
+}

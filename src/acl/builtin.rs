@@ -257,6 +257,8 @@ fn policy_from_table(source: Arc<SourceFile>, table: &[BuiltinRule]) -> Policy {
         declared_name: None,
         rules,
         templated,
+        namespace: String::new(),
+        template_flags: Default::default(),
     }
 }
 

@@ -37,7 +37,7 @@ pub(super) fn build(
                 .template_flags
                 .get(&policy.name)
                 .copied()
-                .unwrap_or_default(),
+                .unwrap_or(policy.template_flags),
             now,
         };
         for rule in &policy.rules {

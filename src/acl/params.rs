@@ -62,6 +62,17 @@ fn non_empty(map: &Option<ParamMap>) -> Option<&ParamMap> {
     map.as_ref().filter(|map| !map.is_empty())
 }
 
+/// The parameters whose values Vault's newest source compares as canonical policy names
+/// (spec 3.7, `acl_policy_canonicalization_test.go`).
+const POLICY_NAME_PARAMETERS: [&str; 6] = [
+    "policies",
+    "token_policies",
+    "allowed_policies",
+    "disallowed_policies",
+    "allowed_policies_glob",
+    "disallowed_policies_glob",
+];
+
 struct Matcher {
     target: Target,
 }
@@ -72,45 +83,59 @@ impl Matcher {
         self.target == Target::Vault
     }
 
+    /// Vault newest: values of the policy-bearing parameters are policy names, compared
+    /// case-folded and trimmed on both sides, with `*` allowed anywhere in the pattern.
+    fn policy_names(&self, name: &str) -> bool {
+        self.target == Target::Vault && POLICY_NAME_PARAMETERS.contains(&&*name.to_lowercase())
+    }
+
     fn allowed_matches(&self, name: &str, value: &Value, entry: &ParamEntry) -> bool {
-        let value = self.normalise(name, value);
-        if value_in_list(&value, entry) {
+        let names = self.policy_names(name);
+        let value = canonical_value(value, names);
+        if value_in_list(&value, entry, names) {
             return true;
         }
         if !self.per_element() {
             return false;
         }
         let elements = elements(&value);
-        !elements.is_empty() && elements.iter().all(|e| value_in_list(e, entry))
+        !elements.is_empty() && elements.iter().all(|e| value_in_list(e, entry, names))
     }
 
     fn denied_matches(&self, name: &str, value: &Value, entry: &ParamEntry) -> bool {
-        let value = self.normalise(name, value);
-        if value_in_list(&value, entry) {
+        let names = self.policy_names(name);
+        let value = canonical_value(value, names);
+        if value_in_list(&value, entry, names) {
             return true;
         }
-        self.per_element() && elements(&value).iter().any(|e| value_in_list(e, entry))
+        self.per_element()
+            && elements(&value)
+                .iter()
+                .any(|e| value_in_list(e, entry, names))
     }
+}
 
-    /// Vault newest lower-cases the values of `policies` and `token_policies`.
-    fn normalise(&self, name: &str, value: &Value) -> Value {
-        let lowered = name.to_lowercase();
-        if !self.per_element() || (lowered != "policies" && lowered != "token_policies") {
-            return value.clone();
-        }
-        match value {
-            Value::String(text) => Value::String(text.to_lowercase()),
-            Value::Array(items) => Value::Array(
-                items
-                    .iter()
-                    .map(|item| match item {
-                        Value::String(text) => Value::String(text.to_lowercase()),
-                        other => other.clone(),
-                    })
-                    .collect(),
-            ),
-            other => other.clone(),
-        }
+/// A policy name as Vault's newest source compares it: surrounding whitespace (Unicode
+/// `White_Space`, so U+00A0 too) trimmed, case-folded.
+fn canonical_policy_name(name: &str) -> String {
+    name.trim().to_lowercase()
+}
+
+/// The request value with its strings (and the strings of a list) canonicalised when they are
+/// policy names; otherwise unchanged.
+fn canonical_value(value: &Value, policy_names: bool) -> Value {
+    if !policy_names {
+        return value.clone();
+    }
+    match value {
+        Value::String(text) => Value::String(canonical_policy_name(text)),
+        Value::Array(items) => Value::Array(
+            items
+                .iter()
+                .map(|item| canonical_value(item, matches!(item, Value::String(_))))
+                .collect(),
+        ),
+        other => other.clone(),
     }
 }
 
@@ -128,12 +153,41 @@ fn elements(value: &Value) -> Vec<Value> {
 }
 
 /// `valueInParameterList`: an empty list matches anything.
-fn value_in_list(value: &Value, entry: &ParamEntry) -> bool {
+fn value_in_list(value: &Value, entry: &ParamEntry, policy_names: bool) -> bool {
     entry.values.is_empty()
         || entry
             .values
             .iter()
-            .any(|element| element_matches(&element.value, value))
+            .any(|element| match (&element.value, value) {
+                (ParamValue::Str(pattern), Value::String(text)) if policy_names => {
+                    policy_name_matches(&canonical_policy_name(pattern), text)
+                }
+                (element, value) => element_matches(element, value),
+            })
+}
+
+/// A canonical policy-name pattern against a canonical name: [`glob_matches`], and besides a
+/// `*` inside the pattern matches any run of characters (`team.*.lead`). Cost: O(pattern ×
+/// value) in the worst case, linear for the usual one or two stars.
+fn policy_name_matches(pattern: &str, name: &str) -> bool {
+    if pattern.len() < 2 || !pattern.contains('*') {
+        return glob_matches(pattern, name);
+    }
+    let pieces: Vec<&str> = pattern.split('*').collect();
+    let (first, rest) = pieces.split_first().unwrap_or((&"", &[]));
+    let Some(mut remaining) = name.strip_prefix(first) else {
+        return false;
+    };
+    let Some((last, middle)) = rest.split_last() else {
+        return remaining.is_empty();
+    };
+    for piece in middle {
+        match remaining.find(piece) {
+            Some(at) => remaining = &remaining[at + piece.len()..],
+            None => return false,
+        }
+    }
+    remaining.len() >= last.len() && remaining.ends_with(last)
 }
 
 /// One list element against a request value: nil only equals nil, two strings glob-match,
@@ -233,6 +287,23 @@ mod tests {
         assert!(glob_matches("a*b", "a*b"));
         assert!(!glob_matches("a*b", "axb"));
         assert!(glob_matches("", ""));
+    }
+
+    /// Spec 3.7, Vault newest (`acl_policy_canonicalization_test.go`): policy-name patterns
+    /// with a `*` inside.
+    #[test]
+    fn policy_name_patterns_of_spec_3_7() {
+        assert!(policy_name_matches("team.*.lead", "team.platform.lead"));
+        assert!(!policy_name_matches("team.*.lead", "team.platform.leads"));
+        assert!(policy_name_matches("a*b*c", "abc"));
+        assert!(policy_name_matches("a*b*c", "axxbyyc"));
+        assert!(!policy_name_matches("a*b*c", "ac"));
+        assert!(policy_name_matches("ab*", "abc"));
+        assert!(policy_name_matches("*bc", "abc"));
+        assert!(!policy_name_matches("aa*aa", "aaa"));
+        assert!(policy_name_matches("*", "*"));
+        assert!(!policy_name_matches("*", "x"));
+        assert_eq!(canonical_policy_name(" Super-Admin\u{a0}\n"), "super-admin");
     }
 
     #[test]

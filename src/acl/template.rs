@@ -5,14 +5,7 @@
 use super::identity::{Alias, Group, Identity};
 use crate::target::Target;
 
-/// OpenBao's policy-level switches that unblock characters in substituted values (spec 1.8).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct TemplateFlags {
-    /// `allow_slashes_in_identity_templates`: unblocks `/`.
-    pub allow_slashes: bool,
-    /// `allow_wildcards_in_identity_templates`: unblocks `*` and `+`.
-    pub allow_wildcards: bool,
-}
+pub use crate::policy::TemplateFlags;
 
 /// What a substitution may read.
 pub(crate) struct TemplateInput<'a> {
@@ -62,11 +55,21 @@ pub(crate) fn substitute(label: &str, input: &TemplateInput<'_>) -> Result<Strin
             return Err(TemplateError::Skip(UNBALANCED.into()));
         };
         let value = resolve(directive.trim(), input).map_err(TemplateError::Skip)?;
+        check_vault_globs(&value, input).map_err(TemplateError::Skip)?;
         check_forbidden(&value, input).map_err(TemplateError::Forbidden)?;
         out.push_str(&value);
         out.push_str(rest);
     }
     Ok(out)
+}
+
+/// Vault's newest `identitytpl` refuses a substituted value containing `*` or `+`; the rule is
+/// skipped like any failed substitution, the rest of the policy applies (spec 1.8).
+fn check_vault_globs(value: &str, input: &TemplateInput<'_>) -> Result<(), String> {
+    if input.target != Target::Vault || !value.contains(['*', '+']) {
+        return Ok(());
+    }
+    Err("globs and wildcards are not allowed in template result".into())
 }
 
 /// OpenBao blocks `/`, `*` and `+` in substituted values unless the policy allows them.
@@ -351,7 +354,7 @@ mod tests {
         .is_err());
     }
 
-    /// Spec 1.8: OpenBao blocks `/`, `*`, `+` in substituted values; Vault inserts verbatim.
+    /// Spec 1.8: OpenBao blocks `/`, `*`, `+` in substituted values; Vault allows `/`.
     #[test]
     fn openbao_blocks_slashes_and_wildcards() {
         let who = identity();
@@ -377,5 +380,30 @@ mod tests {
             now: 0,
         };
         assert_eq!(substitute(label, &allowed).as_deref(), Ok("x/prod/eu"));
+    }
+
+    /// Spec 1.8 (Vault newest `identitytpl`): a substituted `*` or `+` skips the rule on Vault,
+    /// whatever OpenBao's policy flags say; `/` stays allowed.
+    #[test]
+    fn vault_refuses_globs_in_substituted_values() {
+        for (value, refused) in [("+", true), ("a*", true), ("x+y", true), ("a/b", false)] {
+            let mut who = identity();
+            who.metadata.insert("team".into(), value.into());
+            let result = run(
+                "secret/data/{{identity.entity.metadata.team}}/*",
+                Target::Vault,
+                Some(&who),
+            );
+            match refused {
+                true => assert_eq!(
+                    result,
+                    Err(TemplateError::Skip(
+                        "globs and wildcards are not allowed in template result".into()
+                    )),
+                    "{value}"
+                ),
+                false => assert_eq!(result, Ok(format!("secret/data/{value}/*")), "{value}"),
+            }
+        }
     }
 }

@@ -72,6 +72,8 @@ fn policy(name: &str, rules: Vec<Rule>) -> Policy {
         declared_name: None,
         templated: rules.iter().any(Rule::is_templated),
         rules,
+        namespace: String::new(),
+        template_flags: Default::default(),
     }
 }
 
@@ -762,6 +764,55 @@ fn allowed_parameters() {
         ));
         assert!(allowed(&strict, &request(Operation::Read, "kv/p")));
     }
+}
+
+/// Spec 3.7, Vault newest (`acl_policy_canonicalization_test.go`): the policy-bearing
+/// parameters compare canonical policy names (case-folded, trimmed) on both sides, with `*`
+/// inside a pattern; OpenBao compares the raw values (its deny-list is bypassable).
+#[test]
+fn vault_canonicalises_policy_names() {
+    let denied = |target| {
+        param_acl(target, |r| {
+            r.denied_parameters = params(&[("token_policies", vec![s(" Super-Admin ")])])
+        })
+    };
+    for value in [
+        json!("super-admin"),
+        json!(" Super-Admin\u{a0}"),
+        json!(["default", "SUPER-ADMIN\n"]),
+    ] {
+        let req = with_data(
+            Operation::Update,
+            "kv/p",
+            json!({ "token_policies": value }),
+        );
+        assert!(!allowed(&denied(Target::Vault), &req), "{value}");
+        assert!(allowed(&denied(Target::OpenBao), &req), "{value}");
+    }
+    let allowed_glob = |target| {
+        param_acl(target, |r| {
+            r.allowed_parameters = params(&[("allowed_policies", vec![s("TEAM.*.LEAD")])])
+        })
+    };
+    let lead = with_data(
+        Operation::Update,
+        "kv/p",
+        json!({"allowed_policies": "team.platform.lead"}),
+    );
+    assert!(allowed(&allowed_glob(Target::Vault), &lead));
+    assert!(!allowed(&allowed_glob(Target::OpenBao), &lead));
+    let other = with_data(
+        Operation::Update,
+        "kv/p",
+        json!({"allowed_policies": "team.platform.admin"}),
+    );
+    assert!(!allowed(&allowed_glob(Target::Vault), &other));
+    // Any other parameter keeps the exact, case-sensitive comparison.
+    let tags = param_acl(Target::Vault, |r| {
+        r.allowed_parameters = params(&[("tags", vec![s("A")])])
+    });
+    let lower = with_data(Operation::Update, "kv/p", json!({"tags": "a"}));
+    assert!(!allowed(&tags, &lower));
 }
 
 /// Spec 3.7: Vault ≥ 1.21 matches lists and comma-separated strings element-wise and

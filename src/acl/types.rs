@@ -198,8 +198,8 @@ impl SkippedRule {
 /// Knobs of ACL construction beyond the policies themselves.
 #[derive(Clone, Debug, Default)]
 pub struct AclOptions {
-    /// OpenBao's per-policy `allow_*_in_identity_templates` flags, by policy name (default: both
-    /// false).
+    /// OpenBao's per-policy `allow_*_in_identity_templates` flags, by policy name; a policy not
+    /// named here uses its own [`Policy::template_flags`] (default: both false).
     pub template_flags: HashMap<String, TemplateFlags>,
     /// Unix seconds used for `time.now` templates (default: the clock).
     pub now_unix: Option<i64>,

@@ -1,32 +1,37 @@
-//! `capable caps`: what `sys/capabilities` answers for a token holding exactly these policies.
+//! `capable caps`: what `sys/capabilities` answers for a token holding exactly these policies,
+//! or the policies of a role, entity or group of the inventory.
+//!
+//! Paths come from the command line or, one per line, from `--paths-from FILE|-`; answers are
+//! written as each path is read, so memory and the cost per path do not grow with the number
+//! of paths. Each answer is the verdict only ([`Acl::capability_set`]: one rule lookup); no
+//! explanation is built.
 
-use std::path::PathBuf;
-use std::sync::Arc;
+use std::collections::{HashMap, HashSet};
+use std::io::{BufRead, BufWriter, Write};
+use std::path::{Path, PathBuf};
 
 use super::{CliError, CliResult, Exit};
-use crate::acl::{builtin, Acl, AclError};
-use crate::diag::FileDiagnostics;
-use crate::policy::{parse_policy, Policy};
-use crate::report::human;
-use crate::source::SourceFile;
+use crate::acl::Acl;
+use crate::policy::CapSet;
+use crate::query::subject::SubjectArgs;
 use crate::target::Target;
 
 #[derive(clap::Args, Debug)]
+#[command(
+    after_help = "The target, mounts and settings come from `capable.yaml` (found from the working \
+directory up, or `--config`), as for every other command; `--target` overrides the target."
+)]
 pub struct Args {
-    /// Product whose semantics to follow
-    #[arg(long, default_value = "vault", value_parser = parse_target)]
-    pub target: Target,
-    /// Also hold the target's built-in `default` policy
-    #[arg(long)]
-    pub default_policy: bool,
+    #[command(flatten)]
+    pub subject: SubjectArgs,
     /// Output format
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
-    /// A policy file the token holds (repeatable); a file named `root` is the root policy
-    #[arg(long = "policy", value_name = "FILE", required = true)]
-    pub policies: Vec<PathBuf>,
+    /// Read the paths from FILE, one per line (`-` for stdin); blank lines are skipped
+    #[arg(long, value_name = "FILE|-", conflicts_with = "paths")]
+    pub paths_from: Option<PathBuf>,
     /// API paths to ask about, as given to `sys/capabilities`
-    #[arg(required = true, value_name = "PATH")]
+    #[arg(required_unless_present = "paths_from", value_name = "PATH")]
     pub paths: Vec<String>,
 }
 
@@ -41,80 +46,215 @@ pub(crate) fn parse_target(text: &str) -> Result<Target, String> {
 }
 
 pub fn run(args: Args) -> CliResult {
-    let policies = load_policies(&args.policies, args.target)?;
-    let mut held: Vec<&Policy> = policies.iter().collect();
-    let default_policy = args
-        .default_policy
-        .then(|| builtin::default_policy(args.target));
-    if let Some(default_policy) = &default_policy {
-        held.push(default_policy);
+    let resolved = args.subject.resolve()?;
+    let stdout = std::io::stdout();
+    let mut out = Answers::new(&resolved.acl, args.format, BufWriter::new(stdout.lock()));
+    match &args.paths_from {
+        Some(file) => stream_paths(file, &mut out)?,
+        None => {
+            for path in &args.paths {
+                out.answer(path).map_err(write_error)?;
+            }
+        }
     }
-    let acl = Acl::new(&held, args.target, None).map_err(|error| {
-        let help = match error {
-            AclError::RootWithOthers => "the root policy cannot be combined with other policies",
-            _ => "the server would refuse every request of such a token; fix the policy first",
-        };
-        CliError::usage(error.to_string()).with_help(help)
-    })?;
-    let answers: Vec<(String, Vec<&'static str>)> = args
-        .paths
-        .iter()
-        .map(|path| (path.clone(), acl.capabilities(path).0))
-        .collect();
-    print!("{}", render(&answers, args.format));
+    out.finish().map_err(write_error)?;
     Ok(Exit::Clean)
 }
 
-/// Reads and validates each policy file; any file the target would refuse stops the command
-/// with its diagnostics (exit 2), since no token can hold a policy the server refused.
-pub fn load_policies(paths: &[PathBuf], target: Target) -> Result<Vec<Policy>, CliError> {
-    let mut policies = Vec::new();
-    let mut refused = Vec::new();
-    for path in paths {
-        let text = std::fs::read_to_string(path).map_err(|error| {
-            CliError::usage(format!("cannot read `{}`: {error}", path.display()))
-        })?;
-        let source = Arc::new(SourceFile::new(path.display().to_string(), text));
-        let parsed = parse_policy(source.clone(), target);
-        match parsed.policy {
-            Some(policy) => policies.push(policy),
-            None => refused.push(FileDiagnostics {
-                file: source,
-                diagnostics: parsed.diagnostics,
-            }),
+/// Answers each line of `file` (`-`: stdin) as it is read. Cost per path: one line read into
+/// a reused buffer, one lookup, one write; nothing is kept except, for JSON, the set of paths
+/// already written (a repeated path is answered once, as in the `sys/capabilities` object).
+fn stream_paths<W: Write>(file: &Path, out: &mut Answers<'_, W>) -> Result<(), CliError> {
+    let shown = file.display().to_string();
+    let mut reader: Box<dyn BufRead> = if file == Path::new("-") {
+        Box::new(std::io::stdin().lock())
+    } else {
+        let opened = std::fs::File::open(file)
+            .map_err(|error| CliError::usage(format!("cannot read `{shown}`: {error}")))?;
+        Box::new(std::io::BufReader::with_capacity(1 << 16, opened))
+    };
+    let mut line = Vec::new();
+    let mut number = 0usize;
+    loop {
+        line.clear();
+        let read = reader
+            .read_until(b'\n', &mut line)
+            .map_err(|error| CliError::usage(format!("cannot read `{shown}`: {error}")))?;
+        if read == 0 {
+            return Ok(());
         }
+        number += 1;
+        let text = std::str::from_utf8(trim_line_end(&line)).map_err(|_| {
+            CliError::usage(format!("`{shown}` line {number} is not UTF-8"))
+                .with_help("API paths are UTF-8 text, one per line")
+        })?;
+        if text.is_empty() {
+            continue;
+        }
+        out.answer(text).map_err(write_error)?;
     }
-    if refused.is_empty() {
-        return Ok(policies);
-    }
-    for file in &refused {
-        eprint!("{}", human::render(&file.file, &file.diagnostics, false));
-    }
-    let names: Vec<String> = refused
-        .iter()
-        .map(|f| format!("`{}`", f.file.name))
-        .collect();
-    Err(
-        CliError::usage(format!("{} would be refused by {target}", names.join(", ")))
-            .with_help("run `capable check` on the file and fix the errors first"),
-    )
 }
 
-fn render(answers: &[(String, Vec<&'static str>)], format: Format) -> String {
-    match format {
-        Format::Json => {
-            let mut object = serde_json::Map::new();
-            for (path, names) in answers {
-                object.insert(path.clone(), serde_json::json!(names));
-            }
-            let mut text = serde_json::to_string_pretty(&serde_json::Value::Object(object))
-                .expect("a map of strings always serialises");
-            text.push('\n');
-            text
+/// A line without its `\n` or `\r\n`.
+fn trim_line_end(line: &[u8]) -> &[u8] {
+    let line = line.strip_suffix(b"\n").unwrap_or(line);
+    line.strip_suffix(b"\r").unwrap_or(line)
+}
+
+fn write_error(error: std::io::Error) -> CliError {
+    CliError::usage(format!("cannot write the answers: {error}"))
+}
+
+/// Writes answers as they come, in the text form (`path: names`) or as one pretty-printed JSON
+/// object identical to `serde_json::to_string_pretty` of the whole map.
+struct Answers<'a, W: Write> {
+    acl: &'a Acl,
+    format: Format,
+    out: W,
+    /// The rendered names per capability bitmap: few distinct sets occur, so each is joined once.
+    rendered: HashMap<u16, String>,
+    /// JSON only: paths already written.
+    seen: HashSet<String>,
+}
+
+impl<'a, W: Write> Answers<'a, W> {
+    fn new(acl: &'a Acl, format: Format, out: W) -> Answers<'a, W> {
+        Answers {
+            acl,
+            format,
+            out,
+            rendered: HashMap::new(),
+            seen: HashSet::new(),
         }
-        Format::Text => answers
-            .iter()
-            .map(|(path, names)| format!("{path}: {}\n", names.join(", ")))
-            .collect(),
+    }
+
+    /// Answers one path. Cost: one lookup plus the write (amortised O(1) in the number of
+    /// paths answered before).
+    fn answer(&mut self, path: &str) -> std::io::Result<()> {
+        if self.format == Format::Json && !self.seen.insert(path.to_string()) {
+            return Ok(());
+        }
+        // `None` is a root ACL; with no policies the bitmap is empty, which reads `["deny"]`.
+        let set = self.acl.capability_set(path);
+        let format = self.format;
+        let names = self
+            .rendered
+            .entry(set.map_or(u16::MAX, CapSet::bits))
+            .or_insert_with(|| render_names(set, format));
+        match format {
+            Format::Text => writeln!(self.out, "{path}: {names}"),
+            Format::Json => {
+                let separator = if self.seen.len() == 1 { "{\n" } else { ",\n" };
+                let quoted = serde_json::to_string(path).expect("a string always serialises");
+                write!(self.out, "{separator}  {quoted}: {names}")
+            }
+        }
+    }
+
+    fn finish(mut self) -> std::io::Result<()> {
+        if self.format == Format::Json {
+            let end = if self.seen.is_empty() {
+                "{}\n"
+            } else {
+                "\n}\n"
+            };
+            self.out.write_all(end.as_bytes())?;
+        }
+        self.out.flush()
+    }
+}
+
+/// The names `sys/capabilities` lists for a bitmap (`None`: root), joined for the format.
+fn render_names(set: Option<CapSet>, format: Format) -> String {
+    let names = set.map_or_else(|| vec!["root"], CapSet::sys_capabilities);
+    match format {
+        Format::Text => names.join(", "),
+        Format::Json => {
+            let items: Vec<String> = names.iter().map(|name| format!("    \"{name}\"")).collect();
+            format!("[\n{}\n  ]", items.join(",\n"))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::policy::{parse_policy, Policy};
+    use crate::source::SourceFile;
+
+    fn policy(name: &str, text: &str) -> Policy {
+        let source = Arc::new(SourceFile::new(name, text));
+        parse_policy(source, Target::OpenBao)
+            .policy
+            .expect("a valid policy")
+    }
+
+    /// What the command printed before streaming: the whole map through serde_json.
+    fn whole(acl: &Acl, paths: &[&str]) -> String {
+        let mut object = serde_json::Map::new();
+        for path in paths {
+            object.insert(
+                path.to_string(),
+                serde_json::json!(acl.capabilities(path).0),
+            );
+        }
+        let mut text = serde_json::to_string_pretty(&serde_json::Value::Object(object)).unwrap();
+        text.push('\n');
+        text
+    }
+
+    fn run_all(acl: &Acl, format: Format, paths: &[&str]) -> String {
+        let mut buffer = Vec::new();
+        let mut out = Answers::new(acl, format, &mut buffer);
+        for path in paths {
+            out.answer(path).expect("write to memory");
+        }
+        out.finish().expect("finish");
+        String::from_utf8(buffer).expect("utf-8")
+    }
+
+    #[test]
+    fn streamed_json_is_the_pretty_printed_map() {
+        let held = policy(
+            "p",
+            "path \"a/*\" { capabilities = [\"read\", \"list\", \"sudo\"] }\n\
+             path \"a/b\" { capabilities = [\"deny\"] }\npath \"c\" { capabilities = [] }\n",
+        );
+        let acl = Acl::new(&[&held], Target::OpenBao, None).unwrap();
+        let paths = ["a/x", "a/b", "c", "nothing", "a/x", "q\"uote\\é\t", "/a/y"];
+        assert_eq!(run_all(&acl, Format::Json, &paths), whole(&acl, &paths));
+        assert_eq!(run_all(&acl, Format::Json, &[]), whole(&acl, &[]));
+        let root = policy("root", "path \"x\" { capabilities = [\"read\"] }\n");
+        let root_acl = Acl::new(&[&root], Target::OpenBao, None).unwrap();
+        assert_eq!(
+            run_all(&root_acl, Format::Json, &paths),
+            whole(&root_acl, &paths)
+        );
+        let nobody = Acl::new(&[], Target::OpenBao, None).unwrap();
+        assert_eq!(
+            run_all(&nobody, Format::Json, &paths),
+            whole(&nobody, &paths)
+        );
+    }
+
+    #[test]
+    fn text_lines_name_every_path_in_order() {
+        let held = policy(
+            "p",
+            "path \"a/*\" { capabilities = [\"update\", \"read\"] }\n",
+        );
+        let acl = Acl::new(&[&held], Target::OpenBao, None).unwrap();
+        let text = run_all(&acl, Format::Text, &["a/x", "b", "a/x"]);
+        assert_eq!(text, "a/x: read, update\nb: deny\na/x: read, update\n");
+    }
+
+    #[test]
+    fn line_ends_are_trimmed() {
+        assert_eq!(trim_line_end(b"a/b\r\n"), b"a/b");
+        assert_eq!(trim_line_end(b"a/b\n"), b"a/b");
+        assert_eq!(trim_line_end(b"a/b"), b"a/b");
+        assert_eq!(trim_line_end(b"a\rb"), b"a\rb");
     }
 }

@@ -332,20 +332,20 @@ impl<'a> JsonParser<'a> {
         )
     }
 
-    /// Items, each followed by a comma or by the token that ends the object (consumed).
-    fn object_list(&mut self) -> Result<Vec<Item>, Fail> {
-        let mut items = Vec::new();
+    /// Items, each followed by a comma or by the token that ends the object (consumed). On an
+    /// error the items parsed before it stay in `items`: HCL1 keeps them when the error is
+    /// ignored (see [`JsonParser::object_type`]), which is how a trailing comma parses.
+    fn object_list(&mut self, items: &mut Vec<Item>) -> Result<(), Fail> {
         loop {
             match self.object_item() {
                 Ok(item) => items.push(item),
-                Err(Fail::Eof) => break,
+                Err(Fail::Eof) => return Ok(()),
                 Err(error) => return Err(error),
             }
             if self.scan().kind != Kind::Comma {
-                break;
+                return Ok(());
             }
         }
-        Ok(items)
     }
 
     fn object_item(&mut self) -> Result<Item, Fail> {
@@ -431,16 +431,19 @@ impl<'a> JsonParser<'a> {
         Ok(())
     }
 
-    /// After `{`. Errors met while the current token is `}` are ignored (HCL1 quirk).
+    /// After `{`. An error met while the current token is `}` is ignored and the items parsed
+    /// before it are kept (HCL1 quirk): `{"a": 1,}` is `{"a": 1}` and `{"a": 1, "b": }` is
+    /// `{"a": 1}`, both accepted by OpenBao 2.7.2.
     fn object_type(&mut self, lbrace: Token) -> Result<Node, Fail> {
         self.enter(&lbrace)?;
-        let items = match self.object_list() {
-            Ok(items) => items,
+        let mut items = Vec::new();
+        match self.object_list(&mut items) {
+            Ok(()) => {}
             Err(Fail::At(message, token)) if self.tok.kind != Kind::RBrace || is_deep(&message) => {
                 return Err(Fail::At(message, token))
             }
-            Err(_) => Vec::new(),
-        };
+            Err(_) => {}
+        }
         self.depth -= 1;
         Ok(Node {
             kind: NodeKind::Object(items),

@@ -353,6 +353,29 @@ fn json_leniency_matches_hcl1() {
 }
 
 #[test]
+fn json_trailing_commas_keep_the_items_before_them() {
+    // Each form checked against OpenBao 2.7.2 (tests/hcl1_oracle.rs asks the server too).
+    let inner = ok(r#"{"path": {"a": {"capabilities": ["read"]},}}"#);
+    assert_eq!(names(&inner[0]), ["path", "a"]);
+    assert_eq!(strings(attr(&inner[0], "capabilities")), ["read"]);
+    let root = ok(r#"{"path": {"a": {"capabilities": ["read"]}},}"#);
+    assert_eq!(names(&root[0]), ["path", "a"]);
+    let rule = ok(r#"{"path": {"a": {"capabilities": ["read"],}}}"#);
+    assert_eq!(strings(attr(&rule[0], "capabilities")), ["read"]);
+    let two = ok(r#"{"path": {"a": {"capabilities": ["read"]}, "b": {"policy": "deny"},}}"#);
+    let flat: Vec<Vec<&str>> = two.iter().map(names).collect();
+    assert_eq!(flat, [vec!["path", "a"], vec!["path", "b"]]);
+    // An item cut short by `}` is dropped, the ones before it stay.
+    let cut = ok(r#"{"path": {"a": {"capabilities": ["read"]}}, "x": }"#);
+    assert_eq!(cut.len(), 1);
+    // Two commas are still an error.
+    assert_eq!(
+        err(r#"{"path": {"a": {},,}}"#).message,
+        "expected: STRING got: COMMA"
+    );
+}
+
+#[test]
 fn json_errors() {
     let cases: &[(&str, &str, (usize, usize))] = &[
         ("{\"a\" 1}", "expected: STRING got: NUMBER", (1, 6)),

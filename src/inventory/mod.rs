@@ -151,12 +151,37 @@ pub struct AliasSpec {
     pub custom_metadata: BTreeMap<String, String>,
 }
 
+/// Settings the server stores with a policy beside its text (key: the policy name, with its
+/// namespace path in front for a policy in a child namespace: `admin/team-a/reader`).
+#[derive(Clone, Debug, Default, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicySpec {
+    /// OpenBao: unblocks `*` and `+` in substituted template values (spec 1.8).
+    #[serde(default)]
+    pub allow_wildcards_in_identity_templates: bool,
+    /// OpenBao: unblocks `/` in substituted template values (spec 1.8).
+    #[serde(default)]
+    pub allow_slashes_in_identity_templates: bool,
+    pub description: Option<String>,
+}
+
+impl PolicySpec {
+    pub fn template_flags(&self) -> crate::policy::TemplateFlags {
+        crate::policy::TemplateFlags {
+            allow_slashes: self.allow_slashes_in_identity_templates,
+            allow_wildcards: self.allow_wildcards_in_identity_templates,
+        }
+    }
+}
+
 /// The `roles`, `groups` and `entities` sections together.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InventorySpecs {
     pub roles: BTreeMap<String, RoleSpec>,
     pub groups: BTreeMap<String, GroupSpec>,
     pub entities: BTreeMap<String, EntitySpec>,
+    /// The policy names `policies:` gives settings for (each must name a policy).
+    pub policy_settings: Vec<String>,
 }
 
 /// Our span of a serde-saphyr location (byte offsets are known for string sources).

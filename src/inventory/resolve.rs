@@ -420,6 +420,8 @@ impl Inventory {
                 declared_name: None,
                 rules: Vec::new(),
                 templated: false,
+                namespace: String::new(),
+                template_flags: Default::default(),
             }),
             _ => Err(InventoryError::UnknownPolicy(name.to_string())),
         }
@@ -552,6 +554,7 @@ impl Resolver<'_> {
         let groups = self.groups();
         let entities = self.entities(&groups, &accessors);
         let roles = self.roles(&entities, &accessors);
+        self.check_policy_settings();
         Inventory {
             policies: self.policies.clone(),
             roles,
@@ -611,6 +614,25 @@ impl Resolver<'_> {
             out.push(policy);
         }
         out
+    }
+
+    /// Every name under `policies:` must be a policy of the workspace.
+    fn check_policy_settings(&mut self) {
+        for name in &self.specs.policy_settings {
+            if self.policies.contains_key(name) {
+                continue;
+            }
+            let span = self.key_span(name);
+            self.errors.push(
+                Diagnostic::error(
+                    "unknown-policy",
+                    span,
+                    format!("`policies` has settings for `{name}`, which does not exist"),
+                )
+                .with_label("no such policy")
+                .with_help(self.policy_help(name)),
+            );
+        }
     }
 
     fn policy_help(&self, missing: &str) -> String {

@@ -141,6 +141,8 @@ fn parse_text(source: Arc<SourceFile>, target: Target) -> Parsed {
             declared_name,
             templated: rules.iter().any(Rule::is_templated),
             rules,
+            namespace: String::new(),
+            template_flags: Default::default(),
         }),
         _ => None,
     };

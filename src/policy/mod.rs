@@ -16,7 +16,7 @@ use std::sync::Arc;
 pub use capability::{CapSet, Capability};
 pub use model::{
     ControlGroup, ControlGroupFactor, ParamCaseClash, ParamEntry, ParamMap, ParamValue, Policy,
-    Rule,
+    Rule, TemplateFlags,
 };
 pub use pattern::{PathPattern, PatternKind};
 

@@ -22,6 +22,30 @@ pub struct Policy {
     pub rules: Vec<Rule>,
     /// At least one well-formed `{{...}}` in some path label (spec 1.8).
     pub templated: bool,
+    /// The namespace the policy lives in: `""` for the root namespace, else its path with a
+    /// trailing `/` (`admin/team-a/`). Its rules apply under that path (spec 1.5 step 5); see
+    /// `docs/namespaces.md`.
+    pub namespace: String,
+    /// OpenBao's per-policy template switches. The server stores them with the policy, not in
+    /// its text, so they come from `capable.yaml` (`policies:`).
+    pub template_flags: TemplateFlags,
+}
+
+/// OpenBao's policy-level switches that unblock characters in substituted values (spec 1.8).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TemplateFlags {
+    /// `allow_slashes_in_identity_templates`: unblocks `/`.
+    pub allow_slashes: bool,
+    /// `allow_wildcards_in_identity_templates`: unblocks `*` and `+`.
+    pub allow_wildcards: bool,
+}
+
+impl Policy {
+    /// The name the workspace and inventory know the policy by: the namespace path and the
+    /// name (`admin/team-a/reader`), or the bare name in the root namespace.
+    pub fn qualified_name(&self) -> String {
+        format!("{}{}", self.namespace, self.name)
+    }
 }
 
 /// One `path "<pattern>" { ... }` block.

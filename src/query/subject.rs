@@ -3,16 +3,20 @@
 
 use std::path::PathBuf;
 
-use crate::acl::{builtin, Acl};
+use std::sync::Arc;
+
+use crate::acl::{builtin, Acl, AclError};
 use crate::cli::{CliError, Exit};
 use crate::config::{Config, Mounts};
+use crate::diag::FileDiagnostics;
 use crate::inventory::{Inventory, Subject};
-use crate::policy::Policy;
+use crate::policy::{parse_policy, Policy};
 use crate::report::human;
+use crate::source::SourceFile;
 use crate::target::Target;
 use crate::workspace::Workspace;
 
-/// The subject flags shared by `explain` and `reach`.
+/// The subject flags shared by `explain`, `caps` and `reach`.
 #[derive(clap::Args, Debug, Clone, Default)]
 pub struct SubjectArgs {
     /// An auth role of the inventory (`kubernetes/inference-role`, or a unique bare name)
@@ -72,15 +76,20 @@ impl SubjectArgs {
     fn resolve_files(&self) -> Result<Resolved, CliError> {
         let config = load_config(self.config.as_ref())?;
         let target = self.target.unwrap_or(config.target);
-        let policies = crate::cli::caps::load_policies(&self.policies, target)?;
+        let policies = load_policies(&self.policies, target)?;
         let mut held: Vec<Policy> = policies;
         if self.default_policy {
             held.push(builtin::default_policy(target));
         }
         let refs: Vec<&Policy> = held.iter().collect();
         let acl = Acl::new(&refs, target, None).map_err(|error| {
-            CliError::usage(error.to_string())
-                .with_help("the root policy cannot be combined with other policies")
+            let help = match error {
+                AclError::RootWithOthers => {
+                    "the root policy cannot be combined with other policies"
+                }
+                _ => "the server would refuse every request of such a token; fix the policy first",
+            };
+            CliError::usage(error.to_string()).with_help(help)
         })?;
         let names: Vec<String> = held.iter().map(|policy| policy.name.clone()).collect();
         Ok(Resolved {
@@ -145,4 +154,39 @@ pub fn load_inventory(workspace: &Workspace) -> Result<Inventory, CliError> {
         ))
         .with_help("fix the references to policies, groups and entities it reports")
     })
+}
+
+/// Reads and validates each policy file; any file the target would refuse stops the command
+/// with its diagnostics (exit 2), since no token can hold a policy the server refused.
+pub fn load_policies(paths: &[PathBuf], target: Target) -> Result<Vec<Policy>, CliError> {
+    let mut policies = Vec::new();
+    let mut refused = Vec::new();
+    for path in paths {
+        let text = std::fs::read_to_string(path).map_err(|error| {
+            CliError::usage(format!("cannot read `{}`: {error}", path.display()))
+        })?;
+        let source = Arc::new(SourceFile::new(path.display().to_string(), text));
+        let parsed = parse_policy(source.clone(), target);
+        match parsed.policy {
+            Some(policy) => policies.push(policy),
+            None => refused.push(FileDiagnostics {
+                file: source,
+                diagnostics: parsed.diagnostics,
+            }),
+        }
+    }
+    if refused.is_empty() {
+        return Ok(policies);
+    }
+    for file in &refused {
+        eprint!("{}", human::render(&file.file, &file.diagnostics, false));
+    }
+    let names: Vec<String> = refused
+        .iter()
+        .map(|f| format!("`{}`", f.file.name))
+        .collect();
+    Err(
+        CliError::usage(format!("{} would be refused by {target}", names.join(", ")))
+            .with_help("run `capable check` on the file and fix the errors first"),
+    )
 }

@@ -128,7 +128,11 @@ fn why_unresolved(
             "every request of the token fails (`Forbidden`)",
         );
     }
-    ("the substitution fails".into(), SKIPPED)
+    // Vault's newest `identitytpl` refuses a substituted `*` or `+` (spec 1.8).
+    (
+        "a substituted value contains `*` or `+`, which Vault refuses".into(),
+        SKIPPED,
+    )
 }
 
 fn missing(name: &str, identity: &Identity) -> Option<String> {
