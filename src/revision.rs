@@ -99,7 +99,7 @@ pub fn load_tree(
             let workspace = if own.is_file() {
                 Workspace::load_in(&dir, &[], Some(&own), target)
             } else {
-                Workspace::load_in(cwd, &[dir.clone()], config, target)
+                Workspace::load_in(cwd, std::slice::from_ref(&dir), config, target)
             }
             .map_err(TreeError::Workspace)?;
             Ok(LoadedTree {

@@ -323,9 +323,7 @@ fn hmacs_in_log(session: &Session) -> BTreeSet<String> {
     let mut rest = text.as_str();
     while let Some(start) = rest.find("hmac-sha256:") {
         let tail = &rest[start..];
-        let end = tail
-            .find(|c: char| c == '"' || c == ',' || c == '}')
-            .unwrap_or(tail.len());
+        let end = tail.find(['"', ',', '}']).unwrap_or(tail.len());
         found.insert(tail[..end].to_string());
         rest = &tail[end..];
     }

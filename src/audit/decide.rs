@@ -284,17 +284,7 @@ impl<'t> TreeDecider<'t> {
         if let Some(policy) = self.workspace.policies.get(name) {
             return Some(policy.clone());
         }
-        match name {
-            "default" => Some(builtin::default_policy(self.target)),
-            "root" => Some(Policy {
-                name: "root".into(),
-                source: std::sync::Arc::new(crate::source::SourceFile::new("<builtin root>", "")),
-                declared_name: None,
-                rules: Vec::new(),
-                templated: false,
-            }),
-            _ => None,
-        }
+        builtin::builtin_named(name, self.target)
     }
 }
 

@@ -319,7 +319,7 @@ impl Resolved {
         if let Some(policy) = self.tree.workspace.policies.get(name) {
             return Some(policy.clone());
         }
-        (name == "default").then(|| builtin::default_policy(self.target()))
+        builtin::builtin_named(name, self.target())
     }
 
     fn holds_default(&self, current: &[Policy]) -> bool {
