@@ -11,6 +11,9 @@
 //! rules:
 //!   literal-star: off
 //!   leading-slash: error
+//! namespaces:                # the namespace tree (see docs/namespaces.md)
+//!   admin/: {}
+//!   admin/team-a/: {policies: [team-a-reader]}
 //! policies:                  # what the server stores beside a policy's text
 //!   team-data: {allow_slashes_in_identity_templates: true}
 //! roles: {}                  # inventory sections, see `crate::inventory`
@@ -32,6 +35,10 @@ use serde_saphyr::Spanned;
 
 use crate::diag::{Diagnostic, Severity};
 use crate::inventory::{EntitySpec, GroupSpec, InventorySpecs, PolicySpec, RoleSpec};
+use crate::lint::settings::LintSettings;
+pub use crate::lint::settings::RuleLevel;
+pub use crate::mounts::{Mount, Mounts};
+use crate::namespace::Namespaces;
 use crate::source::SourceFile;
 use crate::span::Span;
 use crate::target::Target;
@@ -39,81 +46,11 @@ use crate::target::Target;
 /// The file name looked for when walking up from the working directory.
 pub const CONFIG_FILE_NAME: &str = "capable.yaml";
 
-/// The engine behind a mount (only what capable reasons about).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Mount {
-    /// The mount path with a trailing `/`, e.g. `secret/`.
-    pub path: String,
-    /// Engine type as Vault names it: `kv`, `database`, `pki`, `transit`, `aws`, ...
-    pub engine: String,
-    /// For `kv`: 1 or 2.
-    pub kv_version: Option<u8>,
-}
-
-/// The mount table: by default `secret/` is KV v2 (as on a dev server).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Mounts {
-    /// Sorted by path; lookups pick the longest mount path that prefixes the request path.
-    mounts: Vec<Mount>,
-}
-
-impl Default for Mounts {
-    fn default() -> Mounts {
-        Mounts::new(vec![Mount {
-            path: "secret/".into(),
-            engine: "kv".into(),
-            kv_version: Some(2),
-        }])
-    }
-}
-
-impl Mounts {
-    pub fn new(mut mounts: Vec<Mount>) -> Mounts {
-        for mount in &mut mounts {
-            if !mount.path.ends_with('/') {
-                mount.path.push('/');
-            }
-        }
-        mounts.sort_by(|a, b| a.path.cmp(&b.path));
-        Mounts { mounts }
-    }
-
-    /// The mount a path lives under (longest matching mount path). Cost: O(mounts).
-    pub fn find(&self, path: &str) -> Option<&Mount> {
-        let path = path.trim_start_matches('/');
-        self.mounts
-            .iter()
-            .filter(|m| path.starts_with(m.path.as_str()) || path == m.path.trim_end_matches('/'))
-            .max_by_key(|m| m.path.len())
-    }
-
-    pub fn iter(&self) -> impl Iterator<Item = &Mount> {
-        self.mounts.iter()
-    }
-
-    /// The KV version of the mount holding `path`, if it is a KV mount.
-    pub fn kv_version(&self, path: &str) -> Option<u8> {
-        self.find(path)
-            .filter(|m| m.engine == "kv")
-            .map(|m| m.kv_version.unwrap_or(1))
-    }
-}
-
-/// A per-rule setting in `rules:`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum RuleLevel {
-    /// The rule does not run.
-    Off,
-    /// The rule runs and reports at this severity instead of its default.
-    Severity(Severity),
-}
-
-impl RuleLevel {
-    fn parse(text: &str) -> Option<RuleLevel> {
-        match text {
-            "off" => Some(RuleLevel::Off),
-            other => parse_severity(other).map(RuleLevel::Severity),
-        }
+/// A `rules:` value: `off`, or the severity the rule reports at.
+fn parse_rule_level(text: &str) -> Option<RuleLevel> {
+    match text {
+        "off" => Some(RuleLevel::Off),
+        other => parse_severity(other).map(RuleLevel::Severity),
     }
 }
 
@@ -155,11 +92,17 @@ pub struct Config {
     pub entities: BTreeMap<String, EntitySpec>,
     /// Per-policy settings stored on the server beside the text, by policy name.
     pub policies: BTreeMap<String, Spanned<PolicySpec>>,
+    /// The namespace tree (`namespaces:`; only the root namespace when absent).
+    pub namespaces: Namespaces,
+    /// Policy file stems `namespaces:` places in a namespace, whatever their folder.
+    pub namespace_of_policy: BTreeMap<String, String>,
     /// The folder paths in the configuration are relative to (the config file's folder, or
     /// the working directory when there is no file).
     pub root: PathBuf,
     /// The `capable.yaml` text, for diagnostics that point into it; `None` without a file.
     pub source: Option<Arc<SourceFile>>,
+    /// `max-file-size`: the size limit of every input file, in bytes (default 64 MiB).
+    pub max_file_size: u64,
 }
 
 impl Default for Config {
@@ -176,8 +119,11 @@ impl Default for Config {
             groups: BTreeMap::new(),
             entities: BTreeMap::new(),
             policies: BTreeMap::new(),
+            namespaces: Namespaces::default(),
+            namespace_of_policy: BTreeMap::new(),
             root: PathBuf::from("."),
             source: None,
+            max_file_size: crate::input::DEFAULT_MAX_BYTES,
         }
     }
 }
@@ -190,6 +136,7 @@ impl Config {
             groups: self.groups.clone(),
             entities: self.entities.clone(),
             policy_settings: self.policies.keys().cloned().collect(),
+            namespaces: self.namespaces.clone(),
         }
     }
 
@@ -213,6 +160,14 @@ impl Config {
         self.rules.get(id).copied()
     }
 
+    /// What the lint engine reads of the configuration.
+    pub fn lint_settings(&self) -> LintSettings<'_> {
+        LintSettings {
+            rules: &self.rules,
+            mounts: &self.mounts,
+        }
+    }
+
     /// Finds `capable.yaml` in `start` or the nearest folder above it. Cost: O(depth).
     pub fn discover(start: &Path) -> Option<PathBuf> {
         start
@@ -224,7 +179,8 @@ impl Config {
     /// Reads and validates a configuration file. `display_name` is how the file is named in
     /// errors (the path as the user would type it).
     pub fn load(path: &Path, display_name: &str) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|error| ConfigError::Io {
+        let limit = crate::input::DEFAULT_MAX_BYTES;
+        let text = crate::input::read_text(path, limit).map_err(|error| ConfigError::Io {
             path: display_name.to_string(),
             message: error.to_string(),
         })?;
@@ -276,6 +232,53 @@ struct RawConfig {
     entities: BTreeMap<String, EntitySpec>,
     #[serde(default)]
     policies: BTreeMap<String, Spanned<PolicySpec>>,
+    #[serde(default, deserialize_with = "namespace_entries")]
+    namespaces: NamespaceEntries,
+}
+
+type NamespaceEntries = Vec<(Spanned<String>, Option<RawNamespace>)>;
+
+/// Reads `namespaces:` as `(path, settings)` pairs keeping the paths' locations.
+fn namespace_entries<'de, D>(deserializer: D) -> Result<NamespaceEntries, D::Error>
+where
+    D: Deserializer<'de>,
+{
+    struct EntriesVisitor;
+
+    impl<'de> Visitor<'de> for EntriesVisitor {
+        type Value = NamespaceEntries;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a map of namespace path to its settings, e.g. `admin/: {}`")
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut entries = Vec::new();
+            while let Some(entry) = map.next_entry()? {
+                entries.push(entry);
+            }
+            Ok(entries)
+        }
+
+        fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+            Ok(Vec::new())
+        }
+    }
+
+    deserializer.deserialize_map(EntriesVisitor)
+}
+
+/// One entry of `namespaces:`.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawNamespace {
+    /// Policy file stems that live in this namespace whatever their folder.
+    #[serde(default)]
+    policies: Vec<Spanned<String>>,
+    /// Free text for the reader.
+    #[serde(default)]
+    #[allow(dead_code)]
+    description: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -470,6 +473,42 @@ fn apply_raw(config: &mut Config, raw: RawConfig, source: &SourceFile) -> Result
     config.groups = raw.groups;
     config.entities = raw.entities;
     config.policies = raw.policies;
+    read_namespaces(config, raw.namespaces, source)?;
+    Ok(())
+}
+
+/// `namespaces:`, a map of namespace path to its settings (`{}` or nothing for none).
+fn read_namespaces(
+    config: &mut Config,
+    entries: NamespaceEntries,
+    source: &SourceFile,
+) -> Result<(), ConfigError> {
+    let mut paths = Vec::new();
+    for (path, settings) in entries {
+        let normalized = crate::namespace::normalize(&path.value).map_err(|message| {
+            ConfigError::at(
+                source,
+                spanned_span(source, &path),
+                message,
+                "write the namespace path with `/` between names, e.g. `admin/team-a/`",
+            )
+        })?;
+        if normalized.is_empty() {
+            return Err(ConfigError::at(
+                source,
+                spanned_span(source, &path),
+                "the root namespace is always there",
+                "list only child namespaces, e.g. `admin/`",
+            ));
+        }
+        for policy in settings.unwrap_or_default().policies {
+            config
+                .namespace_of_policy
+                .insert(policy.value, normalized.clone());
+        }
+        paths.push(normalized);
+    }
+    config.namespaces = Namespaces::new(paths.iter().map(String::as_str));
     Ok(())
 }
 
@@ -549,7 +588,7 @@ fn read_rules(
     let mut rules = BTreeMap::new();
     for (id, level) in entries {
         check_rule_id(source, &id)?;
-        let Some(parsed) = RuleLevel::parse(&level.value) else {
+        let Some(parsed) = parse_rule_level(&level.value) else {
             return Err(ConfigError::at(
                 source,
                 spanned_span(source, &level),
@@ -728,6 +767,20 @@ mod tests {
         assert_eq!(
             error.message(),
             "capable.yaml:2:3: unknown rule `no-such-rule-at-all`"
+        );
+    }
+
+    #[test]
+    fn namespaces_form_a_tree() {
+        let config =
+            parse("namespaces:\n  admin/team-a: {policies: [reader]}\n  admin/team-b/:\n").unwrap();
+        let all: Vec<&str> = config.namespaces.iter().collect();
+        assert_eq!(all, ["", "admin/", "admin/team-a/", "admin/team-b/"]);
+        assert_eq!(config.namespace_of_policy["reader"], "admin/team-a/");
+        let error = parse("namespaces:\n  admin/sys/: {}\n").unwrap_err();
+        assert_eq!(
+            error.message(),
+            "capable.yaml:2:3: `sys/` is a reserved path and cannot be used as a namespace name"
         );
     }
 

@@ -8,12 +8,16 @@
 pub mod acl;
 pub mod agent;
 pub mod audit;
+pub mod check;
 pub mod cli;
 pub mod config;
 pub mod diag;
 pub mod hcl1;
+pub mod input;
 pub mod inventory;
 pub mod lint;
+pub mod mounts;
+pub mod namespace;
 pub mod policy;
 pub mod query;
 pub mod report;

@@ -61,6 +61,9 @@ pub struct Workspace {
     /// literal policies are also in `policies` under the `vault_policy` resource's `name`
     /// (when literal, else its label) unless a policy file already has that name.
     pub terraform: Vec<crate::terraform::TerraformFile>,
+    /// The folders files named by inputs (Terraform `file()`, agent `source`) may be read
+    /// from: see [`crate::input::boundaries`].
+    pub boundaries: Vec<PathBuf>,
     /// Policy name → file name, to refuse two files with one name in O(log n).
     file_by_stem: BTreeMap<String, String>,
 }
@@ -189,11 +192,19 @@ impl Workspace {
     ) -> Result<Workspace, WorkspaceError> {
         let target = target_override.unwrap_or(config.target);
         let root = config.root.clone();
+        let starts: Vec<PathBuf> = if config.source.is_some() {
+            vec![cwd.join(&root)]
+        } else if paths.is_empty() {
+            vec![cwd.to_path_buf()]
+        } else {
+            paths.iter().map(|path| cwd.join(path)).collect()
+        };
+        let boundaries = crate::input::boundaries(&starts);
         let selection = Selection::new(&config)?;
         let found = if paths.is_empty() {
             collect_from_config(cwd, &config, &selection)?
         } else {
-            collect_from_paths(cwd, &root, paths, &selection)?
+            collect_from_paths(cwd, &root, paths, &selection, config.max_file_size)?
         };
         let mut workspace = Workspace {
             config,
@@ -204,6 +215,7 @@ impl Workspace {
             parse_diagnostics: Vec::new(),
             agent_files: Vec::new(),
             terraform: Vec::new(),
+            boundaries,
             file_by_stem: BTreeMap::new(),
         };
         workspace.add_files(found, cwd)?;
@@ -217,8 +229,10 @@ impl Workspace {
         target: Target,
         sources: Vec<Arc<SourceFile>>,
     ) -> Result<Workspace, WorkspaceError> {
+        let cwd = std::env::current_dir().unwrap_or_default();
         let mut workspace = Workspace {
             root: config.root.clone(),
+            boundaries: crate::input::boundaries(&[cwd.join(&config.root)]),
             config,
             target,
             files: Vec::new(),
@@ -228,7 +242,6 @@ impl Workspace {
             terraform: Vec::new(),
             file_by_stem: BTreeMap::new(),
         };
-        let cwd = std::env::current_dir().unwrap_or_default();
         workspace.add_files(sources, &cwd)?;
         workspace.apply_policy_settings();
         Ok(workspace)
@@ -272,6 +285,8 @@ impl Workspace {
             cwd,
             loaded: &loaded,
             target: self.target,
+            boundaries: &self.boundaries,
+            max_bytes: self.config.max_file_size,
         };
         self.terraform = crate::terraform::extract_all(&sources, &context);
         for embedded in self.terraform.iter().flat_map(|file| &file.policies) {
@@ -291,7 +306,8 @@ impl Workspace {
             self.agent_files.push(source);
             return Ok(());
         }
-        let name = source.stem();
+        let namespace = self.namespace_for(&source);
+        let name = format!("{namespace}{}", source.stem());
         if let Some(first) = self.file_by_stem.get(&name) {
             return Err(WorkspaceError::DuplicatePolicy {
                 name,
@@ -301,7 +317,8 @@ impl Workspace {
         }
         self.file_by_stem.insert(name.clone(), source.name.clone());
         let parsed = parse_policy(source.clone(), self.target);
-        if let Some(policy) = parsed.policy {
+        if let Some(mut policy) = parsed.policy {
+            policy.namespace = namespace;
             self.policies.insert(name, policy);
         }
         self.parse_diagnostics.push(FileDiagnostics {
@@ -318,8 +335,49 @@ impl Workspace {
             return None;
         }
         self.policies
-            .get(&file.stem())
+            .get(&format!("{}{}", self.namespace_for(file), file.stem()))
             .filter(|policy| policy.source.name == file.name)
+    }
+
+    /// The namespace a policy file lives in: the one `namespaces:` lists its stem under, else
+    /// its folder layout (`policies/admin/team-a/reader.hcl` is in `admin/team-a/`: from the
+    /// first folder named like a top-level namespace, as deep as declared namespaces go), else
+    /// the root namespace. Cost: O(path length).
+    pub fn namespace_for(&self, file: &SourceFile) -> String {
+        if let Some(namespace) = self.config.namespace_of_policy.get(&file.stem()) {
+            return namespace.clone();
+        }
+        let namespaces = &self.config.namespaces;
+        if namespaces.is_flat() {
+            return String::new();
+        }
+        let folders: Vec<&str> = Path::new(&file.name)
+            .parent()
+            .map(|parent| {
+                parent
+                    .components()
+                    .filter_map(|c| match c {
+                        Component::Normal(name) => name.to_str(),
+                        _ => None,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let Some(start) = folders
+            .iter()
+            .position(|folder| namespaces.contains(&format!("{folder}/")))
+        else {
+            return String::new();
+        };
+        let mut namespace = String::new();
+        for folder in &folders[start..] {
+            let deeper = format!("{namespace}{folder}/");
+            if !namespaces.contains(&deeper) {
+                break;
+            }
+            namespace = deeper;
+        }
+        namespace
     }
 }
 
@@ -412,7 +470,8 @@ fn collect_from_config(
     if config.include.is_empty() {
         paths.push(root.clone());
     }
-    let mut found = collect_from_paths(cwd, root, &paths, selection)?;
+    let max_bytes = config.max_file_size;
+    let mut found = collect_from_paths(cwd, root, &paths, selection, max_bytes)?;
     if globs.is_empty() {
         return Ok(found);
     }
@@ -424,7 +483,7 @@ fn collect_from_config(
         let name = display_name(cwd, &path);
         if glob_set.is_match(relative) && !selection.excluded(relative) && !already.contains(&name)
         {
-            found.push(read_source(cwd, &path)?);
+            found.push(read_source(cwd, &path, max_bytes)?);
         }
     }
     found.sort_by(|a, b| a.name.cmp(&b.name));
@@ -443,6 +502,7 @@ fn collect_from_paths(
     root: &Path,
     paths: &[PathBuf],
     selection: &Selection,
+    max_bytes: u64,
 ) -> Result<Vec<Arc<SourceFile>>, WorkspaceError> {
     let mut selected = Vec::new();
     for given in paths {
@@ -467,7 +527,7 @@ fn collect_from_paths(
     for path in selected {
         let relative = path.strip_prefix(root).unwrap_or(&path);
         if !selection.excluded(relative) {
-            found.push(read_source(cwd, &path)?);
+            found.push(read_source(cwd, &path, max_bytes)?);
         }
     }
     Ok(found)
@@ -498,9 +558,11 @@ fn has_policy_extension(path: &Path) -> bool {
         .is_some_and(|extension| POLICY_EXTENSIONS.contains(&extension) || extension == "tf")
 }
 
-fn read_source(cwd: &Path, path: &Path) -> Result<Arc<SourceFile>, WorkspaceError> {
+/// Reads one selected file: a regular file (symlinks followed) of at most `max_bytes`, so a
+/// FIFO or device never blocks or exhausts memory ([`crate::input::read_text`]).
+fn read_source(cwd: &Path, path: &Path, max_bytes: u64) -> Result<Arc<SourceFile>, WorkspaceError> {
     let name = display_name(cwd, path);
-    let text = std::fs::read_to_string(path).map_err(|error| WorkspaceError::Io {
+    let text = crate::input::read_text(path, max_bytes).map_err(|error| WorkspaceError::Io {
         path: name.clone(),
         message: error.to_string(),
     })?;

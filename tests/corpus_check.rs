@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
+use capable::check::check_workspace;
 use capable::config::Config;
-use capable::lint::engine::check_workspace;
 use capable::report::{self, Format};
 use capable::source::SourceFile;
 use capable::target::Target;

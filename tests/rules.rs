@@ -11,11 +11,10 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use capable::acl::Acl;
 use capable::config::Mounts;
 use capable::diag::Diagnostic;
 use capable::lint::codes::RULES;
-use capable::lint::{PolicyContext, Rule};
+use capable::lint::{PolicyIndex, Rule};
 use capable::policy::parse_policy;
 use capable::source::SourceFile;
 use capable::target::Target;
@@ -100,14 +99,9 @@ fn run_rule(
     let policy = parsed
         .policy
         .unwrap_or_else(|| panic!("{name} must parse: {:#?}", parsed.diagnostics));
-    let acl = Acl::new(&[&policy], target, None).expect("one policy builds an ACL");
+    let index = PolicyIndex::new(&policy, target).expect("one policy builds an ACL");
     let mounts = Mounts::default();
-    let ctx = PolicyContext {
-        policy: &policy,
-        acl: &acl,
-        target,
-        mounts: &mounts,
-    };
+    let ctx = index.context(&mounts);
     let mut diagnostics = Vec::new();
     rule.check_policy(&ctx, &mut diagnostics);
     diagnostics.sort_by_key(|d| (d.span.start, d.span.end));
@@ -434,14 +428,9 @@ fn corpus_findings_per_rule() {
             continue;
         };
         valid_files += 1;
-        let acl = Acl::new(&[&policy], Target::Vault, None).expect("one policy builds an ACL");
+        let index = PolicyIndex::new(&policy, Target::Vault).expect("one policy builds an ACL");
         let mounts = Mounts::default();
-        let ctx = PolicyContext {
-            policy: &policy,
-            acl: &acl,
-            target: Target::Vault,
-            mounts: &mounts,
-        };
+        let ctx = index.context(&mounts);
         for rule in RULES {
             let mut found = Vec::new();
             rule.check_policy(&ctx, &mut found);

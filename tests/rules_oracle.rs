@@ -10,11 +10,10 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use capable::acl::builtin::requires_sudo;
-use capable::acl::Acl;
 use capable::config::Mounts;
 use capable::diag::Diagnostic;
 use capable::lint::codes::RULES;
-use capable::lint::PolicyContext;
+use capable::lint::PolicyIndex;
 use capable::policy::parse_policy;
 use capable::source::SourceFile;
 use capable::target::Target;
@@ -67,14 +66,9 @@ fn run(id: &str, name: &str, text: &str) -> Vec<Diagnostic> {
     let policy = parse_policy(source, Target::OpenBao)
         .policy
         .expect("fixture parses");
-    let acl = Acl::new(&[&policy], Target::OpenBao, None).expect("acl");
+    let index = PolicyIndex::new(&policy, Target::OpenBao).expect("acl");
     let mounts = Mounts::default();
-    let ctx = PolicyContext {
-        policy: &policy,
-        acl: &acl,
-        target: Target::OpenBao,
-        mounts: &mounts,
-    };
+    let ctx = index.context(&mounts);
     let mut found = Vec::new();
     rule.check_policy(&ctx, &mut found);
     found

@@ -165,6 +165,8 @@ impl Acl {
     /// Sudo-protected paths (spec 6), including `sys/seal` and `sys/step-down`.
     pub fn requires_sudo(&self, path: &str) -> bool {
         let path = path.trim_start_matches('/');
+        // The request is routed to the deepest namespace; its root paths are relative to it.
+        let (_, path) = self.namespaces.split(path);
         path == "sys/seal" || path == "sys/step-down" || builtin::requires_sudo(self.target, path)
     }
 

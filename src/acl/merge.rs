@@ -27,6 +27,7 @@ pub(super) fn build(
         acl.root = true;
         return Ok(acl);
     }
+    acl.namespaces = options.namespaces.clone();
     let now = options.now_unix.unwrap_or_else(unix_now);
     let mut by_key: HashMap<(PatternKind, String), RuleId> = HashMap::new();
     for policy in policies {
@@ -41,7 +42,7 @@ pub(super) fn build(
             now,
         };
         for rule in &policy.rules {
-            let pattern = match rule_pattern(rule, &input) {
+            let pattern = match rule_pattern(rule, &policy.namespace, &input) {
                 Ok(pattern) => pattern,
                 Err(Failure::Skip(reason)) => {
                     acl.skipped.push(SkippedRule::new(policy, rule, reason));
@@ -76,13 +77,22 @@ enum Failure {
     Fatal(String),
 }
 
-/// The rule's normalised pattern, substituting templates.
-fn rule_pattern(rule: &Rule, input: &TemplateInput<'_>) -> Result<PathPattern, Failure> {
+/// The rule's normalised pattern, substituting templates; the policy's namespace path goes in
+/// front (spec 1.5 step 5).
+fn rule_pattern(
+    rule: &Rule,
+    namespace: &str,
+    input: &TemplateInput<'_>,
+) -> Result<PathPattern, Failure> {
     if rule.expired {
         return Err(Failure::Skip("the rule's `expiration` has passed".into()));
     }
-    if let Some(pattern) = &rule.pattern {
-        return Ok(pattern.clone());
+    match &rule.pattern {
+        Some(pattern) if namespace.is_empty() => return Ok(pattern.clone()),
+        Some(_) => {
+            return PathPattern::parse_in(namespace, &rule.raw_pattern).map_err(Failure::Fatal)
+        }
+        None => {}
     }
     let substituted = match substitute(&rule.raw_pattern, input) {
         Ok(substituted) => substituted,
@@ -94,7 +104,7 @@ fn rule_pattern(rule: &Rule, input: &TemplateInput<'_>) -> Result<PathPattern, F
         Err(forbidden) => return Err(Failure::Fatal(forbidden.message().to_string())),
     };
     // A substituted `+*` fails the policy's parse, like any invalid pattern.
-    PathPattern::parse(&substituted).map_err(Failure::Fatal)
+    PathPattern::parse_in(namespace, &substituted).map_err(Failure::Fatal)
 }
 
 fn unix_now() -> i64 {
@@ -144,7 +154,7 @@ impl MergedRule {
             capabilities,
             granting_policies: capabilities
                 .iter()
-                .map(|capability| (capability, vec![policy.name.clone()]))
+                .map(|capability| (capability, vec![policy.qualified_name()]))
                 .collect(),
             allowed_parameters: rule.allowed_parameters.clone(),
             denied_parameters: rule.denied_parameters.clone(),
@@ -174,7 +184,7 @@ impl MergedRule {
             },
             control_group: rule.control_group.clone(),
             sources: vec![RuleSource {
-                policy: policy.name.clone(),
+                policy: policy.qualified_name(),
                 raw_pattern: rule.raw_pattern.clone(),
                 file: policy.source.clone(),
                 pattern_span: rule.pattern_span,

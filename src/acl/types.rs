@@ -8,6 +8,7 @@ use super::identity::Identity;
 use super::priority::Descriptor;
 use super::store::{RadixTree, RuleId, SegmentTrie};
 use super::template::TemplateFlags;
+use crate::namespace::Namespaces;
 use crate::policy::{CapSet, Capability, ControlGroup, ParamMap, PathPattern, PatternKind, Policy};
 use crate::source::SourceFile;
 use crate::span::Span;
@@ -186,7 +187,7 @@ pub struct SkippedRule {
 impl SkippedRule {
     pub(super) fn new(policy: &Policy, rule: &crate::policy::Rule, reason: String) -> SkippedRule {
         SkippedRule {
-            policy: policy.name.clone(),
+            policy: policy.qualified_name(),
             raw_pattern: rule.raw_pattern.clone(),
             file: policy.source.clone(),
             pattern_span: rule.pattern_span,
@@ -203,6 +204,9 @@ pub struct AclOptions {
     pub template_flags: HashMap<String, TemplateFlags>,
     /// Unix seconds used for `time.now` templates (default: the clock).
     pub now_unix: Option<i64>,
+    /// The namespace tree: requests are routed to the deepest namespace of their full path,
+    /// and sudo is judged on the path relative to it (default: the root namespace only).
+    pub namespaces: Namespaces,
 }
 
 /// Policies merged for one token.
@@ -225,6 +229,7 @@ pub struct Acl {
     pub(super) prefix: RadixTree,
     pub(super) wildcard: SegmentTrie,
     pub(super) skipped: Vec<SkippedRule>,
+    pub(super) namespaces: Namespaces,
 }
 
 impl Acl {
@@ -274,6 +279,7 @@ impl Acl {
             prefix: RadixTree::default(),
             wildcard: SegmentTrie::default(),
             skipped: Vec::new(),
+            namespaces: Namespaces::default(),
         }
     }
 
@@ -289,6 +295,11 @@ impl Acl {
     /// How many policies were given (an ACL of zero policies denies everything but `help`).
     pub fn policy_count(&self) -> usize {
         self.policy_count
+    }
+
+    /// The namespace tree the ACL routes full paths with.
+    pub fn namespaces(&self) -> &Namespaces {
+        &self.namespaces
     }
 
     /// Rules left out when the ACL was built, with the reason.

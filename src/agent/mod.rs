@@ -77,6 +77,8 @@ fn check_unconfigured(workspace: &Workspace) -> Vec<FileDiagnostics> {
         target: workspace.target,
         acls: BTreeMap::new(),
         bases: vec![PathBuf::from("."), workspace.root.clone()],
+        boundaries: workspace.boundaries.clone(),
+        max_bytes: workspace.config.max_file_size,
     };
     check_files(context, &workspace.agent_files)
 }
@@ -95,6 +97,8 @@ pub fn check_with(
         target,
         acls: BTreeMap::new(),
         bases: vec![PathBuf::from(".")],
+        boundaries: crate::input::boundaries(&[PathBuf::from(".")]),
+        max_bytes: crate::input::DEFAULT_MAX_BYTES,
     };
     check_files(context, files)
 }
@@ -141,6 +145,9 @@ struct Context<'a> {
     acls: BTreeMap<String, Result<Acl, String>>,
     /// Folders relative file names start from (the working directory, the workspace root).
     bases: Vec<PathBuf>,
+    /// The folders template files may be read from ([`crate::input::boundaries`]).
+    boundaries: Vec<PathBuf>,
+    max_bytes: u64,
 }
 
 /// The role an agent logs in as, resolved.
@@ -286,13 +293,18 @@ impl Context<'_> {
                 self.check_text(&agent.file, text, located, login, report);
             }
             TemplateText::File { path, span } => {
-                let Some(source) = read_template(&agent.file, path, &self.bases) else {
-                    let message =
-                        format!("template source `{path}` not found; its secrets are not checked");
-                    let help = "capable looks for the file as written and next to the agent configuration; \
-                                keep the template in the repository next to its configuration";
-                    report.push(&agent.file, warning(*span, message).with_help(help));
-                    return;
+                let source = match read_template(
+                    &agent.file,
+                    path,
+                    &self.bases,
+                    &self.boundaries,
+                    self.max_bytes,
+                ) {
+                    Ok(source) => source,
+                    Err(refusal) => {
+                        report.push(&agent.file, template_not_read(path, *span, refusal));
+                        return;
+                    }
                 };
                 let text = source.text.clone();
                 self.check_text(&source, &text, |inner: Span, _: &str| inner, login, report);
@@ -478,36 +490,80 @@ fn deny_words(decision: &Decision) -> String {
     }
 }
 
+/// The finding on a template `source` that is not read; never quotes the file.
+fn template_not_read(path: &str, span: Span, refusal: Option<crate::input::Refusal>) -> Diagnostic {
+    match refusal {
+        Some(refusal) if refusal.is_escape() => Diagnostic::new(
+            RULE,
+            Severity::Error,
+            span,
+            format!("refused to read template source `{path}`: {refusal}"),
+        )
+        .with_help(crate::input::ESCAPE_HELP),
+        Some(refusal) => warning(
+            span,
+            format!("cannot read template source `{path}`: {refusal}; its secrets are not checked"),
+        )
+        .with_help(
+            "keep the template in the repository next to its configuration, as a regular file",
+        ),
+        None => warning(
+            span,
+            format!("template source `{path}` not found; its secrets are not checked"),
+        )
+        .with_help(
+            "capable looks for the file as written and next to the agent configuration; \
+             keep the template in the repository next to its configuration",
+        ),
+    }
+}
+
 fn warning(span: Span, message: impl Into<String>) -> Diagnostic {
     Diagnostic::new(RULE, Severity::Warning, span, message)
 }
 
-/// Finds a template file: as written, relative to the agent configuration's folder, then by
-/// file name next to the configuration (or in its `templates` folder); each tried from the
-/// working directory, then from the workspace root. The file is named as found, relative.
+/// Finds a template file: as written (when relative), relative to the agent configuration's
+/// folder, then by file name next to the configuration (or in its `templates` folder); each
+/// tried from the working directory, then from the workspace root. Every candidate must stay
+/// inside `boundaries` and be a regular file under `max_bytes` ([`crate::input`]); an absolute
+/// `source` (a path on the agent's machine) is only looked up by those relative forms. The
+/// file is named as found, relative. `Err(Some(refusal))`: the only candidates found were
+/// refused (an escape from the workspace, a FIFO, ...); `Err(None)`: none exists.
 fn read_template(
     agent_file: &SourceFile,
     written: &str,
     bases: &[PathBuf],
-) -> Option<Arc<SourceFile>> {
+    boundaries: &[PathBuf],
+    max_bytes: u64,
+) -> Result<Arc<SourceFile>, Option<crate::input::Refusal>> {
+    use crate::input::{read_confined, ReadError, Refusal};
     let config_dir = Path::new(&agent_file.name)
         .parent()
         .unwrap_or(Path::new(""));
     let written_path = Path::new(written);
+    let absolute = crate::input::is_absolute_name(written);
     let relative = written_path.strip_prefix("/").unwrap_or(written_path);
-    let mut candidates: Vec<PathBuf> = vec![written_path.to_path_buf(), config_dir.join(relative)];
+    let mut candidates: Vec<PathBuf> = Vec::new();
+    if !absolute {
+        candidates.push(written_path.to_path_buf());
+    }
+    candidates.push(config_dir.join(relative));
     if let Some(name) = written_path.file_name() {
         candidates.push(config_dir.join(name));
         candidates.push(config_dir.join("templates").join(name));
     }
+    let mut refused = None;
     for base in bases {
         for candidate in &candidates {
-            let Ok(text) = std::fs::read_to_string(base.join(candidate)) else {
-                continue;
-            };
-            let name = candidate.to_string_lossy().replace('\\', "/");
-            return Some(Arc::new(SourceFile::new(name, text)));
+            let shown = candidate.to_string_lossy().replace('\\', "/");
+            match read_confined(boundaries, &shown, &base.join(candidate), max_bytes) {
+                Ok(text) => return Ok(Arc::new(SourceFile::new(shown, text))),
+                Err(Refusal::Unreadable(ReadError::NotFound)) => {}
+                Err(refusal) => {
+                    refused.get_or_insert(refusal);
+                }
+            }
         }
     }
-    None
+    Err(refused)
 }

@@ -423,7 +423,7 @@ fn lint_suggestion(
     let findings = crate::lint::engine::lint_policy(
         &policy,
         resolved.target(),
-        &resolved.tree.workspace.config,
+        &resolved.tree.workspace.config.lint_settings(),
     );
     if !findings.is_empty() {
         eprint!(

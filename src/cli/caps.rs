@@ -49,6 +49,7 @@ pub fn run(args: Args) -> CliResult {
     let resolved = args.subject.resolve()?;
     let stdout = std::io::stdout();
     let mut out = Answers::new(&resolved.acl, args.format, BufWriter::new(stdout.lock()));
+    out.namespace = resolved.namespace.clone();
     match &args.paths_from {
         Some(file) => stream_paths(file, &mut out)?,
         None => {
@@ -106,11 +107,15 @@ fn write_error(error: std::io::Error) -> CliError {
 }
 
 /// Writes answers as they come, in the text form (`path: names`) or as one pretty-printed JSON
-/// object identical to `serde_json::to_string_pretty` of the whole map.
+/// object identical to `serde_json::to_string_pretty` of the whole map. Asked in a child
+/// namespace, the text starts with a `namespace:` line and the JSON is
+/// `{"version": 1, "namespace": ..., "capabilities": {path: [...]}}`.
 struct Answers<'a, W: Write> {
     acl: &'a Acl,
     format: Format,
     out: W,
+    /// Where the question is asked (`""`: root); the paths are relative to it.
+    namespace: String,
     /// The rendered names per capability bitmap: few distinct sets occur, so each is joined once.
     rendered: HashMap<u16, String>,
     /// JSON only: paths already written.
@@ -123,6 +128,7 @@ impl<'a, W: Write> Answers<'a, W> {
             acl,
             format,
             out,
+            namespace: String::new(),
             rendered: HashMap::new(),
             seen: HashSet::new(),
         }
@@ -134,44 +140,91 @@ impl<'a, W: Write> Answers<'a, W> {
         if self.format == Format::Json && !self.seen.insert(path.to_string()) {
             return Ok(());
         }
+        let first = match self.format {
+            Format::Json => self.seen.len() == 1,
+            Format::Text => self.seen.insert(String::new()),
+        };
+        if first {
+            self.start()?;
+        }
         // `None` is a root ACL; with no policies the bitmap is empty, which reads `["deny"]`.
-        let set = self.acl.capability_set(path);
+        let set = if self.namespace.is_empty() {
+            self.acl.capability_set(path)
+        } else {
+            self.acl
+                .capability_set(&crate::namespace::join(&self.namespace, path))
+        };
         let format = self.format;
+        let indent = self.indent();
         let names = self
             .rendered
             .entry(set.map_or(u16::MAX, CapSet::bits))
-            .or_insert_with(|| render_names(set, format));
+            .or_insert_with(|| render_names(set, format, indent));
         match format {
             Format::Text => writeln!(self.out, "{path}: {names}"),
             Format::Json => {
-                let separator = if self.seen.len() == 1 { "{\n" } else { ",\n" };
+                let separator = if first { "{\n" } else { ",\n" };
                 let quoted = serde_json::to_string(path).expect("a string always serialises");
-                write!(self.out, "{separator}  {quoted}: {names}")
+                write!(self.out, "{separator}{indent}  {quoted}: {names}")
             }
         }
     }
 
+    /// Extra indentation of the JSON map (inside `capabilities` when asked in a namespace).
+    fn indent(&self) -> &'static str {
+        if self.namespace.is_empty() {
+            ""
+        } else {
+            "  "
+        }
+    }
+
+    /// Names the namespace before the first answer (nothing in the root namespace).
+    fn start(&mut self) -> std::io::Result<()> {
+        if self.namespace.is_empty() {
+            return Ok(());
+        }
+        let quoted = serde_json::to_string(&self.namespace).expect("a string always serialises");
+        match self.format {
+            Format::Text => writeln!(self.out, "namespace: {}", self.namespace),
+            Format::Json => write!(
+                self.out,
+                "{{\n  \"version\": 1,\n  \"namespace\": {quoted},\n  \"capabilities\": "
+            ),
+        }
+    }
+
     fn finish(mut self) -> std::io::Result<()> {
+        let empty = self.seen.is_empty();
+        if empty {
+            self.start()?;
+        }
         if self.format == Format::Json {
-            let end = if self.seen.is_empty() {
-                "{}\n"
-            } else {
-                "\n}\n"
-            };
-            self.out.write_all(end.as_bytes())?;
+            let indent = self.indent();
+            match empty {
+                true => self.out.write_all(b"{}")?,
+                false => write!(self.out, "\n{indent}}}")?,
+            }
+            if !self.namespace.is_empty() {
+                self.out.write_all(b"\n}")?;
+            }
+            self.out.write_all(b"\n")?;
         }
         self.out.flush()
     }
 }
 
 /// The names `sys/capabilities` lists for a bitmap (`None`: root), joined for the format.
-fn render_names(set: Option<CapSet>, format: Format) -> String {
+fn render_names(set: Option<CapSet>, format: Format, indent: &str) -> String {
     let names = set.map_or_else(|| vec!["root"], CapSet::sys_capabilities);
     match format {
         Format::Text => names.join(", "),
         Format::Json => {
-            let items: Vec<String> = names.iter().map(|name| format!("    \"{name}\"")).collect();
-            format!("[\n{}\n  ]", items.join(",\n"))
+            let items: Vec<String> = names
+                .iter()
+                .map(|name| format!("{indent}    \"{name}\""))
+                .collect();
+            format!("[\n{}\n{indent}  ]", items.join(",\n"))
         }
     }
 }
@@ -248,6 +301,48 @@ mod tests {
         let acl = Acl::new(&[&held], Target::OpenBao, None).unwrap();
         let text = run_all(&acl, Format::Text, &["a/x", "b", "a/x"]);
         assert_eq!(text, "a/x: read, update\nb: deny\na/x: read, update\n");
+    }
+
+    /// Asked in a namespace: the answers nest under `capabilities`, byte for byte what
+    /// `serde_json::to_string_pretty` prints, and the text names the namespace first.
+    #[test]
+    fn namespaced_answers_name_the_namespace() {
+        let mut held = policy("p", "path \"a/*\" { capabilities = [\"read\"] }\n");
+        held.namespace = "admin/".into();
+        let acl = Acl::new(&[&held], Target::OpenBao, None).unwrap();
+        let run = |format: Format, paths: &[&str]| {
+            let mut buffer = Vec::new();
+            let mut out = Answers::new(&acl, format, &mut buffer);
+            out.namespace = "admin/".into();
+            for path in paths {
+                out.answer(path).expect("write to memory");
+            }
+            out.finish().expect("finish");
+            String::from_utf8(buffer).expect("utf-8")
+        };
+        for paths in [&["a/x", "b", "a/x"][..], &[]] {
+            let mut capabilities = serde_json::Map::new();
+            for path in paths {
+                let full = format!("admin/{path}");
+                capabilities.insert(
+                    path.to_string(),
+                    serde_json::json!(acl.capabilities(&full).0),
+                );
+            }
+            let whole = serde_json::json!({
+                "version": 1,
+                "namespace": "admin/",
+                "capabilities": capabilities,
+            });
+            let mut expected = serde_json::to_string_pretty(&whole).unwrap();
+            expected.push('\n');
+            assert_eq!(run(Format::Json, paths), expected);
+        }
+        assert_eq!(
+            run(Format::Text, &["a/x", "b"]),
+            "namespace: admin/\na/x: read\nb: deny\n"
+        );
+        assert_eq!(run(Format::Text, &[]), "namespace: admin/\n");
     }
 
     #[test]

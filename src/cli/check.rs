@@ -10,9 +10,10 @@ use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
 use super::{CliResult, Exit};
+use crate::check::check_workspace;
 use crate::config::parse_fail_level;
 use crate::diag::{FileDiagnostics, Severity};
-use crate::lint::engine::{check_workspace, merge_by_file};
+use crate::lint::engine::merge_by_file;
 use crate::report::{self, Format};
 use crate::target::Target;
 use crate::workspace::{Workspace, WorkspaceError};
@@ -123,13 +124,13 @@ fn canonical(name: &str) -> PathBuf {
 }
 
 /// Role-level lints from the inventory (`roles`, `groups`, `entities` in `capable.yaml`).
-/// INVENTORY CALL SITE: the inventory work fills this in (one call into `crate::inventory`);
+/// INVENTORY CALL SITE: the inventory work fills this in (one call into `crate::check`);
 /// its findings point into `capable.yaml` (`workspace.config.source`) or into policies.
 fn inventory_diagnostics(workspace: &Workspace) -> Vec<FileDiagnostics> {
     if !workspace.config.has_inventory() {
         return Vec::new();
     }
-    crate::inventory::check_inventory(workspace)
+    crate::check::check_inventory(workspace)
 }
 
 /// Vault Agent configuration checks (`workspace.agent_files`).

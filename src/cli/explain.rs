@@ -49,7 +49,11 @@ pub fn run(args: Args) -> CliResult {
     let mut all_allowed = true;
     let mut json_answers = Vec::new();
     for (origin, request) in &requests {
-        let decision = resolved.acl.authorize(request);
+        let full = Request {
+            path: resolved.full_path(&request.path),
+            ..request.clone()
+        };
+        let decision = resolved.acl.authorize(&full);
         all_allowed &= decision.allowed;
         let explained = Explained {
             subject: &resolved.subject,
@@ -59,6 +63,7 @@ pub fn run(args: Args) -> CliResult {
             api_call: origin.as_ref().map(|(_, call)| call.clone()),
             request,
             decision: &decision,
+            namespace: &resolved.namespace,
         };
         match args.format {
             Format::Human => {

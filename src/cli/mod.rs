@@ -58,6 +58,11 @@ impl CliError {
 
 pub type CliResult = Result<Exit, CliError>;
 
+/// Parses a `--namespace` value (`admin/team-a`, `admin/team-a/`, `root`) into its path.
+pub(crate) fn parse_namespace(text: &str) -> Result<String, String> {
+    crate::namespace::normalize(text)
+}
+
 #[derive(Parser, Debug)]
 #[command(
     name = "capable",

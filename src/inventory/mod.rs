@@ -37,7 +37,6 @@ use std::collections::BTreeMap;
 
 use serde_saphyr::Spanned;
 
-pub use lints::check_inventory;
 pub use resolve::{accessor_for_mount, Inventory, InventoryError, LoginEntity, Subject};
 
 /// One auth role, or user for `userpass`/`ldap` (key: `<auth mount>/<name>`, e.g.
@@ -45,6 +44,9 @@ pub use resolve::{accessor_for_mount, Inventory, InventoryError, LoginEntity, Su
 #[derive(Clone, Debug, Default, PartialEq, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RoleSpec {
+    /// The namespace the auth mount lives in (default: root); the role's policies are that
+    /// namespace's, and its logins' tokens are created there.
+    pub namespace: Option<Spanned<String>>,
     /// The auth method type (`kubernetes`, `approle`, `userpass`, `jwt`, `oidc`, `ldap`, ...).
     /// Default: the first segment of the mount path.
     #[serde(rename = "type")]
@@ -97,6 +99,8 @@ pub struct RoleSpec {
 pub struct GroupSpec {
     /// The group ID as the server shows it; default: synthesized from the name.
     pub id: Option<String>,
+    /// The namespace the group lives in (default: root); its policies are that namespace's.
+    pub namespace: Option<Spanned<String>>,
     /// `internal` (default) or `external`. Membership of both kinds comes from
     /// `member_entities` / entities' `groups` here.
     #[serde(rename = "type")]
@@ -121,6 +125,8 @@ pub struct GroupSpec {
 pub struct EntitySpec {
     /// The entity ID as the server shows it; default: synthesized from the name.
     pub id: Option<String>,
+    /// The namespace the entity lives in (default: root); its policies are that namespace's.
+    pub namespace: Option<Spanned<String>>,
     /// Policies attached to the entity itself.
     #[serde(default)]
     pub policies: Vec<Spanned<String>>,
@@ -182,6 +188,8 @@ pub struct InventorySpecs {
     pub entities: BTreeMap<String, EntitySpec>,
     /// The policy names `policies:` gives settings for (each must name a policy).
     pub policy_settings: Vec<String>,
+    /// The namespace tree of `namespaces:`.
+    pub namespaces: crate::namespace::Namespaces,
 }
 
 /// Our span of a serde-saphyr location (byte offsets are known for string sources).

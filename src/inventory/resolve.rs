@@ -6,7 +6,7 @@ use std::fmt;
 use serde_saphyr::Spanned;
 
 use super::{span_of_spanned, EntitySpec, GroupSpec, InventorySpecs, RoleSpec};
-use crate::acl::{Acl, AclError, Alias, Group, Identity};
+use crate::acl::{Acl, AclError, AclOptions, Alias, Group, Identity};
 use crate::config::{Config, Mounts};
 use crate::diag::Diagnostic;
 use crate::policy::Policy;
@@ -102,6 +102,7 @@ pub enum LoginEntity {
 
 #[derive(Clone, Debug)]
 struct RoleInfo {
+    namespace: String,
     mount: String,
     auth_type: String,
     policies: Vec<String>,
@@ -114,6 +115,7 @@ struct RoleInfo {
 
 #[derive(Clone, Debug)]
 struct GroupInfo {
+    namespace: String,
     id: String,
     metadata: BTreeMap<String, String>,
     policies: Vec<String>,
@@ -123,6 +125,7 @@ struct GroupInfo {
 
 #[derive(Clone, Debug)]
 struct EntityInfo {
+    namespace: String,
     id: String,
     metadata: BTreeMap<String, String>,
     policies: Vec<String>,
@@ -164,6 +167,7 @@ pub struct Inventory {
     entities: BTreeMap<String, EntityInfo>,
     /// Auth mount path (with `/`) → accessor.
     accessors: BTreeMap<String, String>,
+    namespaces: crate::namespace::Namespaces,
 }
 
 /// The deterministic accessor capable uses for an auth mount that declares none:
@@ -333,25 +337,25 @@ impl Inventory {
                 let role = &self.roles[&key];
                 let mut token = role.policies.clone();
                 if !role.no_default && !token.iter().any(|p| p == "root") {
-                    token.push("default".into());
+                    token.push(format!("{}default", role.namespace));
                 }
                 token.sort();
                 token.dedup();
                 let identity = match &role.login {
                     LoginEntity::Declared(entity) | LoginEntity::Alias(entity) => {
-                        self.entity_policies(entity)
+                        self.entity_policies(entity, &role.namespace)
                     }
                     LoginEntity::Implicit => Vec::new(),
                 };
                 Ok(append_unique(token, identity))
             }
             Subject::Entity(name) => {
-                if !self.entities.contains_key(name) {
+                let Some(entity) = self.entities.get(name) else {
                     return Err(InventoryError::UnknownEntity(name.clone()));
-                }
+                };
                 Ok(append_unique(
-                    vec!["default".to_string()],
-                    self.entity_policies(name),
+                    vec![format!("{}default", entity.namespace)],
+                    self.entity_policies(name, &entity.namespace),
                 ))
             }
             Subject::Group(name) => {
@@ -359,7 +363,11 @@ impl Inventory {
                     return Err(InventoryError::UnknownGroup(name.clone()));
                 }
                 let groups = self.group_closure([name.clone()]);
-                Ok(append_unique(Vec::new(), self.groups_policies(&groups)))
+                let namespace = &self.groups[name].namespace;
+                Ok(append_unique(
+                    Vec::new(),
+                    self.groups_policies(&groups, namespace),
+                ))
             }
             Subject::Policies(names) => Ok(append_unique(Vec::new(), names.clone())),
         }
@@ -411,6 +419,14 @@ impl Inventory {
         if let Some(policy) = self.policies.get(name) {
             return Ok(policy.clone());
         }
+        // Every namespace has its own `default`, with the root namespace's text.
+        if let Some(namespace) = name.strip_suffix("default") {
+            if !namespace.is_empty() && self.namespaces.contains(namespace) {
+                let mut default = crate::acl::builtin::default_policy(target);
+                default.namespace = namespace.to_string();
+                return Ok(default);
+            }
+        }
         crate::acl::builtin::builtin_named(name, target)
             .ok_or_else(|| InventoryError::UnknownPolicy(name.to_string()))
     }
@@ -421,21 +437,54 @@ impl Inventory {
         let policies = self.policy_set(subject, target)?;
         let identity = self.identity_for(subject)?;
         let refs: Vec<&Policy> = policies.iter().collect();
-        Acl::new(&refs, target, identity.as_ref()).map_err(InventoryError::Acl)
+        let options = AclOptions {
+            namespaces: self.namespaces.clone(),
+            ..AclOptions::default()
+        };
+        Acl::with_options(&refs, target, identity.as_ref(), &options).map_err(InventoryError::Acl)
     }
 
-    fn entity_policies(&self, entity: &str) -> Vec<String> {
+    /// The namespace tree of `namespaces:`.
+    pub fn namespaces(&self) -> &crate::namespace::Namespaces {
+        &self.namespaces
+    }
+
+    /// The namespace a subject lives in (a role: its auth mount's; a bare policy list: root).
+    pub fn namespace_of(&self, subject: &Subject) -> String {
+        let found = match subject {
+            Subject::Role(name) => self
+                .find_role(name)
+                .ok()
+                .and_then(|key| self.roles.get(&key))
+                .map(|role| &role.namespace),
+            Subject::Entity(name) => self.entities.get(name).map(|e| &e.namespace),
+            Subject::Group(name) => self.groups.get(name).map(|g| &g.namespace),
+            Subject::Policies(_) => None,
+        };
+        found.cloned().unwrap_or_default()
+    }
+
+    /// The entity's own policies, then those of its groups that apply to a token of
+    /// `token_namespace`.
+    fn entity_policies(&self, entity: &str, token_namespace: &str) -> Vec<String> {
         let Some(info) = self.entities.get(entity) else {
             return Vec::new();
         };
         let groups = self.group_closure(info.groups.iter().cloned());
-        append_unique(info.policies.clone(), self.groups_policies(&groups))
+        append_unique(
+            info.policies.clone(),
+            self.groups_policies(&groups, token_namespace),
+        )
     }
 
-    fn groups_policies(&self, groups: &[String]) -> Vec<String> {
+    /// The policies of the groups whose namespace is the token's or one of its ancestors
+    /// (Vault's default `within_namespace_hierarchy`; OpenBao keeps every member in the group's
+    /// own namespace, where the rule changes nothing).
+    fn groups_policies(&self, groups: &[String], token_namespace: &str) -> Vec<String> {
         groups
             .iter()
             .filter_map(|g| self.groups.get(g))
+            .filter(|g| crate::namespace::is_within(token_namespace, &g.namespace))
             .flat_map(|g| g.policies.iter().cloned())
             .collect()
     }
@@ -549,6 +598,7 @@ impl Resolver<'_> {
             groups,
             entities,
             accessors,
+            namespaces: self.specs.namespaces.clone(),
         }
     }
 
@@ -576,14 +626,55 @@ impl Resolver<'_> {
         Span::default()
     }
 
-    fn check_policies(&mut self, names: &[Spanned<String>], owner: &str) -> Vec<String> {
+    /// The namespace a role, group or entity declares (root by default); one that
+    /// `namespaces:` does not declare is an error, and root is used.
+    fn namespace_of(&mut self, declared: &Option<Spanned<String>>, owner: &str) -> String {
+        let Some(declared) = declared else {
+            return String::new();
+        };
+        let normalized = crate::namespace::normalize(&declared.value);
+        match normalized {
+            Ok(path) if self.specs.namespaces.contains(&path) => path,
+            Ok(path) => {
+                self.errors.push(
+                    Diagnostic::error(
+                        "unknown-namespace",
+                        span_of_spanned(declared),
+                        format!("{owner} is in namespace `{path}`, which `namespaces:` does not declare"),
+                    )
+                    .with_label("no such namespace")
+                    .with_help("declare it under `namespaces:` in capable.yaml"),
+                );
+                String::new()
+            }
+            Err(message) => {
+                self.errors.push(
+                    Diagnostic::error("unknown-namespace", span_of_spanned(declared), message)
+                        .with_help("write the namespace path, e.g. `admin/team-a/`"),
+                );
+                String::new()
+            }
+        }
+    }
+
+    /// The policies named, as qualified names in `namespace` (`admin/reader`; bare in root).
+    fn check_policies(
+        &mut self,
+        names: &[Spanned<String>],
+        owner: &str,
+        namespace: &str,
+    ) -> Vec<String> {
         let mut out = Vec::new();
         for name in names {
-            let policy = name.value.trim().to_string();
-            let known =
-                self.policies.contains_key(&policy) || BUILTIN_POLICIES.contains(&policy.as_str());
+            let bare = name.value.trim();
+            let policy = format!("{namespace}{bare}");
+            let builtin = match namespace {
+                "" => BUILTIN_POLICIES.contains(&bare),
+                _ => bare == "default",
+            };
+            let known = self.policies.contains_key(&policy) || builtin;
             if !known {
-                let lower = policy.to_lowercase();
+                let lower = format!("{namespace}{}", bare.to_lowercase());
                 if lower != policy && self.policies.contains_key(&lower) {
                     out.push(lower);
                     continue;
@@ -759,7 +850,8 @@ impl Resolver<'_> {
         let mut groups = BTreeMap::new();
         for (name, spec) in &specs {
             let owner = format!("group `{name}`");
-            let policies = self.check_policies(&spec.policies, &owner);
+            let namespace = self.namespace_of(&spec.namespace, &owner);
+            let policies = self.check_policies(&spec.policies, &owner, &namespace);
             if let Some(kind) = &spec.group_type {
                 if kind.value != "internal" && kind.value != "external" {
                     self.errors.push(
@@ -781,6 +873,7 @@ impl Resolver<'_> {
             groups.insert(
                 name.clone(),
                 GroupInfo {
+                    namespace,
                     id: spec
                         .id
                         .clone()
@@ -818,7 +911,8 @@ impl Resolver<'_> {
         let mut entities = BTreeMap::new();
         for (name, spec) in &specs {
             let owner = format!("entity `{name}`");
-            let policies = self.check_policies(&spec.policies, &owner);
+            let namespace = self.namespace_of(&spec.namespace, &owner);
+            let policies = self.check_policies(&spec.policies, &owner, &namespace);
             let mut member_of = BTreeSet::new();
             for group in &spec.groups {
                 if let Some(group) = self.check_group_ref(group, &owner) {
@@ -850,6 +944,7 @@ impl Resolver<'_> {
             entities.insert(
                 name.clone(),
                 EntityInfo {
+                    namespace,
                     id: spec
                         .id
                         .clone()
@@ -892,7 +987,8 @@ impl Resolver<'_> {
                 continue;
             };
             let owner = format!("role `{key}`");
-            let policies = self.check_policies(&spec.policies, &owner);
+            let namespace = self.namespace_of(&spec.namespace, &owner);
+            let policies = self.check_policies(&spec.policies, &owner, &namespace);
             let auth_type = self.auth_type(&mount);
             let alias_name = login_alias_name(key, &auth_type, spec);
             let login = match &spec.entity {
@@ -910,6 +1006,7 @@ impl Resolver<'_> {
             roles.insert(
                 key.clone(),
                 RoleInfo {
+                    namespace,
                     mount,
                     alias_metadata: login_alias_metadata(&auth_type, key, spec),
                     auth_type,

@@ -1,58 +1,56 @@
 //! Runs the rule registry over policies and applies the configuration and inline
 //! suppressions.
 //!
-//! For each policy the target accepts: build the ACL of that policy alone (templated rules
-//! drop out of it, see [`PolicyContext::templated_rules`]), run every registered rule the
-//! configuration does not turn off, apply per-rule severity overrides, then the file's
-//! `capable:ignore` comments ([`super::suppress`]). `invalid-` diagnostics are never changed,
-//! turned off or suppressed. Cost: one ACL build per policy plus the rules' own costs.
+//! For each policy the target accepts: build the policy's index once (its own ACL, where
+//! templated rules drop out, see [`super::PolicyContext::templated_rules`], and the facts
+//! rules share), run every registered rule the settings do not turn off with the same
+//! context, apply per-rule severity overrides, then the file's `capable:ignore` comments
+//! ([`super::suppress`]). `invalid-` diagnostics are never changed, turned off or suppressed.
+//! Cost: one ACL build and O(blocks) of indexing per policy, plus the rules' own costs (each
+//! at most O(blocks × pattern length)).
 
 use std::collections::btree_map::Entry;
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use super::codes::RULES;
+use super::settings::{LintSettings, RuleLevel};
 use super::suppress::{self, Block};
-use super::PolicyContext;
-use crate::acl::Acl;
-use crate::config::{Config, RuleLevel};
+use super::PolicyIndex;
 use crate::diag::{Diagnostic, FileDiagnostics};
 use crate::policy::Policy;
 use crate::source::SourceFile;
 use crate::target::Target;
-use crate::workspace::Workspace;
 
-/// The lint findings of one valid policy, configuration applied (no suppressions yet).
-pub fn lint_policy(policy: &Policy, target: Target, config: &Config) -> Vec<Diagnostic> {
-    let Ok(acl) = Acl::new(&[policy], target, None) else {
+/// The lint findings of one valid policy, settings applied (no suppressions yet).
+pub fn lint_policy(
+    policy: &Policy,
+    target: Target,
+    settings: &LintSettings<'_>,
+) -> Vec<Diagnostic> {
+    let Ok(index) = PolicyIndex::new(policy, target) else {
         return Vec::new();
     };
-    let ctx = PolicyContext {
-        policy,
-        acl: &acl,
-        target,
-        mounts: &config.mounts,
-    };
+    let ctx = index.context(settings.mounts);
     let mut found = Vec::new();
     for rule in RULES {
-        if config.rule_level(rule.meta().id) == Some(RuleLevel::Off) {
+        if settings.rule_level(rule.meta().id) == Some(RuleLevel::Off) {
             continue;
         }
         rule.check_policy(&ctx, &mut found);
     }
-    apply_levels(found, config)
+    apply_levels(found, settings)
 }
 
 /// Drops diagnostics of rules turned off and applies severity overrides; `invalid-`
 /// diagnostics pass unchanged.
-pub fn apply_levels(diagnostics: Vec<Diagnostic>, config: &Config) -> Vec<Diagnostic> {
+pub fn apply_levels(diagnostics: Vec<Diagnostic>, settings: &LintSettings<'_>) -> Vec<Diagnostic> {
     diagnostics
         .into_iter()
         .filter_map(|mut diagnostic| {
             if diagnostic.is_invalid() {
                 return Some(diagnostic);
             }
-            match config.rule_level(&diagnostic.rule) {
+            match settings.rule_level(&diagnostic.rule) {
                 Some(RuleLevel::Off) => None,
                 Some(RuleLevel::Severity(severity)) => {
                     diagnostic.severity = severity;
@@ -65,18 +63,18 @@ pub fn apply_levels(diagnostics: Vec<Diagnostic>, config: &Config) -> Vec<Diagno
 }
 
 /// Every diagnostic of one policy file: its parse and validation diagnostics, then (when the
-/// target accepts it) the lints, with the configuration and suppressions applied, sorted by
+/// target accepts it) the lints, with the settings and suppressions applied, sorted by
 /// position.
 pub fn check_file(
     file: &SourceFile,
     parse_diagnostics: &[Diagnostic],
     policy: Option<&Policy>,
     target: Target,
-    config: &Config,
+    settings: &LintSettings<'_>,
 ) -> Vec<Diagnostic> {
-    let mut diagnostics = apply_levels(parse_diagnostics.to_vec(), config);
+    let mut diagnostics = apply_levels(parse_diagnostics.to_vec(), settings);
     if let Some(policy) = policy {
-        diagnostics.extend(lint_policy(policy, target, config));
+        diagnostics.extend(lint_policy(policy, target, settings));
     }
     let blocks: Option<Vec<Block>> = policy.map(|policy| {
         policy
@@ -87,29 +85,9 @@ pub fn check_file(
             })
             .collect()
     });
-    let mut diagnostics = suppress::apply(file, blocks.as_deref(), diagnostics, config);
+    let mut diagnostics = suppress::apply(file, blocks.as_deref(), diagnostics, settings);
     sort_diagnostics(&mut diagnostics);
     diagnostics
-}
-
-/// Checks every policy file of a workspace; one entry per file, in file-name order.
-pub fn check_workspace(workspace: &Workspace) -> Vec<FileDiagnostics> {
-    let mut results: Vec<FileDiagnostics> = workspace
-        .parse_diagnostics
-        .iter()
-        .map(|parsed| FileDiagnostics {
-            file: Arc::clone(&parsed.file),
-            diagnostics: check_file(
-                &parsed.file,
-                &parsed.diagnostics,
-                workspace.policy_of(&parsed.file),
-                workspace.target,
-                &workspace.config,
-            ),
-        })
-        .collect();
-    results.sort_by(|a, b| a.file.name.cmp(&b.file.name));
-    results
 }
 
 /// Sorts by position, then rule id (stable for equal keys).
@@ -144,6 +122,8 @@ pub fn merge_by_file(results: Vec<FileDiagnostics>) -> Vec<FileDiagnostics> {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use super::*;
     use crate::acl::Identity;
     use crate::policy::parse_policy;
@@ -159,14 +139,9 @@ mod tests {
             "path \"secret/data/{{identity.entity.name}}/*\" {\n  capabilities = [\"read\"]\n}\n\
              path \"secret/data/shared\" {\n  capabilities = [\"read\"]\n}\n",
         );
-        let acl = Acl::new(&[&policy], Target::Vault, None).unwrap();
-        let mounts = crate::config::Mounts::default();
-        let ctx = PolicyContext {
-            policy: &policy,
-            acl: &acl,
-            target: Target::Vault,
-            mounts: &mounts,
-        };
+        let index = PolicyIndex::new(&policy, Target::Vault).unwrap();
+        let mounts = crate::mounts::Mounts::default();
+        let ctx = index.context(&mounts);
         let templated: Vec<&str> = ctx
             .templated_rules()
             .map(|rule| rule.raw_pattern.as_str())
@@ -184,9 +159,9 @@ mod tests {
 
     #[test]
     fn levels_drop_turned_off_rules_and_keep_refusals() {
-        let mut config = Config::default();
-        config.rules.insert("literal-star".into(), RuleLevel::Off);
-        config.rules.insert(
+        let mut rules = BTreeMap::new();
+        rules.insert("literal-star".into(), RuleLevel::Off);
+        rules.insert(
             "leading-slash".into(),
             RuleLevel::Severity(crate::diag::Severity::Error),
         );
@@ -196,7 +171,12 @@ mod tests {
             Diagnostic::new("leading-slash", crate::diag::Severity::Info, span, "b"),
             Diagnostic::error("invalid-key", span, "c"),
         ];
-        let kept = apply_levels(diagnostics, &config);
+        let mounts = crate::mounts::Mounts::default();
+        let settings = LintSettings {
+            rules: &rules,
+            mounts: &mounts,
+        };
+        let kept = apply_levels(diagnostics, &settings);
         let summary: Vec<(&str, crate::diag::Severity)> =
             kept.iter().map(|d| (d.rule.as_str(), d.severity)).collect();
         assert_eq!(

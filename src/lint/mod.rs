@@ -1,16 +1,29 @@
 //! The lint engine: a flat registry of rules ([`codes`]), each in its own file under
 //! `rules/` whose `//!` doc comment is its user documentation.
+//!
+//! Layers: a rule sees a [`PolicyContext`] (or a [`RoleContext`]), built once per policy by
+//! the [`engine`]; the machinery rules share is split by what it holds: [`matching`]
+//! (patterns without an ACL), [`holder`] (asking the ACL as a holder), [`probe`] (sensitive
+//! areas), [`kv`] (KV mounts), [`synthetic_identity`] (templated policies) and [`wording`]
+//! (diagnostics). The lint layer reads its configuration as [`settings::LintSettings`] and
+//! never imports `crate::config`, `crate::inventory` or `crate::workspace`.
 
 pub mod codes;
+pub mod context;
 pub mod engine;
+pub mod holder;
+pub mod kv;
+pub mod matching;
+pub mod probe;
 pub mod rules;
+pub mod settings;
 pub mod suppress;
+pub mod synthetic_identity;
+pub mod wording;
 
-use crate::acl::Acl;
-use crate::config::Mounts;
+pub use context::{PolicyContext, PolicyIndex, RoleContext, RoleFinding};
+
 use crate::diag::{Diagnostic, Severity};
-use crate::policy::Policy;
-use crate::target::Target;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -64,29 +77,6 @@ pub fn doc_comment(source: &str) -> String {
     let mut text = lines.join("\n");
     text.push('\n');
     text
-}
-
-/// What a per-policy rule sees: one policy, validated, and the ACL of that policy alone
-/// (its own rules merged, so carve-outs such as a more specific deny are respected).
-pub struct PolicyContext<'a> {
-    pub policy: &'a Policy,
-    pub acl: &'a Acl,
-    pub target: Target,
-    pub mounts: &'a Mounts,
-}
-
-impl PolicyContext<'_> {
-    /// The policy's templated rules (`{{identity...}}` in the label). The per-policy ACL has
-    /// no identity, so these rules are not in `acl`; rules that reason about them read them
-    /// here (their `pattern` is `None`, `raw_pattern` and `template_vars` hold the text).
-    pub fn templated_rules(&self) -> impl Iterator<Item = &crate::policy::Rule> {
-        self.policy.rules.iter().filter(|rule| rule.is_templated())
-    }
-
-    /// The policy's ACL as seen by a token with `identity` (templated rules resolved).
-    pub fn acl_with_identity(&self, identity: &crate::acl::Identity) -> Option<Acl> {
-        Acl::new(&[self.policy], self.target, Some(identity)).ok()
-    }
 }
 
 /// A lint rule. Rules that judge access ask `ctx.acl` rather than matching pattern text.

@@ -16,9 +16,9 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use crate::config::Config;
 use crate::diag::Diagnostic;
 use crate::lint::rule_meta;
+use crate::lint::settings::{LintSettings, RuleLevel};
 use crate::source::SourceFile;
 use crate::span::{Span, Spanned};
 
@@ -200,7 +200,7 @@ pub fn apply(
     file: &SourceFile,
     blocks: Option<&[Block]>,
     diagnostics: Vec<Diagnostic>,
-    config: &Config,
+    settings: &LintSettings<'_>,
 ) -> Vec<Diagnostic> {
     let ignores = find_ignores(&file.text);
     if ignores.is_empty() {
@@ -211,7 +211,7 @@ pub fn apply(
         for ignore in &ignores {
             findings.extend(ignore.ids.iter().filter_map(wrong_id));
         }
-        return with_unused(diagnostics, findings, config);
+        return with_unused(diagnostics, findings, settings);
     };
     let mut sorted: Vec<Block> = blocks.to_vec();
     sorted.sort_by_key(|block| block.span.start);
@@ -239,10 +239,10 @@ pub fn apply(
             ignore,
             attached[ignore_index],
             &used,
-            config,
+            settings,
         ));
     }
-    with_unused(kept, findings, config)
+    with_unused(kept, findings, settings)
 }
 
 /// For each ignore, the index of the block it attaches to. Cost: O(lines + ignores + blocks).
@@ -316,7 +316,7 @@ fn unused_findings(
     ignore: &Ignore,
     block: Option<usize>,
     used: &BTreeSet<(usize, usize)>,
-    config: &Config,
+    settings: &LintSettings<'_>,
 ) -> Vec<Diagnostic> {
     if ignore.ids.is_empty() {
         return vec![unused(
@@ -338,7 +338,7 @@ fn unused_findings(
             findings.push(finding);
             continue;
         }
-        let turned_off = config.rule_level(&id.value) == Some(crate::config::RuleLevel::Off);
+        let turned_off = settings.rule_level(&id.value) == Some(RuleLevel::Off);
         if turned_off || used.contains(&(ignore_index, id_index)) {
             continue;
         }
@@ -390,11 +390,11 @@ pub const UNUSED_IGNORE: &str = "unused-ignore";
 fn with_unused(
     mut diagnostics: Vec<Diagnostic>,
     findings: Vec<Diagnostic>,
-    config: &Config,
+    settings: &LintSettings<'_>,
 ) -> Vec<Diagnostic> {
-    match config.rule_level(UNUSED_IGNORE) {
-        Some(crate::config::RuleLevel::Off) => {}
-        Some(crate::config::RuleLevel::Severity(severity)) => {
+    match settings.rule_level(UNUSED_IGNORE) {
+        Some(RuleLevel::Off) => {}
+        Some(RuleLevel::Severity(severity)) => {
             diagnostics.extend(findings.into_iter().map(|mut finding| {
                 finding.severity = severity;
                 finding

@@ -25,7 +25,15 @@ impl PathPattern {
     /// Normalises a pattern as written (after template substitution, if any).
     /// Returns `Err` with Vault's message for `+*`.
     pub fn parse(raw: &str) -> Result<PathPattern, String> {
-        let normalized = raw.strip_prefix('/').unwrap_or(raw).to_string();
+        PathPattern::parse_in("", raw)
+    }
+
+    /// [`PathPattern::parse`] for a policy of `namespace` (`""` for root, else `admin/team-a/`):
+    /// the namespace path goes in front after the leading `/` is stripped, and every later
+    /// step works on the full path (spec 1.5 steps 4-8).
+    pub fn parse_in(namespace: &str, raw: &str) -> Result<PathPattern, String> {
+        let relative = raw.strip_prefix('/').unwrap_or(raw);
+        let normalized = format!("{namespace}{relative}");
         if normalized.contains("+*") {
             return Err(format!(
                 "path {normalized:?}: invalid use of wildcards ('+*' is forbidden)"
@@ -90,5 +98,27 @@ mod tests {
         );
         assert!(PathPattern::parse("foo/+*").is_err());
         assert_eq!(PathPattern::parse("a*b").unwrap().kind, PatternKind::Exact);
+    }
+
+    /// Spec 1.5 step 5, observed on OpenBao 2.7.2: `+/sys/policies/*` in `admin/` matches
+    /// `admin/<one child>/sys/policies/...`; a leading `/` goes before the namespace path.
+    #[test]
+    fn namespace_paths_go_in_front() {
+        let admin = PathPattern::parse_in("admin/", "+/sys/policies/*").unwrap();
+        assert_eq!(
+            (admin.kind, admin.key.as_str()),
+            (PatternKind::SegmentWildcard, "admin/+/sys/policies/*")
+        );
+        let slash = PathPattern::parse_in("admin/", "/team-b/lead/*").unwrap();
+        assert_eq!(
+            (slash.kind, slash.key.as_str()),
+            (PatternKind::Prefix, "admin/team-b/lead/")
+        );
+        // `+foo` is exact in root, but `admin/+foo` contains `/+`: stored with the segment
+        // wildcards, where the segment `+foo` still only matches itself (step 7).
+        assert_eq!(
+            PathPattern::parse_in("admin/", "+foo").unwrap().kind,
+            PatternKind::SegmentWildcard
+        );
     }
 }

@@ -32,6 +32,8 @@ pub struct Explained<'a> {
     pub api_call: Option<String>,
     pub request: &'a Request,
     pub decision: &'a Decision,
+    /// Where the request is made (`""`: root); `request.path` is relative to it.
+    pub namespace: &'a str,
 }
 
 /// The deny reason in words.
@@ -180,10 +182,16 @@ pub fn render_human(input: &Explained<'_>) -> String {
     } else {
         "DENIED"
     };
-    out.push_str(&format!(
-        "{verdict}: {} `{}`\n",
-        input.request.operation, explanation.path
-    ));
+    match input.namespace {
+        "" => out.push_str(&format!(
+            "{verdict}: {} `{}`\n",
+            input.request.operation, explanation.path
+        )),
+        namespace => out.push_str(&format!(
+            "{verdict}: {} `{}` in namespace `{namespace}` (full path `{}`)\n",
+            input.request.operation, input.request.path, explanation.path
+        )),
+    }
     if let Some(command) = &input.command {
         let call = input.api_call.as_deref().unwrap_or("");
         out.push_str(&format!("  request made by `{command}`: {call}\n"));
@@ -492,7 +500,7 @@ pub fn render_json(input: &Explained<'_>) -> Value {
         .deny_reason
         .as_ref()
         .map(|reason| json!({"kind": deny_kind(reason), "message": deny_reason_words(reason)}));
-    json!({
+    let mut value = json!({
         "version": JSON_VERSION,
         "subject": {"kind": input.subject.kind(), "name": input.subject.name()},
         "policies": input.policies,
@@ -515,7 +523,13 @@ pub fn render_json(input: &Explained<'_>) -> Value {
         "losers": losers,
         "checks": checks,
         "deny_reason": deny_reason,
-    })
+    });
+    // Asked in a child namespace: name it, and the full path the ACL judged.
+    if !input.namespace.is_empty() {
+        value["namespace"] = json!(input.namespace);
+        value["request"]["full_path"] = json!(explanation.path);
+    }
+    value
 }
 
 fn deny_kind(reason: &DenyReason) -> &'static str {

@@ -5,11 +5,12 @@ use std::path::PathBuf;
 
 use std::sync::Arc;
 
-use crate::acl::{builtin, Acl, AclError};
+use crate::acl::{builtin, Acl, AclError, AclOptions};
 use crate::cli::{CliError, Exit};
 use crate::config::{Config, Mounts};
 use crate::diag::FileDiagnostics;
 use crate::inventory::{Inventory, Subject};
+use crate::namespace::Namespaces;
 use crate::policy::{parse_policy, Policy};
 use crate::report::human;
 use crate::source::SourceFile;
@@ -40,6 +41,11 @@ pub struct SubjectArgs {
     /// The configuration file (default: `capable.yaml` found from the working directory up)
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// Ask in this namespace (`admin/team-a/`), as `X-Vault-Namespace` does: paths are
+    /// relative to it, and `--policy` files are its policies (default: the role's, entity's
+    /// or group's namespace, else root)
+    #[arg(long, value_name = "NAMESPACE", value_parser = crate::cli::parse_namespace)]
+    pub namespace: Option<String>,
 }
 
 /// A subject resolved to its merged ACL.
@@ -50,6 +56,15 @@ pub struct Resolved {
     pub acl: Acl,
     pub target: Target,
     pub mounts: Mounts,
+    /// Where the question is asked (`""`: root): request paths are relative to it.
+    pub namespace: String,
+}
+
+impl Resolved {
+    /// The full path a request path of this question is about (docs/namespaces.md rule 2).
+    pub fn full_path(&self, path: &str) -> String {
+        crate::namespace::join(&self.namespace, path)
+    }
 }
 
 impl SubjectArgs {
@@ -76,13 +91,21 @@ impl SubjectArgs {
     fn resolve_files(&self) -> Result<Resolved, CliError> {
         let config = load_config(self.config.as_ref())?;
         let target = self.target.unwrap_or(config.target);
+        let namespace = self.namespace.clone().unwrap_or_default();
         let policies = load_policies(&self.policies, target)?;
         let mut held: Vec<Policy> = policies;
         if self.default_policy {
             held.push(builtin::default_policy(target));
         }
+        for policy in &mut held {
+            policy.namespace = namespace.clone();
+        }
         let refs: Vec<&Policy> = held.iter().collect();
-        let acl = Acl::new(&refs, target, None).map_err(|error| {
+        let options = AclOptions {
+            namespaces: Namespaces::new(config.namespaces.iter().chain([namespace.as_str()])),
+            ..AclOptions::default()
+        };
+        let acl = Acl::with_options(&refs, target, None, &options).map_err(|error| {
             let help = match error {
                 AclError::RootWithOthers => {
                     "the root policy cannot be combined with other policies"
@@ -98,6 +121,7 @@ impl SubjectArgs {
             acl,
             target,
             mounts: config.mounts,
+            namespace,
         })
     }
 
@@ -111,12 +135,17 @@ impl SubjectArgs {
             )
         })?;
         let policies = inventory.policies_of(&subject);
+        let namespace = self
+            .namespace
+            .clone()
+            .unwrap_or_else(|| inventory.namespace_of(&subject));
         Ok(Resolved {
             subject,
             policies,
             acl,
             target,
             mounts: workspace.config.mounts.clone(),
+            namespace,
         })
     }
 }
@@ -162,7 +191,8 @@ pub fn load_policies(paths: &[PathBuf], target: Target) -> Result<Vec<Policy>, C
     let mut policies = Vec::new();
     let mut refused = Vec::new();
     for path in paths {
-        let text = std::fs::read_to_string(path).map_err(|error| {
+        let limit = crate::input::DEFAULT_MAX_BYTES;
+        let text = crate::input::read_text(path, limit).map_err(|error| {
             CliError::usage(format!("cannot read `{}`: {error}", path.display()))
         })?;
         let source = Arc::new(SourceFile::new(path.display().to_string(), text));

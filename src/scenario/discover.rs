@@ -130,7 +130,8 @@ pub fn run_scenarios(
     let mut loaded = Vec::new();
     for path in files {
         let name = display(cwd, &path);
-        let text = std::fs::read_to_string(&path).map_err(|error| TestError::Other {
+        let limit = workspace.config.max_file_size;
+        let text = crate::input::read_text(&path, limit).map_err(|error| TestError::Other {
             message: format!("cannot read `{name}`: {error}"),
             help: "check that the path exists and is a readable UTF-8 file".into(),
         })?;

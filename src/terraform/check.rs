@@ -31,7 +31,7 @@ pub fn check(workspace: &Workspace) -> Vec<FileDiagnostics> {
                     &policy.parsed.diagnostics,
                     policy.parsed.policy.as_ref(),
                     workspace.target,
-                    &workspace.config,
+                    &workspace.config.lint_settings(),
                 ),
             });
         }
@@ -40,7 +40,7 @@ pub fn check(workspace: &Workspace) -> Vec<FileDiagnostics> {
 }
 
 fn check_terraform_file(workspace: &Workspace, terraform: &TerraformFile) -> FileDiagnostics {
-    let config = &workspace.config;
+    let config = &workspace.config.lint_settings();
     let mut diagnostics: Vec<Diagnostic> = apply_levels(terraform.diagnostics.clone(), config);
     let mut blocks = Vec::new();
     let own = terraform

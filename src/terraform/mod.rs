@@ -17,7 +17,10 @@
 //!   (HCL1 keeps `${` as text) when that text is accepted; when it is refused, the refusal may
 //!   come from the missing value, so the policy is not checked and only the note is given.
 //! - `file("p")` (also `"${path.module}/p"`) is read relative to the `.tf` file's folder; a
-//!   file already in the workspace is not checked twice.
+//!   file already in the workspace is not checked twice. The file must stay inside the
+//!   workspace ([`crate::input::confine`]): an absolute path, a `..` or symlink escape, a
+//!   FIFO or device, or a file over the size limit is an error at the argument that never
+//!   quotes the file.
 //! - A file hcl-edit cannot parse gets one `terraform-unparsed` warning and is skipped.
 //!
 //! Cost: one HCL2 parse per file plus one policy parse per policy.
@@ -86,6 +89,10 @@ pub struct Context<'a> {
     /// Names of the policy files already in the workspace (not checked again via `file()`).
     pub loaded: &'a BTreeSet<String>,
     pub target: Target,
+    /// The folders `file()` may read from ([`crate::input::boundaries`]).
+    pub boundaries: &'a [std::path::PathBuf],
+    /// The size limit of one file read by `file()`.
+    pub max_bytes: u64,
 }
 
 /// Extracts and checks every policy of the given `.tf` files. Data sources are shared by the
@@ -449,19 +456,19 @@ impl Extractor<'_> {
         if self.ctx.loaded.contains(&display) || !self.read.insert(display.clone()) {
             return;
         }
-        let text = match std::fs::read_to_string(self.ctx.cwd.join(&joined)) {
+        let path = self.ctx.cwd.join(&joined);
+        let text = match crate::input::read_confined(
+            self.ctx.boundaries,
+            &relative,
+            &path,
+            self.ctx.max_bytes,
+        ) {
             Ok(text) => text,
-            Err(error) => {
-                self.out.diagnostics.push(
-                    Diagnostic::new(
-                        FILE_UNREADABLE,
-                        Severity::Warning,
-                        span_of_argument(argument, whole),
-                        format!("cannot read `{display}`, the policy `{name}`: {}", io_reason(&error)),
-                    )
-                    .with_label("policy file")
-                    .with_help("the path is relative to the folder of this `.tf` file; fix it or add the file"),
-                );
+            Err(refusal) => {
+                let span = span_of_argument(argument, whole);
+                self.out
+                    .diagnostics
+                    .push(file_refused(&relative, &display, name, span, &refusal));
                 return;
             }
         };
@@ -492,12 +499,33 @@ impl Extractor<'_> {
     }
 }
 
-/// An I/O error without the OS error number.
-fn io_reason(error: &std::io::Error) -> String {
-    match error.kind() {
-        std::io::ErrorKind::NotFound => "no such file".to_string(),
-        kind => kind.to_string(),
+/// The finding on a `file()` that is not read: an escape from the workspace is an error, a
+/// missing or unreadable file a warning. Never quotes the file.
+fn file_refused(
+    written: &str,
+    display: &str,
+    name: &str,
+    span: Span,
+    refusal: &crate::input::Refusal,
+) -> Diagnostic {
+    if refusal.is_escape() {
+        return Diagnostic::new(
+            FILE_UNREADABLE,
+            Severity::Error,
+            span,
+            format!("refused to read `{written}`, the policy `{name}`: {refusal}"),
+        )
+        .with_label("outside the workspace")
+        .with_help(crate::input::ESCAPE_HELP);
     }
+    Diagnostic::new(
+        FILE_UNREADABLE,
+        Severity::Warning,
+        span,
+        format!("cannot read `{display}`, the policy `{name}`: {refusal}"),
+    )
+    .with_label("policy file")
+    .with_help("the path is relative to the folder of this `.tf` file; fix it or add the file")
 }
 
 fn unwrap_parens(expression: &Expression) -> &Expression {
@@ -608,6 +636,8 @@ mod tests {
             cwd: Path::new("."),
             loaded: &loaded,
             target: Target::Vault,
+            boundaries: &[],
+            max_bytes: crate::input::DEFAULT_MAX_BYTES,
         };
         let extracted = extract_all(std::slice::from_ref(&file), &ctx);
         let policy = extracted[0].policies[0].parsed.policy.as_ref().unwrap();

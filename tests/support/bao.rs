@@ -169,8 +169,24 @@ impl Bao {
         body: Option<&Value>,
         wrap_ttl: Option<&str>,
     ) -> Answer {
+        self.request_in("", token, method, path, body, wrap_ttl)
+    }
+
+    /// [`Bao::request`] in a namespace (`X-Vault-Namespace`; `""` is the root namespace).
+    pub fn request_in(
+        &self,
+        namespace: &str,
+        token: &str,
+        method: &str,
+        path: &str,
+        body: Option<&Value>,
+        wrap_ttl: Option<&str>,
+    ) -> Answer {
         let url = format!("http://{}/v1/{}", self.addr, path.trim_start_matches('/'));
         let mut request = self.agent.request(method, &url).set("X-Vault-Token", token);
+        if !namespace.is_empty() {
+            request = request.set("X-Vault-Namespace", namespace);
+        }
         if let Some(ttl) = wrap_ttl {
             request = request.set("X-Vault-Wrap-TTL", ttl);
         }
@@ -224,10 +240,23 @@ impl Bao {
         token: &str,
         paths: &[String],
     ) -> std::collections::BTreeMap<String, Vec<String>> {
-        let answer = self.root(
+        self.capabilities_in("", token, paths)
+    }
+
+    /// [`Bao::capabilities`] asked in a namespace (the paths are relative to it).
+    pub fn capabilities_in(
+        &self,
+        namespace: &str,
+        token: &str,
+        paths: &[String],
+    ) -> std::collections::BTreeMap<String, Vec<String>> {
+        let answer = self.request_in(
+            namespace,
+            &self.root_token.clone(),
             "POST",
             "sys/capabilities",
             Some(&json!({ "token": token, "paths": paths })),
+            None,
         );
         assert_eq!(
             answer.status, 200,

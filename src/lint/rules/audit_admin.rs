@@ -24,9 +24,9 @@
 //! ## References
 //! - spec section 6 (`sys/audit`, `sys/audit/*`, `sys/config/auditing/*`)
 
-use super::helpers::{Area, AreaProbe};
 use crate::acl::Operation::{Create, Delete, Update};
 use crate::diag::{Diagnostic, Severity};
+use crate::lint::probe::{Area, AreaProbe};
 use crate::lint::{Category, PolicyContext, Rule, RuleMeta};
 
 pub struct AuditAdmin;

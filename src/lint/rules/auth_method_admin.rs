@@ -25,9 +25,9 @@
 //! ## References
 //! - spec section 6 (`sys/auth/*` is root-protected)
 
-use super::helpers::{Area, AreaProbe};
 use crate::acl::Operation::{Create, Delete, Update};
 use crate::diag::{Diagnostic, Severity};
+use crate::lint::probe::{Area, AreaProbe};
 use crate::lint::{Category, PolicyContext, Rule, RuleMeta};
 
 pub struct AuthMethodAdmin;

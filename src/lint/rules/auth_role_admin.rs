@@ -30,9 +30,9 @@
 //! ## References
 //! - Vault auth method API documentation (roles bind `token_policies`)
 
-use super::helpers::{Area, AreaProbe, Finding};
 use crate::acl::Operation::{Create, Update};
 use crate::diag::{Diagnostic, Severity};
+use crate::lint::probe::{Area, AreaProbe, Finding};
 use crate::lint::{Category, PolicyContext, Rule, RuleMeta};
 
 pub struct AuthRoleAdmin;

@@ -31,9 +31,10 @@
 
 use std::collections::BTreeMap;
 
-use super::helpers::{allowing_specific_block, diagnostic_at};
 use crate::acl::Operation::{self, List, Read};
 use crate::diag::{Diagnostic, Severity};
+use crate::lint::holder::allowing_specific_block;
+use crate::lint::wording::diagnostic_at;
 use crate::lint::{Category, PolicyContext, Rule, RuleMeta};
 
 use crate::span::Span;

@@ -29,10 +29,10 @@
 
 use std::collections::HashSet;
 
-use super::helpers::{
-    can_match_under, capability_span, diagnostic, kv_mount, live_rules, merged_capabilities,
-};
 use crate::diag::{Diagnostic, Severity};
+use crate::lint::kv::kv_mount;
+use crate::lint::matching::can_match_under;
+use crate::lint::wording::{capability_span, diagnostic};
 use crate::lint::{Category, PolicyContext, Rule, RuleMeta};
 use crate::policy::{Capability, PathPattern};
 
@@ -52,11 +52,11 @@ impl Rule for CreateWithoutUpdate {
     fn check_policy(&self, ctx: &PolicyContext<'_>, out: &mut Vec<Diagnostic>) {
         let meta = self.meta();
         let mut seen: HashSet<&str> = HashSet::new();
-        for (rule, pattern) in live_rules(ctx) {
+        for (rule, pattern) in ctx.live_rules() {
             if !seen.insert(pattern.normalized.as_str()) {
                 continue;
             }
-            let caps = merged_capabilities(ctx, pattern);
+            let caps = ctx.merged_capabilities(pattern);
             if caps.is_deny() {
                 continue;
             }

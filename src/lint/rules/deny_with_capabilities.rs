@@ -25,8 +25,8 @@
 //! ## References
 //! - spec section 1.4 (`deny` inside one block)
 
-use super::helpers::{capability_span, diagnostic, ticked};
 use crate::diag::{Diagnostic, Severity};
+use crate::lint::wording::{capability_span, diagnostic, ticked};
 use crate::lint::{Category, PolicyContext, Rule, RuleMeta};
 use crate::policy::{Capability, Rule as PolicyRule};
 

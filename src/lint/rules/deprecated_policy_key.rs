@@ -24,8 +24,8 @@
 //! ## References
 //! - spec section 1.3 (old-style `policy` values)
 
-use super::helpers::diagnostic;
 use crate::diag::{Diagnostic, Severity};
+use crate::lint::wording::diagnostic;
 use crate::lint::{Category, PolicyContext, Rule, RuleMeta};
 use crate::policy::Capability;
 

@@ -29,8 +29,8 @@
 
 use std::collections::HashMap;
 
-use super::helpers::{diagnostic, ticked_caps};
 use crate::diag::{Diagnostic, Severity};
+use crate::lint::wording::{diagnostic, ticked_caps};
 use crate::lint::{Category, PolicyContext, Rule, RuleMeta};
 use crate::policy::Rule as PolicyRule;
 

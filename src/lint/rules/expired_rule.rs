@@ -27,8 +27,8 @@
 //! ## References
 //! - spec section 1.3 (`expiration`, OpenBao only) and section 1.5, step 3
 
-use super::helpers::diagnostic;
 use crate::diag::{Diagnostic, Severity};
+use crate::lint::wording::diagnostic;
 use crate::lint::{Category, PolicyContext, Rule, RuleMeta};
 
 pub struct ExpiredRule;

@@ -31,12 +31,11 @@
 //! ## References
 //! - spec section 1.5 (`*` alone becomes the empty prefix) and section 3.4
 
-use super::helpers::{
-    diagnostic, first_grant_through, granting_rules, instances, is_all_wildcard, pattern_matches,
-    ticked_caps, with_single_trailing_slash,
-};
 use crate::acl::Operation;
 use crate::diag::{Diagnostic, Severity};
+use crate::lint::holder::{first_grant_through, with_single_trailing_slash};
+use crate::lint::matching::{instances, is_all_wildcard, pattern_matches};
+use crate::lint::wording::{diagnostic, ticked_caps};
 use crate::lint::{Category, PolicyContext, Rule, RuleMeta};
 use crate::policy::{PathPattern, Rule as PolicyRule};
 
@@ -65,7 +64,7 @@ impl Rule for GrantsEverything {
 
     fn check_policy(&self, ctx: &PolicyContext<'_>, out: &mut Vec<Diagnostic>) {
         let meta = self.meta();
-        for (rule, pattern) in granting_rules(ctx) {
+        for (rule, pattern) in ctx.granting_rules() {
             if !is_all_wildcard(pattern) {
                 continue;
             }

@@ -26,9 +26,9 @@
 //! ## References
 //! - spec section 1.8 (templated policies read entity and group data)
 
-use super::helpers::{Area, AreaProbe, Finding};
 use crate::acl::Operation::{self, Create, Update};
 use crate::diag::{Diagnostic, Severity};
+use crate::lint::probe::{Area, AreaProbe, Finding};
 use crate::lint::{Category, PolicyContext, Rule, RuleMeta};
 
 pub struct IdentityAdmin;

@@ -28,8 +28,9 @@
 //! ## References
 //! - spec section 7 (`kv list` → LIST `M/metadata/p/`)
 
-use super::helpers::{capability_span, diagnostic, kv2_mount, live_rules, only_kv2_data};
 use crate::diag::{Diagnostic, Severity};
+use crate::lint::kv::{kv2_mount, only_kv2_data};
+use crate::lint::wording::{capability_span, diagnostic};
 use crate::lint::{Category, PolicyContext, Rule, RuleMeta};
 use crate::policy::Capability;
 
@@ -48,7 +49,7 @@ impl Rule for Kv2ListOnData {
 
     fn check_policy(&self, ctx: &PolicyContext<'_>, out: &mut Vec<Diagnostic>) {
         let meta = self.meta();
-        for (rule, pattern) in live_rules(ctx) {
+        for (rule, pattern) in ctx.live_rules() {
             let caps = rule.capabilities;
             if caps.is_deny() || !caps.contains(Capability::List) {
                 continue;

@@ -33,8 +33,10 @@
 //! - spec section 7 (KV v2 layout and CLI mapping)
 //! - Vault issues #12665, #7161
 
-use super::helpers::{can_match_under, diagnostic, kv2_mount, live_rules, pattern_matches};
 use crate::diag::{Diagnostic, Severity};
+use crate::lint::kv::kv2_mount;
+use crate::lint::matching::{can_match_under, pattern_matches};
+use crate::lint::wording::diagnostic;
 use crate::lint::{Category, PolicyContext, Rule, RuleMeta};
 use crate::policy::PathPattern;
 use crate::target::Target;
@@ -64,7 +66,7 @@ impl Rule for Kv2MissingDataPrefix {
 
     fn check_policy(&self, ctx: &PolicyContext<'_>, out: &mut Vec<Diagnostic>) {
         let meta = self.meta();
-        for (rule, pattern) in live_rules(ctx) {
+        for (rule, pattern) in ctx.live_rules() {
             let Some(mount) = kv2_mount(ctx, pattern) else {
                 continue;
             };

@@ -35,8 +35,10 @@
 //! ## References
 //! - spec section 3.7 (note on KV v2) and section 7
 
-use super::helpers::{can_match_under, diagnostic, kv2_mount, live_rules};
 use crate::diag::{Diagnostic, Severity};
+use crate::lint::kv::kv2_mount;
+use crate::lint::matching::can_match_under;
+use crate::lint::wording::diagnostic;
 use crate::lint::{Category, PolicyContext, Rule, RuleMeta};
 use crate::policy::{ParamMap, Rule as PolicyRule};
 use crate::span::Span;
@@ -59,7 +61,7 @@ impl Rule for Kv2Parameters {
 
     fn check_policy(&self, ctx: &PolicyContext<'_>, out: &mut Vec<Diagnostic>) {
         let meta = self.meta();
-        for (rule, pattern) in live_rules(ctx) {
+        for (rule, pattern) in ctx.live_rules() {
             let Some(mount) = kv2_mount(ctx, pattern) else {
                 continue;
             };

@@ -25,8 +25,8 @@
 //! ## References
 //! - spec section 1.5, step 4, and section 3.1
 
-use super::helpers::{diagnostic, diagnostic_at, label_sub_span};
 use crate::diag::{Diagnostic, Severity};
+use crate::lint::wording::{diagnostic, diagnostic_at, label_sub_span};
 use crate::lint::{Category, PolicyContext, Rule, RuleMeta};
 
 pub struct LeadingSlash;

@@ -26,9 +26,9 @@
 //! ## References
 //! - spec section 6 (`leases/revoke-prefix/*`, `leases/revoke-force/*`)
 
-use super::helpers::{Area, AreaProbe};
 use crate::acl::Operation::Update;
 use crate::diag::{Diagnostic, Severity};
+use crate::lint::probe::{Area, AreaProbe};
 use crate::lint::{Category, PolicyContext, Rule, RuleMeta};
 
 pub struct LeaseRevokePrefix;

@@ -25,8 +25,8 @@
 //! ## References
 //! - spec section 1.5, step 7, and section 3.4
 
-use super::helpers::{diagnostic, label_sub_span};
 use crate::diag::{Diagnostic, Severity};
+use crate::lint::wording::{diagnostic, label_sub_span};
 use crate::lint::{Category, PolicyContext, Rule, RuleMeta};
 use crate::policy::pattern::has_segment_wildcards;
 

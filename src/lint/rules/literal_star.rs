@@ -26,8 +26,8 @@
 //! - spec section 1.5, steps 8 and 9
 //! - Vault issues #2098, #5470
 
-use super::helpers::{diagnostic, label_sub_span};
 use crate::diag::{Diagnostic, Severity};
+use crate::lint::wording::{diagnostic, label_sub_span};
 use crate::lint::{Category, PolicyContext, Rule, RuleMeta};
 
 pub struct LiteralStar;

@@ -1,8 +1,6 @@
 //! One file per rule; each file's `//!` comment is the rule's user documentation
-//! (What it does / Why is this bad / Example / Use instead). `helpers` holds the shared
-//! matching and probing machinery and is not a rule.
-
-pub mod helpers;
+//! (What it does / Why is this bad / Example / Use instead). The machinery rules share lives
+//! one level up, in `crate::lint` (see its module documentation).
 
 pub mod agent_secret_unreadable;
 pub mod audit_admin;

@@ -33,10 +33,9 @@
 //! ## References
 //! - spec section 1.4 (an empty list yields bitmap 0) and section 3.8
 
-use super::helpers::{
-    diagnostic, instances, live_rules, merged_capabilities, pattern_matches, ticked_caps,
-};
 use crate::diag::{Diagnostic, Severity};
+use crate::lint::matching::{instances, pattern_matches};
+use crate::lint::wording::{diagnostic, ticked_caps};
 use crate::lint::{Category, PolicyContext, Rule, RuleMeta};
 use crate::policy::{PathPattern, Rule as PolicyRule};
 
@@ -61,7 +60,7 @@ impl Rule for NoCapabilities {
             }
             // Another block with the same pattern merges in and may grant something.
             if let Some(pattern) = &rule.pattern {
-                if !merged_capabilities(ctx, pattern).is_empty() {
+                if !ctx.merged_capabilities(pattern).is_empty() {
                     continue;
                 }
             }
@@ -101,7 +100,7 @@ fn hidden_grant(
     pattern: &PathPattern,
 ) -> Option<String> {
     for witness in instances(pattern, "") {
-        for (other, other_pattern) in live_rules(ctx) {
+        for (other, other_pattern) in ctx.live_rules() {
             let grants = other.capabilities;
             if std::ptr::eq(other, empty) || grants.is_empty() || grants.is_deny() {
                 continue;

@@ -26,11 +26,11 @@
 
 use std::collections::BTreeSet;
 
-use super::helpers::{instances, pattern_matches, ticked, ticked_caps};
 use crate::acl::Acl;
 use crate::diag::{Diagnostic, Severity};
-use crate::inventory::lints::{Finding, RoleContext};
-use crate::lint::{Category, PolicyContext, Rule, RuleMeta};
+use crate::lint::matching::{instances, pattern_matches};
+use crate::lint::wording::{ticked, ticked_caps};
+use crate::lint::{Category, PolicyContext, RoleContext, RoleFinding as Finding, Rule, RuleMeta};
 
 pub struct OverriddenDeny;
 

@@ -35,8 +35,8 @@
 //! - spec section 1.6 (parameter keys are lower-cased when stored)
 //! - spec section 3.7 (parameter matching)
 
-use super::helpers::diagnostic;
 use crate::diag::{Diagnostic, Severity};
+use crate::lint::wording::diagnostic;
 use crate::lint::{Category, PolicyContext, Rule, RuleMeta};
 
 pub struct ParameterKeyCaseClash;

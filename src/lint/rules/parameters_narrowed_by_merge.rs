@@ -27,11 +27,10 @@
 //! ## References
 //! - spec section 2 ("Restriction effect"), 3.7
 
-use super::helpers::ticked;
 use crate::acl::MergedRule;
 use crate::diag::{Diagnostic, Severity};
-use crate::inventory::lints::{Finding, RoleContext};
-use crate::lint::{Category, PolicyContext, Rule, RuleMeta};
+use crate::lint::wording::ticked;
+use crate::lint::{Category, PolicyContext, RoleContext, RoleFinding as Finding, Rule, RuleMeta};
 use crate::policy::{ParamMap, Rule as PolicyRule};
 
 pub struct ParametersNarrowedByMerge;

@@ -28,8 +28,8 @@
 //! ## References
 //! - spec section 3.6, step 6, and section 3.7
 
-use super::helpers::{diagnostic, live_rules, merged_capabilities, ticked_caps};
 use crate::diag::{Diagnostic, Severity};
+use crate::lint::wording::{diagnostic, ticked_caps};
 use crate::lint::{Category, PolicyContext, Rule, RuleMeta};
 use crate::policy::{Capability, Rule as PolicyRule};
 use crate::span::Span;
@@ -52,11 +52,11 @@ impl Rule for ParametersUnused {
     fn check_policy(&self, ctx: &PolicyContext<'_>, out: &mut Vec<Diagnostic>) {
         let meta = self.meta();
         let checked = checked_capabilities(ctx.target);
-        for (rule, pattern) in live_rules(ctx) {
+        for (rule, pattern) in ctx.live_rules() {
             let Some((kind, span)) = first_constraint(rule) else {
                 continue;
             };
-            let merged = merged_capabilities(ctx, pattern);
+            let merged = ctx.merged_capabilities(pattern);
             if merged.is_deny() || merged.iter().any(|c| checked.contains(&c)) {
                 continue;
             }

@@ -25,9 +25,10 @@
 //! ## References
 //! - spec section 6 (`sys/plugins/catalog/*` is root-protected)
 
-use super::helpers::{lower, Area, AreaProbe, Finding};
 use crate::acl::Operation::{Create, Delete, Update};
 use crate::diag::{Diagnostic, Severity};
+use crate::lint::probe::{Area, AreaProbe, Finding};
+use crate::lint::wording::lower;
 use crate::lint::{Category, PolicyContext, Rule, RuleMeta};
 
 pub struct PluginAdmin;

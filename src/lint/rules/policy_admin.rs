@@ -30,9 +30,9 @@
 //! ## References
 //! - spec section 5 (`sys/policy` and `sys/policies/acl` writes)
 
-use super::helpers::{Area, AreaProbe, Finding};
 use crate::acl::Operation::{Create, Delete, Patch, Update};
 use crate::diag::{Diagnostic, Severity};
+use crate::lint::probe::{Area, AreaProbe, Finding};
 use crate::lint::{Category, PolicyContext, Rule, RuleMeta};
 
 pub struct PolicyAdmin;

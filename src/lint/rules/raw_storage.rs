@@ -29,9 +29,9 @@
 //! ## References
 //! - spec section 6 (`sys/raw`, `sys/raw/*`)
 
-use super::helpers::{Area, AreaProbe};
 use crate::acl::Operation::{self, Create, Delete, List, Read, Update};
 use crate::diag::{Diagnostic, Severity};
+use crate::lint::probe::{Area, AreaProbe};
 use crate::lint::{Category, PolicyContext, Rule, RuleMeta};
 
 pub struct RawStorage;

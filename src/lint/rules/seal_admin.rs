@@ -27,9 +27,10 @@
 //! ## References
 //! - spec section 3.6 (`sys/seal`, `sys/step-down` always need sudo) and section 6
 
-use super::helpers::{lower, Area, AreaProbe, Finding};
 use crate::acl::Operation::{self, Create, Update};
 use crate::diag::{Diagnostic, Severity};
+use crate::lint::probe::{Area, AreaProbe, Finding};
+use crate::lint::wording::lower;
 use crate::lint::{Category, PolicyContext, Rule, RuleMeta};
 
 pub struct SealAdmin;

@@ -27,11 +27,10 @@
 //! ## References
 //! - spec section 6 (root-protected paths)
 
-use super::helpers::{
-    capability_span, diagnostic, instances, live_rules, merged_capabilities, pattern_matches,
-};
 use crate::acl::builtin::{pki_mount_paths, requires_sudo_with_mounts, sudo_patterns};
 use crate::diag::{Diagnostic, Severity};
+use crate::lint::matching::{instances, pattern_matches};
+use crate::lint::wording::{capability_span, diagnostic};
 use crate::lint::{Category, PolicyContext, Rule, RuleMeta};
 use crate::policy::{Capability, PathPattern};
 
@@ -53,11 +52,11 @@ impl Rule for SudoUnneeded {
 
     fn check_policy(&self, ctx: &PolicyContext<'_>, out: &mut Vec<Diagnostic>) {
         let meta = self.meta();
-        for (rule, pattern) in live_rules(ctx) {
+        for (rule, pattern) in ctx.live_rules() {
             if !rule.capabilities.contains(Capability::Sudo) {
                 continue;
             }
-            if merged_capabilities(ctx, pattern).is_deny()
+            if ctx.merged_capabilities(pattern).is_deny()
                 || sudo_witness(ctx, pattern, PkiMounts::Anywhere).is_some()
             {
                 continue;

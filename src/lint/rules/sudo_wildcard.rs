@@ -29,14 +29,13 @@
 //! ## References
 //! - spec section 3.6 (sudo comes from the winning rule) and section 6
 
-use super::helpers::{
-    authorize_as_holder, capability_span, diagnostic, is_wildcard, literal_prefix, live_rules,
-    winning_block,
-};
 use super::sudo_unneeded::{sudo_witness, PkiMounts};
 use crate::acl::builtin::sudo_patterns;
 use crate::acl::Operation::{self, Create, Delete, List, Read, Update};
 use crate::diag::{Diagnostic, Severity};
+use crate::lint::holder::{authorize_as_holder, winning_block};
+use crate::lint::matching::{is_wildcard, literal_prefix};
+use crate::lint::wording::{capability_span, diagnostic};
 use crate::lint::{Category, PolicyContext, Rule, RuleMeta};
 use crate::policy::{Capability, PathPattern, Rule as PolicyRule};
 
@@ -57,7 +56,7 @@ impl Rule for SudoWildcard {
 
     fn check_policy(&self, ctx: &PolicyContext<'_>, out: &mut Vec<Diagnostic>) {
         let meta = self.meta();
-        for (rule, pattern) in live_rules(ctx) {
+        for (rule, pattern) in ctx.live_rules() {
             let caps = rule.capabilities;
             if caps.is_deny() || !caps.contains(Capability::Sudo) || !is_wildcard(pattern) {
                 continue;

@@ -31,9 +31,10 @@
 //! ## References
 //! - spec section 6 (handler-level sudo checks of the token store)
 
-use super::helpers::{authorize_as_holder, Area, AreaProbe, Finding};
 use crate::acl::Operation::{self, Create, Update};
 use crate::diag::{Diagnostic, Severity};
+use crate::lint::holder::authorize_as_holder;
+use crate::lint::probe::{Area, AreaProbe, Finding};
 use crate::lint::{Category, PolicyContext, Rule, RuleMeta};
 
 pub struct TokenCreate;

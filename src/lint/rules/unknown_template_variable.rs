@@ -31,8 +31,8 @@
 //! ## References
 //! - spec section 1.8 (templated policies)
 
-use super::helpers::diagnostic;
 use crate::diag::{Diagnostic, Severity};
+use crate::lint::wording::diagnostic;
 use crate::lint::{Category, PolicyContext, Rule, RuleMeta};
 
 pub struct UnknownTemplateVariable;

@@ -29,8 +29,7 @@ use std::collections::BTreeSet;
 
 use crate::acl::{Acl, AclError, Identity};
 use crate::diag::{Diagnostic, Severity};
-use crate::inventory::lints::{Finding, RoleContext};
-use crate::lint::{Category, PolicyContext, Rule, RuleMeta};
+use crate::lint::{Category, PolicyContext, RoleContext, RoleFinding as Finding, Rule, RuleMeta};
 use crate::policy::Rule as PolicyRule;
 use crate::target::Target;
 
@@ -66,7 +65,7 @@ pub fn check_role(ctx: &RoleContext<'_>, out: &mut Vec<Finding>) {
                     acl.rules()
                         .into_iter()
                         .flat_map(|rule| rule.sources.iter())
-                        .filter(|source| source.policy == policy.name)
+                        .filter(|source| source.policy == policy.qualified_name())
                         .map(|source| (source.pattern_span.start, source.pattern_span.end))
                         .collect(),
                     false,

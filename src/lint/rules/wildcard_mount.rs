@@ -25,12 +25,11 @@
 //! ## References
 //! - spec section 3.4 (segment wildcards match any segment)
 
-use super::helpers::{
-    diagnostic, first_grant_through, granting_rules, instances, is_all_wildcard, pattern_matches,
-    with_trailing_slash, FILLER,
-};
 use crate::acl::Operation;
 use crate::diag::{Diagnostic, Severity};
+use crate::lint::holder::{first_grant_through, with_trailing_slash};
+use crate::lint::matching::{instances, is_all_wildcard, pattern_matches, FILLER};
+use crate::lint::wording::diagnostic;
 use crate::lint::{Category, PolicyContext, Rule, RuleMeta};
 use crate::policy::{PathPattern, PatternKind, Rule as PolicyRule};
 
@@ -49,7 +48,7 @@ impl Rule for WildcardMount {
 
     fn check_policy(&self, ctx: &PolicyContext<'_>, out: &mut Vec<Diagnostic>) {
         let meta = self.meta();
-        for (rule, pattern) in granting_rules(ctx) {
+        for (rule, pattern) in ctx.granting_rules() {
             if is_all_wildcard(pattern) {
                 continue;
             }

@@ -1,0 +1,87 @@
+//! `check` over a workspace: every policy file's parse, validation and lint diagnostics, and
+//! the role-level lints of the inventory. This sits above the layers it runs (workspace,
+//! lint, inventory), so that none of them imports another's driver.
+
+use std::sync::Arc;
+
+use crate::diag::FileDiagnostics;
+use crate::inventory::lints::lint_inventory;
+use crate::inventory::Inventory;
+use crate::lint::engine::{apply_levels, check_file};
+use crate::lint::RoleFinding;
+use crate::source::SourceFile;
+use crate::workspace::Workspace;
+
+/// Checks every policy file of a workspace; one entry per file, in file-name order.
+pub fn check_workspace(workspace: &Workspace) -> Vec<FileDiagnostics> {
+    let settings = workspace.config.lint_settings();
+    let mut results: Vec<FileDiagnostics> = workspace
+        .parse_diagnostics
+        .iter()
+        .map(|parsed| FileDiagnostics {
+            file: Arc::clone(&parsed.file),
+            diagnostics: check_file(
+                &parsed.file,
+                &parsed.diagnostics,
+                workspace.policy_of(&parsed.file),
+                workspace.target,
+                &settings,
+            ),
+        })
+        .collect();
+    results.sort_by(|a, b| a.file.name.cmp(&b.file.name));
+    results
+}
+
+/// Runs every role-level rule over every role (and, for `unresolved-template`, every entity)
+/// of the workspace's inventory. Inventory errors (unknown policies, groups, entities) come
+/// back as diagnostics in `capable.yaml`. Findings shared by several subjects are reported
+/// once, naming them all. Cost: see [`lint_inventory`].
+pub fn check_inventory(workspace: &Workspace) -> Vec<FileDiagnostics> {
+    if !workspace.config.has_inventory() {
+        return Vec::new();
+    }
+    let inventory = match Inventory::new(&workspace.config, &workspace.policies) {
+        Ok(inventory) => inventory,
+        Err(diagnostics) => {
+            let file = workspace
+                .config
+                .source
+                .clone()
+                .unwrap_or_else(|| Arc::new(SourceFile::new("capable.yaml", "")));
+            return vec![FileDiagnostics { file, diagnostics }];
+        }
+    };
+    let findings = lint_inventory(&inventory, workspace.target, &workspace.config.mounts);
+    let settings = workspace.config.lint_settings();
+    group_by_file(findings, &settings)
+}
+
+/// Role-level findings with the settings applied, grouped per file (in order of first
+/// finding), each file's diagnostics by position.
+fn group_by_file(
+    findings: Vec<RoleFinding>,
+    settings: &crate::lint::settings::LintSettings<'_>,
+) -> Vec<FileDiagnostics> {
+    let mut files: Vec<FileDiagnostics> = Vec::new();
+    let mut position: std::collections::HashMap<String, usize> = Default::default();
+    for (file, diagnostic) in findings {
+        let Some(diagnostic) = apply_levels(vec![diagnostic], settings).pop() else {
+            continue;
+        };
+        match position.get(&file.name) {
+            Some(&index) => files[index].diagnostics.push(diagnostic),
+            None => {
+                position.insert(file.name.clone(), files.len());
+                files.push(FileDiagnostics {
+                    file,
+                    diagnostics: vec![diagnostic],
+                });
+            }
+        }
+    }
+    for file in &mut files {
+        file.diagnostics.sort_by_key(|d| d.span.start);
+    }
+    files
+}

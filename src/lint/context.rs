@@ -1,0 +1,383 @@
+//! What rules see. A per-policy rule gets a [`PolicyContext`]: the policy, the ACL to judge it
+//! by, the mount table, and the policy's [`PolicyIndex`]: the facts several rules need
+//! (the policy's own ACL, merged capabilities per pattern, blocks by label, the ACL of a holder
+//! whose templates all resolve, witness candidates by first segment), built once per policy and
+//! shared by every rule, so that no rule scans the policy once per block.
+//!
+//! A role-level rule gets a [`RoleContext`]: one subject's effective policies and merged ACL.
+
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock};
+
+use super::synthetic_identity;
+use crate::acl::{Acl, AclError, Identity};
+use crate::mounts::Mounts;
+use crate::policy::{CapSet, Capability, PathPattern, PatternKind, Policy, Rule};
+use crate::source::SourceFile;
+use crate::span::Span;
+use crate::target::Target;
+
+/// What a per-policy rule sees: one policy, validated, the ACL to judge it by (the policy's
+/// own, or a role's merged ACL when the inventory re-runs the security rules), and the
+/// policy's shared index.
+#[derive(Clone, Copy)]
+pub struct PolicyContext<'a> {
+    pub policy: &'a Policy,
+    pub acl: &'a Acl,
+    pub target: Target,
+    pub mounts: &'a Mounts,
+    pub index: &'a PolicyIndex<'a>,
+}
+
+impl<'a> PolicyContext<'a> {
+    /// The policy's templated rules (`{{identity...}}` in the label). The per-policy ACL has
+    /// no identity, so these rules are not in `acl`; rules that reason about them read them
+    /// here (their `pattern` is `None`, `raw_pattern` and `template_vars` hold the text).
+    pub fn templated_rules(&self) -> impl Iterator<Item = &'a Rule> {
+        self.policy.rules.iter().filter(|rule| rule.is_templated())
+    }
+
+    /// The policy's ACL as seen by a token with `identity` (templated rules resolved).
+    /// Cost: one ACL build.
+    pub fn acl_with_identity(&self, identity: &Identity) -> Option<Acl> {
+        Acl::new(&[self.policy], self.target, Some(identity)).ok()
+    }
+
+    /// The rules of the policy the ACL would use (not expired, label resolvable), with
+    /// their patterns, in source order. Cost: O(blocks).
+    pub fn live_rules(&self) -> impl Iterator<Item = (&'a Rule, &'a PathPattern)> {
+        self.policy
+            .rules
+            .iter()
+            .filter(|rule| !rule.expired)
+            .filter_map(|rule| rule.pattern.as_ref().map(|pattern| (rule, pattern)))
+    }
+
+    /// The live rules that grant something: neither empty nor `deny`. Cost: O(blocks).
+    pub fn granting_rules(&self) -> impl Iterator<Item = (&'a Rule, &'a PathPattern)> {
+        self.live_rules().filter(|(rule, _)| grants(rule))
+    }
+
+    /// The union of the capabilities of every live block of this policy with the same
+    /// normalised pattern (they merge into one ACL entry, spec 2). Cost: one hash lookup.
+    pub fn merged_capabilities(&self, pattern: &PathPattern) -> CapSet {
+        self.index.merged_capabilities(pattern)
+    }
+
+    /// The block whose label token is at `span` (the first, should two share it).
+    /// Cost: one hash lookup.
+    pub fn rule_at_label(&self, span: Span) -> Option<&'a Rule> {
+        self.index.rule_at_label(span)
+    }
+
+    /// The label as written of the block at `span`, or `""`.
+    pub fn label_at(&self, span: Span) -> &'a str {
+        self.rule_at_label(span)
+            .map_or("", |rule| rule.raw_pattern.as_str())
+    }
+
+    /// The same context judged by another ACL (a holder's, a role's).
+    pub fn with_acl(&self, acl: &'a Acl) -> PolicyContext<'a> {
+        PolicyContext { acl, ..*self }
+    }
+}
+
+/// Whether a block grants something: neither empty nor `deny`.
+pub fn grants(rule: &Rule) -> bool {
+    !rule.capabilities.is_empty() && !rule.capabilities.is_deny()
+}
+
+/// The per-policy facts rules share, built once per policy. The cheap ones are built with
+/// the index (O(blocks)); the rest on first use, once: the ACL of the synthetic holder of
+/// [`synthetic_identity`] (one ACL build, only for templated policies), the witness
+/// candidates of the area probes, the root-protected witness paths.
+pub struct PolicyIndex<'p> {
+    policy: &'p Policy,
+    target: Target,
+    /// The policy's own ACL (no identity: templated blocks drop out).
+    acl: Acl,
+    /// Merged capabilities of the live blocks, by normalised pattern.
+    merged: HashMap<&'p str, CapSet>,
+    /// Block index by label span (the first block with that span).
+    by_label: HashMap<Span, usize>,
+    holder: OnceLock<Option<Acl>>,
+    witnesses: OnceLock<WitnessSources>,
+    own_substituted: OnceLock<Vec<PathPattern>>,
+    holder_substituted: OnceLock<Vec<PathPattern>>,
+    protected: OnceLock<Vec<String>>,
+}
+
+impl<'p> PolicyIndex<'p> {
+    /// Builds the policy's own ACL and the index. Cost: one ACL build plus O(blocks).
+    pub fn new(policy: &'p Policy, target: Target) -> Result<PolicyIndex<'p>, AclError> {
+        let acl = Acl::new(&[policy], target, None)?;
+        Ok(PolicyIndex::with_acl(policy, target, acl))
+    }
+
+    /// The index around an already built own ACL of `policy`. Cost: O(blocks).
+    pub fn with_acl(policy: &'p Policy, target: Target, acl: Acl) -> PolicyIndex<'p> {
+        let mut merged: HashMap<&'p str, CapSet> = HashMap::new();
+        let mut by_label: HashMap<Span, usize> = HashMap::with_capacity(policy.rules.len());
+        for (index, rule) in policy.rules.iter().enumerate() {
+            by_label.entry(rule.pattern_span).or_insert(index);
+            let Some(pattern) = rule.pattern.as_ref().filter(|_| !rule.expired) else {
+                continue;
+            };
+            let set = merged.entry(pattern.normalized.as_str()).or_default();
+            *set = merge_caps(*set, rule.capabilities);
+        }
+        PolicyIndex {
+            policy,
+            target,
+            acl,
+            merged,
+            by_label,
+            holder: OnceLock::new(),
+            witnesses: OnceLock::new(),
+            own_substituted: OnceLock::new(),
+            holder_substituted: OnceLock::new(),
+            protected: OnceLock::new(),
+        }
+    }
+
+    pub fn policy(&self) -> &'p Policy {
+        self.policy
+    }
+
+    pub fn target(&self) -> Target {
+        self.target
+    }
+
+    /// The policy's own ACL.
+    pub fn acl(&self) -> &Acl {
+        &self.acl
+    }
+
+    /// The context of a rule run on this policy alone.
+    pub fn context<'a>(&'a self, mounts: &'a Mounts) -> PolicyContext<'a> {
+        self.context_with_acl(&self.acl, mounts)
+    }
+
+    /// The context of a rule run on this policy, judged by another ACL (a role's).
+    pub fn context_with_acl<'a>(&'a self, acl: &'a Acl, mounts: &'a Mounts) -> PolicyContext<'a> {
+        PolicyContext {
+            policy: self.policy,
+            acl,
+            target: self.target,
+            mounts,
+            index: self,
+        }
+    }
+
+    /// See [`PolicyContext::merged_capabilities`].
+    pub fn merged_capabilities(&self, pattern: &PathPattern) -> CapSet {
+        self.merged
+            .get(pattern.normalized.as_str())
+            .copied()
+            .unwrap_or(CapSet::EMPTY)
+    }
+
+    /// See [`PolicyContext::rule_at_label`].
+    pub fn rule_at_label(&self, span: Span) -> Option<&'p Rule> {
+        let policy = self.policy;
+        self.by_label.get(&span).map(|&index| &policy.rules[index])
+    }
+
+    /// The ACL of a holder whose entity, aliases and groups make every template variable of
+    /// the policy resolve (see [`synthetic_identity`]); `None` when the policy has no
+    /// template variable. Built on first use, once.
+    pub fn holder_acl(&self) -> Option<&Acl> {
+        self.holder
+            .get_or_init(|| {
+                let identity = synthetic_identity::for_policy(self.policy)?;
+                Acl::new(&[self.policy], self.target, Some(&identity)).ok()
+            })
+            .as_ref()
+    }
+
+    /// The granting blocks and the templated patterns as `acl` substitutes them, indexed by
+    /// first segment, for the area probes. Built on first use, once.
+    pub(super) fn witness_sources(&self) -> &WitnessSources {
+        self.witnesses.get_or_init(|| {
+            let mut sources = WitnessSources::default();
+            for (index, rule) in self.policy.rules.iter().enumerate() {
+                let Some(pattern) = &rule.pattern else {
+                    continue;
+                };
+                if rule.expired || !grants(rule) {
+                    continue;
+                }
+                sources.granting.push(index, pattern);
+            }
+            sources
+        })
+    }
+
+    /// The merged patterns of `acl` that come from templated blocks of this policy (the
+    /// holder's substitutions). Cached for the policy's own and holder ACLs; computed anew
+    /// for another ACL. Cost: O(merged rules of `acl`).
+    pub(super) fn substituted_patterns<'a>(&'a self, acl: &'a Acl) -> Substituted<'a> {
+        if let Some(holder) = self
+            .holder_acl()
+            .filter(|holder| std::ptr::eq(*holder, acl))
+        {
+            let cached = self
+                .holder_substituted
+                .get_or_init(|| substituted(&self.policy.source, holder));
+            return Substituted::Cached(cached);
+        }
+        if std::ptr::eq(acl, &self.acl) {
+            let cached = self
+                .own_substituted
+                .get_or_init(|| substituted(&self.policy.source, &self.acl));
+            return Substituted::Cached(cached);
+        }
+        Substituted::Fresh(substituted(&self.policy.source, acl))
+    }
+
+    /// Each root-protected path pattern of the target (and the handler-checked ones) filled
+    /// in as concrete paths. Built on first use, once.
+    pub fn protected_instances(&self, build: impl FnOnce(Target) -> Vec<String>) -> &[String] {
+        self.protected.get_or_init(|| build(self.target))
+    }
+}
+
+/// The merge of two blocks' capabilities on one pattern: `deny` wins, else the union.
+fn merge_caps(set: CapSet, next: CapSet) -> CapSet {
+    if set.is_deny() || next.is_deny() {
+        return CapSet::only(Capability::Deny);
+    }
+    set.union(next)
+}
+
+/// The merged patterns of `acl` with a templated source block from `file`.
+fn substituted(file: &Arc<SourceFile>, acl: &Acl) -> Vec<PathPattern> {
+    acl.rules()
+        .into_iter()
+        .filter(|merged| {
+            merged
+                .sources
+                .iter()
+                .any(|source| source.file.name == file.name && source.raw_pattern.contains("{{"))
+        })
+        .map(|merged| merged.pattern.clone())
+        .collect()
+}
+
+/// Substituted patterns, borrowed from the index or computed for a foreign ACL.
+pub(super) enum Substituted<'a> {
+    Cached(&'a [PathPattern]),
+    Fresh(Vec<PathPattern>),
+}
+
+impl Substituted<'_> {
+    pub(super) fn patterns(&self) -> &[PathPattern] {
+        match self {
+            Substituted::Cached(patterns) => patterns,
+            Substituted::Fresh(patterns) => patterns,
+        }
+    }
+}
+
+/// Where the area probes look for witnesses: the policy's granting blocks, by first segment.
+#[derive(Default)]
+pub(super) struct WitnessSources {
+    /// Granting blocks (indices into the policy's rules).
+    pub granting: FirstSegmentIndex,
+}
+
+/// Items (block indices) grouped by the literal first segment of their pattern; items whose
+/// instances may start with any segment (`+/...`, a glob in the first segment) are `wild`.
+/// An area whose pattern starts with a literal segment can only be reached through items of
+/// that segment or wild ones.
+#[derive(Default)]
+pub(super) struct FirstSegmentIndex {
+    all: Vec<usize>,
+    by_first: HashMap<String, Vec<usize>>,
+    wild: Vec<usize>,
+}
+
+impl FirstSegmentIndex {
+    fn push(&mut self, item: usize, pattern: &PathPattern) {
+        self.all.push(item);
+        match literal_first_segment(pattern) {
+            Some(first) => self
+                .by_first
+                .entry(first.to_string())
+                .or_default()
+                .push(item),
+            None => self.wild.push(item),
+        }
+    }
+
+    /// The items whose instances may start with `first` (every item for `None`), in
+    /// insertion order. Cost: O(items returned).
+    pub(super) fn candidates(&self, first: Option<&str>) -> Vec<usize> {
+        let Some(first) = first else {
+            return self.all.clone();
+        };
+        let named = self.by_first.get(first).map_or(&[][..], Vec::as_slice);
+        merge_sorted(named, &self.wild)
+    }
+}
+
+/// Two ascending lists merged into one. Cost: O(both).
+fn merge_sorted(a: &[usize], b: &[usize]) -> Vec<usize> {
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        if a[i] <= b[j] {
+            out.push(a[i]);
+            i += 1;
+        } else {
+            out.push(b[j]);
+            j += 1;
+        }
+    }
+    out.extend_from_slice(&a[i..]);
+    out.extend_from_slice(&b[j..]);
+    out
+}
+
+/// The first segment every path the pattern matches (and every instance of it) starts
+/// with, when the pattern fixes it: `sys` for `sys/policy/*`, `None` for `+/x`, `*` or `s*`.
+pub fn literal_first_segment(pattern: &PathPattern) -> Option<&str> {
+    let text = pattern.normalized.as_str();
+    match text.split_once('/') {
+        Some(("+", _)) => None,
+        Some((first, _)) => Some(first),
+        None if pattern.kind == PatternKind::Exact => Some(text),
+        None => None,
+    }
+}
+
+/// What a role-level rule sees: one subject's effective policies and merged ACL.
+pub struct RoleContext<'a> {
+    /// The effective policies in merge order (`default` included unless disabled).
+    pub policies: &'a [Policy],
+    /// The subject's merged ACL, templates resolved against `identity`.
+    pub acl: &'a Acl,
+    pub identity: Option<&'a Identity>,
+    pub target: Target,
+    pub mounts: &'a Mounts,
+}
+
+impl RoleContext<'_> {
+    /// Policies that come from files (the built-in `default` has no file to point into).
+    pub fn file_policies(&self) -> impl Iterator<Item = &Policy> {
+        self.policies
+            .iter()
+            .filter(|policy| !policy.source.name.starts_with('<'))
+    }
+
+    /// A policy of the subject by name.
+    pub fn policy(&self, name: &str) -> Option<&Policy> {
+        self.policies
+            .iter()
+            .find(|policy| policy.qualified_name() == name)
+    }
+}
+
+/// A role-level finding: the file it points into and the diagnostic; `{subjects}` in the
+/// message is replaced by the subjects that share it.
+pub type RoleFinding = (Arc<SourceFile>, crate::diag::Diagnostic);
