@@ -7,11 +7,13 @@
 
 pub mod acl;
 pub mod agent;
+pub mod atomic_write;
 pub mod audit;
 pub mod check;
 pub mod cli;
 pub mod config;
 pub mod diag;
+pub mod fmt;
 pub mod hcl1;
 pub mod input;
 pub mod inventory;

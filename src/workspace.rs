@@ -184,6 +184,23 @@ impl Workspace {
         Workspace::load_with_config(cwd, paths, config, target_override)
     }
 
+    /// The configuration and the files a command selects (as [`Workspace::load_in`] would),
+    /// read but not parsed: for commands that rewrite files one by one (`fmt`).
+    pub fn select_files(
+        cwd: &Path,
+        paths: &[PathBuf],
+        config_path: Option<&Path>,
+    ) -> Result<(Config, Vec<Arc<SourceFile>>), WorkspaceError> {
+        let config = load_config(cwd, paths, config_path)?;
+        let selection = Selection::new(&config)?;
+        let found = if paths.is_empty() {
+            collect_from_config(cwd, &config, &selection)?
+        } else {
+            collect_from_paths(cwd, &config.root, paths, &selection, config.max_file_size)?
+        };
+        Ok((config, found))
+    }
+
     fn load_with_config(
         cwd: &Path,
         paths: &[PathBuf],

@@ -18,7 +18,6 @@ struct Hook {
     pass_filenames: bool,
     #[serde(default)]
     require_serial: bool,
-    #[allow(dead_code)]
     name: String,
     #[allow(dead_code)]
     description: String,
@@ -28,11 +27,14 @@ fn manifest_dir() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-fn published_hook() -> Hook {
+/// The published hook with this id.
+fn published_hook(id: &str) -> Hook {
     let text = std::fs::read_to_string(manifest_dir().join(".pre-commit-hooks.yaml")).unwrap();
-    let mut hooks: Vec<Hook> = serde_saphyr::from_str(&text).expect("valid hook file");
-    assert_eq!(hooks.len(), 1);
-    hooks.remove(0)
+    let hooks: Vec<Hook> = serde_saphyr::from_str(&text).expect("valid hook file");
+    hooks
+        .into_iter()
+        .find(|hook| hook.id == id)
+        .unwrap_or_else(|| panic!("no published hook `{id}`"))
 }
 
 fn pre_commit() -> PathBuf {
@@ -59,17 +61,22 @@ fn git(dir: &Path, args: &[&str]) {
 
 /// A git repository with the mirrored hook, `capable.yaml`, and the given files staged.
 fn repository(files: &[(&str, &str)]) -> tempfile::TempDir {
-    let hook = published_hook();
+    repository_with("capable-check", files)
+}
+
+/// [`repository`] with the published hook `id`.
+fn repository_with(id: &str, files: &[(&str, &str)]) -> tempfile::TempDir {
+    let hook = published_hook(id);
     let arguments = hook
         .entry
         .strip_prefix("capable")
         .expect("the entry runs capable");
     let entry = format!("{}{arguments}", env!("CARGO_BIN_EXE_capable"));
     let config = format!(
-        "repos:\n- repo: local\n  hooks:\n  - id: {}\n    name: capable check\n    \
+        "repos:\n- repo: local\n  hooks:\n  - id: {}\n    name: {}\n    \
          entry: '{entry}'\n    language: system\n    files: '{}'\n    pass_filenames: {}\n    \
          require_serial: {}\n",
-        hook.id, hook.files, hook.pass_filenames, hook.require_serial
+        hook.id, hook.name, hook.files, hook.pass_filenames, hook.require_serial
     );
     let dir = tempfile::tempdir().unwrap();
     git(dir.path(), &["init", "--quiet", "--initial-branch=main"]);
@@ -101,7 +108,7 @@ const BAD: &str = "path \"secret/data/app/config\" {\n  capabilities = [\"raed\"
 
 #[test]
 fn published_hook_shape() {
-    let hook = published_hook();
+    let hook = published_hook("capable-check");
     assert_eq!(hook.id, "capable-check");
     assert_eq!(hook.entry, "capable check");
     assert_eq!(hook.language, "rust");
@@ -131,4 +138,31 @@ fn hook_fails_on_a_bad_policy() {
     assert!(stdout.contains("Failed"), "{stdout}");
     assert!(stdout.contains("invalid-capability"), "{stdout}");
     assert!(stdout.contains("policies/broken.hcl"), "{stdout}");
+}
+
+#[test]
+fn fmt_hook_rewrites_a_messy_policy_then_passes() {
+    let hook = published_hook("capable-fmt");
+    assert_eq!(
+        (hook.entry.as_str(), hook.language.as_str()),
+        ("capable fmt", "rust")
+    );
+    let messy = "path \"secret/data/app/config\" {\ncapabilities = [\"read\"]\n}\n";
+    let dir = repository_with("capable-fmt", &[("policies/app.hcl", messy)]);
+    let output = run_hooks(dir.path());
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("files were modified by this hook"),
+        "{stdout}"
+    );
+    let formatted = std::fs::read_to_string(dir.path().join("policies/app.hcl")).unwrap();
+    assert_eq!(formatted, GOOD);
+    git(dir.path(), &["add", "."]);
+    let output = run_hooks(dir.path());
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
 }

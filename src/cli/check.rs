@@ -144,7 +144,7 @@ fn use_color(no_color: bool) -> bool {
     !no_color && !no_color_env() && std::io::stdout().is_terminal()
 }
 
-fn color_stderr(no_color: bool) -> bool {
+pub(crate) fn color_stderr(no_color: bool) -> bool {
     !no_color && !no_color_env() && std::io::stderr().is_terminal()
 }
 

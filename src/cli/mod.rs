@@ -5,6 +5,7 @@ pub mod audit;
 pub mod caps;
 pub mod check;
 pub mod explain;
+pub mod fmt;
 pub mod reach;
 pub mod rules;
 pub mod test;
@@ -84,6 +85,8 @@ pub enum Command {
     Rules(rules::Args),
     /// Run YAML access scenarios
     Test(test::Args),
+    /// Format HCL policies exactly as `bao policy fmt` does
+    Fmt(fmt::Args),
     /// Explain one decision: which rule wins and why
     Explain(explain::Args),
     /// List what a subject can do, as path regions
@@ -101,6 +104,7 @@ pub fn run(cli: Cli) -> Exit {
         Command::Caps(args) => caps::run(args),
         Command::Rules(args) => rules::run(args),
         Command::Test(args) => test::run(args),
+        Command::Fmt(args) => fmt::run(args),
         Command::Explain(args) => explain::run(args),
         Command::Reach(args) => reach::run(args),
         Command::WhoCan(args) => who_can::run(args),

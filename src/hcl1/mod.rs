@@ -8,8 +8,8 @@
 mod ast;
 mod cursor;
 mod json;
-mod lexer;
-mod parser;
+pub(crate) mod lexer;
+pub(crate) mod parser;
 mod unquote;
 
 pub use ast::{Item, Key, Node, NodeKind};

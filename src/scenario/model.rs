@@ -34,6 +34,7 @@ struct RawScenario {
     entity: Option<Spanned<String>>,
     group: Option<Spanned<String>>,
     policies: Option<Spanned<Vec<String>>>,
+    namespace: Option<Spanned<String>>,
     operation: Option<Spanned<String>>,
     path: Option<Spanned<String>>,
     data: Option<Spanned<serde_json::Value>>,
@@ -60,6 +61,9 @@ pub struct Scenario {
     pub span: Span,
     pub subject: Subject,
     pub subject_span: Span,
+    /// `namespace:`: where the request is made, its path relative to it (default: the
+    /// subject's namespace; see docs/namespaces.md).
+    pub namespace: Option<String>,
     pub request: ScenarioRequest,
     pub expect: Expectation,
     pub expect_span: Span,
@@ -263,6 +267,18 @@ fn validate(raw: RawScenario, span: Span, mounts: &Mounts) -> Result<Scenario, D
         }
     };
     let request = request(&raw, span, &expect, mounts)?;
+    let namespace = match &raw.namespace {
+        Some(namespace) => Some(crate::namespace::normalize(&namespace.value).map_err(
+            |message| {
+                error(
+                span_of_spanned(namespace),
+                message,
+                "write the namespace path, e.g. `admin/team-a/` (`root` for the root namespace)",
+            )
+            },
+        )?),
+        None => None,
+    };
     let because = raw.because.as_ref().map(|because| Because {
         policy: because.value.policy.value.clone(),
         path: because.value.path.value.clone(),
@@ -280,6 +296,7 @@ fn validate(raw: RawScenario, span: Span, mounts: &Mounts) -> Result<Scenario, D
         span,
         subject,
         subject_span,
+        namespace,
         request,
         expect,
         expect_span,

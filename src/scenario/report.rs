@@ -20,6 +20,14 @@ fn location(file: &SourceFile, offset: usize) -> String {
 
 /// What a scenario asks, in one line.
 pub fn describe_request(outcome: &Outcome) -> String {
+    let request = describe_bare_request(outcome);
+    match outcome.namespace.as_str() {
+        "" => request,
+        namespace => format!("{request} in namespace `{namespace}`"),
+    }
+}
+
+fn describe_bare_request(outcome: &Outcome) -> String {
     match &outcome.scenario.request {
         ScenarioRequest::Api {
             operation, path, ..

@@ -35,6 +35,8 @@ pub struct Outcome {
     pub calls: Vec<CallResult>,
     /// The rule that decided (for `because`): its policies and pattern.
     pub decided_by: Option<(Vec<String>, String)>,
+    /// Where the request was made (`""`: root).
+    pub namespace: String,
 }
 
 /// The results of one file.
@@ -100,6 +102,11 @@ pub fn run_scenario(
     let acl = inventory
         .acl_for(&scenario.subject, target)
         .map_err(|e| subject_error(scenario, e))?;
+    let namespace = scenario
+        .namespace
+        .clone()
+        .unwrap_or_else(|| inventory.namespace_of(&scenario.subject));
+    let full = |path: &str| crate::namespace::join(&namespace, path);
     let mut outcome = Outcome {
         scenario: scenario.clone(),
         passed: false,
@@ -107,10 +114,11 @@ pub fn run_scenario(
         failure: None,
         calls: Vec::new(),
         decided_by: None,
+        namespace: namespace.clone(),
     };
     match &scenario.request {
         ScenarioRequest::Capabilities { path } => {
-            let (names, _) = acl.capabilities(path);
+            let (names, _) = acl.capabilities(&full(path));
             let mut actual: Vec<String> = names.iter().map(|s| s.to_string()).collect();
             actual.sort();
             outcome.actual = format!("[{}]", actual.join(", "));
@@ -125,7 +133,7 @@ pub fn run_scenario(
                     outcome.actual
                 ));
             }
-            let (_, mut explanation) = acl.capabilities(path);
+            let (_, mut explanation) = acl.capabilities(&full(path));
             // A capability query has no operation, so no deny reason applies.
             explanation.deny_reason = None;
             let capabilities = explanation
@@ -155,13 +163,13 @@ pub fn run_scenario(
             let mut call = match operation {
                 ApiOperation::Write => ApiCall {
                     method: "POST",
-                    request: Request::new(Operation::Update, path.clone()),
+                    request: Request::new(Operation::Update, full(path)),
                     create_or_update: true,
                     needs_sudo: false,
                 },
                 ApiOperation::Op(op) => ApiCall {
                     method: method_of(*op),
-                    request: Request::new(*op, listing_path(*op, path)),
+                    request: Request::new(*op, full(&listing_path(*op, path))),
                     create_or_update: false,
                     needs_sudo: false,
                 },
@@ -179,10 +187,43 @@ pub fn run_scenario(
             translation,
             existing,
             ..
-        } => evaluate(&acl, translation, *existing, &mut outcome),
+        } if namespace.is_empty() => evaluate(&acl, translation, *existing, &mut outcome),
+        ScenarioRequest::Command {
+            translation,
+            existing,
+            ..
+        } => {
+            let translation = in_namespace(translation, &namespace);
+            evaluate(&acl, &translation, *existing, &mut outcome)
+        }
     }
     judge(&mut outcome);
     Ok(outcome)
+}
+
+/// A command's requests as made in `namespace` (`-namespace` / `VAULT_NAMESPACE`): every path,
+/// and the preflight's mount, behind the namespace path.
+fn in_namespace(translation: &Translation, namespace: &str) -> Translation {
+    let prefix = |calls: &[ApiCall]| -> Vec<ApiCall> {
+        calls
+            .iter()
+            .map(|call| {
+                let mut call = call.clone();
+                call.request.path = crate::namespace::join(namespace, &call.request.path);
+                call
+            })
+            .collect()
+    };
+    Translation {
+        preflight: translation.preflight.as_ref().map(|preflight| {
+            let mut preflight = preflight.clone();
+            preflight.path = crate::namespace::join(namespace, &preflight.path);
+            preflight.mount = crate::namespace::join(namespace, &preflight.mount);
+            preflight
+        }),
+        calls: prefix(&translation.calls),
+        fallback: prefix(&translation.fallback),
+    }
 }
 
 /// List and scan requests carry the trailing `/` the HTTP layer adds (spec 3.1).
