@@ -8,6 +8,7 @@
 pub mod acl;
 pub mod agent;
 pub mod atomic_write;
+pub mod audit;
 pub mod baseline;
 pub mod check;
 pub mod cli;
@@ -27,6 +28,7 @@ pub mod namespace;
 pub mod policy;
 pub mod query;
 pub mod report;
+pub mod revision;
 pub mod scenario;
 pub mod source;
 pub mod span;

@@ -227,6 +227,24 @@ pub fn control_group_policy() -> Policy {
     )
 }
 
+/// The built-in policy a token may name without it being stored: `default` (the target's) or
+/// `root` (an empty policy the ACL treats as root: everything allowed).
+pub fn builtin_named(name: &str, target: Target) -> Option<Policy> {
+    match name {
+        "default" => Some(default_policy(target)),
+        "root" => Some(Policy {
+            name: "root".into(),
+            source: Arc::new(SourceFile::new("<builtin root>", "")),
+            declared_name: None,
+            rules: Vec::new(),
+            templated: false,
+            namespace: String::new(),
+            template_flags: Default::default(),
+        }),
+        _ => None,
+    }
+}
+
 /// Parses a built-in text; falls back to building the model from its table if the parser
 /// refuses it (a bug the unit tests catch, never a reason to panic).
 fn builtin_policy(name: &str, text: &str, table: &[BuiltinRule], target: Target) -> Policy {

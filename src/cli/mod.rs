@@ -1,6 +1,7 @@
 //! The command line, one file per subcommand. Each subcommand file holds its `Args` (clap)
 //! and a `run` returning the process exit status.
 
+pub mod audit;
 pub mod caps;
 pub mod check;
 pub mod completions;
@@ -121,6 +122,8 @@ pub enum Command {
     WhoCan(who_can::Args),
     /// Show the exact access each subject gains and loses between two policy trees
     Diff(diff::Args),
+    /// Replay audit logs against a policy change, suggest least privilege, find unused access
+    Audit(audit::Args),
 }
 
 /// Runs the command line; `main` only maps the result to an exit code.
@@ -137,6 +140,7 @@ pub fn run(cli: Cli) -> Exit {
         Command::Reach(args) => reach::run(args),
         Command::WhoCan(args) => who_can::run(args),
         Command::Diff(args) => diff::run(args),
+        Command::Audit(args) => audit::run(args),
     };
     match result {
         Ok(exit) => exit,

@@ -2,7 +2,6 @@
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::fmt;
-use std::sync::Arc;
 
 use serde_saphyr::Spanned;
 
@@ -433,19 +432,8 @@ impl Inventory {
                 return Ok(default);
             }
         }
-        match name {
-            "default" => Ok(crate::acl::builtin::default_policy(target)),
-            "root" => Ok(Policy {
-                name: "root".into(),
-                source: Arc::new(SourceFile::new("<builtin root>", "")),
-                declared_name: None,
-                rules: Vec::new(),
-                templated: false,
-                namespace: String::new(),
-                template_flags: Default::default(),
-            }),
-            _ => Err(InventoryError::UnknownPolicy(name.to_string())),
-        }
+        crate::acl::builtin::builtin_named(name, target)
+            .ok_or_else(|| InventoryError::UnknownPolicy(name.to_string()))
     }
 
     /// The merged ACL of a subject for a target (spec section 2), templates resolved against

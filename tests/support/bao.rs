@@ -86,6 +86,24 @@ impl Bao {
     /// Starts a fresh in-memory dev server. Panics (failing the test) when OpenBao is missing
     /// or does not come up within 30 seconds.
     pub fn start() -> Bao {
+        Bao::start_with(&[])
+    }
+
+    /// Starts a dev server with a file audit device writing JSON lines to `log` (OpenBao 2.7
+    /// refuses to enable audit devices through the API, so the device comes from a `-config`
+    /// file written beside the log).
+    pub fn start_with_audit_log(log: &std::path::Path) -> Bao {
+        let config = log.with_extension("server.hcl");
+        let text = format!(
+            "audit \"file\" \"file\" {{\n  options {{\n    file_path = {:?}\n  }}\n}}\n",
+            log.display().to_string()
+        );
+        std::fs::write(&config, text).expect("write the server config");
+        Bao::start_with(&[format!("-config={}", config.display())])
+    }
+
+    /// Starts a dev server with extra `bao server` arguments.
+    pub fn start_with(extra: &[String]) -> Bao {
         let binary = bao_binary();
         let mut last_error = String::new();
         for _attempt in 0..3 {
@@ -101,6 +119,7 @@ impl Bao {
                     "-dev-no-store-token",
                     "-log-level=error",
                 ])
+                .args(extra)
                 .env("HOME", std::env::temp_dir())
                 .stdin(Stdio::null())
                 .stdout(Stdio::null())
