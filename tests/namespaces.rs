@@ -579,3 +579,52 @@ fn check_reports_namespace_wildcards_as_admin_of_every_child() {
     );
     assert!(!stdout.contains("child namespace"), "{stdout}");
 }
+
+/// `reach` and `who-can` in the example setup's namespace `ai-research/`: a role is asked in
+/// its own namespace, `who-can --namespace` makes the request there, and both say so.
+#[test]
+fn reach_and_who_can_name_the_namespace() {
+    let policies = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("policies");
+    let (code, stdout, stderr) = support::cli::capable_sub(
+        &policies,
+        "reach",
+        &[
+            "--role",
+            "kubernetes/research-inference",
+            "--under",
+            "secret/",
+        ],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.starts_with("in namespace `ai-research/`"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("`ai-research/secret/data/research/*`")
+            && stdout.contains("except `ai-research/secret/data/research/admin`"),
+        "{stdout}"
+    );
+    let request = ["--", "vault", "kv", "get", "secret/research/openai"];
+    let mut in_research = vec!["--namespace", "ai-research/", "--format", "json"];
+    in_research.extend(request);
+    let (code, stdout, stderr) = support::cli::capable_sub(&policies, "who-can", &in_research);
+    assert_eq!(code, 0, "{stderr}");
+    let value: serde_json::Value = serde_json::from_str(&stdout).expect("json");
+    assert_eq!(value["namespace"], "ai-research/");
+    assert_eq!(
+        value["request"]["path"],
+        "ai-research/secret/data/research/openai"
+    );
+    let allowed: Vec<&str> = value["subjects"]
+        .as_array()
+        .expect("subjects")
+        .iter()
+        .filter(|subject| subject["allowed"] == true)
+        .filter_map(|subject| subject["name"].as_str())
+        .collect();
+    assert_eq!(allowed, ["kubernetes/research-inference"], "{stdout}");
+    // Asked in the root namespace, the research key is not there.
+    let (_, stdout, _) = support::cli::capable_sub(&policies, "who-can", &request);
+    assert!(stdout.contains("nobody in the inventory"), "{stdout}");
+}

@@ -41,7 +41,10 @@ pub fn run(args: Args) -> CliResult {
         Some(name) => vec![parse_capability(name, resolved.target)?],
         None => reach.granted_capabilities(),
     };
-    let under = args.under.as_deref();
+    // Asked in a namespace: the regions inside it, shown as full paths.
+    let in_namespace = (!resolved.namespace.is_empty())
+        .then(|| resolved.full_path(args.under.as_deref().unwrap_or("")));
+    let under = in_namespace.as_deref().or(args.under.as_deref());
     let answers: Vec<_> = capabilities
         .into_iter()
         .map(|capability| reach.capability(capability, under))
@@ -50,10 +53,20 @@ pub fn run(args: Args) -> CliResult {
         subject: &resolved.subject,
         policies: &resolved.policies,
     };
+    let namespace = resolved.namespace.as_str();
     match args.format {
-        Format::Human => super::write_stdout(&render_human(&header, &reach, &answers))?,
+        Format::Human if namespace.is_empty() => {
+            super::write_stdout(&render_human(&header, &reach, &answers))?
+        }
+        Format::Human => super::write_stdout(&format!(
+            "in namespace `{namespace}` (paths are full paths: `{namespace}` and the path in it)\n{}",
+            render_human(&header, &reach, &answers)
+        ))?,
         Format::Json => {
-            let value = render_json(&header, &reach, &answers);
+            let mut value = render_json(&header, &reach, &answers);
+            if !namespace.is_empty() {
+                value["namespace"] = serde_json::json!(namespace);
+            }
             let text = serde_json::to_string_pretty(&value).unwrap_or_default();
             super::write_stdout(&format!("{text}\n"))?;
         }

@@ -33,6 +33,9 @@ pub struct Args {
     /// Configuration file [default: capable.yaml in the working directory or above]
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// Make the request in this namespace (`admin/team-a/`); its path is relative to it
+    #[arg(long, value_name = "NAMESPACE", value_parser = crate::cli::parse_namespace)]
+    pub namespace: Option<String>,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -43,7 +46,14 @@ pub enum Format {
 
 pub fn run(args: Args) -> CliResult {
     let workspace = Workspace::load(&[], args.config.as_deref(), args.target)?;
-    let calls = request::build(&args.request, &args.data, None, &workspace.config.mounts)?;
+    let mut calls = request::build(&args.request, &args.data, None, &workspace.config.mounts)?;
+    let namespace = args.namespace.clone().unwrap_or_default();
+    for call in &mut calls {
+        for alternative in &mut call.alternatives {
+            alternative.request.path =
+                crate::namespace::join(&namespace, &alternative.request.path);
+        }
+    }
     let inventory = load_inventory(&workspace)?;
     if inventory.is_empty() {
         return Err(
@@ -53,11 +63,18 @@ pub fn run(args: Args) -> CliResult {
     }
     let answers = who_can(&inventory, workspace.target, &calls);
     match args.format {
+        Format::Human if !namespace.is_empty() => super::write_stdout(&format!(
+            "in namespace `{namespace}`\n{}",
+            render_human(&calls, workspace.target, &answers, args.all)
+        ))?,
         Format::Human => {
             super::write_stdout(&render_human(&calls, workspace.target, &answers, args.all))?
         }
         Format::Json => {
-            let value = render_json(&calls, workspace.target, &answers);
+            let mut value = render_json(&calls, workspace.target, &answers);
+            if !namespace.is_empty() {
+                value["namespace"] = serde_json::json!(namespace);
+            }
             let text = serde_json::to_string_pretty(&value).unwrap_or_default();
             super::write_stdout(&format!("{text}\n"))?;
         }
