@@ -165,6 +165,7 @@ impl Config {
         LintSettings {
             rules: &self.rules,
             mounts: &self.mounts,
+            namespaces: &self.namespaces,
         }
     }
 
