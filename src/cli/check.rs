@@ -10,7 +10,7 @@
 //! always does), 2 on usage, I/O or configuration errors, 3 on an internal error.
 
 use std::collections::HashSet;
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use super::{CliResult, Exit};
