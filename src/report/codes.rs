@@ -23,11 +23,6 @@ pub const OTHER_CODES: &[OtherCode] = &[
         "fix the key or value at the position shown; unknown keys are errors so typos never pass silently",
     ),
     code(
-        "empty-policy",
-        "the target refuses a policy with no rules",
-        "add a `path` block, or delete the file",
-    ),
-    code(
         "invalid-capability",
         "a capability the target does not know (a typo, or another product's capability)",
         "use one of the capabilities the message lists for the target",
@@ -36,6 +31,11 @@ pub const OTHER_CODES: &[OtherCode] = &[
         "invalid-control-group",
         "a `control_group` block the target refuses",
         "give `factor` blocks with `identity` groups and a valid `approvals` count",
+    ),
+    code(
+        "invalid-empty-policy",
+        "the target refuses a policy with no rules",
+        "add a `path` block, or delete the file",
     ),
     code(
         "invalid-expiration",

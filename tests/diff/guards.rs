@@ -19,6 +19,9 @@ guards:
     never: {capabilities: [list], paths: ["secret/metadata/keys"]}
   - id: nobody-reads-audit
     never: {capabilities: [read], paths: ["sys/audit"]}
+rules:
+  sudo-missing: off         # the fixtures grant `read` without `sudo` on purpose
+  broad-secret-access: off
 "#;
 
 fn setup(app: &str) -> tempfile::TempDir {
