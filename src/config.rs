@@ -166,6 +166,7 @@ impl Config {
         LintSettings {
             rules: &self.rules,
             mounts: &self.mounts,
+            namespaces: &self.namespaces,
         }
     }
 
