@@ -252,9 +252,10 @@ fn tree_with_a_finding() -> tempfile::TempDir {
         &root.path().join("capable.yaml"),
         "roles:\n  approle/app:\n    policies: [p]\n",
     );
+    // Not in `fmt` style either, so `fmt --diff` has output to write.
     write(
         &root.path().join("p.hcl"),
-        "path \"secret/*\" { capabilities = [\"read\", \"sudo\"] }\n",
+        "path \"secret/*\" {capabilities=[\"read\",\"sudo\"]}\n",
     );
     write(
         &root.path().join("tests/t.yaml"),
@@ -274,6 +275,7 @@ const WRITERS: &[&[&str]] = &[
     &["explain", "--policy", "p.hcl", "read", "secret/x"],
     &["who-can", "read", "secret/x"],
     &["reach", "--policy", "p.hcl"],
+    &["fmt", "--diff", "p.hcl"],
 ];
 
 #[cfg(target_os = "linux")]

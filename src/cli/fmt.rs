@@ -74,7 +74,7 @@ pub fn run(args: Args) -> CliResult {
         let outcome = format_file(&cwd, file, target, &args, color, &mut out)?;
         counts.add(&outcome);
     }
-    let _ = out.flush();
+    out.flush().map_err(stdout_error)?;
     if counts.formattable() == 0 && counts.failed == 0 {
         return Err(
             super::CliError::usage("no HCL policy files to format").with_help(
@@ -135,9 +135,10 @@ fn format_file(
         return Ok(Outcome::Unchanged);
     }
     if args.diff {
-        let _ = out.write_all(unified_diff(&file.name, &file.text, &formatted).as_bytes());
+        out.write_all(unified_diff(&file.name, &file.text, &formatted).as_bytes())
+            .map_err(stdout_error)?;
     } else if args.check {
-        let _ = writeln!(out, "would reformat `{}`", file.name);
+        writeln!(out, "would reformat `{}`", file.name).map_err(stdout_error)?;
     } else {
         crate::atomic_write::write(&cwd.join(&file.name), formatted.as_bytes()).map_err(
             |error| super::CliError::usage(format!("cannot write `{}`: {error}", file.name)),
@@ -145,6 +146,13 @@ fn format_file(
         eprintln!("reformatted `{}`", file.name);
     }
     Ok(Outcome::Changed)
+}
+
+/// A failed write of `--diff` or `--check` output (a closed pipe, a full disk): exit 2, as
+/// [`super::write_stdout`] does for the other commands.
+fn stdout_error(error: std::io::Error) -> super::CliError {
+    super::CliError::usage(format!("cannot write the output to stdout: {error}"))
+        .with_help("the output may be incomplete; write it to a file or a reader that takes it all")
 }
 
 fn render_error(file: &SourceFile, error: &FormatError, color: bool) -> String {
