@@ -191,6 +191,7 @@ impl Config {
         LintSettings {
             rules: &self.rules,
             mounts: &self.mounts,
+            namespaces: &self.namespaces,
         }
     }
 
