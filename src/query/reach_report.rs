@@ -24,13 +24,14 @@ pub struct Header<'a> {
     pub policies: &'a [String],
 }
 
-fn location(source: &RuleSource) -> String {
+/// `file:line:column` of a block's pattern.
+pub fn location(source: &RuleSource) -> String {
     let (line, column) = source.line_col();
     format!("{}:{line}:{column}", source.file.name)
 }
 
 /// The blocks of a rule that granted `capability` (all blocks when none did, e.g. deny).
-fn granting_sources(rule: &MergedRule, capability: Option<Capability>) -> Vec<&RuleSource> {
+pub fn granting_sources(rule: &MergedRule, capability: Option<Capability>) -> Vec<&RuleSource> {
     let granting: Vec<&RuleSource> = rule
         .sources
         .iter()

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use super::{granting_sources, primary_pattern, region, subject_title, within_pattern};
+use super::{change_message, granting_sources, region};
 use crate::diff::{ChangeKind, Diff, Side};
 use crate::report::github::{escape_data, escape_property};
 
@@ -14,17 +14,7 @@ pub fn render(diff: &Diff) -> String {
     let mut out = String::new();
     for subject in &diff.subjects {
         for change in &subject.changes {
-            let mut message = format!(
-                "{} {} {} on `{}`",
-                subject_title(subject),
-                change.kind.name(),
-                change.capability.name(),
-                primary_pattern(subject, change)
-            );
-            if let Some(within) = within_pattern(subject, change) {
-                message.push_str(&format!(" within `{within}`"));
-            }
-            message.push_str(&format!(", e.g. `{}`", change.witness));
+            let message = change_message(subject, change);
             let title = escape_property(&format!("capable diff: {}", change.kind.name()));
             let head = change
                 .head

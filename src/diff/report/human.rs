@@ -2,11 +2,10 @@
 //! on a terminal only.
 
 use super::{
-    decider_words, exception_words, grouped, primary_pattern, primary_side, subject_title,
-    sudo_words, summary_line, within_pattern, Labels, MEANING,
+    decider_words, exception_words, grouped, primary_side, region_words, subject_title,
+    summary_line, Labels, MEANING,
 };
 use crate::diff::{ChangeKind, Diff, Side, SubjectDiff};
-use crate::query::reach::View;
 
 /// Exceptions shown per change before the rest are counted (JSON lists them all).
 const SHOWN_EXCEPTIONS: usize = 8;
@@ -51,22 +50,12 @@ fn subject_lines(out: &mut String, subject: &SubjectDiff, color: bool) {
     for group in grouped(subject) {
         let change = group[0];
         let capabilities: Vec<&str> = group.iter().map(|c| c.capability.name()).collect();
-        let requests = match change.view {
-            View::Listing => " (LIST/SCAN requests)",
-            View::Request => "",
-        };
-        let mut title = format!(
-            "{} {} on `{}`{requests}",
+        let title = format!(
+            "{} {} {}",
             change.kind.name(),
             capabilities.join(", "),
-            primary_pattern(subject, change)
+            region_words(subject, change)
         );
-        if let Some(within) = within_pattern(subject, change) {
-            title.push_str(&format!(" within `{within}`"));
-        }
-        if let Some(sudo) = sudo_words(change) {
-            title.push_str(&format!(" {sudo}"));
-        }
         out.push_str(&format!("  {}\n", paint(&title, change.kind, color)));
         out.push_str(&format!("    witness: {}\n", change.witness));
         let sides = match primary_side(change) {

@@ -2,11 +2,10 @@
 //! summary, a table of subjects with their counts, then a collapsible section per subject.
 
 use super::{
-    decider_words, exception_words, grouped, primary_pattern, primary_side, side_name,
-    subject_title, sudo_words, summary_line, within_pattern, Labels,
+    decider_words, exception_words, grouped, primary_side, region_words, side_name, subject_title,
+    summary_line, Labels,
 };
 use crate::diff::{counts, Diff, Side, SubjectDiff};
-use crate::query::reach::View;
 
 fn cell(text: &str) -> String {
     text.replace('|', "\\|")
@@ -24,23 +23,13 @@ fn section(out: &mut String, subject: &SubjectDiff) {
             .iter()
             .map(|c| format!("`{}`", c.capability.name()))
             .collect();
-        let requests = match change.view {
-            View::Listing => " (LIST/SCAN requests)",
-            View::Request => "",
-        };
-        let mut title = format!(
-            "- **{}** {} on `{}`{requests}",
+        out.push_str(&format!(
+            "- **{}** {} {}, e.g. `{}`\n",
             change.kind.name(),
             capabilities.join(", "),
-            primary_pattern(subject, change)
-        );
-        if let Some(within) = within_pattern(subject, change) {
-            title.push_str(&format!(" within `{within}`"));
-        }
-        if let Some(sudo) = sudo_words(change) {
-            title.push_str(&format!(" {sudo}"));
-        }
-        out.push_str(&format!("{title}, e.g. `{}`\n", change.witness));
+            region_words(subject, change),
+            change.witness
+        ));
         let sides = match primary_side(change) {
             Side::Head => [Side::Head, Side::Base],
             Side::Base => [Side::Base, Side::Head],

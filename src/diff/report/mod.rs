@@ -8,7 +8,7 @@ pub mod markdown;
 pub mod sarif;
 
 use super::{Change, ChangeKind, Diff, Exception, Side, SubjectDiff};
-use crate::acl::{MergedRule, RuleSource};
+use crate::acl::MergedRule;
 use crate::policy::Capability;
 use crate::query::reach::{Origin, Region, View};
 
@@ -91,24 +91,7 @@ pub fn within_pattern(subject: &SubjectDiff, change: &Change) -> Option<String> 
         .map(|index| region(subject, side, change.view, index).pattern.clone())
 }
 
-/// The blocks of a rule that granted `capability` (all blocks when none did, e.g. deny).
-pub fn granting_sources(rule: &MergedRule, capability: Option<Capability>) -> Vec<&RuleSource> {
-    let granting: Vec<&RuleSource> = rule
-        .sources
-        .iter()
-        .filter(|source| capability.is_some_and(|c| source.capabilities.contains(c)))
-        .collect();
-    if granting.is_empty() {
-        rule.sources.iter().collect()
-    } else {
-        granting
-    }
-}
-
-pub fn location(source: &RuleSource) -> String {
-    let (line, column) = source.line_col();
-    format!("{}:{line}:{column}", source.file.name)
-}
+pub use crate::query::reach_report::{granting_sources, location};
 
 pub fn capability_names(rule: &MergedRule) -> Vec<&'static str> {
     if rule.capabilities.is_deny() {
@@ -184,6 +167,35 @@ pub fn sudo_words(change: &Change) -> Option<&'static str> {
         (Some(false), _) | (_, Some(false)) => Some("outside root-protected paths"),
         _ => None,
     }
+}
+
+/// Where a change lies, after its capabilities: `` on `p` (LIST/SCAN requests) within `w` ``
+/// and the root-protection qualifier.
+pub fn region_words(subject: &SubjectDiff, change: &Change) -> String {
+    let requests = match change.view {
+        View::Listing => " (LIST/SCAN requests)",
+        View::Request => "",
+    };
+    let mut words = format!("on `{}`{requests}", primary_pattern(subject, change));
+    if let Some(within) = within_pattern(subject, change) {
+        words.push_str(&format!(" within `{within}`"));
+    }
+    if let Some(sudo) = sudo_words(change) {
+        words.push_str(&format!(" {sudo}"));
+    }
+    words
+}
+
+/// One change in one line, for annotations: who, what, where, and the witness.
+pub fn change_message(subject: &SubjectDiff, change: &Change) -> String {
+    format!(
+        "{} {} {} {}, e.g. `{}`",
+        subject_title(subject),
+        change.kind.name(),
+        change.capability.name(),
+        region_words(subject, change),
+        change.witness
+    )
 }
 
 /// `no access changed` or the counts.

@@ -4,7 +4,7 @@
 
 use serde_json::{json, Value};
 
-use super::{granting_sources, primary_pattern, region, subject_title, within_pattern};
+use super::{change_message, granting_sources, region};
 use crate::diff::{ChangeKind, Diff, Side};
 
 fn rule_id(kind: ChangeKind) -> &'static str {
@@ -28,17 +28,7 @@ pub fn render(diff: &Diff) -> Value {
     let mut results = Vec::new();
     for subject in &diff.subjects {
         for change in &subject.changes {
-            let mut text = format!(
-                "{} {} {} on `{}`",
-                subject_title(subject),
-                change.kind.name(),
-                change.capability.name(),
-                primary_pattern(subject, change)
-            );
-            if let Some(within) = within_pattern(subject, change) {
-                text.push_str(&format!(" within `{within}`"));
-            }
-            text.push_str(&format!(", e.g. `{}`", change.witness));
+            let text = change_message(subject, change);
             let locations: Vec<Value> = change
                 .head
                 .filter(|_| change.kind != ChangeKind::Lost)
