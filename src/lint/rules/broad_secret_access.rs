@@ -7,10 +7,13 @@
 //! ## Why is this bad?
 //! Least privilege for secrets means one application, one subtree. A grant over a whole mount
 //! hands every holder every team's secrets, today's and tomorrow's. Listing a whole mount
-//! only reveals names, so a list-only finding is reported as `info`; so is reading a whole
-//! mount of an engine not known to be KV (declare mounts in `capable.yaml`; mounts named
-//! like `kv` or `secret` count as KV). Patterns without any
-//! literal character are left to `grants-everything`.
+//! only reveals names, so a list-only finding is reported as `info`. Reading a whole KV mount
+//! or a whole credential engine (database, aws, azure, gcp, ssh, consul, nomad, rabbitmq, ldap,
+//! kubernetes, ...) is a warning: every secret, or every credential the engine issues; over
+//! other engines (pki, transit: certificates and key metadata) it is `info`. Engines come from
+//! `mounts` in `capable.yaml`, else from the mount's name (`kv` or `secret` in it counts as
+//! KV, `database` or `aws` as that engine). Patterns without any literal character are left
+//! to `grants-everything`.
 //!
 //! ## Example
 //! ```hcl
@@ -73,11 +76,21 @@ impl Rule for BroadSecretAccess {
             }
         }
         for (span, operation, path, mount) in found.into_values() {
-            let kv = is_kv(ctx, &mount);
-            let (what, severity) = match (operation, kv) {
-                (Read, true) => ("every secret of the KV mount", meta.severity),
-                (Read, false) => ("everything under the mount", Severity::Info),
-                _ => ("the name of every key of the mount", Severity::Info),
+            let (what, severity) = match (operation, engine_kind(ctx, &mount)) {
+                (Read, EngineKind::Kv) => {
+                    ("every secret of the KV mount".to_string(), meta.severity)
+                }
+                (Read, EngineKind::Credentials(engine)) => (
+                    format!("every credential of the {engine} mount"),
+                    meta.severity,
+                ),
+                (Read, EngineKind::Other) => {
+                    ("everything under the mount".to_string(), Severity::Info)
+                }
+                _ => (
+                    "the name of every key of the mount".to_string(),
+                    Severity::Info,
+                ),
             };
             let message = format!(
                 "grants `{operation}` on `{path}`: holders can read {what} `{mount}`, \
@@ -122,15 +135,56 @@ fn candidate_mounts(ctx: &PolicyContext<'_>) -> Vec<String> {
     mounts
 }
 
-/// A KV mount: declared as such, or named like one (`kv`, `secret` in the name).
-fn is_kv(ctx: &PolicyContext<'_>, mount: &str) -> bool {
-    match ctx.mounts.iter().find(|m| m.path == mount) {
-        Some(declared) => declared.engine == "kv",
-        None => mount.contains("kv") || mount.contains("secret"),
+/// What reading a whole mount exposes.
+enum EngineKind {
+    /// Stored secrets.
+    Kv,
+    /// Credentials the engine issues (database, cloud, SSH, ... engines).
+    Credentials(&'static str),
+    /// Anything else (PKI, transit, ...): metadata and keys' public parts.
+    Other,
+}
+
+/// Engines whose reads hand out credentials.
+const CREDENTIAL_ENGINES: &[&str] = &[
+    "database",
+    "aws",
+    "azure",
+    "gcp",
+    "alicloud",
+    "ssh",
+    "consul",
+    "nomad",
+    "rabbitmq",
+    "ldap",
+    "openldap",
+    "kubernetes",
+    "mongodbatlas",
+    "terraform",
+];
+
+/// The engine of a mount: declared in the mount table, else guessed from its name (`kv` or
+/// `secret` for KV, an engine's name for a credential engine).
+fn engine_kind(ctx: &PolicyContext<'_>, mount: &str) -> EngineKind {
+    let engine = match ctx.mounts.iter().find(|m| m.path == mount) {
+        Some(declared) => declared.engine.as_str(),
+        None if mount.contains("kv") || mount.contains("secret") => "kv",
+        None => mount.trim_end_matches('/'),
+    };
+    if engine == "kv" {
+        return EngineKind::Kv;
+    }
+    let credentials = CREDENTIAL_ENGINES
+        .iter()
+        .find(|known| engine == **known || (engine.contains(**known) && known.len() > 3));
+    match credentials {
+        Some(known) => EngineKind::Credentials(known),
+        None => EngineKind::Other,
     }
 }
 
-/// Read of a secret no policy names, and list of the mount's top level.
+/// Read of a secret no policy names, and list of the mount's top level (and, on a credential
+/// engine, read of the credentials of a role no policy names).
 fn probes(ctx: &PolicyContext<'_>, mount: &str) -> Vec<(Operation, String)> {
     if ctx.mounts.kv_version(mount) == Some(2) {
         return vec![
@@ -138,8 +192,13 @@ fn probes(ctx: &PolicyContext<'_>, mount: &str) -> Vec<(Operation, String)> {
             (List, format!("{mount}metadata/")),
         ];
     }
-    vec![
+    let mut probes = vec![
         (Read, format!("{mount}anything")),
         (List, mount.to_string()),
-    ]
+    ];
+    // Credential engines issue under `creds/<role>`: reading them all is every credential.
+    if matches!(engine_kind(ctx, mount), EngineKind::Credentials(_)) {
+        probes.push((Read, format!("{mount}creds/anything")));
+    }
+    probes
 }
