@@ -170,6 +170,7 @@ impl Config {
         LintSettings {
             rules: &self.rules,
             mounts: &self.mounts,
+            namespaces: &self.namespaces,
         }
     }
 

@@ -527,3 +527,55 @@ fn explain_judges_sudo_in_the_deepest_namespace() {
     );
     assert!(stdout.starts_with("ALLOWED"), "{stdout}");
 }
+
+/// `check`: in a namespace with children, `+/sys/policies/acl/*` is policy administration in
+/// every child namespace, not a wildcard mount; a policy in a child namespace is linted on its
+/// own relative paths; without declared namespaces the same pattern is a wildcard mount.
+#[test]
+fn check_reports_namespace_wildcards_as_admin_of_every_child() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::create_dir_all(dir.path().join("policies/admin/team-a")).expect("mkdir");
+    std::fs::write(
+        dir.path().join("capable.yaml"),
+        "include: [policies]\nnamespaces:\n  admin/team-a/: {}\n",
+    )
+    .expect("write");
+    std::fs::write(
+        dir.path().join("policies/admin/ns-ops.hcl"),
+        "path \"+/sys/policies/acl/*\" {\n  capabilities = [\"create\", \"update\"]\n}\n",
+    )
+    .expect("write");
+    std::fs::write(
+        dir.path().join("policies/admin/team-a/team-ops.hcl"),
+        "path \"sys/mounts/*\" {\n  capabilities = [\"create\", \"update\"]\n}\n",
+    )
+    .expect("write");
+    let (code, stdout, stderr) =
+        support::cli::capable_sub(dir.path(), "check", &["--format", "concise"]);
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    let admin_line = stdout
+        .lines()
+        .find(|line| line.contains("ns-ops.hcl") && line.contains("[policy-admin]"))
+        .unwrap_or_else(|| panic!("no policy-admin finding in\n{stdout}"));
+    assert!(
+        admin_line.contains("(in every child namespace of `admin/`)"),
+        "{admin_line}"
+    );
+    assert!(!stdout.contains("wildcard-mount"), "{stdout}");
+    assert!(
+        stdout
+            .lines()
+            .any(|line| line.contains("team-ops.hcl") && line.contains("[mount-admin]")),
+        "{stdout}"
+    );
+    // Without the tree, the first segment is a mount.
+    std::fs::write(dir.path().join("capable.yaml"), "include: [policies]\n").expect("write");
+    let (_, stdout, _) = support::cli::capable_sub(dir.path(), "check", &["--format", "concise"]);
+    assert!(
+        stdout
+            .lines()
+            .any(|line| line.contains("ns-ops.hcl") && line.contains("[wildcard-mount]")),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("child namespace"), "{stdout}");
+}

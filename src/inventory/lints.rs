@@ -80,9 +80,10 @@ fn security_rules_on_merged_acl<'i>(
     let mut alone_findings: BTreeSet<(String, String)> = BTreeSet::new();
     let mut merged_findings: Vec<Finding> = Vec::new();
     for policy in ctx.file_policies() {
+        let name = policy.qualified_name();
         let alone = alone_cache
-            .entry(policy.name.clone())
-            .or_insert_with(|| Alone::new(inventory.policies().get(&policy.name), ctx));
+            .entry(name.clone())
+            .or_insert_with(|| Alone::new(inventory.policies().get(&name), ctx));
         alone_findings.extend(alone.findings.iter().cloned());
         let Some(index) = &alone.index else {
             continue;

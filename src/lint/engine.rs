@@ -27,18 +27,77 @@ pub fn lint_policy(
     target: Target,
     settings: &LintSettings<'_>,
 ) -> Vec<Diagnostic> {
+    // The rules read a policy's paths relative to its namespace, as its authors write them.
+    let relative;
+    let namespace = policy.namespace.as_str();
+    let policy = match namespace {
+        "" => policy,
+        _ => {
+            relative = Policy {
+                namespace: String::new(),
+                ..policy.clone()
+            };
+            &relative
+        }
+    };
+    let mut found = run_rules(policy, target, settings, |_| true);
+    if settings.namespaces.has_children(namespace) {
+        namespace_wildcards(policy, target, settings, namespace, &mut found);
+    }
+    apply_levels(found, settings)
+}
+
+/// Runs the registered rules `wanted` selects (and the settings do not turn off).
+fn run_rules(
+    policy: &Policy,
+    target: Target,
+    settings: &LintSettings<'_>,
+    wanted: impl Fn(&str) -> bool,
+) -> Vec<Diagnostic> {
     let Ok(index) = PolicyIndex::new(policy, target) else {
         return Vec::new();
     };
     let ctx = index.context(settings.mounts);
     let mut found = Vec::new();
     for rule in RULES {
-        if settings.rule_level(rule.meta().id) == Some(RuleLevel::Off) {
+        let id = rule.meta().id;
+        if !wanted(id) || settings.rule_level(id) == Some(RuleLevel::Off) {
             continue;
         }
         rule.check_policy(&ctx, &mut found);
     }
-    apply_levels(found, settings)
+    found
+}
+
+/// In a namespace with children, a wildcard first segment names namespaces, not mounts: its
+/// `wildcard-mount` finding goes, and the admin rules judge the rule as the children see it,
+/// their findings saying where ([`super::namespaces`]).
+fn namespace_wildcards(
+    policy: &Policy,
+    target: Target,
+    settings: &LintSettings<'_>,
+    namespace: &str,
+    found: &mut Vec<Diagnostic>,
+) {
+    let Some((view, reaches)) = super::namespaces::child_view(policy) else {
+        return;
+    };
+    let reach_at = |start: usize| {
+        reaches
+            .iter()
+            .find(|(at, _)| *at == start)
+            .map(|(_, reach)| reach)
+    };
+    found.retain(|d| d.rule != "wildcard-mount" || reach_at(d.span.start).is_none());
+    let admin = run_rules(&view, target, settings, |id| {
+        super::namespaces::ADMIN_RULES.contains(&id)
+    });
+    for mut diagnostic in admin {
+        if let Some(reach) = reach_at(diagnostic.span.start) {
+            diagnostic.message = format!("{} ({})", diagnostic.message, reach.words(namespace));
+        }
+        found.push(diagnostic);
+    }
 }
 
 /// Drops diagnostics of rules turned off and applies severity overrides; `invalid-`
@@ -172,9 +231,11 @@ mod tests {
             Diagnostic::error("invalid-key", span, "c"),
         ];
         let mounts = crate::mounts::Mounts::default();
+        let namespaces = crate::namespace::Namespaces::default();
         let settings = LintSettings {
             rules: &rules,
             mounts: &mounts,
+            namespaces: &namespaces,
         };
         let kept = apply_levels(diagnostics, &settings);
         let summary: Vec<(&str, crate::diag::Severity)> =

@@ -14,6 +14,7 @@ pub mod engine;
 pub mod holder;
 pub mod kv;
 pub mod matching;
+pub mod namespaces;
 pub mod probe;
 pub mod rules;
 pub mod settings;

@@ -24,6 +24,9 @@ pub struct LintSettings<'a> {
     /// Per-rule settings by rule id (ids checked against the registry when read).
     pub rules: &'a BTreeMap<String, RuleLevel>,
     pub mounts: &'a Mounts,
+    /// The namespace tree: a wildcard first segment in a namespace with children is a
+    /// namespace wildcard ([`super::namespaces`]).
+    pub namespaces: &'a crate::namespace::Namespaces,
 }
 
 impl LintSettings<'_> {
