@@ -75,9 +75,11 @@ fn bench_check(c: &mut Criterion) {
     let (hcl, json) = big_policy(10 * 1024 * 1024);
     let rules = BTreeMap::new();
     let mounts = Mounts::default();
+    let namespaces = capable::namespace::Namespaces::default();
     let settings = LintSettings {
         rules: &rules,
         mounts: &mounts,
+        namespaces: &namespaces,
     };
     let mut group = c.benchmark_group("check 10MB policy");
     group.sample_size(10);
