@@ -244,6 +244,14 @@ fixture_tests! {
     template_glob_widening => "template-glob-widening",
     redundant_rule => "redundant-rule",
     empty_policy => "empty-policy",
+    sudo_missing => "sudo-missing",
+    unauthenticated_path => "unauthenticated-path",
+    capability_unsupported => "capability-unsupported",
+    unknown_endpoint => "unknown-endpoint",
+    kv2_destroy => "kv2-destroy",
+    pki_ca_admin => "pki-ca-admin",
+    secrets_role_admin => "secrets-role-admin",
+    transit_key_export => "transit-key-export",
 }
 
 #[test]

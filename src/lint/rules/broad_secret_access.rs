@@ -7,13 +7,12 @@
 //! ## Why is this bad?
 //! Least privilege for secrets means one application, one subtree. A grant over a whole mount
 //! hands every holder every team's secrets, today's and tomorrow's. Listing a whole mount
-//! only reveals names, so a list-only finding is reported as `info`. Reading a whole KV mount
-//! or a whole credential engine (database, aws, azure, gcp, ssh, consul, nomad, rabbitmq, ldap,
-//! kubernetes, ...) is a warning: every secret, or every credential the engine issues; over
-//! other engines (pki, transit: certificates and key metadata) it is `info`. Engines come from
-//! `mounts` in `capable.yaml`, else from the mount's name (`kv` or `secret` in it counts as
-//! KV, `database` or `aws` as that engine). Patterns without any literal character are left
-//! to `grants-everything`.
+//! only reveals names, so a list-only finding is reported as `info`. Reading every credential
+//! of a credential engine (`database/creds/*`, `aws/*`, `ssh/*`, `consul/*`, `nomad/*`, ...)
+//! is a warning like a whole KV mount; reading a whole mount of another engine (pki or
+//! transit metadata) is `info` (declare mounts in `capable.yaml`; mounts named like `kv` or
+//! `secret` count as KV, engines at their default path count as that engine). Patterns without any
+//! literal character are left to `grants-everything`.
 //!
 //! ## Example
 //! ```hcl
@@ -32,10 +31,12 @@
 //! ## References
 //! - spec section 7 (KV v2 layout)
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 
+use super::endpoint_reach::mount_map;
 use crate::acl::Operation::{self, List, Read};
 use crate::diag::{Diagnostic, Severity};
+use crate::endpoints::MountMap;
 use crate::lint::holder::allowing_specific_block;
 use crate::lint::wording::diagnostic_at;
 use crate::lint::{Category, PolicyContext, Rule, RuleMeta};
@@ -75,28 +76,23 @@ impl Rule for BroadSecretAccess {
                 }
             }
         }
+        let map = mount_map(ctx);
         for (span, operation, path, mount) in found.into_values() {
-            let (what, severity) = match (operation, engine_kind(ctx, &mount)) {
-                (Read, EngineKind::Kv) => {
-                    ("every secret of the KV mount".to_string(), meta.severity)
-                }
-                (Read, EngineKind::Credentials(engine)) => (
-                    format!("every credential of the {engine} mount"),
-                    meta.severity,
-                ),
-                (Read, EngineKind::Other) => {
-                    ("everything under the mount".to_string(), Severity::Info)
-                }
-                _ => (
-                    "the name of every key of the mount".to_string(),
-                    Severity::Info,
-                ),
+            let kv = is_kv(ctx, &mount);
+            let credentials = is_credential_engine(&map, &mount);
+            let (what, severity) = match (operation, kv, credentials) {
+                (Read, true, _) => ("every secret of the KV mount", meta.severity),
+                (Read, false, true) => ("every credential issued by the mount", meta.severity),
+                (Read, false, false) => ("everything under the mount", Severity::Info),
+                _ => ("the name of every key of the mount", Severity::Info),
             };
             let message = format!(
                 "grants `{operation}` on `{path}`: holders can read {what} `{mount}`, \
                  whatever application it belongs to",
             );
-            let subtree = if ctx.mounts.kv_version(&mount) == Some(2) {
+            let subtree = if credentials {
+                format!("{mount}creds/<app>")
+            } else if ctx.mounts.kv_version(&mount) == Some(2) {
                 format!("{mount}data/<app>/*")
             } else {
                 format!("{mount}<app>/*")
@@ -113,10 +109,8 @@ impl Rule for BroadSecretAccess {
 }
 
 /// Configured mounts plus the literal first segment of each pattern of the policy.
-/// Cost: O(blocks + mounts).
 fn candidate_mounts(ctx: &PolicyContext<'_>) -> Vec<String> {
     let mut mounts: Vec<String> = ctx.mounts.iter().map(|m| m.path.clone()).collect();
-    let mut seen: HashSet<String> = mounts.iter().cloned().collect();
     for rule in &ctx.policy.rules {
         let Some(pattern) = &rule.pattern else {
             continue;
@@ -128,77 +122,61 @@ fn candidate_mounts(ctx: &PolicyContext<'_>) -> Vec<String> {
             continue;
         }
         let mount = format!("{first}/");
-        if seen.insert(mount.clone()) {
+        if !mounts.contains(&mount) {
             mounts.push(mount);
         }
     }
     mounts
 }
 
-/// What reading a whole mount exposes.
-enum EngineKind {
-    /// Stored secrets.
-    Kv,
-    /// Credentials the engine issues (database, cloud, SSH, ... engines).
-    Credentials(&'static str),
-    /// Anything else (PKI, transit, ...): metadata and keys' public parts.
-    Other,
+/// A KV mount: declared as such, or named like one (`kv`, `secret` in the name).
+fn is_kv(ctx: &PolicyContext<'_>, mount: &str) -> bool {
+    match ctx.mounts.iter().find(|m| m.path == mount) {
+        Some(declared) => declared.engine == "kv",
+        None => mount.contains("kv") || mount.contains("secret"),
+    }
 }
 
-/// Engines whose reads hand out credentials.
+/// Engines that issue credentials (`creds/<role>` and the like), by catalog kind.
 const CREDENTIAL_ENGINES: &[&str] = &[
     "database",
     "aws",
-    "azure",
-    "gcp",
-    "alicloud",
     "ssh",
     "consul",
     "nomad",
     "rabbitmq",
-    "ldap",
-    "openldap",
     "kubernetes",
+    "azure",
+    "gcp",
+    "ldap",
+    "alicloud",
     "mongodbatlas",
     "terraform",
 ];
 
-/// The engine of a mount: declared in the mount table, else guessed from its name (`kv` or
-/// `secret` for KV, an engine's name for a credential engine).
-fn engine_kind(ctx: &PolicyContext<'_>, mount: &str) -> EngineKind {
-    let engine = match ctx.mounts.iter().find(|m| m.path == mount) {
-        Some(declared) => declared.engine.as_str(),
-        None if mount.contains("kv") || mount.contains("secret") => "kv",
-        None => mount.trim_end_matches('/'),
-    };
-    if engine == "kv" {
-        return EngineKind::Kv;
-    }
-    let credentials = CREDENTIAL_ENGINES
-        .iter()
-        .find(|known| engine == **known || (engine.contains(**known) && known.len() > 3));
-    match credentials {
-        Some(known) => EngineKind::Credentials(known),
-        None => EngineKind::Other,
-    }
+fn is_credential_engine(map: &MountMap<'_>, mount: &str) -> bool {
+    map.resolve(mount)
+        .is_some_and(|of| of.path == mount && CREDENTIAL_ENGINES.contains(&of.kind.as_str()))
 }
 
-/// Read of a secret no policy names, and list of the mount's top level (and, on a credential
-/// engine, read of the credentials of a role no policy names).
+/// Read of a secret no policy names (of a credential no policy names, on a credential
+/// engine), and list of the mount's top level.
 fn probes(ctx: &PolicyContext<'_>, mount: &str) -> Vec<(Operation, String)> {
+    if is_credential_engine(&mount_map(ctx), mount) {
+        return vec![
+            (Read, format!("{mount}creds/anything")),
+            (Read, format!("{mount}anything")),
+            (List, mount.to_string()),
+        ];
+    }
     if ctx.mounts.kv_version(mount) == Some(2) {
         return vec![
             (Read, format!("{mount}data/anything")),
             (List, format!("{mount}metadata/")),
         ];
     }
-    let mut probes = vec![
+    vec![
         (Read, format!("{mount}anything")),
         (List, mount.to_string()),
-    ];
-    // Credential engines issue under `creds/<role>`: reading them all is every credential.
-    if matches!(engine_kind(ctx, mount), EngineKind::Credentials(_)) {
-        probes.push((Read, format!("{mount}creds/anything")));
-    }
-    probes
+    ]
 }
