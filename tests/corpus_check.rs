@@ -44,10 +44,27 @@ fn tally(target: Target) -> (BTreeMap<String, (usize, usize)>, usize, usize) {
         agents += workspace.agent_files.len();
         let results = check_workspace(&workspace);
         let findings: usize = results.iter().map(|r| r.diagnostics.len()).sum();
-        for format in [Format::Concise, Format::Github] {
-            let lines = report::render(format, &results, false).lines().count();
-            assert_eq!(lines, findings, "{name}: one {format:?} line per finding");
+        let lines = report::render(Format::Concise, &results, false)
+            .lines()
+            .count();
+        assert_eq!(lines, findings, "{name}: one concise line per finding");
+        // GitHub: at most 10 annotations per level, then one line counting the rest.
+        let mut per_level: BTreeMap<String, usize> = BTreeMap::new();
+        for diagnostic in results.iter().flat_map(|r| &r.diagnostics) {
+            *per_level
+                .entry(diagnostic.severity.to_string())
+                .or_default() += 1;
         }
+        let limit = capable::report::github::ANNOTATIONS_PER_LEVEL;
+        let annotated: usize = per_level.values().map(|count| (*count).min(limit)).sum();
+        let expected = annotated + usize::from(annotated < findings);
+        let lines = report::render(Format::Github, &results, false)
+            .lines()
+            .count();
+        assert_eq!(
+            lines, expected,
+            "{name}: GitHub annotations within the limit"
+        );
         for format in [Format::Human, Format::Json, Format::Sarif] {
             assert!(!report::render(format, &results, false).is_empty());
         }
