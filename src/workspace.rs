@@ -18,7 +18,7 @@ use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 use crate::cli::{CliError, Exit};
 use crate::config::{Config, ConfigError};
 use crate::diag::FileDiagnostics;
-use crate::policy::{parse_policy, Policy};
+use crate::policy::{parse_policy, Parsed, Policy};
 use crate::source::SourceFile;
 use crate::target::Target;
 
@@ -284,8 +284,19 @@ impl Workspace {
         let (terraform, policies): (Vec<_>, Vec<_>) = sources
             .into_iter()
             .partition(|source| crate::terraform::is_terraform(&source.name));
-        for source in policies {
-            self.add_file(source)?;
+        // Parsing is the costly part and independent per file: done in parallel, in order.
+        let parsed: Vec<Option<Parsed>> = {
+            use rayon::prelude::*;
+            let target = self.target;
+            policies
+                .par_iter()
+                .map(|source| {
+                    (!is_agent_config(source)).then(|| parse_policy(source.clone(), target))
+                })
+                .collect()
+        };
+        for (source, parsed) in policies.into_iter().zip(parsed) {
+            self.add_file(source, parsed)?;
         }
         if !terraform.is_empty() {
             self.add_terraform(terraform, cwd);
@@ -318,11 +329,16 @@ impl Workspace {
         self.files.sort_by(|a, b| a.name.cmp(&b.name));
     }
 
-    fn add_file(&mut self, source: Arc<SourceFile>) -> Result<(), WorkspaceError> {
-        if is_agent_config(&source) {
+    /// Adds one file with its parse (`None` for an agent configuration).
+    fn add_file(
+        &mut self,
+        source: Arc<SourceFile>,
+        parsed: Option<Parsed>,
+    ) -> Result<(), WorkspaceError> {
+        let Some(parsed) = parsed else {
             self.agent_files.push(source);
             return Ok(());
-        }
+        };
         let namespace = self.namespace_for(&source);
         let name = format!("{namespace}{}", source.stem());
         if let Some(first) = self.file_by_stem.get(&name) {
@@ -333,7 +349,6 @@ impl Workspace {
             });
         }
         self.file_by_stem.insert(name.clone(), source.name.clone());
-        let parsed = parse_policy(source.clone(), self.target);
         if let Some(mut policy) = parsed.policy {
             policy.namespace = namespace;
             self.policies.insert(name, policy);

@@ -32,8 +32,14 @@
 //! control groups. Regions whose rule carries such conditions are flagged ([`Condition`]);
 //! `explain` evaluates them for one request.
 //!
-//! Cost: building is O(R) regions for R merged rules; answering one capability tests every
-//! pair of regions for overlap, O(R² × L²) for patterns of length L.
+//! Cost, for R merged rules with patterns of length L: building is O(R log R) regions (plus
+//! the pooled regions' exclusion lists, found by one binary search each). Answering one
+//! capability indexes the regions that can be exceptions by their literal head (the bytes
+//! every path of the region starts with: two regions can only overlap when one head is a
+//! prefix of the other), so each granting region tests for overlap only the regions whose head
+//! is a prefix or an extension of its own: O(R × (log R + L) + C × L²) for C such candidate
+//! pairs, which is near-linear unless many heads nest (a catch-all region is one candidate of
+//! every other region, once).
 
 use std::cmp::{Ordering, Reverse};
 
@@ -374,22 +380,25 @@ impl Reach {
             None => true,
         };
         let regions = &self.view(view).regions;
+        // A higher rule with conditions is carved out too, so a path it decides shows only
+        // under its own (conditional) region.
+        let can_except = |region: &Region| {
+            let rule = &self.rules[region.rule];
+            !grants(rule, capability) || !conditions(rule).is_empty()
+        };
+        let index = HeadIndex::new(regions, |region| can_except(region) && in_scope(region));
         let mut found = Vec::new();
-        for (index, region) in regions.iter().enumerate() {
+        let mut candidates = Vec::new();
+        for region in regions {
             let rule = &self.rules[region.rule];
             if !grants(rule, capability) || !in_scope(region) {
                 continue;
             }
-            let exceptions = regions[..index]
+            index.candidates(region, &mut candidates);
+            let exceptions = candidates
                 .iter()
-                .filter(|higher| higher.rank > region.rank)
-                .filter(|higher| {
-                    // A higher rule with conditions is carved out too, so a path it decides
-                    // shows only under its own (conditional) region.
-                    let rule = &self.rules[higher.rule];
-                    !grants(rule, capability) || !conditions(rule).is_empty()
-                })
-                .filter(|higher| in_scope(higher) && higher.overlaps(region, domain))
+                .map(|&at| &regions[at])
+                .filter(|higher| higher.rank > region.rank && higher.overlaps(region, domain))
                 .collect();
             found.push(Grant {
                 region,
@@ -402,6 +411,104 @@ impl Reach {
             capability,
             view,
             grants: found,
+        }
+    }
+}
+
+/// The literal bytes every path of `seq` starts with.
+fn head(seq: &Seq) -> Vec<u8> {
+    seq.0
+        .iter()
+        .map_while(|token| match token {
+            Token::Lit(byte) => Some(*byte),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Some regions (by position in their view) under the heads of their pieces, sorted, so that
+/// the regions that may overlap a given one are found without looking at the others.
+struct HeadIndex {
+    /// Distinct heads in byte order, each with the regions having a piece with that head.
+    heads: Vec<(Vec<u8>, Vec<usize>)>,
+}
+
+impl HeadIndex {
+    /// Indexes the regions `keep` selects. Cost: O(R × L + R log R).
+    fn new(regions: &[Region], keep: impl Fn(&Region) -> bool) -> HeadIndex {
+        let mut entries: Vec<(Vec<u8>, usize)> = Vec::new();
+        for (at, region) in regions.iter().enumerate() {
+            if !keep(region) {
+                continue;
+            }
+            entries.extend(region.pieces.iter().map(|piece| (head(&piece.include), at)));
+        }
+        entries.sort_unstable();
+        let mut heads: Vec<(Vec<u8>, Vec<usize>)> = Vec::new();
+        for (head, at) in entries {
+            match heads.last_mut() {
+                Some((last, ats)) if *last == head => {
+                    if ats.last() != Some(&at) {
+                        ats.push(at);
+                    }
+                }
+                _ => heads.push((head, vec![at])),
+            }
+        }
+        HeadIndex { heads }
+    }
+
+    /// The indexed regions that may overlap `region` (a head of one is a prefix of a head of
+    /// the other), in view order, each once. Cost: O(L log R) per piece, plus the candidates.
+    fn candidates(&self, region: &Region, found: &mut Vec<usize>) {
+        found.clear();
+        for piece in &region.pieces {
+            let head = head(&piece.include);
+            self.extensions(&head, found);
+            self.strict_prefixes(&head, found);
+        }
+        found.sort_unstable();
+        found.dedup();
+    }
+
+    /// Regions whose head starts with `head` (one contiguous run of the sorted heads).
+    fn extensions(&self, head: &[u8], found: &mut Vec<usize>) {
+        let start = self.heads.partition_point(|(h, _)| h.as_slice() < head);
+        for (_, ats) in self.heads[start..]
+            .iter()
+            .take_while(|(h, _)| h.starts_with(head))
+        {
+            found.extend_from_slice(ats);
+        }
+    }
+
+    /// Regions whose head is a strict prefix of `head`. The greatest head below a text is
+    /// either its prefix or shares with it a common prefix that bounds every shorter prefix
+    /// head, so each step shortens the text: O(L) binary searches at most.
+    fn strict_prefixes(&self, head: &[u8], found: &mut Vec<usize>) {
+        let mut text = &head[..head.len().saturating_sub(1)];
+        if head.is_empty() {
+            return;
+        }
+        loop {
+            let below = self.heads.partition_point(|(h, _)| h.as_slice() <= text);
+            let Some((candidate, ats)) = below.checked_sub(1).map(|at| &self.heads[at]) else {
+                return;
+            };
+            if text.starts_with(candidate) {
+                found.extend_from_slice(ats);
+                if candidate.is_empty() {
+                    return;
+                }
+                text = &candidate[..candidate.len() - 1];
+                continue;
+            }
+            let common = candidate
+                .iter()
+                .zip(text)
+                .take_while(|(a, b)| a == b)
+                .count();
+            text = &text[..common];
         }
     }
 }
@@ -495,6 +602,7 @@ fn request_regions(rules: &[MergedRule]) -> Regions {
 }
 
 fn listing_regions(rules: &[MergedRule], resolver: ListResolver) -> Regions {
+    let prefixes = PrefixKeys::new(rules);
     let mut regions = Vec::new();
     for (index, rule) in rules.iter().enumerate() {
         let seq = Seq::of_pattern(&rule.pattern);
@@ -518,7 +626,7 @@ fn listing_regions(rules: &[MergedRule], resolver: ListResolver) -> Regions {
         }
         match resolver {
             ListResolver::FullThenTrimmed => regions.extend(full_then_trimmed(rules, index, seq)),
-            ListResolver::Pooled => regions.push(pooled(rules, index, seq)),
+            ListResolver::Pooled => regions.push(pooled(rules, &prefixes, index, seq)),
         }
     }
     sorted(View::Listing, regions)
@@ -552,17 +660,13 @@ fn full_then_trimmed(rules: &[MergedRule], index: usize, seq: Seq) -> Vec<Region
 
 /// Vault: the rule is in the pool for `p/` when it matches `p/` or `p` (a prefix rule only
 /// while it is the longest prefix rule of that path); rules holding deny or list rank first.
-fn pooled(rules: &[MergedRule], index: usize, seq: Seq) -> Region {
+fn pooled(rules: &[MergedRule], prefixes: &PrefixKeys, index: usize, seq: Seq) -> Region {
     let rule = &rules[index];
     let longer_prefixes: Vec<Seq> = if rule.pattern.kind == PatternKind::Prefix {
-        rules
-            .iter()
-            .filter(|other| other.pattern.kind == PatternKind::Prefix)
-            .filter(|other| {
-                other.pattern.key.len() > rule.pattern.key.len()
-                    && other.pattern.key.starts_with(&rule.pattern.key)
-            })
-            .map(|other| Seq::of_pattern(&other.pattern))
+        prefixes
+            .longer(rules, &rule.pattern.key)
+            .into_iter()
+            .map(|other| Seq::of_pattern(&rules[other].pattern))
             .collect()
     } else {
         Vec::new()
@@ -582,6 +686,42 @@ fn pooled(rules: &[MergedRule], index: usize, seq: Seq) -> Region {
         TIER_LOWER
     };
     region(rules, index, Origin::Pooled, tier, vec![full, trimmed])
+}
+
+/// The prefix rules by key, for finding the longer prefix rules of a key by binary search.
+struct PrefixKeys {
+    /// (key, rule index), sorted.
+    keys: Vec<(String, usize)>,
+}
+
+impl PrefixKeys {
+    fn new(rules: &[MergedRule]) -> PrefixKeys {
+        let mut keys: Vec<(String, usize)> = rules
+            .iter()
+            .enumerate()
+            .filter(|(_, rule)| rule.pattern.kind == PatternKind::Prefix)
+            .map(|(index, rule)| (rule.pattern.key.clone(), index))
+            .collect();
+        keys.sort_unstable();
+        PrefixKeys { keys }
+    }
+
+    /// The prefix rules whose key extends `key` by at least one byte, in rule order. Cost:
+    /// O(log R + k log k) for k such rules.
+    fn longer(&self, rules: &[MergedRule], key: &str) -> Vec<usize> {
+        let start = self.keys.partition_point(|(k, _)| k.as_str() < key);
+        let mut found: Vec<usize> = self.keys[start..]
+            .iter()
+            .take_while(|(k, _)| k.starts_with(key))
+            .filter(|(k, _)| k.len() > key.len())
+            .map(|&(_, index)| index)
+            .collect();
+        found.sort_unstable();
+        debug_assert!(found
+            .iter()
+            .all(|&i| rules[i].pattern.kind == PatternKind::Prefix));
+        found
+    }
 }
 
 #[cfg(test)]
@@ -847,6 +987,107 @@ mod tests {
             check(rules.clone(), Target::OpenBao);
             check(rules, Target::Vault);
         }
+    }
+
+    /// The answer as the index-free definition gives it: every higher-ranked region that may
+    /// be an exception, tested for overlap (O(R²)).
+    fn brute_force(reach: &Reach, capability: Capability) -> Vec<(String, Vec<String>)> {
+        let view = View::for_capability(capability);
+        let regions = &reach.view(view).regions;
+        let mut found: Vec<(String, Vec<String>)> = regions
+            .iter()
+            .filter(|region| grants(&reach.rules[region.rule], capability))
+            .map(|region| {
+                let exceptions = regions
+                    .iter()
+                    .filter(|higher| higher.rank > region.rank)
+                    .filter(|higher| {
+                        let rule = &reach.rules[higher.rule];
+                        !grants(rule, capability) || !conditions(rule).is_empty()
+                    })
+                    .filter(|higher| higher.overlaps(region, view.domain()))
+                    .map(|higher| higher.pattern.clone())
+                    .collect();
+                (region.pattern.clone(), exceptions)
+            })
+            .collect();
+        found.sort_by(|a, b| a.0.cmp(&b.0));
+        found
+    }
+
+    fn indexed(reach: &Reach, capability: Capability) -> Vec<(String, Vec<String>)> {
+        reach
+            .capability(capability, None)
+            .grants
+            .iter()
+            .map(|grant| {
+                let exceptions = grant.exceptions.iter().map(|e| e.pattern.clone()).collect();
+                (grant.region.pattern.clone(), exceptions)
+            })
+            .collect()
+    }
+
+    fn generated_pattern() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        let part = prop::sample::select(vec!["a", "b", "ab", "+", "", "a*", "*"]);
+        prop::collection::vec(part, 1..4).prop_map(|parts| {
+            let mut pattern = parts.join("/");
+            // A `*` is only a glob at the end; elsewhere it is a literal byte.
+            if pattern.is_empty() {
+                pattern.push('a');
+            }
+            pattern
+        })
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn indexed_exceptions_equal_the_pairwise_definition(
+            patterns in proptest::collection::vec(generated_pattern(), 1..12),
+            caps in proptest::collection::vec(0usize..4, 12),
+            vault in proptest::bool::ANY,
+        ) {
+            let choices = [vec![Read], vec![Deny], vec![List, Read], vec![Update]];
+            let rules: Vec<MergedRule> = patterns
+                .iter()
+                .zip(&caps)
+                .filter_map(|(pattern, cap)| {
+                    PathPattern::parse(pattern).ok().map(|_| rule(pattern, &choices[*cap]))
+                })
+                .collect();
+            let target = if vault { Target::Vault } else { Target::OpenBao };
+            let reach = Reach::from_rules(rules, target, false);
+            for capability in [Read, List, Update] {
+                proptest::prop_assert_eq!(indexed(&reach, capability), brute_force(&reach, capability));
+            }
+        }
+    }
+
+    #[test]
+    fn head_index_finds_prefixes_and_extensions_only() {
+        let rules: Vec<MergedRule> = ["a/*", "a/b/c", "a/bc/*", "ab", "b/*", "*", "a/b/+/d"]
+            .iter()
+            .map(|pattern| rule(pattern, &[Deny]))
+            .collect();
+        let reach = Reach::from_rules(rules, Target::OpenBao, false);
+        let regions = &reach.request.regions;
+        let index = HeadIndex::new(regions, |_| true);
+        let of = |pattern: &str| {
+            let region = regions.iter().find(|r| r.pattern == pattern).unwrap();
+            let mut found = Vec::new();
+            index.candidates(region, &mut found);
+            let mut names: Vec<&str> = found
+                .iter()
+                .map(|&at| regions[at].pattern.as_str())
+                .collect();
+            names.sort_unstable();
+            names
+        };
+        assert_eq!(of("a/b/c"), ["*", "a/*", "a/b/+/d", "a/b/c"]);
+        assert_eq!(of("a/*"), ["*", "a/*", "a/b/+/d", "a/b/c", "a/bc/*"]);
+        assert_eq!(of("b/*"), ["*", "b/*"]);
+        assert_eq!(of("ab"), ["*", "ab"]);
+        assert_eq!(of("*").len(), 7);
     }
 
     #[test]
