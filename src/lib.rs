@@ -12,6 +12,7 @@ pub mod check;
 pub mod cli;
 pub mod config;
 pub mod diag;
+pub mod endpoints;
 pub mod fmt;
 pub mod hcl1;
 pub mod input;

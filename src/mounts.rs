@@ -18,15 +18,20 @@ pub struct Mount {
 pub struct Mounts {
     /// Sorted by path; lookups pick the longest mount path that prefixes the request path.
     mounts: Vec<Mount>,
+    /// Whether the table was written (`mounts:` in `capable.yaml`, or built by a caller)
+    /// rather than assumed (the default `secret/`): a written mount is evidence of its engine.
+    declared: bool,
 }
 
 impl Default for Mounts {
     fn default() -> Mounts {
-        Mounts::new(vec![Mount {
+        let mut mounts = Mounts::new(vec![Mount {
             path: "secret/".into(),
             engine: "kv".into(),
             kv_version: Some(2),
-        }])
+        }]);
+        mounts.declared = false;
+        mounts
     }
 }
 
@@ -38,7 +43,15 @@ impl Mounts {
             }
         }
         mounts.sort_by(|a, b| a.path.cmp(&b.path));
-        Mounts { mounts }
+        Mounts {
+            mounts,
+            declared: true,
+        }
+    }
+
+    /// Whether the table was written rather than assumed (see [`Mounts::default`]).
+    pub fn is_declared(&self) -> bool {
+        self.declared
     }
 
     /// The mount a path lives under (longest matching mount path). Cost: O(mounts).

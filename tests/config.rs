@@ -103,10 +103,22 @@ fn config_is_found_from_a_subfolder() {
 
 #[test]
 fn default_mounts_make_secret_kv_v2() {
+    // Assumed, not known: the finding is a note, which does not fail the check.
     let dir = scratch("", &[("a.hcl", NO_DATA)]);
     let (code, stdout, _) = capable(dir.path(), &["check", "--format", "concise", "a.hcl"]);
+    assert_eq!(code, 0);
+    assert!(stdout.contains("info[kv2-missing-data-prefix]"), "{stdout}");
+    // Declared: a warning.
+    let dir = scratch(
+        "mounts:\n  secret/: {type: kv, version: 2}\n",
+        &[("a.hcl", NO_DATA)],
+    );
+    let (code, stdout, _) = capable(dir.path(), &["check", "--format", "concise", "a.hcl"]);
     assert_eq!(code, 1);
-    assert!(stdout.contains("[kv2-missing-data-prefix]"), "{stdout}");
+    assert!(
+        stdout.contains("warning[kv2-missing-data-prefix]"),
+        "{stdout}"
+    );
 }
 
 #[test]
@@ -118,7 +130,7 @@ fn config_flag_points_elsewhere() {
         "mounts:\n  secret/: {type: kv, version: 1}\n",
     )
     .unwrap();
-    let (code, _, _) = capable(dir.path(), &["check", "a.hcl"]);
+    let (code, _, _) = capable(dir.path(), &["check", "--fail-level", "info", "a.hcl"]);
     assert_eq!(code, 1, "the discovered config keeps KV v2");
     let (code, stdout, stderr) =
         capable(dir.path(), &["check", "--config", "conf/kv1.yaml", "a.hcl"]);
@@ -138,7 +150,7 @@ fn config_includes_are_relative_to_the_config_folder() {
     std::fs::create_dir(dir.path().join("elsewhere")).unwrap();
     let (code, stdout, _) = capable(
         &dir.path().join("elsewhere"),
-        &["check", "--format", "concise"],
+        &["check", "--format", "concise", "--fail-level", "info"],
     );
     assert_eq!(code, 1);
     assert!(stdout.starts_with("../policies/a.hcl:1:"), "{stdout}");

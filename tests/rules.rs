@@ -239,6 +239,14 @@ fixture_tests! {
     seal_admin => "seal-admin",
     lease_revoke_prefix => "lease-revoke-prefix",
     broad_secret_access => "broad-secret-access",
+    sudo_missing => "sudo-missing",
+    unauthenticated_path => "unauthenticated-path",
+    capability_unsupported => "capability-unsupported",
+    unknown_endpoint => "unknown-endpoint",
+    kv2_destroy => "kv2-destroy",
+    pki_ca_admin => "pki-ca-admin",
+    secrets_role_admin => "secrets-role-admin",
+    transit_key_export => "transit-key-export",
 }
 
 #[test]

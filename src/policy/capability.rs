@@ -105,6 +105,11 @@ impl CapSet {
         CapSet(self.0 | other.0)
     }
 
+    /// The capabilities in both sets.
+    pub fn intersection(self, other: CapSet) -> CapSet {
+        CapSet(self.0 & other.0)
+    }
+
     pub fn contains(self, capability: Capability) -> bool {
         self.0 & capability.bit() != 0
     }

@@ -7,9 +7,11 @@
 //! ## Why is this bad?
 //! Least privilege for secrets means one application, one subtree. A grant over a whole mount
 //! hands every holder every team's secrets, today's and tomorrow's. Listing a whole mount
-//! only reveals names, so a list-only finding is reported as `info`; so is reading a whole
-//! mount of an engine not known to be KV (declare mounts in `capable.yaml`; mounts named
-//! like `kv` or `secret` count as KV). Patterns without any
+//! only reveals names, so a list-only finding is reported as `info`. Reading every credential
+//! of a credential engine (`database/creds/*`, `aws/*`, `ssh/*`, `consul/*`, `nomad/*`, ...)
+//! is a warning like a whole KV mount; reading a whole mount of another engine (pki or
+//! transit metadata) is `info` (declare mounts in `capable.yaml`; mounts named like `kv` or
+//! `secret` count as KV, engines at their default path count as that engine). Patterns without any
 //! literal character are left to `grants-everything`.
 //!
 //! ## Example
@@ -31,8 +33,10 @@
 
 use std::collections::BTreeMap;
 
+use super::endpoint_reach::mount_map;
 use crate::acl::Operation::{self, List, Read};
 use crate::diag::{Diagnostic, Severity};
+use crate::endpoints::MountMap;
 use crate::lint::holder::allowing_specific_block;
 use crate::lint::wording::diagnostic_at;
 use crate::lint::{Category, PolicyContext, Rule, RuleMeta};
@@ -72,18 +76,23 @@ impl Rule for BroadSecretAccess {
                 }
             }
         }
+        let map = mount_map(ctx);
         for (span, operation, path, mount) in found.into_values() {
             let kv = is_kv(ctx, &mount);
-            let (what, severity) = match (operation, kv) {
-                (Read, true) => ("every secret of the KV mount", meta.severity),
-                (Read, false) => ("everything under the mount", Severity::Info),
+            let credentials = is_credential_engine(&map, &mount);
+            let (what, severity) = match (operation, kv, credentials) {
+                (Read, true, _) => ("every secret of the KV mount", meta.severity),
+                (Read, false, true) => ("every credential issued by the mount", meta.severity),
+                (Read, false, false) => ("everything under the mount", Severity::Info),
                 _ => ("the name of every key of the mount", Severity::Info),
             };
             let message = format!(
                 "grants `{operation}` on `{path}`: holders can read {what} `{mount}`, \
                  whatever application it belongs to",
             );
-            let subtree = if ctx.mounts.kv_version(&mount) == Some(2) {
+            let subtree = if credentials {
+                format!("{mount}creds/<app>")
+            } else if ctx.mounts.kv_version(&mount) == Some(2) {
                 format!("{mount}data/<app>/*")
             } else {
                 format!("{mount}<app>/*")
@@ -128,8 +137,38 @@ fn is_kv(ctx: &PolicyContext<'_>, mount: &str) -> bool {
     }
 }
 
-/// Read of a secret no policy names, and list of the mount's top level.
+/// Engines that issue credentials (`creds/<role>` and the like), by catalog kind.
+const CREDENTIAL_ENGINES: &[&str] = &[
+    "database",
+    "aws",
+    "ssh",
+    "consul",
+    "nomad",
+    "rabbitmq",
+    "kubernetes",
+    "azure",
+    "gcp",
+    "ldap",
+    "alicloud",
+    "mongodbatlas",
+    "terraform",
+];
+
+fn is_credential_engine(map: &MountMap<'_>, mount: &str) -> bool {
+    map.resolve(mount)
+        .is_some_and(|of| of.path == mount && CREDENTIAL_ENGINES.contains(&of.kind.as_str()))
+}
+
+/// Read of a secret no policy names (of a credential no policy names, on a credential
+/// engine), and list of the mount's top level.
 fn probes(ctx: &PolicyContext<'_>, mount: &str) -> Vec<(Operation, String)> {
+    if is_credential_engine(&mount_map(ctx), mount) {
+        return vec![
+            (Read, format!("{mount}creds/anything")),
+            (Read, format!("{mount}anything")),
+            (List, mount.to_string()),
+        ];
+    }
     if ctx.mounts.kv_version(mount) == Some(2) {
         return vec![
             (Read, format!("{mount}data/anything")),

@@ -2,6 +2,9 @@
 //! Flags `create` granted without `update` on a path, and `update` without `create` on a
 //! KV secret path (KV v1 data, KV v2 `data/` and `metadata/`).
 //!
+//! Endpoints that need no token (`auth/<method>/login`, `sys/unseal`, ...) are left to
+//! `unauthenticated-path`: no policy applies there.
+//!
 //! ## Why is this bad?
 //! A write is turned into `create` or `update` by the backend's existence check: KV writes
 //! to a new key need `create`, to an existing key `update` (`vault kv put` does both over a
@@ -29,8 +32,9 @@
 
 use std::collections::HashSet;
 
+use super::endpoint_reach::{kv_mount_of, mount_map, reach};
 use crate::diag::{Diagnostic, Severity};
-use crate::lint::kv::kv_mount;
+use crate::endpoints::MountMap;
 use crate::lint::matching::can_match_under;
 use crate::lint::wording::{capability_span, diagnostic};
 use crate::lint::{Category, PolicyContext, Rule, RuleMeta};
@@ -51,9 +55,10 @@ impl Rule for CreateWithoutUpdate {
 
     fn check_policy(&self, ctx: &PolicyContext<'_>, out: &mut Vec<Diagnostic>) {
         let meta = self.meta();
+        let map = mount_map(ctx);
         let mut seen: HashSet<&str> = HashSet::new();
         for (rule, pattern) in ctx.live_rules() {
-            if !seen.insert(pattern.normalized.as_str()) {
+            if !seen.insert(pattern.normalized.as_str()) || needs_no_token(&map, pattern) {
                 continue;
             }
             let caps = ctx.merged_capabilities(pattern);
@@ -62,7 +67,7 @@ impl Rule for CreateWithoutUpdate {
             }
             let create = caps.contains(Capability::Create);
             let update = caps.contains(Capability::Update);
-            let Some(on_kv) = kv_secret_path(ctx, pattern) else {
+            let Some(on_kv) = kv_secret_path(&map, pattern) else {
                 // Under a KV v2 mount but outside `data/` and `metadata/`:
                 // `kv2-missing-data-prefix` says what is wrong there.
                 continue;
@@ -107,9 +112,10 @@ impl Rule for CreateWithoutUpdate {
 /// `Some(true)` for KV v1 paths and KV v2 `data/` and `metadata/` paths (declared mounts, or
 /// an undeclared mount whose second segment is `data` or `metadata`), `Some(false)` for other
 /// paths, `None` for other paths of a declared KV v2 mount.
-fn kv_secret_path(ctx: &PolicyContext<'_>, pattern: &PathPattern) -> Option<bool> {
-    match kv_mount(ctx, pattern) {
-        Some((_, 1)) => Some(true),
+fn kv_secret_path(map: &MountMap<'_>, pattern: &PathPattern) -> Option<bool> {
+    let mount = kv_mount_of(map, pattern);
+    match mount.as_ref().map(|m| (m.path.as_str(), m.kind.as_str())) {
+        Some((_, "kv-v1")) => Some(true),
         Some((mount, _)) => {
             let secret = can_match_under(pattern, &format!("{mount}data/"))
                 || can_match_under(pattern, &format!("{mount}metadata/"));
@@ -120,4 +126,12 @@ fn kv_secret_path(ctx: &PolicyContext<'_>, pattern: &PathPattern) -> Option<bool
             Some(matches!(second, Some("data" | "metadata")))
         }
     }
+}
+
+/// Whether every endpoint the pattern reaches needs no token (`auth/approle/login`): no
+/// policy is consulted there, `unauthenticated-path` says so.
+fn needs_no_token(map: &MountMap<'_>, pattern: &PathPattern) -> bool {
+    reach(map, pattern).is_some_and(|reach| {
+        !reach.endpoints.is_empty() && reach.endpoints.iter().all(|(e, _)| e.unauthenticated)
+    })
 }

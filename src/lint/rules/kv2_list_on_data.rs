@@ -2,6 +2,9 @@
 //! Flags `list` granted on a KV version 2 `data/` path (`M/data/...`) by a pattern that does
 //! not also cover `M/metadata/`.
 //!
+//! Any mount counts whose `data/` or `metadata/` paths the policy uses (`kv/data/x/*` shows
+//! that `kv/` is KV v2), besides those `capable.yaml` declares and `secret/`.
+//!
 //! ## Why is this bad?
 //! KV v2 lists keys through `M/metadata/<prefix>/` (`vault kv list secret/app` sends LIST
 //! `secret/metadata/app/`). `list` on `data/` is never used, so the author's `kv list` is
@@ -28,8 +31,9 @@
 //! ## References
 //! - spec section 7 (`kv list` → LIST `M/metadata/p/`)
 
+use super::endpoint_reach::{kv2_mount_of, mount_map};
 use crate::diag::{Diagnostic, Severity};
-use crate::lint::kv::{kv2_mount, only_kv2_data};
+use crate::lint::kv::only_kv2_data;
 use crate::lint::wording::{capability_span, diagnostic};
 use crate::lint::{Category, PolicyContext, Rule, RuleMeta};
 use crate::policy::Capability;
@@ -49,14 +53,16 @@ impl Rule for Kv2ListOnData {
 
     fn check_policy(&self, ctx: &PolicyContext<'_>, out: &mut Vec<Diagnostic>) {
         let meta = self.meta();
+        let map = mount_map(ctx);
         for (rule, pattern) in ctx.live_rules() {
             let caps = rule.capabilities;
             if caps.is_deny() || !caps.contains(Capability::List) {
                 continue;
             }
-            let Some(mount) = kv2_mount(ctx, pattern) else {
+            let Some(kv2) = kv2_mount_of(&map, pattern) else {
                 continue;
             };
+            let mount = kv2.path.as_str();
             if !only_kv2_data(pattern, mount) {
                 continue;
             }

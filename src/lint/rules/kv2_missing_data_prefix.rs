@@ -1,8 +1,10 @@
 //! ## What it does
 //! Flags a rule on a KV version 2 mount whose pattern cannot match any KV v2 endpoint:
 //! nothing under `data/`, `metadata/`, `delete/`, `undelete/`, `destroy/`, `subkeys/`
-//! (and `detailed-metadata/` on OpenBao), nor `config`. Mounts come from `capable.yaml`
-//! (`mounts`); by default `secret/` is KV v2, as on a dev server.
+//! (and `detailed-metadata/` on OpenBao), nor `config`. A mount is KV v2 when `capable.yaml`
+//! says so (`mounts`) or when the same policy uses its `data/` or `metadata/` paths: then the
+//! finding is a warning. Without such evidence, `secret/` is assumed to be KV v2 (as on a dev
+//! server) and the finding is `info`, worded "if `secret/` is KV v2".
 //!
 //! ## Why is this bad?
 //! The KV v2 API puts secrets under `M/data/<key>`, but the CLI hides that prefix: `vault kv
@@ -33,10 +35,10 @@
 //! - spec section 7 (KV v2 layout and CLI mapping)
 //! - Vault issues #12665, #7161
 
+use super::endpoint_reach::{kv2_mount_of, mount_map};
 use crate::diag::{Diagnostic, Severity};
-use crate::lint::kv::kv2_mount;
 use crate::lint::matching::{can_match_under, pattern_matches};
-use crate::lint::wording::diagnostic;
+use crate::lint::wording::diagnostic_at;
 use crate::lint::{Category, PolicyContext, Rule, RuleMeta};
 use crate::policy::PathPattern;
 use crate::target::Target;
@@ -66,10 +68,12 @@ impl Rule for Kv2MissingDataPrefix {
 
     fn check_policy(&self, ctx: &PolicyContext<'_>, out: &mut Vec<Diagnostic>) {
         let meta = self.meta();
+        let map = mount_map(ctx);
         for (rule, pattern) in ctx.live_rules() {
-            let Some(mount) = kv2_mount(ctx, pattern) else {
+            let Some(kv2) = kv2_mount_of(&map, pattern) else {
                 continue;
             };
+            let mount = kv2.path.as_str();
             if pattern.normalized == mount || pattern.normalized == mount.trim_end_matches('/') {
                 continue;
             }
@@ -82,13 +86,28 @@ impl Rule for Kv2MissingDataPrefix {
             } else {
                 "it matches no request"
             };
-            let message = format!(
-                "`{}` is on the KV v2 mount `{mount}`, where secrets live under \
-                 `{mount}data/`: {effect}",
-                pattern.normalized
-            );
+            // Without evidence (only the dev server's default), the mount may be KV v1.
+            let (severity, message) = if kv2.evidence.is_known() {
+                (
+                    meta.severity,
+                    format!(
+                        "`{}` is on the KV v2 mount `{mount}`, where secrets live under \
+                         `{mount}data/`: {effect}",
+                        pattern.normalized
+                    ),
+                )
+            } else {
+                (
+                    Severity::Info,
+                    format!(
+                        "if `{mount}` is KV v2 (as on a dev server), `{}` is outside \
+                         `{mount}data/`, where its secrets live: {effect}",
+                        pattern.normalized
+                    ),
+                )
+            };
             out.push(
-                diagnostic(&meta, rule.pattern_span, message)
+                diagnostic_at(&meta, severity, rule.pattern_span, message)
                     .with_label("not a KV v2 path")
                     .with_help(format!(
                         "write `{mount}data/{rest}` for the secret itself and \

@@ -35,8 +35,8 @@
 //! ## References
 //! - spec section 3.7 (note on KV v2) and section 7
 
+use super::endpoint_reach::{kv2_mount_of, mount_map};
 use crate::diag::{Diagnostic, Severity};
-use crate::lint::kv::kv2_mount;
 use crate::lint::matching::can_match_under;
 use crate::lint::wording::diagnostic;
 use crate::lint::{Category, PolicyContext, Rule, RuleMeta};
@@ -61,10 +61,12 @@ impl Rule for Kv2Parameters {
 
     fn check_policy(&self, ctx: &PolicyContext<'_>, out: &mut Vec<Diagnostic>) {
         let meta = self.meta();
+        let map = mount_map(ctx);
         for (rule, pattern) in ctx.live_rules() {
-            let Some(mount) = kv2_mount(ctx, pattern) else {
+            let Some(kv2) = kv2_mount_of(&map, pattern) else {
                 continue;
             };
+            let mount = kv2.path.as_str();
             if !can_match_under(pattern, &format!("{mount}data/")) {
                 continue;
             }

@@ -1,0 +1,377 @@
+//! What a policy's patterns reach in the endpoint catalog ([`crate::endpoints`]); not a rule.
+//! The endpoint rules (`sudo-missing`, `unauthenticated-path`, `capability-unsupported`,
+//! `unknown-endpoint`) and the engine rules (`kv2-destroy`, `pki-ca-admin`,
+//! `secrets-role-admin`, `transit-key-export`) share it.
+
+use std::collections::BTreeMap;
+
+use crate::acl::Operation;
+use crate::endpoints::{describe, Endpoint, MountMap, MountOf};
+use crate::lint::holder::{allowing_specific_block, is_catch_all_block, winning_block};
+use crate::lint::matching::{literal_prefix, pattern_matches, FILLER};
+use crate::lint::PolicyContext;
+use crate::policy::{CapSet, PathPattern};
+use crate::span::Span;
+
+/// The mounts as this policy shows them. Cost: O(rules of the policy).
+pub fn mount_map<'a>(ctx: &'a PolicyContext<'_>) -> MountMap<'a> {
+    MountMap::new(ctx.target, ctx.mounts, ctx.policy)
+}
+
+/// The endpoints a pattern reaches under its mount, with the capabilities of each that a
+/// request it matches can need.
+#[derive(Clone, Debug)]
+pub struct PatternReach {
+    pub mount: MountOf,
+    /// The pattern relative to the mount.
+    pub relative: PathPattern,
+    pub endpoints: Vec<(&'static Endpoint, CapSet)>,
+}
+
+impl PatternReach {
+    /// The union of the capabilities the reached endpoints can need.
+    pub fn capabilities(&self) -> CapSet {
+        self.endpoints
+            .iter()
+            .fold(CapSet::EMPTY, |set, (_, caps)| set.union(*caps))
+    }
+
+    /// "kv v2 `secret/data/{path}`" of the first reached endpoint, and how many more.
+    pub fn named(&self, endpoints: &[&Endpoint]) -> String {
+        let Some(first) = endpoints.first() else {
+            return String::new();
+        };
+        let name = describe(&self.mount, first);
+        match endpoints.len() {
+            1 => name,
+            2 => format!("{name} and 1 other"),
+            n => format!("{name} and {} others", n - 1),
+        }
+    }
+}
+
+/// What a pattern reaches, when its literal start lies inside a mount of a kind the catalog
+/// knows. Cost: the catalog nodes the pattern reaches.
+pub fn reach(map: &MountMap<'_>, pattern: &PathPattern) -> Option<PatternReach> {
+    let literal = literal_prefix(pattern);
+    let mount = map.resolve(literal)?;
+    if !literal.starts_with(mount.path.as_str()) || !map.catalog().knows_kind(&mount.kind) {
+        return None;
+    }
+    let relative = PathPattern::parse(&pattern.normalized[mount.path.len()..]).ok()?;
+    let catalog = map.catalog();
+    let endpoints = catalog
+        .reached_by(&mount.kind, &relative)
+        .into_iter()
+        .map(|reached| (catalog.endpoint(reached.endpoint), reached.capabilities))
+        .collect();
+    Some(PatternReach {
+        mount,
+        relative,
+        endpoints,
+    })
+}
+
+/// A concrete request path of `endpoint` that `pattern` matches: parameters filled from the
+/// pattern's own segments where it spells them out, else with [`FILLER`]; `listing` gives the
+/// path of a LIST (with its `/`, or the endpoint's parent for a LIST of its last parameter).
+/// `None` when no such path is found.
+pub fn instance_path(
+    reach: &PatternReach,
+    endpoint: &Endpoint,
+    pattern: &PathPattern,
+    listing: bool,
+) -> Option<String> {
+    let written: Vec<&str> = reach.relative.normalized.split('/').collect();
+    let (filled, _) = fill_from_pattern(endpoint.template, &written);
+    let filled: Vec<String> = filled.split('/').map(String::from).collect();
+    let base = format!("{}{}", reach.mount.path, filled.join("/"));
+    let matches = |path: &str| {
+        pattern_matches(pattern, path)
+            || (listing && pattern.is_exact() && pattern.key == path.trim_end_matches('/'))
+    };
+    if !listing {
+        return matches(&base).then_some(base);
+    }
+    let parent = match filled.split_last() {
+        Some((_, [])) if endpoint.template.ends_with('}') => Some(reach.mount.path.clone()),
+        Some((_, parent)) if endpoint.template.ends_with('}') => {
+            Some(format!("{}{}/", reach.mount.path, parent.join("/")))
+        }
+        _ => None,
+    };
+    [Some(format!("{base}/")), parent]
+        .into_iter()
+        .flatten()
+        .find(|path| matches(path))
+}
+
+/// The capability operations of a set, listing ones last.
+pub fn operations_of(capabilities: CapSet) -> Vec<Operation> {
+    use crate::policy::Capability;
+    let order = [
+        (Capability::Update, Operation::Update),
+        (Capability::Create, Operation::Create),
+        (Capability::Patch, Operation::Patch),
+        (Capability::Delete, Operation::Delete),
+        (Capability::Read, Operation::Read),
+        (Capability::List, Operation::List),
+        (Capability::Scan, Operation::Scan),
+    ];
+    order
+        .into_iter()
+        .filter(|(capability, _)| capabilities.contains(*capability))
+        .map(|(_, operation)| operation)
+        .collect()
+}
+
+/// A dangerous endpoint of an engine: a template under mounts of `kind` and the operations on
+/// it that matter.
+#[derive(Clone, Copy, Debug)]
+pub struct EngineEndpoint {
+    pub kind: &'static str,
+    /// Relative to the mount, e.g. `destroy/{path}`.
+    pub template: &'static str,
+    pub operations: &'static [Operation],
+    /// What a holder can do there, e.g. "destroys every version of a secret".
+    pub effect: &'static str,
+    /// Request body fields that make the request dangerous (any one of them), when the
+    /// endpoint is harmless without them; empty when the request itself is the danger.
+    pub fields: &'static [&'static str],
+}
+
+/// A block of the policy through which a holder reaches a dangerous engine endpoint.
+#[derive(Clone, Debug)]
+pub struct EngineFinding {
+    pub span: Span,
+    pub operations: Vec<Operation>,
+    /// The request path the holder can send.
+    pub witness: String,
+    /// "kv v2 `secret/destroy/{path}`".
+    pub endpoint: String,
+    pub effect: &'static str,
+    /// Whether the witness is a name the policy never wrote (the grant covers a whole area).
+    pub broad: bool,
+}
+
+impl EngineFinding {
+    /// "grants `update` on `secret/destroy/anything` (kv v2 `secret/destroy/{path}`): EFFECT".
+    pub fn message(&self) -> String {
+        let operations: Vec<&str> = self.operations.iter().map(|op| op.name()).collect();
+        format!(
+            "grants {} on `{}` ({}): {}",
+            crate::lint::wording::ticked(operations),
+            self.witness,
+            self.endpoint,
+            self.effect
+        )
+    }
+}
+
+/// The mounts of `kind` to probe: those the policy's patterns are under, those declared, and
+/// the engine's default path.
+fn mounts_of_kind(ctx: &PolicyContext<'_>, map: &MountMap<'_>, kind: &str) -> Vec<MountOf> {
+    let mut found: Vec<MountOf> = Vec::new();
+    let mut add = |mount: Option<MountOf>| {
+        if let Some(mount) = mount.filter(|m| m.kind == kind) {
+            if !found.iter().any(|m| m.path == mount.path) {
+                found.push(mount);
+            }
+        }
+    };
+    for rule in &ctx.policy.rules {
+        if let Some(pattern) = &rule.pattern {
+            add(map.resolve(literal_prefix(pattern)));
+        }
+    }
+    for declared in ctx.mounts.iter() {
+        add(map.resolve(&declared.path));
+    }
+    let default_path = if kind == "kv-v2" { "secret/" } else { "" };
+    let default_path = match default_path {
+        "" => format!("{kind}/"),
+        path => path.to_string(),
+    };
+    add(map.resolve(&default_path));
+    found
+}
+
+/// Probes dangerous engine endpoints: for each mount of their kind, the endpoint filled with
+/// [`FILLER`] and filled from each of the policy's patterns, each operation asked of the
+/// policy's ACL. One finding per winning block, in source order.
+/// Cost: O(endpoints × mounts × (rules + 1) × operations) ACL decisions.
+pub fn probe_engine(ctx: &PolicyContext<'_>, endpoints: &[EngineEndpoint]) -> Vec<EngineFinding> {
+    let map = mount_map(ctx);
+    let mut findings: BTreeMap<usize, EngineFinding> = BTreeMap::new();
+    for area in endpoints {
+        for mount in mounts_of_kind(ctx, &map, area.kind) {
+            let filled = fill(area.template, |_| FILLER);
+            let Some(endpoint) = map
+                .catalog()
+                .lookup(&mount.kind, &filled)
+                .filter(|endpoint| endpoint.template == area.template)
+            else {
+                continue;
+            };
+            let name = describe(&mount, endpoint);
+            for (path, broad) in witnesses(ctx, &mount, area.template) {
+                for operation in area.operations {
+                    let Some(span) = allowing_with_fields(ctx, *operation, &path, area.fields)
+                    else {
+                        continue;
+                    };
+                    let finding = findings.entry(span.start).or_insert_with(|| EngineFinding {
+                        span,
+                        operations: Vec::new(),
+                        witness: path.clone(),
+                        endpoint: name.clone(),
+                        effect: area.effect,
+                        broad,
+                    });
+                    if finding.witness == path && !finding.operations.contains(operation) {
+                        finding.operations.push(*operation);
+                    }
+                }
+            }
+        }
+    }
+    findings.into_values().collect()
+}
+
+/// The block through which a holder can send the request, with one of `fields` set when
+/// there are any (so that `allowed_parameters` that keep them out are respected).
+fn allowing_with_fields(
+    ctx: &PolicyContext<'_>,
+    operation: Operation,
+    path: &str,
+    fields: &[&str],
+) -> Option<Span> {
+    if fields.is_empty() {
+        return allowing_specific_block(ctx, operation, path);
+    }
+    fields.iter().find_map(|field| {
+        let mut request = crate::acl::Request::new(operation, path);
+        request
+            .data
+            .insert((*field).to_string(), serde_json::Value::Bool(true));
+        let decision = ctx.acl.authorize(&request);
+        if !decision.allowed {
+            return None;
+        }
+        winning_block(ctx, &decision, operation.capability())
+            .filter(|span| !is_catch_all_block(ctx, *span))
+    })
+}
+
+fn fill<'t>(template: &'t str, value: impl Fn(&str) -> &'t str) -> String {
+    template
+        .split('/')
+        .map(|segment| match segment.strip_prefix('{') {
+            Some(name) => value(name.trim_end_matches('}')),
+            None => segment,
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// The endpoint at `mount` filled with [`FILLER`] (broad), then filled from the segments of
+/// each of the policy's patterns under the mount (the names the policy spells out).
+fn witnesses(ctx: &PolicyContext<'_>, mount: &MountOf, template: &str) -> Vec<(String, bool)> {
+    let mut out = vec![(
+        format!("{}{}", mount.path, fill(template, |_| FILLER)),
+        true,
+    )];
+    for rule in &ctx.policy.rules {
+        let Some(pattern) = &rule.pattern else {
+            continue;
+        };
+        let Some(relative) = pattern.normalized.strip_prefix(mount.path.as_str()) else {
+            continue;
+        };
+        let written: Vec<&str> = relative.split('/').collect();
+        let (filled, broad) = fill_from_pattern(template, &written);
+        let path = format!("{}{filled}", mount.path);
+        if !out.iter().any(|(known, _)| *known == path) {
+            out.push((path, broad));
+        }
+    }
+    out
+}
+
+/// Probes dangerous engine endpoints and reports each finding as "grants OPS on `WITNESS`
+/// (ENDPOINT): EFFECT", at the rule's severity when the grant covers names the policy never
+/// wrote, one step lower otherwise.
+pub fn report_engine(
+    meta: &crate::lint::RuleMeta,
+    ctx: &PolicyContext<'_>,
+    endpoints: &[EngineEndpoint],
+    label: &str,
+    help: &str,
+    out: &mut Vec<crate::diag::Diagnostic>,
+) {
+    for finding in probe_engine(ctx, endpoints) {
+        let severity = if finding.broad {
+            meta.severity
+        } else {
+            crate::lint::wording::lower(meta.severity)
+        };
+        out.push(
+            crate::lint::wording::diagnostic_at(meta, severity, finding.span, finding.message())
+                .with_label(label)
+                .with_help(help),
+        );
+    }
+}
+
+/// A template's parameters filled from the segments a pattern writes at the same positions
+/// (a `+` or a glob becomes [`FILLER`]; a rest parameter at the end takes every remaining
+/// segment), and whether a filler was needed. `written` is the pattern relative to the mount.
+pub fn fill_from_pattern(template: &str, written: &[&str]) -> (String, bool) {
+    let parts: Vec<&str> = template.split('/').collect();
+    let last = parts.len() - 1;
+    let mut broad = false;
+    let mut concrete = |text: &str| -> String {
+        if text.is_empty() || text == "+" || text == "*" {
+            broad = true;
+            return FILLER.to_string();
+        }
+        match text.strip_suffix('*') {
+            Some(start) => {
+                broad = true;
+                format!("{start}{FILLER}")
+            }
+            None => text.to_string(),
+        }
+    };
+    let mut out = Vec::new();
+    for (index, part) in parts.iter().enumerate() {
+        if !part.starts_with('{') {
+            out.push(part.to_string());
+            continue;
+        }
+        let rest_at_end = index == last && matches!(*part, "{path}" | "{prefix}");
+        match written.get(index..) {
+            Some(remaining) if rest_at_end && !remaining.is_empty() => {
+                let taken: Vec<String> = remaining.iter().map(|text| concrete(text)).collect();
+                out.push(taken.join("/"));
+            }
+            _ => out.push(concrete(written.get(index).copied().unwrap_or(""))),
+        }
+    }
+    (out.join("/"), broad)
+}
+
+/// The KV mount (`kv-v1` or `kv-v2`) a pattern is written under: its literal start lies inside
+/// the mount, as the policy's mounts say (declared, shown by the policy, or the default
+/// `secret/`).
+pub fn kv_mount_of(map: &MountMap<'_>, pattern: &PathPattern) -> Option<MountOf> {
+    let literal = literal_prefix(pattern);
+    let mount = map.resolve(literal)?;
+    let inside = literal.starts_with(mount.path.as_str());
+    (inside && matches!(mount.kind.as_str(), "kv-v1" | "kv-v2")).then_some(mount)
+}
+
+/// [`kv_mount_of`], KV v2 only.
+pub fn kv2_mount_of(map: &MountMap<'_>, pattern: &PathPattern) -> Option<MountOf> {
+    kv_mount_of(map, pattern).filter(|mount| mount.kind == "kv-v2")
+}
