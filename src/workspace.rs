@@ -158,6 +158,21 @@ impl Workspace {
         Workspace::load_in(&cwd, paths, config_path, target_override)
     }
 
+    /// [`Workspace::load`], with named `.json` files that are not policies skipped as a folder
+    /// walk skips them when `only_policies` is set (`check --only-policies`, for pre-commit,
+    /// which names every staged `.json` file).
+    pub fn load_sifted(
+        paths: &[PathBuf],
+        config_path: Option<&Path>,
+        target_override: Option<Target>,
+        only_policies: bool,
+    ) -> Result<Workspace, WorkspaceError> {
+        let cwd = current_dir()?;
+        let mut config = load_config(&cwd, paths, config_path)?;
+        config.only_policies = only_policies;
+        Workspace::load_with_config(&cwd, paths, config, target_override)
+    }
+
     /// Loads the policies the configuration selects (as with no paths), finding
     /// `capable.yaml` from the working directory or else from the first of `near` (the
     /// scenario files or folders a command was given), so `capable test policies/` works
@@ -457,15 +472,17 @@ fn discover_from_path(cwd: &Path, path: &Path) -> Option<PathBuf> {
     Config::discover(start)
 }
 
-/// The `exclude` globs, compiled.
+/// The `exclude` globs, compiled, and whether named files are sifted like walked ones.
 struct Selection {
     exclude: GlobSet,
+    sift_named: bool,
 }
 
 impl Selection {
     fn new(config: &Config) -> Result<Selection, WorkspaceError> {
         Ok(Selection {
             exclude: glob_set(&config.exclude)?,
+            sift_named: config.only_policies,
         })
     }
 
@@ -579,7 +596,7 @@ fn collect_from_paths(
             continue;
         }
         let file = read_source(cwd, &path, max_bytes)?;
-        if walked && !is_policy_candidate(&path, &file.text) {
+        if (walked || selection.sift_named) && !is_policy_candidate(&path, &file.text) {
             continue;
         }
         found.push(file);
@@ -591,7 +608,8 @@ fn collect_from_paths(
 /// a `.json` file whose top level is an object with a `path` key (`package.json`,
 /// `tsconfig.json` and the like are not policies). A `.json` file that is not valid JSON
 /// counts when it mentions `"path"`, so that a broken policy still gets its syntax error. A
-/// file named on the command line or in `include` is always checked. Cost: one JSON parse.
+/// file named on the command line is always checked, unless `check --only-policies` (the
+/// pre-commit hook) asks for the walk's sifting. Cost: one JSON parse.
 fn is_policy_candidate(path: &Path, text: &str) -> bool {
     if path.extension().and_then(|e| e.to_str()) != Some("json") {
         return true;

@@ -729,4 +729,27 @@ fn json_files_that_are_not_policies_are_skipped_by_walks_only() {
     );
     assert_eq!(code, 1, "{stdout}");
     assert!(stdout.starts_with("p/package.json:"), "{stdout}");
+    // `--only-policies` (the pre-commit hook) sifts named files as a walk does.
+    let named = [
+        "check",
+        "--only-policies",
+        "--format",
+        "concise",
+        "p/package.json",
+        "p/list.json",
+        "p/a.hcl",
+    ];
+    let (code, stdout, stderr) = capable(dir.path(), &named);
+    assert_eq!((code, stdout.as_str()), (0, ""), "{stderr}");
+    let (code, stdout, _) = capable(
+        dir.path(),
+        &[
+            "check",
+            "--only-policies",
+            "--format",
+            "concise",
+            "p/broken.json",
+        ],
+    );
+    assert_eq!(code, 1, "a broken policy is still one: {stdout}");
 }
