@@ -5,7 +5,7 @@
 //! Rules without a pattern and templated rules are skipped (the generators produce neither
 //! parameters nor templates). Cost: O(rules) per lookup, by design.
 
-use super::{builtin, Operation};
+use super::{builtin, Acl, Operation, Request};
 use crate::policy::{CapSet, Capability, PathPattern, PatternKind, Policy};
 use crate::target::Target;
 
@@ -14,6 +14,58 @@ use crate::target::Target;
 struct Entry {
     pattern: PathPattern,
     capabilities: CapSet,
+}
+
+/// Every operation a request can carry, as the differential checks ask them.
+pub const OPERATIONS: [Operation; 9] = [
+    Operation::Read,
+    Operation::List,
+    Operation::Scan,
+    Operation::Update,
+    Operation::Create,
+    Operation::Delete,
+    Operation::Patch,
+    Operation::Help,
+    Operation::Recover,
+];
+
+/// The first disagreement between the fast ACL and the reference on `path`: the
+/// capabilities, the winning rule, or one operation's decision; `None` when they agree.
+/// The one check the proptest suite and the `acl` fuzz target both run. Cost: O(rules) per
+/// operation (the reference's scan).
+pub fn disagreement(fast: &Acl, reference: &Reference, path: &str) -> Option<String> {
+    let (names, explanation) = fast.capabilities(path);
+    let expected = reference.capabilities(path);
+    if names != expected {
+        return Some(format!(
+            "capabilities of {path:?}: fast {names:?}, reference {expected:?}"
+        ));
+    }
+    let expected_winner = reference
+        .lookup(path.trim_start_matches('/'), Operation::List)
+        .map(|index| reference.pattern(index).to_string());
+    let winner = explanation.winner.map(|winner| winner.pattern.normalized);
+    if winner != expected_winner {
+        return Some(format!(
+            "winner for {path:?}: fast {winner:?}, reference {expected_winner:?}"
+        ));
+    }
+    for op in OPERATIONS {
+        let mut request = Request::new(op, path.to_string());
+        if op.is_listing() && !path.ends_with('/') {
+            // The HTTP layer always appends the slash for list and scan.
+            request.path.push('/');
+        }
+        let allowed = fast.authorize(&request).allowed;
+        let expected = reference.allowed(&request.path, op);
+        if allowed != expected {
+            return Some(format!(
+                "{op} {:?}: fast allowed={allowed}, reference allowed={expected}",
+                request.path
+            ));
+        }
+    }
+    None
 }
 
 pub struct Reference {

@@ -62,8 +62,11 @@ impl Rule for BroadSecretAccess {
     fn check_policy(&self, ctx: &PolicyContext<'_>, out: &mut Vec<Diagnostic>) {
         let meta = self.meta();
         let mut found: BTreeMap<usize, (Span, Operation, String, String)> = BTreeMap::new();
+        // One mount map for the policy: building it costs O(blocks), and there can be as many
+        // candidate mounts as blocks.
+        let map = mount_map(ctx);
         for mount in candidate_mounts(ctx) {
-            for (operation, path) in probes(ctx, &mount) {
+            for (operation, path) in probes(ctx, &map, &mount) {
                 let Some(span) = allowing_specific_block(ctx, operation, &path) else {
                     continue;
                 };
@@ -76,7 +79,6 @@ impl Rule for BroadSecretAccess {
                 }
             }
         }
-        let map = mount_map(ctx);
         for (span, operation, path, mount) in found.into_values() {
             let kv = is_kv(ctx, &mount);
             let credentials = is_credential_engine(&map, &mount);
@@ -161,8 +163,8 @@ fn is_credential_engine(map: &MountMap<'_>, mount: &str) -> bool {
 
 /// Read of a secret no policy names (of a credential no policy names, on a credential
 /// engine), and list of the mount's top level.
-fn probes(ctx: &PolicyContext<'_>, mount: &str) -> Vec<(Operation, String)> {
-    if is_credential_engine(&mount_map(ctx), mount) {
+fn probes(ctx: &PolicyContext<'_>, map: &MountMap<'_>, mount: &str) -> Vec<(Operation, String)> {
+    if is_credential_engine(map, mount) {
         return vec![
             (Read, format!("{mount}creds/anything")),
             (Read, format!("{mount}anything")),

@@ -3,7 +3,7 @@
 //! `unknown-endpoint`) and the engine rules (`kv2-destroy`, `pki-ca-admin`,
 //! `secrets-role-admin`, `transit-key-export`) share it.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use crate::acl::Operation;
 use crate::endpoints::{describe, Endpoint, MountMap, MountOf};
@@ -172,9 +172,10 @@ impl EngineFinding {
 /// the engine's default path.
 fn mounts_of_kind(ctx: &PolicyContext<'_>, map: &MountMap<'_>, kind: &str) -> Vec<MountOf> {
     let mut found: Vec<MountOf> = Vec::new();
+    let mut seen: HashSet<String> = HashSet::new();
     let mut add = |mount: Option<MountOf>| {
         if let Some(mount) = mount.filter(|m| m.kind == kind) {
-            if !found.iter().any(|m| m.path == mount.path) {
+            if seen.insert(mount.path.clone()) {
                 found.push(mount);
             }
         }
@@ -277,10 +278,10 @@ fn fill<'t>(template: &'t str, value: impl Fn(&str) -> &'t str) -> String {
 /// The endpoint at `mount` filled with [`FILLER`] (broad), then filled from the segments of
 /// each of the policy's patterns under the mount (the names the policy spells out).
 fn witnesses(ctx: &PolicyContext<'_>, mount: &MountOf, template: &str) -> Vec<(String, bool)> {
-    let mut out = vec![(
-        format!("{}{}", mount.path, fill(template, |_| FILLER)),
-        true,
-    )];
+    let first = format!("{}{}", mount.path, fill(template, |_| FILLER));
+    // Paths already listed, so that a policy of many blocks under one mount costs O(blocks).
+    let mut seen: HashSet<String> = HashSet::from([first.clone()]);
+    let mut out = vec![(first, true)];
     for rule in &ctx.policy.rules {
         let Some(pattern) = &rule.pattern else {
             continue;
@@ -291,7 +292,7 @@ fn witnesses(ctx: &PolicyContext<'_>, mount: &MountOf, template: &str) -> Vec<(S
         let written: Vec<&str> = relative.split('/').collect();
         let (filled, broad) = fill_from_pattern(template, &written);
         let path = format!("{}{filled}", mount.path);
-        if !out.iter().any(|(known, _)| *known == path) {
+        if seen.insert(path.clone()) {
             out.push((path, broad));
         }
     }
