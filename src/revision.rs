@@ -1,5 +1,7 @@
 //! A policy tree named on the command line: a folder, or `git:REV` (the working directory's
-//! repository at a revision). Shared by commands that compare two trees (`audit replay`).
+//! repository at a revision). [`Checkout`] is the one reader of `git:REV` trees: `diff`
+//! (through `diff::side`), `check --new-since` / `baseline:` and `audit replay --against`
+//! (through [`load_tree`]) all use it.
 //!
 //! `git:REV` is materialised with the `git` CLI into a private temporary folder, without
 //! touching the repository's index, worktrees or refs: `git read-tree` into a temporary index
@@ -55,14 +57,14 @@ pub struct LoadedTree {
 /// Why a tree could not be loaded.
 #[derive(Debug)]
 pub enum TreeError {
-    Git(String),
+    Git(RevisionError),
     Workspace(WorkspaceError),
 }
 
 impl std::fmt::Display for TreeError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            TreeError::Git(message) => f.write_str(message),
+            TreeError::Git(error) => write!(f, "{error}"),
             TreeError::Workspace(error) => write!(f, "{error}"),
         }
     }
@@ -88,9 +90,9 @@ pub fn load_tree(
         TreeSpec::Dir(dir) => {
             let dir = cwd.join(dir);
             if !dir.is_dir() {
-                return Err(TreeError::Git(format!(
-                    "`{}` is not a folder",
-                    dir.display()
+                return Err(TreeError::Git(RevisionError::new(
+                    format!("`{}` is not a folder", dir.display()),
+                    "a tree is a folder or `git:REV`",
                 )));
             }
             // The folder's own `capable.yaml` when it has one; else its policies with the
@@ -109,14 +111,15 @@ pub fn load_tree(
             })
         }
         TreeSpec::Git(rev) => {
-            let checkout = Checkout::new(cwd, rev)?;
-            let dir = checkout.root.join(&checkout.prefix);
-            let dir = if dir.is_dir() {
-                dir
+            let checkout = Checkout::new(cwd, rev).map_err(TreeError::Git)?;
+            let root = checkout.root();
+            let inside = root.join(&checkout.prefix);
+            let dir = if inside.is_dir() {
+                inside
             } else {
-                checkout.root.clone()
+                root.clone()
             };
-            let config = find_config_within(&dir, &checkout.root);
+            let config = find_config_within(&dir, &root);
             let workspace = match &config {
                 Some(config) => Workspace::load_in(&dir, &[], Some(config), target),
                 // No configuration at that revision: the folder's policies, as the working
@@ -124,7 +127,10 @@ pub fn load_tree(
                 None => {
                     let empty = dir.join(crate::config::CONFIG_FILE_NAME);
                     std::fs::write(&empty, "").map_err(|error| {
-                        TreeError::Git(format!("cannot write the temporary checkout: {error}"))
+                        TreeError::Git(RevisionError::new(
+                            format!("cannot write the temporary checkout: {error}"),
+                            "check that the temporary folder (`TMPDIR`) is writable",
+                        ))
                     })?;
                     Workspace::load_in(&dir, &[], Some(&empty), target)
                 }
@@ -139,10 +145,9 @@ pub fn load_tree(
     }
 }
 
-/// `capable.yaml` in `dir` or a folder above it, up to `top`.
-fn find_config_within(dir: &Path, top: &Path) -> Option<PathBuf> {
-    let mut current = Some(dir);
-    while let Some(folder) = current {
+/// `capable.yaml` in `dir` or a folder above it, up to `top` (never above it).
+pub fn find_config_within(dir: &Path, top: &Path) -> Option<PathBuf> {
+    for folder in dir.ancestors() {
         let candidate = folder.join(crate::config::CONFIG_FILE_NAME);
         if candidate.is_file() {
             return Some(candidate);
@@ -150,29 +155,73 @@ fn find_config_within(dir: &Path, top: &Path) -> Option<PathBuf> {
         if folder == top {
             return None;
         }
-        current = folder.parent();
     }
     None
 }
 
-/// A revision's files in a temporary folder, removed on drop.
+/// Why a revision could not be read (a usage or input error, exit 2).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RevisionError {
+    pub message: String,
+    pub help: String,
+}
+
+impl RevisionError {
+    fn new(message: impl Into<String>, help: impl Into<String>) -> RevisionError {
+        RevisionError {
+            message: message.into(),
+            help: help.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for RevisionError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// The top folder of the git repository holding `dir`, if any.
+pub fn git_top(dir: &Path) -> Option<PathBuf> {
+    let top = git(dir, &["rev-parse", "--show-toplevel"], None).ok()?;
+    Some(PathBuf::from(top.trim()))
+}
+
+/// A revision's files in a temporary folder, removed on drop. The one way capable reads a
+/// `git:REV` tree (`diff`, `audit replay --against`, `check --new-since` and `baseline:`).
 pub struct Checkout {
-    /// The temporary folder (removed on drop).
-    base: PathBuf,
-    /// The repository's files at the revision.
-    pub root: PathBuf,
+    /// The temporary folder holding the files (removed on drop).
+    dir: tempfile::TempDir,
     /// The working directory relative to the repository top (`git rev-parse --show-prefix`).
     pub prefix: PathBuf,
 }
 
 impl Checkout {
-    /// Checks out `rev` of the repository holding `cwd`. Cost: one `git` read of the tree.
-    pub fn new(cwd: &Path, rev: &str) -> Result<Checkout, TreeError> {
-        if rev.starts_with('-') {
-            return Err(TreeError::Git(format!("`{rev}` is not a revision")));
+    /// Checks out `rev` of the repository holding `cwd`: `git read-tree` into a private index
+    /// file, then `git checkout-index --prefix` (so `.gitattributes` filters apply as in a
+    /// working tree). The repository's index, worktrees and refs are not touched. Cost: one
+    /// read of the revision's tree and one write of each of its files.
+    pub fn new(cwd: &Path, rev: &str) -> Result<Checkout, RevisionError> {
+        let unknown = || {
+            RevisionError::new(
+                format!("unknown revision `{rev}`"),
+                "name a commit, branch or tag of this repository, e.g. `git:origin/main` or `git:HEAD~1`",
+            )
+        };
+        if rev.is_empty() || rev.starts_with('-') {
+            return Err(unknown());
+        }
+        if git_top(cwd).is_none() {
+            return Err(RevisionError::new(
+                format!(
+                    "`{rev}` names a git revision, and `{}` is not in a git repository",
+                    cwd.display()
+                ),
+                "run the command inside the repository, or name a folder instead",
+            ));
         }
         let prefix = git(cwd, &["rev-parse", "--show-prefix"], None)?;
-        let commit = git(
+        let tree = git(
             cwd,
             &[
                 "rev-parse",
@@ -182,75 +231,79 @@ impl Checkout {
             ],
             None,
         )
-        .map_err(|_| TreeError::Git(format!("`{rev}` is not a revision of this repository")))?;
-        let base = private_temp_dir()?;
-        let checkout = Checkout {
-            root: base.join("tree"),
-            prefix: PathBuf::from(prefix.trim()),
-            base,
-        };
-        let index = checkout.base.join("index");
-        git(cwd, &["read-tree", commit.trim()], Some(&index))?;
-        let target = format!("{}/", checkout.root.display());
+        .map_err(|_| unknown())?;
+        let dir = tempfile::Builder::new()
+            .prefix("capable-tree-")
+            .tempdir()
+            .map_err(|error| {
+                RevisionError::new(
+                    format!("cannot create a temporary folder: {error}"),
+                    "check that the temporary folder (`TMPDIR`) is writable",
+                )
+            })?;
+        let index = dir.path().join("index");
+        let root = dir.path().join("tree");
+        git(cwd, &["read-tree", tree.trim()], Some(&index))?;
         git(
             cwd,
             &[
                 "checkout-index",
                 "--all",
                 "--force",
-                &format!("--prefix={target}"),
+                &format!("--prefix={}/", root.display()),
             ],
             Some(&index),
         )?;
-        Ok(checkout)
+        std::fs::create_dir_all(&root).map_err(|error| {
+            RevisionError::new(
+                format!("cannot write the tree of `{rev}`: {error}"),
+                "check that the temporary folder (`TMPDIR`) is writable",
+            )
+        })?;
+        Ok(Checkout {
+            dir,
+            prefix: PathBuf::from(prefix.trim()),
+        })
     }
-}
 
-impl Drop for Checkout {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.base);
+    /// The repository's top folder at the revision.
+    pub fn root(&self) -> PathBuf {
+        self.dir.path().join("tree")
+    }
+
+    /// The working directory's place in the checkout, created when the revision lacks it.
+    pub fn inside(&self) -> Result<PathBuf, RevisionError> {
+        let inside = self.root().join(&self.prefix);
+        std::fs::create_dir_all(&inside).map_err(|error| {
+            RevisionError::new(
+                format!("cannot write the temporary checkout: {error}"),
+                "check that the temporary folder (`TMPDIR`) is writable",
+            )
+        })?;
+        Ok(inside)
     }
 }
 
 /// Runs `git ARGS` in `cwd` (with a private index when given); stdout on success.
-fn git(cwd: &Path, args: &[&str], index: Option<&Path>) -> Result<String, TreeError> {
+fn git(cwd: &Path, args: &[&str], index: Option<&Path>) -> Result<String, RevisionError> {
     let mut command = Command::new("git");
     command.args(args).current_dir(cwd);
     if let Some(index) = index {
         command.env("GIT_INDEX_FILE", index);
     }
-    let output = command
-        .output()
-        .map_err(|error| TreeError::Git(format!("cannot run `git`: {error}")))?;
+    let output = command.output().map_err(|error| {
+        RevisionError::new(
+            format!("cannot run `git`: {error}"),
+            "install git, or compare folders instead of revisions",
+        )
+    })?;
     if !output.status.success() {
         let stderr = String::from_utf8_lossy(&output.stderr);
         let first = stderr.lines().next().unwrap_or("").trim().to_string();
-        return Err(TreeError::Git(format!("`git {}` failed: {first}", args[0])));
+        return Err(RevisionError::new(
+            format!("`git {}` failed: {first}", args[0]),
+            "check that the repository is readable",
+        ));
     }
     Ok(String::from_utf8_lossy(&output.stdout).into_owned())
-}
-
-/// A new folder only this process uses (created, not reused: `create_dir` fails on a clash).
-fn private_temp_dir() -> Result<PathBuf, TreeError> {
-    let base = std::env::temp_dir();
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    for attempt in 0..100u32 {
-        let dir = base.join(format!(
-            "capable-tree-{}-{nanos:08x}-{attempt}",
-            std::process::id()
-        ));
-        match std::fs::create_dir(&dir) {
-            Ok(()) => return Ok(dir),
-            Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => continue,
-            Err(error) => {
-                return Err(TreeError::Git(format!(
-                    "cannot create a temporary folder: {error}"
-                )))
-            }
-        }
-    }
-    Err(TreeError::Git("cannot create a temporary folder".into()))
 }

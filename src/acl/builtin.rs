@@ -245,6 +245,11 @@ pub fn builtin_named(name: &str, target: Target) -> Option<Policy> {
     }
 }
 
+/// Whether a source file is one of the built-in policies' texts (no file on disk).
+pub fn is_builtin_source(file: &SourceFile) -> bool {
+    file.name.starts_with("<builtin")
+}
+
 /// Parses a built-in text; falls back to building the model from its table if the parser
 /// refuses it (a bug the unit tests catch, never a reason to panic).
 fn builtin_policy(name: &str, text: &str, table: &[BuiltinRule], target: Target) -> Policy {

@@ -156,7 +156,8 @@ fn known_at(
     args: &Args,
     cwd: &Path,
 ) -> Result<crate::baseline::Known, crate::diff::side::SideError> {
-    let (checkout, inside) = crate::diff::side::checkout_at(cwd, rev)?;
+    let checkout = crate::revision::Checkout::new(cwd, rev)?;
+    let inside = checkout.inside()?;
     let paths: Vec<PathBuf> = args
         .paths
         .iter()

@@ -7,6 +7,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use crate::support::git::git;
+
 #[derive(serde::Deserialize)]
 struct Action {
     inputs: BTreeMap<String, Input>,
@@ -75,19 +77,6 @@ fn runs(condition: Option<&str>, inputs: &BTreeMap<String, String>) -> bool {
     })
 }
 
-fn git(dir: &Path, args: &[&str]) {
-    let status = Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_AUTHOR_NAME", "t")
-        .env("GIT_AUTHOR_EMAIL", "t@example.com")
-        .env("GIT_COMMITTER_NAME", "t")
-        .env("GIT_COMMITTER_EMAIL", "t@example.com")
-        .status()
-        .expect("git runs");
-    assert!(status.success(), "git {args:?}");
-}
-
 /// A repository with `origin/main` holding the example setup and a checked-out branch that
 /// widens the inference policy.
 fn pull_request(root: &Path) -> PathBuf {
@@ -95,11 +84,10 @@ fn pull_request(root: &Path) -> PathBuf {
     let work = root.join("work");
     std::fs::create_dir_all(&work).unwrap();
     git(root, &["init", "-q", "--bare", "origin.git"]);
-    git(&work, &["init", "-q", "-b", "main"]);
+    crate::support::git::init(&work);
     let policies = work.join("policies");
     crate::cli::copy_example(&policies);
-    git(&work, &["add", "."]);
-    git(&work, &["commit", "-q", "-m", "base"]);
+    crate::support::git::commit_all(&work, "base");
     git(
         &work,
         &["remote", "add", "origin", origin.to_str().unwrap()],

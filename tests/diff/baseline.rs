@@ -2,33 +2,18 @@
 //! repository with real commits; and the GitLab Code Quality report of `check`.
 
 use std::path::Path;
-use std::process::Command;
 
 use crate::support::cli::capable_sub;
 
 const POLICY: &str = "path \"/secret/data/a\" {\n  capabilities = [\"read\"]\n}\n\
 path \"secret/data/b\" {\n  capabilities = [\"deny\", \"read\"]\n}\n";
 
-fn git(dir: &Path, args: &[&str]) {
-    let status = Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_AUTHOR_NAME", "t")
-        .env("GIT_AUTHOR_EMAIL", "t@example.com")
-        .env("GIT_COMMITTER_NAME", "t")
-        .env("GIT_COMMITTER_EMAIL", "t@example.com")
-        .status()
-        .expect("git runs");
-    assert!(status.success(), "git {args:?}");
-}
-
 fn repository() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    git(dir.path(), &["init", "-q", "-b", "main"]);
+    crate::support::git::init(dir.path());
     std::fs::write(dir.path().join("capable.yaml"), "target: vault\n").unwrap();
     std::fs::write(dir.path().join("p.hcl"), POLICY).unwrap();
-    git(dir.path(), &["add", "."]);
-    git(dir.path(), &["commit", "-q", "-m", "two findings"]);
+    crate::support::git::commit_all(dir.path(), "two findings");
     dir
 }
 

@@ -2,9 +2,9 @@
 //! example setup in `policies/`.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use crate::support::cli::capable_sub;
+use crate::support::git::git;
 
 fn example() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("policies")
@@ -185,27 +185,13 @@ fn narrowing_is_lost_and_a_new_role_appears() {
     assert_eq!(code, 1, "reverse: the widening is gained");
 }
 
-fn git(dir: &Path, args: &[&str]) {
-    let status = Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_AUTHOR_NAME", "t")
-        .env("GIT_AUTHOR_EMAIL", "t@example.com")
-        .env("GIT_COMMITTER_NAME", "t")
-        .env("GIT_COMMITTER_EMAIL", "t@example.com")
-        .status()
-        .expect("git runs");
-    assert!(status.success(), "git {args:?}");
-}
-
 #[test]
 fn git_revisions_and_the_working_tree() {
     let temp = tempfile::tempdir().unwrap();
     let repo = temp.path();
-    git(repo, &["init", "-q", "-b", "main"]);
+    crate::support::git::init(repo);
     copy_example(&repo.join("policies"));
-    git(repo, &["add", "."]);
-    git(repo, &["commit", "-q", "-m", "base"]);
+    crate::support::git::commit_all(repo, "base");
     widen(&repo.join("policies"));
     // Uncommitted: the working tree gained, HEAD did not.
     let (code, stdout, stderr) = capable_sub(
@@ -242,4 +228,70 @@ fn git_revisions_and_the_working_tree() {
         stderr.contains("unknown revision `no-such-branch`"),
         "{stderr}"
     );
+}
+
+#[test]
+fn sarif_is_valid_against_the_official_schema() {
+    let temp = tempfile::tempdir().unwrap();
+    // A folder name that must be percent-encoded in a URI.
+    let (base, head) = (temp.path().join("base side"), temp.path().join("head side"));
+    copy_example(&base);
+    copy_example(&head);
+    widen(&head);
+    let config = head.join("capable.yaml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(
+        &config,
+        text.replace(
+            "  # The model server's pods.",
+            "  kubernetes/auditor-bot:\n    policies: [auditor]\n  # The model server's pods.",
+        ),
+    )
+    .unwrap();
+    let (code, stdout, stderr) = capable_sub(
+        temp.path(),
+        "diff",
+        &["base side", "head side", "--format", "sarif"],
+    );
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    crate::support::sarif::assert_valid_sarif(&stdout);
+    let log: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let results = log["runs"][0]["results"].as_array().unwrap();
+    let gained = results
+        .iter()
+        .find(|r| {
+            r["ruleId"] == "access-gained"
+                && r["message"]["text"]
+                    .as_str()
+                    .unwrap()
+                    .contains("kubernetes/inference-role")
+        })
+        .expect("the inference role's gain");
+    assert_eq!(gained["level"], "error");
+    assert_eq!(
+        gained["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+        "head%20side/ai-inference-service.hcl"
+    );
+    // The new role's gains through the built-in `default` have no file to point at.
+    assert!(results.iter().all(|r| r["locations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|l| !l.to_string().contains("builtin"))));
+    // Reversed, the widening is lost: a note without a location, still valid.
+    let (code, stdout, _) = capable_sub(
+        temp.path(),
+        "diff",
+        &[
+            "head side",
+            "base side",
+            "--format",
+            "sarif",
+            "--fail-on",
+            "never",
+        ],
+    );
+    assert_eq!(code, 0);
+    crate::support::sarif::assert_valid_sarif(&stdout);
+    assert!(stdout.contains("access-lost"), "{stdout}");
 }

@@ -1,2 +1,4 @@
 pub mod bao;
 pub mod cli;
+pub mod git;
+pub mod sarif;

@@ -5,6 +5,7 @@
 use std::collections::BTreeSet;
 
 use super::{change_message, granting_sources, region};
+use crate::acl::builtin::is_builtin_source;
 use crate::diff::{ChangeKind, Diff, Side};
 use crate::report::github::{escape_data, escape_property};
 
@@ -32,7 +33,18 @@ pub fn render(diff: &Diff) -> String {
                 ChangeKind::Gained => "error",
                 _ => "warning",
             };
-            for source in granting_sources(rule, Some(change.capability)) {
+            let sources: Vec<_> = granting_sources(rule, Some(change.capability))
+                .into_iter()
+                .filter(|source| !is_builtin_source(&source.file))
+                .collect();
+            if sources.is_empty() {
+                // A built-in policy (`default`) has no line to annotate.
+                let line = format!("::{command} title={title}::{}\n", escape_data(&message));
+                if lines.insert(line.clone()) {
+                    out.push_str(&line);
+                }
+            }
+            for source in sources {
                 let (line, column) = source.line_col();
                 let annotation = format!(
                     "::{command} file={},line={line},col={column},title={title}::{}\n",

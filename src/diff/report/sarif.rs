@@ -5,6 +5,7 @@
 use serde_json::{json, Value};
 
 use super::{change_message, granting_sources, region};
+use crate::acl::builtin::is_builtin_source;
 use crate::diff::{ChangeKind, Diff, Side};
 
 fn rule_id(kind: ChangeKind) -> &'static str {
@@ -37,10 +38,11 @@ pub fn render(diff: &Diff) -> Value {
                     let rule = &subject.head.reach.rules[found.rule];
                     granting_sources(rule, Some(change.capability))
                         .into_iter()
+                        .filter(|source| !is_builtin_source(&source.file))
                         .map(|source| {
                             let (line, column) = source.line_col();
                             json!({"physicalLocation": {
-                                "artifactLocation": {"uri": source.file.name},
+                                "artifactLocation": {"uri": crate::report::sarif::uri_of(&source.file.name)},
                                 "region": {"startLine": line, "startColumn": column},
                             }})
                         })
