@@ -335,11 +335,20 @@ fn read_json(response: ureq::Response) -> Option<Value> {
 }
 
 fn connect_error(addr: &str, transport: &ureq::Transport) -> PullError {
-    let detail = transport
-        .message()
-        .map(str::to_string)
-        .or_else(|| std::error::Error::source(transport).map(|source| source.to_string()))
-        .unwrap_or_else(|| transport.kind().to_string());
+    let mut parts: Vec<String> = Vec::new();
+    parts.extend(transport.message().map(str::to_string));
+    let mut source = std::error::Error::source(transport);
+    while let Some(error) = source {
+        let text = error.to_string();
+        if !parts.iter().any(|part| part.contains(&text)) {
+            parts.push(text);
+        }
+        source = error.source();
+    }
+    if parts.is_empty() {
+        parts.push(transport.kind().to_string());
+    }
+    let detail = parts.join(": ");
     let certificate = detail.contains("certificate") || detail.contains("UnknownIssuer");
     let help = if certificate {
         "the server's certificate is not trusted: pass the CA that signed it with \
