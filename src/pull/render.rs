@@ -886,4 +886,98 @@ mod tests {
         assert_eq!(config.entities["alice"].aliases[0].name.value, "alice");
         assert_eq!(config.target, Target::OpenBao);
     }
+
+    #[test]
+    fn ldap_users_get_their_groups_policies_and_odd_token_roles_are_left_out() {
+        let policy = |name: &str| PulledPolicy {
+            name: name.into(),
+            text: "path \"x\" { capabilities = [\"read\"] }\n".into(),
+            allow_slashes_in_identity_templates: false,
+            allow_wildcards_in_identity_templates: false,
+        };
+        let ldap = |collection: &str, name: &str, data: Value| PulledRole {
+            mount: "ldap/".into(),
+            auth_type: "ldap".into(),
+            collection: collection.into(),
+            name: name.into(),
+            data,
+            role_id: None,
+        };
+        let namespace = NamespaceState {
+            path: "ops/".into(),
+            policies: vec![policy("dev"), policy("oncall"), policy(".hidden")],
+            auth_mounts: vec![AuthMount {
+                path: "ldap/".into(),
+                auth_type: "ldap".into(),
+                accessor: "auth_ldap_1".into(),
+            }],
+            roles: vec![
+                ldap("groups", "devs", json!({"policies": ["dev"]})),
+                ldap(
+                    "users",
+                    "carol",
+                    json!({"policies": "oncall", "groups": "devs,unknown"}),
+                ),
+            ],
+            token_roles: vec![
+                ("open".into(), json!({"allowed_policies": []})),
+                (
+                    "globbed".into(),
+                    json!({"allowed_policies": ["dev"], "allowed_policies_glob": ["d*"]}),
+                ),
+                (
+                    "ci".into(),
+                    json!({"allowed_policies": ["dev", "oncall"], "disallowed_policies": ["default", "oncall"]}),
+                ),
+            ],
+            ..NamespaceState::default()
+        };
+        let state = ServerState {
+            namespaces: vec![namespace],
+            version: Some("1.15.2".into()),
+            warnings: Vec::new(),
+        };
+        let rendered = render(
+            &state,
+            target_of_version(Some("1.15.2")),
+            "https://vault:8200",
+        );
+        let yaml = &rendered.files.last().unwrap().text;
+        let config = crate::config::Config::from_text(
+            std::sync::Arc::new(crate::source::SourceFile::new("capable.yaml", yaml.clone())),
+            ".".into(),
+        )
+        .unwrap_or_else(|error| panic!("{error}\n{yaml}"));
+        assert_eq!(config.target, Target::Vault);
+        let carol = &config.roles["ops/ldap/carol"];
+        let names: Vec<&str> = carol.policies.iter().map(|p| p.value.as_str()).collect();
+        assert_eq!(names, ["oncall", "dev"]);
+        assert_eq!(carol.namespace.as_ref().unwrap().value, "ops/");
+        assert!(
+            !config.roles.contains_key("ops/ldap/devs"),
+            "an ldap group is not a login"
+        );
+        let ci = &config.roles["ops/token/ci"];
+        assert_eq!(ci.policies.len(), 1);
+        assert!(ci.token_no_default_policy);
+        assert!(!config.roles.contains_key("ops/token/open"));
+        assert!(!config.roles.contains_key("ops/token/globbed"));
+        let warnings = rendered.warnings.join("\n");
+        assert!(
+            warnings.contains("`ops/token/open` is not written"),
+            "{warnings}"
+        );
+        assert!(
+            warnings.contains("`ops/token/globbed` is not written"),
+            "{warnings}"
+        );
+        assert!(
+            warnings.contains("policy `ops/.hidden` is not written"),
+            "{warnings}"
+        );
+        assert!(rendered
+            .files
+            .iter()
+            .any(|f| f.path == "policies/ops/dev.hcl"));
+    }
 }
