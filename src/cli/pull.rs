@@ -176,10 +176,13 @@ fn cli_error(error: PullError) -> CliError {
             for denial in &denials {
                 message.push_str(&format!("\n  {denial}"));
             }
-            CliError::usage(message).with_help(
-                "nothing was written; `capable pull --print-policy` prints a read-only policy \
-                 that allows every request pull makes",
-            )
+            let mut help = "nothing was written; `capable pull --print-policy` prints a \
+                            read-only policy that allows every request pull makes"
+                .to_string();
+            if denials.iter().any(|d| d.path.starts_with("sys/namespaces")) {
+                help.push_str("; `--no-children` pulls without listing child namespaces");
+            }
+            CliError::usage(message).with_help(help)
         }
         PullError::Server { message } => CliError::usage(message)
             .with_help("nothing was written; check the server's log for the request"),

@@ -8,6 +8,7 @@
 use std::fmt;
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -144,14 +145,14 @@ pub struct Client {
     base: String,
     token: Secret,
     agent: ureq::Agent,
-    requests: usize,
+    requests: AtomicUsize,
 }
 
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Client")
             .field("base", &self.base)
-            .field("requests", &self.requests)
+            .field("requests", &self.requests())
             .finish_non_exhaustive()
     }
 }
@@ -179,13 +180,13 @@ impl Client {
             base: format!("{addr}/v1/"),
             token: endpoint.token.clone(),
             agent,
-            requests: 0,
+            requests: AtomicUsize::new(0),
         })
     }
 
     /// How many requests were sent.
     pub fn requests(&self) -> usize {
-        self.requests
+        self.requests.load(Ordering::Relaxed)
     }
 
     /// The server address as given (for messages).
@@ -194,8 +195,8 @@ impl Client {
     }
 
     /// An unauthenticated `GET` (`sys/health`): the JSON body whatever the status.
-    pub fn get_unauthenticated(&mut self, path: &str) -> Result<Value, PullError> {
-        self.requests += 1;
+    pub fn get_unauthenticated(&self, path: &str) -> Result<Value, PullError> {
+        self.requests.fetch_add(1, Ordering::Relaxed);
         let url = format!("{}{path}", self.base);
         let response = match self.agent.get(&url).call() {
             Ok(response) => response,
@@ -208,14 +209,10 @@ impl Client {
     }
 
     /// One authenticated request in `namespace` (`""`: root). `path` segments are
-    /// percent-encoded here. A 403 is a [`PullError::Denied`] naming what was needed.
-    pub fn call(
-        &mut self,
-        namespace: &str,
-        method: Method,
-        path: &str,
-    ) -> Result<Reply, PullError> {
-        self.requests += 1;
+    /// percent-encoded here. A 403 is a [`PullError::Denied`] naming what was needed. Safe to
+    /// call from several threads (the agent pools connections).
+    pub fn call(&self, namespace: &str, method: Method, path: &str) -> Result<Reply, PullError> {
+        self.requests.fetch_add(1, Ordering::Relaxed);
         let url = format!("{}{}", self.base, encode_path(path));
         let mut request = self
             .agent

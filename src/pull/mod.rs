@@ -56,8 +56,8 @@ pub struct PullReport {
 
 /// Reads the server and writes the workspace. `progress` draws while reading.
 pub fn pull(options: &PullOptions, progress: &mut Progress) -> Result<PullReport, PullError> {
-    let mut client = client::Client::new(&options.endpoint)?;
-    let state = read::read_server(&mut client, &options.namespace, options.children, progress)?;
+    let client = client::Client::new(&options.endpoint)?;
+    let state = read::read_server(&client, &options.namespace, options.children, progress)?;
     progress.finish();
     let target = options
         .target

@@ -3,8 +3,11 @@
 //! mounts. Requests the token may not make are collected (all of them, so one run names every
 //! missing permission) instead of stopping at the first.
 //!
-//! Cost: 1 request per collection plus 1 per item (policy, role, user, entity, group), sent one
-//! after another on one connection.
+//! Cost: 1 request per collection plus 1 per item (policy, role, user, entity, group); the
+//! items of a collection are fetched by [`WORKERS`] threads at once, in order of the listing.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
 
 use serde_json::Value;
 
@@ -95,9 +98,12 @@ const BUILTIN_ENGINES: &[&str] = &[
     "ns_token",
 ];
 
+/// How many requests are in flight at once when fetching the items of a collection.
+pub const WORKERS: usize = 8;
+
 /// Reads the server: `namespace` and, with `children`, every namespace below it.
 pub fn read_server(
-    client: &mut Client,
+    client: &Client,
     namespace: &str,
     children: bool,
     progress: &mut Progress,
@@ -139,7 +145,7 @@ pub fn read_server(
 }
 
 struct Reader<'a> {
-    client: &'a mut Client,
+    client: &'a Client,
     denials: Vec<Denial>,
     warnings: Vec<String>,
     progress: &'a mut Progress,
@@ -155,6 +161,11 @@ impl Reader<'_> {
     ) -> Result<Option<Value>, PullError> {
         let result = self.client.call(namespace, method, path);
         self.progress.tick(namespace, self.client.requests());
+        self.settle(result)
+    }
+
+    /// A reply as the reader takes it: a denial noted (and `None`), 404 as `None`.
+    fn settle(&mut self, result: Result<Reply, PullError>) -> Result<Option<Value>, PullError> {
         match result {
             Ok(Reply::Found(body)) => Ok(Some(body)),
             Ok(Reply::NotFound) => Ok(None),
@@ -168,7 +179,49 @@ impl Reader<'_> {
 
     fn get(&mut self, namespace: &str, path: &str) -> Result<Option<Value>, PullError> {
         let body = self.call(namespace, Method::Get, path)?;
-        Ok(body.map(|mut body| body.get_mut("data").map(Value::take).unwrap_or(body)))
+        Ok(body.map(data_of))
+    }
+
+    /// `GET`s of many paths, [`WORKERS`] at a time; the answers in the order of `paths`.
+    fn get_many(
+        &mut self,
+        namespace: &str,
+        paths: &[String],
+    ) -> Result<Vec<Option<Value>>, PullError> {
+        let client = self.client;
+        let next = AtomicUsize::new(0);
+        let slots: Vec<Mutex<Option<Result<Reply, PullError>>>> =
+            paths.iter().map(|_| Mutex::new(None)).collect();
+        std::thread::scope(|scope| {
+            let workers: Vec<_> = (0..WORKERS.min(paths.len()))
+                .map(|_| {
+                    scope.spawn(|| loop {
+                        let index = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(path) = paths.get(index) else {
+                            break;
+                        };
+                        let reply = client.call(namespace, Method::Get, path);
+                        if let Ok(mut slot) = slots[index].lock() {
+                            *slot = Some(reply);
+                        }
+                    })
+                })
+                .collect();
+            while !workers.iter().all(|worker| worker.is_finished()) {
+                self.progress.tick(namespace, client.requests());
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+        });
+        let mut answers = Vec::with_capacity(paths.len());
+        for slot in slots {
+            let reply = slot
+                .into_inner()
+                .ok()
+                .flatten()
+                .ok_or_else(|| PullError::Internal("a fetch thread stopped early".into()))?;
+            answers.push(self.settle(reply)?.map(data_of));
+        }
+        Ok(answers)
     }
 
     /// The `keys` of a `LIST` (empty when there is nothing, or the token may not list).
@@ -208,8 +261,14 @@ impl Reader<'_> {
             let roles = self.roles_of(namespace, mount)?;
             state.roles.extend(roles);
         }
-        for name in self.list(namespace, "auth/token/roles")? {
-            if let Some(data) = self.get(namespace, &format!("auth/token/roles/{name}"))? {
+        let names = self.list(namespace, "auth/token/roles")?;
+        let paths: Vec<String> = names
+            .iter()
+            .map(|name| format!("auth/token/roles/{name}"))
+            .collect();
+        let answers = self.get_many(namespace, &paths)?;
+        for (name, data) in names.into_iter().zip(answers) {
+            if let Some(data) = data {
                 state.token_roles.push((name, data));
             }
         }
@@ -221,12 +280,19 @@ impl Reader<'_> {
 
     fn policies(&mut self, namespace: &str) -> Result<Vec<PulledPolicy>, PullError> {
         let mut policies = Vec::new();
-        for name in self.list(namespace, "sys/policies/acl")? {
-            // `root` is built in: the server stores no text for it.
-            if name == "root" && namespace.is_empty() {
-                continue;
-            }
-            let Some(data) = self.get(namespace, &format!("sys/policies/acl/{name}"))? else {
+        // `root` is built in: the server stores no text for it.
+        let names: Vec<String> = self
+            .list(namespace, "sys/policies/acl")?
+            .into_iter()
+            .filter(|name| !(name == "root" && namespace.is_empty()))
+            .collect();
+        let paths: Vec<String> = names
+            .iter()
+            .map(|name| format!("sys/policies/acl/{name}"))
+            .collect();
+        let answers = self.get_many(namespace, &paths)?;
+        for (name, data) in names.into_iter().zip(answers) {
+            let Some(data) = data else {
                 continue;
             };
             policies.push(PulledPolicy {
@@ -285,16 +351,20 @@ impl Reader<'_> {
         let mut roles = Vec::new();
         for collection in collections {
             let base = format!("auth/{}{collection}", mount.path);
-            for name in self.list(namespace, &base)? {
-                let Some(data) = self.get(namespace, &format!("{base}/{name}"))? else {
+            let names = self.list(namespace, &base)?;
+            let paths: Vec<String> = names.iter().map(|name| format!("{base}/{name}")).collect();
+            let answers = self.get_many(namespace, &paths)?;
+            let role_ids = if mount.auth_type == "approle" {
+                let paths: Vec<String> = paths.iter().map(|p| format!("{p}/role-id")).collect();
+                self.get_many(namespace, &paths)?
+            } else {
+                vec![None; names.len()]
+            };
+            for ((name, data), role_id) in names.into_iter().zip(answers).zip(role_ids) {
+                let Some(data) = data else {
                     continue;
                 };
-                let role_id = if mount.auth_type == "approle" {
-                    self.get(namespace, &format!("{base}/{name}/role-id"))?
-                        .and_then(|data| data["role_id"].as_str().map(str::to_string))
-                } else {
-                    None
-                };
+                let role_id = role_id.and_then(|data| data["role_id"].as_str().map(str::to_string));
                 roles.push(PulledRole {
                     mount: mount.path.clone(),
                     auth_type: mount.auth_type.clone(),
@@ -309,13 +379,16 @@ impl Reader<'_> {
     }
 
     fn identities(&mut self, namespace: &str, base: &str) -> Result<Vec<Value>, PullError> {
-        let mut found = Vec::new();
-        for id in self.list(namespace, base)? {
-            if let Some(data) = self.get(namespace, &format!("{base}/{id}"))? {
-                found.push(data);
-            }
-        }
-        Ok(found)
+        let paths: Vec<String> = self
+            .list(namespace, base)?
+            .into_iter()
+            .map(|id| format!("{base}/{id}"))
+            .collect();
+        Ok(self
+            .get_many(namespace, &paths)?
+            .into_iter()
+            .flatten()
+            .collect())
     }
 
     fn secrets_mounts(&mut self, namespace: &str) -> Result<Vec<SecretsMount>, PullError> {
@@ -343,6 +416,11 @@ impl Reader<'_> {
         mounts.sort_by(|a, b| a.path.cmp(&b.path));
         Ok(mounts)
     }
+}
+
+/// The `data` of a Vault answer (the answer itself when it has none).
+fn data_of(mut body: Value) -> Value {
+    body.get_mut("data").map(Value::take).unwrap_or(body)
 }
 
 /// `kv` with its version (`options.version`, default 1); `kv-v2` and `generic` as `kv` 2 and
