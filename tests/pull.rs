@@ -717,6 +717,25 @@ fn pulled_state_answers_like_the_server_and_leaks_no_secret() {
         "the printed policy pulls less than root"
     );
 
+    // Pulling an unchanged server again changes nothing; `--format json` says so on stdout.
+    let (code, again, stderr_again) = pull(
+        scratch.path(),
+        &["--out", "pulled", "--addr", &url(&bao), "--format", "json"],
+        &[("VAULT_TOKEN", &bao.root_token)],
+    );
+    assert_eq!(code, 0, "{stderr_again}");
+    let report: Value = serde_json::from_str(&again).expect("json report");
+    assert_eq!(report["version"], 1);
+    assert_eq!(report["target"], "openbao");
+    for kind in ["created", "updated", "removed"] {
+        assert_eq!(report["files"][kind], json!([]), "{again}");
+    }
+    assert_eq!(
+        report["files"]["unchanged"].as_array().unwrap().len(),
+        files.len()
+    );
+    assert!(report["counts"]["roles"].as_u64().unwrap() >= 6, "{again}");
+
     // What was written.
     assert_eq!(
         files["policies/p-user.hcl"], P_USER,
@@ -1041,6 +1060,25 @@ fn a_namespace_is_pulled_with_its_children_and_answers_like_the_server() {
             "{role}"
         );
     }
+
+    let (code, _, stderr) = pull(
+        scratch.path(),
+        &[
+            "--out",
+            "none",
+            "--addr",
+            &url(&bao),
+            "--namespace",
+            "admin/nope",
+        ],
+        &env,
+    );
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("namespace `admin/nope/` does not exist"),
+        "{stderr}"
+    );
+    assert!(!scratch.path().join("none").exists());
 
     // `--no-children`: only the namespace itself.
     let (code, _, stderr) = pull(

@@ -62,6 +62,17 @@ pub struct Args {
     /// No progress line (a summary line is still printed)
     #[arg(long, short = 'q')]
     pub quiet: bool,
+    /// Output format: `human` (warnings and a summary line on stderr) or `json` (the same on
+    /// stdout, with every file by what happened to it)
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Human,
+    /// `version` 1
+    Json,
 }
 
 pub fn run(args: Args) -> CliResult {
@@ -81,7 +92,10 @@ pub fn run(args: Args) -> CliResult {
     let mut progress = Progress::new(args.quiet);
     match crate::pull::pull(&options, &mut progress) {
         Ok(report) => {
-            print_report(&report, &options);
+            match args.format {
+                Format::Human => print_report(&report, &options),
+                Format::Json => super::write_stdout(&json_report(&report))?,
+            }
             Ok(Exit::Clean)
         }
         Err(error) => {
@@ -218,4 +232,33 @@ fn print_report(report: &PullReport, options: &PullOptions) {
         written.removed.len(),
         written.unchanged.len(),
     );
+}
+
+/// The `--format json` document (`version` 1).
+fn json_report(report: &PullReport) -> String {
+    let counts = &report.counts;
+    let written = &report.written;
+    let document = serde_json::json!({
+        "version": 1,
+        "target": report.target.to_string(),
+        "counts": {
+            "namespaces": counts.namespaces,
+            "policies": counts.policies,
+            "roles": counts.roles,
+            "groups": counts.groups,
+            "entities": counts.entities,
+            "mounts": counts.mounts,
+        },
+        "files": {
+            "created": written.created,
+            "updated": written.updated,
+            "removed": written.removed,
+            "unchanged": written.unchanged,
+        },
+        "requests": report.requests,
+        "warnings": report.warnings,
+    });
+    let mut text = serde_json::to_string_pretty(&document).unwrap_or_default();
+    text.push('\n');
+    text
 }

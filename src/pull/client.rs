@@ -259,6 +259,15 @@ impl Client {
         let body = read_json(response).unwrap_or(Value::Null);
         let errors = server_errors(&body);
         match status {
+            404 if !namespace.is_empty() && errors.contains("namespace not found") => {
+                Err(PullError::usage(
+                    format!(
+                        "namespace `{namespace}` does not exist on `{}`",
+                        self.addr()
+                    ),
+                    "check `--namespace` (a path such as `admin/team-a`, relative to the root)",
+                ))
+            }
             404 => Ok(Reply::NotFound),
             403 => Err(PullError::Denied(vec![Denial {
                 method,

@@ -307,7 +307,7 @@ impl Renderer<'_> {
                 None => String::new(),
             }
         ));
-        yaml.push_str(&format!("target: {}\n", target_key(target)));
+        yaml.push_str(&format!("target: {}\n", target.name()));
         yaml.push_str(&format!("include: [{}]\n", scalar(policy_folder)));
         counts.mounts = self.mounts(&mut yaml);
         self.namespaces(&mut yaml);
@@ -722,13 +722,6 @@ fn write_section(yaml: &mut String, key: &str, mut entries: Vec<(String, String)
         yaml.push_str(&format!("  {}:\n{body}", scalar(name)));
     }
     entries.len()
-}
-
-fn target_key(target: Target) -> &'static str {
-    match target {
-        Target::OpenBao => "openbao",
-        _ => "vault",
-    }
 }
 
 fn target_name(target: Target) -> &'static str {
