@@ -1290,6 +1290,21 @@ fn uncommitted_files_are_never_overwritten_without_force() {
         "{stderr}"
     );
 
+    // In a folder below the repository root too.
+    let (code, _, stderr) = pull(repo, &["--addr", &addr, "--out", "live"], &env);
+    assert_eq!(code, 0, "{stderr}");
+    git(repo, &["add", "-A"]);
+    git(repo, &["commit", "-qm", "live"]);
+    std::fs::write(repo.join("live/policies/new-one.hcl"), "# mine\n").unwrap();
+    ok(&bao.put_policy("app", P_DEPLOY), "policy");
+    let (code, _, stderr) = pull(repo, &["--addr", &addr, "--out", "live"], &env);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("`policies/new-one.hcl`"), "{stderr}");
+    assert!(
+        !stderr.contains("`policies/app.hcl`"),
+        "a committed file is not refused: {stderr}"
+    );
+
     // Outside git an existing file that would change is refused too.
     let plain = tempfile::tempdir().unwrap();
     let (code, _, stderr) = pull(plain.path(), &["--addr", &addr], &env);

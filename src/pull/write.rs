@@ -39,11 +39,13 @@ pub fn write_files(
     })?;
     let mut written = Written::default();
     let mut changing: Vec<String> = Vec::new();
+    let mut unchanged: BTreeSet<&str> = BTreeSet::new();
     for file in files {
         let path = out.join(&file.path);
         match std::fs::read(&path) {
             Ok(existing) if existing == file.text.as_bytes() => {
-                written.unchanged.push(file.path.clone())
+                written.unchanged.push(file.path.clone());
+                unchanged.insert(file.path.as_str());
             }
             Ok(_) => {
                 written.updated.push(file.path.clone());
@@ -71,7 +73,7 @@ pub fn write_files(
         refuse_uncommitted(out, &changing)?;
     }
     for file in files {
-        if written.unchanged.contains(&file.path) {
+        if unchanged.contains(file.path.as_str()) {
             continue;
         }
         let path = out.join(&file.path);
@@ -175,41 +177,57 @@ fn refuse_uncommitted(out: &Path, changing: &[String]) -> Result<(), PullError> 
 }
 
 /// The paths among `paths` that `git status` shows changed or untracked; `None` when `out` is
-/// not inside a git work tree (or git is missing).
+/// not inside a git work tree (or git is missing). Cost: one `git status` per 500 paths, then
+/// a set lookup per path.
 fn git_dirty(out: &Path, paths: &[String]) -> Option<Vec<String>> {
-    let inside = Command::new("git")
-        .arg("-C")
-        .arg(out)
-        .args(["rev-parse", "--is-inside-work-tree"])
-        .output()
-        .ok()?;
-    if !inside.status.success() || String::from_utf8_lossy(&inside.stdout).trim() != "true" {
+    let prefix = git_output(
+        out,
+        &["rev-parse", "--is-inside-work-tree", "--show-prefix"],
+    )?;
+    let mut lines = prefix.lines();
+    if lines.next() != Some("true") {
         return None;
     }
-    let mut dirty = Vec::new();
+    // `git status` names paths from the repository root; `out` is at `prefix` below it.
+    let prefix = lines.next().unwrap_or_default().to_string();
+    let mut listed: BTreeSet<String> = BTreeSet::new();
     for chunk in paths.chunks(500) {
-        let output = Command::new("git")
-            .arg("-C")
-            .arg(out)
-            .args(["status", "--porcelain", "--untracked-files=all", "--"])
-            .args(chunk)
-            .output()
-            .ok()?;
-        if !output.status.success() {
-            return None;
-        }
-        let listed = String::from_utf8_lossy(&output.stdout).into_owned();
-        if !listed.trim().is_empty() {
-            // `git status` names paths relative to the repository root; match by suffix.
-            for path in chunk {
-                if listed
-                    .lines()
-                    .any(|line| line.trim_end_matches('"').ends_with(path.as_str()))
-                {
-                    dirty.push(path.clone());
-                }
+        let mut args = vec!["status", "--porcelain", "-z", "--untracked-files=all", "--"];
+        args.extend(chunk.iter().map(String::as_str));
+        let output = git_output(out, &args)?;
+        let mut entries = output.split('\0');
+        while let Some(entry) = entries.next() {
+            let Some(path) = entry.get(3..) else {
+                continue;
+            };
+            // A rename or copy is followed by its source path.
+            if entry.starts_with('R') || entry.starts_with('C') {
+                entries.next();
+            }
+            if let Some(relative) = path.strip_prefix(prefix.as_str()) {
+                listed.insert(relative.to_string());
             }
         }
     }
-    Some(dirty)
+    Some(
+        paths
+            .iter()
+            .filter(|path| listed.contains(path.as_str()))
+            .cloned()
+            .collect(),
+    )
+}
+
+/// Stdout of `git -C out ARGS`, when it succeeds.
+fn git_output(out: &Path, args: &[&str]) -> Option<String> {
+    let output = Command::new("git")
+        .arg("-C")
+        .arg(out)
+        .args(args)
+        .output()
+        .ok()?;
+    output
+        .status
+        .success()
+        .then(|| String::from_utf8_lossy(&output.stdout).into_owned())
 }
