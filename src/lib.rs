@@ -26,6 +26,7 @@ pub mod lint;
 pub mod mounts;
 pub mod namespace;
 pub mod policy;
+pub mod pull;
 pub mod query;
 pub mod report;
 pub mod revision;

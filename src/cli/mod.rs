@@ -9,6 +9,7 @@ pub mod diff;
 pub mod explain;
 pub mod fmt;
 pub mod man;
+pub mod pull;
 pub mod reach;
 pub mod rules;
 pub mod test;
@@ -124,6 +125,8 @@ pub enum Command {
     Diff(diff::Args),
     /// Replay audit logs against a policy change, suggest least privilege, find unused access
     Audit(audit::Args),
+    /// Read a live Vault or OpenBao server (read-only) into policy files and capable.yaml
+    Pull(pull::Args),
 }
 
 /// Runs the command line; `main` only maps the result to an exit code.
@@ -141,6 +144,7 @@ pub fn run(cli: Cli) -> Exit {
         Command::WhoCan(args) => who_can::run(args),
         Command::Diff(args) => diff::run(args),
         Command::Audit(args) => audit::run(args),
+        Command::Pull(args) => pull::run(args),
     };
     match result {
         Ok(exit) => exit,

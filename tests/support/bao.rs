@@ -77,7 +77,7 @@ pub fn bao_binary() -> PathBuf {
     );
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
     listener.local_addr().expect("local addr").port()
 }
