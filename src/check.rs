@@ -9,7 +9,6 @@ use crate::inventory::lints::lint_inventory;
 use crate::inventory::Inventory;
 use crate::lint::engine::{apply_levels, check_file};
 use crate::lint::RoleFinding;
-use crate::source::SourceFile;
 use crate::workspace::Workspace;
 
 /// Checks every policy file of a workspace; one entry per file, in file-name order. Files are
@@ -45,14 +44,7 @@ pub fn check_inventory(workspace: &Workspace) -> Vec<FileDiagnostics> {
     }
     let inventory = match Inventory::new(&workspace.config, &workspace.policies) {
         Ok(inventory) => inventory,
-        Err(diagnostics) => {
-            let file = workspace
-                .config
-                .source
-                .clone()
-                .unwrap_or_else(|| Arc::new(SourceFile::new("capable.yaml", "")));
-            return vec![FileDiagnostics { file, diagnostics }];
-        }
+        Err(errors) => return errors,
     };
     let findings = lint_inventory(&inventory, workspace.target, &workspace.config.mounts);
     let settings = workspace.config.lint_settings();

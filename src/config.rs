@@ -122,6 +122,11 @@ pub struct Config {
     /// `.json` file that is not a policy is skipped): set by `check --only-policies`, which
     /// the pre-commit hook passes; not a `capable.yaml` key.
     pub only_policies: bool,
+    /// The files inventory was imported from beside this one (Terraform `.tf` files, see
+    /// [`Config::import_inventory`]); their values carry source ids `1..`.
+    pub inventory_sources: Vec<Arc<SourceFile>>,
+    /// Duplicates found while importing, with the source id of the file each points into.
+    pub inventory_conflicts: Vec<(u32, crate::diag::Diagnostic)>,
 }
 
 /// One entry of `guards:`: no subject (but those in `except`) may hold any of `capabilities`
@@ -161,6 +166,8 @@ impl Default for Config {
             guards: Vec::new(),
             baseline: None,
             only_policies: false,
+            inventory_sources: Vec::new(),
+            inventory_conflicts: Vec::new(),
         }
     }
 }
@@ -174,12 +181,100 @@ impl Config {
             entities: self.entities.clone(),
             policy_settings: self.policies.keys().cloned().collect(),
             namespaces: self.namespaces.clone(),
+            sources: self.inventory_sources.clone(),
+            conflicts: self.inventory_conflicts.clone(),
         }
     }
 
-    /// Whether any of `roles`, `groups`, `entities`, `policies` is present.
+    /// Merges inventory declared outside this file (Terraform resources) into the sections:
+    /// `sources` are the files its values point into (source id `n` is `sources[n - 1]`). A
+    /// role, group, entity or mount declared twice (here and in Terraform, or in two `.tf`
+    /// files) is an error at both places, and the first declaration is kept. Mounts are added
+    /// to `mounts:`; without `mounts:` they replace the assumed default (`secret/` as KV v2),
+    /// since the Terraform code then is the evidence of what is mounted. Cost: O(items × log
+    /// items), plus a scan of this file's text per duplicate.
+    pub fn import_inventory(
+        &mut self,
+        imported: crate::inventory::Imported,
+        sources: Vec<Arc<SourceFile>>,
+    ) {
+        let mut conflicts = Vec::new();
+        let mut origins: BTreeMap<(&'static str, String), (u32, Span)> = BTreeMap::new();
+        merge_declared(
+            &mut self.roles,
+            imported.roles,
+            "role",
+            &mut origins,
+            self.source.as_deref(),
+            &mut conflicts,
+        );
+        merge_declared(
+            &mut self.groups,
+            imported.groups,
+            "group",
+            &mut origins,
+            self.source.as_deref(),
+            &mut conflicts,
+        );
+        merge_declared(
+            &mut self.entities,
+            imported.entities,
+            "entity",
+            &mut origins,
+            self.source.as_deref(),
+            &mut conflicts,
+        );
+        let declared = self.mounts.is_declared();
+        let mut table: BTreeMap<String, Mount> = if declared {
+            self.mounts
+                .iter()
+                .map(|m| (m.path.clone(), m.clone()))
+                .collect()
+        } else {
+            BTreeMap::new()
+        };
+        let written: std::collections::BTreeSet<String> = table.keys().cloned().collect();
+        for mount in imported.mounts {
+            let mut path = mount.spec.path.clone();
+            if !path.ends_with('/') {
+                path.push('/');
+            }
+            let existing = if written.contains(&path) {
+                let config_span = self
+                    .source
+                    .as_deref()
+                    .map(|source| {
+                        let bare =
+                            crate::inventory::key_span_in(source, path.trim_end_matches('/'));
+                        if bare.is_empty() {
+                            crate::inventory::key_span_in(source, &path)
+                        } else {
+                            bare
+                        }
+                    })
+                    .unwrap_or_default();
+                Some((0, config_span))
+            } else {
+                origins.get(&("mount", path.clone())).copied()
+            };
+            if let Some(first) = existing {
+                conflicts.extend(duplicate_pair("mount", &path, first, &mount));
+                continue;
+            }
+            origins.insert(("mount", path.clone()), (mount.source_id, mount.span));
+            table.insert(path, mount.spec);
+        }
+        if table.len() > written.len() || !declared && !table.is_empty() {
+            self.mounts = Mounts::new(table.into_values().collect());
+        }
+        self.inventory_sources = sources;
+        self.inventory_conflicts.extend(conflicts);
+    }
+
+    /// Whether any of `roles`, `groups`, `entities`, `policies` is present (here or imported).
     pub fn has_inventory(&self) -> bool {
         !(self.roles.is_empty()
+            && self.inventory_conflicts.is_empty()
             && self.groups.is_empty()
             && self.entities.is_empty()
             && self.policies.is_empty())
@@ -543,6 +638,63 @@ fn span_at(source: &SourceFile, location: &serde_saphyr::Location) -> Span {
         .sum::<usize>();
     let start = (line_start + column.saturating_sub(1)).min(source.text.len());
     Span::new(start, start)
+}
+
+/// Merges imported items into a section (see [`Config::import_inventory`]): a key already
+/// there (from this file, or imported before) is a conflict at both places.
+fn merge_declared<T>(
+    section: &mut BTreeMap<String, T>,
+    items: Vec<crate::inventory::Declared<T>>,
+    kind: &'static str,
+    origins: &mut BTreeMap<(&'static str, String), (u32, Span)>,
+    source: Option<&SourceFile>,
+    conflicts: &mut Vec<(u32, crate::diag::Diagnostic)>,
+) {
+    for item in items {
+        let first = match origins.get(&(kind, item.key.clone())) {
+            Some(first) => Some(*first),
+            None if section.contains_key(&item.key) => Some((
+                0,
+                source
+                    .map(|source| crate::inventory::key_span_in(source, &item.key))
+                    .unwrap_or_default(),
+            )),
+            None => None,
+        };
+        if let Some(first) = first {
+            conflicts.extend(duplicate_pair(kind, &item.key, first, &item));
+            continue;
+        }
+        origins.insert((kind, item.key.clone()), (item.source_id, item.span));
+        section.insert(item.key, item.spec);
+    }
+}
+
+/// The two errors of one duplicate: at the first declaration and at the second.
+fn duplicate_pair<T>(
+    kind: &str,
+    key: &str,
+    first: (u32, Span),
+    second: &crate::inventory::Declared<T>,
+) -> [(u32, crate::diag::Diagnostic); 2] {
+    let help = "each one is one object on the server: keep one declaration, or check each \
+                Vault's files as their own workspace (`exclude` the others in capable.yaml)";
+    let at = |(id, span): (u32, Span), label: &str| {
+        (
+            id,
+            crate::diag::Diagnostic::error(
+                "duplicate-inventory",
+                span,
+                format!("{kind} `{key}` is declared twice ({})", second.what),
+            )
+            .with_label(label.to_string())
+            .with_help(help),
+        )
+    };
+    [
+        at(first, "first declared here"),
+        at((second.source_id, second.span), "declared again here"),
+    ]
 }
 
 fn spanned_span<T>(source: &SourceFile, value: &Spanned<T>) -> Span {

@@ -352,8 +352,75 @@ impl Workspace {
                 self.policies.insert(embedded.name.clone(), policy.clone());
             }
         }
+        self.import_terraform_inventory();
         self.files.extend(sources);
         self.files.sort_by(|a, b| a.name.cmp(&b.name));
+    }
+
+    /// Merges the roles, groups, entities and mounts of the `.tf` files into the
+    /// configuration ([`Config::import_inventory`]). A reference to a Terraform policy that is
+    /// not checked (computed, interpolated or refused) is left out with a note, rather than
+    /// reported as a policy that does not exist. Cost: O(items × log policies).
+    fn import_terraform_inventory(&mut self) {
+        let unchecked: std::collections::BTreeSet<String> = self
+            .terraform
+            .iter()
+            .flat_map(|file| file.policy_names.iter())
+            .filter(|name| !self.policies.contains_key(*name))
+            .cloned()
+            .collect();
+        let mut imported = crate::inventory::Imported::default();
+        for file in &mut self.terraform {
+            let mut items = std::mem::take(&mut file.inventory);
+            let lists = items
+                .roles
+                .iter_mut()
+                .map(|role| &mut role.spec.policies)
+                .chain(
+                    items
+                        .groups
+                        .iter_mut()
+                        .map(|group| &mut group.spec.policies),
+                )
+                .chain(
+                    items
+                        .entities
+                        .iter_mut()
+                        .map(|entity| &mut entity.spec.policies),
+                );
+            for list in lists {
+                list.retain(|name| {
+                    if !unchecked.contains(&name.value) {
+                        return true;
+                    }
+                    file.diagnostics.push(
+                        crate::diag::Diagnostic::new(
+                            crate::terraform::inventory::COMPUTED,
+                            crate::diag::Severity::Info,
+                            crate::inventory::span_of_spanned(name),
+                            format!(
+                                "the policy `{}` is not checked (see its own findings), so this is checked without it",
+                                name.value
+                            ),
+                        )
+                        .with_label("unchecked policy")
+                        .with_help("write the policy literally so capable can check it"),
+                    );
+                    false
+                });
+            }
+            file.inventory = items.clone();
+            imported.extend(items);
+        }
+        if imported.is_empty() {
+            return;
+        }
+        let sources = self
+            .terraform
+            .iter()
+            .map(|file| file.file.clone())
+            .collect();
+        self.config.import_inventory(imported, sources);
     }
 
     /// Adds one file with its parse (`None` for an agent configuration).

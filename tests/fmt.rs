@@ -76,9 +76,10 @@ fn assert_like_bao(names: &[String], texts: &[String], context: &str) -> usize {
             )),
             Err(FormatError::DroppedComment(span)) => {
                 let comment = &text[span.start..span.end];
-                if bao.contains(comment) {
+                if bao_keeps_comment(text, span.start..span.end) {
                     failures.push(format!(
-                        "{name}: refused for dropping `{comment}`, but bao keeps it\n{text}"
+                        "{name}: refused for dropping `{comment}` at byte {}, but bao keeps it\n{text}",
+                        span.start
                     ));
                 }
             }
@@ -92,6 +93,26 @@ fn assert_like_bao(names: &[String], texts: &[String], context: &str) -> usize {
         failures.join("\n\n")
     );
     accepted
+}
+
+/// Whether `bao policy fmt` keeps the comment at `range` of `text`. The same comment text may
+/// occur elsewhere in the file (`/* e */` twice, bao dropping one), so the comment is marked with
+/// a unique token after its opener (same kind, same lines) and bao's output searched for it.
+fn bao_keeps_comment(text: &str, range: std::ops::Range<usize>) -> bool {
+    const MARK: &str = "capable-oracle-mark";
+    let comment = &text[range.clone()];
+    let opener = ["/*", "//", "#"]
+        .into_iter()
+        .find(|opener| comment.starts_with(opener))
+        .expect("a comment starts with its opener");
+    let marked = format!(
+        "{}{opener}{MARK}{}{}",
+        &text[..range.start],
+        &comment[opener.len()..],
+        &text[range.end..]
+    );
+    let formatted = bao_fmt_all(&[marked]).pop().flatten();
+    formatted.is_some_and(|out| out.contains(MARK))
 }
 
 fn hcl_files_under(dir: &Path, found: &mut Vec<PathBuf>) {
@@ -489,6 +510,22 @@ fn a_policy_the_target_refuses_is_reported_and_left_alone() {
         std::fs::read_to_string(dir.path().join("messy.hcl")).unwrap(),
         TIDY
     );
+}
+
+/// Seed 1796165690346549975 (case 17): the same comment text twice, bao dropping the first and
+/// keeping the second. The refusal must name the first, and the oracle must tell them apart.
+#[test]
+fn a_dropped_comment_is_told_apart_from_a_kept_one_with_the_same_text() {
+    let text =
+        "path \"a\" {\n  denied_parameters = { format = [\n  ] /* e */ \"ttl\" = []} /* e */\n}\n";
+    let first = text.find("/* e */").unwrap();
+    let second = text.rfind("/* e */").unwrap();
+    let Err(FormatError::DroppedComment(span)) = format_policy(text) else {
+        panic!("the first `/* e */` is dropped by bao, so capable refuses");
+    };
+    assert_eq!(span.start, first);
+    assert!(!bao_keeps_comment(text, first..first + 7));
+    assert!(bao_keeps_comment(text, second..second + 7));
 }
 
 #[test]

@@ -311,7 +311,9 @@ fn bad_references_point_at_their_line() {
         )],
     )
     .unwrap();
-    let errors = Inventory::new(&ws.config, &ws.policies).expect_err("errors");
+    let files = Inventory::new(&ws.config, &ws.policies).expect_err("errors");
+    assert_eq!(files.len(), 1, "every error is in capable.yaml");
+    let errors = &files[0].diagnostics;
     let found: Vec<String> = errors
         .iter()
         .map(|d| {

@@ -376,3 +376,176 @@ fn openbao_accepts_exactly_the_policies_we_accept() {
     assert!(checked >= 20, "only {checked} policies written");
     assert!(refused >= 4, "only {refused} refused policies exercised");
 }
+
+// ---- Terraform as inventory -----------------------------------------------------------------
+
+fn inventory_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/inventory/terraform")
+}
+
+/// Every role, group and entity of a workspace with its effective policies, and its mounts.
+fn inventory_summary(workspace: &Workspace) -> String {
+    use capable::inventory::{Inventory, Subject};
+    let mut lines = Vec::new();
+    match Inventory::new(&workspace.config, &workspace.policies) {
+        Ok(inventory) => {
+            for subject in inventory.subjects() {
+                let policies = inventory.policies_of(&subject).join(", ");
+                let extra = match &subject {
+                    Subject::Role(name) => {
+                        let (how, entity) = inventory.login_entity(name).unwrap();
+                        format!(" login {how:?} -> {entity}")
+                    }
+                    _ => String::new(),
+                };
+                lines.push(format!("{subject}: [{policies}]{extra}"));
+            }
+        }
+        Err(errors) => {
+            for file in errors {
+                for d in file.diagnostics {
+                    let (line, column) = file.file.line_col(d.span.start);
+                    lines.push(format!(
+                        "error {}:{line}:{column} {} {}",
+                        file.file.name, d.rule, d.message
+                    ));
+                }
+            }
+        }
+    }
+    if workspace.config.mounts.is_declared() {
+        for mount in workspace.config.mounts.iter() {
+            lines.push(format!(
+                "mount {} {} {:?}",
+                mount.path, mount.engine, mount.kv_version
+            ));
+        }
+    }
+    for terraform in &workspace.terraform {
+        for d in &terraform.diagnostics {
+            if d.rule == "terraform-computed-inventory" {
+                let (line, column) = terraform.file.line_col(d.span.start);
+                lines.push(format!(
+                    "note {}:{line}:{column} {}",
+                    terraform.file.name, d.message
+                ));
+            }
+        }
+    }
+    lines.join("\n")
+}
+
+#[test]
+fn terraform_resources_are_the_inventory_with_references_resolved() {
+    let workspace = Workspace::load_in(&inventory_dir(), &[], None, None).expect("workspace");
+    let summary = inventory_summary(&workspace);
+    // References resolve: the role's policy, the group's member entity, the backend path.
+    assert!(
+        summary.contains("role `k8s/app`: [app-reader, default]"),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("role `approle/ci`: [default, ops]"),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("entity `alice`: [default, app-reader, ops]"),
+        "{summary}"
+    );
+    assert!(summary.contains("mount kv/ kv Some(2)"), "{summary}");
+    assert!(
+        summary.contains("mount auth/k8s/ kubernetes None"),
+        "{summary}"
+    );
+    insta::assert_snapshot!("terraform_inventory_fixture", summary);
+}
+
+#[test]
+fn queries_work_on_terraform_declared_roles() {
+    let dir = inventory_dir();
+    let (code, stdout, stderr) = support::cli::capable(&dir, &["reach", "--role", "k8s/app"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("`kv/data/app/*`"), "{stdout}");
+    assert!(stdout.contains("main.tf:15:6"), "{stdout}");
+    let (code, stdout, stderr) = support::cli::capable(&dir, &["who-can", "read", "kv/data/ops/x"]);
+    assert_eq!(code, 0, "{stderr}");
+    for subject in ["role `approle/ci`", "group `ops-team`", "entity `alice`"] {
+        assert!(stdout.contains(subject), "{subject} missing:\n{stdout}");
+    }
+    assert!(!stdout.contains("k8s/app"), "{stdout}");
+    let (code, stdout, stderr) = support::cli::capable(
+        &dir,
+        &["explain", "--role", "ci", "update", "kv/data/ops/x"],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.starts_with("ALLOWED: update"), "{stdout}");
+    let (code, stdout, _) = support::cli::capable(
+        &dir,
+        &["explain", "--role", "k8s/app", "read", "kv/data/ops/x"],
+    );
+    assert_eq!(code, 0);
+    assert!(stdout.starts_with("DENIED"), "{stdout}");
+}
+
+#[test]
+fn a_role_in_capable_yaml_and_terraform_is_an_error_at_both() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(inventory_dir().join("main.tf"), dir.path().join("main.tf")).unwrap();
+    std::fs::write(
+        dir.path().join("capable.yaml"),
+        "roles:\n  approle/ci:\n    policies: [ops]\n",
+    )
+    .unwrap();
+    let (code, stdout, stderr) =
+        support::cli::capable(dir.path(), &["check", "--format", "concise"]);
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    let duplicates: Vec<&str> = stdout
+        .lines()
+        .filter(|line| line.contains("duplicate-inventory"))
+        .collect();
+    assert_eq!(duplicates.len(), 2, "{stdout}");
+    assert!(duplicates[0].starts_with("capable.yaml:2:3"), "{stdout}");
+    assert!(duplicates[1].starts_with("main.tf:39:20"), "{stdout}");
+    // The queries refuse the inventory rather than pick one.
+    let (code, _, stderr) = support::cli::capable(dir.path(), &["reach", "--role", "ci"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("main.tf:39:20") || stderr.contains("main.tf:39"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn an_unknown_policy_in_terraform_points_into_the_tf_file() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("roles.tf"),
+        "resource \"vault_approle_auth_backend_role\" \"ci\" {\n  role_name      = \"ci\"\n  token_policies = [\"opz\"]\n}\n",
+    )
+    .unwrap();
+    let (code, stdout, stderr) =
+        support::cli::capable(dir.path(), &["check", "--format", "concise"]);
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    assert!(
+        stdout.contains("roles.tf:3:21: error[unknown-policy]") || stdout.contains("roles.tf:3:21"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn the_corpus_inventory_is_read() {
+    let mut found = Vec::new();
+    for path in corpus_files() {
+        let workspace = corpus_workspace(&path, Target::Vault);
+        let summary = inventory_summary(&workspace);
+        if !summary.is_empty() {
+            found.push(format!(
+                "== {}\n{summary}",
+                path.file_name().unwrap().to_string_lossy()
+            ));
+        }
+    }
+    let all = found.join("\n");
+    assert!(all.contains("role `approle/aws-approle`"), "{all}");
+    insta::assert_snapshot!("terraform_corpus_inventory", all);
+}

@@ -144,8 +144,11 @@ impl<'t> TreeDecider<'t> {
     /// A decider for `workspace`; its inventory is used when it has one and it resolves.
     pub fn new(workspace: &'t Workspace) -> Result<TreeDecider<'t>, String> {
         let inventory = if workspace.config.has_inventory() {
-            let inventory = Inventory::new(&workspace.config, &workspace.policies)
-                .map_err(|errors| format!("the inventory has {} error(s)", errors.len()))?;
+            let inventory =
+                Inventory::new(&workspace.config, &workspace.policies).map_err(|errors| {
+                    let count: usize = errors.iter().map(|file| file.diagnostics.len()).sum();
+                    format!("the inventory has {count} error(s)")
+                })?;
             Some(inventory)
         } else {
             None

@@ -145,16 +145,20 @@ pub fn load(
     let inventory = if workspace.config.has_inventory() {
         Some(
             Inventory::new(&workspace.config, &workspace.policies).map_err(|errors| {
-                let rendered = workspace
-                    .config
-                    .source
-                    .as_ref()
-                    .map(|source| human::render(source, &errors, color));
+                let rendered = Some(
+                    errors
+                        .iter()
+                        .map(|file| human::render(&file.file, &file.diagnostics, color))
+                        .collect::<String>(),
+                );
                 SideError {
                     message: format!(
                         "the inventory of {} has {} error(s)",
                         spec.label(),
-                        errors.len()
+                        errors
+                            .iter()
+                            .map(|file| file.diagnostics.len())
+                            .sum::<usize>()
                     ),
                     help: Some("`capable check` on that side shows the same errors".into()),
                     rendered,

@@ -37,7 +37,11 @@ use std::collections::BTreeMap;
 
 use serde_saphyr::Spanned;
 
-pub use resolve::{accessor_for_mount, Inventory, InventoryError, LoginEntity, Subject};
+use crate::source::SourceFile;
+
+pub use resolve::{
+    accessor_for_mount, key_span_in, Inventory, InventoryError, LoginEntity, Subject,
+};
 
 /// One auth role, or user for `userpass`/`ldap` (key: `<auth mount>/<name>`, e.g.
 /// `kubernetes/inference-role` or `userpass/alice`; the mount is everything before the last `/`).
@@ -181,7 +185,7 @@ impl PolicySpec {
 }
 
 /// The `roles`, `groups` and `entities` sections together.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default)]
 pub struct InventorySpecs {
     pub roles: BTreeMap<String, RoleSpec>,
     pub groups: BTreeMap<String, GroupSpec>,
@@ -190,6 +194,11 @@ pub struct InventorySpecs {
     pub policy_settings: Vec<String>,
     /// The namespace tree of `namespaces:`.
     pub namespaces: crate::namespace::Namespaces,
+    /// The files other than `capable.yaml` that values point into (source id `n` is
+    /// `sources[n - 1]`, see [`spanned_in`]): the `.tf` files inventory was read from.
+    pub sources: Vec<std::sync::Arc<SourceFile>>,
+    /// Errors found while merging those files' inventory (duplicates), with source ids.
+    pub conflicts: Vec<(u32, crate::diag::Diagnostic)>,
 }
 
 /// Our span of a serde-saphyr location (byte offsets are known for string sources).
@@ -203,4 +212,95 @@ pub fn span_of(location: &serde_saphyr::Location) -> crate::span::Span {
 /// The span of a spanned value (where it is referenced).
 pub fn span_of_spanned<T>(value: &Spanned<T>) -> crate::span::Span {
     span_of(&value.referenced)
+}
+
+/// A value with a span in one of the inventory's source files: `source_id` 0 is
+/// `capable.yaml`, `n` is the `n`-th file of [`InventorySpecs::sources`] (a `.tf` file). Used for
+/// inventory read from Terraform, so that errors about it point into the `.tf` file. The
+/// location is built through serde-saphyr's own `Location` deserializer (its constructors are
+/// private); line and column are 1-based like the ones it reports.
+pub fn spanned_in<T>(
+    value: T,
+    span: crate::span::Span,
+    source: &SourceFile,
+    source_id: u32,
+) -> Spanned<T> {
+    let (line, column) = source.line_col(span.start);
+    let location = serde_json::json!({
+        "line": line,
+        "column": column,
+        "span": {
+            "offset": span.start,
+            "len": span.len(),
+            "byte_info": [span.start, span.len()],
+        },
+        "source_id": source_id,
+    });
+    let location: serde_saphyr::Location =
+        serde_json::from_value(location).unwrap_or(serde_saphyr::Location::UNKNOWN);
+    Spanned::new(value, location, location)
+}
+
+/// The source id of a spanned value (see [`spanned_in`]).
+pub fn source_id_of<T>(value: &Spanned<T>) -> u32 {
+    value.referenced.source_id()
+}
+
+/// One role, group, entity or mount declared outside `capable.yaml` (in Terraform), with
+/// the span naming it (the resource's label or name) in its file.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Declared<T> {
+    /// The inventory key: `<mount>/<role>`, a group or entity name, a mount path.
+    pub key: String,
+    /// Where the item is declared in its file.
+    pub span: crate::span::Span,
+    /// The index of its file in [`InventorySpecs::sources`] plus one.
+    pub source_id: u32,
+    /// `vault_identity_group.ai` etc., for messages.
+    pub what: String,
+    pub spec: T,
+}
+
+/// Inventory read from Terraform, merged into the configuration's by
+/// [`crate::config::Config::import_inventory`].
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Imported {
+    pub roles: Vec<Declared<RoleSpec>>,
+    pub groups: Vec<Declared<GroupSpec>>,
+    pub entities: Vec<Declared<EntitySpec>>,
+    pub mounts: Vec<Declared<crate::mounts::Mount>>,
+}
+
+impl Imported {
+    pub fn is_empty(&self) -> bool {
+        self.roles.is_empty()
+            && self.groups.is_empty()
+            && self.entities.is_empty()
+            && self.mounts.is_empty()
+    }
+
+    pub fn extend(&mut self, other: Imported) {
+        self.roles.extend(other.roles);
+        self.groups.extend(other.groups);
+        self.entities.extend(other.entities);
+        self.mounts.extend(other.mounts);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spanned_values_carry_their_file_and_span() {
+        let source = SourceFile::new("x.tf", "a\n  name = \"ops\"\n");
+        let span = crate::span::Span::new(11, 16);
+        let value = spanned_in("ops".to_string(), span, &source, 3);
+        assert_eq!(source_id_of(&value), 3);
+        assert_eq!(span_of_spanned(&value), span);
+        assert_eq!(value.referenced.line(), 2);
+        // Values read from capable.yaml have source id 0.
+        let yaml: BTreeMap<String, Spanned<String>> = serde_saphyr::from_str("k: v\n").unwrap();
+        assert_eq!(source_id_of(&yaml["k"]), 0);
+    }
 }

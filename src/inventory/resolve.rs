@@ -5,10 +5,10 @@ use std::fmt;
 
 use serde_saphyr::Spanned;
 
-use super::{span_of_spanned, EntitySpec, GroupSpec, InventorySpecs, RoleSpec};
+use super::{source_id_of, span_of_spanned, EntitySpec, GroupSpec, InventorySpecs, RoleSpec};
 use crate::acl::{Acl, AclError, AclOptions, Alias, Group, Identity};
 use crate::config::{Config, Mounts};
-use crate::diag::Diagnostic;
+use crate::diag::{Diagnostic, FileDiagnostics};
 use crate::policy::Policy;
 use crate::source::SourceFile;
 use crate::span::Span;
@@ -215,7 +215,9 @@ struct Resolver<'a> {
     mounts: &'a Mounts,
     policies: &'a BTreeMap<String, Policy>,
     source: Option<&'a SourceFile>,
-    errors: Vec<Diagnostic>,
+    /// Each error with the source id of the file it points into (see
+    /// [`super::spanned_in`]).
+    errors: Vec<(u32, Diagnostic)>,
     /// Auth mount → the `type` of the first role (in key order) on it that declares one,
     /// built once so each lookup is O(log roles) instead of a scan of every role.
     declared_auth_types: BTreeMap<String, String>,
@@ -228,12 +230,12 @@ impl Inventory {
     pub fn new(
         config: &Config,
         policies: &BTreeMap<String, Policy>,
-    ) -> Result<Inventory, Vec<Diagnostic>> {
+    ) -> Result<Inventory, Vec<FileDiagnostics>> {
         Inventory::from_specs(
             &config.inventory_specs(),
             &config.mounts,
             policies,
-            config.source.as_deref(),
+            config.source.as_ref(),
         )
     }
 
@@ -245,23 +247,22 @@ impl Inventory {
         specs: &InventorySpecs,
         mounts: &Mounts,
         policies: &BTreeMap<String, Policy>,
-        source: Option<&SourceFile>,
-    ) -> Result<Inventory, Vec<Diagnostic>> {
+        source: Option<&std::sync::Arc<SourceFile>>,
+    ) -> Result<Inventory, Vec<FileDiagnostics>> {
         let mut resolver = Resolver {
             specs,
             mounts,
             policies,
-            source,
+            source: source.map(|source| &**source),
             errors: Vec::new(),
             declared_auth_types: declared_auth_types(specs),
         };
+        resolver.errors.extend(specs.conflicts.iter().cloned());
         let inventory = resolver.resolve();
         if resolver.errors.is_empty() {
             return Ok(inventory);
         }
-        let mut errors = resolver.errors;
-        errors.sort_by_key(|d| d.span.start);
-        Err(errors)
+        Err(errors_by_file(resolver.errors, specs, source))
     }
 
     /// Every role, group and entity (roles first, each kind sorted by name).
@@ -610,25 +611,8 @@ impl Resolver<'_> {
     /// Span of a map key (`<key>:`) in the source, for errors about names that have no
     /// spanned value. Best effort: the first line whose trimmed text starts with the key.
     fn key_span(&self, key: &str) -> Span {
-        let Some(source) = self.source else {
-            return Span::default();
-        };
-        let mut offset = 0;
-        for line in source.text.split_inclusive('\n') {
-            let trimmed = line.trim_start();
-            let indent = line.len() - trimmed.len();
-            let unquoted = trimmed.trim_start_matches(['"', '\'']);
-            let quote = trimmed.len() - unquoted.len();
-            if let Some(rest) = unquoted.strip_prefix(key) {
-                let rest = rest.trim_start_matches(['"', '\'']);
-                if rest.starts_with(':') {
-                    let start = offset + indent + quote;
-                    return Span::new(start, start + key.len());
-                }
-            }
-            offset += line.len();
-        }
-        Span::default()
+        self.source
+            .map_or(Span::default(), |source| key_span_in(source, key))
     }
 
     /// The namespace a role, group or entity declares (root by default); one that
@@ -641,7 +625,8 @@ impl Resolver<'_> {
         match normalized {
             Ok(path) if self.specs.namespaces.contains(&path) => path,
             Ok(path) => {
-                self.errors.push(
+                self.errors.push((
+                    source_id_of(declared),
                     Diagnostic::error(
                         "unknown-namespace",
                         span_of_spanned(declared),
@@ -649,14 +634,15 @@ impl Resolver<'_> {
                     )
                     .with_label("no such namespace")
                     .with_help("declare it under `namespaces:` in capable.yaml"),
-                );
+                ));
                 String::new()
             }
             Err(message) => {
-                self.errors.push(
+                self.errors.push((
+                    source_id_of(declared),
                     Diagnostic::error("unknown-namespace", span_of_spanned(declared), message)
                         .with_help("write the namespace path, e.g. `admin/team-a/`"),
-                );
+                ));
                 String::new()
             }
         }
@@ -684,7 +670,8 @@ impl Resolver<'_> {
                     out.push(lower);
                     continue;
                 }
-                self.errors.push(
+                self.errors.push((
+                    source_id_of(name),
                     Diagnostic::error(
                         "unknown-policy",
                         span_of_spanned(name),
@@ -692,7 +679,7 @@ impl Resolver<'_> {
                     )
                     .with_label("no such policy")
                     .with_help(self.policy_help(&policy)),
-                );
+                ));
                 continue;
             }
             out.push(policy);
@@ -707,7 +694,8 @@ impl Resolver<'_> {
                 continue;
             }
             let span = self.key_span(name);
-            self.errors.push(
+            self.errors.push((
+                0,
                 Diagnostic::error(
                     "unknown-policy",
                     span,
@@ -715,7 +703,7 @@ impl Resolver<'_> {
                 )
                 .with_label("no such policy")
                 .with_help(self.policy_help(name)),
-            );
+            ));
         }
     }
 
@@ -735,7 +723,8 @@ impl Resolver<'_> {
         if self.specs.groups.contains_key(&name.value) {
             return Some(name.value.clone());
         }
-        self.errors.push(
+        self.errors.push((
+            source_id_of(name),
             Diagnostic::error(
                 "unknown-group",
                 span_of_spanned(name),
@@ -746,7 +735,7 @@ impl Resolver<'_> {
             )
             .with_label("no such group")
             .with_help("declare it under `groups:` in capable.yaml"),
-        );
+        ));
         None
     }
 
@@ -754,7 +743,8 @@ impl Resolver<'_> {
         if self.specs.entities.contains_key(&name.value) {
             return Some(name.value.clone());
         }
-        self.errors.push(
+        self.errors.push((
+            source_id_of(name),
             Diagnostic::error(
                 "unknown-entity",
                 span_of_spanned(name),
@@ -765,7 +755,7 @@ impl Resolver<'_> {
             )
             .with_label("no such entity")
             .with_help("declare it under `entities:` in capable.yaml"),
-        );
+        ));
         None
     }
 
@@ -809,7 +799,8 @@ impl Resolver<'_> {
         for (mount, accessor) in claims {
             match declared.get(&mount) {
                 Some(existing) if existing.value != accessor.value => {
-                    self.errors.push(
+                    self.errors.push((
+                        source_id_of(&accessor),
                         Diagnostic::error(
                             "conflicting-accessor",
                             span_of_spanned(&accessor),
@@ -820,7 +811,7 @@ impl Resolver<'_> {
                         )
                         .with_label("conflicting accessor")
                         .with_help("an auth mount has one accessor; use the same value everywhere"),
-                    );
+                    ));
                 }
                 Some(_) => {}
                 None => {
@@ -854,7 +845,8 @@ impl Resolver<'_> {
             let policies = self.check_policies(&spec.policies, &owner, &namespace);
             if let Some(kind) = &spec.group_type {
                 if kind.value != "internal" && kind.value != "external" {
-                    self.errors.push(
+                    self.errors.push((
+                        source_id_of(kind),
                         Diagnostic::error(
                             "invalid-group-type",
                             span_of_spanned(kind),
@@ -864,7 +856,7 @@ impl Resolver<'_> {
                             ),
                         )
                         .with_help("use `internal` (the default) or `external`"),
-                    );
+                    ));
                 }
             }
             for entity in &spec.member_entities {
@@ -982,7 +974,8 @@ impl Resolver<'_> {
         let mut roles = BTreeMap::new();
         for (key, spec) in &specs {
             let Some(mount) = role_mount(key) else {
-                self.errors.push(
+                self.errors.push((
+                    0,
                     Diagnostic::error(
                         "invalid-role-name",
                         self.key_span(key),
@@ -992,7 +985,7 @@ impl Resolver<'_> {
                     .with_help(format!(
                         "write the key as `<auth mount>/<role>`, e.g. `kubernetes/{key}`"
                     )),
-                );
+                ));
                 continue;
             };
             let owner = format!("role `{key}`");
@@ -1123,4 +1116,57 @@ fn declared_auth_types(specs: &InventorySpecs) -> BTreeMap<String, String> {
             .or_insert_with(|| auth_type.value.clone());
     }
     found
+}
+
+/// Span of a map key (`<key>:`) in a YAML text: the first line whose trimmed text starts with
+/// the key (quoted or not). Best effort, for names that have no spanned value. Cost: O(text).
+pub fn key_span_in(source: &SourceFile, key: &str) -> Span {
+    let mut offset = 0;
+    for line in source.text.split_inclusive('\n') {
+        let trimmed = line.trim_start();
+        let indent = line.len() - trimmed.len();
+        let unquoted = trimmed.trim_start_matches(['"', '\'']);
+        let quote = trimmed.len() - unquoted.len();
+        if let Some(rest) = unquoted.strip_prefix(key) {
+            let rest = rest.trim_start_matches(['"', '\'']);
+            if rest.starts_with(':') {
+                let start = offset + indent + quote;
+                return Span::new(start, start + key.len());
+            }
+        }
+        offset += line.len();
+    }
+    Span::default()
+}
+
+/// The errors grouped per file, in order of source id (`capable.yaml` first), each file's by
+/// position. Source id 0 is `source` (a stand-in `capable.yaml` without one). Cost:
+/// O(errors × log errors).
+fn errors_by_file(
+    errors: Vec<(u32, Diagnostic)>,
+    specs: &InventorySpecs,
+    source: Option<&std::sync::Arc<SourceFile>>,
+) -> Vec<FileDiagnostics> {
+    let mut by_source: BTreeMap<u32, Vec<Diagnostic>> = BTreeMap::new();
+    for (id, diagnostic) in errors {
+        by_source.entry(id).or_default().push(diagnostic);
+    }
+    by_source
+        .into_iter()
+        .map(|(id, mut diagnostics)| {
+            diagnostics.sort_by_key(|d| d.span.start);
+            diagnostics.dedup();
+            let file = match id {
+                0 => source
+                    .cloned()
+                    .unwrap_or_else(|| std::sync::Arc::new(SourceFile::new("capable.yaml", ""))),
+                n => specs
+                    .sources
+                    .get(n as usize - 1)
+                    .cloned()
+                    .unwrap_or_else(|| std::sync::Arc::new(SourceFile::new("capable.yaml", ""))),
+            };
+            FileDiagnostics { file, diagnostics }
+        })
+        .collect()
 }

@@ -174,14 +174,12 @@ fn load_config(path: Option<&PathBuf>) -> Result<Config, CliError> {
 /// The workspace's inventory; its errors are printed with their source frames (exit 2).
 pub fn load_inventory(workspace: &Workspace) -> Result<Inventory, CliError> {
     Inventory::new(&workspace.config, &workspace.policies).map_err(|errors| {
-        if let Some(source) = &workspace.config.source {
-            eprint!("{}", human::render(source, &errors, false));
+        for file in &errors {
+            eprint!("{}", human::render(&file.file, &file.diagnostics, false));
         }
-        CliError::usage(format!(
-            "the inventory in `capable.yaml` has {} error(s)",
-            errors.len()
-        ))
-        .with_help("fix the references to policies, groups and entities it reports")
+        let count: usize = errors.iter().map(|file| file.diagnostics.len()).sum();
+        CliError::usage(format!("the inventory has {count} error(s)"))
+            .with_help("fix the references to policies, groups and entities it reports")
     })
 }
 

@@ -23,6 +23,11 @@ pub const OTHER_CODES: &[OtherCode] = &[
         "fix the key or value at the position shown; unknown keys are errors so typos never pass silently",
     ),
     code(
+        "duplicate-inventory",
+        "a role, group, entity or mount declared twice (in `capable.yaml` and Terraform, or in two `.tf` files)",
+        "keep one declaration; check each Vault's files as their own workspace",
+    ),
+    code(
         "invalid-capability",
         "a capability the target does not know (a typo, or another product's capability)",
         "use one of the capabilities the message lists for the target",
@@ -98,6 +103,11 @@ pub const OTHER_CODES: &[OtherCode] = &[
         "use `+` for one whole segment and `*` only as the last character",
     ),
     code(
+        "terraform-computed-inventory",
+        "a role, group, entity or mount value in Terraform that Terraform computes, so it is left out",
+        "write the value literally or as a reference to a resource of the same module, or declare it in `capable.yaml`",
+    ),
+    code(
         "terraform-policy-file",
         "a `vault_policy` reads its text with `file(...)` from a file capable cannot read",
         "check the path; it is resolved from the `.tf` file's folder and must stay inside the project",
@@ -109,17 +119,17 @@ pub const OTHER_CODES: &[OtherCode] = &[
     ),
     code(
         "unknown-entity",
-        "`capable.yaml` names an entity that is not declared under `entities:`",
+        "the inventory names an entity that is not declared (under `entities:` or as a `vault_identity_entity`)",
         "declare the entity, or fix the name",
     ),
     code(
         "unknown-group",
-        "`capable.yaml` names a group that is not declared under `groups:`",
+        "the inventory names a group that is not declared (under `groups:` or as a `vault_identity_group`)",
         "declare the group, or fix the name",
     ),
     code(
         "unknown-namespace",
-        "`capable.yaml` names a namespace that is not declared",
+        "the inventory names a namespace that `namespaces:` does not declare",
         "declare the namespace, or fix the name",
     ),
     code(

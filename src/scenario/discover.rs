@@ -124,14 +124,7 @@ pub fn run_scenarios(
     paths: &[PathBuf],
 ) -> Result<Vec<FileOutcome>, TestError> {
     let inventory =
-        Inventory::new(&workspace.config, &workspace.policies).map_err(|diagnostics| {
-            let file = workspace
-                .config
-                .source
-                .clone()
-                .unwrap_or_else(|| Arc::new(SourceFile::new("capable.yaml", "")));
-            TestError::Input(vec![FileDiagnostics { file, diagnostics }])
-        })?;
+        Inventory::new(&workspace.config, &workspace.policies).map_err(TestError::Input)?;
     let files = scenario_paths(workspace, cwd, paths)?;
     if files.is_empty() {
         return Err(TestError::Other {

@@ -27,6 +27,7 @@
 
 pub mod check;
 mod document;
+pub mod inventory;
 pub mod text;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -66,6 +67,12 @@ pub struct TerraformFile {
     /// Each policy heredoc: the whole `<<EOT ... EOT` and its body. `capable:ignore` comments
     /// inside a body are read as comments of the policy.
     pub heredocs: Vec<(Span, Span)>,
+    /// The roles, groups, entities and mounts this file declares ([`inventory`]), their
+    /// values' source id being this file's position in the list given to [`extract_all`]
+    /// plus one.
+    pub inventory: crate::inventory::Imported,
+    /// The literal `name` of every `vault_policy` resource of the file, checked or not.
+    pub policy_names: Vec<String>,
 }
 
 /// One policy defined in Terraform.
@@ -111,8 +118,27 @@ pub fn extract_all(files: &[Arc<SourceFile>], ctx: &Context<'_>) -> Vec<Terrafor
             diagnostics: body.as_ref().err().cloned().into_iter().collect(),
             policies: Vec::new(),
             heredocs: Vec::new(),
+            inventory: crate::inventory::Imported::default(),
+            policy_names: Vec::new(),
         })
         .collect();
+    let bodies: Vec<(Arc<SourceFile>, Option<&Body>)> = parsed
+        .iter()
+        .map(|(file, body)| (file.clone(), body.as_ref().ok()))
+        .collect();
+    let names = policy_names(&parsed);
+    for (result, (file, _)) in results.iter_mut().zip(&parsed) {
+        let folder = folder_of(&file.name);
+        result.policy_names = names
+            .iter()
+            .filter(|((from, _), _)| *from == folder)
+            .map(|(_, name)| name.clone())
+            .collect();
+    }
+    for (result, (imported, notes)) in results.iter_mut().zip(inventory::extract(&bodies, &names)) {
+        result.inventory = imported;
+        result.diagnostics.extend(notes);
+    }
     // Resources first: they give the documents they reference their names.
     for (index, (file, body)) in parsed.iter().enumerate() {
         let Ok(body) = body else { continue };
@@ -144,6 +170,28 @@ pub fn extract_all(files: &[Arc<SourceFile>], ctx: &Context<'_>) -> Vec<Terrafor
         }
     }
     results
+}
+
+/// `(folder, label)` → the name each `vault_policy` resource with a literal `name` stores its
+/// policy under. A computed name stays unknown: `vault_policy.x.name` is then computed too.
+fn policy_names(parsed: &[TerraformSyntax]) -> inventory::PolicyNames {
+    let mut names = inventory::PolicyNames::new();
+    for (file, body) in parsed {
+        let Ok(body) = body else { continue };
+        for block in body.blocks() {
+            let Some(label) = typed_label(block, "resource", "vault_policy") else {
+                continue;
+            };
+            if let Some(Expression::String(name)) =
+                block.body.get_attribute("name").map(|a| &a.value)
+            {
+                names
+                    .entry((folder_of(&file.name), label))
+                    .or_insert_with(|| name.value().to_string());
+            }
+        }
+    }
+    names
 }
 
 /// A `.tf` file and its syntax tree (or the diagnostic saying why there is none).
