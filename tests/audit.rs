@@ -9,6 +9,9 @@
 
 mod support;
 
+#[path = "audit/reference.rs"]
+mod reference;
+
 use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
