@@ -292,6 +292,7 @@ fn real_audit_log() {
     replay_warns_when_the_tree_is_not_what_the_server_ran(&session);
     suggestion_installed_on_the_server_allows_what_the_role_did_and_denies_the_rest(&session);
     usage_lists_the_granted_access_the_log_never_used(&session);
+    suggestion_is_linted_before_it_is_printed(&session);
     malformed_truncated_and_non_utf8_lines_are_reported_and_the_rest_replayed(&session);
 }
 
@@ -510,8 +511,9 @@ fn suggestion_installed_on_the_server_allows_what_the_role_did_and_denies_the_re
     let log = log_arg(s);
     let (code, stdout, stderr) = run(s, dir.path(), &["suggest", &log, "--role", "userpass/rita"]);
     assert_eq!(code, 0, "{stdout}\n{stderr}");
+    // Each rule is commented with the requests it covers: rita rotated Mistral's key once.
     assert!(
-        stdout.contains("# 2 requests: update 2") || stdout.contains("requests"),
+        stdout.contains("# 1 request: update 1\npath \"secret/data/ai/mistral\""),
         "{stdout}"
     );
     let (_, json_out, _) = run(
@@ -528,6 +530,22 @@ fn suggestion_installed_on_the_server_allows_what_the_role_did_and_denies_the_re
     );
     let suggestion = json_of(&json_out);
     assert_eq!(suggestion["uncovered"], 0);
+    let openai = suggestion["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|rule| rule["pattern"] == "secret/data/ai/openai")
+        .unwrap_or_else(|| panic!("{json_out}"));
+    assert_eq!(
+        openai["by_operation"],
+        json!({"read": 1, "update": 1}),
+        "{json_out}"
+    );
+    assert_eq!(
+        openai["capabilities"],
+        json!(["create", "read", "update"]),
+        "{json_out}"
+    );
 
     let bao = Bao::start();
     assert_eq!(bao.put_policy("suggested", &stdout).status, 204, "{stdout}");
@@ -578,6 +596,48 @@ fn suggestion_installed_on_the_server_allows_what_the_role_did_and_denies_the_re
         diffed.contains("# - path `secret/data/ai/*` removed: [create, read, update]"),
         "{diffed}"
     );
+}
+
+/// ada listed every key name of `secret/`: the suggestion grants exactly that, and the lint
+/// catalog says what such a grant means, beside the policy (stderr) and in the JSON.
+fn suggestion_is_linted_before_it_is_printed(s: &Session) {
+    let dir = tempfile::tempdir().unwrap();
+    write_tree(dir.path());
+    let log = log_arg(s);
+    let (code, stdout, stderr) = run(s, dir.path(), &["suggest", &log, "--role", "userpass/ada"]);
+    assert_eq!(code, 0, "a note is below the fail level\n{stderr}");
+    assert!(stdout.contains("path \"secret/metadata/\""), "{stdout}");
+    assert!(stderr.contains("broad-secret-access"), "{stderr}");
+    assert!(stderr.contains("suggested.hcl"), "{stderr}");
+    let (_, json_out, _) = run(
+        s,
+        dir.path(),
+        &[
+            "suggest",
+            &log,
+            "--role",
+            "userpass/ada",
+            "--format",
+            "json",
+        ],
+    );
+    let lint = json_of(&json_out)["lint"].clone();
+    let rules: Vec<&str> = lint
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|finding| finding["rule"].as_str().unwrap())
+        .collect();
+    assert!(rules.contains(&"broad-secret-access"), "{json_out}");
+    // At the fail level the suggestion is still printed, and the exit status says so.
+    std::fs::write(
+        dir.path().join("capable.yaml"),
+        format!("{INVENTORY}fail-level: info\n"),
+    )
+    .unwrap();
+    let (code, stdout, _) = run(s, dir.path(), &["suggest", &log, "--role", "userpass/ada"]);
+    assert_eq!(code, 1);
+    assert!(stdout.contains("path \"secret/metadata/\""), "{stdout}");
 }
 
 /// (operation, path) of the requests the server allowed a display name (ACL-decided ones).
