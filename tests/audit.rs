@@ -9,6 +9,9 @@
 
 mod support;
 
+#[path = "audit/reference.rs"]
+mod reference;
+
 use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -289,6 +292,7 @@ fn real_audit_log() {
     replay_warns_when_the_tree_is_not_what_the_server_ran(&session);
     suggestion_installed_on_the_server_allows_what_the_role_did_and_denies_the_rest(&session);
     usage_lists_the_granted_access_the_log_never_used(&session);
+    suggestion_is_linted_before_it_is_printed(&session);
     malformed_truncated_and_non_utf8_lines_are_reported_and_the_rest_replayed(&session);
 }
 
@@ -507,8 +511,9 @@ fn suggestion_installed_on_the_server_allows_what_the_role_did_and_denies_the_re
     let log = log_arg(s);
     let (code, stdout, stderr) = run(s, dir.path(), &["suggest", &log, "--role", "userpass/rita"]);
     assert_eq!(code, 0, "{stdout}\n{stderr}");
+    // Each rule is commented with the requests it covers: rita rotated Mistral's key once.
     assert!(
-        stdout.contains("# 2 requests: update 2") || stdout.contains("requests"),
+        stdout.contains("# 1 request: update 1\npath \"secret/data/ai/mistral\""),
         "{stdout}"
     );
     let (_, json_out, _) = run(
@@ -525,6 +530,22 @@ fn suggestion_installed_on_the_server_allows_what_the_role_did_and_denies_the_re
     );
     let suggestion = json_of(&json_out);
     assert_eq!(suggestion["uncovered"], 0);
+    let openai = suggestion["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|rule| rule["pattern"] == "secret/data/ai/openai")
+        .unwrap_or_else(|| panic!("{json_out}"));
+    assert_eq!(
+        openai["by_operation"],
+        json!({"read": 1, "update": 1}),
+        "{json_out}"
+    );
+    assert_eq!(
+        openai["capabilities"],
+        json!(["create", "read", "update"]),
+        "{json_out}"
+    );
 
     let bao = Bao::start();
     assert_eq!(bao.put_policy("suggested", &stdout).status, 204, "{stdout}");
@@ -575,6 +596,48 @@ fn suggestion_installed_on_the_server_allows_what_the_role_did_and_denies_the_re
         diffed.contains("# - path `secret/data/ai/*` removed: [create, read, update]"),
         "{diffed}"
     );
+}
+
+/// ada listed every key name of `secret/`: the suggestion grants exactly that, and the lint
+/// catalog says what such a grant means, beside the policy (stderr) and in the JSON.
+fn suggestion_is_linted_before_it_is_printed(s: &Session) {
+    let dir = tempfile::tempdir().unwrap();
+    write_tree(dir.path());
+    let log = log_arg(s);
+    let (code, stdout, stderr) = run(s, dir.path(), &["suggest", &log, "--role", "userpass/ada"]);
+    assert_eq!(code, 0, "a note is below the fail level\n{stderr}");
+    assert!(stdout.contains("path \"secret/metadata/\""), "{stdout}");
+    assert!(stderr.contains("broad-secret-access"), "{stderr}");
+    assert!(stderr.contains("suggested.hcl"), "{stderr}");
+    let (_, json_out, _) = run(
+        s,
+        dir.path(),
+        &[
+            "suggest",
+            &log,
+            "--role",
+            "userpass/ada",
+            "--format",
+            "json",
+        ],
+    );
+    let lint = json_of(&json_out)["lint"].clone();
+    let rules: Vec<&str> = lint
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|finding| finding["rule"].as_str().unwrap())
+        .collect();
+    assert!(rules.contains(&"broad-secret-access"), "{json_out}");
+    // At the fail level the suggestion is still printed, and the exit status says so.
+    std::fs::write(
+        dir.path().join("capable.yaml"),
+        format!("{INVENTORY}fail-level: info\n"),
+    )
+    .unwrap();
+    let (code, stdout, _) = run(s, dir.path(), &["suggest", &log, "--role", "userpass/ada"]);
+    assert_eq!(code, 1);
+    assert!(stdout.contains("path \"secret/metadata/\""), "{stdout}");
 }
 
 /// (operation, path) of the requests the server allowed a display name (ACL-decided ones).
@@ -768,4 +831,297 @@ fn kubernetes_roles_are_found_from_their_login_metadata() {
     assert_eq!(report["subject"], "role `kubernetes/inference-role`");
     assert_eq!(report["requests"], 2);
     assert!(!stdout.contains("hmac-sha256"));
+}
+
+/// The tree of the namespace test: `lead` in `admin/`, `reader` in `admin/team-a/`.
+const NAMESPACED: &str = r#"target: openbao
+namespaces:
+  admin/: {policies: [lead]}
+  admin/team-a/: {policies: [reader]}
+"#;
+
+const READER: &str =
+    "path \"secret/data/app/*\" {\n  capabilities = [\"create\", \"read\", \"update\"]\n}\n";
+const LEAD: &str = "path \"team-a/secret/data/shared/*\" {\n  capabilities = [\"read\"]\n}\n\npath \"team-a/secret/metadata/*\" {\n  capabilities = [\"list\"]\n}\n";
+
+fn write_namespaced_tree(dir: &Path, lead: &str) {
+    std::fs::create_dir_all(dir).unwrap();
+    std::fs::write(dir.join("capable.yaml"), NAMESPACED).unwrap();
+    std::fs::write(dir.join("reader.hcl"), READER).unwrap();
+    std::fs::write(dir.join("lead.hcl"), lead).unwrap();
+}
+
+/// (namespace, operation, path) of each group of a JSON report's list.
+fn namespaced_groups(report: &Value, list: &str) -> BTreeSet<(String, String, String)> {
+    report[list]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| {
+            (
+                g["namespace"].as_str().unwrap().to_string(),
+                g["operation"].as_str().unwrap().to_string(),
+                g["path"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// Requests in child namespaces, logged by a real server, are re-decided in their namespace:
+/// the path relative to the logged `namespace.path`, the token's policies looked up in the
+/// token's namespace (a token of `admin/` used in `admin/team-a/` holds `admin/lead`).
+#[test]
+fn requests_in_child_namespaces_are_replayed_in_their_namespace() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("audit.log");
+    let bao = Bao::start_with_audit_log(&log);
+    let root = bao.root_token.clone();
+    let mut secrets = vec![root.clone()];
+    let answer = bao.root("POST", "sys/namespaces/admin", None);
+    assert_eq!(answer.status, 200, "{:?}", answer.body);
+    let answer = bao.request_in("admin/", &root, "POST", "sys/namespaces/team-a", None, None);
+    assert_eq!(answer.status, 200, "{:?}", answer.body);
+    let team = "admin/team-a/";
+    let mount = json!({"type": "kv", "options": {"version": "2"}});
+    let answer = bao.request_in(team, &root, "POST", "sys/mounts/secret", Some(&mount), None);
+    assert_eq!(answer.status, 204, "{:?}", answer.body);
+    for (namespace, name, text) in [(team, "reader", READER), ("admin/", "lead", LEAD)] {
+        let body = json!({"policy": text});
+        let path = format!("sys/policies/acl/{name}");
+        let answer = bao.request_in(namespace, &root, "PUT", &path, Some(&body), None);
+        assert_eq!(answer.status, 204, "{:?}", answer.body);
+    }
+    let token_in = |namespace: &str, policy: &str, secrets: &mut Vec<String>| {
+        let body = json!({"policies": [policy]});
+        let answer = bao.request_in(
+            namespace,
+            &root,
+            "POST",
+            "auth/token/create",
+            Some(&body),
+            None,
+        );
+        token_of(&answer, secrets)
+    };
+    let reader = token_in(team, "reader", &mut secrets);
+    let lead = token_in("admin/", "lead", &mut secrets);
+    let write = json!({"data": {"password": "not-a-real-secret"}});
+    let call = |namespace: &str, token: &str, method: &str, path: &str, body: Option<&Value>| {
+        bao.request_in(namespace, token, method, path, body, None)
+            .status
+    };
+    assert_eq!(
+        call(team, &reader, "POST", "secret/data/app/db", Some(&write)),
+        200
+    );
+    assert_eq!(call(team, &reader, "GET", "secret/data/app/db", None), 200);
+    assert_eq!(call(team, &reader, "GET", "secret/data/other", None), 403);
+    // The lead's token lives in `admin/`: asked in the child, and from `admin/` by full path.
+    assert_eq!(call(team, &lead, "GET", "secret/data/shared/x", None), 404);
+    assert_eq!(
+        call("admin/", &lead, "GET", "team-a/secret/data/shared/y", None),
+        404
+    );
+    assert_eq!(
+        call("admin/", &lead, "LIST", "team-a/secret/metadata/", None),
+        200
+    );
+    assert_eq!(call(team, &lead, "GET", "secret/data/app/db", None), 403);
+    assert_eq!(
+        call("admin/", &lead, "GET", "sys/policies/acl/lead", None),
+        403
+    );
+    // The reader's token used from `admin/` by full path: the server routes it to the child.
+    let body = json!({"data": {"password": "x"}});
+    let status = call(
+        "admin/",
+        &reader,
+        "POST",
+        "team-a/secret/data/app/z",
+        Some(&body),
+    );
+    assert_eq!(status, 200);
+    let session = Session {
+        log: log.clone(),
+        secrets,
+        rita_writes: BTreeSet::new(),
+    };
+    let log = log.display().to_string();
+
+    // The unchanged tree: every request decided as the server did.
+    let tree = dir.path().join("tree");
+    write_namespaced_tree(&tree, LEAD);
+    let (code, stdout, stderr) = run(
+        &session,
+        &tree,
+        &[
+            "replay",
+            &log,
+            "--against",
+            ".",
+            "--format",
+            "json",
+            "--fail-on",
+            "fidelity",
+            "--fail-on",
+            "changed",
+        ],
+    );
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    let report = json_of(&stdout);
+    assert_eq!(report["fidelity"], json!([]), "{stdout}");
+    assert_eq!(report["missing_policies"], json!([]), "{stdout}");
+    assert_eq!(report["unknown_namespace"], 0);
+    assert_eq!(report["undeclared_namespaces"], json!([]));
+    let in_team = report["by_namespace"][team].as_u64().unwrap_or(0);
+    let in_admin = report["by_namespace"]["admin/"].as_u64().unwrap_or(0);
+    assert!(in_team >= 8 && in_admin >= 1, "{stdout}");
+
+    // The lead loses the shared keys: exactly its two reads of them break. The one asked from
+    // `admin/` by full path is logged in the namespace the server routed it to.
+    let narrowed = dir.path().join("narrowed");
+    write_namespaced_tree(&narrowed, &LEAD.replace("[\"read\"]", "[\"list\"]"));
+    let (code, stdout, _) = run(
+        &session,
+        &tree,
+        &[
+            "replay",
+            &log,
+            "--against",
+            "../narrowed",
+            "--format",
+            "json",
+            "--fail-on",
+            "broken",
+        ],
+    );
+    assert_eq!(code, 1, "{stdout}");
+    let report = json_of(&stdout);
+    let expected: BTreeSet<(String, String, String)> = [
+        (
+            team.to_string(),
+            "read".to_string(),
+            "secret/data/shared/x".to_string(),
+        ),
+        (team.into(), "read".into(), "secret/data/shared/y".into()),
+    ]
+    .into();
+    assert_eq!(
+        namespaced_groups(&report, "newly_denied"),
+        expected,
+        "{stdout}"
+    );
+    assert_eq!(report["newly_allowed"], json!([]));
+    let (_, human, _) = run(
+        &session,
+        &tree,
+        &["replay", &log, "--against", "../narrowed"],
+    );
+    assert!(
+        human.contains("read `secret/data/shared/x` in namespace `admin/team-a/`: 1 request"),
+        "{human}"
+    );
+
+    // A tree that puts `reader` in the root namespace is not what the server ran: the token's
+    // `reader` is `admin/team-a/reader`, which that tree lacks.
+    let flat = dir.path().join("flat");
+    write_namespaced_tree(&flat, LEAD);
+    std::fs::write(
+        flat.join("capable.yaml"),
+        "target: openbao\nnamespaces:\n  admin/: {policies: [lead]}\n  admin/team-a/: {}\n",
+    )
+    .unwrap();
+    let (code, stdout, _) = run(
+        &session,
+        &flat,
+        &["replay", &log, "--format", "json", "--fail-on", "fidelity"],
+    );
+    assert_eq!(code, 1, "{stdout}");
+    let report = json_of(&stdout);
+    assert_eq!(
+        report["missing_policies"],
+        json!([["the working tree", ["admin/team-a/reader"]]]),
+        "{stdout}"
+    );
+    let broken: BTreeSet<_> = ["create app/db", "read app/db", "create app/z"]
+        .iter()
+        .map(|request| {
+            let (operation, key) = request.split_once(' ').unwrap();
+            let path = format!("secret/data/{key}");
+            (team.to_string(), operation.to_string(), path)
+        })
+        .collect();
+    assert_eq!(namespaced_groups(&report, "fidelity"), broken, "{stdout}");
+
+    // The suggestion for `reader` is a policy of `admin/team-a/`; installed there, it allows
+    // what the token did and nothing the lead was denied.
+    let (code, policy, stderr) = run(
+        &session,
+        &tree,
+        &["suggest", &log, "--policy", "admin/team-a/reader"],
+    );
+    assert_eq!(code, 0, "{policy}\n{stderr}");
+    assert!(
+        policy.contains("a policy of the namespace `admin/team-a/`"),
+        "{policy}"
+    );
+    let body = json!({"policy": policy});
+    let answer = bao.request_in(
+        team,
+        &root,
+        "PUT",
+        "sys/policies/acl/suggested",
+        Some(&body),
+        None,
+    );
+    assert_eq!(answer.status, 204, "{:?}\n{policy}", answer.body);
+    let body = json!({"policies": ["suggested"], "no_default_policy": true});
+    let answer = bao.request_in(team, &root, "POST", "auth/token/create", Some(&body), None);
+    let suggested = token_of(&answer, &mut Vec::new());
+    let paths: Vec<String> = [
+        "secret/data/app/db",
+        "secret/data/other",
+        "secret/data/shared/x",
+    ]
+    .iter()
+    .map(|p| p.to_string())
+    .collect();
+    let caps = bao.capabilities_in(team, &suggested, &paths);
+    assert!(
+        caps["secret/data/app/db"].contains(&"read".to_string()),
+        "{caps:?}\n{policy}"
+    );
+    assert!(
+        caps["secret/data/app/db"].contains(&"create".to_string()),
+        "{caps:?}"
+    );
+    assert_eq!(caps["secret/data/other"], vec!["deny".to_string()]);
+    assert_eq!(caps["secret/data/shared/x"], vec!["deny".to_string()]);
+
+    // usage of the lead's policy: its list rule was used from `admin/`, its read rule twice.
+    let (code, stdout, _) = run(
+        &session,
+        &tree,
+        &["usage", &log, "--policy", "admin/lead", "--format", "json"],
+    );
+    assert_eq!(code, 0, "{stdout}");
+    let report = json_of(&stdout);
+    let rules = report["rules"].as_array().unwrap();
+    let used = |pattern: &str| {
+        rules
+            .iter()
+            .find(|r| r["rule"]["pattern"] == pattern)
+            .map(|r| r["used"].clone())
+            .unwrap_or_else(|| panic!("no rule {pattern}: {stdout}"))
+    };
+    assert_eq!(
+        used("team-a/secret/data/shared/*"),
+        json!({"read": 2}),
+        "{stdout}"
+    );
+    assert_eq!(
+        used("team-a/secret/metadata/*"),
+        json!({"list": 1}),
+        "{stdout}"
+    );
 }

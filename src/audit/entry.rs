@@ -71,6 +71,9 @@ pub struct PolicyResults<'a> {
 pub struct GrantingPolicy<'a> {
     #[serde(borrow, default)]
     pub name: Option<Cow<'a, str>>,
+    /// The policy's namespace (`admin/team-a/`; OpenBao and Vault Enterprise).
+    #[serde(borrow, default)]
+    pub namespace_path: Option<Cow<'a, str>>,
 }
 
 /// The token metadata keys auth methods set that name the login (others are ignored).
@@ -177,17 +180,38 @@ impl<'a> Entry<'a> {
         Some(path.trim_start_matches('/'))
     }
 
-    /// The namespace path (`""` for the root namespace).
-    pub fn namespace(&self) -> &str {
+    /// The request's namespace path as capable writes it (`""` for the root namespace, else
+    /// `admin/team-a/`), or `None` when the entry names a namespace only by its id (the path
+    /// cannot be known from the log). The request path is relative to it.
+    pub fn namespace(&self) -> Option<Cow<'_, str>> {
         let Some(namespace) = self.request.as_ref().and_then(|r| r.namespace.as_ref()) else {
-            return "";
+            return Some(Cow::Borrowed(""));
         };
         match (&namespace.path, &namespace.id) {
-            (Some(path), _) => path.trim_matches('/'),
-            (None, Some(id)) if id == "root" => "",
-            (None, Some(id)) => id,
-            (None, None) => "",
+            (Some(path), _) => Some(namespace_path(path)),
+            (None, Some(id)) if id == "root" => Some(Cow::Borrowed("")),
+            (None, Some(_)) => None,
+            (None, None) => Some(Cow::Borrowed("")),
         }
+    }
+
+    /// The full path the request asks about: its namespace, then its path (leading slashes
+    /// are stripped only in the root namespace, docs/namespaces.md rule 3).
+    pub fn full_path(&self) -> Option<String> {
+        let namespace = self.namespace()?;
+        if namespace.is_empty() {
+            return self.path().map(str::to_string);
+        }
+        let path = self.request.as_ref()?.path.as_deref()?;
+        Some(crate::namespace::join(&namespace, path))
+    }
+
+    /// The namespace of the policies that granted the request, when the server names it
+    /// (OpenBao and Vault Enterprise log `namespace_path` per granting policy).
+    pub fn granting_namespace(&self) -> Option<Cow<'_, str>> {
+        let granting = self.auth.as_ref()?.policy_results.as_ref()?;
+        let first = granting.granting_policies.as_ref()?.first()?;
+        first.namespace_path.as_deref().map(namespace_path)
     }
 
     /// Whether the request carried a token. Only the request's own field counts: the `auth` of
@@ -254,14 +278,26 @@ impl<'a> Entry<'a> {
         }
     }
 
-    /// The policies the server says granted the request.
-    pub fn granting_policies(&self) -> Vec<&str> {
-        self.auth
+    /// The policies that granted the request with their namespaces (`""` for root, and where
+    /// the server does not log it).
+    pub fn granting_policies_in(&self) -> Vec<(Cow<'_, str>, &str)> {
+        let granting = self
+            .auth
             .as_ref()
             .and_then(|a| a.policy_results.as_ref())
-            .and_then(|r| r.granting_policies.as_ref())
-            .map(|g| g.iter().filter_map(|p| p.name.as_deref()).collect())
-            .unwrap_or_default()
+            .and_then(|r| r.granting_policies.as_ref());
+        granting
+            .into_iter()
+            .flatten()
+            .filter_map(|policy| {
+                let namespace = policy
+                    .namespace_path
+                    .as_deref()
+                    .map(namespace_path)
+                    .unwrap_or_default();
+                Some((namespace, policy.name.as_deref()?))
+            })
+            .collect()
     }
 
     pub fn display_name(&self) -> Option<&str> {
@@ -280,9 +316,26 @@ impl<'a> Entry<'a> {
         serde_json::from_str(raw.get()).unwrap_or_default()
     }
 
+    /// The request data as written, unparsed.
+    pub fn raw_data(&self) -> Option<&RawValue> {
+        self.request.as_ref()?.data
+    }
+
     pub fn wrap_ttl(&self) -> Option<i64> {
         self.request.as_ref()?.wrap_ttl
     }
+}
+
+/// A logged namespace path in capable's form: no leading `/`, one trailing `/`, `""` for root.
+fn namespace_path(logged: &str) -> Cow<'_, str> {
+    let trimmed = logged.trim_start_matches('/');
+    if trimmed.is_empty() || trimmed == "root/" || trimmed == "root" {
+        return Cow::Borrowed("");
+    }
+    if trimmed.ends_with('/') {
+        return Cow::Borrowed(trimmed);
+    }
+    Cow::Owned(format!("{trimmed}/"))
 }
 
 /// Whether a logged string is one of the server's HMACs (`hmac-sha256:...`).

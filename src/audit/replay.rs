@@ -10,19 +10,22 @@
 //! groups, not with the log. Cost: one pass over the log plus one cached decision per request
 //! and tree.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use super::decide::{logged_request, Outcome, TreeDecider, Verdict};
 use super::entry::{Entry, ServerDecision};
 use super::reader::{read_logs, LogSource, ReadError, ReadStats};
-use super::subject::{token_label, TokenRoles};
+use super::subject::{write_token_label, TokenRoles};
 use crate::workspace::Workspace;
 
-/// One group of requests with the same subject, operation, path and pair of verdicts.
+/// One group of requests with the same subject, operation, namespace, path and pair of
+/// verdicts.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct Group {
     pub subject: String,
     pub operation: String,
+    /// The request's namespace (`""` for the root namespace); `path` is relative to it.
+    pub namespace: String,
     pub path: String,
     pub count: u64,
     pub first_seen: String,
@@ -39,10 +42,15 @@ pub struct ReplayReport {
     pub read: ReadStats,
     /// Response entries re-decided.
     pub replayed: u64,
+    /// Replayed requests per namespace other than the root one.
+    pub by_namespace: BTreeMap<String, u64>,
+    /// Namespaces of the log that `capable.yaml` does not declare (their policies cannot be
+    /// in the tree).
+    pub undeclared_namespaces: Vec<String>,
     /// Logins and other requests the server answers without an ACL decision.
     pub not_checked: u64,
-    /// Requests in a namespace other than the root one (not replayed).
-    pub in_namespaces: u64,
+    /// Requests whose namespace the log names only by id (not replayed).
+    pub unknown_namespace: u64,
     /// Requests whose outcome hinges on a value the log holds only as an HMAC.
     pub undecidable: u64,
     pub newly_denied: Vec<Group>,
@@ -67,34 +75,65 @@ enum Kind {
     Fidelity,
 }
 
+/// The groups found so far. Adding to an existing group costs hash lookups and no
+/// allocation: subjects are interned, groups are found by borrowed path.
 #[derive(Default)]
 struct Groups {
-    by_key: HashMap<(Kind, String, String, String), Group>,
+    subjects: HashMap<String, u32>,
+    labels: Vec<String>,
+    /// (kind, subject) → path → the groups at that path (one per operation and namespace).
+    by_key: HashMap<(Kind, u32), HashMap<Box<str>, Vec<Group>>>,
 }
 
 impl Groups {
+    fn subject_id(&mut self, label: &str) -> u32 {
+        if let Some(&id) = self.subjects.get(label) {
+            return id;
+        }
+        let id = self.labels.len() as u32;
+        self.labels.push(label.to_string());
+        self.subjects.insert(label.to_string(), id);
+        id
+    }
+
     fn add(
         &mut self,
         kind: Kind,
         subject: &str,
         entry: &Entry<'_>,
+        namespace: &str,
         before: &Verdict,
         after: &Verdict,
     ) {
-        let operation = entry.operation().unwrap_or_default().to_string();
-        let path = entry.path().unwrap_or_default().to_string();
+        let subject = self.subject_id(subject);
+        let operation = entry.operation().unwrap_or_default();
+        let path = entry.path().unwrap_or_default();
         let time = entry.time.as_deref().unwrap_or_default();
-        let key = (kind, subject.to_string(), operation.clone(), path.clone());
-        let group = self.by_key.entry(key).or_insert_with(|| Group {
-            subject: subject.to_string(),
-            operation,
-            path,
-            count: 0,
-            first_seen: time.to_string(),
-            last_seen: time.to_string(),
-            before: before.clone(),
-            after: after.clone(),
-        });
+        let at_path = self.by_key.entry((kind, subject)).or_default();
+        if !at_path.contains_key(path) {
+            at_path.insert(path.into(), Vec::new());
+        }
+        let groups = at_path.get_mut(path).expect("inserted above");
+        let found = groups
+            .iter_mut()
+            .find(|g| g.operation == operation && g.namespace == namespace);
+        let group = match found {
+            Some(group) => group,
+            None => {
+                groups.push(Group {
+                    subject: self.labels[subject as usize].clone(),
+                    operation: operation.to_string(),
+                    namespace: namespace.to_string(),
+                    path: path.to_string(),
+                    count: 0,
+                    first_seen: time.to_string(),
+                    last_seen: time.to_string(),
+                    before: before.clone(),
+                    after: after.clone(),
+                });
+                groups.last_mut().expect("pushed above")
+            }
+        };
         group.count += 1;
         if time < group.first_seen.as_str() {
             group.first_seen = time.to_string();
@@ -109,10 +148,15 @@ impl Groups {
             .by_key
             .iter()
             .filter(|(key, _)| key.0 == kind)
-            .map(|(_, group)| group.clone())
+            .flat_map(|(_, at_path)| at_path.values().flatten().cloned())
             .collect();
         found.sort_by(|a, b| {
-            (&a.subject, &a.path, &a.operation).cmp(&(&b.subject, &b.path, &b.operation))
+            (&a.subject, &a.namespace, &a.path, &a.operation).cmp(&(
+                &b.subject,
+                &b.namespace,
+                &b.path,
+                &b.operation,
+            ))
         });
         found
     }
@@ -135,6 +179,18 @@ pub fn replay(
     let mut groups = Groups::default();
     let mut tokens = TokenRoles::default();
     let mut stats = ReadStats::default();
+    let mut label = String::new();
+    let mut undeclared: BTreeSet<String> = BTreeSet::new();
+    let server_allowed = Verdict {
+        allowed: true,
+        rule: None,
+        reason: String::new(),
+    };
+    let server_denied = Verdict {
+        allowed: false,
+        rule: None,
+        reason: "permission denied".into(),
+    };
     let result: Result<(), ReadError> = read_logs(sources, &mut stats, |entry, _| {
         tokens.observe(entry);
         if !entry.is_response() {
@@ -145,16 +201,16 @@ pub fn replay(
             report.not_checked += 1;
             return;
         }
-        if !entry.namespace().is_empty() {
-            report.in_namespaces += 1;
-            return;
-        }
-        let Some(request) = logged_request(entry, base_decider.mounts()) else {
-            report.not_checked += 1;
+        let Some(request) = logged_request(entry) else {
+            if entry.namespace().is_none() {
+                report.unknown_namespace += 1;
+            } else {
+                report.not_checked += 1;
+            }
             return;
         };
-        let subject = subject_label(entry, &base_decider, proposed_decider.as_ref(), &tokens);
-        let before = match base_decider.decide(entry, &request, &tokens) {
+        let before_id = base_decider.decide(entry, &request, &tokens);
+        let before = match base_decider.outcome(before_id) {
             Outcome::Decided(verdict) => verdict,
             Outcome::Undecidable(_) => {
                 report.undecidable += 1;
@@ -166,33 +222,62 @@ pub fn replay(
             }
         };
         report.replayed += 1;
-        let server_verdict = Verdict {
-            allowed: server == ServerDecision::Allowed,
-            rule: None,
-            reason: if server == ServerDecision::Allowed {
-                String::new()
-            } else {
-                "permission denied".into()
-            },
-        };
-        if server_verdict.allowed != before.allowed {
-            groups.add(Kind::Fidelity, &subject, entry, &server_verdict, &before);
+        let namespace = request.namespace.as_ref();
+        if !namespace.is_empty() {
+            count_namespace(&mut report.by_namespace, namespace);
+            if !base_decider.namespaces().contains(namespace) && !undeclared.contains(namespace) {
+                undeclared.insert(namespace.to_string());
+            }
         }
-        let Some(decider) = proposed_decider.as_mut() else {
+        let server_verdict = if server == ServerDecision::Allowed {
+            &server_allowed
+        } else {
+            &server_denied
+        };
+        let fidelity = server_verdict.allowed != before.allowed;
+        let after_id = proposed_decider
+            .as_mut()
+            .map(|decider| decider.decide(entry, &request, &tokens));
+        let after = match (&proposed_decider, after_id) {
+            (Some(decider), Some(id)) => match decider.outcome(id) {
+                Outcome::Decided(verdict) => Some(verdict),
+                Outcome::Undecidable(_) | Outcome::Skipped => None,
+            },
+            _ => None,
+        };
+        let change = match after.map(|after| (before.allowed, after.allowed, after)) {
+            Some((true, false, after)) => Some((Kind::NewlyDenied, after)),
+            Some((false, true, after)) => Some((Kind::NewlyAllowed, after)),
+            _ => None,
+        };
+        if !fidelity && change.is_none() {
             return;
-        };
-        let after = match decider.decide(entry, &request, &tokens) {
-            Outcome::Decided(verdict) => verdict,
-            Outcome::Undecidable(_) | Outcome::Skipped => return,
-        };
-        match (before.allowed, after.allowed) {
-            (true, false) => groups.add(Kind::NewlyDenied, &subject, entry, &before, &after),
-            (false, true) => groups.add(Kind::NewlyAllowed, &subject, entry, &before, &after),
-            _ => {}
+        }
+        label.clear();
+        write_subject_label(
+            &mut label,
+            entry,
+            &base_decider,
+            proposed_decider.as_ref(),
+            &tokens,
+        );
+        if fidelity {
+            groups.add(
+                Kind::Fidelity,
+                &label,
+                entry,
+                namespace,
+                server_verdict,
+                before,
+            );
+        }
+        if let Some((kind, after)) = change {
+            groups.add(kind, &label, entry, namespace, before, after);
         }
     });
     result.map_err(|error| error.to_string())?;
     report.read = stats;
+    report.undeclared_namespaces = undeclared.into_iter().collect();
     report.newly_denied = groups.take(Kind::NewlyDenied);
     report.newly_allowed = groups.take(Kind::NewlyAllowed);
     report.fidelity = groups.take(Kind::Fidelity);
@@ -217,19 +302,33 @@ pub fn replay(
     Ok(report)
 }
 
+fn count_namespace(counts: &mut BTreeMap<String, u64>, namespace: &str) {
+    match counts.get_mut(namespace) {
+        Some(count) => *count += 1,
+        None => {
+            counts.insert(namespace.to_string(), 1);
+        }
+    }
+}
+
 /// The role the token logged in with (if a tree's inventory knows it), else its display name
-/// and policies.
-fn subject_label(
+/// and policies, written into `out`.
+fn write_subject_label(
+    out: &mut String,
     entry: &Entry<'_>,
     base: &TreeDecider<'_>,
     proposed: Option<&TreeDecider<'_>>,
     tokens: &TokenRoles,
-) -> String {
+) {
     let role = base
         .role_of(entry, tokens)
         .or_else(|| proposed.and_then(|decider| decider.role_of(entry, tokens)));
     match role {
-        Some(role) => format!("role `{}`", role.key),
-        None => token_label(entry),
+        Some(role) => {
+            out.push_str("role `");
+            out.push_str(&role.key);
+            out.push('`');
+        }
+        None => write_token_label(out, entry),
     }
 }

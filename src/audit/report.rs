@@ -51,8 +51,13 @@ fn render_groups(text: &mut String, groups: &[Group], before: &str, after: &str)
         } else {
             format!("{} .. {}", group.first_seen, group.last_seen)
         };
+        let namespace = if group.namespace.is_empty() {
+            String::new()
+        } else {
+            format!(" in namespace `{}`", group.namespace)
+        };
         text.push_str(&format!(
-            "    {} `{}`: {}, {window}\n",
+            "    {} `{}`{namespace}: {}, {window}\n",
             group.operation,
             group.path,
             plural(group.count, "request", "requests")
@@ -83,12 +88,23 @@ pub fn render_replay_human(report: &ReplayReport, base: &str, proposed: Option<&
         "replayed {} under {under}\n",
         plural(report.replayed, "request", "requests")
     ));
+    if !report.by_namespace.is_empty() {
+        let counts: Vec<String> = report
+            .by_namespace
+            .iter()
+            .map(|(namespace, count)| format!("`{namespace}` {count}"))
+            .collect();
+        text.push_str(&format!("in child namespaces: {}\n", counts.join(", ")));
+    }
     let mut skipped = Vec::new();
     if report.not_checked > 0 {
         skipped.push(format!("{} without an ACL decision", report.not_checked));
     }
-    if report.in_namespaces > 0 {
-        skipped.push(format!("{} in child namespaces", report.in_namespaces));
+    if report.unknown_namespace > 0 {
+        skipped.push(format!(
+            "{} in namespaces the log names only by id",
+            report.unknown_namespace
+        ));
     }
     if report.undecidable > 0 {
         skipped.push(format!(
@@ -137,6 +153,18 @@ pub fn render_replay_human(report: &ReplayReport, base: &str, proposed: Option<&
             names.join(", ")
         ));
     }
+    if !report.undeclared_namespaces.is_empty() {
+        let names: Vec<String> = report
+            .undeclared_namespaces
+            .iter()
+            .map(|n| format!("`{n}`"))
+            .collect();
+        text.push_str(&format!(
+            "note: the log has requests in {}, which `capable.yaml` does not declare under \
+             `namespaces:`; policies of an undeclared namespace cannot be in the tree\n",
+            names.join(", ")
+        ));
+    }
     for (tree, errors) in &report.acl_errors {
         for error in errors {
             text.push_str(&format!("warning: {tree}: {error}\n"));
@@ -158,7 +186,9 @@ pub fn render_replay_json(report: &ReplayReport, base: &str, proposed: Option<&s
         "proposed": proposed,
         "replayed": report.replayed,
         "not_checked": report.not_checked,
-        "in_namespaces": report.in_namespaces,
+        "by_namespace": report.by_namespace,
+        "undeclared_namespaces": report.undeclared_namespaces,
+        "unknown_namespace": report.unknown_namespace,
         "undecidable": report.undecidable,
         "newly_denied": report.newly_denied,
         "newly_allowed": report.newly_allowed,

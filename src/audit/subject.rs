@@ -8,6 +8,7 @@
 //! token role (`auth/token/create/<role>`) carry no such metadata: they are tied to the role by
 //! the accessor HMAC the creation's response shows (kept in memory, never printed).
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use super::entry::Entry;
@@ -132,30 +133,36 @@ impl RoleIndex {
     }
 }
 
-/// At most this many tokens are remembered for token roles (about 100 bytes each).
+/// At most this many tokens are remembered (about 100 bytes each).
 pub const TOKEN_ROLES_KEPT: usize = 1 << 20;
 
-/// Token accessor HMAC → the token role that created it, from `auth/token/create/<role>`
-/// responses seen so far.
+/// What the log showed when a token was issued.
+#[derive(Clone, Debug)]
+struct Issued {
+    /// The token role of `auth/token/create/<role>`.
+    role: Option<String>,
+    /// Index into [`TokenRoles::namespaces`]: where the login or creation happened.
+    namespace: u32,
+}
+
+/// Token accessor HMAC → the token role that created it and the namespace the token lives in,
+/// from the responses of logins and token creations seen so far (`response.auth.accessor`).
 #[derive(Clone, Debug, Default)]
 pub struct TokenRoles {
-    by_accessor: HashMap<String, String>,
-    /// Creations not remembered because [`TOKEN_ROLES_KEPT`] was reached.
+    by_accessor: HashMap<String, Issued>,
+    /// Distinct namespace paths, so each token costs an index, not a string.
+    namespaces: Vec<String>,
+    /// Issued tokens not remembered because [`TOKEN_ROLES_KEPT`] was reached.
     pub dropped: u64,
 }
 
 impl TokenRoles {
-    /// Remembers the token a role creation returned. Cost: O(1).
+    /// Remembers the token a login or creation returned. Cost: O(1) (O(namespaces) the first
+    /// time a namespace is seen).
     pub fn observe(&mut self, entry: &Entry<'_>) {
         if !entry.is_response() || entry.error.is_some() {
             return;
         }
-        let Some(role) = entry
-            .path()
-            .and_then(|path| path.strip_prefix("auth/token/create/"))
-        else {
-            return;
-        };
         let accessor = entry
             .response
             .as_ref()
@@ -164,30 +171,103 @@ impl TokenRoles {
         let Some(accessor) = accessor else {
             return;
         };
+        let Some(namespace) = entry.namespace() else {
+            return;
+        };
         if self.by_accessor.len() >= TOKEN_ROLES_KEPT {
             self.dropped += 1;
             return;
         }
-        self.by_accessor
-            .insert(accessor.to_string(), role.trim_end_matches('/').to_string());
+        let role = entry
+            .path()
+            .and_then(|path| path.strip_prefix("auth/token/create/"))
+            .map(|role| role.trim_end_matches('/').to_string())
+            .filter(|role| !role.is_empty());
+        let index = match self.namespaces.iter().position(|n| *n == namespace) {
+            Some(index) => index,
+            None => {
+                self.namespaces.push(namespace.into_owned());
+                self.namespaces.len() - 1
+            }
+        };
+        let issued = Issued {
+            role,
+            namespace: index as u32,
+        };
+        self.by_accessor.insert(accessor.to_string(), issued);
+    }
+
+    fn issued(&self, entry: &Entry<'_>) -> Option<&Issued> {
+        let accessor = entry.auth.as_ref()?.accessor.as_deref()?;
+        self.by_accessor.get(accessor)
     }
 
     /// The token role of the entry's token, if its creation was seen.
     pub fn role_of(&self, entry: &Entry<'_>) -> Option<&str> {
-        let accessor = entry.auth.as_ref()?.accessor.as_deref()?;
-        self.by_accessor.get(accessor).map(String::as_str)
+        self.issued(entry)?.role.as_deref()
     }
+
+    /// The namespace the entry's token was issued in, if its login or creation was seen.
+    pub fn namespace_of(&self, entry: &Entry<'_>) -> Option<&str> {
+        let issued = self.issued(entry)?;
+        self.namespaces
+            .get(issued.namespace as usize)
+            .map(String::as_str)
+    }
+}
+
+/// The namespace the entry's token lives in, where its policy names are looked up
+/// (docs/namespaces.md rule 6): the namespace of its login or creation when the log showed
+/// it, else the namespace of the policies that granted the request, else the request's own.
+/// `None` when the request's namespace is known only by id. Cost: O(1).
+pub fn token_namespace<'e>(entry: &'e Entry<'_>, tokens: &'e TokenRoles) -> Option<Cow<'e, str>> {
+    if let Some(namespace) = tokens.namespace_of(entry) {
+        return Some(Cow::Borrowed(namespace));
+    }
+    if let Some(namespace) = entry.granting_namespace() {
+        return Some(namespace);
+    }
+    entry.namespace()
 }
 
 /// How a report names a token it cannot tie to a role: its display name (never a token,
 /// accessor or HMAC) and its policies.
 pub fn token_label(entry: &Entry<'_>) -> String {
+    let mut label = String::new();
+    write_token_label(&mut label, entry);
+    label
+}
+
+/// [`token_label`] written into `out` (no allocation when `out` has room).
+pub fn write_token_label(out: &mut String, entry: &Entry<'_>) {
+    use std::fmt::Write;
     let display = entry.display_name().unwrap_or("token");
-    let policies = entry.policies();
-    if policies.is_empty() {
-        return format!("token `{display}` (no policies)");
+    let _ = write!(out, "token `{display}` ");
+    let auth = entry.auth.as_ref();
+    let token = auth.and_then(|a| a.token_policies.as_ref().or(a.policies.as_ref()));
+    let identity = auth.and_then(|a| a.identity_policies.as_ref());
+    let mut written: Vec<&str> = Vec::new();
+    for name in token
+        .into_iter()
+        .flatten()
+        .chain(identity.into_iter().flatten())
+    {
+        if written.contains(&name.as_ref()) {
+            continue;
+        }
+        out.push_str(if written.is_empty() {
+            "(policies "
+        } else {
+            ", "
+        });
+        out.push_str(name);
+        written.push(name);
     }
-    format!("token `{display}` (policies {})", policies.join(", "))
+    out.push_str(if written.is_empty() {
+        "(no policies)"
+    } else {
+        ")"
+    });
 }
 
 #[cfg(test)]

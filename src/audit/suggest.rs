@@ -16,15 +16,20 @@
 //! 5. each rule is commented with the requests it decides, counted with the same ACL.
 //!
 //! Requests the `default` policy already allows are left to it when the subject holds
-//! `default`. Denied requests are never granted. Cost: O(d × s²) for d distinct requests of s
+//! `default`. Denied requests are never granted. The policy is written for one namespace
+//! (docs/namespaces.md): its paths are relative to it, a request in a child namespace becomes
+//! a path through that child (`team-a/secret/...` in `admin/`), and a request outside the
+//! namespace cannot be granted by it and is only counted. Cost: O(d × s²) for d distinct requests of s
 //! segments, plus one ACL decision per distinct request per verification round (at most 3).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
 use super::observed::Observed;
+use crate::acl::AclOptions;
 use crate::acl::{builtin, Acl, Operation, Request};
 use crate::config::Mounts;
+use crate::namespace::Namespaces;
 use crate::policy::{parse_policy, CapSet, Capability, Policy};
 use crate::source::SourceFile;
 use crate::target::Target;
@@ -66,6 +71,10 @@ pub struct Suggestion {
     /// with step 4's repair, which would be a bug).
     pub uncovered: u64,
     pub threshold: usize,
+    /// The namespace the policy is for (`""` for root).
+    pub namespace: String,
+    /// Allowed requests outside that namespace (a policy there cannot grant them).
+    pub outside_namespace: u64,
 }
 
 /// What to build the suggestion for.
@@ -78,6 +87,10 @@ pub struct SuggestInput<'a> {
     pub threshold: usize,
     /// The header comment's first line (who the policy is for).
     pub title: String,
+    /// The namespace the policy is written for (`""` for root).
+    pub namespace: &'a str,
+    /// The namespace tree (sudo is judged relative to the deepest namespace of a path).
+    pub namespaces: &'a Namespaces,
 }
 
 #[derive(Clone, Debug)]
@@ -98,32 +111,46 @@ impl Item {
 
 /// Builds the suggestion. See the module documentation for the steps.
 pub fn suggest(input: &SuggestInput<'_>) -> Suggestion {
-    let default_acl = input
-        .default_policy
-        .and_then(|policy| Acl::new(&[policy], input.target, None).ok());
+    let default_acl = input.default_policy.and_then(|policy| {
+        let mut policy = policy.clone();
+        policy.namespace = input.namespace.to_string();
+        Acl::with_options(&[&policy], input.target, None, &acl_options(input)).ok()
+    });
+    // (operation, full path, count) of the requests the suggestion must allow.
     let mut requests: Vec<(Operation, String, u64)> = Vec::new();
     let mut left_to_default = 0;
+    let mut outside_namespace = 0;
     let mut exact: BTreeMap<String, Item> = BTreeMap::new();
-    for ((operation, path), seen) in &input.observed.allowed {
+    for ((operation, full_path), seen) in &input.observed.allowed {
         let operation = operation.0;
+        let Some(path) = full_path.strip_prefix(input.namespace) else {
+            outside_namespace += seen.count;
+            continue;
+        };
         if let Some(acl) = &default_acl {
-            if acl.is_allowed(&Request::new(operation, path.clone())) {
+            if acl.is_allowed(&Request::new(operation, full_path.clone())) {
                 left_to_default += seen.count;
                 continue;
             }
         }
-        requests.push((operation, path.clone(), seen.count));
+        requests.push((operation, full_path.clone(), seen.count));
+        let mount_point = seen
+            .mount_point
+            .as_deref()
+            .and_then(|mount| mount.strip_prefix(input.namespace));
         let kv2 = is_kv2(
+            full_path,
             path,
-            seen.mount_point.as_deref(),
+            mount_point,
             seen.mount_type.as_deref(),
             input.mounts,
         );
-        let item = exact.entry(path.clone()).or_insert_with(|| Item {
+        let (_, routed) = input.namespaces.split(full_path);
+        let item = exact.entry(path.to_string()).or_insert_with(|| Item {
             segments: path.split('/').map(str::to_string).collect(),
             caps: CapSet::EMPTY,
-            protected: protected_segments(path, seen.mount_point.as_deref(), kv2),
-            exact_only: needs_sudo(input.target, path),
+            protected: protected_segments(path, mount_point, kv2),
+            exact_only: needs_sudo(input.target, routed),
         });
         item.caps = item.caps.union(needed(operation, kv2));
         if item.exact_only {
@@ -136,7 +163,7 @@ pub fn suggest(input: &SuggestInput<'_>) -> Suggestion {
     let mut uncovered = 0;
     for _round in 0..3 {
         let text = render(&items, &BTreeMap::new(), input, left_to_default);
-        let Some(acl) = acl_of(&text, input.target) else {
+        let Some(acl) = acl_of(&text, input) else {
             break;
         };
         let failing: Vec<&(Operation, String, u64)> = requests
@@ -147,7 +174,8 @@ pub fn suggest(input: &SuggestInput<'_>) -> Suggestion {
         if failing.is_empty() {
             break;
         }
-        for (_, path, _) in failing {
+        for (_, full_path, _) in failing {
+            let path = &full_path[input.namespace.len()..];
             if let Some(original) = exact.get(path) {
                 items.retain(|item| item.pattern() != *path);
                 items.push(original.clone());
@@ -155,7 +183,7 @@ pub fn suggest(input: &SuggestInput<'_>) -> Suggestion {
         }
         items = merge_items(items);
     }
-    let counts = count_by_rule(&items, &requests, input.target);
+    let counts = count_by_rule(&items, &requests, input);
     let text = render(&items, &counts, input, left_to_default);
     let rules = items
         .iter()
@@ -177,6 +205,16 @@ pub fn suggest(input: &SuggestInput<'_>) -> Suggestion {
         left_to_default,
         uncovered,
         threshold: input.threshold,
+        namespace: input.namespace.to_string(),
+        outside_namespace,
+    }
+}
+
+/// The ACL options of the suggestion's namespace.
+fn acl_options(input: &SuggestInput<'_>) -> AclOptions {
+    AclOptions {
+        namespaces: Namespaces::new(input.namespaces.iter().chain([input.namespace])),
+        ..AclOptions::default()
     }
 }
 
@@ -198,14 +236,16 @@ fn needs_sudo(target: Target, path: &str) -> bool {
 }
 
 /// Whether the path is in a KV v2 mount's API layout: the mount table's answer when it knows
-/// the mount, else the log's mount type and the KV v2 folder under the mount.
+/// the mount, else the log's mount type and the KV v2 folder under the mount. `path` and
+/// `mount_point` are relative to the policy's namespace, `full_path` is not.
 fn is_kv2(
+    full_path: &str,
     path: &str,
     mount_point: Option<&str>,
     mount_type: Option<&str>,
     mounts: &Mounts,
 ) -> bool {
-    if let Some(mount) = mounts.find(path) {
+    if let Some(mount) = mounts.find(full_path) {
         return mount.engine == "kv" && mount.kv_version == Some(2);
     }
     let Some(mount) = mount_point else {
@@ -332,23 +372,26 @@ fn merge_items(items: Vec<Item>) -> Vec<Item> {
     by_pattern.into_values().collect()
 }
 
-fn acl_of(text: &str, target: Target) -> Option<Acl> {
-    let policy = parse_policy(Arc::new(SourceFile::new("suggested.hcl", text)), target).policy?;
-    Acl::new(&[&policy], target, None).ok()
+/// The ACL of a suggestion's text, as a policy of the suggestion's namespace.
+fn acl_of(text: &str, input: &SuggestInput<'_>) -> Option<Acl> {
+    let source = Arc::new(SourceFile::new("suggested.hcl", text));
+    let mut policy = parse_policy(source, input.target).policy?;
+    policy.namespace = input.namespace.to_string();
+    Acl::with_options(&[&policy], input.target, None, &acl_options(input)).ok()
 }
 
 /// Requests per winning rule pattern and operation, decided with the suggestion's ACL.
 fn count_by_rule(
     items: &[Item],
     requests: &[(Operation, String, u64)],
-    target: Target,
+    input: &SuggestInput<'_>,
 ) -> BTreeMap<String, BTreeMap<String, u64>> {
     let mut counts: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
     let text = items
         .iter()
         .map(|item| rule_text(item, None))
         .collect::<String>();
-    let Some(acl) = acl_of(&text, target) else {
+    let Some(acl) = acl_of(&text, input) else {
         return counts;
     };
     for (operation, path, count) in requests {
@@ -423,6 +466,12 @@ fn render(
     let observed = input.observed;
     let mut text = String::new();
     text.push_str(&format!("# {}\n", input.title));
+    if !input.namespace.is_empty() {
+        text.push_str(&format!(
+            "# a policy of the namespace `{}`: its paths are relative to it\n",
+            input.namespace
+        ));
+    }
     let window = match (&observed.first, &observed.last) {
         (Some(first), Some(last)) => format!(", {first} .. {last}"),
         _ => String::new(),
@@ -441,6 +490,19 @@ fn render(
         text.push_str(&format!(
             "# {} the server denied, not granted\n",
             count_of(observed.denied)
+        ));
+    }
+    let outside: u64 = observed
+        .allowed
+        .iter()
+        .filter(|((_, path), _)| !path.starts_with(input.namespace))
+        .map(|(_, seen)| seen.count)
+        .sum();
+    if outside > 0 {
+        text.push_str(&format!(
+            "# {} outside the namespace `{}`, which a policy there cannot grant\n",
+            count_of(outside),
+            crate::namespace::display(input.namespace)
         ));
     }
     text.push_str(&format!(
@@ -483,7 +545,11 @@ pub fn diff_rules(current: &Acl, suggestion: &Suggestion) -> Vec<DiffLine> {
                 .filter_map(|name| Capability::parse(name, current.target()))
                 .collect::<Vec<_>>();
             (
-                rule.pattern.trim_start_matches('/').to_string(),
+                format!(
+                    "{}{}",
+                    suggestion.namespace,
+                    rule.pattern.trim_start_matches('/')
+                ),
                 CapSet::of(&caps),
             )
         })
@@ -505,11 +571,15 @@ pub fn diff_rules(current: &Acl, suggestion: &Suggestion) -> Vec<DiffLine> {
             source.file.name,
             source.line_col().0
         ));
-        let pattern = rule.pattern.normalized.clone();
+        let full_pattern = rule.pattern.normalized.clone();
         if rule.capabilities.is_deny() {
             continue;
         }
-        match suggested.get(&pattern) {
+        let pattern = full_pattern
+            .strip_prefix(suggestion.namespace.as_str())
+            .unwrap_or(&full_pattern)
+            .to_string();
+        match suggested.get(&full_pattern) {
             None => lines.push(DiffLine {
                 change: "removed",
                 pattern,
@@ -517,7 +587,7 @@ pub fn diff_rules(current: &Acl, suggestion: &Suggestion) -> Vec<DiffLine> {
                 location,
             }),
             Some(caps) => {
-                matched.insert(pattern.clone());
+                matched.insert(full_pattern.clone());
                 let lost: Vec<String> = rule
                     .capabilities
                     .iter()
@@ -535,11 +605,11 @@ pub fn diff_rules(current: &Acl, suggestion: &Suggestion) -> Vec<DiffLine> {
             }
         }
     }
-    for (pattern, caps) in &suggested {
-        if !matched.contains(pattern) {
+    for (full_pattern, caps) in &suggested {
+        if !matched.contains(full_pattern) {
             lines.push(DiffLine {
                 change: "added",
-                pattern: pattern.clone(),
+                pattern: full_pattern[suggestion.namespace.len()..].to_string(),
                 capabilities: cap_names(*caps),
                 location: None,
             });
@@ -578,6 +648,8 @@ mod tests {
             default_policy: None,
             threshold,
             title: "test".into(),
+            namespace: "",
+            namespaces: &Namespaces::default(),
         })
     }
 

@@ -48,7 +48,9 @@ pub fn usage(acl: &Acl, observed: &Observed) -> Usage {
     for ((operation, path), seen) in &observed.allowed {
         let decision = acl.authorize(&Request::new(operation.0, path.clone()));
         if !decision.allowed {
+            // Not a use of the winning rule: it does not grant what the request needed.
             not_allowed_now += seen.count;
+            continue;
         }
         let Some(winner) = &decision.explanation.winner else {
             continue;

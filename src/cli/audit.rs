@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use clap::{Subcommand, ValueEnum};
 
 use super::{CliError, CliResult, Exit};
-use crate::acl::{builtin, Acl};
+use crate::acl::{builtin, Acl, AclOptions};
 use crate::audit::observed::{observe, Observed, Selector};
 use crate::audit::replay::replay;
 use crate::audit::report;
@@ -20,6 +20,7 @@ use crate::audit::suggest::{diff_rules, suggest, SuggestInput, DEFAULT_THRESHOLD
 use crate::audit::usage::usage;
 use crate::audit::LogSource;
 use crate::inventory::{Inventory, Subject};
+use crate::namespace::Namespaces;
 use crate::policy::Policy;
 use crate::revision::{load_tree, LoadedTree, TreeSpec};
 use crate::target::Target;
@@ -123,6 +124,10 @@ pub struct SuggestArgs {
     /// Show what the suggestion removes from the subject's current policies
     #[arg(long)]
     pub diff: bool,
+    /// Write the policy for this namespace (`admin/team-a/`); default: the inventory role's
+    /// or the policy's namespace, else the one the subject's tokens live in
+    #[arg(long, value_name = "NAMESPACE", value_parser = crate::cli::parse_namespace)]
+    pub namespace: Option<String>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -315,20 +320,70 @@ impl Resolved {
         Ok(policies)
     }
 
+    /// A policy by its qualified name (`admin/team-a/reader`); every namespace has its own
+    /// built-in `default`, the root namespace the built-in `root`.
     fn policy_named(&self, name: &str) -> Option<Policy> {
         if let Some(policy) = self.tree.workspace.policies.get(name) {
             return Some(policy.clone());
         }
-        builtin::builtin_named(name, self.target())
+        let (namespace, bare) = match name.rfind('/') {
+            Some(at) => name.split_at(at + 1),
+            None => ("", name),
+        };
+        if !namespace.is_empty() && bare != "default" {
+            return None;
+        }
+        let mut policy = builtin::builtin_named(bare, self.target())?;
+        policy.namespace = namespace.to_string();
+        Some(policy)
+    }
+
+    /// The namespace a suggestion is written for: the inventory role's, the named policy's,
+    /// else the one most of the subject's requests came from tokens of.
+    fn namespace(&self, observed: &Observed) -> String {
+        if let (Some(inventory), Some(role)) = (&self.inventory, &self.inventory_role) {
+            return inventory.namespace_of(&Subject::Role(role.clone()));
+        }
+        if let Selector::Policy(name) = &self.selector {
+            if let Some(policy) = self.tree.workspace.policies.get(name) {
+                return policy.namespace.clone();
+            }
+        }
+        observed
+            .token_namespaces
+            .iter()
+            .max_by_key(|(namespace, count)| (**count, std::cmp::Reverse(namespace.len())))
+            .map(|(namespace, _)| namespace.clone())
+            .unwrap_or_default()
+    }
+
+    /// The declared namespaces and those the subject's tokens live in.
+    fn namespaces(&self, observed: &Observed) -> Namespaces {
+        let config = &self.tree.workspace.config.namespaces;
+        Namespaces::new(
+            config
+                .iter()
+                .chain(observed.token_namespaces.keys().map(String::as_str)),
+        )
     }
 
     fn holds_default(&self, current: &[Policy]) -> bool {
         matches!(self.selector, Selector::Role(_)) && current.iter().any(|p| p.name == "default")
     }
 
-    fn acl(&self, current: &[Policy]) -> Result<Acl, CliError> {
+    fn acl(&self, current: &[Policy], observed: &Observed) -> Result<Acl, CliError> {
+        if let (Some(inventory), Some(role)) = (&self.inventory, &self.inventory_role) {
+            return inventory
+                .acl_for(&Subject::Role(role.clone()), self.target())
+                .map_err(|error| CliError::usage(error.to_string()));
+        }
         let refs: Vec<&Policy> = current.iter().collect();
-        Acl::new(&refs, self.target(), None).map_err(|error| CliError::usage(error.to_string()))
+        let options = AclOptions {
+            namespaces: self.namespaces(observed),
+            ..AclOptions::default()
+        };
+        Acl::with_options(&refs, self.target(), None, &options)
+            .map_err(|error| CliError::usage(error.to_string()))
     }
 }
 
@@ -344,6 +399,11 @@ fn run_suggest(args: SuggestArgs) -> CliResult {
     let current = resolved.current_policies(&observed)?;
     let default = current.iter().find(|p| p.name == "default");
     let label = resolved.selector.label();
+    let namespace = match &args.namespace {
+        Some(namespace) => namespace.clone(),
+        None => resolved.namespace(&observed),
+    };
+    let namespaces = resolved.namespaces(&observed);
     let suggestion = suggest(&SuggestInput {
         observed: &observed,
         target: resolved.target(),
@@ -351,13 +411,15 @@ fn run_suggest(args: SuggestArgs) -> CliResult {
         default_policy: default.filter(|_| resolved.holds_default(&current)),
         threshold: args.threshold,
         title: format!("least privilege for {label}, written by `capable audit suggest`"),
+        namespace: &namespace,
+        namespaces: &namespaces,
     });
     if suggestion.rules.is_empty() {
         eprintln!("warning: the log holds no allowed request of {label} to build a policy from");
     }
     let findings = lint_suggestion(&suggestion.text, &resolved)?;
     let diff = if args.diff {
-        let acl = resolved.acl(&current)?;
+        let acl = resolved.acl(&current, &observed)?;
         Some(diff_rules(&acl, &suggestion))
     } else {
         None
@@ -438,7 +500,7 @@ fn run_usage(args: UsageArgs) -> CliResult {
     let resolved = resolve(&args.subject, &args.common)?;
     let observed = observe_or_fail(&args.common, &resolved.selector)?;
     let current = resolved.current_policies(&observed)?;
-    let acl = resolved.acl(&current)?;
+    let acl = resolved.acl(&current, &observed)?;
     let found = usage(&acl, &observed);
     let label = resolved.selector.label();
     let requests = observed.allowed_requests();
