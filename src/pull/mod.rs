@@ -112,6 +112,7 @@ fn validate(rendered: &Rendered, target: Target) -> Result<Vec<String>, PullErro
         Ok(_) => Ok(Vec::new()),
         Err(errors) => Ok(errors
             .iter()
+            .flat_map(|file| &file.diagnostics)
             .map(|d| format!("the pulled inventory does not resolve: {}", d.message))
             .collect()),
     }
