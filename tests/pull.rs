@@ -1080,19 +1080,11 @@ fn a_namespace_is_pulled_with_its_children_and_answers_like_the_server() {
     );
     assert!(!scratch.path().join("none").exists());
 
-    // `--no-children`: only the namespace itself.
+    // `--no-children`: only the namespace itself (here from `BAO_NAMESPACE`).
     let (code, _, stderr) = pull(
         scratch.path(),
-        &[
-            "--out",
-            "only",
-            "--addr",
-            &url(&bao),
-            "-n",
-            "admin/",
-            "--no-children",
-        ],
-        &env,
+        &["--out", "only", "--addr", &url(&bao), "--no-children"],
+        &[("VAULT_TOKEN", root.as_str()), ("BAO_NAMESPACE", "admin")],
     );
     assert_eq!(code, 0, "{stderr}");
     let only = files_under(&scratch.path().join("only"));
