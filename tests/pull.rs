@@ -1146,44 +1146,20 @@ fn tls_is_verified_against_the_given_ca_and_client_certificates_are_sent() {
     );
     assert_eq!(code, 0, "{stderr}");
 
-    // Mutual TLS: refused without a client certificate, pulled with one.
-    let (code, _, stderr) = pull(
-        scratch.path(),
-        &["--out", "d", "--addr", &mtls, "--ca-cert", &ca],
-        &env,
-    );
+    // Mutual TLS: refused without a client certificate, pulled with one; a certificate
+    // without its key is a usage error.
+    let (client_cert, client_key) = (pki.path("client.pem"), pki.path("client.key"));
+    let mutual = |out: &str, extra: &[&str]| {
+        let mut args = vec!["--out", out, "--addr", &mtls, "--ca-cert", &ca];
+        args.extend_from_slice(extra);
+        pull(scratch.path(), &args, &env)
+    };
+    let (code, _, stderr) = mutual("d", &[]);
     assert_eq!(code, 2, "{stderr}");
-    let (code, _, stderr) = pull(
-        scratch.path(),
-        &[
-            "--out",
-            "e",
-            "--addr",
-            &mtls,
-            "--ca-cert",
-            &ca,
-            "--client-cert",
-            &pki.path("client.pem"),
-            "--client-key",
-            &pki.path("client.key"),
-        ],
-        &env,
-    );
+    let both = ["--client-cert", &client_cert, "--client-key", &client_key];
+    let (code, _, stderr) = mutual("e", &both);
     assert_eq!(code, 0, "{stderr}");
-    let (code, _, stderr) = pull(
-        scratch.path(),
-        &[
-            "--out",
-            "f",
-            "--addr",
-            &mtls,
-            "--ca-cert",
-            &ca,
-            "--client-cert",
-            &pki.path("client.pem"),
-        ],
-        &env,
-    );
+    let (code, _, stderr) = mutual("f", &both[..2]);
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("go together"), "{stderr}");
 
