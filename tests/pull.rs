@@ -1283,3 +1283,49 @@ fn uncommitted_files_are_never_overwritten_without_force() {
     let (code, _, stderr) = pull(plain.path(), &["--addr", &addr, "--force"], &env);
     assert_eq!(code, 0, "{stderr}");
 }
+
+#[test]
+fn a_redirect_is_never_followed() {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let requests = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = requests.clone();
+    // Answers every request with a redirect; left running (detached) for the test's life.
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut buffer = [0u8; 4096];
+            let _ = stream.read(&mut buffer);
+            counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let _ = stream.write_all(
+                b"HTTP/1.1 307 Temporary Redirect\r\nLocation: http://elsewhere.example/v1/x?t=1\r\n\
+                  Content-Length: 0\r\nConnection: close\r\n\r\n",
+            );
+        }
+    });
+    let scratch = tempfile::tempdir().unwrap();
+    let (code, _, stderr) = pull(
+        scratch.path(),
+        &[
+            "--out",
+            "out",
+            "--addr",
+            &format!("http://127.0.0.1:{port}"),
+        ],
+        &[("VAULT_TOKEN", "s.not-sent-elsewhere")],
+    );
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("redirected") && stderr.contains("http://elsewhere.example/v1/x`"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("active node"), "{stderr}");
+    assert!(!stderr.contains("s.not-sent-elsewhere"));
+    assert!(!scratch.path().join("out").exists());
+    assert_eq!(
+        requests.load(std::sync::atomic::Ordering::SeqCst),
+        2,
+        "health, then one request, nothing followed"
+    );
+}
