@@ -1080,19 +1080,11 @@ fn a_namespace_is_pulled_with_its_children_and_answers_like_the_server() {
     );
     assert!(!scratch.path().join("none").exists());
 
-    // `--no-children`: only the namespace itself.
+    // `--no-children`: only the namespace itself (here from `BAO_NAMESPACE`).
     let (code, _, stderr) = pull(
         scratch.path(),
-        &[
-            "--out",
-            "only",
-            "--addr",
-            &url(&bao),
-            "-n",
-            "admin/",
-            "--no-children",
-        ],
-        &env,
+        &["--out", "only", "--addr", &url(&bao), "--no-children"],
+        &[("VAULT_TOKEN", root.as_str()), ("BAO_NAMESPACE", "admin")],
     );
     assert_eq!(code, 0, "{stderr}");
     let only = files_under(&scratch.path().join("only"));
@@ -1154,44 +1146,20 @@ fn tls_is_verified_against_the_given_ca_and_client_certificates_are_sent() {
     );
     assert_eq!(code, 0, "{stderr}");
 
-    // Mutual TLS: refused without a client certificate, pulled with one.
-    let (code, _, stderr) = pull(
-        scratch.path(),
-        &["--out", "d", "--addr", &mtls, "--ca-cert", &ca],
-        &env,
-    );
+    // Mutual TLS: refused without a client certificate, pulled with one; a certificate
+    // without its key is a usage error.
+    let (client_cert, client_key) = (pki.path("client.pem"), pki.path("client.key"));
+    let mutual = |out: &str, extra: &[&str]| {
+        let mut args = vec!["--out", out, "--addr", &mtls, "--ca-cert", &ca];
+        args.extend_from_slice(extra);
+        pull(scratch.path(), &args, &env)
+    };
+    let (code, _, stderr) = mutual("d", &[]);
     assert_eq!(code, 2, "{stderr}");
-    let (code, _, stderr) = pull(
-        scratch.path(),
-        &[
-            "--out",
-            "e",
-            "--addr",
-            &mtls,
-            "--ca-cert",
-            &ca,
-            "--client-cert",
-            &pki.path("client.pem"),
-            "--client-key",
-            &pki.path("client.key"),
-        ],
-        &env,
-    );
+    let both = ["--client-cert", &client_cert, "--client-key", &client_key];
+    let (code, _, stderr) = mutual("e", &both);
     assert_eq!(code, 0, "{stderr}");
-    let (code, _, stderr) = pull(
-        scratch.path(),
-        &[
-            "--out",
-            "f",
-            "--addr",
-            &mtls,
-            "--ca-cert",
-            &ca,
-            "--client-cert",
-            &pki.path("client.pem"),
-        ],
-        &env,
-    );
+    let (code, _, stderr) = mutual("f", &both[..2]);
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("go together"), "{stderr}");
 
@@ -1314,4 +1282,50 @@ fn uncommitted_files_are_never_overwritten_without_force() {
     assert_eq!(code, 2, "{stderr}");
     let (code, _, stderr) = pull(plain.path(), &["--addr", &addr, "--force"], &env);
     assert_eq!(code, 0, "{stderr}");
+}
+
+#[test]
+fn a_redirect_is_never_followed() {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let requests = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = requests.clone();
+    // Answers every request with a redirect; left running (detached) for the test's life.
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut buffer = [0u8; 4096];
+            let _ = stream.read(&mut buffer);
+            counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let _ = stream.write_all(
+                b"HTTP/1.1 307 Temporary Redirect\r\nLocation: http://elsewhere.example/v1/x?t=1\r\n\
+                  Content-Length: 0\r\nConnection: close\r\n\r\n",
+            );
+        }
+    });
+    let scratch = tempfile::tempdir().unwrap();
+    let (code, _, stderr) = pull(
+        scratch.path(),
+        &[
+            "--out",
+            "out",
+            "--addr",
+            &format!("http://127.0.0.1:{port}"),
+        ],
+        &[("VAULT_TOKEN", "s.not-sent-elsewhere")],
+    );
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("redirected") && stderr.contains("http://elsewhere.example/v1/x`"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("active node"), "{stderr}");
+    assert!(!stderr.contains("s.not-sent-elsewhere"));
+    assert!(!scratch.path().join("out").exists());
+    assert_eq!(
+        requests.load(std::sync::atomic::Ordering::SeqCst),
+        2,
+        "health, then one request, nothing followed"
+    );
 }

@@ -25,8 +25,9 @@ pub struct Args {
     /// Server address [default: `VAULT_ADDR`, else `BAO_ADDR`]
     #[arg(long, value_name = "URL")]
     pub addr: Option<String>,
-    /// The namespace to pull (`admin/team-a`; default: the root namespace); the namespaces
-    /// below it are pulled too unless `--no-children`
+    /// The namespace to pull (`admin/team-a`) [default: `VAULT_NAMESPACE`, else
+    /// `BAO_NAMESPACE`, else the root namespace]; the namespaces below it are pulled too unless
+    /// `--no-children`
     #[arg(long, short = 'n', value_name = "NS", value_parser = super::parse_namespace)]
     pub namespace: Option<String>,
     /// Pull only the namespace itself, not the namespaces below it
@@ -81,9 +82,18 @@ pub fn run(args: Args) -> CliResult {
         return Ok(Exit::Clean);
     }
     let endpoint = endpoint(&args)?;
+    let namespace = match &args.namespace {
+        Some(namespace) => namespace.clone(),
+        None => match env_pair("VAULT_NAMESPACE", "BAO_NAMESPACE")? {
+            Some(text) => super::parse_namespace(&text).map_err(|message| {
+                CliError::usage(format!("`VAULT_NAMESPACE`/`BAO_NAMESPACE`: {message}"))
+            })?,
+            None => String::new(),
+        },
+    };
     let options = PullOptions {
         endpoint,
-        namespace: args.namespace.clone().unwrap_or_default(),
+        namespace,
         children: !args.no_children,
         out: args.out.clone(),
         force: args.force,

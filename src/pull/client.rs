@@ -31,6 +31,21 @@ impl Secret {
         self.0.is_empty()
     }
 
+    /// Whether every character can go into an HTTP header as it is (visible ASCII): a token
+    /// that cannot is refused before any request, so no HTTP error ever quotes it.
+    pub fn is_header_safe(&self) -> bool {
+        self.0.bytes().all(|byte| (0x21..=0x7e).contains(&byte))
+    }
+
+    /// `text` with every occurrence of the token replaced (defence in depth for messages that
+    /// come from the HTTP library).
+    pub fn redact(&self, text: &str) -> String {
+        if self.0.is_empty() {
+            return text.to_string();
+        }
+        text.replace(&self.0, "<redacted>")
+    }
+
     /// Whether `text` contains the token (for tests that look for leaks).
     pub fn occurs_in(&self, text: &str) -> bool {
         !self.0.is_empty() && text.contains(&self.0)
@@ -168,6 +183,12 @@ impl Client {
                 "set `VAULT_TOKEN` or `BAO_TOKEN`, or pass `--token-file FILE`",
             ));
         }
+        if !endpoint.token.is_header_safe() {
+            return Err(PullError::usage(
+                "the token holds characters an HTTP header cannot carry",
+                "check `VAULT_TOKEN`/`BAO_TOKEN` or the token file (only the token, on one line)",
+            ));
+        }
         let tls = tls_config(endpoint)?;
         let agent = ureq::AgentBuilder::new()
             .tls_config(Arc::new(tls))
@@ -201,9 +222,7 @@ impl Client {
         let response = match self.agent.get(&url).call() {
             Ok(response) => response,
             Err(ureq::Error::Status(_, response)) => response,
-            Err(ureq::Error::Transport(transport)) => {
-                return Err(connect_error(self.addr(), &transport))
-            }
+            Err(ureq::Error::Transport(transport)) => return Err(self.connect_error(&transport)),
         };
         Ok(read_json(response).unwrap_or(Value::Null))
     }
@@ -227,9 +246,7 @@ impl Client {
             Err(ureq::Error::Status(status, response)) => {
                 return self.failure(namespace, method, path, status, response)
             }
-            Err(ureq::Error::Transport(transport)) => {
-                return Err(connect_error(self.addr(), &transport))
-            }
+            Err(ureq::Error::Transport(transport)) => return Err(self.connect_error(&transport)),
         };
         let status = response.status();
         if (300..400).contains(&status) {
@@ -244,6 +261,17 @@ impl Client {
                     in_namespace(namespace)
                 ),
             }),
+        }
+    }
+
+    /// [`connect_error`] with the token scrubbed from the library's words.
+    fn connect_error(&self, transport: &ureq::Transport) -> PullError {
+        match connect_error(self.addr(), transport) {
+            PullError::Connect { message, help } => PullError::Connect {
+                message: self.token.redact(&message),
+                help,
+            },
+            other => other,
         }
     }
 
@@ -564,5 +592,20 @@ mod tests {
         let secret = Secret::new("s.very-secret\n");
         assert_eq!(format!("{secret:?}"), "Secret(<redacted>)");
         assert!(secret.occurs_in("x s.very-secret y"));
+        assert!(secret.is_header_safe());
+        assert_eq!(secret.redact("a s.very-secret b"), "a <redacted> b");
+        let odd = Secret::new("s.abc\u{7f}def");
+        assert!(!odd.is_header_safe());
+        let endpoint = Endpoint {
+            addr: "https://vault.example.com".into(),
+            token: odd,
+            ca_cert: None,
+            client_cert: None,
+            client_key: None,
+        };
+        let PullError::Usage { message, .. } = Client::new(&endpoint).unwrap_err() else {
+            panic!("not a usage error")
+        };
+        assert!(!message.contains("abc"), "{message}");
     }
 }

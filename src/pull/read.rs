@@ -314,14 +314,10 @@ impl Reader<'_> {
         let Some(data) = self.get(namespace, "sys/auth")? else {
             return Ok(Vec::new());
         };
-        let mut mounts: Vec<AuthMount> = data
-            .as_object()
-            .into_iter()
-            .flatten()
-            .filter(|(_, mount)| mount.is_object() && mount.get("type").is_some())
-            .map(|(path, mount)| AuthMount {
-                path: format!("{}/", path.trim_matches('/')),
-                auth_type: mount["type"].as_str().unwrap_or_default().to_string(),
+        let mut mounts: Vec<AuthMount> = mount_table(&data)
+            .map(|(path, engine, mount)| AuthMount {
+                path,
+                auth_type: engine,
                 accessor: mount["accessor"].as_str().unwrap_or_default().to_string(),
             })
             .collect();
@@ -395,19 +391,14 @@ impl Reader<'_> {
         let Some(data) = self.get(namespace, "sys/mounts")? else {
             return Ok(Vec::new());
         };
-        let mut mounts: Vec<SecretsMount> = data
-            .as_object()
-            .into_iter()
-            .flatten()
-            .filter(|(_, mount)| mount.is_object() && mount.get("type").is_some())
-            .filter_map(|(path, mount)| {
-                let engine = mount["type"].as_str().unwrap_or_default().to_string();
+        let mut mounts: Vec<SecretsMount> = mount_table(&data)
+            .filter_map(|(path, engine, mount)| {
                 if BUILTIN_ENGINES.contains(&engine.as_str()) {
                     return None;
                 }
                 let (engine, kv_version) = kv_engine(&engine, &mount["options"]);
                 Some(SecretsMount {
-                    path: format!("{}/", path.trim_matches('/')),
+                    path,
                     engine,
                     kv_version,
                 })
@@ -416,6 +407,18 @@ impl Reader<'_> {
         mounts.sort_by(|a, b| a.path.cmp(&b.path));
         Ok(mounts)
     }
+}
+
+/// The entries of a `sys/auth` or `sys/mounts` answer: (path with one trailing `/`, type, the
+/// entry).
+fn mount_table(data: &Value) -> impl Iterator<Item = (String, String, &Value)> {
+    data.as_object()
+        .into_iter()
+        .flatten()
+        .filter_map(|(path, mount)| {
+            let engine = mount.get("type")?.as_str()?.to_string();
+            Some((format!("{}/", path.trim_matches('/')), engine, mount))
+        })
 }
 
 /// The `data` of a Vault answer (the answer itself when it has none).
