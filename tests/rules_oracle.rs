@@ -400,12 +400,6 @@ fn userpass_login(bao: &Bao, user: &str, policies: &[&str]) -> (String, String) 
         .as_str()
         .expect("userpass accessor")
         .to_string();
-    let created = bao.root(
-        "POST",
-        &format!("auth/userpass/users/{user}"),
-        Some(&serde_json::json!({"password": "pw-not-secret", "token_policies": policies})),
-    );
-    assert_eq!(created.status, 204, "{:?}", created.body);
     let entity = bao.root(
         "POST",
         "identity/entity",
@@ -421,6 +415,17 @@ fn userpass_login(bao: &Bao, user: &str, policies: &[&str]) -> (String, String) 
         Some(&serde_json::json!({"name": user, "canonical_id": id, "mount_accessor": accessor})),
     );
     assert_eq!(alias.status, 200, "{:?}", alias.body);
+    (login_as(bao, user, policies), accessor)
+}
+
+/// Sets the userpass user's token policies and logs in: the token.
+fn login_as(bao: &Bao, user: &str, policies: &[&str]) -> String {
+    let written = bao.root(
+        "POST",
+        &format!("auth/userpass/users/{user}"),
+        Some(&serde_json::json!({"password": "pw-not-secret", "token_policies": policies})),
+    );
+    assert_eq!(written.status, 204, "{:?}", written.body);
     let login = bao.request(
         "",
         "POST",
@@ -429,11 +434,10 @@ fn userpass_login(bao: &Bao, user: &str, policies: &[&str]) -> (String, String) 
         None,
     );
     assert_eq!(login.status, 200, "{:?}", login.body);
-    let token = login.body["auth"]["client_token"]
+    login.body["auth"]["client_token"]
         .as_str()
-        .unwrap()
-        .to_string();
-    (token, accessor)
+        .expect("client_token")
+        .to_string()
 }
 
 /// `template-glob-widening`: what the rule claims, on the server. Each fixture block it flags
@@ -472,25 +476,7 @@ fn template_glob_widening_lets_bob_reach_bobby_on_openbao() {
         "{caps:?}"
     );
     // Without the widened block, `bobby` is out of reach.
-    let closed_token = {
-        let answer = bao.root(
-            "POST",
-            "auth/userpass/users/bob",
-            Some(&serde_json::json!({"password": "pw-not-secret", "token_policies": ["closed"]})),
-        );
-        assert_eq!(answer.status, 204, "{:?}", answer.body);
-        let login = bao.request(
-            "",
-            "POST",
-            "auth/userpass/login/bob",
-            Some(&serde_json::json!({"password": "pw-not-secret"})),
-            None,
-        );
-        login.body["auth"]["client_token"]
-            .as_str()
-            .unwrap()
-            .to_string()
-    };
+    let closed_token = login_as(&bao, "bob", &["closed"]);
     let caps = bao.capabilities(&closed_token, &paths);
     assert_eq!(
         caps["secret/data/users/bobby/key"],
@@ -532,23 +518,7 @@ fn template_accessor_placeholder_grants_nothing_on_openbao() {
     let paths = vec!["secret/data/carol/key".to_string()];
     assert_eq!(bao.capabilities(&token, &paths)[&paths[0]], vec!["deny"]);
     assert_eq!(bao.put_policy("real", &real).status, 204);
-    let answer = bao.root(
-        "POST",
-        "auth/userpass/users/carol",
-        Some(&serde_json::json!({"password": "pw-not-secret", "token_policies": ["real"]})),
-    );
-    assert_eq!(answer.status, 204, "{:?}", answer.body);
-    let login = bao.request(
-        "",
-        "POST",
-        "auth/userpass/login/carol",
-        Some(&serde_json::json!({"password": "pw-not-secret"})),
-        None,
-    );
-    let real_token = login.body["auth"]["client_token"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let real_token = login_as(&bao, "carol", &["real"]);
     assert_eq!(
         bao.capabilities(&real_token, &paths)[&paths[0]],
         vec!["read"]
