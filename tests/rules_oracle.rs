@@ -519,6 +519,47 @@ fn template_accessor_placeholder_grants_nothing_on_openbao() {
     assert_eq!(bao.capabilities(&token, &paths)[&paths[0]], vec!["deny"]);
     assert_eq!(bao.put_policy("real", &real).status, 204);
     let real_token = login_as(&bao, "carol", &["real"]);
+
+    // An accessor of the right shape that is not the mount's grants nothing either; with the
+    // inventory writing the real one, `check` flags it and leaves the real one alone.
+    let unknown_accessor = if accessor == "auth_userpass_00000000" {
+        "auth_userpass_00000001"
+    } else {
+        "auth_userpass_00000000"
+    };
+    let unknown = template(unknown_accessor);
+    assert_eq!(bao.put_policy("unknown", &unknown).status, 204);
+    let unknown_token = login_as(&bao, "carol", &["unknown"]);
+    assert_eq!(
+        bao.capabilities(&unknown_token, &paths)[&paths[0]],
+        vec!["deny"]
+    );
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("capable.yaml"),
+        format!("target: openbao\nroles:\n  userpass/carol:\n    accessor: {accessor}\n    policies: [real]\n"),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("real.hcl"), &real).unwrap();
+    std::fs::write(dir.path().join("unknown.hcl"), &unknown).unwrap();
+    let (_, stdout, stderr) = support::cli::capable(dir.path(), &["check", "--format", "json"]);
+    let report: serde_json::Value =
+        serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}\n{stderr}"));
+    let flagged: Vec<String> = report["diagnostics"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{stdout}"))
+        .iter()
+        .filter(|d| d["rule"] == "template-accessor-placeholder")
+        .map(|d| d["message"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(flagged.len(), 1, "{stdout}");
+    assert!(
+        flagged[0].contains(&format!(
+            "`{unknown_accessor}` in `secret/data/{{{{identity.entity.aliases.{unknown_accessor}.name}}}}/*` is not the accessor of an auth mount `capable.yaml` declares"
+        )),
+        "{}",
+        flagged[0]
+    );
     assert_eq!(
         bao.capabilities(&real_token, &paths)[&paths[0]],
         vec!["read"]
