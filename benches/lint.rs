@@ -83,10 +83,12 @@ fn bench_check(c: &mut Criterion) {
     let rules = BTreeMap::new();
     let mounts = Mounts::default();
     let namespaces = capable::namespace::Namespaces::default();
+    let accessors = Default::default();
     let settings = LintSettings {
         rules: &rules,
         mounts: &mounts,
         namespaces: &namespaces,
+        accessors: &accessors,
     };
     let mut group = c.benchmark_group("check 10MB policy");
     group.sample_size(10);

@@ -107,6 +107,8 @@ pub struct Config {
     pub namespaces: Namespaces,
     /// Policy file stems `namespaces:` places in a namespace, whatever their folder.
     pub namespace_of_policy: BTreeMap<String, String>,
+    /// The auth mount accessors the inventory writes (`accessor:` of roles and aliases).
+    pub declared_accessors: std::collections::BTreeSet<String>,
     /// The folder paths in the configuration are relative to (the config file's folder, or
     /// the working directory when there is no file).
     pub root: PathBuf,
@@ -160,6 +162,7 @@ impl Default for Config {
             policies: BTreeMap::new(),
             namespaces: Namespaces::default(),
             namespace_of_policy: BTreeMap::new(),
+            declared_accessors: Default::default(),
             root: PathBuf::from("."),
             source: None,
             max_file_size: crate::input::DEFAULT_MAX_BYTES,
@@ -298,6 +301,7 @@ impl Config {
             rules: &self.rules,
             mounts: &self.mounts,
             namespaces: &self.namespaces,
+            accessors: &self.declared_accessors,
         }
     }
 
@@ -747,6 +751,19 @@ fn apply_raw(config: &mut Config, raw: RawConfig, source: &SourceFile) -> Result
     config.roles = raw.roles;
     config.groups = raw.groups;
     config.entities = raw.entities;
+    let role_accessors = config
+        .roles
+        .values()
+        .filter_map(|role| role.accessor.as_ref());
+    let alias_accessors = config
+        .entities
+        .values()
+        .flat_map(|entity| &entity.aliases)
+        .filter_map(|alias| alias.accessor.as_ref());
+    config.declared_accessors = role_accessors
+        .chain(alias_accessors)
+        .map(|accessor| accessor.value.clone())
+        .collect();
     config.policies = raw.policies;
     read_namespaces(config, raw.namespaces, source)?;
     config.guards = read_guards(source, raw.guards, config.target)?;

@@ -432,6 +432,9 @@ fn replay_against_a_narrowed_policy_reports_exactly_the_broken_requests(s: &Sess
     assert_eq!(first["before"]["allowed"], true);
     assert_eq!(first["before"]["rule"]["pattern"], "secret/data/ai/*");
     assert_eq!(first["after"]["reason"], "the rule lacks `update`");
+    // Grouped by endpoint too: the catalog's name of the path, the mount from `capable.yaml`.
+    assert_eq!(first["endpoint"]["kind"], "kv-v2", "{stdout}");
+    assert_eq!(first["endpoint"]["template"], "data/{path}");
 
     // The same change read from git: the base is the previous commit, the proposal the work tree.
     let repo = dir.path().join("repo");
@@ -478,6 +481,10 @@ fn replay_against_a_narrowed_policy_reports_exactly_the_broken_requests(s: &Sess
     );
     assert!(human.contains("role `userpass/rita`"), "{human}");
     assert!(human.contains("the rule lacks `update`"), "{human}");
+    assert!(
+        human.contains("      endpoint: kv v2 `secret/data/{path}`\n"),
+        "{human}"
+    );
 }
 
 fn replay_warns_when_the_tree_is_not_what_the_server_ran(s: &Session) {

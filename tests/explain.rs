@@ -442,3 +442,32 @@ fn an_api_path_on_kv2_without_data_says_where_the_secret_is() {
     let (_, stdout, _) = support::cli::capable_sub(&example_setup(), "explain", &args);
     assert!(!stdout.contains("KV v2 mount"), "{stdout}");
 }
+
+/// The endpoint catalog names the API endpoint a path is: its mount's kind (here declared in
+/// `capable.yaml`, or only guessed from an engine's default path), the template, and whether
+/// it is root-protected.
+#[test]
+fn json_and_text_name_the_endpoint_a_path_is() {
+    let role = ["--role", "kubernetes/inference-role"];
+    let value = json(&[&role[..], &["read", "secret/data/ai/openai"]].concat());
+    assert_eq!(
+        value["endpoint"],
+        serde_json::json!({
+            "kind": "kv-v2", "title": "kv v2", "mount": "secret/", "template": "data/{path}",
+            "sudo": false, "unauthenticated": false, "guessed": false
+        })
+    );
+    let value = json(&[&role[..], &["update", "sys/auth/approle"]].concat());
+    assert_eq!(value["endpoint"]["template"], "auth/{path}");
+    assert_eq!(value["endpoint"]["sudo"], true);
+    let value = json(&[&role[..], &["read", "pki/cert/ca"]].concat());
+    assert_eq!(value["endpoint"]["kind"], "pki");
+    assert_eq!(value["endpoint"]["guessed"], true);
+    let value = json(&[&role[..], &["read", "nowhere/at/all"]].concat());
+    assert_eq!(value["endpoint"], serde_json::Value::Null);
+    let (_, text, _) = explain(&[&role[..], &["read", "pki/cert/ca"]].concat());
+    assert!(
+        text.contains("  endpoint: pki `pki/cert/{serial}`, answered without a token (if `pki/` is pki, as its default path suggests)\n"),
+        "{text}"
+    );
+}

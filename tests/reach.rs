@@ -261,6 +261,11 @@ fn cli_reach_of_a_person_under_secret() {
         .expect("the group's glob");
     assert_eq!(ai["except"][0]["pattern"], "secret/data/ai/openai");
     assert_eq!(ai["sources"][0]["policy"], "ai-writers");
+    // The region's endpoints, from the catalog: KV v2 data under the declared `secret/`.
+    let endpoints = ai["endpoints"].as_array().unwrap();
+    assert_eq!(endpoints.len(), 1, "{ai}");
+    assert_eq!(endpoints[0]["kind"], "kv-v2");
+    assert_eq!(endpoints[0]["template"], "data/{path}");
 }
 
 /// OpenBao differential for a real login: a `userpass` user with token policies, an entity

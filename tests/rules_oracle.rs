@@ -382,3 +382,186 @@ fn capability_unsupported_capabilities_are_never_needed() {
     }
     assert!(checked >= 3, "only {checked} capabilities checked");
 }
+
+/// A userpass login of `user` on a server with userpass at `userpass/`, with an entity of
+/// that name aliased to the login: (token, the userpass mount's accessor).
+fn userpass_login(bao: &Bao, user: &str, policies: &[&str]) -> (String, String) {
+    let enabled = bao.root(
+        "POST",
+        "sys/auth/userpass",
+        Some(&serde_json::json!({"type": "userpass"})),
+    );
+    assert!(
+        enabled.status == 204 || enabled.status == 400,
+        "{:?}",
+        enabled.body
+    );
+    let accessor = bao.root("GET", "sys/auth", None).body["data"]["userpass/"]["accessor"]
+        .as_str()
+        .expect("userpass accessor")
+        .to_string();
+    let entity = bao.root(
+        "POST",
+        "identity/entity",
+        Some(&serde_json::json!({"name": user})),
+    );
+    let id = entity.body["data"]["id"]
+        .as_str()
+        .expect("entity id")
+        .to_string();
+    let alias = bao.root(
+        "POST",
+        "identity/entity-alias",
+        Some(&serde_json::json!({"name": user, "canonical_id": id, "mount_accessor": accessor})),
+    );
+    assert_eq!(alias.status, 200, "{:?}", alias.body);
+    (login_as(bao, user, policies), accessor)
+}
+
+/// Sets the userpass user's token policies and logs in: the token.
+fn login_as(bao: &Bao, user: &str, policies: &[&str]) -> String {
+    let written = bao.root(
+        "POST",
+        &format!("auth/userpass/users/{user}"),
+        Some(&serde_json::json!({"password": "pw-not-secret", "token_policies": policies})),
+    );
+    assert_eq!(written.status, 204, "{:?}", written.body);
+    let login = bao.request(
+        "",
+        "POST",
+        &format!("auth/userpass/login/{user}"),
+        Some(&serde_json::json!({"password": "pw-not-secret"})),
+        None,
+    );
+    assert_eq!(login.status, 200, "{:?}", login.body);
+    login.body["auth"]["client_token"]
+        .as_str()
+        .expect("client_token")
+        .to_string()
+}
+
+/// `template-glob-widening`: what the rule claims, on the server. Each fixture block it flags
+/// (name templates) lets `bob` reach a sibling name that starts with `bob` (`bobby`); the
+/// blocks it leaves alone (the template ends its segment) do not.
+#[test]
+fn template_glob_widening_lets_bob_reach_bobby_on_openbao() {
+    let bao = Bao::start();
+    let widened =
+        "path \"secret/data/users/{{identity.entity.name}}*\" {\n  capabilities = [\"read\"]\n}\n";
+    let closed =
+        "path \"secret/data/users/{{identity.entity.name}}/*\" {\n  capabilities = [\"read\"]\n}\n";
+    assert_eq!(run("template-glob-widening", "widened", widened).len(), 1);
+    assert!(run("template-glob-widening", "closed", closed).is_empty());
+    assert_eq!(bao.put_policy("widened", widened).status, 204);
+    assert_eq!(bao.put_policy("closed", closed).status, 204);
+    let (token, _) = userpass_login(&bao, "bob", &["widened", "closed"]);
+    let paths: Vec<String> = [
+        "secret/data/users/bobby/key",
+        "secret/data/users/bob/key",
+        "secret/data/users/alice/key",
+    ]
+    .iter()
+    .map(|p| p.to_string())
+    .collect();
+    let caps = bao.capabilities(&token, &paths);
+    assert_eq!(
+        caps["secret/data/users/bobby/key"],
+        vec!["read"],
+        "{caps:?}"
+    );
+    assert_eq!(caps["secret/data/users/bob/key"], vec!["read"], "{caps:?}");
+    assert_eq!(
+        caps["secret/data/users/alice/key"],
+        vec!["deny"],
+        "{caps:?}"
+    );
+    // Without the widened block, `bobby` is out of reach.
+    let closed_token = login_as(&bao, "bob", &["closed"]);
+    let caps = bao.capabilities(&closed_token, &paths);
+    assert_eq!(
+        caps["secret/data/users/bobby/key"],
+        vec!["deny"],
+        "{caps:?}"
+    );
+    assert_eq!(caps["secret/data/users/bob/key"], vec!["read"], "{caps:?}");
+}
+
+/// `template-accessor-placeholder`: an alias template naming a placeholder accessor grants
+/// nothing on the server (the rule is skipped for every token), while the same template with
+/// the mount's real accessor grants the alias's path; the rule flags the first only.
+#[test]
+fn template_accessor_placeholder_grants_nothing_on_openbao() {
+    let bao = Bao::start();
+    let template = |accessor: &str| {
+        format!(
+            "path \"secret/data/{{{{identity.entity.aliases.{accessor}.name}}}}/*\" {{\n  capabilities = [\"read\"]\n}}\n"
+        )
+    };
+    let placeholder = template("AUTH_METHOD_ACCESSOR");
+    let mount_name = template("userpass");
+    assert_eq!(bao.put_policy("placeholder", &placeholder).status, 204);
+    assert_eq!(bao.put_policy("mount-name", &mount_name).status, 204);
+    let (token, accessor) = userpass_login(&bao, "carol", &["placeholder", "mount-name"]);
+    let real = template(&accessor);
+    assert_eq!(
+        run("template-accessor-placeholder", "placeholder", &placeholder).len(),
+        1
+    );
+    assert_eq!(
+        run("template-accessor-placeholder", "mount-name", &mount_name).len(),
+        1
+    );
+    assert!(
+        run("template-accessor-placeholder", "real", &real).is_empty(),
+        "the real accessor `{accessor}` is flagged"
+    );
+    let paths = vec!["secret/data/carol/key".to_string()];
+    assert_eq!(bao.capabilities(&token, &paths)[&paths[0]], vec!["deny"]);
+    assert_eq!(bao.put_policy("real", &real).status, 204);
+    let real_token = login_as(&bao, "carol", &["real"]);
+
+    // An accessor of the right shape that is not the mount's grants nothing either; with the
+    // inventory writing the real one, `check` flags it and leaves the real one alone.
+    let unknown_accessor = if accessor == "auth_userpass_00000000" {
+        "auth_userpass_00000001"
+    } else {
+        "auth_userpass_00000000"
+    };
+    let unknown = template(unknown_accessor);
+    assert_eq!(bao.put_policy("unknown", &unknown).status, 204);
+    let unknown_token = login_as(&bao, "carol", &["unknown"]);
+    assert_eq!(
+        bao.capabilities(&unknown_token, &paths)[&paths[0]],
+        vec!["deny"]
+    );
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("capable.yaml"),
+        format!("target: openbao\nroles:\n  userpass/carol:\n    accessor: {accessor}\n    policies: [real]\n"),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("real.hcl"), &real).unwrap();
+    std::fs::write(dir.path().join("unknown.hcl"), &unknown).unwrap();
+    let (_, stdout, stderr) = support::cli::capable(dir.path(), &["check", "--format", "json"]);
+    let report: serde_json::Value =
+        serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}\n{stderr}"));
+    let flagged: Vec<String> = report["diagnostics"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{stdout}"))
+        .iter()
+        .filter(|d| d["rule"] == "template-accessor-placeholder")
+        .map(|d| d["message"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(flagged.len(), 1, "{stdout}");
+    assert!(
+        flagged[0].contains(&format!(
+            "`{unknown_accessor}` in `secret/data/{{{{identity.entity.aliases.{unknown_accessor}.name}}}}/*` is not the accessor of an auth mount `capable.yaml` declares"
+        )),
+        "{}",
+        flagged[0]
+    );
+    assert_eq!(
+        bao.capabilities(&real_token, &paths)[&paths[0]],
+        vec!["read"]
+    );
+}

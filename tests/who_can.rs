@@ -151,3 +151,20 @@ fn a_cli_command_needs_every_call_allowed() {
     assert_eq!(code, 0);
     insta::assert_snapshot!(stdout);
 }
+
+/// The JSON names the endpoint of each API call of the question (additive field).
+#[test]
+fn json_names_the_endpoint_of_each_call() {
+    let (code, stdout, stderr) = who_can(&["--format", "json", "update", "sys/policies/acl/x"]);
+    assert_eq!(code, 0, "{stderr}");
+    let value: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let endpoints = value["endpoints"].as_array().unwrap();
+    assert_eq!(endpoints.len(), 1, "{stdout}");
+    assert_eq!(endpoints[0]["kind"], "sys");
+    assert_eq!(endpoints[0]["template"], "policies/acl/{name}");
+    let (_, text, _) = who_can(&["update", "sys/policies/acl/x"]);
+    assert!(
+        text.contains("\n  endpoint: system `sys/policies/acl/{name}`\n"),
+        "{text}"
+    );
+}

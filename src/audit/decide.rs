@@ -391,19 +391,7 @@ impl<'t> TreeDecider<'t> {
             return self.acl_id_of(AclKey::Role(&role));
         }
         let token_namespace = token_namespace(entry, tokens).unwrap_or_default();
-        let auth = entry.auth.as_ref();
-        let token = auth.and_then(|a| a.token_policies.as_ref().or(a.policies.as_ref()));
-        let identity = auth.and_then(|a| a.identity_policies.as_ref());
-        let mut names: Vec<&str> = Vec::new();
-        for name in token
-            .into_iter()
-            .flatten()
-            .chain(identity.into_iter().flatten())
-        {
-            if !names.contains(&name.as_ref()) {
-                names.push(name);
-            }
-        }
+        let names = entry.policy_names();
         self.acl_id_of(AclKey::Logged {
             token_namespace: &token_namespace,
             request_namespace,

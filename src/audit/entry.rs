@@ -223,23 +223,31 @@ impl<'a> Entry<'a> {
     }
 
     /// The token's policies: `token_policies` (or `policies` where the server writes only that)
-    /// followed by `identity_policies`, each name once.
-    pub fn policies(&self) -> Vec<String> {
+    /// followed by `identity_policies`, each name once, borrowed from the line.
+    pub fn policy_names(&self) -> Vec<&str> {
         let Some(auth) = &self.auth else {
             return Vec::new();
         };
         let token = auth.token_policies.as_ref().or(auth.policies.as_ref());
-        let mut names: Vec<String> = Vec::new();
+        let mut names: Vec<&str> = Vec::new();
         let all = token
             .into_iter()
             .flatten()
             .chain(auth.identity_policies.iter().flatten());
         for name in all {
-            if !names.iter().any(|seen| seen == name) {
-                names.push(name.to_string());
+            if !names.contains(&name.as_ref()) {
+                names.push(name);
             }
         }
         names
+    }
+
+    /// [`Entry::policy_names`], owned.
+    pub fn policies(&self) -> Vec<String> {
+        self.policy_names()
+            .into_iter()
+            .map(str::to_string)
+            .collect()
     }
 
     /// The server's decision (see [`ServerDecision`]). The preflight `sys/internal/ui/mounts/...`

@@ -11,6 +11,10 @@
 //! - [`suggest`]: the least-privilege policy for the requests a role or policy made;
 //! - [`usage`]: which granted rules and capabilities the log never used.
 //!
+//! Cost: one streaming pass over the log; per entry a borrowed parse (unread fields skipped)
+//! and, for `replay`, two hash lookups per tree without allocation once a request's verdict
+//! is cached. `scripts/bench-audit` measures the whole process on a generated 1 GB log.
+//!
 //! Secret values, tokens, accessors and HMACs never leave this module: reports name requests
 //! by operation and path, tokens by display name and policies.
 

@@ -27,6 +27,9 @@ pub struct Group {
     /// The request's namespace (`""` for the root namespace); `path` is relative to it.
     pub namespace: String,
     pub path: String,
+    /// The API endpoint the path is, from the endpoint catalog (mount kinds from the base
+    /// tree's `mounts:`).
+    pub endpoint: Option<crate::endpoints::Named>,
     pub count: u64,
     pub first_seen: String,
     pub last_seen: String,
@@ -77,15 +80,24 @@ enum Kind {
 
 /// The groups found so far. Adding to an existing group costs hash lookups and no
 /// allocation: subjects are interned, groups are found by borrowed path.
-#[derive(Default)]
-struct Groups {
+struct Groups<'m> {
+    mounts: crate::endpoints::MountMap<'m>,
     subjects: HashMap<String, u32>,
     labels: Vec<String>,
     /// (kind, subject) → path → the groups at that path (one per operation and namespace).
     by_key: HashMap<(Kind, u32), HashMap<Box<str>, Vec<Group>>>,
 }
 
-impl Groups {
+impl<'m> Groups<'m> {
+    fn new(mounts: crate::endpoints::MountMap<'m>) -> Groups<'m> {
+        Groups {
+            mounts,
+            subjects: HashMap::new(),
+            labels: Vec::new(),
+            by_key: HashMap::new(),
+        }
+    }
+
     fn subject_id(&mut self, label: &str) -> u32 {
         if let Some(&id) = self.subjects.get(label) {
             return id;
@@ -125,6 +137,7 @@ impl Groups {
                     operation: operation.to_string(),
                     namespace: namespace.to_string(),
                     path: path.to_string(),
+                    endpoint: crate::endpoints::name_of(&self.mounts, path),
                     count: 0,
                     first_seen: time.to_string(),
                     last_seen: time.to_string(),
@@ -176,7 +189,13 @@ pub fn replay(
         None => None,
     };
     let mut report = ReplayReport::default();
-    let mut groups = Groups::default();
+    let no_patterns: [&crate::policy::PathPattern; 0] = [];
+    let mounts = crate::endpoints::MountMap::from_patterns(
+        base.1.target,
+        &base.1.config.mounts,
+        no_patterns,
+    );
+    let mut groups = Groups::new(mounts);
     let mut tokens = TokenRoles::default();
     let mut stats = ReadStats::default();
     let mut label = String::new();

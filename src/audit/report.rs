@@ -62,6 +62,9 @@ fn render_groups(text: &mut String, groups: &[Group], before: &str, after: &str)
             group.path,
             plural(group.count, "request", "requests")
         ));
+        if let Some(endpoint) = &group.endpoint {
+            text.push_str(&format!("      endpoint: {}\n", endpoint.words()));
+        }
         text.push_str(&format!("      {before} {}\n", describe(&group.before)));
         text.push_str(&format!("      {after} {}\n", describe(&group.after)));
     }

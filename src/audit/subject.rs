@@ -243,27 +243,12 @@ pub fn write_token_label(out: &mut String, entry: &Entry<'_>) {
     use std::fmt::Write;
     let display = entry.display_name().unwrap_or("token");
     let _ = write!(out, "token `{display}` ");
-    let auth = entry.auth.as_ref();
-    let token = auth.and_then(|a| a.token_policies.as_ref().or(a.policies.as_ref()));
-    let identity = auth.and_then(|a| a.identity_policies.as_ref());
-    let mut written: Vec<&str> = Vec::new();
-    for name in token
-        .into_iter()
-        .flatten()
-        .chain(identity.into_iter().flatten())
-    {
-        if written.contains(&name.as_ref()) {
-            continue;
-        }
-        out.push_str(if written.is_empty() {
-            "(policies "
-        } else {
-            ", "
-        });
+    let names = entry.policy_names();
+    for (index, name) in names.iter().enumerate() {
+        out.push_str(if index == 0 { "(policies " } else { ", " });
         out.push_str(name);
-        written.push(name);
     }
-    out.push_str(if written.is_empty() {
+    out.push_str(if names.is_empty() {
         "(no policies)"
     } else {
         ")"

@@ -49,6 +49,13 @@ pub fn run(args: Args) -> CliResult {
     let mut all_allowed = true;
     let mut json_answers = Vec::new();
     let mut human = String::new();
+    // Mount kinds: the declared mounts, then what the subject's own patterns show.
+    let rules = resolved.acl.rules();
+    let endpoints = crate::endpoints::MountMap::from_patterns(
+        resolved.target,
+        &resolved.mounts,
+        rules.iter().map(|rule| &rule.pattern),
+    );
     for (origin, request) in &requests {
         let full = Request {
             path: resolved.full_path(&request.path),
@@ -65,6 +72,7 @@ pub fn run(args: Args) -> CliResult {
             request,
             decision: &decision,
             namespace: &resolved.namespace,
+            endpoint: crate::endpoints::name_of(&endpoints, &request.path),
         };
         match args.format {
             Format::Human => {

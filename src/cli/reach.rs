@@ -49,11 +49,20 @@ pub fn run(args: Args) -> CliResult {
         .into_iter()
         .map(|capability| reach.capability(capability, under))
         .collect();
+    let namespace = resolved.namespace.as_str();
+    // Mount kinds: the declared mounts, then what the subject's own patterns show.
+    let rules = resolved.acl.rules();
+    let mounts = crate::endpoints::MountMap::from_patterns(
+        resolved.target,
+        &resolved.mounts,
+        rules.iter().map(|rule| &rule.pattern),
+    );
     let header = Header {
         subject: &resolved.subject,
         policies: &resolved.policies,
+        mounts: &mounts,
+        namespace,
     };
-    let namespace = resolved.namespace.as_str();
     match args.format {
         Format::Human if namespace.is_empty() => {
             super::write_stdout(&render_human(&header, &reach, &answers))?

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use super::{CliError, CliResult, Exit};
 use crate::query::request;
 use crate::query::subject::load_inventory;
-use crate::query::who_can::{render_human, render_json, who_can};
+use crate::query::who_can::{endpoints_of, render_human, render_json, who_can};
 use crate::target::Target;
 use crate::workspace::Workspace;
 
@@ -62,16 +62,30 @@ pub fn run(args: Args) -> CliResult {
         );
     }
     let answers = who_can(&inventory, workspace.target, &calls);
+    // Mount kinds: the declared mounts, then what the tree's own patterns show.
+    let map = crate::endpoints::MountMap::from_patterns(
+        workspace.target,
+        &workspace.config.mounts,
+        workspace
+            .policies
+            .values()
+            .flat_map(|policy| policy.rules.iter().filter_map(|rule| rule.pattern.as_ref())),
+    );
+    let endpoints = endpoints_of(&calls, &map, &namespace);
     match args.format {
         Format::Human if !namespace.is_empty() => super::write_stdout(&format!(
             "in namespace `{namespace}`\n{}",
-            render_human(&calls, workspace.target, &answers, args.all)
+            render_human(&calls, workspace.target, &answers, args.all, &endpoints)
         ))?,
-        Format::Human => {
-            super::write_stdout(&render_human(&calls, workspace.target, &answers, args.all))?
-        }
+        Format::Human => super::write_stdout(&render_human(
+            &calls,
+            workspace.target,
+            &answers,
+            args.all,
+            &endpoints,
+        ))?,
         Format::Json => {
-            let mut value = render_json(&calls, workspace.target, &answers);
+            let mut value = render_json(&calls, workspace.target, &answers, &endpoints);
             if !namespace.is_empty() {
                 value["namespace"] = serde_json::json!(namespace);
             }

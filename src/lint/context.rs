@@ -27,6 +27,9 @@ pub struct PolicyContext<'a> {
     pub target: Target,
     pub mounts: &'a Mounts,
     pub index: &'a PolicyIndex<'a>,
+    /// The auth mount accessors the inventory writes, when the run has an inventory (empty:
+    /// none known).
+    pub accessors: Option<&'a std::collections::BTreeSet<String>>,
 }
 
 impl<'a> PolicyContext<'a> {
@@ -79,6 +82,17 @@ impl<'a> PolicyContext<'a> {
     /// The same context judged by another ACL (a holder's, a role's).
     pub fn with_acl(&self, acl: &'a Acl) -> PolicyContext<'a> {
         PolicyContext { acl, ..*self }
+    }
+
+    /// The same context knowing the inventory's auth mount accessors.
+    pub fn with_accessors(
+        &self,
+        accessors: &'a std::collections::BTreeSet<String>,
+    ) -> PolicyContext<'a> {
+        PolicyContext {
+            accessors: Some(accessors),
+            ..*self
+        }
     }
 }
 
@@ -166,6 +180,7 @@ impl<'p> PolicyIndex<'p> {
             target: self.target,
             mounts,
             index: self,
+            accessors: None,
         }
     }
 

@@ -57,7 +57,9 @@ fn run_rules(
     let Ok(index) = PolicyIndex::new(policy, target) else {
         return Vec::new();
     };
-    let ctx = index.context(settings.mounts);
+    let ctx = index
+        .context(settings.mounts)
+        .with_accessors(settings.accessors);
     let mut found = Vec::new();
     for rule in RULES {
         let id = rule.meta().id;
@@ -232,10 +234,12 @@ mod tests {
         ];
         let mounts = crate::mounts::Mounts::default();
         let namespaces = crate::namespace::Namespaces::default();
+        let accessors = Default::default();
         let settings = LintSettings {
             rules: &rules,
             mounts: &mounts,
             namespaces: &namespaces,
+            accessors: &accessors,
         };
         let kept = apply_levels(diagnostics, &settings);
         let summary: Vec<(&str, crate::diag::Severity)> =

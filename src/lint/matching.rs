@@ -129,7 +129,8 @@ pub fn is_wildcard(pattern: &PathPattern) -> bool {
 
 /// Concrete paths a pattern matches: `+` filled from `template` (a witness path of the area
 /// being probed, aligned segment by segment) or with [`FILLER`]; a trailing glob both closed
-/// and extended. Cost: O(pattern length).
+/// and extended (a glob inside a segment closed first, so that the first instance names a
+/// real object: `connect_pki` for `connect_pki*`). Cost: O(pattern length).
 pub fn instances(pattern: &PathPattern, template: &str) -> Vec<String> {
     let (body, glob) = match pattern.kind {
         PatternKind::Exact => (pattern.normalized.as_str(), false),
@@ -156,7 +157,15 @@ pub fn instances(pattern: &PathPattern, template: &str) -> Vec<String> {
     if !glob {
         return vec![base];
     }
-    let mut out = vec![format!("{base}{FILLER}"), base.clone()];
+    // A glob after a word (`connect_pki*`) first gives the name as written (`connect_pki`),
+    // a real name the glob matches, rather than a concatenation (`connect_pkianything`) no
+    // one would mount; after a `/` or a separator (`app-*`) the filler completes the name.
+    let closed_first = base.ends_with(|c: char| c.is_ascii_alphanumeric());
+    let mut out = if closed_first {
+        vec![base.clone(), format!("{base}{FILLER}")]
+    } else {
+        vec![format!("{base}{FILLER}"), base.clone()]
+    };
     if template.starts_with(base.as_str()) && template != base {
         out.push(template.to_string());
     }
@@ -226,5 +235,10 @@ mod tests {
         );
         assert!(instances(&p("sys/*"), "sys/policy/anything")
             .contains(&"sys/policy/anything".to_string()));
+        // A glob after a word: the word itself first, not `connect_pkianything`.
+        assert_eq!(
+            instances(&p("connect_pki*"), ""),
+            vec!["connect_pki", "connect_pkianything"]
+        );
     }
 }

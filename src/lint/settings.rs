@@ -27,6 +27,8 @@ pub struct LintSettings<'a> {
     /// The namespace tree: a wildcard first segment in a namespace with children is a
     /// namespace wildcard ([`super::namespaces`]).
     pub namespaces: &'a crate::namespace::Namespaces,
+    /// The auth mount accessors `capable.yaml` writes (empty: capable knows none).
+    pub accessors: &'a std::collections::BTreeSet<String>,
 }
 
 impl LintSettings<'_> {

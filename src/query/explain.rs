@@ -34,6 +34,8 @@ pub struct Explained<'a> {
     pub decision: &'a Decision,
     /// Where the request is made (`""`: root); `request.path` is relative to it.
     pub namespace: &'a str,
+    /// The API endpoint the path is, when the endpoint catalog knows it.
+    pub endpoint: Option<crate::endpoints::Named>,
 }
 
 /// The deny reason in words.
@@ -191,6 +193,9 @@ pub fn render_human(input: &Explained<'_>) -> String {
             "{verdict}: {} `{}` in namespace `{namespace}` (full path `{}`)\n",
             input.request.operation, input.request.path, explanation.path
         )),
+    }
+    if let Some(endpoint) = &input.endpoint {
+        out.push_str(&format!("  endpoint: {}\n", endpoint.words()));
     }
     if let Some(command) = &input.command {
         let call = input.api_call.as_deref().unwrap_or("");
@@ -513,6 +518,7 @@ pub fn render_json(input: &Explained<'_>) -> Value {
             "data": input.request.data,
             "wrap_ttl": input.request.wrap_ttl,
         },
+        "endpoint": input.endpoint,
         "allowed": decision.allowed,
         "root": explanation.root,
         "capabilities": decision.capabilities.iter().map(Capability::name).collect::<Vec<_>>(),

@@ -4,6 +4,7 @@ use serde_json::{json, Value};
 
 use super::reach::{conditions, CapabilityReach, Grant, Origin, Reach, Region, View};
 use crate::acl::{MergedRule, RuleSource};
+use crate::endpoints::{MountMap, Named};
 use crate::inventory::Subject;
 use crate::policy::{Capability, PatternKind};
 
@@ -18,10 +19,54 @@ requests, whose paths end in `/`; derived from the rules, not sampled; rules mar
 are further subject to parameter, response-wrapping or pagination checks, which `explain` \
 evaluates per request; sudo-protected paths also need `sudo` on the deciding rule";
 
-/// The question's frame: who, with which policies.
+/// The question's frame: who, with which policies, and how mounts are known.
 pub struct Header<'a> {
     pub subject: &'a Subject,
     pub policies: &'a [String],
+    /// Mount kinds for naming the endpoints of each region.
+    pub mounts: &'a MountMap<'a>,
+    /// The namespace asked in (`""`: root); region patterns are full paths, mounts are
+    /// named relative to it.
+    pub namespace: &'a str,
+}
+
+/// Endpoints shown per region in the human form (the JSON lists them all).
+const ENDPOINTS_SHOWN: usize = 3;
+
+/// The endpoints a region reaches for `capability`.
+fn region_endpoints(
+    header: &Header<'_>,
+    region: &Region,
+    capability: Option<Capability>,
+) -> Vec<Named> {
+    let pattern = region
+        .pattern
+        .strip_prefix(header.namespace)
+        .unwrap_or(&region.pattern);
+    crate::endpoints::named_by_pattern(header.mounts, pattern, capability)
+}
+
+fn endpoint_lines(out: &mut String, endpoints: &[Named]) {
+    if endpoints.is_empty() {
+        return;
+    }
+    let shown: Vec<String> = endpoints
+        .iter()
+        .take(ENDPOINTS_SHOWN)
+        .map(Named::words)
+        .collect();
+    let more = endpoints.len().saturating_sub(ENDPOINTS_SHOWN);
+    let noun = if endpoints.len() == 1 {
+        "endpoint"
+    } else {
+        "endpoints"
+    };
+    let tail = if more > 0 {
+        format!("; and {more} more")
+    } else {
+        String::new()
+    };
+    out.push_str(&format!("    {noun}: {}{tail}\n", shown.join("; ")));
 }
 
 /// `file:line:column` of a block's pattern.
@@ -80,7 +125,13 @@ fn capability_title(answer: &CapabilityReach<'_>) -> String {
     }
 }
 
-fn grant_lines(out: &mut String, reach: &Reach, grant: &Grant<'_>, capability: Capability) {
+fn grant_lines(
+    out: &mut String,
+    header: &Header<'_>,
+    reach: &Reach,
+    grant: &Grant<'_>,
+    capability: Capability,
+) {
     let sources = granting_sources(grant.rule, Some(capability));
     let condition_words: Vec<&str> = conditions(grant.rule)
         .iter()
@@ -96,6 +147,10 @@ fn grant_lines(out: &mut String, reach: &Reach, grant: &Grant<'_>, capability: C
         region_pattern(grant.region, grant.rule),
         sources_words(&sources)
     ));
+    endpoint_lines(
+        out,
+        &region_endpoints(header, grant.region, Some(capability)),
+    );
     let excluded = grant.region.excluded_prefixes();
     if !excluded.is_empty() {
         // Vault's pooled LIST resolver only considers the longest matching prefix rule.
@@ -153,7 +208,7 @@ pub fn render_human(header: &Header<'_>, reach: &Reach, answers: &[CapabilityRea
         any = true;
         out.push_str(&format!("\n{}\n", capability_title(answer)));
         for grant in &answer.grants {
-            grant_lines(&mut out, reach, grant, answer.capability);
+            grant_lines(&mut out, header, reach, grant, answer.capability);
         }
     }
     if !any {
@@ -201,6 +256,11 @@ pub fn render_json(header: &Header<'_>, reach: &Reach, answers: &[CapabilityReac
                 .iter()
                 .map(|grant| {
                     let mut region = region_json(reach, grant.region, Some(answer.capability));
+                    region["endpoints"] = json!(region_endpoints(
+                        header,
+                        grant.region,
+                        Some(answer.capability)
+                    ));
                     let except: Vec<Value> = grant
                         .exceptions
                         .iter()

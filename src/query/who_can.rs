@@ -9,6 +9,7 @@ use serde_json::{json, Value};
 
 use super::request::Call;
 use crate::acl::{Acl, Decision, MergedRule};
+use crate::endpoints::{MountMap, Named};
 use crate::inventory::{Inventory, Subject};
 use crate::target::Target;
 
@@ -120,8 +121,15 @@ fn decision_words(decision: &Decision) -> String {
 
 /// Human text: who may, with the deciding rule (per API call for a CLI command); with
 /// `all`, also who may not, and why.
-pub fn render_human(calls: &[Call], target: Target, answers: &[Answer], all: bool) -> String {
+pub fn render_human(
+    calls: &[Call],
+    target: Target,
+    answers: &[Answer],
+    all: bool,
+    endpoints: &[Option<Named>],
+) -> String {
     let mut out = format!("who can {} (target {target})\n", question(calls));
+    out.push_str(&endpoint_line(endpoints));
     let allowed: Vec<&Answer> = answers.iter().filter(|a| a.allowed()).collect();
     if allowed.is_empty() {
         out.push_str("\nnobody in the inventory\n");
@@ -166,7 +174,12 @@ pub fn render_human(calls: &[Call], target: Target, answers: &[Answer], all: boo
 
 /// The JSON rendering (`version` 1): every subject with `allowed`, the deciding rule (of
 /// the first denied call, else the first call) and, per call, its decision.
-pub fn render_json(calls: &[Call], target: Target, answers: &[Answer]) -> Value {
+pub fn render_json(
+    calls: &[Call],
+    target: Target,
+    answers: &[Answer],
+    endpoints: &[Option<Named>],
+) -> Value {
     let subjects: Vec<Value> = answers
         .iter()
         .map(|answer| {
@@ -207,8 +220,43 @@ pub fn render_json(calls: &[Call], target: Target, answers: &[Answer]) -> Value 
         "target": target.name(),
         "command": calls.first().and_then(|call| call.command.clone()),
         "request": first.map(|a| json!({"operation": a.request.operation.name(), "path": a.request.path})),
+        "endpoints": endpoints,
         "subjects": subjects,
     })
+}
+
+/// The endpoints of the calls (the catalog's names, each once), as a line under the question;
+/// empty when the catalog knows none.
+fn endpoint_line(endpoints: &[Option<Named>]) -> String {
+    let mut words: Vec<String> = Vec::new();
+    for endpoint in endpoints.iter().flatten() {
+        let text = endpoint.words();
+        if !words.contains(&text) {
+            words.push(text);
+        }
+    }
+    match words.len() {
+        0 => String::new(),
+        1 => format!("  endpoint: {}\n", words[0]),
+        _ => format!("  endpoints: {}\n", words.join("; ")),
+    }
+}
+
+/// The endpoint of each call (of its first alternative), for [`render_human`] and
+/// [`render_json`]; `namespace` is stripped from the paths first, since mounts are named
+/// relative to their namespace.
+pub fn endpoints_of(calls: &[Call], map: &MountMap<'_>, namespace: &str) -> Vec<Option<Named>> {
+    calls
+        .iter()
+        .map(|call| {
+            let request = &call.alternatives.first()?.request;
+            let path = request
+                .path
+                .strip_prefix(namespace)
+                .unwrap_or(&request.path);
+            crate::endpoints::name_of(map, path)
+        })
+        .collect()
 }
 
 fn rule_json(rule: &MergedRule) -> Value {

@@ -1,7 +1,9 @@
 //! ## What it does
 //! Flags an alias template (`identity.entity.aliases.<mount accessor>.…`) whose accessor is
-//! not a mount accessor: a placeholder left in (`AUTH_METHOD_ACCESSOR`, `<accessor>`), or a
-//! mount name written where the accessor belongs (`kubernetes`).
+//! not a mount accessor: a placeholder left in (`AUTH_METHOD_ACCESSOR`, `<accessor>`), a
+//! mount name written where the accessor belongs (`kubernetes`), or, when `capable.yaml`
+//! writes the accessors of its auth mounts (`accessor:` of roles and aliases), an accessor
+//! that is none of them.
 //!
 //! ## Why is this bad?
 //! Alias templates name the auth mount by its accessor, which the server generates when the
@@ -58,10 +60,19 @@ impl Rule for TemplateAccessorPlaceholder {
                 let Some(accessor) = accessor_of(variable.value.trim()) else {
                     continue;
                 };
-                if looks_like_accessor(accessor) || accessor.contains("${") {
+                if accessor.contains("${") {
                     continue;
                 }
-                let what = if is_placeholder(accessor) {
+                let unknown = ctx
+                    .accessors
+                    .filter(|known| !known.is_empty())
+                    .is_some_and(|known| !known.contains(accessor));
+                let what = if looks_like_accessor(accessor) {
+                    if !unknown {
+                        continue;
+                    }
+                    "is not the accessor of an auth mount `capable.yaml` declares"
+                } else if is_placeholder(accessor) {
                     "is a placeholder, not a mount accessor"
                 } else {
                     "is not a mount accessor"
