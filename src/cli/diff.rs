@@ -1,7 +1,8 @@
 //! `capable diff BASE HEAD [FOLDER]`: the exact access a change gains and loses, per subject.
 //!
 //! Exit: 0 when nothing reaches `--fail-on`, 1 when a change does, 2 on usage or input errors
-//! (an unknown revision, a side that does not load), 3 on an internal error.
+//! (an unknown revision, a side that does not load, a subject too large to decide exactly:
+//! see `diff::witness`), 3 on an internal error.
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -124,12 +125,11 @@ pub fn run(args: Args) -> CliResult {
             "name a role (`kubernetes/inference-role` or its bare name), group, entity or policy",
         ));
     }
-    let diff = crate::diff::diff(&base, &head, &options).map_err(|error| CliError {
-        message: error.to_string(),
-        help: Some(
-            "narrow the question with `--subject` or `--under`, and report this case".into(),
-        ),
-        exit: Exit::Internal,
+    let diff = crate::diff::diff(&base, &head, &options).map_err(|error| {
+        CliError::usage(error.to_string()).with_help(
+            "compare that subject's policies in smaller steps, or narrow with `--under`; \
+             nothing was guessed",
+        )
     })?;
     let labels = Labels {
         base: base_spec.label(),

@@ -62,8 +62,34 @@ use crate::query::reach::{Piece, Reach, View};
 use crate::target::Target;
 use crate::workspace::Workspace;
 
-pub use cells::{Change, ChangeKind, Exception, Hints, Side};
-pub use witness::SearchLimit;
+pub use cells::{Change, ChangeKind, Exception, Hints, Side, Undecided};
+
+/// The diff could not be decided for one subject: a region search met
+/// [`witness::STATE_BUDGET`] (a bound on memory, see [`witness`]). An input error (exit 2),
+/// never a guess.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DiffError {
+    pub subject: Subject,
+    pub cell: Undecided,
+}
+
+impl std::fmt::Display for DiffError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let view = match self.cell.view {
+            View::Request => "requests",
+            View::Listing => "LIST requests",
+        };
+        write!(
+            f,
+            "the diff of {} is too large to decide exactly: the {view} decided by `{}` on BASE \
+             and `{}` on HEAD need more than {} search states",
+            self.subject,
+            self.cell.base,
+            self.cell.head,
+            witness::STATE_BUDGET
+        )
+    }
+}
 
 /// One side as the diff reads it.
 pub struct SideInput<'a> {
@@ -384,7 +410,7 @@ pub fn diff(
     base: &SideInput<'_>,
     head: &SideInput<'_>,
     options: &Options,
-) -> Result<Diff, SearchLimit> {
+) -> Result<Diff, DiffError> {
     let base_side = Prepared::new(base);
     let head_side = Prepared::new(head);
     let hints = hints(base, head);
@@ -429,7 +455,13 @@ pub fn diff(
                 scope: scope.clone(),
                 hints: &hints,
             };
-            changes.extend(view_diff.changes(&mut next_cell)?);
+            let found = view_diff
+                .changes(&mut next_cell)
+                .map_err(|cell| DiffError {
+                    subject: subject.clone(),
+                    cell,
+                })?;
+            changes.extend(found);
         }
         if changes.is_empty() && presence == Presence::Both {
             continue;
