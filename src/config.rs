@@ -118,6 +118,10 @@ pub struct Config {
     pub guards: Vec<Guard>,
     /// `baseline:`: where `check` finds the findings it does not report again (a `git:REV`).
     pub baseline: Option<String>,
+    /// Whether files named on the command line are sifted as a folder walk sifts them (a
+    /// `.json` file that is not a policy is skipped): set by `check --only-policies`, which
+    /// the pre-commit hook passes; not a `capable.yaml` key.
+    pub only_policies: bool,
 }
 
 /// One entry of `guards:`: no subject (but those in `except`) may hold any of `capabilities`
@@ -156,6 +160,7 @@ impl Default for Config {
             max_file_size: crate::input::DEFAULT_MAX_BYTES,
             guards: Vec::new(),
             baseline: None,
+            only_policies: false,
         }
     }
 }
