@@ -34,9 +34,13 @@ pub struct Args {
     /// Only this subject (role, group, entity or policy name; repeatable)
     #[arg(long = "subject", value_name = "NAME")]
     pub subjects: Vec<String>,
-    /// Only paths starting with this prefix (e.g. `secret/data/ai/`)
+    /// Only paths starting with this prefix (e.g. `secret/data/ai/`; relative to the namespace)
     #[arg(long, value_name = "PREFIX")]
     pub under: Option<String>,
+    /// Ask in this namespace (`admin/team-a/`): the subjects whose tokens may make requests
+    /// there, on its paths and its children's (default: each subject in its own namespace)
+    #[arg(long, value_name = "NAMESPACE", value_parser = crate::cli::parse_namespace)]
+    pub namespace: Option<String>,
     /// Output format
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
@@ -115,9 +119,23 @@ pub fn run(args: Args) -> CliResult {
         }
     }
     let (base, head) = (loaded[0].input(), loaded[1].input());
+    if let Some(namespace) = &args.namespace {
+        let declared = [&base, &head]
+            .iter()
+            .any(|side| side.workspace.config.namespaces.contains(namespace));
+        if !declared {
+            return Err(CliError::usage(format!(
+                "namespace `{namespace}` is declared on neither side"
+            ))
+            .with_help(
+                "declare it under `namespaces:` in capable.yaml, e.g. `admin/team-a/: {}`",
+            ));
+        }
+    }
     let options = Options {
         subjects: args.subjects.clone(),
         under: args.under.clone(),
+        namespace: args.namespace.clone(),
     };
     let unknown = crate::diff::unknown_subjects(&base, &head, &options);
     if let Some(name) = unknown.first() {
