@@ -174,6 +174,7 @@ impl Config {
             entities: self.entities.clone(),
             policy_settings: self.policies.keys().cloned().collect(),
             namespaces: self.namespaces.clone(),
+            target: self.target,
         }
     }
 

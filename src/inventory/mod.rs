@@ -190,6 +190,8 @@ pub struct InventorySpecs {
     pub policy_settings: Vec<String>,
     /// The namespace tree of `namespaces:`.
     pub namespaces: crate::namespace::Namespaces,
+    /// The product (`target:`): OpenBao refuses identity memberships across namespaces.
+    pub target: crate::target::Target,
 }
 
 /// Our span of a serde-saphyr location (byte offsets are known for string sources).

@@ -23,6 +23,11 @@ pub const OTHER_CODES: &[OtherCode] = &[
         "fix the key or value at the position shown; unknown keys are errors so typos never pass silently",
     ),
     code(
+        "cross-namespace-member",
+        "on `openbao`, a group member, an entity's group or a role's entity lives in another namespace",
+        "declare the member in the group's namespace (OpenBao refuses others)",
+    ),
+    code(
         "invalid-capability",
         "a capability the target does not know (a typo, or another product's capability)",
         "use one of the capabilities the message lists for the target",
