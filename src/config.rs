@@ -186,6 +186,7 @@ impl Config {
             namespaces: self.namespaces.clone(),
             sources: self.inventory_sources.clone(),
             conflicts: self.inventory_conflicts.clone(),
+            target: self.target,
         }
     }
 

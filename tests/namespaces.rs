@@ -628,3 +628,137 @@ fn reach_and_who_can_name_the_namespace() {
     let (_, stdout, _) = support::cli::capable_sub(&policies, "who-can", &request);
     assert!(stdout.contains("nobody in the inventory"), "{stdout}");
 }
+
+/// OpenBao refuses identity memberships across namespaces (a group's member entity or group,
+/// an entity alias on another namespace's mount); capable refuses the same inventory on
+/// `openbao`, at the reference in `capable.yaml`, and accepts it on `vault` (Vault
+/// Enterprise takes members of any namespace).
+#[test]
+fn cross_namespace_members_are_refused_as_openbao_does() {
+    let bao = Bao::start();
+    let root = bao.root_token.clone();
+    let call = |namespace: &str, method: &str, path: &str, body: serde_json::Value| {
+        bao.request_in(namespace, &root, method, path, Some(&body), None)
+    };
+    ok(
+        &call("", "POST", "sys/namespaces/admin", json!({})),
+        "admin/",
+    );
+    ok(
+        &call("admin/", "POST", "sys/namespaces/team-a", json!({})),
+        "team-a/",
+    );
+    let id = |answer: Answer| answer.body["data"]["id"].as_str().unwrap().to_string();
+    let rootling = id(call(
+        "",
+        "PUT",
+        "identity/entity",
+        json!({"name": "rootling"}),
+    ));
+    let adminling = id(call(
+        "admin/",
+        "PUT",
+        "identity/entity",
+        json!({"name": "adminling"}),
+    ));
+    let leads = id(call(
+        "admin/team-a/",
+        "PUT",
+        "identity/group",
+        json!({"name": "leads"}),
+    ));
+    let group = |members: serde_json::Value| {
+        let mut body = json!({"name": "ops"});
+        body.as_object_mut()
+            .unwrap()
+            .extend(members.as_object().unwrap().clone());
+        call("admin/", "PUT", "identity/group", body)
+    };
+    let across_entity = group(json!({"member_entity_ids": [rootling]}));
+    assert!(
+        across_entity.errors().contains("invalid entity ID"),
+        "{across_entity:?}"
+    );
+    let across_group = group(json!({"member_group_ids": [leads]}));
+    assert!(
+        across_group.errors().contains("invalid member group ID"),
+        "{across_group:?}"
+    );
+    ok(
+        &group(json!({"member_entity_ids": [adminling]})),
+        "same-namespace member",
+    );
+    call("", "POST", "sys/auth/userpass", json!({"type": "userpass"}));
+    let mounts = call("", "GET", "sys/auth", json!({}));
+    let accessor = mounts.body["data"]["userpass/"]["accessor"]
+        .as_str()
+        .unwrap();
+    let alias = call(
+        "admin/",
+        "PUT",
+        "identity/entity-alias",
+        json!({"name": "bob", "canonical_id": adminling, "mount_accessor": accessor}),
+    );
+    assert!(alias.errors().contains("different namespace"), "{alias:?}");
+
+    let yaml = "target: TARGET
+namespaces:
+  admin/: {}
+  admin/team-a/: {}
+groups:
+  ops:
+    namespace: admin/
+    member_entities: [rootling, adminling]
+    member_groups: [leads]
+  leads:
+    namespace: admin/team-a/
+entities:
+  rootling: {}
+  adminling:
+    namespace: admin/
+    groups: [leads]
+roles:
+  userpass/bob:
+    entity: adminling
+";
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("p.hcl"),
+        "path \"kv/x\" {\n  capabilities = [\"read\"]\n}\n",
+    )
+    .unwrap();
+    let lines = |target: &str| {
+        std::fs::write(
+            dir.path().join("capable.yaml"),
+            yaml.replace("TARGET", target),
+        )
+        .unwrap();
+        let (_, stdout, stderr) =
+            support::cli::capable_sub(dir.path(), "check", &["--format", "concise"]);
+        let found: Vec<String> = stdout
+            .lines()
+            .filter(|line| line.contains("cross-namespace-member"))
+            .map(|line| line.split(": ").next().unwrap().to_string())
+            .collect();
+        (found, stdout, stderr)
+    };
+    let (found, stdout, stderr) = lines("openbao");
+    // `rootling` in `ops`, `leads` in `ops`, `leads` of `adminling`, `adminling` of the
+    // root-namespace role `userpass/bob`; `adminling` in `ops` is fine.
+    assert_eq!(
+        found,
+        [
+            "capable.yaml:8:23",
+            "capable.yaml:9:21",
+            "capable.yaml:16:14",
+            "capable.yaml:19:13"
+        ],
+        "{stdout}{stderr}"
+    );
+    assert!(
+        stdout.contains("group `ops` (namespace `admin/`) refers to entity `rootling` of namespace `root`, which OpenBao refuses"),
+        "{stdout}"
+    );
+    let (found, stdout, _) = lines("vault");
+    assert!(found.is_empty(), "{stdout}");
+}

@@ -1,7 +1,8 @@
 //! `capable diff BASE HEAD [FOLDER]`: the exact access a change gains and loses, per subject.
 //!
 //! Exit: 0 when nothing reaches `--fail-on`, 1 when a change does, 2 on usage or input errors
-//! (an unknown revision, a side that does not load), 3 on an internal error.
+//! (an unknown revision, a side that does not load, a subject too large to decide exactly:
+//! see `diff::witness`), 3 on an internal error.
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -33,9 +34,13 @@ pub struct Args {
     /// Only this subject (role, group, entity or policy name; repeatable)
     #[arg(long = "subject", value_name = "NAME")]
     pub subjects: Vec<String>,
-    /// Only paths starting with this prefix (e.g. `secret/data/ai/`)
+    /// Only paths starting with this prefix (e.g. `secret/data/ai/`; relative to the namespace)
     #[arg(long, value_name = "PREFIX")]
     pub under: Option<String>,
+    /// Ask in this namespace (`admin/team-a/`): the subjects whose tokens may make requests
+    /// there, on its paths and its children's (default: each subject in its own namespace)
+    #[arg(long, value_name = "NAMESPACE", value_parser = crate::cli::parse_namespace)]
+    pub namespace: Option<String>,
     /// Output format
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
@@ -114,9 +119,23 @@ pub fn run(args: Args) -> CliResult {
         }
     }
     let (base, head) = (loaded[0].input(), loaded[1].input());
+    if let Some(namespace) = &args.namespace {
+        let declared = [&base, &head]
+            .iter()
+            .any(|side| side.workspace.config.namespaces.contains(namespace));
+        if !declared {
+            return Err(CliError::usage(format!(
+                "namespace `{namespace}` is declared on neither side"
+            ))
+            .with_help(
+                "declare it under `namespaces:` in capable.yaml, e.g. `admin/team-a/: {}`",
+            ));
+        }
+    }
     let options = Options {
         subjects: args.subjects.clone(),
         under: args.under.clone(),
+        namespace: args.namespace.clone(),
     };
     let unknown = crate::diff::unknown_subjects(&base, &head, &options);
     if let Some(name) = unknown.first() {
@@ -124,12 +143,11 @@ pub fn run(args: Args) -> CliResult {
             "name a role (`kubernetes/inference-role` or its bare name), group, entity or policy",
         ));
     }
-    let diff = crate::diff::diff(&base, &head, &options).map_err(|error| CliError {
-        message: error.to_string(),
-        help: Some(
-            "narrow the question with `--subject` or `--under`, and report this case".into(),
-        ),
-        exit: Exit::Internal,
+    let diff = crate::diff::diff(&base, &head, &options).map_err(|error| {
+        CliError::usage(error.to_string()).with_help(
+            "compare that subject's policies in smaller steps, or narrow with `--under`; \
+             nothing was guessed",
+        )
     })?;
     let labels = Labels {
         base: base_spec.label(),

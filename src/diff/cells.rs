@@ -12,7 +12,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use serde_json::{json, Value};
 
-use super::witness::{Query, SearchLimit};
+use super::witness::Query;
 use crate::acl::MergedRule;
 use crate::policy::{CapSet, Capability};
 use crate::query::lang::{intersects, Domain, Seq, Token};
@@ -73,6 +73,15 @@ pub struct Change {
     pub witness: String,
     /// Identifies the (sub-)cell, so changes of one cell can be shown together.
     pub cell: usize,
+}
+
+/// A cell whose region search met [`super::witness::STATE_BUDGET`]: not decided.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Undecided {
+    /// The deciding patterns of the cell (BASE, HEAD), `*` where a side has none.
+    pub base: String,
+    pub head: String,
+    pub view: View,
 }
 
 /// One side of a view diff.
@@ -413,7 +422,7 @@ impl ViewDiff<'_> {
     /// Cost: with D regions that differ between the sides (of R in all), O(D × k) candidate
     /// cells for k regions overlapping each, each costing O(k) overlap tests and one witness
     /// search; regions present on both sides are never paired with each other.
-    pub fn changes(&self, next_cell: &mut usize) -> Result<Vec<Change>, SearchLimit> {
+    pub fn changes(&self, next_cell: &mut usize) -> Result<Vec<Change>, Undecided> {
         let view = self.view;
         let domain = domain(view);
         let base_regions = self.base.regions(view);
@@ -542,7 +551,7 @@ impl Cell<'_, '_> {
         [base, head].into_iter().flatten().collect()
     }
 
-    fn changes(&self, next_cell: &mut usize) -> Result<Vec<Change>, SearchLimit> {
+    fn changes(&self, next_cell: &mut usize) -> Result<Vec<Change>, Undecided> {
         let view = self.diff.view;
         let (base, head) = (&self.diff.base, &self.diff.head);
         let base_rule = self.b.map(|b| base.rule(&base.regions(view)[b]));
@@ -634,7 +643,7 @@ impl Cell<'_, '_> {
         except: &[Exception],
         sudo_base: Option<bool>,
         sudo_head: Option<bool>,
-    ) -> Result<Option<String>, SearchLimit> {
+    ) -> Result<Option<String>, Undecided> {
         let view = self.diff.view;
         let (base, head) = (&self.diff.base, &self.diff.head);
         let base_regions = base.regions(view);
@@ -659,7 +668,16 @@ impl Cell<'_, '_> {
             .min()
             .unwrap_or_default();
         let hints = self.diff.hints.under(&head_bytes);
-        query.witness(&hints)
+        query.witness(&hints).map_err(|_| {
+            let pattern = |regions: &[Region], index: Option<usize>| {
+                index.map_or_else(|| "*".to_string(), |at| regions[at].pattern.clone())
+            };
+            Undecided {
+                base: pattern(base_regions, self.b),
+                head: pattern(head_regions, self.h),
+                view,
+            }
+        })
     }
 }
 

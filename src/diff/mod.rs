@@ -55,15 +55,41 @@ pub mod witness;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use crate::acl::{Acl, MergedRule};
+use crate::acl::{Acl, AclOptions, MergedRule};
 use crate::inventory::{Inventory, Subject};
 use crate::policy::{CapSet, Capability, PathPattern, Policy};
 use crate::query::reach::{Piece, Reach, View};
 use crate::target::Target;
 use crate::workspace::Workspace;
 
-pub use cells::{Change, ChangeKind, Exception, Hints, Side};
-pub use witness::SearchLimit;
+pub use cells::{Change, ChangeKind, Exception, Hints, Side, Undecided};
+
+/// The diff could not be decided for one subject: a region search met
+/// [`witness::STATE_BUDGET`] (a bound on memory, see [`witness`]). An input error (exit 2),
+/// never a guess.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DiffError {
+    pub subject: Subject,
+    pub cell: Undecided,
+}
+
+impl std::fmt::Display for DiffError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let view = match self.cell.view {
+            View::Request => "requests",
+            View::Listing => "LIST requests",
+        };
+        write!(
+            f,
+            "the diff of {} is too large to decide exactly: the {view} decided by `{}` on BASE \
+             and `{}` on HEAD need more than {} search states",
+            self.subject,
+            self.cell.base,
+            self.cell.head,
+            witness::STATE_BUDGET
+        )
+    }
+}
 
 /// One side as the diff reads it.
 pub struct SideInput<'a> {
@@ -78,8 +104,12 @@ pub struct Options {
     /// Only subjects with one of these names (role key or bare role name, group, entity or
     /// policy name); empty: all.
     pub subjects: Vec<String>,
-    /// Only paths starting with this prefix.
+    /// Only paths starting with this prefix (relative to the namespace asked in).
     pub under: Option<String>,
+    /// Ask in this namespace (a normalised path, `admin/team-a/`): only subjects whose
+    /// tokens may make requests there (of it or an ancestor), on the paths of it and its
+    /// children. `None`: every subject in its own namespace.
+    pub namespace: Option<String>,
 }
 
 /// Whether a subject exists on both sides.
@@ -119,6 +149,9 @@ impl SubjectSide {
 #[derive(Clone, Debug)]
 pub struct SubjectDiff {
     pub subject: Subject,
+    /// The namespace the subject's requests are made in (`""`: root); its paths are full
+    /// paths, all starting with it.
+    pub namespace: String,
     pub presence: Presence,
     pub base: SubjectSide,
     pub head: SubjectSide,
@@ -243,34 +276,69 @@ struct Prepared<'a> {
     target: Target,
     sudo: Arc<Vec<Piece>>,
     sudo_key: String,
+    /// `--namespace`, if asked.
+    asked: Option<&'a str>,
 }
 
 impl<'a> Prepared<'a> {
-    fn new(input: &'a SideInput<'a>) -> Prepared<'a> {
+    fn new(input: &'a SideInput<'a>, asked: Option<&'a str>) -> Prepared<'a> {
         let target = input.workspace.target;
         let mounts = sudo::pki_mounts(&input.workspace.config.mounts);
+        let namespaces = &input.workspace.config.namespaces;
+        let pieces = sudo::protected_pieces(target, &mounts);
+        let tree: Vec<&str> = namespaces.iter().collect();
         Prepared {
             input,
             target,
-            sudo: Arc::new(sudo::protected_pieces(target, &mounts)),
-            sudo_key: format!("{target}|{}", mounts.join(",")),
+            sudo: Arc::new(sudo::in_namespaces(pieces, namespaces)),
+            sudo_key: format!("{target}|{}|{}", mounts.join(","), tree.join(",")),
+            asked,
         }
     }
 
-    fn has(&self, subject: &Subject) -> bool {
+    /// The namespace the subject lives in on this side, `None` when the side lacks it.
+    fn own_namespace(&self, subject: &Subject) -> Option<String> {
+        let workspace = self.input.workspace;
         match subject {
-            Subject::Policies(names) => names
-                .iter()
-                .all(|name| self.input.workspace.policies.contains_key(name)),
-            other => self
-                .input
-                .inventory
-                .is_some_and(|inventory| inventory.effective_policies(other).is_ok()),
+            Subject::Policies(names) => {
+                let policies: Option<Vec<&Policy>> = names
+                    .iter()
+                    .map(|name| workspace.policies.get(name))
+                    .collect();
+                policies?.first().map(|policy| policy.namespace.clone())
+            }
+            other => {
+                let inventory = self.input.inventory?;
+                inventory.effective_policies(other).ok()?;
+                Some(inventory.namespace_of(other))
+            }
         }
     }
 
-    fn load(&self, subject: &Subject) -> Loaded {
-        if !self.has(subject) {
+    /// The namespace the subject is asked in on this side: `--namespace` when its tokens may
+    /// make requests there, else its own.
+    fn asked_namespace(&self, subject: &Subject) -> Option<String> {
+        let own = self.own_namespace(subject)?;
+        match self.asked {
+            None => Some(own),
+            Some(asked) if crate::namespace::is_within(asked, &own) => Some(asked.to_string()),
+            Some(_) => None,
+        }
+    }
+
+    fn has(&self, subject: &Subject, namespace: &str) -> bool {
+        self.asked_namespace(subject).as_deref() == Some(namespace)
+    }
+
+    fn acl_options(&self) -> AclOptions {
+        AclOptions {
+            namespaces: self.input.workspace.config.namespaces.clone(),
+            ..AclOptions::default()
+        }
+    }
+
+    fn load(&self, subject: &Subject, namespace: &str) -> Loaded {
+        if !self.has(subject, namespace) {
             return Loaded {
                 policies: Vec::new(),
                 acl: None,
@@ -285,7 +353,8 @@ impl<'a> Prepared<'a> {
                     .collect();
                 (
                     names.clone(),
-                    Acl::new(&held, self.target, None).map_err(|e| e.to_string()),
+                    Acl::with_options(&held, self.target, None, &self.acl_options())
+                        .map_err(|e| e.to_string()),
                 )
             }
             other => {
@@ -313,21 +382,46 @@ impl<'a> Prepared<'a> {
     }
 }
 
-/// Every subject of either side, roles first, then groups, entities and policies.
-fn subjects(base: &SideInput<'_>, head: &SideInput<'_>) -> Vec<Subject> {
-    let mut found: BTreeSet<Subject> = BTreeSet::new();
+/// Every subject of either side with the namespace it is asked in, roles first, then
+/// groups, entities and policies. A subject whose namespace differs between the sides is two
+/// subjects (one removed, one added): its tokens make requests elsewhere.
+fn subjects(base: &Prepared<'_>, head: &Prepared<'_>) -> Vec<(Subject, String)> {
+    let mut found: BTreeSet<(Subject, String)> = BTreeSet::new();
     for side in [base, head] {
-        if let Some(inventory) = side.inventory {
-            found.extend(inventory.subjects());
-        }
-        found.extend(
-            side.workspace
+        let mut all: Vec<Subject> = side
+            .input
+            .inventory
+            .map(Inventory::subjects)
+            .unwrap_or_default();
+        all.extend(
+            side.input
+                .workspace
                 .policies
                 .keys()
                 .map(|name| Subject::Policies(vec![name.clone()])),
         );
+        for subject in all {
+            if let Some(namespace) = side.asked_namespace(&subject) {
+                found.insert((subject, namespace));
+            }
+        }
     }
     found.into_iter().collect()
+}
+
+/// The paths compared for a subject asked in `namespace`: those starting with the namespace
+/// and `under`; `None` for every path.
+fn scope_of(namespace: &str, under: Option<&str>) -> Option<Vec<Piece>> {
+    let under = under.unwrap_or("");
+    if namespace.is_empty() && under.is_empty() {
+        return None;
+    }
+    let relative = if namespace.is_empty() {
+        under
+    } else {
+        under.trim_start_matches('/')
+    };
+    Some(cells::scope_pieces(&format!("{namespace}{relative}")))
 }
 
 fn selected(subject: &Subject, names: &[String]) -> bool {
@@ -361,19 +455,21 @@ fn hints(base: &SideInput<'_>, head: &SideInput<'_>) -> Hints {
     Hints::new(paths)
 }
 
-/// The names of the subjects `options.subjects` asks for that neither side has.
+/// The names of the subjects `options.subjects` asks for that neither side has (in the
+/// namespace asked, if any).
 pub fn unknown_subjects(
     base: &SideInput<'_>,
     head: &SideInput<'_>,
     options: &Options,
 ) -> Vec<String> {
-    let all = subjects(base, head);
+    let asked = options.namespace.as_deref();
+    let all = subjects(&Prepared::new(base, asked), &Prepared::new(head, asked));
     options
         .subjects
         .iter()
         .filter(|name| {
             !all.iter()
-                .any(|subject| selected(subject, std::slice::from_ref(name)))
+                .any(|(subject, _)| selected(subject, std::slice::from_ref(name)))
         })
         .cloned()
         .collect()
@@ -384,22 +480,26 @@ pub fn diff(
     base: &SideInput<'_>,
     head: &SideInput<'_>,
     options: &Options,
-) -> Result<Diff, SearchLimit> {
-    let base_side = Prepared::new(base);
-    let head_side = Prepared::new(head);
+) -> Result<Diff, DiffError> {
+    let asked = options.namespace.as_deref();
+    let base_side = Prepared::new(base, asked);
+    let head_side = Prepared::new(head, asked);
     let hints = hints(base, head);
-    let scope = options.under.as_deref().map(cells::scope_pieces);
     let mut next_cell = 0;
     let mut compared = 0;
     let mut found = Vec::new();
-    for subject in subjects(base, head) {
+    for (subject, namespace) in subjects(&base_side, &head_side) {
         if !selected(&subject, &options.subjects) {
             continue;
         }
         compared += 1;
-        let before = base_side.load(&subject);
-        let after = head_side.load(&subject);
-        let presence = match (base_side.has(&subject), head_side.has(&subject)) {
+        let scope = scope_of(&namespace, options.under.as_deref());
+        let before = base_side.load(&subject, &namespace);
+        let after = head_side.load(&subject, &namespace);
+        let presence = match (
+            base_side.has(&subject, &namespace),
+            head_side.has(&subject, &namespace),
+        ) {
             (true, true) => Presence::Both,
             (false, _) => Presence::Added,
             (_, false) => Presence::Removed,
@@ -429,13 +529,20 @@ pub fn diff(
                 scope: scope.clone(),
                 hints: &hints,
             };
-            changes.extend(view_diff.changes(&mut next_cell)?);
+            let found = view_diff
+                .changes(&mut next_cell)
+                .map_err(|cell| DiffError {
+                    subject: subject.clone(),
+                    cell,
+                })?;
+            changes.extend(found);
         }
         if changes.is_empty() && presence == Presence::Both {
             continue;
         }
         found.push(SubjectDiff {
             subject,
+            namespace,
             presence,
             base: SubjectSide {
                 policies: before.policies,
@@ -450,7 +557,7 @@ pub fn diff(
                 sudo: head_side.sudo.clone(),
             },
             changes,
-            scope: scope.clone(),
+            scope,
         });
     }
     Ok(Diff {

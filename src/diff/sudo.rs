@@ -11,6 +11,7 @@
 //! Cost: O(E² × L) for E table entries of length L, once per side (E is under 40).
 
 use crate::acl::builtin::sudo_patterns;
+use crate::namespace::Namespaces;
 use crate::query::lang::{Seq, Token};
 use crate::query::reach::Piece;
 use crate::target::Target;
@@ -104,6 +105,41 @@ pub fn protected_pieces(target: Target, pki_mounts: &[String]) -> Vec<Piece> {
     pieces
 }
 
+/// The protected full paths of a namespace tree: in each namespace `N`, its protected
+/// relative paths after `N`, except below a child namespace of `N` (a path is routed to the
+/// deepest namespace it falls into, docs/namespaces.md rule 5). With only the root
+/// namespace, `pieces` themselves. Cost: O(namespaces × pieces × children).
+pub fn in_namespaces(pieces: Vec<Piece>, namespaces: &Namespaces) -> Vec<Piece> {
+    if namespaces.is_flat() {
+        return pieces;
+    }
+    let prefixed = |namespace: &str, seq: &Seq| {
+        let mut tokens = Seq::literal(namespace).0;
+        tokens.extend_from_slice(&seq.0);
+        Seq(tokens)
+    };
+    let mut out = Vec::new();
+    for namespace in namespaces.iter() {
+        let children: Vec<Seq> = namespaces
+            .children(namespace)
+            .map(|child| Seq::literal(child).then(Token::Any))
+            .collect();
+        for piece in &pieces {
+            let mut exclude: Vec<Seq> = piece
+                .exclude
+                .iter()
+                .map(|seq| prefixed(namespace, seq))
+                .collect();
+            exclude.extend(children.iter().cloned());
+            out.push(Piece {
+                include: prefixed(namespace, &piece.include),
+                exclude,
+            });
+        }
+    }
+    out
+}
+
 /// Whether `path` is in one of the pieces.
 pub fn contains(pieces: &[Piece], path: &str) -> bool {
     pieces.iter().any(|piece| {
@@ -146,12 +182,26 @@ mod tests {
                     paths.push(trimmed.to_string());
                 }
             }
-            for path in paths {
+            for path in &paths {
                 assert_eq!(
-                    contains(&pieces, &path),
-                    requires_sudo_with_mounts(target, &path, &mount_refs),
+                    contains(&pieces, path),
+                    requires_sudo_with_mounts(target, path, &mount_refs),
                     "{target} `{path}`"
                 );
+            }
+            // In a namespace tree, a path is judged relative to its deepest namespace.
+            let tree = Namespaces::new(["admin/team-a/", "pki/"]);
+            let spread = in_namespaces(pieces.clone(), &tree);
+            for namespace in ["", "admin/", "admin/team-a/", "pki/", "admin/team-b/"] {
+                for path in &paths {
+                    let full = format!("{namespace}{path}");
+                    let (_, relative) = tree.split(&full);
+                    assert_eq!(
+                        contains(&spread, &full),
+                        requires_sudo_with_mounts(target, relative, &mount_refs),
+                        "{target} `{full}`"
+                    );
+                }
             }
         }
     }

@@ -199,6 +199,8 @@ pub struct InventorySpecs {
     pub sources: Vec<std::sync::Arc<SourceFile>>,
     /// Errors found while merging those files' inventory (duplicates), with source ids.
     pub conflicts: Vec<(u32, crate::diag::Diagnostic)>,
+    /// The product (`target:`): OpenBao refuses identity memberships across namespaces.
+    pub target: crate::target::Target,
 }
 
 /// Our span of a serde-saphyr location (byte offsets are known for string sources).

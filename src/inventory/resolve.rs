@@ -575,6 +575,13 @@ impl Inventory {
     }
 }
 
+/// A namespace as declared, normalised; root when absent or invalid.
+fn declared_namespace(declared: Option<&Spanned<String>>) -> String {
+    declared
+        .and_then(|declared| crate::namespace::normalize(&declared.value).ok())
+        .unwrap_or_default()
+}
+
 fn implicit_entity_name(role_key: &str) -> String {
     format!("entity_{:08x}", fnv1a(role_key) as u32)
 }
@@ -719,6 +726,61 @@ impl Resolver<'_> {
         }
     }
 
+    /// The namespace a group declares (root when absent or invalid: that error is reported
+    /// where the group is resolved).
+    fn group_namespace(&self, group: &str) -> String {
+        declared_namespace(
+            self.specs
+                .groups
+                .get(group)
+                .and_then(|g| g.namespace.as_ref()),
+        )
+    }
+
+    fn entity_namespace(&self, entity: &str) -> String {
+        declared_namespace(
+            self.specs
+                .entities
+                .get(entity)
+                .and_then(|e| e.namespace.as_ref()),
+        )
+    }
+
+    /// OpenBao keeps every identity membership inside one namespace: a group's members, an
+    /// entity's groups and a role's entity must share its namespace (observed on OpenBao
+    /// 2.7.2: `invalid entity ID`, `invalid member group ID`, and for an alias on another
+    /// namespace's mount `matching mount is in a different namespace than request`). Vault
+    /// Enterprise accepts members of any namespace (`sys/config/group-policy-application`).
+    fn check_same_namespace(
+        &mut self,
+        reference: &Spanned<String>,
+        owner: &str,
+        ours: &str,
+        kind: &str,
+        theirs: &str,
+    ) {
+        if self.specs.target != Target::OpenBao || ours == theirs {
+            return;
+        }
+        let show = crate::namespace::display;
+        self.errors.push(
+            Diagnostic::error(
+                "cross-namespace-member",
+                span_of_spanned(reference),
+                format!(
+                    "{owner} (namespace `{}`) refers to {kind} `{}` of namespace `{}`, which OpenBao refuses",
+                    show(ours),
+                    reference.value,
+                    show(theirs)
+                ),
+            )
+            .with_label(format!("{kind} of another namespace"))
+            .with_help(
+                "OpenBao keeps identity memberships within one namespace: declare a member in the same namespace (Vault Enterprise accepts it: `target: vault`)",
+            ),
+        );
+    }
+
     fn check_group_ref(&mut self, name: &Spanned<String>, owner: &str) -> Option<String> {
         if self.specs.groups.contains_key(&name.value) {
             return Some(name.value.clone());
@@ -859,8 +921,11 @@ impl Resolver<'_> {
                     ));
                 }
             }
-            for entity in &spec.member_entities {
-                self.check_entity_ref(entity, &owner);
+            for member in &spec.member_entities {
+                if let Some(entity) = self.check_entity_ref(member, &owner) {
+                    let theirs = self.entity_namespace(&entity);
+                    self.check_same_namespace(member, &owner, &namespace, "entity", &theirs);
+                }
             }
             groups.insert(
                 name.clone(),
@@ -880,6 +945,8 @@ impl Resolver<'_> {
             for member in &spec.member_groups {
                 let owner = format!("group `{name}`");
                 if let Some(child) = self.check_group_ref(member, &owner) {
+                    let (ours, theirs) = (self.group_namespace(name), self.group_namespace(&child));
+                    self.check_same_namespace(member, &owner, &ours, "group", &theirs);
                     if let Some(info) = groups.get_mut(&child) {
                         info.parents.push(name.clone());
                     }
@@ -916,8 +983,10 @@ impl Resolver<'_> {
             let namespace = self.namespace_of(&spec.namespace, &owner);
             let policies = self.check_policies(&spec.policies, &owner, &namespace);
             let mut member_of = BTreeSet::new();
-            for group in &spec.groups {
-                if let Some(group) = self.check_group_ref(group, &owner) {
+            for group_ref in &spec.groups {
+                if let Some(group) = self.check_group_ref(group_ref, &owner) {
+                    let theirs = self.group_namespace(&group);
+                    self.check_same_namespace(group_ref, &owner, &namespace, "group", &theirs);
                     member_of.insert(group);
                 }
             }
@@ -994,8 +1063,14 @@ impl Resolver<'_> {
             let auth_type = self.auth_type(&mount);
             let alias_name = login_alias_name(key, &auth_type, spec);
             let login = match &spec.entity {
-                Some(entity) => match self.check_entity_ref(entity, &owner) {
-                    Some(entity) => LoginEntity::Declared(entity),
+                Some(entity_ref) => match self.check_entity_ref(entity_ref, &owner) {
+                    Some(entity) => {
+                        let theirs = self.entity_namespace(&entity);
+                        self.check_same_namespace(
+                            entity_ref, &owner, &namespace, "entity", &theirs,
+                        );
+                        LoginEntity::Declared(entity)
+                    }
                     None => LoginEntity::Implicit,
                 },
                 None => {

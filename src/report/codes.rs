@@ -23,6 +23,11 @@ pub const OTHER_CODES: &[OtherCode] = &[
         "fix the key or value at the position shown; unknown keys are errors so typos never pass silently",
     ),
     code(
+        "cross-namespace-member",
+        "on `openbao`, a group member, an entity's group or a role's entity lives in another namespace",
+        "declare the member in the group's namespace (OpenBao refuses others)",
+    ),
+    code(
         "duplicate-inventory",
         "a role, group, entity or mount declared twice (in `capable.yaml` and Terraform, or in two `.tf` files)",
         "keep one declaration; check each Vault's files as their own workspace",

@@ -295,3 +295,109 @@ fn sarif_is_valid_against_the_official_schema() {
     crate::support::sarif::assert_valid_sarif(&stdout);
     assert!(stdout.contains("access-lost"), "{stdout}");
 }
+
+/// The research team's policy lives in the `ai-research/` namespace: its role is diffed there,
+/// the outputs name the namespace, and `--namespace` asks every subject that may make requests
+/// in it.
+#[test]
+fn subjects_in_a_child_namespace_are_diffed_there() {
+    let temp = tempfile::tempdir().unwrap();
+    copy_example(&temp.path().join("base"));
+    copy_example(&temp.path().join("head"));
+    let file = temp.path().join("head/ai-research/research-inference.hcl");
+    let text = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(
+        &file,
+        text.replace("secret/data/research/*", "secret/data/*"),
+    )
+    .unwrap();
+    let (code, stdout, stderr) =
+        capable_sub(temp.path(), "diff", &["base", "head", "--format", "json"]);
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    let json: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let change = json["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["subject"]["name"] == "kubernetes/research-inference")
+        .expect("the research role gained access");
+    assert_eq!(change["subject"]["namespace"], "ai-research/");
+    assert_eq!(change["change"], "gained");
+    assert_eq!(change["region"]["pattern"], "ai-research/secret/data/*");
+    let witness = change["witness"].as_str().unwrap();
+    assert!(
+        witness.starts_with("ai-research/secret/data/") && !witness.contains("/research/"),
+        "{witness}"
+    );
+    let (_, human, _) = capable_sub(temp.path(), "diff", &["base", "head"]);
+    assert!(
+        human.contains("role `kubernetes/research-inference` in namespace `ai-research/`"),
+        "{human}"
+    );
+    // Asked in the namespace, `--under` is relative to it.
+    let (code, stdout, _) = capable_sub(
+        temp.path(),
+        "diff",
+        &[
+            "base",
+            "head",
+            "--namespace",
+            "ai-research",
+            "--under",
+            "secret/data/",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(code, 1, "{stdout}");
+    let json: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert!(json["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|c| c["subject"]["namespace"] == "ai-research/"
+            && c["witness"]
+                .as_str()
+                .unwrap()
+                .starts_with("ai-research/secret/data/")));
+    let (code, stdout, _) = capable_sub(
+        temp.path(),
+        "diff",
+        &[
+            "base",
+            "head",
+            "--namespace",
+            "ai-research/",
+            "--under",
+            "database/",
+        ],
+    );
+    assert_eq!(
+        (code, stdout.contains("no access changed")),
+        (0, true),
+        "{stdout}"
+    );
+    // A change in the root namespace is outside `ai-research/`.
+    std::fs::write(&file, text).unwrap();
+    widen(&temp.path().join("head"));
+    let (code, stdout, _) = capable_sub(
+        temp.path(),
+        "diff",
+        &["base", "head", "--namespace", "ai-research/"],
+    );
+    assert_eq!(
+        (code, stdout.contains("no access changed")),
+        (0, true),
+        "{stdout}"
+    );
+    let (code, _, stderr) = capable_sub(
+        temp.path(),
+        "diff",
+        &["base", "head", "--namespace", "nowhere/"],
+    );
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("namespace `nowhere/` is declared on neither side"),
+        "{stderr}"
+    );
+}

@@ -75,7 +75,11 @@ fn change_json(subject: &SubjectDiff, change: &Change) -> Value {
         })
         .collect();
     json!({
-        "subject": {"kind": subject.subject.kind(), "name": subject.subject.name()},
+        "subject": {
+            "kind": subject.subject.kind(),
+            "name": subject.subject.name(),
+            "namespace": crate::namespace::display(&subject.namespace),
+        },
         "change": change.kind,
         "capability": change.capability.name(),
         "requests": change.view,
@@ -106,6 +110,7 @@ pub fn render(diff: &Diff, labels: &Labels) -> Value {
             json!({
                 "kind": subject.subject.kind(),
                 "name": subject.subject.name(),
+                "namespace": crate::namespace::display(&subject.namespace),
                 "presence": subject.presence,
                 "base_policies": subject.base.policies,
                 "head_policies": subject.head.policies,

@@ -213,18 +213,24 @@ pub fn summary_line(diff: &Diff) -> String {
     )
 }
 
-/// The subject as a title: `role `x` (policies `a`, `b`)`.
+/// The subject as a title: `role `x``, `policy `p` (new)`, `role `y` in namespace
+/// `admin/`` (its paths are then full paths, all starting with the namespace).
 pub fn subject_title(subject: &SubjectDiff) -> String {
     let presence = match subject.presence {
         super::Presence::Both => "",
         super::Presence::Added => " (new)",
         super::Presence::Removed => " (removed)",
     };
+    let namespace = if subject.namespace.is_empty() {
+        String::new()
+    } else {
+        format!(" in namespace `{}`", subject.namespace)
+    };
     match &subject.subject {
         crate::inventory::Subject::Policies(names) if names.len() == 1 => {
-            format!("policy `{}`{presence}", names[0])
+            format!("policy `{}`{namespace}{presence}", names[0])
         }
-        other => format!("{other}{presence}"),
+        other => format!("{other}{namespace}{presence}"),
     }
 }
 
