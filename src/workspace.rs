@@ -158,17 +158,51 @@ impl Workspace {
         Workspace::load_in(&cwd, paths, config_path, target_override)
     }
 
-    /// Loads the policies the configuration selects (as with no paths), finding
-    /// `capable.yaml` from the working directory or else from the first of `near` (the
-    /// scenario files or folders a command was given), so `capable test policies/` works
-    /// from a repository root.
+    /// For `capable test PATH...`: the policies the configuration selects, the configuration
+    /// being `--config`, else the `capable.yaml` nearest the first of `near` (in its folder or
+    /// above), so `capable test policies/` works from a repository root and a config above the
+    /// working directory never applies to another tree. Without one, the policies of that
+    /// folder only: the folder given, or the folder of the file given (its parent when that
+    /// folder is a `tests` folder). With no paths: as [`Workspace::load_in`] without paths.
     pub fn load_near(
         near: &[PathBuf],
         config_path: Option<&Path>,
         target_override: Option<Target>,
     ) -> Result<Workspace, WorkspaceError> {
         let cwd = current_dir()?;
-        Workspace::load_near_in(&cwd, near, config_path, target_override)
+        Workspace::load_for_scenarios_in(&cwd, near, config_path, target_override)
+    }
+
+    /// [`Workspace::load_near`] with `cwd` as the working directory.
+    pub fn load_for_scenarios_in(
+        cwd: &Path,
+        near: &[PathBuf],
+        config_path: Option<&Path>,
+        target_override: Option<Target>,
+    ) -> Result<Workspace, WorkspaceError> {
+        let Some(first) = near.first().filter(|_| config_path.is_none()) else {
+            return Workspace::load_near_in(cwd, near, config_path, target_override);
+        };
+        let first = cwd.join(first);
+        let folder = if first.is_dir() {
+            first.clone()
+        } else {
+            let parent = first.parent().map(Path::to_path_buf).unwrap_or_default();
+            match parent.file_name() {
+                Some(name) if name == "tests" => {
+                    parent.parent().map(Path::to_path_buf).unwrap_or(parent)
+                }
+                _ => parent,
+            }
+        };
+        let config = match Config::discover(&folder) {
+            Some(path) => Config::load(&path, &display_name(cwd, &path))?,
+            None => Config {
+                root: folder,
+                ..Config::default()
+            },
+        };
+        Workspace::load_with_config(cwd, &[], config, target_override)
     }
 
     /// [`Workspace::load_near`] with `cwd` as the working directory.
@@ -221,10 +255,8 @@ impl Workspace {
     ) -> Result<Workspace, WorkspaceError> {
         let target = target_override.unwrap_or(config.target);
         let root = config.root.clone();
-        let starts: Vec<PathBuf> = if config.source.is_some() {
+        let starts: Vec<PathBuf> = if config.source.is_some() || paths.is_empty() {
             vec![cwd.join(&root)]
-        } else if paths.is_empty() {
-            vec![cwd.to_path_buf()]
         } else {
             paths.iter().map(|path| cwd.join(path)).collect()
         };
