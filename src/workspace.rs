@@ -158,12 +158,12 @@ impl Workspace {
         Workspace::load_in(&cwd, paths, config_path, target_override)
     }
 
-    /// For `capable test PATH...`: the policies the configuration selects, the configuration
-    /// being `--config`, else the `capable.yaml` nearest the first of `near` (in its folder or
-    /// above), so `capable test policies/` works from a repository root and a config above the
-    /// working directory never applies to another tree. Without one, the policies of that
-    /// folder only: the folder given, or the folder of the file given (its parent when that
-    /// folder is a `tests` folder). With no paths: as [`Workspace::load_in`] without paths.
+    /// For `capable test PATH...`: the policies the configuration selects. When the first of
+    /// `near` is a folder DIR (and no `--config`), the configuration is the `capable.yaml`
+    /// nearest DIR (in it or above), so `capable test policies/` works from a repository root
+    /// and a config above the working directory never applies to another tree; without one,
+    /// DIR's policies only. Otherwise (files, no paths, `--config`): as
+    /// [`Workspace::load_near_in`].
     pub fn load_near(
         near: &[PathBuf],
         config_path: Option<&Path>,
@@ -180,20 +180,12 @@ impl Workspace {
         config_path: Option<&Path>,
         target_override: Option<Target>,
     ) -> Result<Workspace, WorkspaceError> {
-        let Some(first) = near.first().filter(|_| config_path.is_none()) else {
+        let folder = near
+            .first()
+            .map(|first| cwd.join(first))
+            .filter(|first| config_path.is_none() && first.is_dir());
+        let Some(folder) = folder else {
             return Workspace::load_near_in(cwd, near, config_path, target_override);
-        };
-        let first = cwd.join(first);
-        let folder = if first.is_dir() {
-            first.clone()
-        } else {
-            let parent = first.parent().map(Path::to_path_buf).unwrap_or_default();
-            match parent.file_name() {
-                Some(name) if name == "tests" => {
-                    parent.parent().map(Path::to_path_buf).unwrap_or(parent)
-                }
-                _ => parent,
-            }
         };
         let config = match Config::discover(&folder) {
             Some(path) => Config::load(&path, &display_name(cwd, &path))?,
