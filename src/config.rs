@@ -123,6 +123,10 @@ pub struct Config {
     pub inventory_sources: Vec<Arc<SourceFile>>,
     /// Duplicates found while importing, with the source id of the file each points into.
     pub inventory_conflicts: Vec<(u32, crate::diag::Diagnostic)>,
+    /// Whether files named on the command line are sifted as a folder walk sifts them (a
+    /// `.json` file that is not a policy is skipped): set by `check --only-policies`, which
+    /// the pre-commit hook passes; not a `capable.yaml` key.
+    pub only_policies: bool,
 }
 
 /// One entry of `guards:`: no subject (but those in `except`) may hold any of `capabilities`
@@ -163,6 +167,7 @@ impl Default for Config {
             baseline: None,
             inventory_sources: Vec::new(),
             inventory_conflicts: Vec::new(),
+            only_policies: false,
         }
     }
 }

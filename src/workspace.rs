@@ -158,6 +158,21 @@ impl Workspace {
         Workspace::load_in(&cwd, paths, config_path, target_override)
     }
 
+    /// [`Workspace::load`], with named `.json` files that are not policies skipped as a folder
+    /// walk skips them when `only_policies` is set (`check --only-policies`, for pre-commit,
+    /// which names every staged `.json` file).
+    pub fn load_sifted(
+        paths: &[PathBuf],
+        config_path: Option<&Path>,
+        target_override: Option<Target>,
+        only_policies: bool,
+    ) -> Result<Workspace, WorkspaceError> {
+        let cwd = current_dir()?;
+        let mut config = load_config(&cwd, paths, config_path)?;
+        config.only_policies = only_policies;
+        Workspace::load_with_config(&cwd, paths, config, target_override)
+    }
+
     /// For `capable test PATH...`: the policies the configuration selects. When the first of
     /// `near` is a folder DIR (and no `--config`), the configuration is the `capable.yaml`
     /// nearest DIR (in it or above), so `capable test policies/` works from a repository root
@@ -548,15 +563,17 @@ fn discover_from_path(cwd: &Path, path: &Path) -> Option<PathBuf> {
     Config::discover(start)
 }
 
-/// The `exclude` globs, compiled.
+/// The `exclude` globs, compiled, and whether named files are sifted like walked ones.
 struct Selection {
     exclude: GlobSet,
+    sift_named: bool,
 }
 
 impl Selection {
     fn new(config: &Config) -> Result<Selection, WorkspaceError> {
         Ok(Selection {
             exclude: glob_set(&config.exclude)?,
+            sift_named: config.only_policies,
         })
     }
 
@@ -618,7 +635,10 @@ fn collect_from_config(
         let name = display_name(cwd, &path);
         if glob_set.is_match(relative) && !selection.excluded(relative) && !already.contains(&name)
         {
-            found.push(read_source(cwd, &path, max_bytes)?);
+            let file = read_source(cwd, &path, max_bytes)?;
+            if is_policy_candidate(&path, &file.text) {
+                found.push(file);
+            }
         }
     }
     found.sort_by(|a, b| a.name.cmp(&b.name));
@@ -639,7 +659,8 @@ fn collect_from_paths(
     selection: &Selection,
     max_bytes: u64,
 ) -> Result<Vec<Arc<SourceFile>>, WorkspaceError> {
-    let mut selected = Vec::new();
+    // (path, whether a folder walk found it rather than the user naming it).
+    let mut selected: Vec<(PathBuf, bool)> = Vec::new();
     for given in paths {
         let absolute = cwd.join(given);
         let metadata = std::fs::metadata(&absolute).map_err(|error| WorkspaceError::Io {
@@ -651,21 +672,44 @@ fn collect_from_paths(
             message: error.to_string(),
         })?;
         if metadata.is_dir() {
-            selected.extend(walk(cwd, &absolute)?);
+            selected.extend(walk(cwd, &absolute)?.into_iter().map(|path| (path, true)));
         } else {
-            selected.push(absolute);
+            selected.push((absolute, false));
         }
     }
+    // A file both named and walked counts as named.
     selected.sort();
-    selected.dedup();
+    selected.dedup_by(|later, first| later.0 == first.0);
     let mut found = Vec::new();
-    for path in selected {
+    for (path, walked) in selected {
         let relative = path.strip_prefix(root).unwrap_or(&path);
-        if !selection.excluded(relative) {
-            found.push(read_source(cwd, &path, max_bytes)?);
+        if selection.excluded(relative) {
+            continue;
         }
+        let file = read_source(cwd, &path, max_bytes)?;
+        if (walked || selection.sift_named) && !is_policy_candidate(&path, &file.text) {
+            continue;
+        }
+        found.push(file);
     }
     Ok(found)
+}
+
+/// Whether a file a walk found may be a policy: every `.hcl`, `.policy` and `.tf` file, and
+/// a `.json` file whose top level is an object with a `path` key (`package.json`,
+/// `tsconfig.json` and the like are not policies). A `.json` file that is not valid JSON
+/// counts when it mentions `"path"`, so that a broken policy still gets its syntax error. A
+/// file named on the command line is always checked, unless `check --only-policies` (the
+/// pre-commit hook) asks for the walk's sifting. Cost: one JSON parse.
+fn is_policy_candidate(path: &Path, text: &str) -> bool {
+    if path.extension().and_then(|e| e.to_str()) != Some("json") {
+        return true;
+    }
+    match serde_json::from_str::<serde_json::Value>(text) {
+        Ok(serde_json::Value::Object(map)) => map.contains_key("path"),
+        Ok(_) => false,
+        Err(_) => text.contains("\"path\""),
+    }
 }
 
 /// Policy files under `dir`, respecting `.gitignore` (also outside a git repository) and

@@ -199,7 +199,8 @@ fn no_paths_uses_the_config_include() {
 
 #[test]
 fn no_paths_and_no_include_walks_the_config_folder_from_below() {
-    let dir = scratch(&[("policies/app.hcl", STAR), ("deep/er/x.json", "")]);
+    let empty_block = "{\"path\": {\"secret/data/x\": {\"capabilities\": []}}}";
+    let dir = scratch(&[("policies/app.hcl", STAR), ("deep/er/x.json", empty_block)]);
     let below = dir.path().join("deep/er");
     let (code, stdout, _) = capable(&below, &["check", "--format", "concise"]);
     assert_eq!(code, 1);
@@ -703,4 +704,52 @@ fn github_format_stays_under_the_annotation_limit_and_writes_the_step_summary() 
         .filter(|line| line.starts_with("| `many.hcl:"))
         .count();
     assert_eq!(rows, 15, "{written}");
+}
+
+#[test]
+fn json_files_that_are_not_policies_are_skipped_by_walks_only() {
+    let package = "{\"name\": \"web\", \"version\": \"1.0.0\"}";
+    let dir = scratch(&[
+        ("p/a.hcl", CLEAN),
+        ("p/package.json", package),
+        ("p/list.json", "[1, 2]"),
+        ("p/broken.json", "{\"path\": {\"secret/data/x\": [}"),
+    ]);
+    let (code, stdout, _) = capable(dir.path(), &["check", "--format", "concise", "p"]);
+    assert_eq!(code, 1, "the broken policy still fails: {stdout}");
+    let files: Vec<&str> = stdout
+        .lines()
+        .map(|l| l.split(':').next().unwrap())
+        .collect();
+    assert_eq!(files, ["p/broken.json"], "{stdout}");
+    // Named on the command line, a file is checked whatever it holds.
+    let (code, stdout, _) = capable(
+        dir.path(),
+        &["check", "--format", "concise", "p/package.json"],
+    );
+    assert_eq!(code, 1, "{stdout}");
+    assert!(stdout.starts_with("p/package.json:"), "{stdout}");
+    // `--only-policies` (the pre-commit hook) sifts named files as a walk does.
+    let named = [
+        "check",
+        "--only-policies",
+        "--format",
+        "concise",
+        "p/package.json",
+        "p/list.json",
+        "p/a.hcl",
+    ];
+    let (code, stdout, stderr) = capable(dir.path(), &named);
+    assert_eq!((code, stdout.as_str()), (0, ""), "{stderr}");
+    let (code, stdout, _) = capable(
+        dir.path(),
+        &[
+            "check",
+            "--only-policies",
+            "--format",
+            "concise",
+            "p/broken.json",
+        ],
+    );
+    assert_eq!(code, 1, "a broken policy is still one: {stdout}");
 }

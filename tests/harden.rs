@@ -546,3 +546,113 @@ fn a_path_of_many_markers_is_quoted_shortened() {
         assert!(stdout.contains('…'), "{format}");
     }
 }
+
+// ---- numbers at their limits ----------------------------------------------------------------
+
+/// Every numeric field a policy, `capable.yaml` or a scenario holds, at and past the limits of
+/// 64-bit integers and floats. The test binary is a debug build, so an arithmetic overflow
+/// anywhere on the way (parsing, validation, lint, ACL, report) panics and exits 3: each run
+/// must end in 0, 1 or 2, with no panic message.
+const EXTREME_NUMBERS: &[&str] = &[
+    "9223372036854775807",
+    "-9223372036854775808",
+    "9223372036854775808",
+    "18446744073709551616",
+    "99999999999999999999999999999999",
+    "1e308",
+    "-1e308",
+    "1.7976931348623157e308",
+    "4.9e-324",
+    "\"9223372036854775807s\"",
+    "\"9223372036854775807d\"",
+    "\"-9223372036854775808d\"",
+    "\"2562047h47m16.854775808s\"",
+    "\"2562048h\"",
+    "\"0.0000000000000000000000000001ns\"",
+    "\"1.99999999999999999999999999999h\"",
+    "\"106751d\"",
+    "\"106752d\"",
+    "\"-0\"",
+    "\"+9223372036854775807\"",
+    "\"0x7fffffffffffffff\"",
+];
+
+#[test]
+fn numbers_at_their_limits_never_overflow() {
+    let root = tempfile::tempdir().unwrap();
+    for (index, number) in EXTREME_NUMBERS.iter().enumerate() {
+        let policy = format!(
+            "path \"secret/data/n{index}\" {{\n  capabilities = [\"read\", \"list\"]\n  \
+             min_wrapping_ttl = {number}\n  max_wrapping_ttl = {number}\n  \
+             pagination_limit = {number}\n}}\n\
+             path \"secret/data/e{index}\" {{\n  capabilities = [\"read\"]\n  \
+             expiration = {number}\n}}\n\
+             path \"secret/data/c{index}\" {{\n  capabilities = [\"read\"]\n  \
+             control_group = {{\n    ttl = {number}\n    factor \"ops\" {{\n      \
+             controlled_capabilities = [\"read\"]\n      identity {{\n        \
+             group_names = [\"ops\"]\n        approvals = {number}\n      }}\n    }}\n  }}\n}}\n"
+        );
+        write(&root.path().join(format!("n{index}.hcl")), &policy);
+    }
+    let size = EXTREME_NUMBERS
+        .iter()
+        .map(|number| format!("max-file-size: {}\n", number.trim_matches('"')))
+        .collect::<Vec<_>>();
+    let mut runs: Vec<Vec<String>> = Vec::new();
+    for target in ["vault", "openbao"] {
+        for format in ["human", "json", "sarif"] {
+            runs.push(
+                ["check", "--target", target, "--format", format, "."]
+                    .map(String::from)
+                    .to_vec(),
+            );
+        }
+        for (index, number) in EXTREME_NUMBERS.iter().enumerate() {
+            let policy = format!("n{index}.hcl");
+            let ttl = number.trim_matches('"').to_string();
+            runs.push(
+                [
+                    "explain",
+                    "--target",
+                    target,
+                    "--policy",
+                    &policy,
+                    "--wrap-ttl",
+                    &ttl,
+                ]
+                .map(String::from)
+                .into_iter()
+                .chain(["read".to_string(), format!("secret/data/n{index}")])
+                .collect(),
+            );
+            for path in ["secret/data/n", "secret/data/e", "secret/data/c"] {
+                runs.push(
+                    ["explain", "--target", target, "--policy", &policy, "read"]
+                        .map(String::from)
+                        .into_iter()
+                        .chain([format!("{path}{index}")])
+                        .collect(),
+                );
+            }
+        }
+    }
+    for args in &runs {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (code, stdout, stderr) = run(root.path(), &args);
+        assert!(
+            (0..=2).contains(&code) && !stderr.contains("panicked"),
+            "`capable {}` exited {code}: {stderr}{stdout}",
+            args.join(" ")
+        );
+    }
+    // `max-file-size:` in capable.yaml, one value at a time.
+    for line in size {
+        write(&root.path().join("capable.yaml"), &line);
+        let (code, stdout, stderr) = run(root.path(), &["check", "--format", "json"]);
+        assert!(
+            (0..=2).contains(&code) && !stderr.contains("panicked"),
+            "`{}` exited {code}: {stderr}{stdout}",
+            line.trim()
+        );
+    }
+}

@@ -110,14 +110,22 @@ const BAD: &str = "path \"secret/data/app/config\" {\n  capabilities = [\"raed\"
 fn published_hook_shape() {
     let hook = published_hook("capable-check");
     assert_eq!(hook.id, "capable-check");
-    assert_eq!(hook.entry, "capable check");
+    assert_eq!(hook.entry, "capable check --only-policies");
     assert_eq!(hook.language, "rust");
     assert!(hook.pass_filenames);
 }
 
 #[test]
 fn hook_passes_on_a_good_policy() {
-    let dir = repository(&[("policies/app.hcl", GOOD), ("notes.txt", BAD)]);
+    // `package.json` matches the hook's file pattern but is not a policy: it is skipped.
+    let dir = repository(&[
+        ("policies/app.hcl", GOOD),
+        ("notes.txt", BAD),
+        (
+            "package.json",
+            "{\"name\": \"web\", \"version\": \"1.0.0\"}\n",
+        ),
+    ]);
     let output = run_hooks(dir.path());
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
@@ -131,13 +139,19 @@ fn hook_passes_on_a_good_policy() {
 
 #[test]
 fn hook_fails_on_a_bad_policy() {
-    let dir = repository(&[("policies/app.hcl", GOOD), ("policies/broken.hcl", BAD)]);
+    // A broken JSON policy is still a policy: `--only-policies` keeps it.
+    let dir = repository(&[
+        ("policies/app.hcl", GOOD),
+        ("policies/broken.hcl", BAD),
+        ("policies/other.json", "{\"path\": {\"secret/data/x\": [}\n"),
+    ]);
     let output = run_hooks(dir.path());
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert_eq!(output.status.code(), Some(1), "{stdout}");
     assert!(stdout.contains("Failed"), "{stdout}");
     assert!(stdout.contains("invalid-capability"), "{stdout}");
     assert!(stdout.contains("policies/broken.hcl"), "{stdout}");
+    assert!(stdout.contains("policies/other.json"), "{stdout}");
 }
 
 #[test]

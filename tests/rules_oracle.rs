@@ -36,6 +36,10 @@ const ACCESS_RULES: &[&str] = &[
     "seal-admin",
     "lease-revoke-prefix",
     "broad-secret-access",
+    "kv2-destroy",
+    "pki-ca-admin",
+    "secrets-role-admin",
+    "transit-key-export",
 ];
 
 fn fixture_files(id: &str) -> Vec<PathBuf> {
@@ -216,4 +220,165 @@ fn denied_parameter_bypass_is_real_on_openbao() {
             "{bypass} mints a token holding `super-admin`: {granted:?}"
         );
     }
+}
+
+/// The findings of one rule on its own fixture, with the fixture text.
+fn fixture_findings(id: &str) -> Vec<(String, Vec<Diagnostic>)> {
+    fixture_files(id)
+        .iter()
+        .enumerate()
+        .map(|(index, path)| {
+            let text = std::fs::read_to_string(path).expect("fixture");
+            let found = run(id, &format!("{id}-{index}"), &text);
+            (text, found)
+        })
+        .collect()
+}
+
+/// The first backticked word after `marker` in a message.
+fn backticked_after<'m>(message: &'m str, marker: &str) -> Option<&'m str> {
+    let rest = &message[message.find(marker)? + marker.len()..];
+    let start = rest.find('`')? + 1;
+    let end = start + rest[start..].find('`')?;
+    Some(&rest[start..end])
+}
+
+/// The HTTP method and request path of an operation on a path.
+fn http(operation: &str, path: &str) -> (&'static str, String) {
+    match operation {
+        "read" => ("GET", path.to_string()),
+        "list" => ("LIST", format!("{}/", path.trim_end_matches('/'))),
+        "delete" => ("DELETE", path.to_string()),
+        "patch" => ("PATCH", path.to_string()),
+        _ => ("POST", path.to_string()),
+    }
+}
+
+fn permission_denied(answer: &support::bao::Answer) -> bool {
+    answer.status == 403 && answer.errors().contains("permission denied")
+}
+
+/// `sudo-missing`: the example request of each finding ("e.g. `update sys/auth/x`") is
+/// refused on the real server for a token holding the fixture policy, and goes through the
+/// ACL once `sudo` is added to the policy's capabilities.
+#[test]
+fn sudo_missing_grants_are_refused_by_openbao() {
+    let bao = Bao::start();
+    let pki = bao.root(
+        "POST",
+        "sys/mounts/pki",
+        Some(&serde_json::json!({"type": "pki"})),
+    );
+    assert_eq!(pki.status, 204, "{:?}", pki.body);
+    let mut checked = 0;
+    for (index, (text, found)) in fixture_findings("sudo-missing").into_iter().enumerate() {
+        let name = format!("sudo-missing-{index}");
+        assert_eq!(bao.put_policy(&name, &text).status, 204);
+        let with_sudo = text.replace("capabilities = [", "capabilities = [\"sudo\", ");
+        let sudo_name = format!("{name}-sudo");
+        assert_eq!(bao.put_policy(&sudo_name, &with_sudo).status, 204);
+        let token = bao.token_with(&[&name]);
+        let sudo_token = bao.token_with(&[&sudo_name]);
+        for diagnostic in found {
+            let example = backticked_after(&diagnostic.message, "e.g. ")
+                .unwrap_or_else(|| panic!("no example in `{}`", diagnostic.message));
+            let (operation, path) = example.split_once(' ').expect("`op path`");
+            let (method, path) = http(operation, path);
+            let body = (method == "POST").then(|| serde_json::json!({}));
+            let refused = bao.request(&token, method, &path, body.as_ref(), None);
+            assert!(
+                permission_denied(&refused),
+                "{method} {path} without sudo: {} {:?}",
+                refused.status,
+                refused.body
+            );
+            let allowed = bao.request(&sudo_token, method, &path, body.as_ref(), None);
+            assert!(
+                !permission_denied(&allowed),
+                "{method} {path} with sudo: {:?}",
+                allowed.body
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 3, "only {checked} findings checked");
+}
+
+/// `unauthenticated-path`: for each finding, a request to the endpoint it names, sent with a
+/// token holding the fixture policy (its `deny` included), is not refused by any policy.
+#[test]
+fn unauthenticated_path_rules_do_not_stop_requests() {
+    let bao = Bao::start();
+    let mut checked = 0;
+    for (index, (text, found)) in fixture_findings("unauthenticated-path")
+        .into_iter()
+        .enumerate()
+    {
+        let name = format!("unauthenticated-{index}");
+        assert_eq!(bao.put_policy(&name, &text).status, 204);
+        let token = bao.token_with(&[&name]);
+        for diagnostic in found {
+            let template = backticked_after(&diagnostic.message, "(")
+                .unwrap_or_else(|| panic!("no endpoint in `{}`", diagnostic.message));
+            let path = template.replace("{", "").replace("}", "");
+            let map_mounts = Mounts::default();
+            let map = capable::endpoints::MountMap::from_patterns(Target::OpenBao, &map_mounts, []);
+            let (_, endpoint) = map
+                .endpoint(&path)
+                .unwrap_or_else(|| panic!("`{path}` is no endpoint"));
+            let operation = if endpoint
+                .capabilities
+                .contains(capable::policy::Capability::Read)
+            {
+                "read"
+            } else {
+                "update"
+            };
+            let (method, path) = http(operation, &path);
+            let body = (method == "POST").then(|| serde_json::json!({}));
+            let answer = bao.request(&token, method, &path, body.as_ref(), None);
+            assert!(
+                !permission_denied(&answer),
+                "{method} {path} was refused: {:?}",
+                answer.body
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 3, "only {checked} findings checked");
+}
+
+/// `capability-unsupported`: each capability it calls never checked is never needed: even
+/// the root token's request for that operation on the path is refused as unsupported.
+#[test]
+fn capability_unsupported_capabilities_are_never_needed() {
+    let bao = Bao::start();
+    let database = bao.root(
+        "POST",
+        "sys/mounts/database",
+        Some(&serde_json::json!({"type": "database"})),
+    );
+    assert_eq!(database.status, 204, "{:?}", database.body);
+    let mut checked = 0;
+    for (_, found) in fixture_findings("capability-unsupported") {
+        for diagnostic in found {
+            let (operations, path) = witness(&diagnostic.message.replace(" is never", ""))
+                .unwrap_or_else(|| panic!("no capabilities in `{}`", diagnostic.message));
+            for operation in operations {
+                let (method, request_path) = http(&operation, &path);
+                let body = (method == "POST").then(|| serde_json::json!({}));
+                let answer = bao.root(method, &request_path, body.as_ref());
+                let unsupported = answer.status == 405
+                    || answer.errors().contains("unsupported operation")
+                    || answer.errors().contains("unsupported path");
+                assert!(
+                    unsupported,
+                    "{method} {request_path} as root: {} {:?}",
+                    answer.status, answer.body
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked >= 3, "only {checked} capabilities checked");
 }

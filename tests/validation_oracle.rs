@@ -482,7 +482,10 @@ fn judge(ours: &[Diagnostic], status: u16, error: &str) -> Option<String> {
         return None;
     }
     let first = &invalid[0].message;
-    let text = strip_wrapper(error);
+    // We leave out the "on line 0" the target gives a block key (spec 1.2): the diagnostic
+    // points at the key itself.
+    let error = error.replace(" on line 0", "");
+    let text = strip_wrapper(&error);
     match multierror_parts(text) {
         None if text.contains(first.as_str()) => None,
         None => Some(format!(

@@ -212,6 +212,30 @@ fn calls_in_action(body: &str, body_start: usize) -> Vec<SecretUse> {
 mod tests {
     use super::*;
 
+    /// Actions are read one by one and never nested into each other, so depth costs nothing:
+    /// 50,000 nested `with` blocks and 50,000 parentheses around a call are read in one pass,
+    /// with no recursion to overflow.
+    #[test]
+    fn deep_nesting_is_read_in_one_pass() {
+        let depth = 50_000;
+        let blocks = format!(
+            "{}{{{{ secret \"kv/deep\" }}}}{}",
+            "{{ with secret \"kv/a\" }}".repeat(depth),
+            "{{ end }}".repeat(depth)
+        );
+        let uses = secret_uses(&blocks).unwrap();
+        assert_eq!(uses.len(), depth + 1);
+        assert_eq!(uses[depth].path, "kv/deep");
+        let parens = format!(
+            "{{{{ {}secret \"kv/p\"{} }}}}",
+            "(".repeat(depth),
+            ")".repeat(depth)
+        );
+        let uses = secret_uses(&parens).unwrap();
+        assert_eq!(uses.len(), 1);
+        assert_eq!(uses[0].path, "kv/p");
+    }
+
     #[test]
     fn finds_reads_writes_and_lists() {
         let text = "a {{- with secret \"secret/data/ai/openai\" -}}{{ .Data.data.key }}{{ end }}\n\

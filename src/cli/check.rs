@@ -46,11 +46,21 @@ pub struct Args {
     /// `baseline`, if any)
     #[arg(long, value_name = "REV")]
     pub new_since: Option<String>,
+    /// Skip named `.json` files that are not policies (no top-level `path`), as a folder walk
+    /// does; the pre-commit hook passes it, since it names every staged `.json` file
+    #[arg(long)]
+    pub only_policies: bool,
 }
 
 pub fn run(args: Args) -> CliResult {
     let color = use_color(args.no_color);
-    let workspace = match Workspace::load(&args.paths, args.config.as_deref(), args.target) {
+    let loaded = Workspace::load_sifted(
+        &args.paths,
+        args.config.as_deref(),
+        args.target,
+        args.only_policies,
+    );
+    let workspace = match loaded {
         Ok(workspace) => workspace,
         Err(error) => {
             eprint!("{}", error.render(color_stderr(args.no_color)));
@@ -164,6 +174,7 @@ fn known_at(
         fail_level: args.fail_level,
         no_color: true,
         new_since: None,
+        only_policies: args.only_policies,
     };
     let to_error = |error: WorkspaceError| crate::diff::side::SideError {
         message: format!("at `{rev}`: {}", error.message()),

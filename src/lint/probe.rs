@@ -23,6 +23,9 @@ pub struct Area {
     pub pattern: &'static str,
     pub witness: &'static str,
     pub operations: &'static [Operation],
+    /// Whether the area's endpoints need a name after its literal start (`sys/policy/<name>`):
+    /// the bare start itself (`sys/policy/`) is then not a witness.
+    pub needs_name: bool,
 }
 
 impl Area {
@@ -35,7 +38,25 @@ impl Area {
             pattern,
             witness,
             operations,
+            needs_name: false,
         }
+    }
+
+    /// An area of named objects: a write to its bare prefix names nothing and fails.
+    pub const fn named(
+        pattern: &'static str,
+        witness: &'static str,
+        operations: &'static [Operation],
+    ) -> Area {
+        Area {
+            needs_name: true,
+            ..Area::new(pattern, witness, operations)
+        }
+    }
+
+    /// Whether `path` is the bare literal start of a named area (`sys/policy/`).
+    fn names_nothing(&self, path: &str) -> bool {
+        self.needs_name && path.ends_with('/') && Some(path) == self.pattern.strip_suffix('*')
     }
 }
 
@@ -126,7 +147,8 @@ fn witnesses(
     });
     for pattern in plain.chain(templated) {
         for path in instances(pattern, area.witness) {
-            if pattern_matches(&area_pattern, &path) && !seen.contains(&path) {
+            let fits = pattern_matches(&area_pattern, &path) && !area.names_nothing(&path);
+            if fits && !seen.contains(&path) {
                 seen.insert(path.clone());
                 // A filler segment means the grant covers names the policy never wrote.
                 let broad = path.split('/').any(|segment| segment == FILLER);

@@ -97,9 +97,9 @@ pub fn lower_openbao(decoder: &Decoder<'_>, value: &Node) -> Result<ControlGroup
         if !["ttl", "self_auth_allowed", "factor"].contains(&key.name.as_str()) {
             errors.push(cg_error(
                 format!(
-                    "invalid key {} on line {}",
+                    "invalid key {}{}",
                     quote(&key.name),
-                    key_line(decoder, item)
+                    super::lower::on_line(key_line(decoder, item))
                 ),
                 key.span,
                 "a control_group takes `ttl`, `self_auth_allowed` and `factor` blocks",
@@ -259,9 +259,9 @@ fn lower_bao_factor(
         if !["controlled_capabilities", "identity"].contains(&key.name.as_str()) {
             errors.push(cg_error(
                 format!(
-                    "{FACTOR_PREFIX}invalid key {} on line {}",
+                    "{FACTOR_PREFIX}invalid key {}{}",
                     quote(&key.name),
-                    key_line(decoder, entry)
+                    super::lower::on_line(key_line(decoder, entry))
                 ),
                 key.span,
                 "a factor takes `controlled_capabilities` and an `identity` block",

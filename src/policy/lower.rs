@@ -179,6 +179,16 @@ struct Fields {
 
 type Lowered = (Option<Spanned<String>>, Vec<Rule>);
 
+/// ` on line N` as the target words an unknown key's line; nothing for a block key, which
+/// the target places on "line 0" (an HCL1 quirk, spec 1.2): our diagnostic points at the key
+/// itself, and "line 0" would only mislead.
+pub(crate) fn on_line(line: usize) -> String {
+    if line == 0 {
+        return String::new();
+    }
+    format!(" on line {line}")
+}
+
 impl<'a> Lowering<'a> {
     fn error(&mut self, rule: &str, span: Span, message: String, label: &str, help: String) {
         self.diagnostics.push(
@@ -256,6 +266,8 @@ impl<'a> Lowering<'a> {
         Some((declared_name, rules))
     }
 
+    /// The line the target names for an unknown key: that of its `=`, or 0 for a block
+    /// (HCL1 quirk, spec 1.2; see [`on_line`]).
     fn key_line(&self, item: &Item) -> usize {
         item.assign.map_or(0, |span| self.source.line(span.start))
     }
@@ -273,9 +285,9 @@ impl<'a> Lowering<'a> {
                 None => "a policy holds only `path \"...\" { ... }` blocks (and an optional `name = \"...\"`)".into(),
             };
             let message = format!(
-                "invalid key {} on line {}",
+                "invalid key {}{}",
                 quote(&key.name),
-                self.key_line(item)
+                on_line(self.key_line(item))
             );
             self.error(
                 "invalid-key",
@@ -407,9 +419,9 @@ impl<'a> Lowering<'a> {
                 continue;
             }
             let message = format!(
-                "{path_prefix}invalid key {} on line {}",
+                "{path_prefix}invalid key {}{}",
                 quote(&key.name),
-                self.key_line(entry)
+                on_line(self.key_line(entry))
             );
             let help = self.path_key_help(&key.name);
             self.error("invalid-key", key.span, message, "unknown key", help);

@@ -31,7 +31,7 @@
 //! ## References
 //! - spec section 7 (KV v2 layout)
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 
 use super::endpoint_reach::mount_map;
 use crate::acl::Operation::{self, List, Read};
@@ -109,10 +109,8 @@ impl Rule for BroadSecretAccess {
 }
 
 /// Configured mounts plus the literal first segment of each pattern of the policy.
-/// Cost: O(blocks + mounts).
 fn candidate_mounts(ctx: &PolicyContext<'_>) -> Vec<String> {
     let mut mounts: Vec<String> = ctx.mounts.iter().map(|m| m.path.clone()).collect();
-    let mut seen: HashSet<String> = mounts.iter().cloned().collect();
     for rule in &ctx.policy.rules {
         let Some(pattern) = &rule.pattern else {
             continue;
@@ -124,7 +122,7 @@ fn candidate_mounts(ctx: &PolicyContext<'_>) -> Vec<String> {
             continue;
         }
         let mount = format!("{first}/");
-        if seen.insert(mount.clone()) {
+        if !mounts.contains(&mount) {
             mounts.push(mount);
         }
     }

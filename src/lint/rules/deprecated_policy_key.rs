@@ -25,9 +25,9 @@
 //! - spec section 1.3 (old-style `policy` values)
 
 use crate::diag::{Diagnostic, Severity};
-use crate::lint::wording::diagnostic;
+use crate::lint::wording::{diagnostic, ticked};
 use crate::lint::{Category, PolicyContext, Rule, RuleMeta};
-use crate::policy::Capability;
+use crate::policy::{Capability, Rule as PolicyRule};
 
 pub struct DeprecatedPolicyKey;
 
@@ -51,18 +51,12 @@ impl Rule for DeprecatedPolicyKey {
             let Some(mapped) = mapping(&old.value) else {
                 continue;
             };
-            let mut list: Vec<&str> = rule
-                .capability_list
-                .iter()
-                .map(|c| c.value.name())
-                .collect();
-            if old.value == "deny" {
-                list = vec!["deny"];
-            } else {
-                for name in mapped {
-                    if !list.contains(name) {
-                        list.push(name);
-                    }
+            // The equivalent of the old value alone, each capability once: the block's own
+            // `capabilities` list stays as written beside it.
+            let mut list: Vec<&str> = Vec::new();
+            for name in mapped {
+                if !list.contains(name) {
+                    list.push(name);
                 }
             }
             let quoted: Vec<String> = list.iter().map(|name| format!("\"{name}\"")).collect();
@@ -76,13 +70,25 @@ impl Rule for DeprecatedPolicyKey {
                 "`policy = \"{}\"` is the deprecated form of `{replacement}`{caveat}",
                 old.value
             );
-            let help = if caveat.is_empty() {
-                format!("write `{replacement}`")
+            let patch = if caveat.is_empty() {
+                String::new()
             } else {
                 format!(
-                    "write `{replacement}`, adding `\"{}\"` if holders should patch",
+                    ", adding `\"{}\"` if holders should patch",
                     Capability::Patch
                 )
+            };
+            let help = match own_list_missing(ctx, rule, &list) {
+                // No `capabilities` of its own: the list replaces the key.
+                None => format!("write `{replacement}`{patch}"),
+                Some(missing) if old.value == "deny" || missing.is_empty() => {
+                    format!("remove `policy = \"{}\"`{patch}", old.value)
+                }
+                Some(missing) => format!(
+                    "remove `policy = \"{}\"` and add {} to the block's `capabilities`{patch}",
+                    old.value,
+                    ticked(missing)
+                ),
             };
             out.push(
                 diagnostic(&meta, old.span, message)
@@ -91,6 +97,29 @@ impl Rule for DeprecatedPolicyKey {
             );
         }
     }
+}
+
+/// For a block that also has a `capabilities` list: the capabilities of `mapped` it lacks.
+/// `None` when the block has no list of its own.
+fn own_list_missing<'a>(
+    ctx: &PolicyContext<'_>,
+    rule: &PolicyRule,
+    mapped: &[&'a str],
+) -> Option<Vec<&'a str>> {
+    let span = rule.capabilities_span?;
+    // As written: the model's list also holds what the old key added.
+    let text = ctx.policy.source.slice(span);
+    let own: Vec<&str> = match text.find('[') {
+        Some(open) => text[open..].split('"').skip(1).step_by(2).collect(),
+        None => Vec::new(),
+    };
+    Some(
+        mapped
+            .iter()
+            .copied()
+            .filter(|name| !own.contains(name))
+            .collect(),
+    )
 }
 
 /// The capabilities an old-style value appends (spec 1.3).

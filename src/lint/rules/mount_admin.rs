@@ -26,7 +26,7 @@
 
 use crate::acl::Operation::{Create, Delete, Update};
 use crate::diag::{Diagnostic, Severity};
-use crate::lint::probe::{Area, AreaProbe};
+use crate::lint::probe::{Area, AreaProbe, Finding};
 use crate::lint::{Category, PolicyContext, Rule, RuleMeta};
 
 pub struct MountAdmin;
@@ -57,8 +57,18 @@ impl Rule for MountAdmin {
     }
 
     fn check_policy(&self, ctx: &PolicyContext<'_>, out: &mut Vec<Diagnostic>) {
-        let effect = "holders can unmount a secrets engine, destroying every secret in it, or \
-                      move it out from under its policies";
-        PROBE.report_effects(&self.meta(), ctx, |_| effect, out);
+        PROBE.report_effects(&self.meta(), ctx, effect, out);
     }
+}
+
+/// What the reached endpoint lets holders do: retune a mount (`sys/mounts/<mount>/tune`), or
+/// mount, move and unmount engines.
+fn effect(finding: &Finding) -> &'static str {
+    let tune_only = finding.witness.trim_end_matches('/').ends_with("/tune");
+    if tune_only {
+        return "holders can retune a secrets engine: its lease TTLs, audit settings and \
+                listing visibility";
+    }
+    "holders can unmount a secrets engine, destroying every secret in it, or move it out from \
+     under its policies"
 }

@@ -39,12 +39,12 @@ pub struct PolicyAdmin;
 
 const PROBE: AreaProbe = AreaProbe {
     areas: &[
-        Area::new(
+        Area::named(
             "sys/policies/acl/*",
             "sys/policies/acl/anything",
             &[Update, Create, Patch, Delete],
         ),
-        Area::new(
+        Area::named(
             "sys/policy/*",
             "sys/policy/anything",
             &[Update, Create, Delete],

@@ -72,15 +72,23 @@ impl Rule for UnknownTemplateVariable {
                 let Some(problem) = check(name) else {
                     continue;
                 };
-                let what = match problem {
-                    Problem::Unknown => "is not a template variable",
-                    Problem::NotAString => "is a map or list, not a string",
+                let message = if name.is_empty() {
+                    format!(
+                        "the template `{{{{}}}}` is empty, so Vault silently skips `{}` for \
+                         every token",
+                        crate::diag::shorten(&rule.raw_pattern)
+                    )
+                } else {
+                    let what = match problem {
+                        Problem::Unknown => "is not a template variable",
+                        Problem::NotAString => "is a map or list, not a string",
+                    };
+                    format!(
+                        "`{}` {what}, so Vault silently skips `{}` for every token",
+                        crate::diag::shorten(name),
+                        crate::diag::shorten(&rule.raw_pattern)
+                    )
                 };
-                let message = format!(
-                    "`{}` {what}, so Vault silently skips `{}` for every token",
-                    crate::diag::shorten(name),
-                    crate::diag::shorten(&rule.raw_pattern)
-                );
                 let better = match problem {
                     Problem::Unknown => suggestion(name),
                     Problem::NotAString => Some(format!("{name}.<key>")),

@@ -52,14 +52,18 @@ impl Rule for WildcardMount {
             if is_all_wildcard(pattern) {
                 continue;
             }
-            let Some(template) = mount_template(pattern) else {
+            let Some((template, stem)) = mount_template(pattern) else {
                 continue;
             };
             let Some((operation, witness)) = witness(ctx, rule, pattern, &template) else {
                 continue;
             };
+            let mounts = match stem {
+                Some(stem) => format!("every mount whose name starts with `{stem}`"),
+                None => "every mount".to_string(),
+            };
             let message = format!(
-                "`{}` applies to every mount, including mounts enabled later: e.g. \
+                "`{}` applies to {mounts}, including mounts enabled later: e.g. \
                  `{operation}` on `{witness}`",
                 pattern.normalized
             );
@@ -72,8 +76,9 @@ impl Rule for WildcardMount {
     }
 }
 
-/// When the mount segment is a wildcard, a path template with a new mount name in it.
-fn mount_template(pattern: &PathPattern) -> Option<String> {
+/// When the mount segment is a wildcard, a path template with a new mount name in it, and
+/// the literal start of the mount name for a prefix glob (`kv-` for `kv-*`).
+fn mount_template(pattern: &PathPattern) -> Option<(String, Option<String>)> {
     let text = pattern.normalized.as_str();
     let parts: Vec<&str> = text.split('/').collect();
     let index = usize::from(parts[0] == "auth" && parts.len() > 1);
@@ -93,7 +98,8 @@ fn mount_template(pattern: &PathPattern) -> Option<String> {
     };
     let mut filled: Vec<String> = parts.iter().map(|part| part.to_string()).collect();
     filled[index] = mount;
-    Some(filled.join("/").replace('*', FILLER))
+    let prefix = (!stem.is_empty() && stem != "+").then(|| stem.to_string());
+    Some((filled.join("/").replace('*', FILLER), prefix))
 }
 
 /// The first (operation, path) the ACL allows through this very block, on the template or
