@@ -95,7 +95,13 @@ pub fn policy_lint(data: &[u8]) {
 pub fn scenario(data: &[u8]) {
     let Some(text) = text(data) else { return };
     let source = Arc::new(SourceFile::new("tests/s.yaml", text));
-    if let Err(diagnostics) = crate::scenario::model::load(source.clone(), &Mounts::default()) {
+    let loaded = crate::scenario::model::load(source.clone(), &Mounts::default());
+    let diagnostics: Vec<_> = loaded
+        .invalid
+        .into_iter()
+        .flat_map(|invalid| invalid.diagnostics)
+        .collect();
+    if !diagnostics.is_empty() {
         render_all(&[FileDiagnostics {
             file: source,
             diagnostics,

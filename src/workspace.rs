@@ -173,17 +173,43 @@ impl Workspace {
         Workspace::load_with_config(&cwd, paths, config, target_override)
     }
 
-    /// Loads the policies the configuration selects (as with no paths), finding
-    /// `capable.yaml` from the working directory or else from the first of `near` (the
-    /// scenario files or folders a command was given), so `capable test policies/` works
-    /// from a repository root.
+    /// For `capable test PATH...`: the policies the configuration selects. When the first of
+    /// `near` is a folder DIR (and no `--config`), the configuration is the `capable.yaml`
+    /// nearest DIR (in it or above), so `capable test policies/` works from a repository root
+    /// and a config above the working directory never applies to another tree; without one,
+    /// DIR's policies only. Otherwise (files, no paths, `--config`): as
+    /// [`Workspace::load_near_in`].
     pub fn load_near(
         near: &[PathBuf],
         config_path: Option<&Path>,
         target_override: Option<Target>,
     ) -> Result<Workspace, WorkspaceError> {
         let cwd = current_dir()?;
-        Workspace::load_near_in(&cwd, near, config_path, target_override)
+        Workspace::load_for_scenarios_in(&cwd, near, config_path, target_override)
+    }
+
+    /// [`Workspace::load_near`] with `cwd` as the working directory.
+    pub fn load_for_scenarios_in(
+        cwd: &Path,
+        near: &[PathBuf],
+        config_path: Option<&Path>,
+        target_override: Option<Target>,
+    ) -> Result<Workspace, WorkspaceError> {
+        let folder = near
+            .first()
+            .map(|first| cwd.join(first))
+            .filter(|first| config_path.is_none() && first.is_dir());
+        let Some(folder) = folder else {
+            return Workspace::load_near_in(cwd, near, config_path, target_override);
+        };
+        let config = match Config::discover(&folder) {
+            Some(path) => Config::load(&path, &display_name(cwd, &path))?,
+            None => Config {
+                root: folder,
+                ..Config::default()
+            },
+        };
+        Workspace::load_with_config(cwd, &[], config, target_override)
     }
 
     /// [`Workspace::load_near`] with `cwd` as the working directory.
@@ -236,10 +262,8 @@ impl Workspace {
     ) -> Result<Workspace, WorkspaceError> {
         let target = target_override.unwrap_or(config.target);
         let root = config.root.clone();
-        let starts: Vec<PathBuf> = if config.source.is_some() {
+        let starts: Vec<PathBuf> = if config.source.is_some() || paths.is_empty() {
             vec![cwd.join(&root)]
-        } else if paths.is_empty() {
-            vec![cwd.to_path_buf()]
         } else {
             paths.iter().map(|path| cwd.join(path)).collect()
         };

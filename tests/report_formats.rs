@@ -317,3 +317,86 @@ fn sarif_uris_are_relative_to_the_git_top_level() {
         "{base}"
     );
 }
+
+/// Every diagnostic id the code reports (a literal first argument of `Diagnostic::error` or
+/// `Diagnostic::new`, every `"invalid-..."` literal, every `/// Rule id` constant) is a lint
+/// rule or one of the other
+/// codes, so SARIF gives it help text and a link to an anchor that exists. Scans `src/`
+/// (test modules left out). Cost: one read of the sources.
+#[test]
+fn every_reported_id_has_a_sarif_descriptor_with_a_readme_anchor() {
+    fn sources(dir: &Path, found: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                sources(&path, found);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                found.push(path);
+            }
+        }
+    }
+    /// The kebab-case literal starting right after `at` (spaces and newlines skipped).
+    fn literal_after(text: &str, at: usize) -> Option<&str> {
+        let rest = text[at..].trim_start().strip_prefix('"')?;
+        let end = rest.find('"')?;
+        let id = &rest[..end];
+        id.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            .then_some(id)
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let mut files = Vec::new();
+    sources(&root.join("src"), &mut files);
+    let mut ids = std::collections::BTreeSet::new();
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap();
+        let text = text.split("#[cfg(test)]").next().unwrap_or("");
+        for opener in ["Diagnostic::error(", "Diagnostic::new("] {
+            for (at, _) in text.match_indices(opener) {
+                if let Some(id) = literal_after(text, at + opener.len()) {
+                    ids.insert(id.to_string());
+                }
+            }
+        }
+        for (at, _) in text.match_indices("\"invalid-") {
+            if let Some(id) = literal_after(text, at).filter(|id| !id.ends_with('-')) {
+                ids.insert(id.to_string());
+            }
+        }
+        // `/// Rule id of ...` constants (`terraform-unparsed`, ...).
+        for (at, _) in text.match_indices("/// Rule id") {
+            let Some(equals) = text[at..].find("&str =") else {
+                continue;
+            };
+            if let Some(id) = literal_after(text, at + equals + "&str =".len()) {
+                ids.insert(id.to_string());
+            }
+        }
+    }
+    assert!(ids.len() >= 25, "only {} ids found: {ids:?}", ids.len());
+    for expected in [
+        "invalid-syntax",
+        "duplicate-inventory",
+        "terraform-computed-inventory",
+        "terraform-unparsed",
+    ] {
+        assert!(ids.contains(expected), "`{expected}` not found: {ids:?}");
+    }
+    let missing: Vec<&String> = ids
+        .iter()
+        .filter(|id| {
+            capable::lint::rule_meta(id).is_none()
+                && capable::report::codes::other_code(id).is_none()
+        })
+        .collect();
+    assert!(missing.is_empty(), "ids without a descriptor: {missing:?}");
+    let unanchored: Vec<&String> = ids
+        .iter()
+        .filter(|id| !readme.contains(&format!("<a id=\"{id}\"></a>")))
+        .collect();
+    assert!(
+        unanchored.is_empty(),
+        "ids without a README anchor: {unanchored:?}"
+    );
+}

@@ -52,6 +52,18 @@ pub fn run(args: Args) -> CliResult {
             return Err(CliError::usage(message).with_help(help))
         }
     };
+    // Scenarios that cannot run are failed scenarios; their errors go to stderr with the
+    // source frame in every format.
+    for file in &outcomes {
+        let diagnostics: Vec<_> = file
+            .invalid
+            .iter()
+            .flat_map(|invalid| invalid.diagnostics.iter().cloned())
+            .collect();
+        if !diagnostics.is_empty() {
+            eprintln!("{}", human::render(&file.file, &diagnostics, false));
+        }
+    }
     super::write_stdout(&render(&outcomes, &workspace, args.format))?;
     let failed: usize = outcomes.iter().map(FileOutcome::failed).sum();
     Ok(if failed > 0 {

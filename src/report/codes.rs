@@ -23,6 +23,11 @@ pub const OTHER_CODES: &[OtherCode] = &[
         "fix the key or value at the position shown; unknown keys are errors so typos never pass silently",
     ),
     code(
+        "conflicting-accessor",
+        "one auth mount is given two different accessors in the inventory",
+        "an auth mount has one accessor: write the same value on every role and alias of the mount",
+    ),
+    code(
         "cross-namespace-member",
         "on `openbao`, a group member, an entity's group or a role's entity lives in another namespace",
         "declare the member in the group's namespace (OpenBao refuses others)",
@@ -141,6 +146,11 @@ pub const OTHER_CODES: &[OtherCode] = &[
         "unknown-policy",
         "the inventory gives a policy that no policy file defines",
         "add the policy file (its name is the file stem), or fix the name",
+    ),
+    code(
+        "unknown-subject",
+        "a guard's `except` names no role, group, entity or policy of the workspace",
+        "name a role (`kubernetes/inference-role`), group, entity or policy, or fix the spelling",
     ),
 ];
 

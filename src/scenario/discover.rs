@@ -116,8 +116,9 @@ fn display(cwd: &Path, path: &Path) -> String {
     shown.to_string_lossy().replace('\\', "/")
 }
 
-/// Loads the inventory and every scenario file, then runs them all. Every input error of
-/// every file is collected before giving up.
+/// Loads the inventory and every scenario file, then runs them all. A scenario (or file) that
+/// cannot run is in its file's [`FileOutcome::invalid`]; only an inventory error or an
+/// unreadable path stops the run.
 pub fn run_scenarios(
     workspace: &Workspace,
     cwd: &Path,
@@ -132,8 +133,7 @@ pub fn run_scenarios(
             help: "put `*.yaml` scenario files in a `tests` folder of the policy tree, or name them on the command line".into(),
         });
     }
-    let mut errors = Vec::new();
-    let mut loaded = Vec::new();
+    let mut outcomes = Vec::new();
     for path in files {
         let name = display(cwd, &path);
         let limit = workspace.config.max_file_size;
@@ -142,26 +142,8 @@ pub fn run_scenarios(
             help: "check that the path exists and is a readable UTF-8 file".into(),
         })?;
         let source = Arc::new(SourceFile::new(name, text));
-        match load(source.clone(), &workspace.config.mounts) {
-            Ok(file) => loaded.push(file),
-            Err(diagnostics) => errors.push(FileDiagnostics {
-                file: source,
-                diagnostics,
-            }),
-        }
-    }
-    let mut outcomes = Vec::new();
-    for file in &loaded {
-        match run_file(file, &inventory, workspace.target) {
-            Ok(outcome) => outcomes.push(outcome),
-            Err(diagnostics) => errors.push(FileDiagnostics {
-                file: file.file.clone(),
-                diagnostics,
-            }),
-        }
-    }
-    if !errors.is_empty() {
-        return Err(TestError::Input(errors));
+        let loaded = load(source, &workspace.config.mounts);
+        outcomes.push(run_file(&loaded, &inventory, workspace.target));
     }
     Ok(outcomes)
 }

@@ -33,7 +33,8 @@ pub mod run;
 pub mod vault_cli;
 
 pub use discover::{run_scenarios, scenario_paths, TestError};
-pub use model::{load, Expectation, Scenario, ScenarioFile, ScenarioRequest};
+pub use model::{load, Expectation, Invalid, Scenario, ScenarioFile, ScenarioRequest};
 pub use run::{
-    decide_translation, mount_visible, run_file, run_scenario, CallResult, FileOutcome, Outcome,
+    decide_translation, mount_visible, run_file, run_scenario, CallResult, Entry, FileOutcome,
+    Outcome,
 };

@@ -14,7 +14,8 @@ use crate::inventory::{span_of_spanned, Subject};
 use crate::source::SourceFile;
 use crate::span::Span;
 
-/// The file as written.
+/// The file as written. Each scenario is read loosely ([`Entries`]) so one bad scenario
+/// (an unknown key, a value of the wrong type) is reported on its own and the others still run.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawFile {
@@ -22,14 +23,164 @@ struct RawFile {
     #[serde(default)]
     #[allow(dead_code)]
     description: Option<String>,
-    scenarios: Vec<Spanned<RawScenario>>,
+    scenarios: Vec<Spanned<Entries>>,
 }
 
-/// One scenario as written. Fields are flat (no untagged enums) so every one keeps its span.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
+/// The keys of a scenario mapping with their values, in order; `None` when the scenario is not
+/// a mapping.
+struct Entries(Option<Vec<(Spanned<String>, Spanned<Loose>)>>);
+
+/// A value read without a type: a sequence keeps each item's span (for per-item errors).
+enum Loose {
+    Seq(Vec<Spanned<serde_json::Value>>),
+    Value(serde_json::Value),
+}
+
+impl Loose {
+    fn into_json(self) -> serde_json::Value {
+        match self {
+            Loose::Seq(items) => {
+                serde_json::Value::Array(items.into_iter().map(|item| item.value).collect())
+            }
+            Loose::Value(value) => value,
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Entries {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Entries, D::Error> {
+        struct EntriesVisitor;
+        impl<'de> serde::de::Visitor<'de> for EntriesVisitor {
+            type Value = Entries;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a scenario mapping")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Entries, A::Error> {
+                let mut entries = Vec::new();
+                while let Some(key) = map.next_key::<Spanned<String>>()? {
+                    entries.push((key, map.next_value::<Spanned<Loose>>()?));
+                }
+                Ok(Entries(Some(entries)))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Entries, A::Error> {
+                while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+                Ok(Entries(None))
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<Entries, E> {
+                Ok(Entries(None))
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<Entries, E> {
+                Ok(Entries(None))
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<Entries, E> {
+                Ok(Entries(None))
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<Entries, E> {
+                Ok(Entries(None))
+            }
+            fn visit_str<E>(self, _: &str) -> Result<Entries, E> {
+                Ok(Entries(None))
+            }
+            fn visit_unit<E>(self) -> Result<Entries, E> {
+                Ok(Entries(None))
+            }
+            fn visit_none<E>(self) -> Result<Entries, E> {
+                Ok(Entries(None))
+            }
+        }
+        deserializer.deserialize_any(EntriesVisitor)
+    }
+}
+
+impl<'de> Deserialize<'de> for Loose {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Loose, D::Error> {
+        struct LooseVisitor;
+        impl<'de> serde::de::Visitor<'de> for LooseVisitor {
+            type Value = Loose;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a value")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Loose, A::Error> {
+                let mut items = Vec::new();
+                while let Some(item) = seq.next_element::<Spanned<serde_json::Value>>()? {
+                    items.push(item);
+                }
+                Ok(Loose::Seq(items))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Loose, A::Error> {
+                let mut object = serde_json::Map::new();
+                while let Some(key) = map.next_key::<String>()? {
+                    object.insert(key, map.next_value::<serde_json::Value>()?);
+                }
+                Ok(Loose::Value(serde_json::Value::Object(object)))
+            }
+            fn visit_bool<E>(self, value: bool) -> Result<Loose, E> {
+                Ok(Loose::Value(value.into()))
+            }
+            fn visit_i64<E>(self, value: i64) -> Result<Loose, E> {
+                Ok(Loose::Value(value.into()))
+            }
+            fn visit_u64<E>(self, value: u64) -> Result<Loose, E> {
+                Ok(Loose::Value(value.into()))
+            }
+            fn visit_f64<E>(self, value: f64) -> Result<Loose, E> {
+                Ok(Loose::Value(value.into()))
+            }
+            fn visit_str<E>(self, value: &str) -> Result<Loose, E> {
+                Ok(Loose::Value(value.into()))
+            }
+            fn visit_string<E>(self, value: String) -> Result<Loose, E> {
+                Ok(Loose::Value(value.into()))
+            }
+            fn visit_unit<E>(self) -> Result<Loose, E> {
+                Ok(Loose::Value(serde_json::Value::Null))
+            }
+            fn visit_none<E>(self) -> Result<Loose, E> {
+                Ok(Loose::Value(serde_json::Value::Null))
+            }
+            fn visit_some<D: serde::Deserializer<'de>>(self, inner: D) -> Result<Loose, D::Error> {
+                Loose::deserialize(inner)
+            }
+        }
+        deserializer.deserialize_any(LooseVisitor)
+    }
+}
+
+/// The keys a scenario may have.
+const SCENARIO_KEYS: &[&str] = &[
+    "name",
+    "role",
+    "entity",
+    "group",
+    "policies",
+    "namespace",
+    "operation",
+    "path",
+    "data",
+    "wrap_ttl",
+    "existing",
+    "command",
+    "expect",
+    "capabilities",
+    "because",
+];
+
+/// One scenario with its values typed, every one keeping its span.
+#[derive(Default)]
 struct RawScenario {
-    name: Spanned<String>,
+    name: Option<Spanned<String>>,
     role: Option<Spanned<String>>,
     entity: Option<Spanned<String>>,
     group: Option<Spanned<String>>,
@@ -42,15 +193,218 @@ struct RawScenario {
     existing: Option<Spanned<bool>>,
     command: Option<Spanned<String>>,
     expect: Option<Spanned<String>>,
-    capabilities: Option<Spanned<Vec<String>>>,
+    capabilities: Option<Spanned<Vec<Spanned<String>>>>,
     because: Option<Spanned<RawBecause>>,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct RawBecause {
     policy: Spanned<String>,
     path: Spanned<String>,
+}
+
+/// `did you mean `x`?` for a misspelt name, when one is close.
+fn did_you_mean(written: &str, candidates: &[&str]) -> Option<String> {
+    crate::suggest::closest(
+        candidates.iter().copied(),
+        |candidate| crate::suggest::edit_distance(candidate, written),
+        |candidate| (candidate.len() / 3).max(2),
+    )
+    .map(|found| format!("did you mean `{found}`?"))
+}
+
+fn retag<T, U>(value: &Spanned<U>, inner: T) -> Spanned<T> {
+    Spanned::new(inner, value.referenced, value.defined)
+}
+
+/// A scalar as text (`name: 42` is the name `42`).
+fn scalar_text(value: &serde_json::Value) -> Option<String> {
+    match value {
+        serde_json::Value::String(text) => Some(text.clone()),
+        serde_json::Value::Number(number) => Some(number.to_string()),
+        serde_json::Value::Bool(flag) => Some(flag.to_string()),
+        _ => None,
+    }
+}
+
+/// Types the loose entries of one scenario. Every problem is collected: unknown keys (with a
+/// did-you-mean), repeated keys, values of the wrong type, unknown capability names. Cost:
+/// O(entries × keys).
+fn typed(entries: Vec<(Spanned<String>, Spanned<Loose>)>) -> (RawScenario, Vec<Diagnostic>) {
+    let mut raw = RawScenario::default();
+    let mut errors = Vec::new();
+    let mut seen: Vec<String> = Vec::new();
+    for (key, value) in entries {
+        let key_span = span_of_spanned(&key);
+        let value_span = span_of_spanned(&value);
+        if !SCENARIO_KEYS.contains(&key.value.as_str()) {
+            let help = match did_you_mean(&key.value, SCENARIO_KEYS) {
+                Some(suggestion) => format!("{suggestion} a scenario has `name`, a subject (`role`, `entity`, `group` or `policies`), a request (`operation` + `path`, or `command`) and `expect` or `capabilities`"),
+                None => "a scenario has `name`, a subject (`role`, `entity`, `group` or `policies`), a request (`operation` + `path`, or `command`) and `expect` or `capabilities`".into(),
+            };
+            errors.push(error(
+                key_span,
+                format!("unknown key `{}`", key.value),
+                help,
+            ));
+            continue;
+        }
+        if seen.contains(&key.value) {
+            errors.push(error(
+                key_span,
+                format!("`{}` is given twice", key.value),
+                "keep one",
+            ));
+            continue;
+        }
+        seen.push(key.value.clone());
+        let (referenced, defined) = (value.referenced, value.defined);
+        let loose = value.value;
+        let text = |loose: &Loose| match loose {
+            Loose::Value(value) => scalar_text(value),
+            Loose::Seq(_) => None,
+        };
+        let wrong = |what: &str| {
+            error(
+                value_span,
+                format!("`{}` must be {what}", key.value),
+                format!("write `{}:` with {what}", key.value),
+            )
+        };
+        match key.value.as_str() {
+            "name" | "role" | "entity" | "group" | "namespace" | "operation" | "path"
+            | "command" | "expect" => {
+                let Some(found) = text(&loose) else {
+                    errors.push(wrong("a string"));
+                    continue;
+                };
+                let found = Spanned::new(found, referenced, defined);
+                let slot = match key.value.as_str() {
+                    "name" => &mut raw.name,
+                    "role" => &mut raw.role,
+                    "entity" => &mut raw.entity,
+                    "group" => &mut raw.group,
+                    "namespace" => &mut raw.namespace,
+                    "operation" => &mut raw.operation,
+                    "path" => &mut raw.path,
+                    "command" => &mut raw.command,
+                    _ => &mut raw.expect,
+                };
+                *slot = Some(found);
+            }
+            "policies" | "capabilities" => {
+                let Loose::Seq(items) = loose else {
+                    errors.push(wrong("a list of names"));
+                    continue;
+                };
+                let mut names = Vec::new();
+                for item in items {
+                    match scalar_text(&item.value) {
+                        Some(name) => names.push(retag(&item, name)),
+                        None => errors.push(error(
+                            span_of_spanned(&item),
+                            format!("`{}` items must be names", key.value),
+                            "write each item as a plain name",
+                        )),
+                    }
+                }
+                if key.value == "policies" {
+                    let plain = names.into_iter().map(|name| name.value).collect();
+                    raw.policies = Some(Spanned::new(plain, referenced, defined));
+                } else {
+                    for name in &names {
+                        check_capability_name(name, &mut errors);
+                    }
+                    raw.capabilities = Some(Spanned::new(names, referenced, defined));
+                }
+            }
+            "data" | "wrap_ttl" => {
+                let json = Spanned::new(loose.into_json(), referenced, defined);
+                if key.value == "data" {
+                    raw.data = Some(json);
+                } else {
+                    raw.wrap_ttl = Some(json);
+                }
+            }
+            "existing" => match loose {
+                Loose::Value(serde_json::Value::Bool(flag)) => {
+                    raw.existing = Some(Spanned::new(flag, referenced, defined));
+                }
+                _ => errors.push(wrong("`true` or `false`")),
+            },
+            _ => match because(loose, value_span, referenced) {
+                Ok((policy, path)) => {
+                    raw.because = Some(Spanned::new(
+                        RawBecause {
+                            policy: Spanned::new(policy, referenced, defined),
+                            path: Spanned::new(path, referenced, defined),
+                        },
+                        referenced,
+                        defined,
+                    ))
+                }
+                Err(diagnostic) => errors.push(diagnostic),
+            },
+        }
+    }
+    (raw, errors)
+}
+
+/// `because: {policy, path}`: both keys, strings, nothing else.
+fn because(
+    loose: Loose,
+    span: Span,
+    _at: serde_saphyr::Location,
+) -> Result<(String, String), Diagnostic> {
+    let help = "write `because: {policy: <policy name>, path: <pattern>}`";
+    let Loose::Value(serde_json::Value::Object(map)) = loose else {
+        return Err(error(span, "`because` must be a mapping", help));
+    };
+    for key in map.keys() {
+        if key != "policy" && key != "path" {
+            let help = match did_you_mean(key, &["policy", "path"]) {
+                Some(suggestion) => format!("{suggestion} {help}"),
+                None => help.to_string(),
+            };
+            return Err(error(
+                span,
+                format!("unknown key `{key}` in `because`"),
+                help,
+            ));
+        }
+    }
+    let field = |name: &str| {
+        map.get(name)
+            .and_then(scalar_text)
+            .ok_or_else(|| error(span, format!("`because` needs `{name}`"), help))
+    };
+    Ok((field("policy")?, field("path")?))
+}
+
+/// The names `capabilities:` may list: every capability, and `root` (what
+/// `sys/capabilities` answers for a root token).
+fn check_capability_name(name: &Spanned<String>, errors: &mut Vec<Diagnostic>) {
+    let known: Vec<&str> = crate::policy::Capability::ALL
+        .iter()
+        .map(|capability| capability.name())
+        .chain(["root"])
+        .collect();
+    if known.contains(&name.value.as_str()) {
+        return;
+    }
+    let list = known
+        .iter()
+        .map(|c| format!("`{c}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let help = match did_you_mean(&name.value, &known) {
+        Some(suggestion) => format!("{suggestion} capabilities are {list}"),
+        None => format!("capabilities are {list}"),
+    };
+    errors.push(error(
+        span_of_spanned(name),
+        format!("unknown capability `{}`", name.value),
+        help,
+    ));
 }
 
 /// One validated scenario.
@@ -129,30 +483,90 @@ pub struct Because {
 pub struct ScenarioFile {
     pub file: Arc<SourceFile>,
     pub scenarios: Vec<Scenario>,
+    /// The scenarios that cannot run (or the whole file, when it cannot be read as
+    /// scenarios), in file order: each is reported as a failed scenario.
+    pub invalid: Vec<Invalid>,
+}
+
+/// A scenario, or a whole file, that cannot run: reported as a failed scenario with its
+/// diagnostics, while the other scenarios still run.
+#[derive(Clone, Debug)]
+pub struct Invalid {
+    /// The scenario's name (`None`: the whole file, or a scenario without a name).
+    pub name: Option<String>,
+    /// The scenario's mapping, or where the file's error is.
+    pub span: Span,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Invalid {
+    /// The name a report shows: the scenario's, else its position.
+    pub fn label(&self, file: &SourceFile) -> String {
+        match &self.name {
+            Some(name) => name.clone(),
+            None => {
+                let (line, column) = file.line_col(self.span.start);
+                format!("{}:{line}:{column}", file.name)
+            }
+        }
+    }
 }
 
 /// Reads one scenario file. Every error points at its line and column; unknown fields are
 /// rejected. Commands are translated with the mount table here, so a command capable cannot
 /// translate is an input error too.
-pub fn load(file: Arc<SourceFile>, mounts: &Mounts) -> Result<ScenarioFile, Vec<Diagnostic>> {
+pub fn load(file: Arc<SourceFile>, mounts: &Mounts) -> ScenarioFile {
+    let mut loaded = ScenarioFile {
+        file: file.clone(),
+        scenarios: Vec::new(),
+        invalid: Vec::new(),
+    };
     let raw: RawFile = match serde_saphyr::from_str(&file.text) {
         Ok(raw) => raw,
-        Err(error) => return Err(vec![yaml_diagnostic(&file, &error)]),
+        Err(error) => {
+            let diagnostic = yaml_diagnostic(&file, &error);
+            loaded.invalid.push(Invalid {
+                name: None,
+                span: diagnostic.span,
+                diagnostics: vec![diagnostic],
+            });
+            return loaded;
+        }
     };
-    let mut errors = Vec::new();
-    let mut scenarios = Vec::new();
     for raw_scenario in raw.scenarios {
         let span = span_of_spanned(&raw_scenario);
-        match validate(raw_scenario.value, span, mounts) {
-            Ok(scenario) => scenarios.push(scenario),
-            Err(error) => errors.push(error),
+        let Entries(Some(entries)) = raw_scenario.value else {
+            loaded.invalid.push(Invalid {
+                name: None,
+                span,
+                diagnostics: vec![error(
+                    span,
+                    "a scenario must be a mapping",
+                    "write each scenario as `- name: ...` with its keys below",
+                )],
+            });
+            continue;
+        };
+        let (raw, errors) = typed(entries);
+        let name = raw.name.as_ref().map(|name| name.value.clone());
+        if !errors.is_empty() {
+            loaded.invalid.push(Invalid {
+                name,
+                span,
+                diagnostics: errors,
+            });
+            continue;
+        }
+        match validate(raw, span, mounts) {
+            Ok(scenario) => loaded.scenarios.push(scenario),
+            Err(diagnostic) => loaded.invalid.push(Invalid {
+                name,
+                span,
+                diagnostics: vec![diagnostic],
+            }),
         }
     }
-    if errors.is_empty() {
-        Ok(ScenarioFile { file, scenarios })
-    } else {
-        Err(errors)
-    }
+    loaded
 }
 
 /// A serde-saphyr error as a diagnostic at its location.
@@ -226,7 +640,13 @@ fn error(span: Span, message: impl Into<String>, help: impl Into<String>) -> Dia
 }
 
 fn validate(raw: RawScenario, span: Span, mounts: &Mounts) -> Result<Scenario, Diagnostic> {
-    let name = raw.name.value.clone();
+    let Some(name) = raw.name.as_ref().map(|name| name.value.clone()) else {
+        return Err(error(
+            span,
+            "a scenario has no `name`",
+            "add `name:` saying what the scenario checks",
+        ));
+    };
     let (subject, subject_span) = subject(&raw, span)?;
     let expect_span;
     let expect = match (&raw.expect, &raw.capabilities) {
@@ -253,7 +673,7 @@ fn validate(raw: RawScenario, span: Span, mounts: &Mounts) -> Result<Scenario, D
         }
         (None, Some(caps)) => {
             expect_span = span_of_spanned(caps);
-            let mut names = caps.value.clone();
+            let mut names: Vec<String> = caps.value.iter().map(|c| c.value.clone()).collect();
             names.sort();
             names.dedup();
             Expectation::Capabilities(names)
@@ -304,6 +724,10 @@ fn validate(raw: RawScenario, span: Span, mounts: &Mounts) -> Result<Scenario, D
     })
 }
 
+fn name_of(raw: &RawScenario) -> &str {
+    raw.name.as_ref().map_or("", |name| name.value.as_str())
+}
+
 fn subject(raw: &RawScenario, span: Span) -> Result<(Subject, Span), Diagnostic> {
     let mut found: Vec<(Subject, Span)> = Vec::new();
     if let Some(role) = &raw.role {
@@ -329,12 +753,12 @@ fn subject(raw: &RawScenario, span: Span) -> Result<(Subject, Span), Diagnostic>
         1 => Ok(found.remove(0)),
         0 => Err(error(
             span,
-            format!("scenario `{}` has no subject", raw.name.value),
+            format!("scenario `{}` has no subject", name_of(raw)),
             help,
         )),
         _ => Err(error(
             found[1].1,
-            format!("scenario `{}` has more than one subject", raw.name.value),
+            format!("scenario `{}` has more than one subject", name_of(raw)),
             help,
         )),
     }
@@ -346,7 +770,7 @@ fn request(
     expect: &Expectation,
     mounts: &Mounts,
 ) -> Result<ScenarioRequest, Diagnostic> {
-    let name = &raw.name.value;
+    let name = &name_of(raw);
     let existing = raw.existing.as_ref().map(|e| e.value);
     if let Expectation::Capabilities(_) = expect {
         if let Some(extra) = raw.command.as_ref().or(raw.operation.as_ref()) {

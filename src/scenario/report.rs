@@ -4,7 +4,7 @@
 use serde_json::{json, Value};
 
 use super::model::ScenarioRequest;
-use super::run::{CallResult, FileOutcome, Outcome};
+use super::run::{CallResult, Entry, FileOutcome, Outcome};
 use crate::acl::{DenyReason, MergedRule};
 use crate::source::SourceFile;
 use crate::target::Target;
@@ -116,7 +116,25 @@ pub fn human(files: &[FileOutcome], subject_policies: &dyn Fn(&Outcome) -> Vec<S
     let mut out = String::new();
     let (mut passed, mut failed) = (0, 0);
     for file in files {
-        for outcome in &file.outcomes {
+        for entry in file.entries() {
+            let outcome = match entry {
+                Entry::Ran(outcome) => outcome,
+                Entry::Invalid(invalid) => {
+                    failed += 1;
+                    let at = location(&file.file, invalid.span.start);
+                    match &invalid.name {
+                        Some(name) => {
+                            out.push_str(&format!("FAIL {at} {name} (invalid scenario)\n"))
+                        }
+                        None => out.push_str(&format!("FAIL {at} (invalid scenario file)\n")),
+                    }
+                    for diagnostic in &invalid.diagnostics {
+                        let at = location(&file.file, diagnostic.span.start);
+                        out.push_str(&format!("  {at}: {}\n", diagnostic.message));
+                    }
+                    continue;
+                }
+            };
             let at = location(&file.file, outcome.scenario.span.start);
             if outcome.passed {
                 passed += 1;
@@ -189,7 +207,34 @@ fn call_json(call: &CallResult) -> Value {
     value
 }
 
-/// JSON output (`version` first).
+/// An invalid scenario (or file) in the JSON output: `status: invalid`, its diagnostics.
+fn invalid_json(file: &FileOutcome, invalid: &super::model::Invalid) -> Value {
+    let (line, column) = file.file.line_col(invalid.span.start);
+    let errors: Vec<Value> = invalid
+        .diagnostics
+        .iter()
+        .map(|d| {
+            let (line, column) = file.file.line_col(d.span.start);
+            json!({
+                "rule": d.rule,
+                "line": line,
+                "column": column,
+                "message": d.message,
+                "help": d.help,
+            })
+        })
+        .collect();
+    json!({
+        "name": invalid.name,
+        "line": line,
+        "column": column,
+        "status": "invalid",
+        "errors": errors,
+    })
+}
+
+/// JSON output (`version` first). A scenario is `passed`, `failed`, or `invalid` (it could
+/// not run: its `errors` say why); invalid ones count as failed in the summary.
 pub fn json(files: &[FileOutcome], target: Target) -> Value {
     let mut passed = 0;
     let mut failed = 0;
@@ -197,9 +242,16 @@ pub fn json(files: &[FileOutcome], target: Target) -> Value {
         .iter()
         .map(|file| {
             let scenarios: Vec<Value> = file
-                .outcomes
-                .iter()
-                .map(|outcome| {
+                .entries()
+                .into_iter()
+                .map(|entry| {
+                    let outcome = match entry {
+                        Entry::Ran(outcome) => outcome,
+                        Entry::Invalid(invalid) => {
+                            failed += 1;
+                            return invalid_json(file, invalid);
+                        }
+                    };
                     if outcome.passed {
                         passed += 1;
                     } else {

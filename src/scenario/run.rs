@@ -2,7 +2,9 @@
 
 use std::sync::Arc;
 
-use super::model::{ApiOperation, Because, Expectation, Scenario, ScenarioFile, ScenarioRequest};
+use super::model::{
+    ApiOperation, Because, Expectation, Invalid, Scenario, ScenarioFile, ScenarioRequest,
+};
 use super::vault_cli::{ApiCall, Translation};
 use crate::acl::{Acl, Decision, DenyReason, MergedRule, Operation, Request};
 use crate::diag::Diagnostic;
@@ -37,6 +39,8 @@ pub struct Outcome {
     pub decided_by: Option<(Vec<String>, String)>,
     /// Where the request was made (`""`: root).
     pub namespace: String,
+    /// How long deciding it took (JUnit's `time`).
+    pub time: std::time::Duration,
 }
 
 /// The results of one file.
@@ -44,36 +48,66 @@ pub struct Outcome {
 pub struct FileOutcome {
     pub file: Arc<SourceFile>,
     pub outcomes: Vec<Outcome>,
+    /// The scenarios that could not run (bad keys or values, an unknown subject), or the
+    /// whole file: each counts as a failed scenario.
+    pub invalid: Vec<Invalid>,
 }
 
 impl FileOutcome {
+    /// Failed scenarios, the invalid ones included.
     pub fn failed(&self) -> usize {
-        self.outcomes.iter().filter(|o| !o.passed).count()
+        self.outcomes.iter().filter(|o| !o.passed).count() + self.invalid.len()
+    }
+
+    /// The scenarios that ran and the invalid ones, in file order.
+    pub fn entries(&self) -> Vec<Entry<'_>> {
+        let mut entries: Vec<Entry<'_>> = self
+            .outcomes
+            .iter()
+            .map(Entry::Ran)
+            .chain(self.invalid.iter().map(Entry::Invalid))
+            .collect();
+        entries.sort_by_key(|entry| match entry {
+            Entry::Ran(outcome) => outcome.scenario.span.start,
+            Entry::Invalid(invalid) => invalid.span.start,
+        });
+        entries
     }
 }
 
+/// One scenario of a file's results.
+#[derive(Clone, Copy, Debug)]
+pub enum Entry<'a> {
+    Ran(&'a Outcome),
+    Invalid(&'a Invalid),
+}
+
 /// Runs every scenario of a file. A scenario naming an unknown role, entity, group or policy
-/// is an input error (returned with its span), not a failure.
-pub fn run_file(
-    file: &ScenarioFile,
-    inventory: &Inventory,
-    target: Target,
-) -> Result<FileOutcome, Vec<Diagnostic>> {
+/// cannot run: it is reported as invalid (a failed scenario with its span), and the others
+/// still run.
+pub fn run_file(file: &ScenarioFile, inventory: &Inventory, target: Target) -> FileOutcome {
     let mut outcomes = Vec::new();
-    let mut errors = Vec::new();
+    let mut invalid = file.invalid.clone();
     for scenario in &file.scenarios {
+        let started = std::time::Instant::now();
         match run_scenario(scenario, inventory, target) {
-            Ok(outcome) => outcomes.push(outcome),
-            Err(error) => errors.push(error),
+            Ok(mut outcome) => {
+                outcome.time = started.elapsed();
+                outcomes.push(outcome);
+            }
+            Err(error) => invalid.push(Invalid {
+                name: Some(scenario.name.clone()),
+                span: scenario.span,
+                diagnostics: vec![error],
+            }),
         }
     }
-    if !errors.is_empty() {
-        return Err(errors);
-    }
-    Ok(FileOutcome {
+    invalid.sort_by_key(|entry| entry.span.start);
+    FileOutcome {
         file: file.file.clone(),
         outcomes,
-    })
+        invalid,
+    }
 }
 
 fn subject_error(scenario: &Scenario, error: InventoryError) -> Diagnostic {
@@ -115,6 +149,7 @@ pub fn run_scenario(
         calls: Vec::new(),
         decided_by: None,
         namespace: namespace.clone(),
+        time: std::time::Duration::ZERO,
     };
     match &scenario.request {
         ScenarioRequest::Capabilities { path } => {

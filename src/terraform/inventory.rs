@@ -217,6 +217,12 @@ impl Reader<'_> {
         );
     }
 
+    /// A note on a value Terraform computes: "`what`: <before> `<the expression>`<after>".
+    fn note_computed(&mut self, span: Span, what: &str, before: &str, after: &str, help: &str) {
+        let shown = self.shown(span);
+        self.note(span, format!("`{what}`: {before} `{shown}`{after}"), help);
+    }
+
     fn spanned(&self, value: String, span: Span) -> Spanned<String> {
         spanned_in(value, span, self.file, self.source_id)
     }
@@ -232,10 +238,11 @@ impl Reader<'_> {
         match self.evaluate(&attribute.value) {
             Ok(value) => Some(Ok((value, span_of(&attribute.value)))),
             Err(Computed(span)) => {
-                let shown = self.shown(span);
-                self.note(
+                self.note_computed(
                     span,
-                    format!("`{what}`: `{key}` is `{shown}`, computed by terraform"),
+                    what,
+                    &format!("`{key}` is"),
+                    ", computed by terraform",
                     "capable reads literal values and references to resources of the same module",
                 );
                 Some(Err(()))
@@ -277,10 +284,11 @@ impl Reader<'_> {
         let value = unwrap_parens(&attribute.value);
         let Expression::Array(items) = value else {
             let span = span_of(value);
-            let shown = self.shown(span);
-            self.note(
+            self.note_computed(
                 span,
-                format!("`{what}`: `{key}` is `{shown}`, computed by terraform, so it is checked without them"),
+                what,
+                &format!("`{key}` is"),
+                ", computed by terraform, so it is checked without them",
                 "write the list out, or declare the values in capable.yaml",
             );
             return Vec::new();
@@ -290,10 +298,11 @@ impl Reader<'_> {
             match self.evaluate(item) {
                 Ok(text) => found.push(self.spanned(text, span_of(item))),
                 Err(Computed(span)) => {
-                    let shown = self.shown(span);
-                    self.note(
+                    self.note_computed(
                         span,
-                        format!("`{what}`: the `{key}` item `{shown}` is computed by terraform, so it is checked without it"),
+                        what,
+                        &format!("the `{key}` item"),
+                        " is computed by terraform, so it is checked without it",
                         "capable reads literal values and references to resources of the same module",
                     );
                 }
@@ -319,10 +328,11 @@ impl Reader<'_> {
         let value = unwrap_parens(&attribute.value);
         let Expression::Object(object) = value else {
             let span = span_of(value);
-            let shown = self.shown(span);
-            self.note(
+            self.note_computed(
                 span,
-                format!("`{what}`: `{key}` is `{shown}`, computed by terraform, so it is checked without it"),
+                what,
+                &format!("`{key}` is"),
+                ", computed by terraform, so it is checked without it",
                 "write the map out, or declare the values in capable.yaml",
             );
             return found;
@@ -337,10 +347,11 @@ impl Reader<'_> {
                     found.insert(name, value);
                 }
                 (Err(Computed(span)), _) | (_, Err(Computed(span))) => {
-                    let shown = self.shown(span);
-                    self.note(
+                    self.note_computed(
                         span,
-                        format!("`{what}`: the `{key}` entry `{shown}` is computed by terraform, so it is checked without it"),
+                        what,
+                        &format!("the `{key}` entry"),
+                        " is computed by terraform, so it is checked without it",
                         "capable reads literal values and references to resources of the same module",
                     );
                 }
@@ -496,10 +507,11 @@ impl Reader<'_> {
             match self.evaluate(item) {
                 Ok(name) => found.push(self.spanned(name, span)),
                 Err(Computed(span)) => {
-                    let shown = self.shown(span);
-                    self.note(
+                    self.note_computed(
                         span,
-                        format!("`{what}`: the `{key}` item `{shown}` is computed by terraform, so it is checked without it"),
+                        what,
+                        &format!("the `{key}` item"),
+                        " is computed by terraform, so it is checked without it",
                         "capable reads references to resources of the same module",
                     );
                 }
