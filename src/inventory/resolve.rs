@@ -763,7 +763,8 @@ impl Resolver<'_> {
             return;
         }
         let show = crate::namespace::display;
-        self.errors.push(
+        self.errors.push((
+            source_id_of(reference),
             Diagnostic::error(
                 "cross-namespace-member",
                 span_of_spanned(reference),
@@ -778,7 +779,7 @@ impl Resolver<'_> {
             .with_help(
                 "OpenBao keeps identity memberships within one namespace: declare a member in the same namespace (Vault Enterprise accepts it: `target: vault`)",
             ),
-        );
+        ));
     }
 
     fn check_group_ref(&mut self, name: &Spanned<String>, owner: &str) -> Option<String> {
