@@ -542,7 +542,9 @@ fn check_reports_namespace_wildcards_as_admin_of_every_child() {
     .expect("write");
     std::fs::write(
         dir.path().join("policies/admin/ns-ops.hcl"),
-        "path \"+/sys/policies/acl/*\" {\n  capabilities = [\"create\", \"update\"]\n}\n",
+        "path \"+/sys/policies/acl/*\" {\n  capabilities = [\"create\", \"update\"]\n}\n\
+         path \"team-*\" {\n  capabilities = [\"update\"]\n}\n\
+         path \"+/sys/audit/x\" {\n  capabilities = [\"sudo\", \"update\"]\n}\n",
     )
     .expect("write");
     std::fs::write(
@@ -562,6 +564,22 @@ fn check_reports_namespace_wildcards_as_admin_of_every_child() {
         "{admin_line}"
     );
     assert!(!stdout.contains("wildcard-mount"), "{stdout}");
+    // A glob first segment covers everything in the children it names.
+    assert!(
+        stdout.lines().any(|line| line.contains("ns-ops.hcl:4:")
+            && line.contains("[grants-everything]")
+            && line
+                .contains("in every child namespace of `admin/` whose name starts with `team-`")),
+        "{stdout}"
+    );
+    // `sudo` matters there: `admin/team-a/sys/audit/x` is root-protected in `admin/team-a/`.
+    assert!(!stdout.contains("sudo-unneeded"), "{stdout}");
+    assert!(
+        stdout.lines().any(|line| line.contains("ns-ops.hcl:7:")
+            && line.contains("[audit-admin]")
+            && line.contains("(in every child namespace of `admin/`)")),
+        "{stdout}"
+    );
     assert!(
         stdout
             .lines()
