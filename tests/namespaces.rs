@@ -780,3 +780,44 @@ roles:
     let (found, stdout, _) = lines("vault");
     assert!(found.is_empty(), "{stdout}");
 }
+
+/// Role-level lints judge a role of a child namespace on the patterns its policies wrote
+/// (relative to the namespace), as for a role of the root namespace.
+#[test]
+fn role_lints_see_roles_of_child_namespaces() {
+    let dir = tempfile::tempdir().unwrap();
+    for folder in [dir.path().to_path_buf(), dir.path().join("admin")] {
+        std::fs::create_dir_all(&folder).unwrap();
+        std::fs::write(
+            folder.join("fence.hcl"),
+            "path \"secret/*\" {\n  capabilities = [\"deny\"]\n}\n",
+        )
+        .unwrap();
+        std::fs::write(
+            folder.join("reader.hcl"),
+            "path \"secret/data/ai/*\" {\n  capabilities = [\"read\"]\n}\n",
+        )
+        .unwrap();
+    }
+    std::fs::write(
+        dir.path().join("capable.yaml"),
+        "namespaces:\n  admin/: {}\nroles:\n  userpass/root-user:\n    policies: [fence, reader]\n  \
+         userpass/ns-user:\n    namespace: admin/\n    policies: [fence, reader]\n",
+    )
+    .unwrap();
+    let (_, stdout, stderr) =
+        support::cli::capable_sub(dir.path(), "check", &["--format", "concise"]);
+    let overridden: Vec<&str> = stdout
+        .lines()
+        .filter(|line| line.contains("[overridden-deny]"))
+        .collect();
+    assert_eq!(overridden.len(), 2, "{stdout}{stderr}");
+    assert!(
+        overridden
+            .iter()
+            .any(|line| line.starts_with("admin/fence.hcl:1:6:")
+                && line.contains("role `userpass/ns-user`")
+                && line.contains("`secret/data/ai/*` in `reader`")),
+        "{stdout}"
+    );
+}
