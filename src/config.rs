@@ -411,29 +411,10 @@ fn namespace_entries<'de, D>(deserializer: D) -> Result<NamespaceEntries, D::Err
 where
     D: Deserializer<'de>,
 {
-    struct EntriesVisitor;
-
-    impl<'de> Visitor<'de> for EntriesVisitor {
-        type Value = NamespaceEntries;
-
-        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            f.write_str("a map of namespace path to its settings, e.g. `admin/: {}`")
-        }
-
-        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-            let mut entries = Vec::new();
-            while let Some(entry) = map.next_entry()? {
-                entries.push(entry);
-            }
-            Ok(entries)
-        }
-
-        fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
-            Ok(Vec::new())
-        }
-    }
-
-    deserializer.deserialize_map(EntriesVisitor)
+    map_entries(
+        deserializer,
+        "a map of namespace path to its settings, e.g. `admin/: {}`",
+    )
 }
 
 /// One entry of `namespaces:`.
@@ -477,29 +458,7 @@ fn spanned_list_entries<'de, D>(deserializer: D) -> Result<SpannedListEntries, D
 where
     D: Deserializer<'de>,
 {
-    struct EntriesVisitor;
-
-    impl<'de> Visitor<'de> for EntriesVisitor {
-        type Value = SpannedListEntries;
-
-        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            f.write_str("a map of file glob to a list of rule ids")
-        }
-
-        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-            let mut entries = Vec::new();
-            while let Some(entry) = map.next_entry()? {
-                entries.push(entry);
-            }
-            Ok(entries)
-        }
-
-        fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
-            Ok(Vec::new())
-        }
-    }
-
-    deserializer.deserialize_map(EntriesVisitor)
+    map_entries(deserializer, "a map of file glob to a list of rule ids")
 }
 
 /// Reads a map as `(key, value)` pairs keeping both locations (a map keyed by `Spanned`
@@ -508,13 +467,34 @@ fn spanned_entries<'de, D>(deserializer: D) -> Result<SpannedEntries, D::Error>
 where
     D: Deserializer<'de>,
 {
-    struct EntriesVisitor;
+    map_entries(
+        deserializer,
+        "a map of rule id to `off`, `error`, `warning` or `info`",
+    )
+}
 
-    impl<'de> Visitor<'de> for EntriesVisitor {
-        type Value = SpannedEntries;
+/// Reads a map as its `(key, value)` pairs in order, so keys can keep their locations (a map
+/// keyed by `Spanned` is not possible: it has no ordering). `expecting` names the map in
+/// errors; an empty value (`key:`) is an empty map.
+fn map_entries<'de, D, K, V>(
+    deserializer: D,
+    expecting: &'static str,
+) -> Result<Vec<(K, V)>, D::Error>
+where
+    D: Deserializer<'de>,
+    K: Deserialize<'de>,
+    V: Deserialize<'de>,
+{
+    struct EntriesVisitor<K, V> {
+        expecting: &'static str,
+        entries: std::marker::PhantomData<(K, V)>,
+    }
+
+    impl<'de, K: Deserialize<'de>, V: Deserialize<'de>> Visitor<'de> for EntriesVisitor<K, V> {
+        type Value = Vec<(K, V)>;
 
         fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            f.write_str("a map of rule id to `off`, `error`, `warning` or `info`")
+            f.write_str(self.expecting)
         }
 
         fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
@@ -530,7 +510,10 @@ where
         }
     }
 
-    deserializer.deserialize_map(EntriesVisitor)
+    deserializer.deserialize_map(EntriesVisitor {
+        expecting,
+        entries: std::marker::PhantomData,
+    })
 }
 
 fn parse_raw(source: &SourceFile) -> Result<RawConfig, ConfigError> {

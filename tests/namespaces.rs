@@ -542,7 +542,9 @@ fn check_reports_namespace_wildcards_as_admin_of_every_child() {
     .expect("write");
     std::fs::write(
         dir.path().join("policies/admin/ns-ops.hcl"),
-        "path \"+/sys/policies/acl/*\" {\n  capabilities = [\"create\", \"update\"]\n}\n",
+        "path \"+/sys/policies/acl/*\" {\n  capabilities = [\"create\", \"update\"]\n}\n\
+         path \"team-*\" {\n  capabilities = [\"update\"]\n}\n\
+         path \"+/sys/audit/x\" {\n  capabilities = [\"sudo\", \"update\"]\n}\n",
     )
     .expect("write");
     std::fs::write(
@@ -562,6 +564,22 @@ fn check_reports_namespace_wildcards_as_admin_of_every_child() {
         "{admin_line}"
     );
     assert!(!stdout.contains("wildcard-mount"), "{stdout}");
+    // A glob first segment covers everything in the children it names.
+    assert!(
+        stdout.lines().any(|line| line.contains("ns-ops.hcl:4:")
+            && line.contains("[grants-everything]")
+            && line
+                .contains("in every child namespace of `admin/` whose name starts with `team-`")),
+        "{stdout}"
+    );
+    // `sudo` matters there: `admin/team-a/sys/audit/x` is root-protected in `admin/team-a/`.
+    assert!(!stdout.contains("sudo-unneeded"), "{stdout}");
+    assert!(
+        stdout.lines().any(|line| line.contains("ns-ops.hcl:7:")
+            && line.contains("[audit-admin]")
+            && line.contains("(in every child namespace of `admin/`)")),
+        "{stdout}"
+    );
     assert!(
         stdout
             .lines()
@@ -761,4 +779,45 @@ roles:
     );
     let (found, stdout, _) = lines("vault");
     assert!(found.is_empty(), "{stdout}");
+}
+
+/// Role-level lints judge a role of a child namespace on the patterns its policies wrote
+/// (relative to the namespace), as for a role of the root namespace.
+#[test]
+fn role_lints_see_roles_of_child_namespaces() {
+    let dir = tempfile::tempdir().unwrap();
+    for folder in [dir.path().to_path_buf(), dir.path().join("admin")] {
+        std::fs::create_dir_all(&folder).unwrap();
+        std::fs::write(
+            folder.join("fence.hcl"),
+            "path \"secret/*\" {\n  capabilities = [\"deny\"]\n}\n",
+        )
+        .unwrap();
+        std::fs::write(
+            folder.join("reader.hcl"),
+            "path \"secret/data/ai/*\" {\n  capabilities = [\"read\"]\n}\n",
+        )
+        .unwrap();
+    }
+    std::fs::write(
+        dir.path().join("capable.yaml"),
+        "namespaces:\n  admin/: {}\nroles:\n  userpass/root-user:\n    policies: [fence, reader]\n  \
+         userpass/ns-user:\n    namespace: admin/\n    policies: [fence, reader]\n",
+    )
+    .unwrap();
+    let (_, stdout, stderr) =
+        support::cli::capable_sub(dir.path(), "check", &["--format", "concise"]);
+    let overridden: Vec<&str> = stdout
+        .lines()
+        .filter(|line| line.contains("[overridden-deny]"))
+        .collect();
+    assert_eq!(overridden.len(), 2, "{stdout}{stderr}");
+    assert!(
+        overridden
+            .iter()
+            .any(|line| line.starts_with("admin/fence.hcl:1:6:")
+                && line.contains("role `userpass/ns-user`")
+                && line.contains("`secret/data/ai/*` in `reader`")),
+        "{stdout}"
+    );
 }

@@ -16,7 +16,7 @@ use super::witness::Query;
 use crate::acl::MergedRule;
 use crate::policy::{CapSet, Capability};
 use crate::query::lang::{intersects, Domain, Seq, Token};
-use crate::query::reach::{Piece, Reach, Region, View, REPORT_ORDER};
+use crate::query::reach::{self, Piece, Reach, Region, View, REPORT_ORDER};
 use crate::target::Target;
 
 /// What happened to one capability on one cell.
@@ -138,73 +138,24 @@ impl Hints {
     }
 }
 
-/// The literal bytes a sequence starts with (every path in it starts with them).
-fn literal_head(seq: &Seq) -> Vec<u8> {
-    seq.0
-        .iter()
-        .map_while(|token| match token {
-            Token::Lit(byte) => Some(*byte),
-            _ => None,
-        })
-        .collect()
-}
-
-/// Regions by the literal heads of their pieces: two pieces can only share a path when one
-/// head is a prefix of the other. Cost: O(n log n) to build; a lookup is O(L log n + matches).
-struct HeadIndex {
-    sorted: Vec<(Vec<u8>, usize)>,
-    by_head: HashMap<Vec<u8>, Vec<usize>>,
-}
+/// The regions of a view by literal head ([`crate::query::reach`]'s index of all of them).
+struct HeadIndex(reach::HeadIndex);
 
 impl HeadIndex {
     fn new(regions: &[Region]) -> HeadIndex {
-        let mut sorted: Vec<(Vec<u8>, usize)> = regions
-            .iter()
-            .enumerate()
-            .flat_map(|(index, region)| {
-                region
-                    .pieces
-                    .iter()
-                    .map(move |piece| (literal_head(&piece.include), index))
-            })
-            .collect();
-        sorted.sort();
-        sorted.dedup();
-        let mut by_head: HashMap<Vec<u8>, Vec<usize>> = HashMap::new();
-        for (head, index) in &sorted {
-            by_head.entry(head.clone()).or_default().push(*index);
-        }
-        HeadIndex { sorted, by_head }
+        HeadIndex(reach::HeadIndex::new(regions, |_| true))
     }
 
     /// Regions with a piece whose head is compatible with one of `region`'s, ascending.
     fn candidates(&self, region: &Region) -> Vec<usize> {
-        let mut found = BTreeSet::new();
-        for piece in &region.pieces {
-            let head = literal_head(&piece.include);
-            for length in 0..head.len() {
-                if let Some(indices) = self.by_head.get(&head[..length]) {
-                    found.extend(indices);
-                }
-            }
-            let start = self
-                .sorted
-                .partition_point(|(other, _)| other.as_slice() < head.as_slice());
-            found.extend(
-                self.sorted[start..]
-                    .iter()
-                    .take_while(|(other, _)| other.starts_with(&head))
-                    .map(|(_, index)| *index),
-            );
-        }
-        found.into_iter().collect()
+        let mut found = Vec::new();
+        self.0.candidates(region, &mut found);
+        found
     }
 }
 
 fn domain(view: View) -> Domain {
-    Domain {
-        trailing_slash: view == View::Listing,
-    }
+    view.domain()
 }
 
 fn overlaps(a: &[Piece], b: &[Piece], domain: Domain) -> bool {
@@ -664,7 +615,7 @@ impl Cell<'_, '_> {
         let head_bytes = primary
             .pieces
             .iter()
-            .map(|piece| literal_head(&piece.include))
+            .map(|piece| reach::head(&piece.include))
             .min()
             .unwrap_or_default();
         let hints = self.diff.hints.under(&head_bytes);

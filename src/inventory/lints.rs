@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use super::{Inventory, InventoryError, Subject};
-use crate::acl::{Acl, AclError};
+use crate::acl::{Acl, AclError, AclOptions};
 use crate::lint::rules::{overridden_deny, parameters_narrowed_by_merge, unresolved_template};
 use crate::lint::{codes, Category, PolicyIndex, RoleContext, Rule};
 use crate::mounts::Mounts;
@@ -30,9 +30,21 @@ pub fn lint_inventory(inventory: &Inventory, target: Target, mounts: &Mounts) ->
         let Ok(identity) = inventory.identity_for(&subject) else {
             continue;
         };
+        let namespace = inventory.namespace_of(&subject);
+        let rebased = rebase(&policies, &namespace, inventory.namespaces());
         // OpenBao refuses a whole token whose template substitutes a forbidden value: its
         // template is still reported (from an ACL without the identity), its access is not.
-        let (acl, token_refused) = match inventory.acl_for(&subject, target) {
+        let built = match &rebased {
+            Some((policies, options)) => {
+                let refs: Vec<&Policy> = policies.iter().collect();
+                Acl::with_options(&refs, target, identity.as_ref(), options)
+                    .map_err(InventoryError::Acl)
+            }
+            None => inventory.acl_for(&subject, target),
+        };
+        let rebased_view = rebased.is_some();
+        let policies = rebased.map(|(policies, _)| policies).unwrap_or(policies);
+        let (acl, token_refused) = match built {
             Ok(acl) => (acl, false),
             Err(InventoryError::Acl(AclError::TemplatedPolicy { .. })) => {
                 let refs: Vec<&Policy> = policies.iter().collect();
@@ -58,11 +70,50 @@ pub fn lint_inventory(inventory: &Inventory, target: Target, mounts: &Mounts) ->
         if matches!(subject, Subject::Role(_)) && !token_refused {
             overridden_deny::check_role(&ctx, &mut found);
             parameters_narrowed_by_merge::check_role(&ctx, &mut found);
-            security_rules_on_merged_acl(&ctx, inventory, &mut alone_cache, &mut found);
+            if rebased_view {
+                // Rebased policies are not the inventory's: judged alone afresh, not cached.
+                let own = |name: &str| policies.iter().find(|p| p.qualified_name() == name);
+                security_rules_on_merged_acl(&ctx, own, &mut AloneFindings::new(), &mut found);
+            } else {
+                let shared = |name: &str| inventory.policies().get(name);
+                security_rules_on_merged_acl(&ctx, shared, &mut alone_cache, &mut found);
+            }
         }
         per_subject.push((subject.clone(), found));
     }
     merge_subjects(per_subject)
+}
+
+/// A subject of a child namespace `N` as the rules see it: its policies and ACL relative to
+/// `N` (each policy's patterns are already relative to its namespace, and the child
+/// namespaces of `N` become top-level ones), so the rules compare the patterns the user wrote
+/// with the merged ones. `None` in the root namespace, or when some policy lives in another
+/// namespace (a Vault group's in an ancestor), whose rules are then judged on full paths.
+fn rebase(
+    policies: &[Policy],
+    namespace: &str,
+    tree: &crate::namespace::Namespaces,
+) -> Option<(Vec<Policy>, AclOptions)> {
+    if namespace.is_empty() || policies.iter().any(|p| p.namespace != namespace) {
+        return None;
+    }
+    let rebased = policies
+        .iter()
+        .map(|policy| Policy {
+            namespace: String::new(),
+            ..policy.clone()
+        })
+        .collect();
+    let below: Vec<&str> = tree
+        .iter()
+        .filter_map(|path| path.strip_prefix(namespace))
+        .filter(|path| !path.is_empty())
+        .collect();
+    let options = AclOptions {
+        namespaces: crate::namespace::Namespaces::new(below),
+        ..AclOptions::default()
+    };
+    Some((rebased, options))
 }
 
 /// The catalog's security rules, run for each of the role's policies with the role's merged
@@ -72,7 +123,7 @@ pub fn lint_inventory(inventory: &Inventory, target: Target, mounts: &Mounts) ->
 /// What remains is what the role adds, e.g. a template that resolves to a broad pattern.
 fn security_rules_on_merged_acl<'i>(
     ctx: &RoleContext<'_>,
-    inventory: &'i Inventory,
+    lookup: impl Fn(&str) -> Option<&'i Policy>,
     alone_cache: &mut AloneFindings<'i>,
     out: &mut Vec<Finding>,
 ) {
@@ -83,7 +134,8 @@ fn security_rules_on_merged_acl<'i>(
         let name = policy.qualified_name();
         let alone = alone_cache
             .entry(name.clone())
-            .or_insert_with(|| Alone::new(inventory.policies().get(&name), ctx));
+            .or_insert_with(|| Alone::new(lookup(&name), ctx));
+
         alone_findings.extend(alone.findings.iter().cloned());
         let Some(index) = &alone.index else {
             continue;

@@ -84,13 +84,16 @@ fn namespace_wildcards(
     let Some((view, reaches)) = super::namespaces::child_view(policy) else {
         return;
     };
+    // A finding belongs to the rule whose block holds its span.
     let reach_at = |start: usize| {
         reaches
             .iter()
-            .find(|(at, _)| *at == start)
+            .find(|(block, _)| block.start <= start && start < block.end)
             .map(|(_, reach)| reach)
     };
-    found.retain(|d| d.rule != "wildcard-mount" || reach_at(d.span.start).is_none());
+    // Judged on the child view instead: a namespace is no mount, and sudo may matter there.
+    let replaced = |rule: &str| rule == "wildcard-mount" || rule == "sudo-unneeded";
+    found.retain(|d| !replaced(&d.rule) || reach_at(d.span.start).is_none());
     let admin = run_rules(&view, target, settings, |id| {
         super::namespaces::ADMIN_RULES.contains(&id)
     });

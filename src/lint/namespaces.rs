@@ -9,17 +9,21 @@
 
 use crate::policy::{PathPattern, PatternKind, Policy, Rule};
 
-/// The rules whose findings on a child view are about child namespaces.
+/// The rules whose findings on a child view are about child namespaces (the admin rules,
+/// `grants-everything` for a glob first segment, whose child view is `*`, and
+/// `sudo-unneeded`, whose answer depends on the paths the children see).
 pub const ADMIN_RULES: &[&str] = &[
     "audit-admin",
     "auth-method-admin",
     "auth-role-admin",
+    "grants-everything",
     "identity-admin",
     "mount-admin",
     "plugin-admin",
     "policy-admin",
     "seal-admin",
     "raw-storage",
+    "sudo-unneeded",
     "token-create",
 ];
 
@@ -64,8 +68,9 @@ pub fn namespace_wildcard(pattern: &PathPattern) -> Option<(Reach, PathPattern)>
 
 /// The policy as its namespace's children see its namespace-wildcard rules: those rules only,
 /// each with the pattern a child sees (spans kept, so findings point at the original label),
-/// and per rule how it reaches. `None` when no rule is a namespace wildcard.
-pub fn child_view(policy: &Policy) -> Option<(Policy, Vec<(usize, Reach)>)> {
+/// and per rule its block's span and how it reaches. `None` when no rule is a namespace
+/// wildcard.
+pub fn child_view(policy: &Policy) -> Option<(Policy, Vec<(crate::span::Span, Reach)>)> {
     let mut rules: Vec<Rule> = Vec::new();
     let mut reaches = Vec::new();
     for rule in &policy.rules {
@@ -75,7 +80,7 @@ pub fn child_view(policy: &Policy) -> Option<(Policy, Vec<(usize, Reach)>)> {
         let Some((reach, inner)) = namespace_wildcard(pattern) else {
             continue;
         };
-        reaches.push((rule.pattern_span.start, reach));
+        reaches.push((rule.block_span, reach));
         rules.push(Rule {
             pattern: Some(inner),
             ..rule.clone()

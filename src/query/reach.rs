@@ -67,7 +67,8 @@ impl View {
         }
     }
 
-    fn domain(self) -> Domain {
+    /// The request paths the view decides.
+    pub fn domain(self) -> Domain {
         Domain {
             trailing_slash: self == View::Listing,
         }
@@ -416,7 +417,7 @@ impl Reach {
 }
 
 /// The literal bytes every path of `seq` starts with.
-fn head(seq: &Seq) -> Vec<u8> {
+pub(crate) fn head(seq: &Seq) -> Vec<u8> {
     seq.0
         .iter()
         .map_while(|token| match token {
@@ -428,14 +429,14 @@ fn head(seq: &Seq) -> Vec<u8> {
 
 /// Some regions (by position in their view) under the heads of their pieces, sorted, so that
 /// the regions that may overlap a given one are found without looking at the others.
-struct HeadIndex {
+pub(crate) struct HeadIndex {
     /// Distinct heads in byte order, each with the regions having a piece with that head.
     heads: Vec<(Vec<u8>, Vec<usize>)>,
 }
 
 impl HeadIndex {
     /// Indexes the regions `keep` selects. Cost: O(R × L + R log R).
-    fn new(regions: &[Region], keep: impl Fn(&Region) -> bool) -> HeadIndex {
+    pub(crate) fn new(regions: &[Region], keep: impl Fn(&Region) -> bool) -> HeadIndex {
         let mut entries: Vec<(Vec<u8>, usize)> = Vec::new();
         for (at, region) in regions.iter().enumerate() {
             if !keep(region) {
@@ -460,7 +461,7 @@ impl HeadIndex {
 
     /// The indexed regions that may overlap `region` (a head of one is a prefix of a head of
     /// the other), in view order, each once. Cost: O(L log R) per piece, plus the candidates.
-    fn candidates(&self, region: &Region, found: &mut Vec<usize>) {
+    pub(crate) fn candidates(&self, region: &Region, found: &mut Vec<usize>) {
         found.clear();
         for piece in &region.pieces {
             let head = head(&piece.include);

@@ -77,9 +77,9 @@ fn runs(condition: Option<&str>, inputs: &BTreeMap<String, String>) -> bool {
     })
 }
 
-/// A repository with `origin/main` holding the example setup and a checked-out branch that
-/// widens the inference policy.
-fn pull_request(root: &Path) -> PathBuf {
+/// A repository with `origin/main` holding the example setup and a checked-out branch whose
+/// one commit rewrites the inference policy with `edit`.
+fn pull_request(root: &Path, edit: impl Fn(&str) -> String) -> PathBuf {
     let origin = root.join("origin.git");
     let work = root.join("work");
     std::fs::create_dir_all(&work).unwrap();
@@ -93,29 +93,26 @@ fn pull_request(root: &Path) -> PathBuf {
         &["remote", "add", "origin", origin.to_str().unwrap()],
     );
     git(&work, &["push", "-q", "origin", "main"]);
-    git(&work, &["checkout", "-q", "-b", "widen"]);
+    git(&work, &["checkout", "-q", "-b", "change"]);
     let file = policies.join("ai-inference-service.hcl");
     let text = std::fs::read_to_string(&file).unwrap();
-    std::fs::write(
-        &file,
-        text.replace("secret/data/ai/openai\"", "secret/data/ai/*\""),
-    )
-    .unwrap();
+    let edited = edit(&text);
+    assert_ne!(edited, text, "the example policy changed; update this test");
+    std::fs::write(&file, edited).unwrap();
     git(
         &work,
-        &["commit", "-q", "-am", "widen the inference key access"],
+        &["commit", "-q", "-am", "change the inference policy"],
     );
     work
 }
 
-#[test]
-fn the_action_steps_gate_a_pull_request_that_gains_access() {
+/// The action's run steps on the pull request in `work`: each step's exit code, the `diff`
+/// step's output, and the step summary written.
+fn run_steps(temp: &Path, work: &Path) -> (BTreeMap<String, Option<i32>>, String, String) {
     let action = action();
     assert_eq!(action.runs.using, "composite");
-    let temp = tempfile::tempdir().unwrap();
-    let work = pull_request(temp.path());
-    let summary = temp.path().join("summary.md");
-    let runner_temp = temp.path().join("runner");
+    let summary = temp.join("summary.md");
+    let runner_temp = temp.join("runner");
     std::fs::create_dir_all(&runner_temp).unwrap();
     let mut inputs: BTreeMap<String, String> = action
         .inputs
@@ -130,6 +127,7 @@ fn the_action_steps_gate_a_pull_request_that_gains_access() {
         std::env::var("PATH").unwrap_or_default()
     );
     let mut statuses = BTreeMap::new();
+    let mut diff_output = String::new();
     for step in &action.runs.steps {
         let id = step.id.clone().unwrap_or_default();
         if id == "install" || step.uses.is_some() || !runs(step.condition.as_deref(), &inputs) {
@@ -141,11 +139,11 @@ fn the_action_steps_gate_a_pull_request_that_gains_access() {
         command
             .args(["--noprofile", "--norc", "-eo", "pipefail", "-c"])
             .arg(expand(script, &inputs))
-            .current_dir(&work)
+            .current_dir(work)
             .env("PATH", &path)
             .env("NO_COLOR", "1")
             .env("GITHUB_STEP_SUMMARY", &summary)
-            .env("GITHUB_PATH", temp.path().join("github_path"))
+            .env("GITHUB_PATH", temp.join("github_path"))
             .env("GITHUB_BASE_REF", "main")
             .env("GITHUB_ACTION_PATH", manifest_dir())
             .env("RUNNER_TEMP", &runner_temp);
@@ -155,13 +153,31 @@ fn the_action_steps_gate_a_pull_request_that_gains_access() {
         let output = command.output().expect("bash runs");
         statuses.insert(id.clone(), output.status.code());
         if id == "diff" {
-            let annotations = String::from_utf8_lossy(&output.stdout);
-            assert!(
-                annotations.contains("::error file=policies/ai-inference-service.hcl,line=5,col=6"),
-                "{annotations}"
-            );
+            diff_output = String::from_utf8_lossy(&output.stdout).into_owned();
         }
     }
+    let text = std::fs::read_to_string(&summary).unwrap_or_default();
+    (statuses, diff_output, text)
+}
+
+/// The issue's "done when": widening `secret/data/ai/openai` to `secret/data/ai/*` for the
+/// inference role shows in the step summary and as an annotation on the changed line, and the
+/// job fails.
+#[test]
+fn the_action_steps_gate_a_pull_request_that_gains_access() {
+    let temp = tempfile::tempdir().unwrap();
+    let work = pull_request(temp.path(), |text| {
+        text.replace("secret/data/ai/openai\"", "secret/data/ai/*\"")
+    });
+    let (statuses, annotations, text) = run_steps(temp.path(), &work);
+    assert!(
+        annotations.contains("::error file=policies/ai-inference-service.hcl,line=5,col=6"),
+        "{annotations}"
+    );
+    assert!(
+        text.contains("kubernetes/inference-role") && text.contains("secret/data/ai/anthropic"),
+        "{text}"
+    );
     assert_eq!(
         statuses.get("check"),
         Some(&Some(1)),
@@ -177,6 +193,25 @@ fn the_action_steps_gate_a_pull_request_that_gains_access() {
         Some(&Some(1)),
         "access was gained: {statuses:?}"
     );
-    let text = std::fs::read_to_string(&summary).unwrap();
     insta::assert_snapshot!(text);
+}
+
+/// A pull request that only reformats a policy passes, and says "no access changed".
+#[test]
+fn the_action_steps_pass_a_reformatting_pull_request() {
+    let temp = tempfile::tempdir().unwrap();
+    let work = pull_request(temp.path(), |text| {
+        text.lines()
+            .filter(|line| !line.trim_start().starts_with('#'))
+            .map(|line| format!("\n{}\n", line.replace("  ", "    ")))
+            .collect()
+    });
+    let (statuses, annotations, text) = run_steps(temp.path(), &work);
+    assert_eq!(
+        statuses.get("diff"),
+        Some(&Some(0)),
+        "{statuses:?}\n{annotations}"
+    );
+    assert!(!annotations.contains("::error"), "{annotations}");
+    assert!(text.contains("no access changed"), "{text}");
 }
