@@ -568,6 +568,14 @@ impl Reader<'_> {
     /// `vault_mount` (a secrets engine) and `vault_auth_backend` / `vault_jwt_auth_backend`
     /// (an auth method, mounted under `auth/`).
     fn mount(&mut self, block: &Block, what: &str, kind: &str) {
+        if let Some(namespace) = block.body.get_attribute("namespace") {
+            self.note(
+                span_of(&namespace.key),
+                format!("`{what}` is mounted in a namespace, which the mount table does not model, so it is left out"),
+                "declare the mount's engine under `mounts:` with its full path if lints need it",
+            );
+            return;
+        }
         let engine = match kind {
             "vault_jwt_auth_backend" => match self.string(block, "type", what) {
                 Some(Ok((value, _))) => Some(value),
