@@ -26,6 +26,10 @@
 //! }
 //! ```
 //!
+//! A grant the target's built-in `default` policy itself holds (`sys/wrapping/lookup`) is not
+//! flagged: it is the product's own text, found in every copied or pulled `default` policy,
+//! and removing it changes nothing either way.
+//!
 //! ## References
 //! - the `x-vault-unauthenticated` endpoints of the OpenAPI documents (`src/endpoints/`)
 
@@ -61,6 +65,9 @@ impl Rule for UnauthenticatedPath {
             if endpoints.is_empty() || !endpoints.iter().all(|e| e.unauthenticated) {
                 continue;
             }
+            if !rule.capabilities.is_deny() && is_builtin_default_rule(ctx, &pattern.normalized) {
+                continue;
+            }
             let named = reach.named(&endpoints);
             let (severity, message, label) = if rule.capabilities.is_deny() {
                 (
@@ -93,4 +100,12 @@ impl Rule for UnauthenticatedPath {
             );
         }
     }
+}
+
+/// Whether the target's built-in `default` policy holds a rule on exactly this pattern.
+/// Cost: O(rules of the built-in policy), a constant.
+fn is_builtin_default_rule(ctx: &PolicyContext<'_>, pattern: &str) -> bool {
+    crate::acl::builtin::default_policy_rules(ctx.target)
+        .iter()
+        .any(|(label, _)| *label == pattern)
 }
