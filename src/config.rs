@@ -613,8 +613,7 @@ fn backticked(keys: &[String]) -> String {
 fn span_at(source: &SourceFile, location: &serde_saphyr::Location) -> Span {
     let span = location.span();
     if let (Some(start), Some(len)) = (span.byte_offset(), span.byte_len()) {
-        let start = start as usize;
-        return Span::new(start, start + (len as usize).max(1));
+        return crate::source::at_least_one_char(&source.text, start as usize, len as usize);
     }
     let line = location.line() as usize;
     let column = location.column() as usize;

@@ -102,6 +102,24 @@ impl SourceFile {
     }
 }
 
+/// The span of a parser's `(byte offset, byte length)` widened to at least one character, so a
+/// zero-length error location still underlines something, and never ending inside a multi-byte
+/// character (a `\u{feff}` after the location, say). Cost: O(1).
+pub fn at_least_one_char(text: &str, start: usize, len: usize) -> crate::span::Span {
+    let start = floor_char_boundary(text, start);
+    let mut end = start.saturating_add(len).min(text.len());
+    if end == start {
+        end = text[start..]
+            .chars()
+            .next()
+            .map_or(start, |c| start + c.len_utf8());
+    }
+    while end < text.len() && !text.is_char_boundary(end) {
+        end += 1;
+    }
+    crate::span::Span::new(start, end)
+}
+
 /// The largest char boundary at or before `offset` (clamped to the text).
 pub(crate) fn floor_char_boundary(text: &str, mut offset: usize) -> usize {
     offset = offset.min(text.len());
@@ -114,6 +132,19 @@ pub(crate) fn floor_char_boundary(text: &str, mut offset: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A zero-length location before a byte-order mark widens to the whole mark, never into it
+    /// (the `scenario` fuzz target's crash: a SARIF fingerprint sliced at byte 37 of a BOM).
+    #[test]
+    fn at_least_one_char_never_ends_inside_a_char() {
+        let text = "ab\u{feff}c";
+        assert_eq!(at_least_one_char(text, 2, 0), crate::span::Span::new(2, 5));
+        assert_eq!(at_least_one_char(text, 2, 1), crate::span::Span::new(2, 5));
+        assert_eq!(at_least_one_char(text, 3, 0), crate::span::Span::new(2, 5));
+        assert_eq!(at_least_one_char(text, 0, 0), crate::span::Span::new(0, 1));
+        assert_eq!(at_least_one_char(text, 6, 0), crate::span::Span::new(6, 6));
+        assert_eq!(at_least_one_char(text, 99, 4), crate::span::Span::new(6, 6));
+    }
 
     #[test]
     fn line_col_counts_from_one() {

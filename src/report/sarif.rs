@@ -323,9 +323,9 @@ struct Fingerprints {
 
 impl Fingerprints {
     fn next(&mut self, file: &SourceFile, diagnostic: &Diagnostic) -> String {
-        let line_start = file.text[..diagnostic.span.start.min(file.text.len())]
-            .rfind('\n')
-            .map_or(0, |i| i + 1);
+        // Spans are on char boundaries, but a fingerprint must never be the thing that panics.
+        let start = crate::source::floor_char_boundary(&file.text, diagnostic.span.start);
+        let line_start = file.text[..start].rfind('\n').map_or(0, |i| i + 1);
         let line_text = file.text[line_start..].lines().next().unwrap_or("").trim();
         let key = fnv1a(&[
             diagnostic.rule.as_bytes(),

@@ -578,8 +578,7 @@ pub fn yaml_diagnostic(file: &SourceFile, error: &serde_saphyr::Error) -> Diagno
             let span = location.span();
             match (span.byte_offset(), span.byte_len()) {
                 (Some(start), Some(len)) => {
-                    let start = start as usize;
-                    Span::new(start, start + (len as usize).max(1))
+                    crate::source::at_least_one_char(&file.text, start as usize, len as usize)
                 }
                 _ => offset_of(file, location.line() as usize, location.column() as usize),
             }
