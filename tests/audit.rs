@@ -303,6 +303,14 @@ fn run(session: &Session, dir: &Path, args: &[&str]) -> (i32, String, String) {
     (code, stdout, stderr)
 }
 
+/// `audit replay LOG --against .` in `dir`, JSON, failing on any changed decision and on any
+/// request the tree decides differently from the server.
+fn replay_against_itself(session: &Session, dir: &Path, log: &str) -> (i32, String, String) {
+    let args = ["replay", log, "--against", ".", "--format", "json"];
+    let fail_on = ["--fail-on", "changed", "--fail-on", "fidelity"];
+    run(session, dir, &[&args[..], &fail_on[..]].concat())
+}
+
 /// No token, accessor, HMAC or secret value the session saw or the log holds may be printed.
 fn assert_no_secrets(session: &Session, output: &str) {
     assert!(
@@ -347,22 +355,7 @@ fn replay_against_the_unchanged_tree_changes_nothing_and_matches_the_server(s: &
     let dir = tempfile::tempdir().unwrap();
     write_tree(dir.path());
     let log = log_arg(s);
-    let (code, stdout, stderr) = run(
-        s,
-        dir.path(),
-        &[
-            "replay",
-            &log,
-            "--against",
-            ".",
-            "--format",
-            "json",
-            "--fail-on",
-            "changed",
-            "--fail-on",
-            "fidelity",
-        ],
-    );
+    let (code, stdout, stderr) = replay_against_itself(s, dir.path(), &log);
     assert_eq!(code, 0, "{stdout}\n{stderr}");
     let report = json_of(&stdout);
     assert_eq!(report["version"], 1);
@@ -958,22 +951,7 @@ fn requests_in_child_namespaces_are_replayed_in_their_namespace() {
     // The unchanged tree: every request decided as the server did.
     let tree = dir.path().join("tree");
     write_namespaced_tree(&tree, LEAD);
-    let (code, stdout, stderr) = run(
-        &session,
-        &tree,
-        &[
-            "replay",
-            &log,
-            "--against",
-            ".",
-            "--format",
-            "json",
-            "--fail-on",
-            "fidelity",
-            "--fail-on",
-            "changed",
-        ],
-    );
+    let (code, stdout, stderr) = replay_against_itself(&session, &tree, &log);
     assert_eq!(code, 0, "{stdout}\n{stderr}");
     let report = json_of(&stdout);
     assert_eq!(report["fidelity"], json!([]), "{stdout}");

@@ -32,6 +32,19 @@ impl RuleSource {
     pub fn line_col(&self) -> (usize, usize) {
         self.file.line_col(self.pattern_span.start)
     }
+
+    /// The block as every machine format shows it: `policy`, `pattern` (as written), `file`,
+    /// `line` and `column` of the pattern label.
+    pub fn location_json(&self) -> serde_json::Value {
+        let (line, column) = self.line_col();
+        serde_json::json!({
+            "policy": self.policy,
+            "pattern": self.raw_pattern,
+            "file": self.file.name,
+            "line": line,
+            "column": column,
+        })
+    }
 }
 
 /// One entry of the ACL: every block with the same store and key, merged (spec 2).
@@ -58,6 +71,29 @@ pub struct MergedRule {
     /// Every block that merged into this entry, in merge order (blocks ignored because the
     /// entry already held `deny` included).
     pub sources: Vec<RuleSource>,
+}
+
+impl MergedRule {
+    /// An entry that grants `capabilities` on `pattern` and nothing else: no parameter
+    /// constraints, no wrapping bounds, no sources (used for synthetic rules such as `root`'s).
+    pub fn only(pattern: PathPattern, capabilities: CapSet) -> Self {
+        Self {
+            pattern,
+            capabilities,
+            granting_policies: Vec::new(),
+            allowed_parameters: None,
+            denied_parameters: None,
+            required_parameters: Vec::new(),
+            min_wrapping_ttl: 0,
+            max_wrapping_ttl: 0,
+            mfa_methods: Vec::new(),
+            pagination_limit: 0,
+            subscribe_event_types: Vec::new(),
+            list_scan_response_keys_filter_path: None,
+            control_group: None,
+            sources: Vec::new(),
+        }
+    }
 }
 
 /// Which step of the lookup (spec 3.3) found the winning rule.

@@ -235,22 +235,10 @@ fn root_rule(target: Target) -> MergedRule {
         .into_iter()
         .filter(|capability| *capability != Capability::Deny && capability.valid_for(target))
         .fold(CapSet::EMPTY, CapSet::with);
-    MergedRule {
-        pattern: PathPattern::parse("*").expect("`*` is a valid pattern"),
+    MergedRule::only(
+        PathPattern::parse("*").expect("`*` is a valid pattern"),
         capabilities,
-        granting_policies: Vec::new(),
-        allowed_parameters: None,
-        denied_parameters: None,
-        required_parameters: Vec::new(),
-        min_wrapping_ttl: 0,
-        max_wrapping_ttl: 0,
-        mfa_methods: Vec::new(),
-        pagination_limit: 0,
-        subscribe_event_types: Vec::new(),
-        list_scan_response_keys_filter_path: None,
-        control_group: None,
-        sources: Vec::new(),
-    }
+    )
 }
 
 /// The regions of a loaded side (a root token is one rule `*` with every capability).

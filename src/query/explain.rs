@@ -423,15 +423,10 @@ fn rule_json(rule: &MergedRule) -> Value {
         .sources
         .iter()
         .map(|source| {
-            let (line, column) = source.line_col();
-            json!({
-                "policy": source.policy,
-                "pattern": source.raw_pattern,
-                "file": source.file.name,
-                "line": line,
-                "column": column,
-                "capabilities": source.capabilities.iter().map(Capability::name).collect::<Vec<_>>(),
-            })
+            let mut location = source.location_json();
+            let capabilities: Vec<_> = source.capabilities.iter().map(Capability::name).collect();
+            location["capabilities"] = json!(capabilities);
+            location
         })
         .collect();
     let granting: serde_json::Map<String, Value> = rule

@@ -734,22 +734,7 @@ mod tests {
     use crate::policy::{CapSet, PathPattern};
 
     fn rule(pattern: &str, caps: &[Capability]) -> MergedRule {
-        MergedRule {
-            pattern: PathPattern::parse(pattern).unwrap(),
-            capabilities: CapSet::of(caps),
-            granting_policies: Vec::new(),
-            allowed_parameters: None,
-            denied_parameters: None,
-            required_parameters: Vec::new(),
-            min_wrapping_ttl: 0,
-            max_wrapping_ttl: 0,
-            mfa_methods: Vec::new(),
-            pagination_limit: 0,
-            subscribe_event_types: Vec::new(),
-            list_scan_response_keys_filter_path: None,
-            control_group: None,
-            sources: Vec::new(),
-        }
+        MergedRule::only(PathPattern::parse(pattern).unwrap(), CapSet::of(caps))
     }
 
     /// Spec 3.4 descriptor: (firstWCOrGlob, isPrefix, wildcards, wcPath).

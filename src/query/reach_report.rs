@@ -218,22 +218,11 @@ pub fn render_human(header: &Header<'_>, reach: &Reach, answers: &[CapabilityRea
     out
 }
 
-fn source_json(source: &RuleSource) -> Value {
-    let (line, column) = source.line_col();
-    json!({
-        "policy": source.policy,
-        "file": source.file.name,
-        "line": line,
-        "column": column,
-        "pattern": source.raw_pattern,
-    })
-}
-
 fn region_json(reach: &Reach, region: &Region, capability: Option<Capability>) -> Value {
     let rule = &reach.rules[region.rule];
     let sources: Vec<Value> = granting_sources(rule, capability)
         .into_iter()
-        .map(source_json)
+        .map(RuleSource::location_json)
         .collect();
     json!({
         "pattern": region.pattern,

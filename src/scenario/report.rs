@@ -5,7 +5,7 @@ use serde_json::{json, Value};
 
 use super::model::ScenarioRequest;
 use super::run::{CallResult, Entry, FileOutcome, Outcome};
-use crate::acl::{DenyReason, MergedRule};
+use crate::acl::{DenyReason, MergedRule, RuleSource};
 use crate::source::SourceFile;
 use crate::target::Target;
 
@@ -169,20 +169,7 @@ pub fn human(files: &[FileOutcome], subject_policies: &dyn Fn(&Outcome) -> Vec<S
 }
 
 fn rule_json(rule: &MergedRule) -> Value {
-    let sources: Vec<Value> = rule
-        .sources
-        .iter()
-        .map(|source| {
-            let (line, column) = source.line_col();
-            json!({
-                "policy": source.policy,
-                "pattern": source.raw_pattern,
-                "file": source.file.name,
-                "line": line,
-                "column": column,
-            })
-        })
-        .collect();
+    let sources: Vec<Value> = rule.sources.iter().map(RuleSource::location_json).collect();
     json!({
         "pattern": rule.pattern.normalized,
         "capabilities": rule.capabilities.iter().map(|c| c.name()).collect::<Vec<_>>(),

@@ -468,13 +468,8 @@ impl Reader<'_> {
                 }
             }
         }
-        self.out.roles.push(Declared {
-            key: format!("{backend}/{name}"),
-            span: name_span,
-            source_id: self.source_id,
-            what: what.to_string(),
-            spec,
-        });
+        let role = self.declared(format!("{backend}/{name}"), name_span, what, spec);
+        self.out.roles.push(role);
     }
 
     /// `member_entity_ids` / `member_group_ids` items: references to entities or groups of the
@@ -537,13 +532,19 @@ impl Reader<'_> {
             metadata: self.string_map(block, "metadata", what),
             ..GroupSpec::default()
         };
-        self.out.groups.push(Declared {
-            key: name,
+        let group = self.declared(name, span, what, spec);
+        self.out.groups.push(group);
+    }
+
+    /// One inventory item declared by a block of this file.
+    fn declared<T>(&self, key: String, span: Span, what: &str, spec: T) -> Declared<T> {
+        Declared {
+            key,
             span,
             source_id: self.source_id,
             what: what.to_string(),
             spec,
-        });
+        }
     }
 
     fn entity(&mut self, block: &Block, what: &str) {
@@ -556,13 +557,8 @@ impl Reader<'_> {
             metadata: self.string_map(block, "metadata", what),
             ..EntitySpec::default()
         };
-        self.out.entities.push(Declared {
-            key: name,
-            span,
-            source_id: self.source_id,
-            what: what.to_string(),
-            spec,
-        });
+        let entity = self.declared(name, span, what, spec);
+        self.out.entities.push(entity);
     }
 
     /// `vault_mount` (a secrets engine) and `vault_auth_backend` / `vault_jwt_auth_backend`
@@ -614,17 +610,13 @@ impl Reader<'_> {
         } else {
             (engine, None, format!("auth/{path}/"))
         };
-        self.out.mounts.push(Declared {
-            key: path.clone(),
-            span,
-            source_id: self.source_id,
-            what: what.to_string(),
-            spec: Mount {
-                path,
-                engine,
-                kv_version,
-            },
-        });
+        let mount = Mount {
+            path: path.clone(),
+            engine,
+            kv_version,
+        };
+        let mount = self.declared(path, span, what, mount);
+        self.out.mounts.push(mount);
     }
 
     /// The value of a string expression Terraform would know before applying: a literal, a

@@ -56,6 +56,16 @@ fn reformat(dir: &Path) {
     std::fs::write(file, reformatted).unwrap();
 }
 
+/// `capable diff ARGS` in `dir` exits 0 and says so.
+fn assert_no_access_changed(dir: &Path, args: &[&str]) {
+    let (code, stdout, stderr) = capable_sub(dir, "diff", args);
+    assert_eq!(
+        (code, stdout.contains("no access changed")),
+        (0, true),
+        "{stdout}{stderr}"
+    );
+}
+
 #[test]
 fn widening_a_grant_is_reported_with_a_witness_and_fails() {
     let temp = tempfile::tempdir().unwrap();
@@ -109,23 +119,8 @@ fn widening_a_grant_is_reported_with_a_witness_and_fails() {
     let (code, _, _) = capable_sub(temp.path(), "diff", &["base", "head", "--fail-on", "never"]);
     assert_eq!(code, 0);
     // Narrowed to other paths or other subjects, nothing changed.
-    let (code, out, _) = capable_sub(
-        temp.path(),
-        "diff",
-        &["base", "head", "--under", "database/"],
-    );
-    assert_eq!(code, 0, "{out}");
-    assert!(out.contains("no access changed"), "{out}");
-    let (code, out, _) = capable_sub(
-        temp.path(),
-        "diff",
-        &["base", "head", "--subject", "model-eval"],
-    );
-    assert_eq!(
-        (code, out.contains("no access changed")),
-        (0, true),
-        "{out}"
-    );
+    assert_no_access_changed(temp.path(), &["base", "head", "--under", "database/"]);
+    assert_no_access_changed(temp.path(), &["base", "head", "--subject", "model-eval"]);
     let (code, _, stderr) = capable_sub(
         temp.path(),
         "diff",
@@ -141,9 +136,7 @@ fn reformatting_changes_no_access() {
     copy_example(&temp.path().join("base"));
     copy_example(&temp.path().join("head"));
     reformat(&temp.path().join("head"));
-    let (code, stdout, stderr) = capable_sub(temp.path(), "diff", &["base", "head"]);
-    assert_eq!(code, 0, "{stdout}{stderr}");
-    assert!(stdout.contains("no access changed"), "{stdout}");
+    assert_no_access_changed(temp.path(), &["base", "head"]);
 }
 
 #[test]
@@ -216,12 +209,7 @@ fn git_revisions_and_the_working_tree() {
         stdout.contains("gained read on `secret/data/ai/*`"),
         "{stdout}"
     );
-    let (code, stdout, _) = capable_sub(repo, "diff", &["git:HEAD", "-", "policies"]);
-    assert_eq!(
-        (code, stdout.contains("no access changed")),
-        (0, true),
-        "{stdout}"
-    );
+    assert_no_access_changed(repo, &["git:HEAD", "-", "policies"]);
     let (code, _, stderr) = capable_sub(repo, "diff", &["git:no-such-branch", "-"]);
     assert_eq!(code, 2);
     assert!(
@@ -360,9 +348,8 @@ fn subjects_in_a_child_namespace_are_diffed_there() {
                 .as_str()
                 .unwrap()
                 .starts_with("ai-research/secret/data/")));
-    let (code, stdout, _) = capable_sub(
+    assert_no_access_changed(
         temp.path(),
-        "diff",
         &[
             "base",
             "head",
@@ -372,23 +359,12 @@ fn subjects_in_a_child_namespace_are_diffed_there() {
             "database/",
         ],
     );
-    assert_eq!(
-        (code, stdout.contains("no access changed")),
-        (0, true),
-        "{stdout}"
-    );
     // A change in the root namespace is outside `ai-research/`.
     std::fs::write(&file, text).unwrap();
     widen(&temp.path().join("head"));
-    let (code, stdout, _) = capable_sub(
+    assert_no_access_changed(
         temp.path(),
-        "diff",
         &["base", "head", "--namespace", "ai-research/"],
-    );
-    assert_eq!(
-        (code, stdout.contains("no access changed")),
-        (0, true),
-        "{stdout}"
     );
     let (code, _, stderr) = capable_sub(
         temp.path(),

@@ -12,17 +12,6 @@ use crate::acl::RuleSource;
 use crate::diff::cells::conditions_json;
 use crate::diff::{counts, Change, ChangeKind, Diff, Side, SubjectDiff};
 
-fn source_json(source: &RuleSource) -> Value {
-    let (line, column) = source.line_col();
-    json!({
-        "policy": source.policy,
-        "file": source.file.name,
-        "line": line,
-        "column": column,
-        "pattern": source.raw_pattern,
-    })
-}
-
 fn protection(value: Option<bool>) -> Value {
     match value {
         Some(true) => json!("protected"),
@@ -45,7 +34,7 @@ fn side_json(subject: &SubjectDiff, change: &Change, side: Side) -> Value {
     let rule = &reach.rules[found.rule];
     let sources: Vec<Value> = granting_sources(rule, Some(change.capability))
         .into_iter()
-        .map(source_json)
+        .map(RuleSource::location_json)
         .collect();
     json!({
         "rule": rule.pattern.normalized,
