@@ -36,6 +36,14 @@ fn shown(parsed: &Option<Parsed>) -> String {
     }
 }
 
+/// A cache in a new temporary folder: (the folder's owner, the cache folder, the cache).
+fn fresh() -> (tempfile::TempDir, PathBuf, Cache) {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join(DIR_NAME);
+    let cache = Cache::open(&folder, b"build").unwrap();
+    (dir, folder, cache)
+}
+
 fn entries(dir: &Path) -> Vec<PathBuf> {
     let mut found: Vec<PathBuf> = std::fs::read_dir(dir)
         .unwrap()
@@ -68,9 +76,7 @@ fn a_second_read_comes_from_the_cache_and_equals_a_parse() {
 
 #[test]
 fn the_key_covers_text_target_extension_and_build() {
-    let dir = tempfile::tempdir().unwrap();
-    let folder = dir.path().join(DIR_NAME);
-    let cache = Cache::open(&folder, b"build").unwrap();
+    let (_dir, folder, cache) = fresh();
     let file = source("a.hcl", POLICY);
     assert!(read(&cache, &file, Target::Vault).1);
     // Another name with the same text and extension shares the entry.
@@ -101,9 +107,7 @@ fn the_key_covers_text_target_extension_and_build() {
 
 #[test]
 fn a_corrupt_or_truncated_entry_is_ignored_and_written_again() {
-    let dir = tempfile::tempdir().unwrap();
-    let folder = dir.path().join(DIR_NAME);
-    let cache = Cache::open(&folder, b"build").unwrap();
+    let (_dir, folder, cache) = fresh();
     let file = source("a.hcl", POLICY);
     read(&cache, &file, Target::Vault);
     let [entry] = entries(&folder).try_into().unwrap();
@@ -131,9 +135,7 @@ fn a_corrupt_or_truncated_entry_is_ignored_and_written_again() {
 
 #[test]
 fn agent_configs_are_recorded_as_such_and_clock_dependent_texts_not_at_all() {
-    let dir = tempfile::tempdir().unwrap();
-    let folder = dir.path().join(DIR_NAME);
-    let cache = Cache::open(&folder, b"build").unwrap();
+    let (_dir, folder, cache) = fresh();
     let agent = source("agent.hcl", "vault {\n  address = \"https://v:8200\"\n}\n");
     assert!(read(&cache, &agent, Target::Vault).1);
     let (again, parsed) = read(&cache, &agent, Target::Vault);
@@ -158,9 +160,7 @@ fn agent_configs_are_recorded_as_such_and_clock_dependent_texts_not_at_all() {
 
 #[test]
 fn a_base64_body_is_not_cached() {
-    let dir = tempfile::tempdir().unwrap();
-    let folder = dir.path().join(DIR_NAME);
-    let cache = Cache::open(&folder, b"build").unwrap();
+    let (_dir, folder, cache) = fresh();
     // `path "a" { capabilities = ["read"] }`, base64-encoded.
     let file = source("b.hcl", "cGF0aCAiYSIgeyBjYXBhYmlsaXRpZXMgPSBbInJlYWQiXSB9");
     let (parsed, _) = read(&cache, &file, Target::Vault);

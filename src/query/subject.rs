@@ -188,16 +188,9 @@ fn refuse_refused(
     if refused.is_empty() {
         return Ok(());
     }
-    for file in &refused {
-        eprint!("{}", human::render(&file.file, &file.diagnostics, false));
-    }
-    let names: Vec<String> = refused
-        .iter()
-        .map(|file| format!("`{}`", file.file.name))
-        .collect();
+    let names = print_refused(refused);
     Err(CliError::usage(format!(
-        "{subject} holds {}, which {} would refuse",
-        names.join(", "),
+        "{subject} holds {names}, which {} would refuse",
         workspace.target
     ))
     .with_help("run `capable check` on the file and fix the errors first"))
@@ -291,15 +284,19 @@ pub fn load_policies(paths: &[PathBuf], target: Target) -> Result<Vec<Policy>, C
     if refused.is_empty() {
         return Ok(policies);
     }
-    for file in &refused {
-        eprint!("{}", human::render(&file.file, &file.diagnostics, false));
-    }
-    let names: Vec<String> = refused
-        .iter()
-        .map(|f| format!("`{}`", f.file.name))
-        .collect();
+    let names = print_refused(refused.iter());
     Err(
-        CliError::usage(format!("{} would be refused by {target}", names.join(", ")))
+        CliError::usage(format!("{names} would be refused by {target}"))
             .with_help("run `capable check` on the file and fix the errors first"),
     )
+}
+
+/// Prints the diagnostics of refused policy files to stderr; their names, for the error.
+fn print_refused<'a>(refused: impl IntoIterator<Item = &'a FileDiagnostics>) -> String {
+    let mut names = Vec::new();
+    for file in refused {
+        eprint!("{}", human::render(&file.file, &file.diagnostics, false));
+        names.push(format!("`{}`", file.file.name));
+    }
+    names.join(", ")
 }

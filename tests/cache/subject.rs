@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use super::gen::{self, Rng};
-use super::{copy_tree, example};
+use super::{example, example_copy};
 
 /// A file whose only effect is that queries load the whole tree.
 const WHOLE: &str = "zz-whole-load.tf";
@@ -59,9 +59,7 @@ fn queries(flag: &str, name: &str, paths: &[String]) -> Vec<Vec<String>> {
 
 #[test]
 fn one_subject_queries_match_the_whole_load_on_the_example() {
-    let temp = tempfile::tempdir().unwrap();
-    let tree = temp.path().join("policies");
-    copy_tree(&example(), &tree);
+    let (_temp, tree) = example_copy();
     let paths: Vec<String> = [
         "secret/data/ai/openai",
         "secret/data/ai/anthropic",
@@ -172,9 +170,7 @@ fn one_subject_queries_match_the_whole_load_on_generated_trees() {
 
 /// The example with `broken.hcl` (a syntax error) held by a role of its own.
 fn example_with_broken_policy() -> (tempfile::TempDir, std::path::PathBuf) {
-    let temp = tempfile::tempdir().unwrap();
-    let tree = temp.path().join("policies");
-    copy_tree(&example(), &tree);
+    let (temp, tree) = example_copy();
     std::fs::write(
         tree.join("broken.hcl"),
         "path \"secret/data/x\" {\n  capabilities = [\"read\"\n",
@@ -244,9 +240,7 @@ fn answered_args<'a>(question: &[&'a str]) -> Vec<&'a str> {
 
 #[test]
 fn a_held_file_that_is_not_a_policy_is_answered_as_the_whole_load_does() {
-    let temp = tempfile::tempdir().unwrap();
-    let tree = temp.path().join("policies");
-    copy_tree(&example(), &tree);
+    let (_temp, tree) = example_copy();
     // An agent configuration and a `.json` file without `path` named like policies a role
     // holds: neither is a policy, which only reading them tells.
     std::fs::write(
