@@ -270,5 +270,36 @@ fn the_cache_can_be_turned_off_and_needs_a_workspace_root() {
         .unwrap();
     assert_eq!(outcome(cached), (code, stdout));
     assert!(elsewhere.join(".gitignore").is_file());
-    assert_eq!(std::fs::read_dir(&elsewhere).unwrap().count(), 2);
+    // The `.gitignore`, the file's parse and its findings.
+    assert_eq!(std::fs::read_dir(&elsewhere).unwrap().count(), 3);
+}
+
+#[test]
+fn changed_lint_settings_check_again() {
+    let (_temp, tree) = example_copy();
+    std::fs::write(
+        tree.join("wide.hcl"),
+        "path \"secret/*\" {\n  capabilities = [\"read\", \"sudo\"]\n}\n",
+    )
+    .unwrap();
+    let args = ["check", "--format", "concise"];
+    let before = run(&tree, &args);
+    assert_eq!(run(&tree, &args), before);
+    assert!(before.1.contains("broad-secret-access"), "{}", before.1);
+    let config = tree.join("capable.yaml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    for settings in [
+        "rules:\n  broad-secret-access: off\n",
+        "rules:\n  broad-secret-access: error\n",
+    ] {
+        std::fs::write(&config, format!("{text}\n{settings}")).unwrap();
+        let after = run(&tree, &args);
+        assert_ne!(after, before, "{settings}");
+        assert_eq!(after, run_uncached(&tree, &args), "{settings}");
+    }
+    // The same file under another name is checked under that name.
+    std::fs::rename(tree.join("wide.hcl"), tree.join("wider.hcl")).unwrap();
+    let renamed = run(&tree, &args);
+    assert!(renamed.1.contains("wider.hcl"), "{}", renamed.1);
+    assert_eq!(renamed, run_uncached(&tree, &args));
 }

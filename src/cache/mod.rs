@@ -4,6 +4,9 @@
 //! An entry holds what reading one policy file gives (the model and the parse and validation
 //! diagnostics, or the fact that the file is a Vault Agent configuration), so a repeated
 //! `check` or `test` on an unchanged tree reads each file and its entry instead of parsing it.
+//! `check` also keeps each file's own findings ([`Cache::findings_or`]: the per-file lints
+//! cost far more than the parse), keyed as well by the file's name, namespace and template
+//! switches and by the lint settings (`rules`, mounts, namespaces, accessors).
 //!
 //! - **Key**: SHA-256 of the entry format, capable's version and build (the executable's size
 //!   and modification time, so a rebuilt development binary never reads an older build's
@@ -77,6 +80,8 @@ enum Entry {
         policy: Option<Policy>,
         diagnostics: Vec<Diagnostic>,
     },
+    /// The findings `check` reports for one file on its own (parse, validation, lints).
+    Findings(Vec<Diagnostic>),
 }
 
 impl Cache {
@@ -138,8 +143,13 @@ impl Cache {
         let cacheable = !source.text.contains("expiration");
         let path = self.entry_path(source, target);
         if cacheable {
-            if let Some(entry) = self.load(&path) {
-                return restore(entry, source);
+            match self.load(&path) {
+                Some(Entry::Agent) => return None,
+                Some(Entry::Policy {
+                    policy,
+                    diagnostics,
+                }) => return Some(restore(policy, diagnostics, source)),
+                _ => {}
             }
         }
         let parsed = read();
@@ -161,19 +171,52 @@ impl Cache {
         parsed
     }
 
+    /// The findings of one file (see [`crate::lint::engine::check_file`]), from the cache
+    /// when it has a sound entry, else from `check` (then stored). `context` is everything
+    /// else they depend on besides the text and target: the file's name, its policy's
+    /// namespace and template switches, and a fingerprint of the lint settings
+    /// ([`settings_fingerprint`]). Cost: one SHA-256 of the text and one file read, plus on a
+    /// miss `check` and one file write.
+    pub fn findings_or(
+        &self,
+        source: &SourceFile,
+        target: Target,
+        context: &str,
+        check: impl FnOnce() -> Vec<Diagnostic>,
+    ) -> Vec<Diagnostic> {
+        if source.text.contains("expiration") {
+            return check();
+        }
+        let path = self.key_path(&["findings", target.name(), context], &source.text);
+        if let Some(Entry::Findings(findings)) = self.load(&path) {
+            return findings;
+        }
+        let findings = Entry::Findings(check());
+        self.store(&path, &findings);
+        match findings {
+            Entry::Findings(findings) => findings,
+            _ => Vec::new(),
+        }
+    }
+
     fn entry_path(&self, source: &SourceFile, target: Target) -> PathBuf {
-        let mut key = Context::new(&SHA256);
-        key.update(&self.salt);
-        key.update(b"\0");
-        key.update(target.name().as_bytes());
-        key.update(b"\0");
         let extension = Path::new(&source.name)
             .extension()
             .and_then(|extension| extension.to_str())
             .unwrap_or("");
-        key.update(extension.as_bytes());
+        self.key_path(&["parsed", target.name(), extension], &source.text)
+    }
+
+    /// The entry file for `parts` (NUL-separated) and `text`, under this build's salt.
+    fn key_path(&self, parts: &[&str], text: &str) -> PathBuf {
+        let mut key = Context::new(&SHA256);
+        key.update(&self.salt);
+        for part in parts {
+            key.update(b"\0");
+            key.update(part.as_bytes());
+        }
         key.update(b"\0");
-        key.update(source.text.as_bytes());
+        key.update(text.as_bytes());
         self.dir.join(hex(key.finish().as_ref()))
     }
 
@@ -201,21 +244,29 @@ impl Cache {
     }
 }
 
+/// A digest of everything in the lint settings, for [`Cache::findings_or`]'s context.
+/// Cost: O(size of the settings).
+pub fn settings_fingerprint(settings: &crate::lint::settings::LintSettings<'_>) -> String {
+    let text = format!(
+        "{:?}\0{:?}\0{:?}\0{:?}",
+        settings.rules, settings.mounts, settings.namespaces, settings.accessors
+    );
+    hex(digest(&SHA256, text.as_bytes()).as_ref())
+}
+
 /// The parse an entry records, with the source (which entries leave out) set back.
-fn restore(entry: Entry, source: &Arc<SourceFile>) -> Option<Parsed> {
-    match entry {
-        Entry::Agent => None,
-        Entry::Policy {
-            policy,
-            diagnostics,
-        } => Some(Parsed {
-            policy: policy.map(|mut policy| {
-                policy.name = source.stem();
-                policy.source = source.clone();
-                policy
-            }),
-            diagnostics,
+fn restore(
+    policy: Option<Policy>,
+    diagnostics: Vec<Diagnostic>,
+    source: &Arc<SourceFile>,
+) -> Parsed {
+    Parsed {
+        policy: policy.map(|mut policy| {
+            policy.name = source.stem();
+            policy.source = source.clone();
+            policy
         }),
+        diagnostics,
     }
 }
 
