@@ -1,5 +1,6 @@
 //! Resolution of the inventory sections into effective policy sets and identities.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::fmt;
 
@@ -456,6 +457,17 @@ impl Inventory {
         subject: &Subject,
         target: Target,
     ) -> Result<Vec<Policy>, InventoryError> {
+        let policies = self.policy_refs(subject, target)?;
+        Ok(policies.into_iter().map(Cow::into_owned).collect())
+    }
+
+    /// [`Inventory::policy_set`], borrowing the workspace's policies (only built-ins are
+    /// made). Cost: O(policies × log policies).
+    fn policy_refs(
+        &self,
+        subject: &Subject,
+        target: Target,
+    ) -> Result<Vec<Cow<'_, Policy>>, InventoryError> {
         let names = self.effective_policies(subject)?;
         names
             .iter()
@@ -463,20 +475,20 @@ impl Inventory {
             .collect()
     }
 
-    fn policy_named(&self, name: &str, target: Target) -> Result<Policy, InventoryError> {
+    fn policy_named(&self, name: &str, target: Target) -> Result<Cow<'_, Policy>, InventoryError> {
         if let Some(policy) = self.policies.get(name) {
-            return Ok(policy.clone());
+            return Ok(Cow::Borrowed(policy));
         }
         // Every namespace has its own `default`, with the root namespace's text.
         if let Some(namespace) = name.strip_suffix("default") {
             if !namespace.is_empty() && self.namespaces.contains(namespace) {
                 let mut default = crate::acl::builtin::default_policy(target);
                 default.namespace = namespace.to_string();
-                return Ok(default);
+                return Ok(Cow::Owned(default));
             }
         }
         if let Some(builtin) = crate::acl::builtin::builtin_named(name, target) {
-            return Ok(builtin);
+            return Ok(Cow::Owned(builtin));
         }
         match self.unloaded.contains(name) {
             true => Err(InventoryError::RefusedPolicy(name.to_string())),
@@ -487,9 +499,9 @@ impl Inventory {
     /// The merged ACL of a subject for a target (spec section 2), templates resolved against
     /// its identity.
     pub fn acl_for(&self, subject: &Subject, target: Target) -> Result<Acl, InventoryError> {
-        let policies = self.policy_set(subject, target)?;
+        let policies = self.policy_refs(subject, target)?;
         let identity = self.identity_for(subject)?;
-        let refs: Vec<&Policy> = policies.iter().collect();
+        let refs: Vec<&Policy> = policies.iter().map(|policy| &**policy).collect();
         let options = AclOptions {
             namespaces: self.namespaces.clone(),
             ..AclOptions::default()
