@@ -13,21 +13,48 @@ use crate::workspace::Workspace;
 
 /// Checks every policy file of a workspace; one entry per file, in file-name order. Files are
 /// checked in parallel on all cores (rayon); the result does not depend on the schedule.
+///
+/// With the parsed-policy cache on ([`crate::cache`]), each file's findings come from it when
+/// the file, its policy's namespace and template switches, the target and the lint settings
+/// are unchanged.
 pub fn check_workspace(workspace: &Workspace) -> Vec<FileDiagnostics> {
     use rayon::prelude::*;
     let settings = workspace.config.lint_settings();
+    let cache = crate::cache::Cache::for_config(&workspace.config);
+    let fingerprint = cache
+        .as_ref()
+        .map(|_| crate::cache::settings_fingerprint(&settings));
     let mut results: Vec<FileDiagnostics> = workspace
         .parse_diagnostics
         .par_iter()
-        .map(|parsed| FileDiagnostics {
-            file: Arc::clone(&parsed.file),
-            diagnostics: check_file(
-                &parsed.file,
-                &parsed.diagnostics,
-                workspace.policy_of(&parsed.file),
-                workspace.target,
-                &settings,
-            ),
+        .map(|parsed| {
+            let policy = workspace.policy_of(&parsed.file);
+            let check = || {
+                check_file(
+                    &parsed.file,
+                    &parsed.diagnostics,
+                    policy,
+                    workspace.target,
+                    &settings,
+                )
+            };
+            let diagnostics = match (&cache, &fingerprint) {
+                (Some(cache), Some(fingerprint)) => {
+                    let context = format!(
+                        "{}\0{}\0{:?}\0{}\0{fingerprint}",
+                        parsed.file.name,
+                        policy.map_or("-", |policy| policy.namespace.as_str()),
+                        policy.map(|policy| policy.template_flags),
+                        policy.is_some(),
+                    );
+                    cache.findings_or(&parsed.file, workspace.target, &context, check)
+                }
+                _ => check(),
+            };
+            FileDiagnostics {
+                file: Arc::clone(&parsed.file),
+                diagnostics,
+            }
         })
         .collect();
     results.sort_by(|a, b| a.file.name.cmp(&b.file.name));

@@ -27,6 +27,7 @@
 //!     never: {capabilities: [create, update, delete], paths: ["sys/policies/acl/*"]}
 //!     except: [userpass/admin]
 //! baseline: git:origin/main  # `check` reports only findings not present there
+//! cache: false               # no parsed-policy cache in `.capable_cache/` (see `crate::cache`)
 //! ```
 //!
 //! Every key is checked: an unknown key, an unknown rule id or a bad value is an error
@@ -124,6 +125,9 @@ pub struct Config {
     /// `.json` file that is not a policy is skipped): set by `check --only-policies`, which
     /// the pre-commit hook passes; not a `capable.yaml` key.
     pub only_policies: bool,
+    /// `cache:` (default true): whether commands that enable the parsed-policy cache
+    /// ([`crate::cache`]) may keep it in `.capable_cache/` beside this file.
+    pub cache: bool,
     /// The files inventory was imported from beside this one (Terraform `.tf` files, see
     /// [`Config::import_inventory`]); their values carry source ids `1..`.
     pub inventory_sources: Vec<Arc<SourceFile>>,
@@ -169,6 +173,7 @@ impl Default for Config {
             guards: Vec::new(),
             baseline: None,
             only_policies: false,
+            cache: true,
             inventory_sources: Vec::new(),
             inventory_conflicts: Vec::new(),
         }
@@ -382,6 +387,8 @@ struct RawConfig {
     guards: Vec<Spanned<RawGuard>>,
     #[serde(default)]
     baseline: Option<Spanned<String>>,
+    #[serde(default)]
+    cache: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -750,6 +757,7 @@ fn apply_raw(config: &mut Config, raw: RawConfig, source: &SourceFile) -> Result
     config.policies = raw.policies;
     read_namespaces(config, raw.namespaces, source)?;
     config.guards = read_guards(source, raw.guards, config.target)?;
+    config.cache = raw.cache.unwrap_or(true);
     if let Some(baseline) = raw.baseline {
         if !baseline.value.starts_with("git:") || baseline.value.len() == 4 {
             return Err(ConfigError::at(

@@ -33,7 +33,7 @@ impl fmt::Display for Severity {
 }
 
 /// One finding about one span of one file.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Diagnostic {
     /// Kebab-case rule id, e.g. `invalid-capability` or `literal-star`.
     pub rule: String,

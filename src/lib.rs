@@ -10,6 +10,7 @@ pub mod agent;
 pub mod atomic_write;
 pub mod audit;
 pub mod baseline;
+pub mod cache;
 pub mod check;
 pub mod cli;
 pub mod config;

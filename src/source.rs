@@ -94,11 +94,16 @@ impl SourceFile {
     /// The policy name this file stands for: the file name without its last extension
     /// (`rabbitmq.creds.write.hcl` is policy `rabbitmq.creds.write`, as Vault names allow dots).
     pub fn stem(&self) -> String {
-        let file_name = self.name.rsplit(['/', '\\']).next().unwrap_or(&self.name);
-        match file_name.rsplit_once('.') {
-            Some((stem, _)) if !stem.is_empty() => stem.to_string(),
-            _ => file_name.to_string(),
-        }
+        stem_of(&self.name).to_string()
+    }
+}
+
+/// The file name of `name` (a path) without its last extension: a policy's name.
+pub fn stem_of(name: &str) -> &str {
+    let file_name = name.rsplit(['/', '\\']).next().unwrap_or(name);
+    match file_name.rsplit_once('.') {
+        Some((stem, _)) if !stem.is_empty() => stem,
+        _ => file_name,
     }
 }
 

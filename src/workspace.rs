@@ -66,6 +66,9 @@ pub struct Workspace {
     pub boundaries: Vec<PathBuf>,
     /// Policy name → file name, to refuse two files with one name in O(log n).
     file_by_stem: BTreeMap<String, String>,
+    /// Policy files found and named but not read yet, by policy name: see
+    /// [`Workspace::load_names`]. Empty for every other load.
+    pending: BTreeMap<String, Selected>,
 }
 
 /// Why a workspace could not be loaded (exit 2).
@@ -260,35 +263,143 @@ impl Workspace {
         config: Config,
         target_override: Option<Target>,
     ) -> Result<Workspace, WorkspaceError> {
-        let target = target_override.unwrap_or(config.target);
-        let root = config.root.clone();
         let starts: Vec<PathBuf> = if config.source.is_some() || paths.is_empty() {
-            vec![cwd.join(&root)]
+            vec![cwd.join(&config.root)]
         } else {
             paths.iter().map(|path| cwd.join(path)).collect()
         };
-        let boundaries = crate::input::boundaries(&starts);
         let selection = Selection::new(&config)?;
         let found = if paths.is_empty() {
             collect_from_config(cwd, &config, &selection)?
         } else {
-            collect_from_paths(cwd, &root, paths, &selection, config.max_file_size)?
+            collect_from_paths(cwd, &config.root, paths, &selection, config.max_file_size)?
         };
-        let mut workspace = Workspace {
+        let mut workspace = Workspace::empty(config, target_override, &starts);
+        workspace.add_files(found, cwd)?;
+        workspace.apply_policy_settings();
+        Ok(workspace)
+    }
+
+    /// A workspace with a configuration and no file yet; `starts` are where its files are
+    /// looked for ([`crate::input::boundaries`]).
+    fn empty(config: Config, target_override: Option<Target>, starts: &[PathBuf]) -> Workspace {
+        Workspace {
+            target: target_override.unwrap_or(config.target),
+            root: config.root.clone(),
             config,
-            root,
-            target,
             files: Vec::new(),
             policies: BTreeMap::new(),
             parse_diagnostics: Vec::new(),
             agent_files: Vec::new(),
             terraform: Vec::new(),
-            boundaries,
+            boundaries: crate::input::boundaries(starts),
             file_by_stem: BTreeMap::new(),
-        };
-        workspace.add_files(found, cwd)?;
-        workspace.apply_policy_settings();
+            pending: BTreeMap::new(),
+        }
+    }
+
+    /// For a question about one subject of the inventory (`explain --role`, `reach
+    /// --entity`, ...): the configuration, and the policy files it selects found and named
+    /// but neither read nor parsed, so that only the subject's are
+    /// ([`Workspace::load_pending`]) and errors in the others do not stop the question. Two
+    /// cases are loaded whole, as [`Workspace::load`] does: a tree with Terraform files
+    /// (they carry inventory and policies of their own) and one where two files would be one
+    /// policy (the whole load reports which). Cost: one directory walk and one config read.
+    pub fn load_names(
+        config_path: Option<&Path>,
+        target_override: Option<Target>,
+    ) -> Result<Workspace, WorkspaceError> {
+        let cwd = current_dir()?;
+        Workspace::load_names_in(&cwd, config_path, target_override)
+    }
+
+    /// [`Workspace::load_names`] with `cwd` as the working directory.
+    pub fn load_names_in(
+        cwd: &Path,
+        config_path: Option<&Path>,
+        target_override: Option<Target>,
+    ) -> Result<Workspace, WorkspaceError> {
+        let config = load_config(cwd, &[], config_path)?;
+        let selection = Selection::new(&config)?;
+        let selected = select_from_config(cwd, &config, &selection)?;
+        let starts = [cwd.join(&config.root)];
+        let mut workspace = Workspace::empty(config, target_override, &starts);
+        let whole =
+            |mut workspace: Workspace, selected: Vec<Selected>| -> Result<_, WorkspaceError> {
+                let found = read_selected(cwd, selected, workspace.config.max_file_size)?;
+                workspace.add_files(found, cwd)?;
+                workspace.apply_policy_settings();
+                Ok(workspace)
+            };
+        if selected
+            .iter()
+            .any(|file| crate::terraform::is_terraform(&file.name))
+        {
+            return whole(workspace, selected);
+        }
+        let mut pending = BTreeMap::new();
+        for file in &selected {
+            let name = format!(
+                "{}{}",
+                workspace.namespace_of_file(&file.name),
+                crate::source::stem_of(&file.name)
+            );
+            if pending.insert(name, file.clone()).is_some() {
+                return whole(workspace, selected);
+            }
+        }
+        workspace.pending = pending;
         Ok(workspace)
+    }
+
+    /// Reads and parses the pending policies among `names` (see [`Workspace::load_names`]);
+    /// names that are not pending are left alone. `Ok(false)` when one of the files turns
+    /// out not to be a policy (a Vault Agent configuration, a `.json` file without `path`):
+    /// then the names did not tell what a whole load would, and the caller loads whole.
+    /// Cost: one read and one parse per pending file named (in parallel).
+    pub fn load_pending(&mut self, names: &[String], cwd: &Path) -> Result<bool, WorkspaceError> {
+        let mut sources = Vec::new();
+        for name in names {
+            let Some(file) = self.pending.remove(name) else {
+                continue;
+            };
+            match read_one(cwd, &file, self.config.max_file_size)? {
+                Some(source) => sources.push(source),
+                None => return Ok(false),
+            }
+        }
+        let parsed = self.parse_all(&sources);
+        for (source, parsed) in sources.into_iter().zip(parsed) {
+            if parsed.is_none() {
+                return Ok(false);
+            }
+            self.add_file(source, parsed)?;
+        }
+        self.apply_policy_settings();
+        Ok(true)
+    }
+
+    /// Every policy name the workspace knows that has no valid policy in
+    /// [`Workspace::policies`]: files the target refuses and files not read yet
+    /// ([`Workspace::load_names`]). Cost: O(files × log files).
+    pub fn unloaded_policy_names(&self) -> std::collections::BTreeSet<String> {
+        self.file_by_stem
+            .keys()
+            .chain(self.pending.keys())
+            .filter(|name| !self.policies.contains_key(*name))
+            .cloned()
+            .collect()
+    }
+
+    /// The parse diagnostics of the policy file named `name` when the target refuses it.
+    pub fn refused_file(&self, name: &str) -> Option<&FileDiagnostics> {
+        if self.policies.contains_key(name) {
+            return None;
+        }
+        let file = self.file_by_stem.get(name)?;
+        self.parse_diagnostics
+            .iter()
+            .find(|parsed| &parsed.file.name == file)
     }
 
     /// An in-memory workspace (tests, stdin): the files are parsed as given.
@@ -298,18 +409,8 @@ impl Workspace {
         sources: Vec<Arc<SourceFile>>,
     ) -> Result<Workspace, WorkspaceError> {
         let cwd = std::env::current_dir().unwrap_or_default();
-        let mut workspace = Workspace {
-            root: config.root.clone(),
-            boundaries: crate::input::boundaries(&[cwd.join(&config.root)]),
-            config,
-            target,
-            files: Vec::new(),
-            policies: BTreeMap::new(),
-            parse_diagnostics: Vec::new(),
-            agent_files: Vec::new(),
-            terraform: Vec::new(),
-            file_by_stem: BTreeMap::new(),
-        };
+        let starts = [cwd.join(&config.root)];
+        let mut workspace = Workspace::empty(config, Some(target), &starts);
         workspace.add_files(sources, &cwd)?;
         workspace.apply_policy_settings();
         Ok(workspace)
@@ -335,17 +436,7 @@ impl Workspace {
         let (terraform, policies): (Vec<_>, Vec<_>) = sources
             .into_iter()
             .partition(|source| crate::terraform::is_terraform(&source.name));
-        // Parsing is the costly part and independent per file: done in parallel, in order.
-        let parsed: Vec<Option<Parsed>> = {
-            use rayon::prelude::*;
-            let target = self.target;
-            policies
-                .par_iter()
-                .map(|source| {
-                    (!is_agent_config(source)).then(|| parse_policy(source.clone(), target))
-                })
-                .collect()
-        };
+        let parsed = self.parse_all(&policies);
         for (source, parsed) in policies.into_iter().zip(parsed) {
             self.add_file(source, parsed)?;
         }
@@ -353,6 +444,25 @@ impl Workspace {
             self.add_terraform(terraform, cwd);
         }
         Ok(())
+    }
+
+    /// Each file's parse, `None` for an agent configuration, through the parsed-policy cache
+    /// when the process enabled it ([`crate::cache`]). Parsing is the costly part and
+    /// independent per file: done in parallel, in order.
+    fn parse_all(&self, sources: &[Arc<SourceFile>]) -> Vec<Option<Parsed>> {
+        use rayon::prelude::*;
+        let target = self.target;
+        let cache = crate::cache::Cache::for_config(&self.config);
+        let read = |source: &Arc<SourceFile>| {
+            (!is_agent_config(source)).then(|| parse_policy(source.clone(), target))
+        };
+        sources
+            .par_iter()
+            .map(|source| match &cache {
+                Some(cache) => cache.read_or(source, target, || read(source)),
+                None => read(source),
+            })
+            .collect()
     }
 
     /// Extracts the policies of `.tf` files. Two Terraform policies with one name (other
@@ -494,14 +604,20 @@ impl Workspace {
     /// first folder named like a top-level namespace, as deep as declared namespaces go), else
     /// the root namespace. Cost: O(path length).
     pub fn namespace_for(&self, file: &SourceFile) -> String {
-        if let Some(namespace) = self.config.namespace_of_policy.get(&file.stem()) {
+        self.namespace_of_file(&file.name)
+    }
+
+    /// [`Workspace::namespace_for`] by file name.
+    fn namespace_of_file(&self, file_name: &str) -> String {
+        let stem = crate::source::stem_of(file_name);
+        if let Some(namespace) = self.config.namespace_of_policy.get(stem) {
             return namespace.clone();
         }
         let namespaces = &self.config.namespaces;
         if namespaces.is_flat() {
             return String::new();
         }
-        let folders: Vec<&str> = Path::new(&file.name)
+        let folders: Vec<&str> = Path::new(file_name)
             .parent()
             .map(|parent| {
                 parent
@@ -605,16 +721,79 @@ fn glob_set(globs: &[String]) -> Result<GlobSet, WorkspaceError> {
     })
 }
 
-/// Files selected by the config alone (no paths on the command line). An `include` entry
-/// without glob characters is a file or folder relative to the config's folder, read like a
-/// command-line path (so a hidden or git-ignored folder can still be named); glob entries
-/// select from a walk of the config's folder. No `include`: the config's folder. `exclude`
-/// applies to everything.
+/// A file a command selected, not yet read.
+#[derive(Clone, Debug)]
+struct Selected {
+    path: PathBuf,
+    /// How it is shown ([`display_name`]).
+    name: String,
+    /// Sifted like a walked file when read ([`is_policy_candidate`]): a folder walk or an
+    /// `include` glob found it, or `check --only-policies` asks for it.
+    sifted: bool,
+}
+
+/// Files selected by the config alone (no paths on the command line), read. See
+/// [`select_from_config`].
 fn collect_from_config(
     cwd: &Path,
     config: &Config,
     selection: &Selection,
 ) -> Result<Vec<Arc<SourceFile>>, WorkspaceError> {
+    let selected = select_from_config(cwd, config, selection)?;
+    read_selected(cwd, selected, config.max_file_size)
+}
+
+/// Files from the command line, read. See [`select_from_paths`].
+fn collect_from_paths(
+    cwd: &Path,
+    root: &Path,
+    paths: &[PathBuf],
+    selection: &Selection,
+    max_bytes: u64,
+) -> Result<Vec<Arc<SourceFile>>, WorkspaceError> {
+    let selected = select_from_paths(cwd, root, paths, selection)?;
+    read_selected(cwd, selected, max_bytes)
+}
+
+/// Reads the selected files in order, dropping sifted ones that are not policies. Cost: one
+/// read per file (and one JSON parse per sifted `.json` file).
+fn read_selected(
+    cwd: &Path,
+    selected: Vec<Selected>,
+    max_bytes: u64,
+) -> Result<Vec<Arc<SourceFile>>, WorkspaceError> {
+    let mut found = Vec::with_capacity(selected.len());
+    for file in selected {
+        if let Some(source) = read_one(cwd, &file, max_bytes)? {
+            found.push(source);
+        }
+    }
+    Ok(found)
+}
+
+/// Reads one selected file; `None` when it is sifted and not a policy.
+fn read_one(
+    cwd: &Path,
+    file: &Selected,
+    max_bytes: u64,
+) -> Result<Option<Arc<SourceFile>>, WorkspaceError> {
+    let source = read_source(cwd, &file.path, max_bytes)?;
+    if file.sifted && !is_policy_candidate(&file.path, &source.text) {
+        return Ok(None);
+    }
+    Ok(Some(source))
+}
+
+/// Files selected by the config alone (no paths on the command line). An `include` entry
+/// without glob characters is a file or folder relative to the config's folder, read like a
+/// command-line path (so a hidden or git-ignored folder can still be named); glob entries
+/// select from a walk of the config's folder. No `include`: the config's folder. `exclude`
+/// applies to everything. Nothing is read. Cost: one directory walk (two with globs).
+fn select_from_config(
+    cwd: &Path,
+    config: &Config,
+    selection: &Selection,
+) -> Result<Vec<Selected>, WorkspaceError> {
     let root = &config.root;
     let (globs, plain): (Vec<&String>, Vec<&String>) =
         config.include.iter().partition(|entry| is_glob(entry));
@@ -622,8 +801,7 @@ fn collect_from_config(
     if config.include.is_empty() {
         paths.push(root.clone());
     }
-    let max_bytes = config.max_file_size;
-    let mut found = collect_from_paths(cwd, root, &paths, selection, max_bytes)?;
+    let mut found = select_from_paths(cwd, root, &paths, selection)?;
     if globs.is_empty() {
         return Ok(found);
     }
@@ -635,10 +813,11 @@ fn collect_from_config(
         let name = display_name(cwd, &path);
         if glob_set.is_match(relative) && !selection.excluded(relative) && !already.contains(&name)
         {
-            let file = read_source(cwd, &path, max_bytes)?;
-            if is_policy_candidate(&path, &file.text) {
-                found.push(file);
-            }
+            found.push(Selected {
+                path,
+                name,
+                sifted: true,
+            });
         }
     }
     found.sort_by(|a, b| a.name.cmp(&b.name));
@@ -651,14 +830,14 @@ fn is_glob(entry: &str) -> bool {
 }
 
 /// Files from the command line: files as named, folders walked; `exclude` applies to both
-/// (so a pre-commit hook passing file names still honours it).
-fn collect_from_paths(
+/// (so a pre-commit hook passing file names still honours it). In path order; nothing is
+/// read. Cost: one directory walk per folder.
+fn select_from_paths(
     cwd: &Path,
     root: &Path,
     paths: &[PathBuf],
     selection: &Selection,
-    max_bytes: u64,
-) -> Result<Vec<Arc<SourceFile>>, WorkspaceError> {
+) -> Result<Vec<Selected>, WorkspaceError> {
     // (path, whether a folder walk found it rather than the user naming it).
     let mut selected: Vec<(PathBuf, bool)> = Vec::new();
     for given in paths {
@@ -680,17 +859,17 @@ fn collect_from_paths(
     // A file both named and walked counts as named.
     selected.sort();
     selected.dedup_by(|later, first| later.0 == first.0);
-    let mut found = Vec::new();
+    let mut found = Vec::with_capacity(selected.len());
     for (path, walked) in selected {
         let relative = path.strip_prefix(root).unwrap_or(&path);
         if selection.excluded(relative) {
             continue;
         }
-        let file = read_source(cwd, &path, max_bytes)?;
-        if (walked || selection.sift_named) && !is_policy_candidate(&path, &file.text) {
-            continue;
-        }
-        found.push(file);
+        found.push(Selected {
+            name: display_name(cwd, &path),
+            path,
+            sifted: walked || selection.sift_named,
+        });
     }
     Ok(found)
 }

@@ -50,9 +50,14 @@ pub struct Args {
     /// does; the pre-commit hook passes it, since it names every staged `.json` file
     #[arg(long)]
     pub only_policies: bool,
+    /// Parse every policy again instead of reading `.capable_cache/` (also `cache: false` in
+    /// capable.yaml, or CAPABLE_NO_CACHE=1)
+    #[arg(long)]
+    pub no_cache: bool,
 }
 
 pub fn run(args: Args) -> CliResult {
+    crate::cache::enable(args.no_cache);
     let color = use_color(args.no_color);
     let loaded = Workspace::load_sifted(
         &args.paths,
@@ -176,6 +181,7 @@ fn known_at(
         no_color: true,
         new_since: None,
         only_policies: args.only_policies,
+        no_cache: args.no_cache,
     };
     let to_error = |error: WorkspaceError| crate::diff::side::SideError {
         message: format!("at `{rev}`: {}", error.message()),

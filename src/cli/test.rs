@@ -23,6 +23,10 @@ pub struct Args {
     /// Scenario files or folders (default: `*.yaml` in `tests` folders of the policy tree)
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
+    /// Parse every policy again instead of reading `.capable_cache/` (also `cache: false` in
+    /// capable.yaml, or CAPABLE_NO_CACHE=1)
+    #[arg(long)]
+    pub no_cache: bool,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -37,6 +41,7 @@ fn parse_target(text: &str) -> Result<Target, String> {
 }
 
 pub fn run(args: Args) -> CliResult {
+    crate::cache::enable(args.no_cache);
     let cwd = std::env::current_dir()
         .map_err(|error| CliError::usage(format!("cannot read the working directory: {error}")))?;
     let workspace = Workspace::load_near(&args.paths, args.config.as_deref(), args.target)?;

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use super::{CliError, CliResult, Exit};
 use crate::query::request;
-use crate::query::subject::load_inventory;
+use crate::query::subject::load_inventory_with_unloaded;
 use crate::query::who_can::{endpoints_of, render_human, render_json, who_can};
 use crate::target::Target;
 use crate::workspace::Workspace;
@@ -54,7 +54,7 @@ pub fn run(args: Args) -> CliResult {
                 crate::namespace::join(&namespace, &alternative.request.path);
         }
     }
-    let inventory = load_inventory(&workspace)?;
+    let inventory = load_inventory_with_unloaded(&workspace)?;
     if inventory.is_empty() {
         return Err(
             CliError::usage("the inventory is empty: no roles, groups or entities")

@@ -1,5 +1,6 @@
 //! Resolution of the inventory sections into effective policy sets and identities.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::fmt;
 
@@ -63,6 +64,8 @@ pub enum InventoryError {
     UnknownEntity(String),
     UnknownGroup(String),
     UnknownPolicy(String),
+    /// A policy whose file exists but that the target refuses, so no ACL can hold it.
+    RefusedPolicy(String),
     Acl(AclError),
 }
 
@@ -81,6 +84,10 @@ impl fmt::Display for InventoryError {
             InventoryError::UnknownEntity(name) => write!(f, "unknown entity `{name}`"),
             InventoryError::UnknownGroup(name) => write!(f, "unknown group `{name}`"),
             InventoryError::UnknownPolicy(name) => write!(f, "unknown policy `{name}`"),
+            InventoryError::RefusedPolicy(name) => write!(
+                f,
+                "policy `{name}` would be refused by the server (`capable check` shows why)"
+            ),
             InventoryError::Acl(error) => write!(f, "{error}"),
         }
     }
@@ -162,6 +169,8 @@ struct EntityInfo {
 #[derive(Clone, Debug)]
 pub struct Inventory {
     policies: BTreeMap<String, Policy>,
+    /// Policies that exist but are not in `policies` (see [`Inventory::with_unloaded`]).
+    unloaded: BTreeSet<String>,
     roles: BTreeMap<String, RoleInfo>,
     groups: BTreeMap<String, GroupInfo>,
     entities: BTreeMap<String, EntityInfo>,
@@ -214,6 +223,8 @@ struct Resolver<'a> {
     specs: &'a InventorySpecs,
     mounts: &'a Mounts,
     policies: &'a BTreeMap<String, Policy>,
+    /// Policies that exist beside `policies` (see [`Inventory::with_unloaded`]).
+    unloaded: &'a BTreeSet<String>,
     source: Option<&'a SourceFile>,
     /// Each error with the source id of the file it points into (see
     /// [`super::spanned_in`]).
@@ -231,12 +242,33 @@ impl Inventory {
         config: &Config,
         policies: &BTreeMap<String, Policy>,
     ) -> Result<Inventory, Vec<FileDiagnostics>> {
-        Inventory::from_specs(
+        Inventory::with_unloaded(config, policies, &BTreeSet::new())
+    }
+
+    /// [`Inventory::new`] where `unloaded` names policies that exist beside `policies`: files
+    /// a one-subject query has not read (it reads only the subject's, then hands them over
+    /// with [`Inventory::insert_policy`]) or that the target refuses. A reference to one is
+    /// not an error; an ACL that needs one never inserted fails with
+    /// [`InventoryError::RefusedPolicy`].
+    pub fn with_unloaded(
+        config: &Config,
+        policies: &BTreeMap<String, Policy>,
+        unloaded: &BTreeSet<String>,
+    ) -> Result<Inventory, Vec<FileDiagnostics>> {
+        Inventory::resolve_specs(
             &config.inventory_specs(),
             &config.mounts,
             policies,
+            unloaded,
             config.source.as_ref(),
         )
+    }
+
+    /// Makes a policy named by [`Inventory::with_unloaded`] available to ACLs. Cost:
+    /// O(log policies).
+    pub fn insert_policy(&mut self, name: &str, policy: Policy) {
+        self.unloaded.remove(name);
+        self.policies.insert(name.to_string(), policy);
     }
 
     /// Builds the inventory from the three sections. `source` is the `capable.yaml` text the
@@ -249,10 +281,21 @@ impl Inventory {
         policies: &BTreeMap<String, Policy>,
         source: Option<&std::sync::Arc<SourceFile>>,
     ) -> Result<Inventory, Vec<FileDiagnostics>> {
+        Inventory::resolve_specs(specs, mounts, policies, &BTreeSet::new(), source)
+    }
+
+    fn resolve_specs(
+        specs: &InventorySpecs,
+        mounts: &Mounts,
+        policies: &BTreeMap<String, Policy>,
+        unloaded: &BTreeSet<String>,
+        source: Option<&std::sync::Arc<SourceFile>>,
+    ) -> Result<Inventory, Vec<FileDiagnostics>> {
         let mut resolver = Resolver {
             specs,
             mounts,
             policies,
+            unloaded,
             source: source.map(|source| &**source),
             errors: Vec::new(),
             declared_auth_types: declared_auth_types(specs),
@@ -414,6 +457,17 @@ impl Inventory {
         subject: &Subject,
         target: Target,
     ) -> Result<Vec<Policy>, InventoryError> {
+        let policies = self.policy_refs(subject, target)?;
+        Ok(policies.into_iter().map(Cow::into_owned).collect())
+    }
+
+    /// [`Inventory::policy_set`], borrowing the workspace's policies (only built-ins are
+    /// made). Cost: O(policies × log policies).
+    fn policy_refs(
+        &self,
+        subject: &Subject,
+        target: Target,
+    ) -> Result<Vec<Cow<'_, Policy>>, InventoryError> {
         let names = self.effective_policies(subject)?;
         names
             .iter()
@@ -421,28 +475,33 @@ impl Inventory {
             .collect()
     }
 
-    fn policy_named(&self, name: &str, target: Target) -> Result<Policy, InventoryError> {
+    fn policy_named(&self, name: &str, target: Target) -> Result<Cow<'_, Policy>, InventoryError> {
         if let Some(policy) = self.policies.get(name) {
-            return Ok(policy.clone());
+            return Ok(Cow::Borrowed(policy));
         }
         // Every namespace has its own `default`, with the root namespace's text.
         if let Some(namespace) = name.strip_suffix("default") {
             if !namespace.is_empty() && self.namespaces.contains(namespace) {
                 let mut default = crate::acl::builtin::default_policy(target);
                 default.namespace = namespace.to_string();
-                return Ok(default);
+                return Ok(Cow::Owned(default));
             }
         }
-        crate::acl::builtin::builtin_named(name, target)
-            .ok_or_else(|| InventoryError::UnknownPolicy(name.to_string()))
+        if let Some(builtin) = crate::acl::builtin::builtin_named(name, target) {
+            return Ok(Cow::Owned(builtin));
+        }
+        match self.unloaded.contains(name) {
+            true => Err(InventoryError::RefusedPolicy(name.to_string())),
+            false => Err(InventoryError::UnknownPolicy(name.to_string())),
+        }
     }
 
     /// The merged ACL of a subject for a target (spec section 2), templates resolved against
     /// its identity.
     pub fn acl_for(&self, subject: &Subject, target: Target) -> Result<Acl, InventoryError> {
-        let policies = self.policy_set(subject, target)?;
+        let policies = self.policy_refs(subject, target)?;
         let identity = self.identity_for(subject)?;
-        let refs: Vec<&Policy> = policies.iter().collect();
+        let refs: Vec<&Policy> = policies.iter().map(|policy| &**policy).collect();
         let options = AclOptions {
             namespaces: self.namespaces.clone(),
             ..AclOptions::default()
@@ -607,6 +666,7 @@ impl Resolver<'_> {
         self.check_policy_settings();
         Inventory {
             policies: self.policies.clone(),
+            unloaded: self.unloaded.clone(),
             roles,
             groups,
             entities,
@@ -670,10 +730,10 @@ impl Resolver<'_> {
                 "" => BUILTIN_POLICIES.contains(&bare),
                 _ => bare == "default",
             };
-            let known = self.policies.contains_key(&policy) || builtin;
+            let known = self.exists(&policy) || builtin;
             if !known {
                 let lower = format!("{namespace}{}", bare.to_lowercase());
-                if lower != policy && self.policies.contains_key(&lower) {
+                if lower != policy && self.exists(&lower) {
                     out.push(lower);
                     continue;
                 }
@@ -697,7 +757,7 @@ impl Resolver<'_> {
     /// Every name under `policies:` must be a policy of the workspace.
     fn check_policy_settings(&mut self) {
         for name in &self.specs.policy_settings {
-            if self.policies.contains_key(name) {
+            if self.exists(name) {
                 continue;
             }
             let span = self.key_span(name);
@@ -714,12 +774,15 @@ impl Resolver<'_> {
         }
     }
 
+    /// Whether a policy of this qualified name exists. Cost: O(log policies).
+    fn exists(&self, name: &str) -> bool {
+        self.policies.contains_key(name) || self.unloaded.contains(name)
+    }
+
     fn policy_help(&self, missing: &str) -> String {
-        let closest = crate::suggest::closest(
-            self.policies.keys(),
-            |name| edit_distance(name, missing),
-            |_| 3,
-        );
+        // Both sets in name order, as one.
+        let names: BTreeSet<&String> = self.policies.keys().chain(self.unloaded).collect();
+        let closest = crate::suggest::closest(names, |name| edit_distance(name, missing), |_| 3);
         match closest {
             Some(name) => format!("did you mean `{name}`? policies are named after their file stem"),
             None => "add a policy file with this name to the policy tree (the policy name is the file stem)".into(),

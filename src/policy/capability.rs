@@ -5,7 +5,9 @@ use std::fmt;
 use crate::target::Target;
 
 /// A capability name valid in some product's policy text.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub enum Capability {
     Deny,
     Create,
@@ -81,7 +83,9 @@ impl fmt::Display for Capability {
 }
 
 /// A set of capabilities as a bitmap (Vault's `capabilitiesBitmap`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub struct CapSet(u16);
 
 impl CapSet {

@@ -11,9 +11,12 @@ use crate::span::{Span, Spanned};
 
 /// One parsed ACL policy. Its name is the file stem (Vault renames stored policies to the URL
 /// name, so a `name = ...` inside the text is effectively a comment).
-#[derive(Clone, Debug)]
+// Serde (for the parsed-policy cache, `crate::cache`) leaves out the source, which the
+// reader sets back.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Policy {
     pub name: String,
+    #[serde(skip, default = "no_source")]
     pub source: Arc<SourceFile>,
     /// `name = "..."` as written, if any.
     pub declared_name: Option<Spanned<String>>,
@@ -31,8 +34,13 @@ pub struct Policy {
     pub template_flags: TemplateFlags,
 }
 
+/// An empty source, for a policy read back from the cache before its source is set.
+fn no_source() -> Arc<SourceFile> {
+    Arc::new(SourceFile::new("", ""))
+}
+
 /// OpenBao's policy-level switches that unblock characters in substituted values (spec 1.8).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct TemplateFlags {
     /// `allow_slashes_in_identity_templates`: unblocks `/`.
     pub allow_slashes: bool,
@@ -49,7 +57,7 @@ impl Policy {
 }
 
 /// One `path "<pattern>" { ... }` block.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Rule {
     /// The label as written (after unescaping), before any normalisation.
     pub raw_pattern: String,
@@ -140,7 +148,7 @@ impl Rule {
 /// any value.
 pub type ParamMap = BTreeMap<String, ParamEntry>;
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ParamEntry {
     /// The key token.
     pub span: Span,
@@ -149,7 +157,7 @@ pub struct ParamEntry {
 
 /// Two keys of one parameter block equal once lower-cased but spelt differently: OpenBao
 /// stores them into one Go map key, so which one's values survive varies per write.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct ParamCaseClash {
     /// `allowed_parameters` or `denied_parameters`.
     pub block: &'static str,
@@ -159,9 +167,35 @@ pub struct ParamCaseClash {
     pub second: Spanned<String>,
 }
 
+/// A [`ParamCaseClash`] as read back, before its block name becomes the static one.
+#[derive(serde::Deserialize)]
+struct StoredClash {
+    block: String,
+    first: Spanned<String>,
+    second: Spanned<String>,
+}
+
+// By hand: a derive would borrow the `&'static str` from the input.
+impl<'de> serde::Deserialize<'de> for ParamCaseClash {
+    fn deserialize<D: serde::Deserializer<'de>>(reader: D) -> Result<ParamCaseClash, D::Error> {
+        let stored = StoredClash::deserialize(reader)?;
+        let block = ["allowed_parameters", "denied_parameters"]
+            .into_iter()
+            .find(|block| *block == stored.block)
+            .ok_or_else(|| {
+                serde::de::Error::custom(format!("unknown parameter block `{}`", stored.block))
+            })?;
+        Ok(ParamCaseClash {
+            block,
+            first: stored.first,
+            second: stored.second,
+        })
+    }
+}
+
 /// A parameter value as decoded from HCL (type-sensitive: HCL `1` is an integer, and does
 /// not equal a JSON float `1.0`).
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum ParamValue {
     Null,
     Str(String),
@@ -173,14 +207,14 @@ pub enum ParamValue {
 }
 
 /// A `control_group` block (Enterprise in Vault; see spec 1.9).
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ControlGroup {
     pub span: Span,
     pub ttl: Option<Spanned<i64>>,
     pub factors: Vec<ControlGroupFactor>,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ControlGroupFactor {
     pub name: String,
     pub span: Span,

@@ -1,7 +1,7 @@
 //! Path patterns and their normalisation (spec section 1.5).
 
 /// How a normalised pattern is stored and matched.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum PatternKind {
     /// Matches exactly one path.
     Exact,
@@ -12,7 +12,7 @@ pub enum PatternKind {
 }
 
 /// A normalised path pattern.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct PathPattern {
     /// The pattern after stripping one leading `/` (and namespace prefixing, always root here).
     pub normalized: String,

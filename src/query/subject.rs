@@ -125,16 +125,33 @@ impl SubjectArgs {
         })
     }
 
+    /// Reads only the subject's policy files (plus the configuration, and every Terraform
+    /// file when there are any): the inventory is resolved against the names of all policy
+    /// files, then the subject's are parsed. A file the subject does not hold is never read,
+    /// so its errors do not stop the question (`capable check` reports them); one it holds
+    /// that the target refuses stops it with that file's diagnostics. Cost: one directory
+    /// walk, the inventory's resolution, and one read and parse per policy of the subject.
     fn resolve_inventory(&self, subject: Subject) -> Result<Resolved, CliError> {
-        let workspace = Workspace::load(&[], self.config.as_deref(), self.target)?;
-        let inventory = load_inventory(&workspace)?;
-        let target = workspace.target;
-        let acl = inventory.acl_for(&subject, target).map_err(|error| {
-            CliError::usage(error.to_string()).with_help(
-                "roles, entities and groups come from `capable.yaml` (`roles`, `entities`, `groups`)",
-            )
+        let cwd = std::env::current_dir().map_err(|error| {
+            CliError::usage(format!("cannot read the working directory: {error}"))
         })?;
-        let policies = inventory.policies_of(&subject);
+        let mut workspace = Workspace::load_names_in(&cwd, self.config.as_deref(), self.target)?;
+        let mut inventory = load_inventory_with_unloaded(&workspace)?;
+        let policies = inventory
+            .effective_policies(&subject)
+            .map_err(subject_error)?;
+        if !workspace.load_pending(&policies, &cwd)? {
+            workspace = Workspace::load_in(&cwd, &[], self.config.as_deref(), self.target)?;
+            inventory = load_inventory_with_unloaded(&workspace)?;
+        }
+        for name in &policies {
+            if let Some(policy) = workspace.policies.get(name) {
+                inventory.insert_policy(name, policy.clone());
+            }
+        }
+        refuse_refused(&workspace, &subject, &policies)?;
+        let target = workspace.target;
+        let acl = inventory.acl_for(&subject, target).map_err(subject_error)?;
         let namespace = self
             .namespace
             .clone()
@@ -148,6 +165,35 @@ impl SubjectArgs {
             namespace,
         })
     }
+}
+
+/// A subject's question that cannot be answered, as a usage error (exit 2).
+fn subject_error(error: crate::inventory::InventoryError) -> CliError {
+    CliError::usage(error.to_string()).with_help(
+        "roles, entities and groups come from `capable.yaml` (`roles`, `entities`, `groups`)",
+    )
+}
+
+/// Stops with the diagnostics of the subject's policy files the target refuses: no token
+/// can hold such a policy, so no answer about the subject would be exact.
+fn refuse_refused(
+    workspace: &Workspace,
+    subject: &Subject,
+    policies: &[String],
+) -> Result<(), CliError> {
+    let refused: Vec<&FileDiagnostics> = policies
+        .iter()
+        .filter_map(|name| workspace.refused_file(name))
+        .collect();
+    if refused.is_empty() {
+        return Ok(());
+    }
+    let names = print_refused(refused);
+    Err(CliError::usage(format!(
+        "{subject} holds {names}, which {} would refuse",
+        workspace.target
+    ))
+    .with_help("run `capable check` on the file and fix the errors first"))
 }
 
 fn load_config(path: Option<&PathBuf>) -> Result<Config, CliError> {
@@ -173,14 +219,27 @@ fn load_config(path: Option<&PathBuf>) -> Result<Config, CliError> {
 
 /// The workspace's inventory; its errors are printed with their source frames (exit 2).
 pub fn load_inventory(workspace: &Workspace) -> Result<Inventory, CliError> {
-    Inventory::new(&workspace.config, &workspace.policies).map_err(|errors| {
-        for file in &errors {
-            eprint!("{}", human::render(&file.file, &file.diagnostics, false));
-        }
-        let count: usize = errors.iter().map(|file| file.diagnostics.len()).sum();
-        CliError::usage(format!("the inventory has {count} error(s)"))
-            .with_help("fix the references to policies, groups and entities it reports")
-    })
+    Inventory::new(&workspace.config, &workspace.policies).map_err(inventory_errors)
+}
+
+/// [`load_inventory`] for questions: a reference to a policy whose file exists but is not
+/// read ([`Workspace::load_names`]) or is refused by the target is not an error of the
+/// inventory; only a subject that holds a refused one cannot be answered
+/// ([`crate::inventory::InventoryError::RefusedPolicy`]).
+pub fn load_inventory_with_unloaded(workspace: &Workspace) -> Result<Inventory, CliError> {
+    let unloaded = workspace.unloaded_policy_names();
+    Inventory::with_unloaded(&workspace.config, &workspace.policies, &unloaded)
+        .map_err(inventory_errors)
+}
+
+/// Prints the inventory's errors with their source frames; the usage error (exit 2) to stop.
+fn inventory_errors(errors: Vec<FileDiagnostics>) -> CliError {
+    for file in &errors {
+        eprint!("{}", human::render(&file.file, &file.diagnostics, false));
+    }
+    let count: usize = errors.iter().map(|file| file.diagnostics.len()).sum();
+    CliError::usage(format!("the inventory has {count} error(s)"))
+        .with_help("fix the references to policies, groups and entities it reports")
 }
 
 /// For `--policy auditor` where `auditor` does not exist: the `auditor.hcl` (or `.json`,
@@ -225,15 +284,19 @@ pub fn load_policies(paths: &[PathBuf], target: Target) -> Result<Vec<Policy>, C
     if refused.is_empty() {
         return Ok(policies);
     }
-    for file in &refused {
-        eprint!("{}", human::render(&file.file, &file.diagnostics, false));
-    }
-    let names: Vec<String> = refused
-        .iter()
-        .map(|f| format!("`{}`", f.file.name))
-        .collect();
+    let names = print_refused(refused.iter());
     Err(
-        CliError::usage(format!("{} would be refused by {target}", names.join(", ")))
+        CliError::usage(format!("{names} would be refused by {target}"))
             .with_help("run `capable check` on the file and fix the errors first"),
     )
+}
+
+/// Prints the diagnostics of refused policy files to stderr; their names, for the error.
+fn print_refused<'a>(refused: impl IntoIterator<Item = &'a FileDiagnostics>) -> String {
+    let mut names = Vec::new();
+    for file in refused {
+        eprint!("{}", human::render(&file.file, &file.diagnostics, false));
+        names.push(format!("`{}`", file.file.name));
+    }
+    names.join(", ")
 }

@@ -44,11 +44,13 @@ impl Answer {
     }
 }
 
-/// Asks every subject of the inventory (roles, then groups, then entities, each sorted).
+/// Asks every subject of the inventory (roles, then groups, then entities, each sorted), on
+/// all cores (rayon; the order does not depend on the schedule).
 pub fn who_can(inventory: &Inventory, target: Target, calls: &[Call]) -> Vec<Answer> {
+    use rayon::prelude::*;
     inventory
         .subjects()
-        .into_iter()
+        .into_par_iter()
         .map(|subject| {
             let decisions = inventory
                 .acl_for(&subject, target)

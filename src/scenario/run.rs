@@ -122,6 +122,7 @@ fn subject_error(scenario: &Scenario, error: InventoryError) -> Diagnostic {
         InventoryError::UnknownPolicy(_) => {
             "policies are named after their file stem in the policy tree"
         }
+        InventoryError::RefusedPolicy(_) => "fix the policy file's errors first",
         InventoryError::Acl(_) => "`root` must be the only policy of a token",
     };
     Diagnostic::error("invalid-scenario", scenario.subject_span, error.to_string()).with_help(help)

@@ -1,0 +1,315 @@
+//! The parsed-policy cache: `.capable_cache/` at the workspace root, as ruff keeps
+//! `.ruff_cache/`.
+//!
+//! An entry holds what reading one policy file gives (the model and the parse and validation
+//! diagnostics, or the fact that the file is a Vault Agent configuration), so a repeated
+//! `check` or `test` on an unchanged tree reads each file and its entry instead of parsing it.
+//! `check` also keeps each file's own findings ([`Cache::findings_or`]: the per-file lints
+//! cost far more than the parse), keyed as well by the file's name, namespace and template
+//! switches and by the lint settings (`rules`, mounts, namespaces, accessors).
+//!
+//! - **Key**: SHA-256 of the entry format, capable's version and build (the executable's size
+//!   and modification time, so a rebuilt development binary never reads an older build's
+//!   entries), the target, the file's extension (it decides what a `.hcl` file may be) and
+//!   the file's text. Anything else a parse depends on is applied after it (namespace,
+//!   template switches), so an edited file, another target or another capable misses.
+//! - **Not cached**: texts whose meaning depends on the clock (OpenBao's `expiration`) and
+//!   base64 bodies (their model points into the decoded text).
+//! - **Safe under concurrent runs**: an entry is written to a temporary file in the cache
+//!   folder and renamed into place, so a reader sees a whole entry or none. Each entry ends
+//!   with the SHA-256 of its payload; an entry that is truncated, corrupt or of another
+//!   format is ignored and written again, never an error.
+//! - **Contents**: only what the policy file itself says (policies hold no secrets); of an
+//!   agent configuration (which may), only that it is one.
+//! - **Where**: `<folder of capable.yaml>/.capable_cache/`, or `$CAPABLE_CACHE_DIR`. Without
+//!   a `capable.yaml` (a file or folder checked on its own) there is no cache unless
+//!   `CAPABLE_CACHE_DIR` names one: capable does not write into a folder it was not
+//!   configured for. The folder holds a `.gitignore` of `*`, so it is never committed.
+//! - **Off**: `--no-cache` (`check`, `test`), `cache: false` in `capable.yaml`, or
+//!   `CAPABLE_NO_CACHE=1`. A cache folder that cannot be created or written is skipped.
+//!
+//! Entries are JSON (serde_json, already a dependency): reading one back is several times
+//! faster than parsing and validating the policy, and the format is inspectable.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use ring::digest::{digest, Context, SHA256};
+
+use crate::config::Config;
+use crate::diag::Diagnostic;
+use crate::policy::{Parsed, Policy};
+use crate::source::SourceFile;
+use crate::target::Target;
+
+/// The folder name at the workspace root.
+pub const DIR_NAME: &str = ".capable_cache";
+
+/// Bump when the entry layout changes (the model's fields are covered by the build).
+const FORMAT: &str = "capable parsed-policy cache 1";
+
+/// Whether this process's workspace loads may use the cache (see [`enable`]).
+static ENABLED: AtomicBool = AtomicBool::new(false);
+
+/// Lets the workspace loads of this process use the cache, unless `no_cache` (the
+/// command's `--no-cache`) or `CAPABLE_NO_CACHE` (set, not empty and not `0`) says not to.
+/// The CLI's `check` and `test` call it; library users and other commands never touch the
+/// disk for it.
+pub fn enable(no_cache: bool) {
+    let off_by_env =
+        std::env::var_os("CAPABLE_NO_CACHE").is_some_and(|value| !value.is_empty() && value != "0");
+    ENABLED.store(!no_cache && !off_by_env, Ordering::Relaxed);
+}
+
+/// An open cache folder.
+#[derive(Clone, Debug)]
+pub struct Cache {
+    dir: PathBuf,
+    /// Hashed in front of every key: format, version and build.
+    salt: Vec<u8>,
+}
+
+/// What one entry records about a file.
+#[derive(serde::Serialize, serde::Deserialize)]
+enum Entry {
+    /// A Vault Agent configuration, not a policy.
+    Agent,
+    Policy {
+        policy: Option<Policy>,
+        diagnostics: Vec<Diagnostic>,
+    },
+    /// The findings `check` reports for one file on its own (parse, validation, lints).
+    Findings(Vec<Diagnostic>),
+}
+
+impl Cache {
+    /// The cache of a workspace with this configuration, if it has one (see the module
+    /// documentation). The first workspace a process loads decides the folder for all:
+    /// `check --new-since` loads the tree at a git revision in a temporary folder, and its
+    /// unchanged files are the same entries. Cost: one `stat` of the executable and, the
+    /// first time, creating the folder.
+    pub fn for_config(config: &Config) -> Option<Cache> {
+        static OPENED: std::sync::OnceLock<Option<Cache>> = std::sync::OnceLock::new();
+        if !ENABLED.load(Ordering::Relaxed) {
+            return None;
+        }
+        OPENED.get_or_init(|| Cache::first_for(config)).clone()
+    }
+
+    fn first_for(config: &Config) -> Option<Cache> {
+        if !config.cache {
+            return None;
+        }
+        let dir = match std::env::var_os("CAPABLE_CACHE_DIR") {
+            Some(dir) if !dir.is_empty() => PathBuf::from(dir),
+            _ => {
+                config.source.as_ref()?;
+                config.root.join(DIR_NAME)
+            }
+        };
+        Cache::open(&dir, &build_salt()?)
+    }
+
+    /// The cache in `dir`, created (with its `.gitignore`) if needed; `salt` tells builds
+    /// apart. `None` when the folder cannot be created.
+    pub fn open(dir: &Path, salt: &[u8]) -> Option<Cache> {
+        let ignore = dir.join(".gitignore");
+        if !ignore.is_file() {
+            std::fs::create_dir_all(dir).ok()?;
+            let text = "# Automatically created by capable: the parsed-policy cache.\n*\n";
+            write_atomically(dir, &ignore, text.as_bytes())?;
+        }
+        let mut full_salt = FORMAT.as_bytes().to_vec();
+        full_salt.push(0);
+        full_salt.extend_from_slice(salt);
+        Some(Cache {
+            dir: dir.to_path_buf(),
+            salt: full_salt,
+        })
+    }
+
+    /// What reading `source` gives for `target` (`None`: a Vault Agent configuration), from
+    /// the cache when it has a sound entry, else from `read` (then stored). Never fails: a
+    /// cache that cannot be read or written is the same as no cache. Cost: one SHA-256 of the
+    /// text and one file read, plus on a miss `read` and one file write.
+    pub fn read_or(
+        &self,
+        source: &Arc<SourceFile>,
+        target: Target,
+        read: impl FnOnce() -> Option<Parsed>,
+    ) -> Option<Parsed> {
+        let cacheable = !source.text.contains("expiration");
+        let path = self.entry_path(source, target);
+        if cacheable {
+            match self.load(&path) {
+                Some(Entry::Agent) => return None,
+                Some(Entry::Policy {
+                    policy,
+                    diagnostics,
+                }) => return Some(restore(policy, diagnostics, source)),
+                _ => {}
+            }
+        }
+        let parsed = read();
+        let entry = match &parsed {
+            None => Some(Entry::Agent),
+            // A base64 body's model points into its decoded text, not into `source`.
+            Some(Parsed {
+                policy: Some(policy),
+                ..
+            }) if !Arc::ptr_eq(&policy.source, source) => None,
+            Some(parsed) => Some(Entry::Policy {
+                policy: parsed.policy.clone(),
+                diagnostics: parsed.diagnostics.clone(),
+            }),
+        };
+        if let Some(entry) = entry.filter(|_| cacheable) {
+            self.store(&path, &entry);
+        }
+        parsed
+    }
+
+    /// The findings of one file (see [`crate::lint::engine::check_file`]), from the cache
+    /// when it has a sound entry, else from `check` (then stored). `context` is everything
+    /// else they depend on besides the text and target: the file's name, its policy's
+    /// namespace and template switches, and a fingerprint of the lint settings
+    /// ([`settings_fingerprint`]). Cost: one SHA-256 of the text and one file read, plus on a
+    /// miss `check` and one file write.
+    pub fn findings_or(
+        &self,
+        source: &SourceFile,
+        target: Target,
+        context: &str,
+        check: impl FnOnce() -> Vec<Diagnostic>,
+    ) -> Vec<Diagnostic> {
+        if source.text.contains("expiration") {
+            return check();
+        }
+        let path = self.key_path(&["findings", target.name(), context], &source.text);
+        if let Some(Entry::Findings(findings)) = self.load(&path) {
+            return findings;
+        }
+        let findings = Entry::Findings(check());
+        self.store(&path, &findings);
+        match findings {
+            Entry::Findings(findings) => findings,
+            _ => Vec::new(),
+        }
+    }
+
+    fn entry_path(&self, source: &SourceFile, target: Target) -> PathBuf {
+        let extension = Path::new(&source.name)
+            .extension()
+            .and_then(|extension| extension.to_str())
+            .unwrap_or("");
+        self.key_path(&["parsed", target.name(), extension], &source.text)
+    }
+
+    /// The entry file for `parts` (NUL-separated) and `text`, under this build's salt.
+    fn key_path(&self, parts: &[&str], text: &str) -> PathBuf {
+        let mut key = Context::new(&SHA256);
+        key.update(&self.salt);
+        for part in parts {
+            key.update(b"\0");
+            key.update(part.as_bytes());
+        }
+        key.update(b"\0");
+        key.update(text.as_bytes());
+        self.dir.join(hex(key.finish().as_ref()))
+    }
+
+    /// The entry at `path` if it is whole and sound.
+    fn load(&self, path: &Path) -> Option<Entry> {
+        let bytes = std::fs::read(path).ok()?;
+        let split = bytes.len().checked_sub(65)?;
+        let (payload, trailer) = bytes.split_at(split);
+        let checksum = trailer.strip_prefix(b"\n")?;
+        if checksum != hex(digest(&SHA256, payload).as_ref()).as_bytes() {
+            return None;
+        }
+        serde_json::from_slice(payload).ok()
+    }
+
+    /// Writes an entry: its JSON, a newline and the SHA-256 of the JSON (64 hex digits).
+    fn store(&self, path: &Path, entry: &Entry) {
+        let Ok(mut bytes) = serde_json::to_vec(entry) else {
+            return;
+        };
+        let checksum = hex(digest(&SHA256, &bytes).as_ref());
+        bytes.push(b'\n');
+        bytes.extend_from_slice(checksum.as_bytes());
+        let _ = write_atomically(&self.dir, path, &bytes);
+    }
+}
+
+/// A digest of everything in the lint settings, for [`Cache::findings_or`]'s context.
+/// Cost: O(size of the settings).
+pub fn settings_fingerprint(settings: &crate::lint::settings::LintSettings<'_>) -> String {
+    let text = format!(
+        "{:?}\0{:?}\0{:?}\0{:?}",
+        settings.rules, settings.mounts, settings.namespaces, settings.accessors
+    );
+    hex(digest(&SHA256, text.as_bytes()).as_ref())
+}
+
+/// The parse an entry records, with the source (which entries leave out) set back.
+fn restore(
+    policy: Option<Policy>,
+    diagnostics: Vec<Diagnostic>,
+    source: &Arc<SourceFile>,
+) -> Parsed {
+    Parsed {
+        policy: policy.map(|mut policy| {
+            policy.name = source.stem();
+            policy.source = source.clone();
+            policy
+        }),
+        diagnostics,
+    }
+}
+
+/// Writes `bytes` to a temporary file in `dir`, then renames it to `path`: readers see the
+/// old file or the new one, never a part. Unlike [`crate::atomic_write`] there is no
+/// `fsync`: an entry lost or torn by a crash fails its checksum and is written again.
+fn write_atomically(dir: &Path, path: &Path, bytes: &[u8]) -> Option<()> {
+    let mut file = tempfile::NamedTempFile::new_in(dir).ok()?;
+    file.write_all(bytes).ok()?;
+    file.persist(path).ok()?;
+    Some(())
+}
+
+/// The build's part of the key: capable's version and the executable's size and
+/// modification time. `None` when the executable cannot be found (then no cache).
+fn build_salt() -> Option<Vec<u8>> {
+    let exe = std::env::current_exe().ok()?;
+    let metadata = std::fs::metadata(exe).ok()?;
+    let modified = metadata
+        .modified()
+        .ok()?
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()?;
+    Some(
+        format!(
+            "{}\0{}\0{}.{}",
+            env!("CARGO_PKG_VERSION"),
+            metadata.len(),
+            modified.as_secs(),
+            modified.subsec_nanos()
+        )
+        .into_bytes(),
+    )
+}
+
+fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    let mut text = String::with_capacity(bytes.len() * 2);
+    for byte in bytes {
+        let _ = write!(text, "{byte:02x}");
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests;
