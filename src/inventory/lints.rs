@@ -4,6 +4,9 @@
 //! them over a workspace.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::{Arc, Mutex};
+
+use rayon::prelude::*;
 
 use super::{Inventory, InventoryError, Subject};
 use crate::acl::{Acl, AclError, AclOptions};
@@ -17,71 +20,80 @@ use crate::target::Target;
 pub type Finding = crate::lint::RoleFinding;
 
 /// The role-level findings of an inventory, merged across subjects. Each policy's index (and
-/// its findings alone) is built once, for the first subject that holds it.
-/// Cost: O(subjects × rules of their policies × merged rules).
+/// its findings alone) is built once, for the first subject that holds it. Subjects are linted
+/// on all cores; the findings keep the subjects' order.
+/// Cost: O(subjects × rules of their policies × merged rules) work, spread over the cores.
 pub fn lint_inventory(inventory: &Inventory, target: Target, mounts: &Mounts) -> Vec<Finding> {
-    let mut per_subject: Vec<(Subject, Vec<Finding>)> = Vec::new();
-    let mut alone_cache = AloneFindings::new();
-    for subject in inventory.subjects() {
-        let is_group = matches!(subject, Subject::Group(_));
-        let Ok(policies) = inventory.policy_set(&subject, target) else {
-            continue;
-        };
-        let Ok(identity) = inventory.identity_for(&subject) else {
-            continue;
-        };
-        let namespace = inventory.namespace_of(&subject);
-        let rebased = rebase(&policies, &namespace, inventory.namespaces());
-        // OpenBao refuses a whole token whose template substitutes a forbidden value: its
-        // template is still reported (from an ACL without the identity), its access is not.
-        let built = match &rebased {
-            Some((policies, options)) => {
-                let refs: Vec<&Policy> = policies.iter().collect();
-                Acl::with_options(&refs, target, identity.as_ref(), options)
-                    .map_err(InventoryError::Acl)
-            }
-            None => inventory.acl_for(&subject, target),
-        };
-        let rebased_view = rebased.is_some();
-        let policies = rebased.map(|(policies, _)| policies).unwrap_or(policies);
-        let (acl, token_refused) = match built {
-            Ok(acl) => (acl, false),
-            Err(InventoryError::Acl(AclError::TemplatedPolicy { .. })) => {
-                let refs: Vec<&Policy> = policies.iter().collect();
-                let Ok(acl) = Acl::new(&refs, target, None) else {
-                    continue;
-                };
-                (acl, true)
-            }
-            Err(_) => continue,
-        };
-        let ctx = RoleContext {
-            policies: &policies,
-            acl: &acl,
-            identity: identity.as_ref(),
-            target,
-            mounts,
-        };
-        let mut found = Vec::new();
-        // A group is not a token: its entity templates never resolve, by construction.
-        if !is_group {
-            unresolved_template::check_role(&ctx, &mut found);
-        }
-        if matches!(subject, Subject::Role(_)) && !token_refused {
-            overridden_deny::check_role(&ctx, &mut found);
-            parameters_narrowed_by_merge::check_role(&ctx, &mut found);
-            if rebased_view {
-                // Rebased policies are not the inventory's: judged alone afresh, not cached.
-                let own = |name: &str| policies.iter().find(|p| p.qualified_name() == name);
-                security_rules_on_merged_acl(&ctx, own, &mut AloneFindings::new(), &mut found);
-            } else {
-                let shared = |name: &str| inventory.policies().get(name);
-                security_rules_on_merged_acl(&ctx, shared, &mut alone_cache, &mut found);
-            }
-        }
-        per_subject.push((subject.clone(), found));
-    }
+    let alone_cache = AloneCache::default();
+    let per_subject: Vec<(Subject, Vec<Finding>)> = inventory
+        .subjects()
+        .into_par_iter()
+        .filter_map(|subject| {
+            let found = lint_subject(inventory, &subject, target, mounts, &alone_cache)?;
+            Some((subject, found))
+        })
+        .collect();
     merge_subjects(per_subject)
+}
+
+/// One subject's role-level findings; `None` when its ACL cannot be built (reported elsewhere).
+fn lint_subject<'i>(
+    inventory: &'i Inventory,
+    subject: &Subject,
+    target: Target,
+    mounts: &Mounts,
+    alone_cache: &AloneCache<'i>,
+) -> Option<Vec<Finding>> {
+    let is_group = matches!(subject, Subject::Group(_));
+    let policies = inventory.policy_set(subject, target).ok()?;
+    let identity = inventory.identity_for(subject).ok()?;
+    let namespace = inventory.namespace_of(subject);
+    let rebased = rebase(&policies, &namespace, inventory.namespaces());
+    // OpenBao refuses a whole token whose template substitutes a forbidden value: its
+    // template is still reported (from an ACL without the identity), its access is not.
+    let built = match &rebased {
+        Some((policies, options)) => {
+            let refs: Vec<&Policy> = policies.iter().collect();
+            Acl::with_options(&refs, target, identity.as_ref(), options)
+                .map_err(InventoryError::Acl)
+        }
+        None => inventory.acl_for(subject, target),
+    };
+    let rebased_view = rebased.is_some();
+    let policies = rebased.map(|(policies, _)| policies).unwrap_or(policies);
+    let (acl, token_refused) = match built {
+        Ok(acl) => (acl, false),
+        Err(InventoryError::Acl(AclError::TemplatedPolicy { .. })) => {
+            let refs: Vec<&Policy> = policies.iter().collect();
+            (Acl::new(&refs, target, None).ok()?, true)
+        }
+        Err(_) => return None,
+    };
+    let ctx = RoleContext {
+        policies: &policies,
+        acl: &acl,
+        identity: identity.as_ref(),
+        target,
+        mounts,
+    };
+    let mut found = Vec::new();
+    // A group is not a token: its entity templates never resolve, by construction.
+    if !is_group {
+        unresolved_template::check_role(&ctx, &mut found);
+    }
+    if matches!(subject, Subject::Role(_)) && !token_refused {
+        overridden_deny::check_role(&ctx, &mut found);
+        parameters_narrowed_by_merge::check_role(&ctx, &mut found);
+        if rebased_view {
+            // Rebased policies are not the inventory's: judged alone afresh, not cached.
+            let own = |name: &str| policies.iter().find(|p| p.qualified_name() == name);
+            security_rules_on_merged_acl(&ctx, own, &AloneCache::default(), &mut found);
+        } else {
+            let shared = |name: &str| inventory.policies().get(name);
+            security_rules_on_merged_acl(&ctx, shared, alone_cache, &mut found);
+        }
+    }
+    Some(found)
 }
 
 /// A subject of a child namespace `N` as the rules see it: its policies and ACL relative to
@@ -124,7 +136,7 @@ fn rebase(
 fn security_rules_on_merged_acl<'i>(
     ctx: &RoleContext<'_>,
     lookup: impl Fn(&str) -> Option<&'i Policy>,
-    alone_cache: &mut AloneFindings<'i>,
+    alone_cache: &AloneCache<'i>,
     out: &mut Vec<Finding>,
 ) {
     let security = security_rules();
@@ -132,9 +144,7 @@ fn security_rules_on_merged_acl<'i>(
     let mut merged_findings: Vec<Finding> = Vec::new();
     for policy in ctx.file_policies() {
         let name = policy.qualified_name();
-        let alone = alone_cache
-            .entry(name.clone())
-            .or_insert_with(|| Alone::new(lookup(&name), ctx));
+        let alone = alone_cache.get_or_build(&name, || Alone::new(lookup(&name), ctx));
 
         alone_findings.extend(alone.findings.iter().cloned());
         let Some(index) = &alone.index else {
@@ -160,8 +170,31 @@ fn security_rules_on_merged_acl<'i>(
 }
 
 /// Per policy name: its index and its security findings (rule id, message) alone, the same
-/// for every role holding the policy, so computed once per policy, not once per role.
-type AloneFindings<'i> = HashMap<String, Alone<'i>>;
+/// for every role holding the policy, so computed once per policy, not once per role. Shared
+/// by the threads linting subjects; two threads may build the same entry at once, and the
+/// first one stored is kept (both are equal).
+#[derive(Default)]
+struct AloneCache<'i> {
+    by_name: Mutex<HashMap<String, Arc<Alone<'i>>>>,
+}
+
+impl<'i> AloneCache<'i> {
+    fn get_or_build(&self, name: &str, build: impl FnOnce() -> Alone<'i>) -> Arc<Alone<'i>> {
+        if let Some(alone) = self.lock().get(name) {
+            return Arc::clone(alone);
+        }
+        // Built outside the lock: an index costs an ACL build and a lint pass.
+        let built = Arc::new(build());
+        Arc::clone(self.lock().entry(name.to_string()).or_insert(built))
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<Alone<'i>>>> {
+        // A panic in another thread's rule is already an internal error; the map stays valid.
+        self.by_name
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
 
 /// One policy as the security rules see it alone.
 struct Alone<'i> {
