@@ -5,6 +5,7 @@
 //! the lint catalog finds something at the fail level in the suggestion; `usage` 0; 2 on usage
 //! or input errors (an unreadable log, a tree that does not load; bad lines are only counted).
 
+use super::HumanOrJson;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -54,14 +55,8 @@ pub struct Common {
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Output format
-    #[arg(long, value_enum, default_value_t = Format::Human)]
-    pub format: Format,
-}
-
-#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Format {
-    Human,
-    Json,
+    #[arg(long, value_enum, default_value_t = HumanOrJson::Human)]
+    pub format: HumanOrJson,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -210,12 +205,12 @@ fn run_replay(args: ReplayArgs) -> CliResult {
         CliError::usage(error).with_help("give readable audit log files, or `-` for stdin")
     })?;
     match args.common.format {
-        Format::Human => print(&report::render_replay_human(
+        HumanOrJson::Human => print(&report::render_replay_human(
             &report,
             &base_label,
             proposed_label.as_deref(),
         )),
-        Format::Json => print_json(&report::render_replay_json(
+        HumanOrJson::Json => print_json(&report::render_replay_json(
             &report,
             &base_label,
             proposed_label.as_deref(),
@@ -428,7 +423,7 @@ fn run_suggest(args: SuggestArgs) -> CliResult {
         .iter()
         .any(|d| d.severity >= resolved.tree.workspace.config.fail_level);
     match args.common.format {
-        Format::Human => {
+        HumanOrJson::Human => {
             let mut text = suggestion.text.clone();
             if let Some(lines) = &diff {
                 text.push('\n');
@@ -446,7 +441,7 @@ fn run_suggest(args: SuggestArgs) -> CliResult {
                 eprint!("{bad}");
             }
         }
-        Format::Json => {
+        HumanOrJson::Json => {
             let lint: Vec<serde_json::Value> = findings
                 .iter()
                 .map(|d| {
@@ -505,13 +500,13 @@ fn run_usage(args: UsageArgs) -> CliResult {
     let label = resolved.selector.label();
     let requests = observed.allowed_requests();
     match args.common.format {
-        Format::Human => print(&report::render_usage_human(
+        HumanOrJson::Human => print(&report::render_usage_human(
             &label,
             &found,
             requests,
             &observed.read,
         )),
-        Format::Json => print_json(&report::render_usage_json(
+        HumanOrJson::Json => print_json(&report::render_usage_json(
             &label,
             &found,
             requests,

@@ -5,6 +5,7 @@
 //! `--fail-on-deny` a denied request exits 1, for shell conditions. 2 on usage or input
 //! errors.
 
+use super::HumanOrJson;
 use super::{CliError, CliResult, Exit};
 use crate::acl::Request;
 use crate::query::explain::{render_human, render_json, Explained};
@@ -20,8 +21,8 @@ pub struct Args {
     #[command(flatten)]
     pub subject: SubjectArgs,
     /// Output format
-    #[arg(long, value_enum, default_value_t = Format::Human)]
-    pub format: Format,
+    #[arg(long, value_enum, default_value_t = HumanOrJson::Human)]
+    pub format: HumanOrJson,
     /// Request data as `key=value` (repeatable; the value is JSON if it parses, else a string)
     #[arg(long = "data", value_name = "KEY=VALUE")]
     pub data: Vec<String>,
@@ -35,12 +36,6 @@ pub struct Args {
     /// (e.g. `-- vault kv get secret/ai/openai`)
     #[arg(required = true, num_args = 1.., value_name = "REQUEST")]
     pub request: Vec<String>,
-}
-
-#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Format {
-    Human,
-    Json,
 }
 
 pub fn run(args: Args) -> CliResult {
@@ -75,7 +70,7 @@ pub fn run(args: Args) -> CliResult {
             endpoint: crate::endpoints::name_of(&endpoints, &request.path),
         };
         match args.format {
-            Format::Human => {
+            HumanOrJson::Human => {
                 if !json_answers.is_empty() {
                     human.push('\n');
                 }
@@ -88,10 +83,10 @@ pub fn run(args: Args) -> CliResult {
                 }
                 json_answers.push(serde_json::Value::Null);
             }
-            Format::Json => json_answers.push(render_json(&explained)),
+            HumanOrJson::Json => json_answers.push(render_json(&explained)),
         }
     }
-    if args.format == Format::Json {
+    if args.format == HumanOrJson::Json {
         let value = if json_answers.len() == 1 {
             json_answers.remove(0)
         } else {

@@ -63,6 +63,15 @@ impl CliError {
 
 pub type CliResult = Result<Exit, CliError>;
 
+/// `--format` of the commands that answer for people or for programs: human text, or JSON
+/// with a `version` field.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HumanOrJson {
+    Human,
+    /// `version` 1
+    Json,
+}
+
 /// Writes a command's output to stdout and flushes it. A write error (a closed pipe, a full
 /// disk) is an I/O error (exit 2), never a panic and never ignored: a report that may be
 /// truncated must not end in exit 0 or 1. Cost: O(output).

@@ -5,6 +5,7 @@
 //! Exit: 0 when pulled, 2 on usage, connection, permission or write errors (nothing is written
 //! then), 3 on an internal error.
 
+use super::HumanOrJson;
 use std::path::{Path, PathBuf};
 
 use super::{CliError, CliResult, Exit};
@@ -65,15 +66,8 @@ pub struct Args {
     pub quiet: bool,
     /// Output format: `human` (warnings and a summary line on stderr) or `json` (the same on
     /// stdout, with every file by what happened to it)
-    #[arg(long, value_enum, default_value_t = Format::Human)]
-    pub format: Format,
-}
-
-#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Format {
-    Human,
-    /// `version` 1
-    Json,
+    #[arg(long, value_enum, default_value_t = HumanOrJson::Human)]
+    pub format: HumanOrJson,
 }
 
 pub fn run(args: Args) -> CliResult {
@@ -103,8 +97,8 @@ pub fn run(args: Args) -> CliResult {
     match crate::pull::pull(&options, &mut progress) {
         Ok(report) => {
             match args.format {
-                Format::Human => print_report(&report, &options),
-                Format::Json => super::write_stdout(&json_report(&report))?,
+                HumanOrJson::Human => print_report(&report, &options),
+                HumanOrJson::Json => super::write_stdout(&json_report(&report))?,
             }
             Ok(Exit::Clean)
         }

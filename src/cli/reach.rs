@@ -2,6 +2,7 @@
 //!
 //! Exit status: 0 when the answer is printed (whatever it is), 2 on usage or input errors.
 
+use super::HumanOrJson;
 use super::{CliError, CliResult, Exit};
 use crate::policy::Capability;
 use crate::query::reach::Reach;
@@ -24,14 +25,8 @@ pub struct Args {
     #[arg(long, value_name = "PREFIX")]
     pub under: Option<String>,
     /// Output format
-    #[arg(long, value_enum, default_value_t = Format::Human)]
-    pub format: Format,
-}
-
-#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Format {
-    Human,
-    Json,
+    #[arg(long, value_enum, default_value_t = HumanOrJson::Human)]
+    pub format: HumanOrJson,
 }
 
 pub fn run(args: Args) -> CliResult {
@@ -64,14 +59,14 @@ pub fn run(args: Args) -> CliResult {
         namespace,
     };
     match args.format {
-        Format::Human if namespace.is_empty() => {
+        HumanOrJson::Human if namespace.is_empty() => {
             super::write_stdout(&render_human(&header, &reach, &answers))?
         }
-        Format::Human => super::write_stdout(&format!(
+        HumanOrJson::Human => super::write_stdout(&format!(
             "in namespace `{namespace}` (paths are full paths: `{namespace}` and the path in it)\n{}",
             render_human(&header, &reach, &answers)
         ))?,
-        Format::Json => {
+        HumanOrJson::Json => {
             let mut value = render_json(&header, &reach, &answers);
             if !namespace.is_empty() {
                 value["namespace"] = serde_json::json!(namespace);

@@ -3,6 +3,7 @@
 //!
 //! Exit status: 0 when answered (even when nobody may), 2 on usage or input errors.
 
+use super::HumanOrJson;
 use std::path::PathBuf;
 
 use super::{CliError, CliResult, Exit};
@@ -25,8 +26,8 @@ pub struct Args {
     #[arg(long)]
     pub all: bool,
     /// Output format
-    #[arg(long, value_enum, default_value_t = Format::Human)]
-    pub format: Format,
+    #[arg(long, value_enum, default_value_t = HumanOrJson::Human)]
+    pub format: HumanOrJson,
     /// The product whose rules apply [default: the config's `target`, else vault]
     #[arg(long, value_name = "vault|openbao", value_parser = crate::cli::caps::parse_target)]
     pub target: Option<Target>,
@@ -36,12 +37,6 @@ pub struct Args {
     /// Make the request in this namespace (`admin/team-a/`); its path is relative to it
     #[arg(long, value_name = "NAMESPACE", value_parser = crate::cli::parse_namespace)]
     pub namespace: Option<String>,
-}
-
-#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Format {
-    Human,
-    Json,
 }
 
 pub fn run(args: Args) -> CliResult {
@@ -73,18 +68,18 @@ pub fn run(args: Args) -> CliResult {
     );
     let endpoints = endpoints_of(&calls, &map, &namespace);
     match args.format {
-        Format::Human if !namespace.is_empty() => super::write_stdout(&format!(
+        HumanOrJson::Human if !namespace.is_empty() => super::write_stdout(&format!(
             "in namespace `{namespace}`\n{}",
             render_human(&calls, workspace.target, &answers, args.all, &endpoints)
         ))?,
-        Format::Human => super::write_stdout(&render_human(
+        HumanOrJson::Human => super::write_stdout(&render_human(
             &calls,
             workspace.target,
             &answers,
             args.all,
             &endpoints,
         ))?,
-        Format::Json => {
+        HumanOrJson::Json => {
             let mut value = render_json(&calls, workspace.target, &answers, &endpoints);
             if !namespace.is_empty() {
                 value["namespace"] = serde_json::json!(namespace);
