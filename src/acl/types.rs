@@ -152,6 +152,50 @@ pub struct Decision {
     pub explanation: Explanation,
 }
 
+/// A decision without its explanation ([`Acl::verdict`]): what [`Decision`] says, with the
+/// winning rule borrowed from the ACL instead of cloned into an [`Explanation`].
+#[derive(Clone, Debug)]
+pub struct Verdict<'a> {
+    pub allowed: bool,
+    /// The winning rule's capabilities (empty when none matched).
+    pub capabilities: CapSet,
+    /// The winning rule has `sudo`.
+    pub root_privs: bool,
+    /// The winning rule, if one matched.
+    pub winner: Option<&'a MergedRule>,
+    /// Whether the path is sudo-protected (only looked at when a rule lookup happened).
+    pub sudo_required: bool,
+    pub deny_reason: Option<DenyReason>,
+}
+
+impl<'a> Verdict<'a> {
+    pub(super) fn allow(capabilities: CapSet, root_privs: bool) -> Verdict<'a> {
+        Verdict {
+            allowed: true,
+            capabilities,
+            root_privs,
+            winner: None,
+            sudo_required: false,
+            deny_reason: None,
+        }
+    }
+
+    pub(super) fn deny(capabilities: CapSet, root_privs: bool, reason: DenyReason) -> Verdict<'a> {
+        Verdict {
+            allowed: false,
+            deny_reason: Some(reason),
+            ..Verdict::allow(capabilities, root_privs)
+        }
+    }
+
+    pub(super) fn with_sudo(self, sudo_required: bool) -> Verdict<'a> {
+        Verdict {
+            sudo_required,
+            ..self
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub enum AclError {
     /// `other policies present along with root`.

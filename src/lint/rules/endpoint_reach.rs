@@ -13,9 +13,10 @@ use crate::lint::PolicyContext;
 use crate::policy::{CapSet, PathPattern};
 use crate::span::Span;
 
-/// The mounts as this policy shows them. Cost: O(rules of the policy).
-pub fn mount_map<'a>(ctx: &'a PolicyContext<'_>) -> MountMap<'a> {
-    MountMap::new(ctx.target, ctx.mounts, ctx.policy)
+/// The mounts as this policy shows them ([`PolicyContext::mount_map`]). Cost: O(1) after the
+/// policy's first.
+pub fn mount_map<'a>(ctx: &PolicyContext<'a>) -> MountMap<'a> {
+    ctx.mount_map()
 }
 
 /// The endpoints a pattern reaches under its mount, with the capabilities of each that a
@@ -169,7 +170,8 @@ impl EngineFinding {
 }
 
 /// The mounts of `kind` to probe: those the policy's patterns are under, those declared, and
-/// the engine's default path.
+/// the engine's default path. Cost: O(distinct mounts of the policy + declared mounts), the
+/// patterns' mounts being resolved once per policy ([`crate::lint::PolicyIndex::pattern_mounts`]).
 fn mounts_of_kind(ctx: &PolicyContext<'_>, map: &MountMap<'_>, kind: &str) -> Vec<MountOf> {
     let mut found: Vec<MountOf> = Vec::new();
     let mut seen: HashSet<String> = HashSet::new();
@@ -180,10 +182,8 @@ fn mounts_of_kind(ctx: &PolicyContext<'_>, map: &MountMap<'_>, kind: &str) -> Ve
             }
         }
     };
-    for rule in &ctx.policy.rules {
-        if let Some(pattern) = &rule.pattern {
-            add(map.resolve(literal_prefix(pattern)));
-        }
+    for mount in ctx.index.pattern_mounts(ctx.mounts) {
+        add(Some(mount));
     }
     for declared in ctx.mounts.iter() {
         add(map.resolve(&declared.path));
@@ -255,11 +255,11 @@ fn allowing_with_fields(
         request
             .data
             .insert((*field).to_string(), serde_json::Value::Bool(true));
-        let decision = ctx.acl.authorize(&request);
-        if !decision.allowed {
+        let verdict = ctx.acl.verdict(&request);
+        if !verdict.allowed {
             return None;
         }
-        winning_block(ctx, &decision, operation.capability())
+        winning_block(ctx, verdict.winner, operation.capability())
             .filter(|span| !is_catch_all_block(ctx, *span))
     })
 }
@@ -277,13 +277,15 @@ fn fill<'t>(template: &'t str, value: impl Fn(&str) -> &'t str) -> String {
 
 /// The endpoint at `mount` filled with [`FILLER`] (broad), then filled from the segments of
 /// each of the policy's patterns under the mount (the names the policy spells out).
+/// Cost: O(blocks under the mount × pattern length); the blocks are grouped by mount once per
+/// policy ([`crate::lint::PolicyIndex::rules_under`]).
 fn witnesses(ctx: &PolicyContext<'_>, mount: &MountOf, template: &str) -> Vec<(String, bool)> {
     let first = format!("{}{}", mount.path, fill(template, |_| FILLER));
     // Paths already listed, so that a policy of many blocks under one mount costs O(blocks).
     let mut seen: HashSet<String> = HashSet::from([first.clone()]);
     let mut out = vec![(first, true)];
-    for rule in &ctx.policy.rules {
-        let Some(pattern) = &rule.pattern else {
+    for index in ctx.index.rules_under(&mount.path) {
+        let Some(pattern) = &ctx.policy.rules[index].pattern else {
             continue;
         };
         let Some(relative) = pattern.normalized.strip_prefix(mount.path.as_str()) else {
