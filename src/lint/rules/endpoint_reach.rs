@@ -329,39 +329,48 @@ pub fn report_engine(
 /// A template's parameters filled from the segments a pattern writes at the same positions
 /// (a `+` or a glob becomes [`FILLER`]; a rest parameter at the end takes every remaining
 /// segment), and whether a filler was needed. `written` is the pattern relative to the mount.
+/// Cost: O(template length + pattern length), written into one string.
 pub fn fill_from_pattern(template: &str, written: &[&str]) -> (String, bool) {
-    let parts: Vec<&str> = template.split('/').collect();
-    let last = parts.len() - 1;
+    let last = template.split('/').count() - 1;
     let mut broad = false;
-    let mut concrete = |text: &str| -> String {
+    let mut out = String::with_capacity(template.len() + 16);
+    let mut concrete = |out: &mut String, text: &str| {
         if text.is_empty() || text == "+" || text == "*" {
             broad = true;
-            return FILLER.to_string();
+            out.push_str(FILLER);
+            return;
         }
         match text.strip_suffix('*') {
             Some(start) => {
                 broad = true;
-                format!("{start}{FILLER}")
+                out.push_str(start);
+                out.push_str(FILLER);
             }
-            None => text.to_string(),
+            None => out.push_str(text),
         }
     };
-    let mut out = Vec::new();
-    for (index, part) in parts.iter().enumerate() {
+    for (index, part) in template.split('/').enumerate() {
+        if index > 0 {
+            out.push('/');
+        }
         if !part.starts_with('{') {
-            out.push(part.to_string());
+            out.push_str(part);
             continue;
         }
-        let rest_at_end = index == last && matches!(*part, "{path}" | "{prefix}");
+        let rest_at_end = index == last && matches!(part, "{path}" | "{prefix}");
         match written.get(index..) {
             Some(remaining) if rest_at_end && !remaining.is_empty() => {
-                let taken: Vec<String> = remaining.iter().map(|text| concrete(text)).collect();
-                out.push(taken.join("/"));
+                for (taken, text) in remaining.iter().enumerate() {
+                    if taken > 0 {
+                        out.push('/');
+                    }
+                    concrete(&mut out, text);
+                }
             }
-            _ => out.push(concrete(written.get(index).copied().unwrap_or(""))),
+            _ => concrete(&mut out, written.get(index).copied().unwrap_or("")),
         }
     }
-    (out.join("/"), broad)
+    (out, broad)
 }
 
 /// The KV mount (`kv-v1` or `kv-v2`) a pattern is written under: its literal start lies inside
@@ -377,4 +386,34 @@ pub fn kv_mount_of(map: &MountMap<'_>, pattern: &PathPattern) -> Option<MountOf>
 /// [`kv_mount_of`], KV v2 only.
 pub fn kv2_mount_of(map: &MountMap<'_>, pattern: &PathPattern) -> Option<MountOf> {
     kv_mount_of(map, pattern).filter(|mount| mount.kind == "kv-v2")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn templates_fill_from_the_written_segments() {
+        let written = ["data", "team0", "app"];
+        assert_eq!(
+            fill_from_pattern("destroy/{path}", &written),
+            ("destroy/team0/app".to_string(), false)
+        );
+        assert_eq!(
+            fill_from_pattern("export/{type}/{name}", &["keys", "k*"]),
+            ("export/kanything/anything".to_string(), true)
+        );
+        assert_eq!(
+            fill_from_pattern("metadata/{path}", &["data", "+", "*"]),
+            ("metadata/anything/anything".to_string(), true)
+        );
+        assert_eq!(
+            fill_from_pattern("{path}", &[]),
+            ("anything".to_string(), true)
+        );
+        assert_eq!(
+            fill_from_pattern("roles/{name}/config", &["roles", "app"]),
+            ("roles/app/config".to_string(), false)
+        );
+    }
 }

@@ -178,7 +178,9 @@ fn reaching(map: &MountMap<'_>, text: &str) -> Option<String> {
 }
 
 /// The endpoint template nearest to the pattern (its parameters filled from the pattern), if
-/// it is close. Cost: O(templates of the kind × length²); runs only for a finding.
+/// it is close. Cost: O(templates of the kind × length) plus O(length²) for each template
+/// whose length is within the edit limit of the pattern's (the others cannot be within it);
+/// runs only for a finding.
 fn nearest(map: &MountMap<'_>, kind: &str, relative: &PathPattern) -> Option<String> {
     let written: Vec<&str> = relative.normalized.split('/').collect();
     let candidates: Vec<String> = map
@@ -189,10 +191,19 @@ fn nearest(map: &MountMap<'_>, kind: &str, relative: &PathPattern) -> Option<Str
         .map(|endpoint| fill_by_position(endpoint.template, &written))
         .collect();
     let target = relative.normalized.as_str();
+    let target_chars = target.chars().count();
+    let limit = |candidate: &str| (candidate.len() / 4).clamp(1, 4);
     crate::suggest::closest(
         candidates.iter(),
-        |candidate| crate::suggest::edit_distance(target, candidate),
-        |candidate| (candidate.len() / 4).clamp(1, 4),
+        |candidate| {
+            // The distance is at least the difference in length: past the limit, the
+            // candidate is out whatever its distance.
+            if target_chars.abs_diff(candidate.chars().count()) > limit(candidate) {
+                return usize::MAX;
+            }
+            crate::suggest::edit_distance(target, candidate)
+        },
+        limit,
     )
     .cloned()
 }
