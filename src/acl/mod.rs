@@ -27,6 +27,7 @@ mod priority;
 pub mod reference;
 mod request;
 mod store;
+pub(crate) use store::FastMap;
 mod template;
 mod types;
 

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use super::identity::Identity;
 use super::priority::Descriptor;
-use super::store::{RadixTree, RuleId, SegmentTrie};
+use super::store::{FastMap, RadixTree, RuleId, SegmentTrie};
 use super::template::TemplateFlags;
 use crate::namespace::Namespaces;
 use crate::policy::{CapSet, Capability, ControlGroup, ParamMap, PathPattern, PatternKind, Policy};
@@ -268,7 +268,7 @@ pub struct Acl {
     pub(super) rules: Vec<MergedRule>,
     /// Per rule: the priority descriptor (`None` for exact rules).
     pub(super) descriptors: Vec<Option<Descriptor>>,
-    pub(super) exact: HashMap<String, RuleId>,
+    pub(super) exact: FastMap<String, RuleId>,
     pub(super) exact_tree: RadixTree,
     pub(super) prefix: RadixTree,
     pub(super) wildcard: SegmentTrie,
@@ -318,7 +318,7 @@ impl Acl {
             policy_count,
             rules: Vec::new(),
             descriptors: Vec::new(),
-            exact: HashMap::new(),
+            exact: FastMap::default(),
             exact_tree: RadixTree::default(),
             prefix: RadixTree::default(),
             wildcard: SegmentTrie::default(),

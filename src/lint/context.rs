@@ -10,7 +10,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, OnceLock};
 
 use super::synthetic_identity;
-use crate::acl::{Acl, AclError, Identity};
+use crate::acl::{Acl, AclError, FastMap, Identity};
 use crate::endpoints::{Kv2Evidence, MountMap, MountOf};
 use crate::lint::matching::literal_prefix;
 use crate::mounts::Mounts;
@@ -119,9 +119,9 @@ pub struct PolicyIndex<'p> {
     /// The policy's own ACL (no identity: templated blocks drop out).
     acl: Acl,
     /// Merged capabilities of the live blocks, by normalised pattern.
-    merged: HashMap<&'p str, CapSet>,
+    merged: FastMap<&'p str, CapSet>,
     /// Block index by label span (the first block with that span).
-    by_label: HashMap<Span, usize>,
+    by_label: FastMap<Span, usize>,
     holder: OnceLock<Option<Acl>>,
     witnesses: OnceLock<WitnessSources>,
     own_substituted: OnceLock<Vec<PathPattern>>,
@@ -131,7 +131,7 @@ pub struct PolicyIndex<'p> {
     /// Per depth d (1 to [`GROUPED_DEPTHS`]): the blocks with a pattern, by the pattern's text
     /// up to and including its d-th `/`.
     /// (Owned keys: a `&'p str` inside a `OnceLock` would make the index invariant in `'p`.)
-    under: [OnceLock<HashMap<String, Vec<usize>>>; GROUPED_DEPTHS],
+    under: [OnceLock<FastMap<String, Vec<usize>>>; GROUPED_DEPTHS],
     /// The mounts the blocks' literal starts resolve to, for the mount table at the address
     /// kept with them.
     pattern_mounts: OnceLock<(usize, Vec<MountOf>)>,
@@ -150,8 +150,9 @@ impl<'p> PolicyIndex<'p> {
 
     /// The index around an already built own ACL of `policy`. Cost: O(blocks).
     pub fn with_acl(policy: &'p Policy, target: Target, acl: Acl) -> PolicyIndex<'p> {
-        let mut merged: HashMap<&'p str, CapSet> = HashMap::new();
-        let mut by_label: HashMap<Span, usize> = HashMap::with_capacity(policy.rules.len());
+        let mut merged: FastMap<&'p str, CapSet> = FastMap::default();
+        let mut by_label: FastMap<Span, usize> =
+            FastMap::with_capacity_and_hasher(policy.rules.len(), Default::default());
         for (index, rule) in policy.rules.iter().enumerate() {
             by_label.entry(rule.pattern_span).or_insert(index);
             let Some(pattern) = rule.pattern.as_ref().filter(|_| !rule.expired) else {
@@ -342,7 +343,7 @@ impl<'p> PolicyIndex<'p> {
                 .collect();
         }
         let groups = self.under[depth - 1].get_or_init(|| {
-            let mut groups: HashMap<String, Vec<usize>> = HashMap::new();
+            let mut groups: FastMap<String, Vec<usize>> = FastMap::default();
             for (index, rule) in self.policy.rules.iter().enumerate() {
                 let Some(pattern) = &rule.pattern else {
                     continue;
