@@ -548,11 +548,12 @@ impl RoleContext<'_> {
 pub type RoleFinding = (Arc<SourceFile>, crate::diag::Diagnostic);
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::policy::parse_policy;
 
-    fn policy(text: &str) -> Policy {
+    /// A valid Vault policy parsed from `text` (the lint unit tests' builder).
+    pub(crate) fn policy(text: &str) -> Policy {
         let parsed = parse_policy(Arc::new(SourceFile::new("p.hcl", text)), Target::Vault);
         parsed.policy.expect("valid policy")
     }
