@@ -17,10 +17,12 @@ pub fn edit_distance_with_transpositions(a: &str, b: &str) -> usize {
 fn distance(a: &str, b: &str, transpositions: bool) -> usize {
     let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
+    // Three rows, reused: no allocation per row.
     let mut previous_previous = vec![0; b.len() + 1];
     let mut previous: Vec<usize> = (0..=b.len()).collect();
+    let mut current = vec![0; b.len() + 1];
     for i in 1..=a.len() {
-        let mut current = vec![i; b.len() + 1];
+        current[0] = i;
         for j in 1..=b.len() {
             let cost = usize::from(a[i - 1] != b[j - 1]);
             current[j] = (previous[j] + 1)
@@ -31,7 +33,8 @@ fn distance(a: &str, b: &str, transpositions: bool) -> usize {
                 current[j] = current[j].min(previous_previous[j - 2] + 1);
             }
         }
-        previous_previous = std::mem::replace(&mut previous, current);
+        std::mem::swap(&mut previous_previous, &mut previous);
+        std::mem::swap(&mut previous, &mut current);
     }
     previous[b.len()]
 }

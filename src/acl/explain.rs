@@ -10,7 +10,7 @@ use super::builtin;
 use super::lookup::Resolution;
 use super::params::{check_pagination, check_parameters};
 use super::request::{Operation, Request};
-use super::types::{Acl, Candidate, Decision, DenyReason, Explanation, MergedRule};
+use super::types::{Acl, Candidate, Decision, DenyReason, Explanation, MergedRule, Verdict};
 use crate::policy::{CapSet, Capability, PatternKind};
 use crate::target::Target;
 
@@ -66,59 +66,81 @@ impl Acl {
         self.decide(request, false).allowed
     }
 
+    /// Decides one request like [`Acl::authorize`] without building the explanation: the
+    /// winning rule is borrowed, not cloned. For callers that ask many questions and look at
+    /// the winner (the lint probes). Cost: one lookup plus the winner's parameter checks.
+    pub fn verdict(&self, request: &Request) -> Verdict<'_> {
+        self.judge(request, None)
+    }
+
     fn decide(&self, request: &Request, explain: bool) -> Decision {
         let path = request.path.trim_start_matches('/');
         let mut explanation = Explanation {
             path: path.to_string(),
             ..Explanation::default()
         };
+        let verdict = if explain {
+            self.judge(request, Some(&mut explanation))
+        } else {
+            self.judge(request, None)
+        };
+        explanation.root = self.root && request.operation.capability().is_some();
+        if request.operation.capability().is_some() && !self.root && self.policy_count > 0 {
+            explanation.sudo_required = Some(verdict.sudo_required);
+        }
+        explanation.deny_reason = verdict.deny_reason;
+        Decision {
+            allowed: verdict.allowed,
+            capabilities: verdict.capabilities,
+            root_privs: verdict.root_privs,
+            explanation,
+        }
+    }
+
+    /// The decision procedure behind [`Acl::authorize`] and [`Acl::verdict`]; with
+    /// `explanation`, the lookup's winner, step and losers are copied into it.
+    fn judge<'a>(
+        &'a self,
+        request: &Request,
+        explanation: Option<&mut Explanation>,
+    ) -> Verdict<'a> {
+        let path = request.path.trim_start_matches('/');
         let Some(needed) = request.operation.capability() else {
             // Help is allowed before any rule lookup, and needs no sudo.
-            return allow(CapSet::EMPTY, false, explanation);
+            return Verdict::allow(CapSet::EMPTY, false);
         };
         if self.root {
-            explanation.root = true;
             let everything = Capability::ALL
                 .into_iter()
                 .filter(|c| *c != Capability::Deny && c.valid_for(self.target));
-            return allow(
-                CapSet::of(&everything.collect::<Vec<_>>()),
-                true,
-                explanation,
-            );
+            return Verdict::allow(CapSet::of(&everything.collect::<Vec<_>>()), true);
         }
         if self.policy_count == 0 {
-            return deny(CapSet::EMPTY, false, explanation, DenyReason::NoPolicies);
+            return Verdict::deny(CapSet::EMPTY, false, DenyReason::NoPolicies);
         }
+        let explain = explanation.is_some();
         let resolution = self.resolve(path, self.is_listing(request.operation), explain);
-        let capabilities = if explain {
-            self.fill(&mut explanation, &resolution)
-        } else {
-            self.bitmap(resolution.winner)
+        let capabilities = match explanation {
+            Some(explanation) => self.fill(explanation, &resolution),
+            None => self.bitmap(resolution.winner),
         };
         let root_privs = capabilities.contains(Capability::Sudo);
         let sudo_required = self.requires_sudo(path);
-        explanation.sudo_required = Some(sudo_required);
         let Some(winner) = resolution.winner.map(|id| &self.rules[id as usize]) else {
-            return deny(
-                capabilities,
-                root_privs,
-                explanation,
-                DenyReason::NoMatchingRule,
-            );
+            return Verdict::deny(capabilities, root_privs, DenyReason::NoMatchingRule)
+                .with_sudo(sudo_required);
         };
-        if let Err(reason) = self.allow_operation(winner, request, needed) {
-            return deny(capabilities, root_privs, explanation, reason);
+        let outcome = match self.allow_operation(winner, request, needed) {
+            Err(reason) => Verdict::deny(capabilities, root_privs, reason),
+            Ok(()) if sudo_required && !root_privs => {
+                Verdict::deny(capabilities, root_privs, DenyReason::SudoRequired)
+            }
+            Ok(()) => Verdict::allow(capabilities, root_privs),
+        };
+        Verdict {
+            winner: Some(winner),
+            ..outcome.with_sudo(sudo_required)
         }
-        if sudo_required && !root_privs {
-            return deny(
-                capabilities,
-                root_privs,
-                explanation,
-                DenyReason::SudoRequired,
-            );
-        }
-        allow(capabilities, root_privs, explanation)
     }
 
     /// `AllowOperation` after the winning rule is known (spec 3.6).
@@ -282,30 +304,6 @@ fn wildcard_covers_mount(pattern: &str, mount: &str, mount_parts: &[&str]) -> bo
         }
     }
     false
-}
-
-fn allow(capabilities: CapSet, root_privs: bool, explanation: Explanation) -> Decision {
-    Decision {
-        allowed: true,
-        capabilities,
-        root_privs,
-        explanation,
-    }
-}
-
-fn deny(
-    capabilities: CapSet,
-    root_privs: bool,
-    mut explanation: Explanation,
-    reason: DenyReason,
-) -> Decision {
-    explanation.deny_reason = Some(reason);
-    Decision {
-        allowed: false,
-        capabilities,
-        root_privs,
-        explanation,
-    }
 }
 
 /// Response-wrapping TTL bounds of the winning rule (spec 3.6 step 5).

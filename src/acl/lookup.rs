@@ -84,6 +84,12 @@ impl Acl {
 
     /// Non-exact candidates of one path, ranked by the comparator.
     fn resolve_non_exact(&self, path: &str, step: LookupStep, explain: bool) -> Resolution {
+        if !explain {
+            return match self.best_candidate(path) {
+                Some(winner) => Resolution::found(winner, step),
+                None => Resolution::default(),
+            };
+        }
         let candidates = self.candidates(path);
         let Some(winner) = self.best(&candidates) else {
             return Resolution::default();
@@ -146,9 +152,24 @@ impl Acl {
         if self.wildcard.len() == 0 {
             return out;
         }
-        let parts: Vec<&str> = path.split('/').collect();
-        self.wildcard.for_each_match(&parts, |id| out.push(id));
+        self.wildcard.for_each_match_path(path, |id| out.push(id));
         out
+    }
+
+    /// The best of [`Acl::candidates`] (the first of equals, as [`Acl::best`] picks), found
+    /// without collecting them. Cost: that of `candidates`.
+    fn best_candidate(&self, path: &str) -> Option<RuleId> {
+        let mut best = self.prefix.longest_prefix_of(path.as_bytes());
+        if self.wildcard.len() == 0 {
+            return best;
+        }
+        self.wildcard.for_each_match_path(path, |id| {
+            best = match best {
+                Some(current) if self.compare(id, current) != Ordering::Greater => Some(current),
+                _ => Some(id),
+            };
+        });
+        best
     }
 
     /// The highest-ranked candidate.

@@ -3,11 +3,9 @@
 //! Cost: O(total rule size) to merge (one hash lookup per rule), then O(total key length) to
 //! fill the stores.
 
-use std::collections::HashMap;
-
 use super::identity::Identity;
 use super::priority::Descriptor;
-use super::store::{RadixTree, RuleId, SegmentTrie};
+use super::store::{FastMap, RadixTree, RuleId, SegmentTrie};
 use super::template::{substitute, TemplateError, TemplateInput};
 use super::types::{Acl, AclError, AclOptions, MergedRule, RuleSource, SkippedRule};
 use crate::policy::{CapSet, Capability, ParamMap, PathPattern, PatternKind, Policy, Rule};
@@ -29,8 +27,10 @@ pub(super) fn build(
     }
     acl.namespaces = options.namespaces.clone();
     let now = options.now_unix.unwrap_or_else(unix_now);
-    let mut by_key: HashMap<(PatternKind, String), RuleId> = HashMap::new();
+    let mut by_key: FastMap<(PatternKind, String), RuleId> = FastMap::default();
     for policy in policies {
+        // Formatted once per policy, not once per rule and capability.
+        let name = policy.qualified_name();
         let input = TemplateInput {
             identity,
             target,
@@ -55,7 +55,7 @@ pub(super) fn build(
                     });
                 }
             };
-            let incoming = MergedRule::from_rule(policy, rule, pattern, target);
+            let incoming = MergedRule::from_rule(policy, &name, rule, pattern, target);
             let key = (incoming.pattern.kind, incoming.pattern.key.clone());
             match by_key.get(&key) {
                 Some(&id) => merge_into(&mut acl.rules[id as usize], incoming, target),
@@ -116,7 +116,7 @@ fn unix_now() -> i64 {
 
 /// Puts every merged rule into its store. Cost: O(total key length).
 fn index(acl: &mut Acl) {
-    acl.exact = HashMap::with_capacity(acl.rules.len());
+    acl.exact = FastMap::with_capacity_and_hasher(acl.rules.len(), Default::default());
     acl.exact_tree = RadixTree::default();
     acl.prefix = RadixTree::default();
     acl.wildcard = SegmentTrie::default();
@@ -146,7 +146,14 @@ fn effective_capabilities(capabilities: CapSet) -> CapSet {
 
 impl MergedRule {
     /// A rule as inserted when no entry exists for its key (spec 2 step 2).
-    fn from_rule(policy: &Policy, rule: &Rule, pattern: PathPattern, target: Target) -> MergedRule {
+    /// `name` is the policy's qualified name.
+    fn from_rule(
+        policy: &Policy,
+        name: &str,
+        rule: &Rule,
+        pattern: PathPattern,
+        target: Target,
+    ) -> MergedRule {
         let capabilities = effective_capabilities(rule.capabilities);
         let is_bao = target == Target::OpenBao;
         MergedRule {
@@ -154,7 +161,7 @@ impl MergedRule {
             capabilities,
             granting_policies: capabilities
                 .iter()
-                .map(|capability| (capability, vec![policy.qualified_name()]))
+                .map(|capability| (capability, vec![name.to_string()]))
                 .collect(),
             allowed_parameters: rule.allowed_parameters.clone(),
             denied_parameters: rule.denied_parameters.clone(),
@@ -184,7 +191,7 @@ impl MergedRule {
             },
             control_group: rule.control_group.clone(),
             sources: vec![RuleSource {
-                policy: policy.qualified_name(),
+                policy: name.to_string(),
                 raw_pattern: rule.raw_pattern.clone(),
                 file: policy.source.clone(),
                 pattern_span: rule.pattern_span,

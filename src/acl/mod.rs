@@ -10,7 +10,8 @@
 //! - [`Acl::has_mount_access`] answers the `kv` CLI preflight (spec 3.5);
 //! - walks for lints and queries: [`Acl::exact_rules_under`], [`Acl::prefix_rules_under`],
 //!   [`Acl::prefix_rules_covering`], [`Acl::wildcard_rules`], [`Acl::matching_rules`];
-//! - verdicts without explanation: [`Acl::capability_set`], [`Acl::is_allowed`].
+//! - verdicts without explanation: [`Acl::capability_set`], [`Acl::is_allowed`],
+//!   [`Acl::verdict`] (the winner borrowed).
 //!
 //! Layout: `merge` builds the stores (spec 2), `store` holds the radix tree and segment trie,
 //! `priority` the comparator (3.4), `lookup` the per-target lookup (3.3), `params` parameter
@@ -26,6 +27,7 @@ mod priority;
 pub mod reference;
 mod request;
 mod store;
+pub(crate) use store::FastMap;
 mod template;
 mod types;
 
@@ -35,7 +37,7 @@ pub use request::{Operation, Request};
 pub use template::TemplateFlags;
 pub use types::{
     Acl, AclError, AclOptions, Candidate, Decision, DenyReason, Explanation, LookupStep,
-    MergedRule, PriorityStep, RuleSource, SkippedRule,
+    MergedRule, PriorityStep, RuleSource, SkippedRule, Verdict,
 };
 
 #[cfg(test)]

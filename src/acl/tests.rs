@@ -1099,3 +1099,74 @@ fn store_walks_for_queries() {
     assert!(acl.exact_rule("other").is_some());
     assert_eq!(acl.policy_count(), 1);
 }
+
+/// `verdict` is `authorize` without the explanation: same verdict, same capabilities, same
+/// reason, and the winner it borrows is the one `authorize` clones.
+#[test]
+fn verdict_agrees_with_authorize() {
+    let mut required = rule("secret/data/required", &["read", "update"]);
+    required.required_parameters = vec![spanned("Name".to_string())];
+    let mut wrapped = rule("secret/data/wrapped", &["read"]);
+    wrapped.min_wrapping_ttl = Some(spanned(60));
+    let rules = vec![
+        rule("secret/*", &["read", "list"]),
+        rule("secret/data/+/private", &["deny"]),
+        rule("sys/policies/acl/*", &["update", "sudo"]),
+        rule("auth/+/role/*", &["create", "update"]),
+        rule("sys/seal", &["update"]),
+        required,
+        wrapped,
+    ];
+    let paths = [
+        "secret/data/app",
+        "secret/data/app/private",
+        "secret/",
+        "sys/policies/acl/x",
+        "sys/seal",
+        "auth/approle/role/x",
+        "secret/data/required",
+        "secret/data/wrapped",
+        "kv/nothing",
+        "/secret/x/",
+    ];
+    let operations = [
+        Operation::Read,
+        Operation::List,
+        Operation::Update,
+        Operation::Create,
+        Operation::Delete,
+        Operation::Help,
+    ];
+    for target in [Target::Vault, Target::OpenBao] {
+        let acls = [
+            acl(target, rules.clone()),
+            acl_of(target, &[]),
+            acl_of(target, &[policy("root", Vec::new())]),
+        ];
+        for acl in &acls {
+            for path in paths {
+                for operation in operations {
+                    let request = request(operation, path);
+                    let decision = acl.authorize(&request);
+                    let verdict = acl.verdict(&request);
+                    let case = format!("{target:?} {operation:?} {path}");
+                    assert_eq!(decision.allowed, verdict.allowed, "{case}");
+                    assert_eq!(decision.capabilities, verdict.capabilities, "{case}");
+                    assert_eq!(decision.root_privs, verdict.root_privs, "{case}");
+                    assert_eq!(
+                        decision.explanation.deny_reason, verdict.deny_reason,
+                        "{case}"
+                    );
+                    assert_eq!(
+                        decision.explanation.winner.map(|w| w.pattern),
+                        verdict.winner.map(|w| w.pattern.clone()),
+                        "{case}"
+                    );
+                    if let Some(sudo) = decision.explanation.sudo_required {
+                        assert_eq!(sudo, verdict.sudo_required, "{case}");
+                    }
+                }
+            }
+        }
+    }
+}

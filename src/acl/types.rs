@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use super::identity::Identity;
 use super::priority::Descriptor;
-use super::store::{RadixTree, RuleId, SegmentTrie};
+use super::store::{FastMap, RadixTree, RuleId, SegmentTrie};
 use super::template::TemplateFlags;
 use crate::namespace::Namespaces;
 use crate::policy::{CapSet, Capability, ControlGroup, ParamMap, PathPattern, PatternKind, Policy};
@@ -188,6 +188,50 @@ pub struct Decision {
     pub explanation: Explanation,
 }
 
+/// A decision without its explanation ([`Acl::verdict`]): what [`Decision`] says, with the
+/// winning rule borrowed from the ACL instead of cloned into an [`Explanation`].
+#[derive(Clone, Debug)]
+pub struct Verdict<'a> {
+    pub allowed: bool,
+    /// The winning rule's capabilities (empty when none matched).
+    pub capabilities: CapSet,
+    /// The winning rule has `sudo`.
+    pub root_privs: bool,
+    /// The winning rule, if one matched.
+    pub winner: Option<&'a MergedRule>,
+    /// Whether the path is sudo-protected (only looked at when a rule lookup happened).
+    pub sudo_required: bool,
+    pub deny_reason: Option<DenyReason>,
+}
+
+impl<'a> Verdict<'a> {
+    pub(super) fn allow(capabilities: CapSet, root_privs: bool) -> Verdict<'a> {
+        Verdict {
+            allowed: true,
+            capabilities,
+            root_privs,
+            winner: None,
+            sudo_required: false,
+            deny_reason: None,
+        }
+    }
+
+    pub(super) fn deny(capabilities: CapSet, root_privs: bool, reason: DenyReason) -> Verdict<'a> {
+        Verdict {
+            allowed: false,
+            deny_reason: Some(reason),
+            ..Verdict::allow(capabilities, root_privs)
+        }
+    }
+
+    pub(super) fn with_sudo(self, sudo_required: bool) -> Verdict<'a> {
+        Verdict {
+            sudo_required,
+            ..self
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub enum AclError {
     /// `other policies present along with root`.
@@ -260,7 +304,7 @@ pub struct Acl {
     pub(super) rules: Vec<MergedRule>,
     /// Per rule: the priority descriptor (`None` for exact rules).
     pub(super) descriptors: Vec<Option<Descriptor>>,
-    pub(super) exact: HashMap<String, RuleId>,
+    pub(super) exact: FastMap<String, RuleId>,
     pub(super) exact_tree: RadixTree,
     pub(super) prefix: RadixTree,
     pub(super) wildcard: SegmentTrie,
@@ -310,7 +354,7 @@ impl Acl {
             policy_count,
             rules: Vec::new(),
             descriptors: Vec::new(),
-            exact: HashMap::new(),
+            exact: FastMap::default(),
             exact_tree: RadixTree::default(),
             prefix: RadixTree::default(),
             wildcard: SegmentTrie::default(),

@@ -74,6 +74,8 @@ pub struct Catalog {
     nodes: Vec<Node>,
     /// Mount kind → its root node.
     roots: HashMap<&'static str, usize>,
+    /// Endpoint positions by kind, in data order.
+    by_kind: HashMap<&'static str, Vec<usize>>,
 }
 
 #[derive(Debug, Default)]
@@ -139,6 +141,7 @@ impl Catalog {
             endpoints: Vec::new(),
             nodes: Vec::new(),
             roots: HashMap::new(),
+            by_kind: HashMap::new(),
         };
         for line in text.lines() {
             if line.starts_with('#') || line.is_empty() {
@@ -190,6 +193,7 @@ impl Catalog {
             node = self.child(node, segment);
         }
         self.nodes[node].endpoint = Some(index);
+        self.by_kind.entry(endpoint.kind).or_default().push(index);
         self.endpoints.push(endpoint);
     }
 
@@ -219,6 +223,15 @@ impl Catalog {
     /// Every endpoint, in data order (kind, then template).
     pub fn endpoints(&self) -> &[Endpoint] {
         &self.endpoints
+    }
+
+    /// The endpoints of one mount kind, in data order. Cost: one hash lookup.
+    pub fn endpoints_of<'c>(&'c self, kind: &str) -> impl Iterator<Item = &'c Endpoint> + 'c {
+        self.by_kind
+            .get(kind)
+            .into_iter()
+            .flatten()
+            .map(|&index| &self.endpoints[index])
     }
 
     pub fn endpoint(&self, index: usize) -> &Endpoint {

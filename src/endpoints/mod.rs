@@ -12,7 +12,7 @@ mod catalog;
 mod mounts;
 
 pub use catalog::{catalog, Catalog, Endpoint, Reached};
-pub use mounts::{kind_title, Evidence, MountMap, MountOf};
+pub use mounts::{kind_title, Evidence, Kv2Evidence, MountMap, MountOf};
 
 /// "kv v2 `secret/data/{path}`": the endpoint under a mount, for messages.
 pub fn describe(mount: &MountOf, endpoint: &Endpoint) -> String {

@@ -6,6 +6,9 @@
 //! and last the default path of an engine (`pki/` is PKI, `auth/approle/` is AppRole, the
 //! dev server's `secret/` is KV v2), which is a guess.
 
+use std::borrow::Cow;
+use std::collections::HashSet;
+
 use super::catalog::{catalog, Catalog, Endpoint};
 use crate::mounts::Mounts;
 use crate::policy::{PathPattern, Policy};
@@ -50,14 +53,51 @@ const BUILTIN: &[(&str, &str)] = &[
     ("cubbyhole/", "cubbyhole"),
 ];
 
-/// What the mount resolution of one policy knows. Building it costs O(rules of the policy);
-/// a resolution costs O(declared mounts + KV v2 evidence + path length).
+/// What the mount resolution of one policy knows. Building it costs O(rules of the policy)
+/// (or nothing, around evidence already gathered: [`MountMap::with_evidence`]); a resolution
+/// costs O(declared mounts + path length).
 #[derive(Clone, Debug)]
 pub struct MountMap<'a> {
     catalog: &'static Catalog,
     declared: &'a Mounts,
     /// Mount paths the policy shows to be KV v2.
-    kv2_evidence: Vec<String>,
+    kv2_evidence: Cow<'a, Kv2Evidence>,
+}
+
+/// The mounts some patterns show to be KV v2 (`kv/` for `kv/data/app/*`): always one
+/// segment, so they are kept by that segment. Cost: O(patterns × pattern length) to gather,
+/// one hash lookup to ask.
+#[derive(Clone, Debug, Default)]
+pub struct Kv2Evidence {
+    first_segments: HashSet<String>,
+}
+
+impl Kv2Evidence {
+    /// The evidence of some patterns.
+    pub fn gather<'p>(patterns: impl IntoIterator<Item = &'p PathPattern>) -> Kv2Evidence {
+        let mut first_segments = HashSet::new();
+        for pattern in patterns {
+            if let Some(first) = kv2_shown_by(pattern) {
+                if !first_segments.contains(first) {
+                    first_segments.insert(first.to_string());
+                }
+            }
+        }
+        Kv2Evidence { first_segments }
+    }
+
+    /// The evidence of a policy's patterns.
+    pub fn of_policy(policy: &Policy) -> Kv2Evidence {
+        Kv2Evidence::gather(policy.rules.iter().filter_map(|rule| rule.pattern.as_ref()))
+    }
+
+    /// The KV v2 mount `path` is under, by this evidence: its first segment with the `/`.
+    fn mount_of(&self, path: &str) -> Option<String> {
+        let (first, _) = path.split_once('/')?;
+        self.first_segments
+            .contains(first)
+            .then(|| format!("{first}/"))
+    }
 }
 
 impl<'a> MountMap<'a> {
@@ -73,18 +113,23 @@ impl<'a> MountMap<'a> {
         declared: &'a Mounts,
         patterns: impl IntoIterator<Item = &'p PathPattern>,
     ) -> MountMap<'a> {
-        let mut kv2_evidence: Vec<String> = Vec::new();
-        for pattern in patterns {
-            if let Some(mount) = kv2_shown_by(pattern) {
-                if !kv2_evidence.contains(&mount) {
-                    kv2_evidence.push(mount);
-                }
-            }
-        }
         MountMap {
             catalog: catalog(target),
             declared,
-            kv2_evidence,
+            kv2_evidence: Cow::Owned(Kv2Evidence::gather(patterns)),
+        }
+    }
+
+    /// The mounts as seen through evidence already gathered. Cost: O(1).
+    pub fn with_evidence(
+        target: Target,
+        declared: &'a Mounts,
+        evidence: &'a Kv2Evidence,
+    ) -> MountMap<'a> {
+        MountMap {
+            catalog: catalog(target),
+            declared,
+            kv2_evidence: Cow::Borrowed(evidence),
         }
     }
 
@@ -142,12 +187,9 @@ impl<'a> MountMap<'a> {
     }
 
     fn shown_by_policy(&self, path: &str) -> Option<MountOf> {
-        let mount = self
-            .kv2_evidence
-            .iter()
-            .find(|mount| path.starts_with(mount.as_str()))?;
+        let mount = self.kv2_evidence.mount_of(path)?;
         Some(MountOf {
-            path: mount.clone(),
+            path: mount,
             kind: "kv-v2".into(),
             evidence: Evidence::Policy,
         })
@@ -193,9 +235,9 @@ impl<'a> MountMap<'a> {
     }
 }
 
-/// `kv/data/app/*` → `kv/`: a pattern whose second segment is `data` or `metadata`, under a
-/// mount that is not one of the built-in ones or an auth method.
-fn kv2_shown_by(pattern: &PathPattern) -> Option<String> {
+/// `kv/data/app/*` → `kv`: a pattern whose second segment is `data` or `metadata`, under a
+/// mount that is not one of the built-in ones or an auth method (the mount's only segment).
+fn kv2_shown_by(pattern: &PathPattern) -> Option<&str> {
     let mut parts = pattern.normalized.split('/');
     let first = parts.next()?;
     let second = parts.next()?;
@@ -205,7 +247,7 @@ fn kv2_shown_by(pattern: &PathPattern) -> Option<String> {
         .iter()
         .any(|(mount, _)| mount.trim_end_matches('/') == first)
         || first == "auth";
-    (literal && !builtin && matches!(second, "data" | "metadata")).then(|| format!("{first}/"))
+    (literal && !builtin && matches!(second, "data" | "metadata")).then_some(first)
 }
 
 /// A short name of a mount kind for messages: `kv v2`, `pki`, `approle auth`, `token store`.

@@ -6,11 +6,13 @@
 //!
 //! A role-level rule gets a [`RoleContext`]: one subject's effective policies and merged ACL.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, OnceLock};
 
 use super::synthetic_identity;
-use crate::acl::{Acl, AclError, Identity};
+use crate::acl::{Acl, AclError, FastMap, Identity};
+use crate::endpoints::{Kv2Evidence, MountMap, MountOf};
+use crate::lint::matching::literal_prefix;
 use crate::mounts::Mounts;
 use crate::policy::{CapSet, Capability, PathPattern, PatternKind, Policy, Rule};
 use crate::source::SourceFile;
@@ -79,6 +81,12 @@ impl<'a> PolicyContext<'a> {
             .map_or("", |rule| rule.raw_pattern.as_str())
     }
 
+    /// The mounts as this policy shows them (the configuration's, and KV v2 mounts its own
+    /// patterns show). Cost: O(1) once the index has gathered the evidence (O(blocks), once).
+    pub fn mount_map(&self) -> MountMap<'a> {
+        MountMap::with_evidence(self.target, self.mounts, self.index.kv2_evidence())
+    }
+
     /// The same context judged by another ACL (a holder's, a role's).
     pub fn with_acl(&self, acl: &'a Acl) -> PolicyContext<'a> {
         PolicyContext { acl, ..*self }
@@ -111,15 +119,27 @@ pub struct PolicyIndex<'p> {
     /// The policy's own ACL (no identity: templated blocks drop out).
     acl: Acl,
     /// Merged capabilities of the live blocks, by normalised pattern.
-    merged: HashMap<&'p str, CapSet>,
+    merged: FastMap<&'p str, CapSet>,
     /// Block index by label span (the first block with that span).
-    by_label: HashMap<Span, usize>,
+    by_label: FastMap<Span, usize>,
     holder: OnceLock<Option<Acl>>,
     witnesses: OnceLock<WitnessSources>,
     own_substituted: OnceLock<Vec<PathPattern>>,
     holder_substituted: OnceLock<Vec<PathPattern>>,
     protected: OnceLock<Vec<String>>,
+    kv2_evidence: OnceLock<Kv2Evidence>,
+    /// Per depth d (1 to [`GROUPED_DEPTHS`]): the blocks with a pattern, by the pattern's text
+    /// up to and including its d-th `/`.
+    /// (Owned keys: a `&'p str` inside a `OnceLock` would make the index invariant in `'p`.)
+    under: [OnceLock<FastMap<String, Vec<usize>>>; GROUPED_DEPTHS],
+    /// The mounts the blocks' literal starts resolve to, for the mount table at the address
+    /// kept with them.
+    pattern_mounts: OnceLock<(usize, Vec<MountOf>)>,
 }
+
+/// Mount paths of up to this many segments are answered from a grouping of the blocks
+/// ([`PolicyIndex::rules_under`]); deeper ones by a scan.
+const GROUPED_DEPTHS: usize = 4;
 
 impl<'p> PolicyIndex<'p> {
     /// Builds the policy's own ACL and the index. Cost: one ACL build plus O(blocks).
@@ -130,8 +150,9 @@ impl<'p> PolicyIndex<'p> {
 
     /// The index around an already built own ACL of `policy`. Cost: O(blocks).
     pub fn with_acl(policy: &'p Policy, target: Target, acl: Acl) -> PolicyIndex<'p> {
-        let mut merged: HashMap<&'p str, CapSet> = HashMap::new();
-        let mut by_label: HashMap<Span, usize> = HashMap::with_capacity(policy.rules.len());
+        let mut merged: FastMap<&'p str, CapSet> = FastMap::default();
+        let mut by_label: FastMap<Span, usize> =
+            FastMap::with_capacity_and_hasher(policy.rules.len(), Default::default());
         for (index, rule) in policy.rules.iter().enumerate() {
             by_label.entry(rule.pattern_span).or_insert(index);
             let Some(pattern) = rule.pattern.as_ref().filter(|_| !rule.expired) else {
@@ -151,6 +172,9 @@ impl<'p> PolicyIndex<'p> {
             own_substituted: OnceLock::new(),
             holder_substituted: OnceLock::new(),
             protected: OnceLock::new(),
+            kv2_evidence: OnceLock::new(),
+            under: Default::default(),
+            pattern_mounts: OnceLock::new(),
         }
     }
 
@@ -294,11 +318,93 @@ impl<'p> PolicyIndex<'p> {
         Substituted::Fresh(substituted(&self.policy.source, acl))
     }
 
+    /// The mounts the policy's own patterns show to be KV v2 (what a [`MountMap`] of the
+    /// policy knows beyond the configuration). Gathered on first use, once: O(blocks).
+    pub fn kv2_evidence(&self) -> &Kv2Evidence {
+        self.kv2_evidence
+            .get_or_init(|| Kv2Evidence::of_policy(self.policy))
+    }
+
+    /// The positions of the blocks with a pattern (expired ones included) whose normalised
+    /// pattern starts with `mount_path`, a path ending in `/`, in source order. Cost: one hash
+    /// lookup, after an O(blocks) grouping once per number of segments; a scan of the blocks
+    /// for paths of more than [`GROUPED_DEPTHS`] segments.
+    pub fn rules_under(&self, mount_path: &str) -> Vec<usize> {
+        let depth = mount_path.matches('/').count();
+        let rules = &self.policy.rules;
+        if depth == 0 || depth > GROUPED_DEPTHS || !mount_path.ends_with('/') {
+            return (0..rules.len())
+                .filter(|&index| {
+                    rules[index]
+                        .pattern
+                        .as_ref()
+                        .is_some_and(|pattern| pattern.normalized.starts_with(mount_path))
+                })
+                .collect();
+        }
+        let groups = self.under[depth - 1].get_or_init(|| {
+            let mut groups: FastMap<String, Vec<usize>> = FastMap::default();
+            for (index, rule) in self.policy.rules.iter().enumerate() {
+                let Some(pattern) = &rule.pattern else {
+                    continue;
+                };
+                let Some(end) = nth_slash_end(&pattern.normalized, depth) else {
+                    continue;
+                };
+                let key = &pattern.normalized[..end];
+                match groups.get_mut(key) {
+                    Some(group) => group.push(index),
+                    None => {
+                        groups.insert(key.to_string(), vec![index]);
+                    }
+                }
+            }
+            groups
+        });
+        groups.get(mount_path).cloned().unwrap_or_default()
+    }
+
+    /// The mounts the literal starts of the blocks' patterns resolve to (with `mounts` as the
+    /// configuration's table and the policy's own KV v2 evidence), each (path, kind) once, in
+    /// the order of the first block reaching it. Cached for one mount table (the one of the
+    /// first call). Cost: O(blocks) resolutions once.
+    pub fn pattern_mounts(&self, mounts: &Mounts) -> Vec<MountOf> {
+        let address = mounts as *const Mounts as usize;
+        let compute = || {
+            let map = MountMap::with_evidence(self.target, mounts, self.kv2_evidence());
+            let mut seen: HashSet<(String, String)> = HashSet::new();
+            let mut found = Vec::new();
+            for rule in &self.policy.rules {
+                let Some(pattern) = &rule.pattern else {
+                    continue;
+                };
+                let Some(mount) = map.resolve(literal_prefix(pattern)) else {
+                    continue;
+                };
+                if seen.insert((mount.path.clone(), mount.kind.clone())) {
+                    found.push(mount);
+                }
+            }
+            found
+        };
+        let (cached_for, cached) = self.pattern_mounts.get_or_init(|| (address, compute()));
+        if *cached_for == address {
+            return cached.clone();
+        }
+        compute()
+    }
+
     /// Each root-protected path pattern of the target (and the handler-checked ones) filled
     /// in as concrete paths. Built on first use, once.
     pub fn protected_instances(&self, build: impl FnOnce(Target) -> Vec<String>) -> &[String] {
         self.protected.get_or_init(|| build(self.target))
     }
+}
+
+/// The end of the text up to and including its `depth`-th `/`, if it has that many.
+fn nth_slash_end(text: &str, depth: usize) -> Option<usize> {
+    let (index, _) = text.match_indices('/').nth(depth - 1)?;
+    Some(index + 1)
 }
 
 /// The merge of two blocks' capabilities on one pattern: `deny` wins, else the union.
@@ -440,3 +546,86 @@ impl RoleContext<'_> {
 /// A role-level finding: the file it points into and the diagnostic; `{subjects}` in the
 /// message is replaced by the subjects that share it.
 pub type RoleFinding = (Arc<SourceFile>, crate::diag::Diagnostic);
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::policy::parse_policy;
+
+    /// A valid Vault policy parsed from `text` (the lint unit tests' builder).
+    pub(crate) fn policy(text: &str) -> Policy {
+        let parsed = parse_policy(Arc::new(SourceFile::new("p.hcl", text)), Target::Vault);
+        parsed.policy.expect("valid policy")
+    }
+
+    /// The grouping answers exactly what a scan of the blocks does, at every depth.
+    #[test]
+    fn rules_under_agrees_with_a_scan() {
+        let labels = [
+            "secret/data/a",
+            "secret/*",
+            "secret",
+            "secretx/y",
+            "/secret/data/b/c",
+            "auth/approle/role/x",
+            "auth/approle/*",
+            "a/b/c/d/e/f",
+            "+/x",
+            "a/b/c/d/e/g/*",
+        ];
+        let text: String = labels
+            .iter()
+            .map(|label| format!("path \"{label}\" {{ capabilities = [\"read\"] }}\n"))
+            .collect();
+        let policy = policy(&text);
+        let index = PolicyIndex::new(&policy, Target::Vault).unwrap();
+        for mount in [
+            "secret/",
+            "secret/data/",
+            "auth/",
+            "auth/approle/",
+            "auth/approle/role/",
+            "a/b/c/d/",
+            "a/b/c/d/e/",
+            "+/",
+            "nothing/",
+            "secret",
+        ] {
+            let scanned: Vec<usize> = (0..policy.rules.len())
+                .filter(|&i| {
+                    policy.rules[i]
+                        .pattern
+                        .as_ref()
+                        .is_some_and(|p| p.normalized.starts_with(mount))
+                })
+                .collect();
+            assert_eq!(index.rules_under(mount), scanned, "{mount}");
+        }
+    }
+
+    /// The patterns' mounts come once each, in the order of the first block reaching them,
+    /// and a second mount table is answered afresh rather than from the cache.
+    #[test]
+    fn pattern_mounts_in_first_seen_order() {
+        let policy = policy(
+            "path \"pki/issue/x\" { capabilities = [\"update\"] }\n\
+             path \"transit/keys/k\" { capabilities = [\"read\"] }\n\
+             path \"pki/roles/y\" { capabilities = [\"read\"] }\n\
+             path \"kv/data/x\" { capabilities = [\"read\"] }\n",
+        );
+        let index = PolicyIndex::new(&policy, Target::Vault).unwrap();
+        let mounts = Mounts::default();
+        let paths = |found: Vec<MountOf>| -> Vec<(String, String)> {
+            found.into_iter().map(|m| (m.path, m.kind)).collect()
+        };
+        let expected = vec![
+            ("pki/".to_string(), "pki".to_string()),
+            ("transit/".to_string(), "transit".to_string()),
+            ("kv/".to_string(), "kv-v2".to_string()),
+        ];
+        assert_eq!(paths(index.pattern_mounts(&mounts)), expected);
+        assert_eq!(paths(index.pattern_mounts(&mounts)), expected);
+        let other = Mounts::default();
+        assert_eq!(paths(index.pattern_mounts(&other)), expected);
+    }
+}

@@ -186,16 +186,10 @@ pub fn merge_by_file(results: Vec<FileDiagnostics>) -> Vec<FileDiagnostics> {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
 
     use super::*;
     use crate::acl::Identity;
-    use crate::policy::parse_policy;
-
-    fn policy(text: &str) -> Policy {
-        let parsed = parse_policy(Arc::new(SourceFile::new("p.hcl", text)), Target::Vault);
-        parsed.policy.expect("valid policy")
-    }
+    use crate::lint::context::tests::policy;
 
     #[test]
     fn templated_rules_are_visible_to_rules() {

@@ -2,7 +2,9 @@
 //! provoke it (required parameters supplied, wrapping TTL set), and the block of this policy
 //! that won it.
 
-use crate::acl::{Decision, DenyReason, Operation, Request};
+use std::sync::Arc;
+
+use crate::acl::{DenyReason, MergedRule, Operation, Request, Verdict};
 use crate::lint::matching::{is_all_wildcard, FILLER};
 use crate::lint::PolicyContext;
 use crate::policy::{Capability, Rule};
@@ -10,14 +12,18 @@ use crate::span::Span;
 
 /// Decides a request as a determined holder would send it: when the first answer is a denial
 /// a holder can get around (a missing required parameter, a missing response-wrapping TTL),
-/// asks again with that fixed.
-pub fn authorize_as_holder(ctx: &PolicyContext<'_>, operation: Operation, path: &str) -> Decision {
+/// asks again with that fixed. Verdict only (the winner borrowed): at most two lookups.
+pub fn authorize_as_holder<'a>(
+    ctx: &PolicyContext<'a>,
+    operation: Operation,
+    path: &str,
+) -> Verdict<'a> {
     let mut request = Request::new(operation, path);
-    let decision = ctx.acl.authorize(&request);
-    match &decision.explanation.deny_reason {
+    let verdict = ctx.acl.verdict(&request);
+    match &verdict.deny_reason {
         Some(DenyReason::MissingRequiredParameter(_)) => {
-            let Some(winner) = &decision.explanation.winner else {
-                return decision;
+            let Some(winner) = verdict.winner else {
+                return verdict;
             };
             for name in &winner.required_parameters {
                 request.data.insert(
@@ -25,33 +31,37 @@ pub fn authorize_as_holder(ctx: &PolicyContext<'_>, operation: Operation, path: 
                     serde_json::Value::String(FILLER.into()),
                 );
             }
-            ctx.acl.authorize(&request)
+            ctx.acl.verdict(&request)
         }
         Some(DenyReason::WrappingRequired { min, max, .. }) => {
             request.wrap_ttl = Some(if *max > 0 { *max } else { (*min).max(1) });
-            ctx.acl.authorize(&request)
+            ctx.acl.verdict(&request)
         }
-        _ => decision,
+        _ => verdict,
     }
 }
 
 /// The block of this policy that won a decision: its label span (preferring a block that
 /// contributed `wanted`), or `None` when the winner came from elsewhere.
+/// Cost: O(blocks merged into the winner).
 pub fn winning_block(
     ctx: &PolicyContext<'_>,
-    decision: &Decision,
+    winner: Option<&MergedRule>,
     wanted: Option<Capability>,
 ) -> Option<Span> {
-    let winner = decision.explanation.winner.as_ref()?;
-    let own: Vec<_> = winner
-        .sources
-        .iter()
-        .filter(|source| source.file.name == ctx.policy.source.name)
-        .collect();
-    let preferred = own
-        .iter()
-        .find(|source| wanted.is_some_and(|cap| source.capabilities.contains(cap)));
-    preferred.or(own.first()).map(|source| source.pattern_span)
+    let winner = winner?;
+    let own_file = &ctx.policy.source;
+    let mut first = None;
+    for source in &winner.sources {
+        if !Arc::ptr_eq(&source.file, own_file) && source.file.name != own_file.name {
+            continue;
+        }
+        if wanted.is_some_and(|cap| source.capabilities.contains(cap)) {
+            return Some(source.pattern_span);
+        }
+        first = first.or(Some(source.pattern_span));
+    }
+    first
 }
 
 /// Whether the block whose label is at `span` has a pattern without literal characters.
@@ -65,11 +75,11 @@ pub fn is_catch_all_block(ctx: &PolicyContext<'_>, span: Span) -> bool {
 /// The block of this policy through which a holder can do `operation` on `path`: `None` when
 /// the ACL denies it or the winning block came from elsewhere.
 pub fn allowing_block(ctx: &PolicyContext<'_>, operation: Operation, path: &str) -> Option<Span> {
-    let decision = authorize_as_holder(ctx, operation, path);
-    if !decision.allowed {
+    let verdict = authorize_as_holder(ctx, operation, path);
+    if !verdict.allowed {
         return None;
     }
-    winning_block(ctx, &decision, operation.capability())
+    winning_block(ctx, verdict.winner, operation.capability())
 }
 
 /// [`allowing_block`], except a block without literal characters: that is

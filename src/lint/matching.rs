@@ -27,20 +27,21 @@ fn segments_match(pattern: &str, path: &str) -> bool {
         Some(stripped) => (stripped, true),
         None => (pattern, false),
     };
-    let pattern_parts: Vec<&str> = pattern.split('/').collect();
-    let path_parts: Vec<&str> = path.split('/').collect();
-    if path_parts.len() < pattern_parts.len() {
+    // Part counts from the separators: no list of parts is built.
+    let pattern_count = pattern.bytes().filter(|&b| b == b'/').count() + 1;
+    let path_count = path.bytes().filter(|&b| b == b'/').count() + 1;
+    if path_count < pattern_count {
         return false;
     }
-    if !is_prefix && path_parts.len() != pattern_parts.len() {
+    if !is_prefix && path_count != pattern_count {
         return false;
     }
-    let last = pattern_parts.len() - 1;
-    for (index, part) in pattern_parts.iter().enumerate() {
-        if *part == "+" || *part == path_parts[index] {
+    let last = pattern_count - 1;
+    for (index, (part, path_part)) in pattern.split('/').zip(path.split('/')).enumerate() {
+        if part == "+" || part == path_part {
             continue;
         }
-        if is_prefix && index == last && path_parts[index].starts_with(part) {
+        if is_prefix && index == last && path_part.starts_with(part) {
             return true;
         }
         return false;

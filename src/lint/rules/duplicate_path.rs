@@ -50,11 +50,13 @@ impl Rule for DuplicatePath {
     /// Cost: O(rules) with a hash map keyed by the normalised pattern.
     fn check_policy(&self, ctx: &PolicyContext<'_>, out: &mut Vec<Diagnostic>) {
         let meta = self.meta();
-        let mut first_by_key: HashMap<String, &PolicyRule> = HashMap::new();
+        // Keys borrowed from the rules: no allocation per block.
+        let mut first_by_key: HashMap<&str, &PolicyRule> =
+            HashMap::with_capacity(ctx.policy.rules.len());
         for rule in &ctx.policy.rules {
             let key = match &rule.pattern {
-                Some(pattern) => pattern.normalized.clone(),
-                None => rule.raw_pattern.trim_start_matches('/').to_string(),
+                Some(pattern) => pattern.normalized.as_str(),
+                None => rule.raw_pattern.trim_start_matches('/'),
             };
             let Some(first) = first_by_key.get(&key) else {
                 first_by_key.insert(key, rule);

@@ -13,9 +13,10 @@ use crate::lint::PolicyContext;
 use crate::policy::{CapSet, PathPattern};
 use crate::span::Span;
 
-/// The mounts as this policy shows them. Cost: O(rules of the policy).
-pub fn mount_map<'a>(ctx: &'a PolicyContext<'_>) -> MountMap<'a> {
-    MountMap::new(ctx.target, ctx.mounts, ctx.policy)
+/// The mounts as this policy shows them ([`PolicyContext::mount_map`]). Cost: O(1) after the
+/// policy's first.
+pub fn mount_map<'a>(ctx: &PolicyContext<'a>) -> MountMap<'a> {
+    ctx.mount_map()
 }
 
 /// The endpoints a pattern reaches under its mount, with the capabilities of each that a
@@ -169,7 +170,8 @@ impl EngineFinding {
 }
 
 /// The mounts of `kind` to probe: those the policy's patterns are under, those declared, and
-/// the engine's default path.
+/// the engine's default path. Cost: O(distinct mounts of the policy + declared mounts), the
+/// patterns' mounts being resolved once per policy ([`crate::lint::PolicyIndex::pattern_mounts`]).
 fn mounts_of_kind(ctx: &PolicyContext<'_>, map: &MountMap<'_>, kind: &str) -> Vec<MountOf> {
     let mut found: Vec<MountOf> = Vec::new();
     let mut seen: HashSet<String> = HashSet::new();
@@ -180,10 +182,8 @@ fn mounts_of_kind(ctx: &PolicyContext<'_>, map: &MountMap<'_>, kind: &str) -> Ve
             }
         }
     };
-    for rule in &ctx.policy.rules {
-        if let Some(pattern) = &rule.pattern {
-            add(map.resolve(literal_prefix(pattern)));
-        }
+    for mount in ctx.index.pattern_mounts(ctx.mounts) {
+        add(Some(mount));
     }
     for declared in ctx.mounts.iter() {
         add(map.resolve(&declared.path));
@@ -255,11 +255,11 @@ fn allowing_with_fields(
         request
             .data
             .insert((*field).to_string(), serde_json::Value::Bool(true));
-        let decision = ctx.acl.authorize(&request);
-        if !decision.allowed {
+        let verdict = ctx.acl.verdict(&request);
+        if !verdict.allowed {
             return None;
         }
-        winning_block(ctx, &decision, operation.capability())
+        winning_block(ctx, verdict.winner, operation.capability())
             .filter(|span| !is_catch_all_block(ctx, *span))
     })
 }
@@ -277,13 +277,15 @@ fn fill<'t>(template: &'t str, value: impl Fn(&str) -> &'t str) -> String {
 
 /// The endpoint at `mount` filled with [`FILLER`] (broad), then filled from the segments of
 /// each of the policy's patterns under the mount (the names the policy spells out).
+/// Cost: O(blocks under the mount × pattern length); the blocks are grouped by mount once per
+/// policy ([`crate::lint::PolicyIndex::rules_under`]).
 fn witnesses(ctx: &PolicyContext<'_>, mount: &MountOf, template: &str) -> Vec<(String, bool)> {
     let first = format!("{}{}", mount.path, fill(template, |_| FILLER));
     // Paths already listed, so that a policy of many blocks under one mount costs O(blocks).
     let mut seen: HashSet<String> = HashSet::from([first.clone()]);
     let mut out = vec![(first, true)];
-    for rule in &ctx.policy.rules {
-        let Some(pattern) = &rule.pattern else {
+    for index in ctx.index.rules_under(&mount.path) {
+        let Some(pattern) = &ctx.policy.rules[index].pattern else {
             continue;
         };
         let Some(relative) = pattern.normalized.strip_prefix(mount.path.as_str()) else {
@@ -327,39 +329,48 @@ pub fn report_engine(
 /// A template's parameters filled from the segments a pattern writes at the same positions
 /// (a `+` or a glob becomes [`FILLER`]; a rest parameter at the end takes every remaining
 /// segment), and whether a filler was needed. `written` is the pattern relative to the mount.
+/// Cost: O(template length + pattern length), written into one string.
 pub fn fill_from_pattern(template: &str, written: &[&str]) -> (String, bool) {
-    let parts: Vec<&str> = template.split('/').collect();
-    let last = parts.len() - 1;
+    let last = template.split('/').count() - 1;
     let mut broad = false;
-    let mut concrete = |text: &str| -> String {
+    let mut out = String::with_capacity(template.len() + 16);
+    let mut concrete = |out: &mut String, text: &str| {
         if text.is_empty() || text == "+" || text == "*" {
             broad = true;
-            return FILLER.to_string();
+            out.push_str(FILLER);
+            return;
         }
         match text.strip_suffix('*') {
             Some(start) => {
                 broad = true;
-                format!("{start}{FILLER}")
+                out.push_str(start);
+                out.push_str(FILLER);
             }
-            None => text.to_string(),
+            None => out.push_str(text),
         }
     };
-    let mut out = Vec::new();
-    for (index, part) in parts.iter().enumerate() {
+    for (index, part) in template.split('/').enumerate() {
+        if index > 0 {
+            out.push('/');
+        }
         if !part.starts_with('{') {
-            out.push(part.to_string());
+            out.push_str(part);
             continue;
         }
-        let rest_at_end = index == last && matches!(*part, "{path}" | "{prefix}");
+        let rest_at_end = index == last && matches!(part, "{path}" | "{prefix}");
         match written.get(index..) {
             Some(remaining) if rest_at_end && !remaining.is_empty() => {
-                let taken: Vec<String> = remaining.iter().map(|text| concrete(text)).collect();
-                out.push(taken.join("/"));
+                for (taken, text) in remaining.iter().enumerate() {
+                    if taken > 0 {
+                        out.push('/');
+                    }
+                    concrete(&mut out, text);
+                }
             }
-            _ => out.push(concrete(written.get(index).copied().unwrap_or(""))),
+            _ => concrete(&mut out, written.get(index).copied().unwrap_or("")),
         }
     }
-    (out.join("/"), broad)
+    (out, broad)
 }
 
 /// The KV mount (`kv-v1` or `kv-v2`) a pattern is written under: its literal start lies inside
@@ -375,4 +386,34 @@ pub fn kv_mount_of(map: &MountMap<'_>, pattern: &PathPattern) -> Option<MountOf>
 /// [`kv_mount_of`], KV v2 only.
 pub fn kv2_mount_of(map: &MountMap<'_>, pattern: &PathPattern) -> Option<MountOf> {
     kv_mount_of(map, pattern).filter(|mount| mount.kind == "kv-v2")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn templates_fill_from_the_written_segments() {
+        let written = ["data", "team0", "app"];
+        assert_eq!(
+            fill_from_pattern("destroy/{path}", &written),
+            ("destroy/team0/app".to_string(), false)
+        );
+        assert_eq!(
+            fill_from_pattern("export/{type}/{name}", &["keys", "k*"]),
+            ("export/kanything/anything".to_string(), true)
+        );
+        assert_eq!(
+            fill_from_pattern("metadata/{path}", &["data", "+", "*"]),
+            ("metadata/anything/anything".to_string(), true)
+        );
+        assert_eq!(
+            fill_from_pattern("{path}", &[]),
+            ("anything".to_string(), true)
+        );
+        assert_eq!(
+            fill_from_pattern("roles/{name}/config", &["roles", "app"]),
+            ("roles/app/config".to_string(), false)
+        );
+    }
 }

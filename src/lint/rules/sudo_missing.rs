@@ -125,10 +125,6 @@ fn capability_span_of(rule: &crate::policy::Rule) -> crate::span::Span {
 /// Whether the policy's ACL refuses the request for want of `sudo` (so no other block of the
 /// policy gives it).
 fn refused_here(ctx: &PolicyContext<'_>, operation: &crate::acl::Operation, path: &str) -> bool {
-    let decision = ctx.acl.authorize(&Request::new(*operation, path));
-    !decision.allowed
-        && matches!(
-            decision.explanation.deny_reason,
-            Some(DenyReason::SudoRequired)
-        )
+    let verdict = ctx.acl.verdict(&Request::new(*operation, path));
+    !verdict.allowed && matches!(verdict.deny_reason, Some(DenyReason::SudoRequired))
 }

@@ -114,6 +114,7 @@ fn confirmed(ctx: &PolicyContext<'_>, rule: &PolicyRule, witness: &str) -> Optio
         let decision = authorize_as_holder(ctx, *operation, &path);
         decision.allowed
             && decision.root_privs
-            && winning_block(ctx, &decision, Some(Capability::Sudo)) == Some(rule.pattern_span)
+            && winning_block(ctx, decision.winner, Some(Capability::Sudo))
+                == Some(rule.pattern_span)
     })
 }

@@ -178,23 +178,54 @@ fn reaching(map: &MountMap<'_>, text: &str) -> Option<String> {
 }
 
 /// The endpoint template nearest to the pattern (its parameters filled from the pattern), if
-/// it is close. Cost: O(templates of the kind × length²); runs only for a finding.
+/// it is close: within `length / 4` edits (1 to 4), the first of the nearest winning a tie.
+/// Cost: O(templates of the kind × length) plus O(length²) for each template whose length is
+/// within the edit limit of the pattern's (the others cannot be within it); runs only for a
+/// finding.
 fn nearest(map: &MountMap<'_>, kind: &str, relative: &PathPattern) -> Option<String> {
     let written: Vec<&str> = relative.normalized.split('/').collect();
-    let candidates: Vec<String> = map
-        .catalog()
-        .endpoints()
-        .iter()
-        .filter(|endpoint| endpoint.kind == kind)
-        .map(|endpoint| fill_by_position(endpoint.template, &written))
-        .collect();
     let target = relative.normalized.as_str();
-    crate::suggest::closest(
-        candidates.iter(),
-        |candidate| crate::suggest::edit_distance(target, candidate),
-        |candidate| (candidate.len() / 4).clamp(1, 4),
-    )
-    .cloned()
+    let target_chars = target.chars().count();
+    let mut best: Option<(usize, String)> = None;
+    for endpoint in map.catalog().endpoints_of(kind) {
+        let (bytes, chars) = filled_length(endpoint.template, &written);
+        let limit = (bytes / 4).clamp(1, 4);
+        // The distance is at least the difference in length.
+        if target_chars.abs_diff(chars) > limit {
+            continue;
+        }
+        let candidate = fill_by_position(endpoint.template, &written);
+        let distance = crate::suggest::edit_distance(target, &candidate);
+        if distance > limit
+            || best
+                .as_ref()
+                .is_some_and(|(nearest, _)| distance >= *nearest)
+        {
+            continue;
+        }
+        best = Some((distance, candidate));
+    }
+    best.map(|(_, candidate)| candidate)
+}
+
+/// The length in bytes and in characters of [`fill_by_position`]'s result, without building
+/// it.
+fn filled_length(template: &str, written: &[&str]) -> (usize, usize) {
+    let mut bytes = 0;
+    let mut chars = 0;
+    for (index, segment) in template.split('/').enumerate() {
+        if index > 0 {
+            bytes += 1;
+            chars += 1;
+        }
+        let text = match segment.starts_with('{') {
+            true => written.get(index).copied().unwrap_or(segment),
+            false => segment,
+        };
+        bytes += text.len();
+        chars += text.chars().count();
+    }
+    (bytes, chars)
 }
 
 /// `roles/{name}` with `rolse/app` written → `roles/app`.
