@@ -275,6 +275,7 @@ const WRITERS: &[&[&str]] = &[
     &["explain", "--policy", "p.hcl", "read", "secret/x"],
     &["who-can", "read", "secret/x"],
     &["reach", "--policy", "p.hcl"],
+    &["reach", "--policy", "p.hcl", "--format", "json"],
     &["fmt", "--diff", "p.hcl"],
 ];
 

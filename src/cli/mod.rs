@@ -76,10 +76,18 @@ pub enum HumanOrJson {
 /// disk) is an I/O error (exit 2), never a panic and never ignored: a report that may be
 /// truncated must not end in exit 0 or 1. Cost: O(output).
 pub fn write_stdout(text: &str) -> Result<(), CliError> {
+    write_stdout_with(|out| out.write_all(text.as_bytes()))
+}
+
+/// Streams output to stdout through a buffer: `write` writes it piece by piece, so a long
+/// report is never held whole in memory. A write error (a closed pipe, a full disk) is a
+/// usage error (exit 2) saying the output may be incomplete, never a panic.
+pub fn write_stdout_with(
+    write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
+) -> Result<(), CliError> {
     use std::io::Write;
-    let mut stdout = std::io::stdout().lock();
-    stdout
-        .write_all(text.as_bytes())
+    let mut stdout = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    write(&mut stdout)
         .and_then(|()| stdout.flush())
         .map_err(|error| {
             let reason = match error.kind() {

@@ -6,7 +6,7 @@ use super::HumanOrJson;
 use super::{CliError, CliResult, Exit};
 use crate::policy::Capability;
 use crate::query::reach::Reach;
-use crate::query::reach_report::{render_human, render_json, Header};
+use crate::query::reach_report::{write_human, Header, ReachJson};
 use crate::query::subject::SubjectArgs;
 
 #[derive(clap::Args, Debug)]
@@ -59,21 +59,24 @@ pub fn run(args: Args) -> CliResult {
         namespace,
     };
     match args.format {
-        HumanOrJson::Human if namespace.is_empty() => {
-            super::write_stdout(&render_human(&header, &reach, &answers))?
-        }
-        HumanOrJson::Human => super::write_stdout(&format!(
-            "in namespace `{namespace}` (paths are full paths: `{namespace}` and the path in it)\n{}",
-            render_human(&header, &reach, &answers)
-        ))?,
-        HumanOrJson::Json => {
-            let mut value = render_json(&header, &reach, &answers);
+        HumanOrJson::Human => super::write_stdout_with(|out| {
             if !namespace.is_empty() {
-                value["namespace"] = serde_json::json!(namespace);
+                writeln!(
+                    out,
+                    "in namespace `{namespace}` (paths are full paths: `{namespace}` and the path in it)"
+                )?;
             }
-            let text = serde_json::to_string_pretty(&value).unwrap_or_default();
-            super::write_stdout(&format!("{text}\n"))?;
-        }
+            write_human(out, &header, &reach, &answers)
+        })?,
+        HumanOrJson::Json => super::write_stdout_with(|out| {
+            let json = ReachJson {
+                header: &header,
+                reach: &reach,
+                answers: &answers,
+            };
+            serde_json::to_writer_pretty(&mut *out, &json)?;
+            writeln!(out)
+        })?,
     }
     Ok(Exit::Clean)
 }

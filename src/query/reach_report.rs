@@ -1,6 +1,8 @@
 //! `reach` output: human text and JSON (`version` 1).
 
-use serde_json::{json, Value};
+use std::io::{self, Write};
+
+use serde::ser::{Serialize, SerializeStruct, Serializer};
 
 use super::reach::{conditions, CapabilityReach, Grant, Origin, Reach, Region, View};
 use crate::acl::{MergedRule, RuleSource};
@@ -46,9 +48,9 @@ fn region_endpoints(
     crate::endpoints::named_by_pattern(header.mounts, pattern, capability)
 }
 
-fn endpoint_lines(out: &mut String, endpoints: &[Named]) {
+fn endpoint_lines(out: &mut dyn Write, endpoints: &[Named]) -> io::Result<()> {
     if endpoints.is_empty() {
-        return;
+        return Ok(());
     }
     let shown: Vec<String> = endpoints
         .iter()
@@ -66,7 +68,7 @@ fn endpoint_lines(out: &mut String, endpoints: &[Named]) {
     } else {
         String::new()
     };
-    out.push_str(&format!("    {noun}: {}{tail}\n", shown.join("; ")));
+    writeln!(out, "    {noun}: {}{tail}", shown.join("; "))
 }
 
 /// `file:line:column` of a block's pattern.
@@ -126,12 +128,12 @@ fn capability_title(answer: &CapabilityReach<'_>) -> String {
 }
 
 fn grant_lines(
-    out: &mut String,
+    out: &mut dyn Write,
     header: &Header<'_>,
     reach: &Reach,
     grant: &Grant<'_>,
     capability: Capability,
-) {
+) -> io::Result<()> {
     let sources = granting_sources(grant.rule, Some(capability));
     let condition_words: Vec<&str> = conditions(grant.rule)
         .iter()
@@ -142,23 +144,25 @@ fn grant_lines(
     } else {
         format!(" if {}", condition_words.join(", "))
     };
-    out.push_str(&format!(
-        "  {}{conditional}\n    granted by {}\n",
+    writeln!(
+        out,
+        "  {}{conditional}\n    granted by {}",
         region_pattern(grant.region, grant.rule),
         sources_words(&sources)
-    ));
+    )?;
     endpoint_lines(
         out,
         &region_endpoints(header, grant.region, Some(capability)),
-    );
+    )?;
     let excluded = grant.region.excluded_prefixes();
     if !excluded.is_empty() {
         // Vault's pooled LIST resolver only considers the longest matching prefix rule.
         let shown: Vec<String> = excluded.iter().map(|p| format!("`{p}`")).collect();
-        out.push_str(&format!(
-            "    except where a longer prefix rule matches (Vault's LIST resolver then ignores this one): {}\n",
+        writeln!(
+            out,
+            "    except where a longer prefix rule matches (Vault's LIST resolver then ignores this one): {}",
             shown.join(", ")
-        ));
+        )?;
     }
     for exception in &grant.exceptions {
         let rule = &reach.rules[exception.rule];
@@ -184,95 +188,210 @@ fn grant_lines(
                     .join(", ")
             )
         };
-        out.push_str(&format!(
-            "    except {}{unless}: {what} by {}\n",
+        writeln!(
+            out,
+            "    except {}{unless}: {what} by {}",
             region_pattern(exception, rule),
             sources_words(&granting_sources(rule, None))
-        ));
+        )?;
     }
+    Ok(())
 }
 
-/// The human rendering of the answers.
-pub fn render_human(header: &Header<'_>, reach: &Reach, answers: &[CapabilityReach<'_>]) -> String {
-    let mut out = format!(
-        "reach of {} (target {})\n",
+/// Writes the human rendering of the answers to `out`, one region at a time: memory stays
+/// that of the answer, whatever the output's length (O(output) time).
+pub fn write_human(
+    out: &mut dyn Write,
+    header: &Header<'_>,
+    reach: &Reach,
+    answers: &[CapabilityReach<'_>],
+) -> io::Result<()> {
+    writeln!(
+        out,
+        "reach of {} (target {})",
         super::explain::subject_words(header.subject, header.policies),
         reach.target
-    );
+    )?;
     if reach.root {
-        out.push_str("\nthe token holds `root`: every capability on every path\n");
-        return out;
+        return writeln!(
+            out,
+            "\nthe token holds `root`: every capability on every path"
+        );
     }
     let mut any = false;
     for answer in answers.iter().filter(|answer| !answer.grants.is_empty()) {
         any = true;
-        out.push_str(&format!("\n{}\n", capability_title(answer)));
+        writeln!(out, "\n{}", capability_title(answer))?;
         for grant in &answer.grants {
-            grant_lines(&mut out, header, reach, grant, answer.capability);
+            grant_lines(out, header, reach, grant, answer.capability)?;
         }
     }
     if !any {
-        out.push_str("\nno capability on any path\n");
+        writeln!(out, "\nno capability on any path")?;
     }
-    out.push_str(&format!("\nmeaning: {MEANING}\n"));
-    out
+    writeln!(out, "\nmeaning: {MEANING}")
 }
 
-fn region_json(reach: &Reach, region: &Region, capability: Option<Capability>) -> Value {
-    let rule = &reach.rules[region.rule];
-    let sources: Vec<Value> = granting_sources(rule, capability)
-        .into_iter()
-        .map(RuleSource::location_json)
-        .collect();
-    json!({
-        "pattern": region.pattern,
-        "origin": region.origin,
-        "rule": rule.pattern.normalized,
-        "capabilities": rule.capabilities.iter().map(Capability::name).collect::<Vec<_>>(),
-        "conditions": conditions(rule),
-        "excluding_longer_prefixes": region.excluded_prefixes(),
-        "sources": sources,
-    })
+/// The human rendering of the answers, as one string (for tests and small answers; the CLI
+/// streams with [`write_human`]).
+pub fn render_human(header: &Header<'_>, reach: &Reach, answers: &[CapabilityReach<'_>]) -> String {
+    let mut out = Vec::new();
+    write_human(&mut out, header, reach, answers).expect("writing to memory cannot fail");
+    String::from_utf8(out).expect("the rendering is UTF-8")
 }
 
-/// The JSON rendering (`version` 1).
-pub fn render_json(header: &Header<'_>, reach: &Reach, answers: &[CapabilityReach<'_>]) -> Value {
-    let capabilities: Vec<Value> = answers
-        .iter()
-        .map(|answer| {
-            let regions: Vec<Value> = answer
-                .grants
+/// The JSON rendering (`version` 1), serialised as it is written: each region is built only
+/// while it is written, so a million-region answer never exists as a JSON tree in memory
+/// (O(output) time, memory O(one region)). Keys keep the order below.
+pub struct ReachJson<'a> {
+    pub header: &'a Header<'a>,
+    pub reach: &'a Reach,
+    pub answers: &'a [CapabilityReach<'a>],
+}
+
+impl Serialize for ReachJson<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let namespace = self.header.namespace;
+        let fields = if namespace.is_empty() { 7 } else { 8 };
+        let mut out = serializer.serialize_struct("Reach", fields)?;
+        out.serialize_field("version", &JSON_VERSION)?;
+        out.serialize_field("subject", &SubjectJson(self.header.subject))?;
+        out.serialize_field("policies", self.header.policies)?;
+        out.serialize_field("target", self.reach.target.name())?;
+        out.serialize_field("root", &self.reach.root)?;
+        out.serialize_field("meaning", MEANING)?;
+        out.serialize_field("capabilities", &AnswersJson(self))?;
+        if !namespace.is_empty() {
+            out.serialize_field("namespace", namespace)?;
+        }
+        out.end()
+    }
+}
+
+/// The answers, one per capability, each made while it is written.
+struct AnswersJson<'a>(&'a ReachJson<'a>);
+
+impl Serialize for AnswersJson<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let json = self.0;
+        serializer.collect_seq(
+            json.answers
                 .iter()
-                .map(|grant| {
-                    let mut region = region_json(reach, grant.region, Some(answer.capability));
-                    region["endpoints"] = json!(region_endpoints(
-                        header,
-                        grant.region,
-                        Some(answer.capability)
-                    ));
-                    let except: Vec<Value> = grant
-                        .exceptions
-                        .iter()
-                        .map(|exception| region_json(reach, exception, None))
-                        .collect();
-                    region["except"] = json!(except);
-                    region
-                })
-                .collect();
-            json!({
-                "capability": answer.capability.name(),
-                "requests": answer.view,
-                "regions": regions,
-            })
-        })
-        .collect();
-    json!({
-        "version": JSON_VERSION,
-        "subject": {"kind": header.subject.kind(), "name": header.subject.name()},
-        "policies": header.policies,
-        "target": reach.target.name(),
-        "root": reach.root,
-        "meaning": MEANING,
-        "capabilities": capabilities,
-    })
+                .map(|answer| AnswerJson { json, answer }),
+        )
+    }
+}
+
+struct SubjectJson<'a>(&'a Subject);
+
+impl Serialize for SubjectJson<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut out = serializer.serialize_struct("Subject", 2)?;
+        out.serialize_field("kind", self.0.kind())?;
+        out.serialize_field("name", &self.0.name())?;
+        out.end()
+    }
+}
+
+struct AnswerJson<'a> {
+    json: &'a ReachJson<'a>,
+    answer: &'a CapabilityReach<'a>,
+}
+
+impl Serialize for AnswerJson<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut out = serializer.serialize_struct("CapabilityReach", 3)?;
+        out.serialize_field("capability", self.answer.capability.name())?;
+        out.serialize_field("requests", &self.answer.view)?;
+        out.serialize_field("regions", &GrantsJson(self))?;
+        out.end()
+    }
+}
+
+/// One answer's granting regions, each made while it is written.
+struct GrantsJson<'a>(&'a AnswerJson<'a>);
+
+impl Serialize for GrantsJson<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let AnswerJson { json, answer } = self.0;
+        serializer.collect_seq(answer.grants.iter().map(|grant| GrantJson {
+            json,
+            grant,
+            capability: answer.capability,
+        }))
+    }
+}
+
+struct GrantJson<'a> {
+    json: &'a ReachJson<'a>,
+    grant: &'a Grant<'a>,
+    capability: Capability,
+}
+
+impl Serialize for GrantJson<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let reach = self.json.reach;
+        let region = RegionJson {
+            reach,
+            region: self.grant.region,
+            capability: Some(self.capability),
+        };
+        let mut out = serializer.serialize_struct("Region", 9)?;
+        region.fields(&mut out)?;
+        let endpoints =
+            region_endpoints(self.json.header, self.grant.region, Some(self.capability));
+        out.serialize_field("endpoints", &endpoints)?;
+        out.serialize_field("except", &ExceptionsJson(self))?;
+        out.end()
+    }
+}
+
+/// A granting region's exceptions, each made while it is written.
+struct ExceptionsJson<'a>(&'a GrantJson<'a>);
+
+impl Serialize for ExceptionsJson<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let reach = self.0.json.reach;
+        serializer.collect_seq(self.0.grant.exceptions.iter().map(|region| RegionJson {
+            reach,
+            region,
+            capability: None,
+        }))
+    }
+}
+
+struct RegionJson<'a> {
+    reach: &'a Reach,
+    region: &'a Region,
+    capability: Option<Capability>,
+}
+
+impl RegionJson<'_> {
+    /// The fields every region has, granting or exception.
+    fn fields<S: SerializeStruct>(&self, out: &mut S) -> Result<(), S::Error> {
+        let rule = &self.reach.rules[self.region.rule];
+        let capabilities: Vec<&str> = rule.capabilities.iter().map(Capability::name).collect();
+        let sources: Vec<serde_json::Value> = granting_sources(rule, self.capability)
+            .into_iter()
+            .map(RuleSource::location_json)
+            .collect();
+        out.serialize_field("pattern", &self.region.pattern)?;
+        out.serialize_field("origin", &self.region.origin)?;
+        out.serialize_field("rule", &rule.pattern.normalized)?;
+        out.serialize_field("capabilities", &capabilities)?;
+        out.serialize_field("conditions", &conditions(rule))?;
+        out.serialize_field(
+            "excluding_longer_prefixes",
+            &self.region.excluded_prefixes(),
+        )?;
+        out.serialize_field("sources", &sources)
+    }
+}
+
+impl Serialize for RegionJson<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut out = serializer.serialize_struct("Region", 7)?;
+        self.fields(&mut out)?;
+        out.end()
+    }
 }
