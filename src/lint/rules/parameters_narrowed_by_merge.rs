@@ -27,11 +27,14 @@
 //! ## References
 //! - spec section 2 ("Restriction effect"), 3.7
 
+use std::collections::HashMap;
+
 use crate::acl::MergedRule;
 use crate::diag::{Diagnostic, Severity};
 use crate::lint::wording::ticked;
 use crate::lint::{Category, PolicyContext, RoleContext, RoleFinding as Finding, Rule, RuleMeta};
-use crate::policy::{ParamMap, Rule as PolicyRule};
+use crate::policy::{ParamMap, Policy, Rule as PolicyRule};
+use crate::span::Span;
 
 pub struct ParametersNarrowedByMerge;
 
@@ -61,10 +64,32 @@ fn allows_everything(map: &ParamMap) -> bool {
     map.len() == 1 && map.get("*").is_some_and(|entry| entry.values.is_empty())
 }
 
+/// The role's blocks by policy name, then pattern span: where a merged rule's source came
+/// from. As [`RoleContext::policy`] does, a name means its first policy.
+type Blocks<'a> = HashMap<String, (&'a Policy, HashMap<Span, &'a PolicyRule>)>;
+
+fn blocks<'a>(ctx: &RoleContext<'a>) -> Blocks<'a> {
+    let mut found: Blocks<'a> = HashMap::new();
+    for policy in ctx.policies {
+        let entry = found
+            .entry(policy.qualified_name())
+            .or_insert_with(|| (policy, HashMap::new()));
+        if !std::ptr::eq(entry.0, policy) {
+            continue;
+        }
+        for rule in &policy.rules {
+            entry.1.entry(rule.pattern_span).or_insert(rule);
+        }
+    }
+    found
+}
+
 /// For each merged rule with parameter constraints: every contributing block (of a file
-/// policy) that had none. Cost: O(merged rules × sources).
+/// policy) that had none. Cost: O(blocks) to index the role's blocks once, then
+/// O(sources²) per narrowed merged rule (each source against the others).
 pub fn check_role(ctx: &RoleContext<'_>, out: &mut Vec<Finding>) {
     let meta = ParametersNarrowedByMerge.meta();
+    let mut index: Option<Blocks<'_>> = None;
     for merged in ctx.acl.rules() {
         if merged.capabilities.is_deny() || merged.sources.len() < 2 {
             continue;
@@ -77,15 +102,13 @@ pub fn check_role(ctx: &RoleContext<'_>, out: &mut Vec<Finding>) {
         if !narrowed_allowed && !narrowed_denied {
             continue;
         }
+        let index = index.get_or_insert_with(|| blocks(ctx));
+        let block = |policy: &str, span: Span| {
+            let (policy, rules) = index.get(policy)?;
+            rules.get(&span).map(|rule| (*policy, *rule))
+        };
         for source in &merged.sources {
-            let Some(policy) = ctx.policy(&source.policy) else {
-                continue;
-            };
-            let Some(rule) = policy
-                .rules
-                .iter()
-                .find(|r| r.pattern_span == source.pattern_span)
-            else {
+            let Some((policy, rule)) = block(&source.policy, source.pattern_span) else {
                 continue;
             };
             if rule.capabilities.is_deny() || policy.source.name.starts_with('<') {
@@ -98,11 +121,8 @@ pub fn check_role(ctx: &RoleContext<'_>, out: &mut Vec<Finding>) {
                     .iter()
                     .filter(|s| s.policy != source.policy)
                     .filter(|s| {
-                        ctx.policy(&s.policy).is_some_and(|p| {
-                            p.rules.iter().any(|r| {
-                                r.pattern_span == s.pattern_span && constrains(kind.of_rule(r))
-                            })
-                        })
+                        block(&s.policy, s.pattern_span)
+                            .is_some_and(|(_, r)| constrains(kind.of_rule(r)))
                     })
                     .map(|s| s.policy.clone())
                     .collect()
