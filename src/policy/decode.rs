@@ -451,7 +451,7 @@ impl<'a> Decoder<'a> {
         &self,
         name: &str,
         source: Source<'_>,
-        out: &mut Vec<(Key, Vec<Spanned<ParamValue>>)>,
+        out: &mut ParamEntries,
     ) -> Result<(), DecodeError> {
         let owned;
         let items: &[ItemRef<'_>] = match source {
@@ -487,15 +487,30 @@ impl<'a> Decoder<'a> {
                 });
             }
             self.value_list(&field, Source::Node(item.value), &mut values)?;
-            match out
-                .iter_mut()
-                .find(|(existing, _)| existing.name == key.name)
-            {
-                Some((_, existing)) => existing.extend(values),
-                None => out.push((key.clone(), values)),
-            }
+            out.add(key, values);
         }
         Ok(())
+    }
+}
+
+/// A parameter map's entries in the order their keys first appear, the values of a repeated
+/// key (spelt the same) appended to its first entry, as Go's map decoding does. Keys are
+/// found through a hash index: O(1) per key, so a map of n keys decodes in O(n).
+#[derive(Debug, Default)]
+pub struct ParamEntries {
+    pub entries: Vec<(Key, Vec<Spanned<ParamValue>>)>,
+    by_name: std::collections::HashMap<String, usize>,
+}
+
+impl ParamEntries {
+    fn add(&mut self, key: &Key, values: Vec<Spanned<ParamValue>>) {
+        match self.by_name.get(&key.name) {
+            Some(&index) => self.entries[index].1.extend(values),
+            None => {
+                self.by_name.insert(key.name.clone(), self.entries.len());
+                self.entries.push((key.clone(), values));
+            }
+        }
     }
 }
 

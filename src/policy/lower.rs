@@ -20,7 +20,7 @@ use std::sync::Arc;
 
 use super::capability::{CapSet, Capability};
 use super::control_group;
-use super::decode::{DecodeError, Decoder, FieldMatches, Source};
+use super::decode::{DecodeError, Decoder, FieldMatches, ParamEntries, Source};
 use super::duration::{parse_duration_second, DurationInput, Nanos};
 use super::gostr::quote;
 use super::model::{ParamCaseClash, ParamEntry, ParamMap, ParamValue, Policy, Rule};
@@ -628,14 +628,14 @@ impl<'a> Lowering<'a> {
             if matches.is_empty() {
                 continue;
             }
-            let mut entries = Vec::new();
+            let mut entries = ParamEntries::default();
             for source in matches.sources() {
                 if let Err(e) = decoder.param_map(&format!("root.{key}"), source, &mut entries) {
                     self.decode_error(prefix.clone(), e, "parameters map names to lists of values: `allowed_parameters = { \"ttl\" = [] }`");
                     break;
                 }
             }
-            *slot = Some(entries);
+            *slot = Some(entries.entries);
         }
         let mut string_lists: Vec<(&str, &mut Vec<Spanned<String>>)> = vec![
             ("required_parameters", &mut fields.required),
