@@ -186,9 +186,48 @@ pub fn intersection_witness(a: &Seq, b: &Seq, domain: Domain) -> Option<String> 
     None
 }
 
-/// Whether some request path in the domain is in both languages.
+/// Whether some request path in the domain is in both languages. Literal and prefix
+/// languages (the common case: exact and glob rules) are compared in O(L); the others take
+/// [`intersection_witness`]'s search.
 pub fn intersects(a: &Seq, b: &Seq, domain: Domain) -> bool {
+    if let Some(answer) = literal_intersects(a, b, domain) {
+        return answer;
+    }
     intersection_witness(a, b, domain).is_some()
+}
+
+/// A language of literal bytes, perhaps followed by one glob: (its bytes, the glob).
+fn literal_and_glob(seq: &Seq) -> Option<(&[Token], bool)> {
+    let (literal, glob) = match seq.0.split_last() {
+        Some((Token::Any, literal)) => (literal, true),
+        _ => (seq.0.as_slice(), false),
+    };
+    literal
+        .iter()
+        .all(|token| matches!(token, Token::Lit(_)))
+        .then_some((literal, glob))
+}
+
+/// [`intersects`] for two literal-or-prefix languages over every request path, `None` for
+/// any other case. A common path, if any, starts with the longer literal (which is then the
+/// shortest one), and a request path never starts with `/`.
+fn literal_intersects(a: &Seq, b: &Seq, domain: Domain) -> Option<bool> {
+    if domain.trailing_slash {
+        return None;
+    }
+    let (a, a_glob) = literal_and_glob(a)?;
+    let (b, b_glob) = literal_and_glob(b)?;
+    let (short, short_glob, long, long_glob) = if a.len() <= b.len() {
+        (a, a_glob, b, b_glob)
+    } else {
+        (b, b_glob, a, a_glob)
+    };
+    let fits = if short_glob {
+        long.starts_with(short)
+    } else {
+        short == long || (long_glob && short.starts_with(long))
+    };
+    Some(fits && long.first() != Some(&Token::Lit(b'/')))
 }
 
 fn alphabet_of(a: &Seq, b: &Seq) -> Vec<u8> {
@@ -237,6 +276,37 @@ mod tests {
     const ANY: Domain = Domain {
         trailing_slash: false,
     };
+
+    fn token_seq() -> impl proptest::strategy::Strategy<Value = Seq> {
+        use proptest::prelude::*;
+        let token = prop_oneof![
+            4 => prop::sample::select(vec![b'a', b'b', b'/']).prop_map(Token::Lit),
+            1 => Just(Token::Seg),
+        ];
+        (prop::collection::vec(token, 0..5), any::<bool>()).prop_map(|(mut tokens, glob)| {
+            if glob {
+                tokens.push(Token::Any);
+            }
+            Seq(tokens)
+        })
+    }
+
+    proptest::proptest! {
+        /// The O(L) literal comparison answers as the automaton search does.
+        #[test]
+        fn literal_fast_path_agrees_with_the_search(
+            a in token_seq(),
+            b in token_seq(),
+            trailing_slash in proptest::bool::ANY,
+        ) {
+            let domain = Domain { trailing_slash };
+            proptest::prop_assert_eq!(
+                intersects(&a, &b, domain),
+                intersection_witness(&a, &b, domain).is_some(),
+                "{:?} {:?}", a, b
+            );
+        }
+    }
 
     #[test]
     fn matching_follows_spec_examples() {

@@ -21,7 +21,8 @@
 //!   first, so a LIST of `/` is a LIST of the empty path, decided by the request view.)
 //!
 //! For a capability C, the answer lists every region whose rule grants C, each with the
-//! higher-ranked regions that overlap it and lack C or carry conditions (its exceptions). The answer is exact:
+//! higher-ranked regions that overlap it and lack C or carry conditions (its exceptions; one
+//! inside another listed prefix exception is left out, which keeps nested carve-outs linear). The answer is exact:
 //! **a path holds C if and only if it is in some listed region and in none of that region's
 //! exceptions.** (If a path is in region R but the winner W is another region, W ranks above R
 //! and overlaps it, so W is one of R's exceptions unless W also grants C, unconditionally.) Overlap is decided
@@ -396,11 +397,13 @@ impl Reach {
                 continue;
             }
             index.candidates(region, &mut candidates);
-            let exceptions = candidates
-                .iter()
-                .map(|&at| &regions[at])
-                .filter(|higher| higher.rank > region.rank && higher.overlaps(region, domain))
-                .collect();
+            let exceptions = without_contained(
+                candidates
+                    .iter()
+                    .map(|&at| &regions[at])
+                    .filter(|higher| higher.rank > region.rank && higher.overlaps(region, domain))
+                    .collect(),
+            );
             found.push(Grant {
                 region,
                 rule,
@@ -414,6 +417,91 @@ impl Reach {
             grants: found,
         }
     }
+}
+
+/// The literal of a one-piece region that is a whole prefix language (literal bytes then a
+/// glob, nothing excluded): it holds every path starting with those bytes.
+fn prefix_literal(region: &Region) -> Option<Vec<u8>> {
+    let [piece] = region.pieces.as_slice() else {
+        return None;
+    };
+    let (Token::Any, literal) = piece.include.0.split_last()? else {
+        return None;
+    };
+    if !piece.exclude.is_empty() {
+        return None;
+    }
+    literal
+        .iter()
+        .map(|token| match token {
+            Token::Lit(byte) => Some(*byte),
+            _ => None,
+        })
+        .collect()
+}
+
+/// `exceptions` without those inside another of them: a one-piece exception whose paths all
+/// start with a prefix exception's literal (strictly longer head, or the same language listed
+/// earlier). The union, and so the answer's meaning, is unchanged; the list of nested
+/// exceptions (`a*` under `aa*` under `aaa*` ...) stays linear instead of quadratic.
+/// A dropped exception always has a kept one around it: each drop points to an exception with
+/// a shorter literal, or the same literal earlier in the list. Cost: O(k × L log k) for k
+/// exceptions of length L (a few binary searches per exception in practice).
+fn without_contained(exceptions: Vec<&Region>) -> Vec<&Region> {
+    let mut prefixes: Vec<(Vec<u8>, usize)> = exceptions
+        .iter()
+        .enumerate()
+        .filter_map(|(at, region)| prefix_literal(region).map(|literal| (literal, at)))
+        .collect();
+    if prefixes.is_empty() {
+        return exceptions;
+    }
+    prefixes.sort_unstable();
+    let covered = |at: usize, region: &Region| -> bool {
+        let [piece] = region.pieces.as_slice() else {
+            return false;
+        };
+        let head = head(&piece.include);
+        let prefix_form = prefix_literal(region).is_some();
+        // Whether the exceptions with this literal (a prefix of the head) hold this one.
+        let holds = |literal: &[u8], group: &[(Vec<u8>, usize)]| {
+            group.iter().any(|&(_, other)| {
+                other != at && (literal.len() < head.len() || !prefix_form || other < at)
+            })
+        };
+        // The greatest literal at or below a text is either its prefix or shares with it a
+        // common prefix that bounds every shorter prefix literal: each step shortens the text.
+        let mut text: &[u8] = &head;
+        loop {
+            let end = prefixes.partition_point(|(literal, _)| literal.as_slice() <= text);
+            let Some((candidate, _)) = end.checked_sub(1).map(|last| &prefixes[last]) else {
+                return false;
+            };
+            if text.starts_with(candidate) {
+                let start = prefixes[..end].partition_point(|(literal, _)| literal < candidate);
+                if holds(candidate, &prefixes[start..end]) {
+                    return true;
+                }
+                let Some(shorter) = candidate.len().checked_sub(1) else {
+                    return false;
+                };
+                text = &candidate[..shorter];
+                continue;
+            }
+            let common = candidate
+                .iter()
+                .zip(text)
+                .take_while(|(a, b)| a == b)
+                .count();
+            text = &text[..common];
+        }
+    };
+    exceptions
+        .iter()
+        .enumerate()
+        .filter(|&(at, region)| !covered(at, region))
+        .map(|(_, region)| *region)
+        .collect()
 }
 
 /// The literal bytes every path of `seq` starts with.
@@ -707,16 +795,23 @@ impl PrefixKeys {
         PrefixKeys { keys }
     }
 
-    /// The prefix rules whose key extends `key` by at least one byte, in rule order. Cost:
-    /// O(log R + k log k) for k such rules.
+    /// The shortest prefix rules whose key extends `key` by at least one byte, in rule
+    /// order: a longer one (`aaa*` after `aa*`, for `a*`) matches only paths the shorter one
+    /// matches, so excluding the shortest excludes it too. Sorted keys put a key's extensions
+    /// right after it, so each kept key skips its extensions by one binary search. Cost:
+    /// O(m × (log R + L) + m log m) for m kept rules.
     fn longer(&self, rules: &[MergedRule], key: &str) -> Vec<usize> {
-        let start = self.keys.partition_point(|(k, _)| k.as_str() < key);
-        let mut found: Vec<usize> = self.keys[start..]
-            .iter()
-            .take_while(|(k, _)| k.starts_with(key))
-            .filter(|(k, _)| k.len() > key.len())
-            .map(|&(_, index)| index)
-            .collect();
+        let mut found: Vec<usize> = Vec::new();
+        let mut at = self.keys.partition_point(|(k, _)| k.as_str() <= key);
+        while let Some((shortest, index)) = self.keys.get(at) {
+            if !shortest.starts_with(key) {
+                break;
+            }
+            found.push(*index);
+            at = self.keys.partition_point(|(k, _)| {
+                k.as_str() < shortest.as_str() || k.starts_with(shortest.as_str())
+            });
+        }
         found.sort_unstable();
         debug_assert!(found
             .iter()
@@ -984,7 +1079,7 @@ mod tests {
             .iter()
             .filter(|region| grants(&reach.rules[region.rule], capability))
             .map(|region| {
-                let exceptions = regions
+                let exceptions: Vec<&Region> = regions
                     .iter()
                     .filter(|higher| higher.rank > region.rank)
                     .filter(|higher| {
@@ -992,6 +1087,9 @@ mod tests {
                         !grants(rule, capability) || !conditions(rule).is_empty()
                     })
                     .filter(|higher| higher.overlaps(region, view.domain()))
+                    .collect();
+                let exceptions = without_contained_naively(&exceptions)
+                    .iter()
                     .map(|higher| higher.pattern.clone())
                     .collect();
                 (region.pattern.clone(), exceptions)
@@ -999,6 +1097,30 @@ mod tests {
             .collect();
         found.sort_by(|a, b| a.0.cmp(&b.0));
         found
+    }
+
+    /// [`without_contained`] by its definition, every pair tested (O(k²)).
+    fn without_contained_naively<'r>(exceptions: &[&'r Region]) -> Vec<&'r Region> {
+        let head_of = |region: &Region| match region.pieces.as_slice() {
+            [piece] => Some(head(&piece.include)),
+            _ => None,
+        };
+        (0..exceptions.len())
+            .filter(|&at| {
+                let Some(head) = head_of(exceptions[at]) else {
+                    return true;
+                };
+                let prefix_form = prefix_literal(exceptions[at]).is_some();
+                !(0..exceptions.len()).any(|other| {
+                    other != at
+                        && prefix_literal(exceptions[other]).is_some_and(|literal| {
+                            head.starts_with(&literal)
+                                && (literal.len() < head.len() || !prefix_form || other < at)
+                        })
+                })
+            })
+            .map(|at| exceptions[at])
+            .collect()
     }
 
     fn indexed(reach: &Reach, capability: Capability) -> Vec<(String, Vec<String>)> {
