@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use super::{CliError, CliResult, Exit};
 use crate::query::request;
-use crate::query::subject::load_inventory_with_unloaded;
+use crate::query::subject::load_subject_inventory;
 use crate::query::who_can::{endpoints_of, render_human, render_json, who_can};
 use crate::target::Target;
 use crate::workspace::Workspace;
@@ -37,10 +37,15 @@ pub struct Args {
     /// Make the request in this namespace (`admin/team-a/`); its path is relative to it
     #[arg(long, value_name = "NAMESPACE", value_parser = crate::cli::parse_namespace)]
     pub namespace: Option<String>,
+    /// Read everything again instead of reading `.capable_cache/` (also `cache: false` in
+    /// capable.yaml, or CAPABLE_NO_CACHE=1)
+    #[arg(long)]
+    pub no_cache: bool,
 }
 
 pub fn run(args: Args) -> CliResult {
-    let workspace = Workspace::load(&[], args.config.as_deref(), args.target)?;
+    crate::cache::enable(args.no_cache);
+    let mut workspace = Workspace::load_deferred(args.config.as_deref(), args.target)?;
     let mut calls = request::build(&args.request, &args.data, None, &workspace.config.mounts)?;
     let namespace = args.namespace.clone().unwrap_or_default();
     for call in &mut calls {
@@ -49,7 +54,7 @@ pub fn run(args: Args) -> CliResult {
                 crate::namespace::join(&namespace, &alternative.request.path);
         }
     }
-    let inventory = load_inventory_with_unloaded(&workspace)?;
+    let inventory = load_subject_inventory(&mut workspace, None)?;
     if inventory.is_empty() {
         return Err(
             CliError::usage("the inventory is empty: no roles, groups or entities")

@@ -96,7 +96,7 @@ impl fmt::Display for InventoryError {
 impl std::error::Error for InventoryError {}
 
 /// How a role's login found its entity.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum LoginEntity {
     /// The role names it with `entity:`.
     Declared(String),
@@ -107,38 +107,38 @@ pub enum LoginEntity {
     Implicit,
 }
 
-#[derive(Clone, Debug)]
-struct RoleInfo {
-    namespace: String,
-    mount: String,
-    auth_type: String,
-    policies: Vec<String>,
-    no_default: bool,
-    login: LoginEntity,
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub(super) struct RoleInfo {
+    pub(super) namespace: String,
+    pub(super) mount: String,
+    pub(super) auth_type: String,
+    pub(super) policies: Vec<String>,
+    pub(super) no_default: bool,
+    pub(super) login: LoginEntity,
     /// The login alias name, when known.
-    alias_name: Option<String>,
-    alias_metadata: BTreeMap<String, String>,
+    pub(super) alias_name: Option<String>,
+    pub(super) alias_metadata: BTreeMap<String, String>,
 }
 
-#[derive(Clone, Debug)]
-struct GroupInfo {
-    namespace: String,
-    id: String,
-    metadata: BTreeMap<String, String>,
-    policies: Vec<String>,
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub(super) struct GroupInfo {
+    pub(super) namespace: String,
+    pub(super) id: String,
+    pub(super) metadata: BTreeMap<String, String>,
+    pub(super) policies: Vec<String>,
     /// Groups that list this one in `member_groups`.
-    parents: Vec<String>,
+    pub(super) parents: Vec<String>,
 }
 
-#[derive(Clone, Debug)]
-struct EntityInfo {
-    namespace: String,
-    id: String,
-    metadata: BTreeMap<String, String>,
-    policies: Vec<String>,
-    aliases: Vec<Alias>,
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub(super) struct EntityInfo {
+    pub(super) namespace: String,
+    pub(super) id: String,
+    pub(super) metadata: BTreeMap<String, String>,
+    pub(super) policies: Vec<String>,
+    pub(super) aliases: Vec<Alias>,
     /// Direct groups (from both sides of the membership).
-    groups: BTreeSet<String>,
+    pub(super) groups: BTreeSet<String>,
 }
 
 /// The resolved inventory: every role, group and entity with its policies and identity.
@@ -168,15 +168,15 @@ struct EntityInfo {
 /// its policies and its parents' (no `default`: a group is not a token).
 #[derive(Clone, Debug)]
 pub struct Inventory {
-    policies: BTreeMap<String, Policy>,
+    pub(super) policies: BTreeMap<String, Policy>,
     /// Policies that exist but are not in `policies` (see [`Inventory::with_unloaded`]).
-    unloaded: BTreeSet<String>,
-    roles: BTreeMap<String, RoleInfo>,
-    groups: BTreeMap<String, GroupInfo>,
-    entities: BTreeMap<String, EntityInfo>,
+    pub(super) unloaded: BTreeSet<String>,
+    pub(super) roles: BTreeMap<String, RoleInfo>,
+    pub(super) groups: BTreeMap<String, GroupInfo>,
+    pub(super) entities: BTreeMap<String, EntityInfo>,
     /// Auth mount path (with `/`) → accessor.
-    accessors: BTreeMap<String, String>,
-    namespaces: crate::namespace::Namespaces,
+    pub(super) accessors: BTreeMap<String, String>,
+    pub(super) namespaces: crate::namespace::Namespaces,
 }
 
 /// The deterministic accessor capable uses for an auth mount that declares none:

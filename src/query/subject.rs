@@ -46,6 +46,10 @@ pub struct SubjectArgs {
     /// or group's namespace, else root)
     #[arg(long, value_name = "NAMESPACE", value_parser = crate::cli::parse_namespace)]
     pub namespace: Option<String>,
+    /// Read everything again instead of reading `.capable_cache/` (also `cache: false` in
+    /// capable.yaml, or CAPABLE_NO_CACHE=1)
+    #[arg(long)]
+    pub no_cache: bool,
 }
 
 /// A subject resolved to its merged ACL.
@@ -80,6 +84,7 @@ impl SubjectArgs {
 
     /// Loads what the subject needs and merges its ACL.
     pub fn resolve(&self) -> Result<Resolved, CliError> {
+        crate::cache::enable(self.no_cache);
         match self.inventory_subject() {
             Some(subject) => self.resolve_inventory(subject),
             None if !self.policies.is_empty() => self.resolve_files(),
@@ -136,13 +141,13 @@ impl SubjectArgs {
             CliError::usage(format!("cannot read the working directory: {error}"))
         })?;
         let mut workspace = Workspace::load_names_in(&cwd, self.config.as_deref(), self.target)?;
-        let mut inventory = load_inventory_with_unloaded(&workspace)?;
+        let mut inventory = load_subject_inventory(&mut workspace, Some(&subject))?;
         let policies = inventory
             .effective_policies(&subject)
             .map_err(subject_error)?;
         if !workspace.load_pending(&policies, &cwd)? {
             workspace = Workspace::load_in(&cwd, &[], self.config.as_deref(), self.target)?;
-            inventory = load_inventory_with_unloaded(&workspace)?;
+            inventory = load_subject_inventory(&mut workspace, Some(&subject))?;
         }
         for name in &policies {
             if let Some(policy) = workspace.policies.get(name) {
@@ -230,6 +235,23 @@ pub fn load_inventory_with_unloaded(workspace: &Workspace) -> Result<Inventory, 
     let unloaded = workspace.unloaded_policy_names();
     Inventory::with_unloaded(&workspace.config, &workspace.policies, &unloaded)
         .map_err(inventory_errors)
+}
+
+/// [`load_inventory_with_unloaded`] through the cache
+/// ([`crate::cache::inventory::resolved_inventory`]): for one subject, only the part that
+/// answers about it (`wanted`), else whole. The errors are the whole inventory's either way.
+pub fn load_subject_inventory(
+    workspace: &mut Workspace,
+    wanted: Option<&Subject>,
+) -> Result<Inventory, CliError> {
+    let unloaded = workspace.unloaded_policy_names();
+    crate::cache::inventory::resolved_inventory(
+        &mut workspace.config,
+        &workspace.policies,
+        &unloaded,
+        wanted,
+    )
+    .map_err(inventory_errors)
 }
 
 /// Prints the inventory's errors with their source frames; the usage error (exit 2) to stop.
