@@ -1125,9 +1125,15 @@ pub(crate) fn normalize(path: &Path) -> PathBuf {
 }
 
 /// Whether a file is a Vault Agent configuration: a `.hcl` file that parses as HCL1, has a
-/// top-level agent key and no `path` block.
+/// top-level agent key and no `path` block. Cost: a scan of the text for the keys, and a
+/// parse when one is there.
 pub fn is_agent_config(source: &SourceFile) -> bool {
     if !source.name.ends_with(".hcl") {
+        return false;
+    }
+    // Without one of the keys' names anywhere there is nothing to parse for: most policy
+    // files are decided without the second parse.
+    if !AGENT_KEYS.iter().any(|key| source.text.contains(key)) {
         return false;
     }
     let Ok(root) = crate::hcl1::parse(&source.text) else {

@@ -74,18 +74,18 @@ pub fn load_config(path: &Path, display_name: &str) -> Result<Config, ConfigErro
 /// read and one SHA-256 of it, plus the records read; without: the resolution.
 pub fn resolved_inventory(
     config: &mut Config,
-    policies: &BTreeMap<String, Policy>,
+    policies: BTreeMap<String, Policy>,
     unloaded: &BTreeSet<String>,
     wanted: Option<&Subject>,
 ) -> Result<Inventory, Vec<FileDiagnostics>> {
     let imported = !config.inventory_sources.is_empty() || !config.inventory_conflicts.is_empty();
-    let cache = Cache::for_config(config).filter(|_| !imported);
+    let cache = Cache::for_config_inventory(config).filter(|_| !imported);
     let (Some(cache), Some(source)) = (cache, config.source.clone()) else {
         config.load_deferred_inventory().map_err(config_error)?;
-        return Inventory::with_unloaded(config, policies, unloaded);
+        return Inventory::with_unloaded_owned(config, policies, unloaded);
     };
-    let names: BTreeSet<&String> = policies.keys().chain(unloaded).collect();
     let mut joined = String::new();
+    let names: BTreeSet<&String> = policies.keys().chain(unloaded).collect();
     for name in names {
         joined.push_str(name);
         joined.push('\0');
@@ -102,7 +102,7 @@ pub fn resolved_inventory(
                 }]);
             }
             let beside = Beside {
-                policies: policies.clone(),
+                policies,
                 unloaded: unloaded.clone(),
                 namespaces: config.namespaces.clone(),
             };
@@ -110,13 +110,30 @@ pub fn resolved_inventory(
                 Some(subject) => Inventory::from_records_for(records, subject, beside),
                 None => Inventory::from_records(records, beside),
             };
-            if let Some(inventory) = inventory {
-                return Ok(inventory);
+            match inventory {
+                Ok(inventory) => return Ok(inventory),
+                Err(given) => {
+                    return resolve_and_store(config, given.policies, unloaded, &cache, &entry)
+                }
             }
         }
     }
+    resolve_and_store(config, policies, unloaded, &cache, &entry)
+}
+
+/// [`resolved_inventory`] without an entry: resolved, and the entry written.
+fn resolve_and_store(
+    config: &mut Config,
+    policies: BTreeMap<String, Policy>,
+    unloaded: &BTreeSet<String>,
+    cache: &Cache,
+    entry: &Path,
+) -> Result<Inventory, Vec<FileDiagnostics>> {
     config.load_deferred_inventory().map_err(config_error)?;
-    let resolved = Inventory::with_unloaded(config, policies, unloaded);
+    let Some(source) = config.source.clone() else {
+        return Inventory::with_unloaded_owned(config, policies, unloaded);
+    };
+    let resolved = Inventory::with_unloaded_owned(config, policies, unloaded);
     let (errors, records) = match &resolved {
         Ok(inventory) => (Vec::new(), inventory.records()),
         // Every error points into `capable.yaml` (nothing is imported).
@@ -134,7 +151,7 @@ pub fn resolved_inventory(
         return resolved;
     };
     payload.extend_from_slice(&records);
-    cache.store_payload(&entry, payload);
+    cache.store_payload(entry, payload);
     resolved
 }
 

@@ -50,10 +50,39 @@ impl Inventory {
         out
     }
 
-    /// The inventory of [`Inventory::records`], whole. `None` when a record does not read
-    /// back (a damaged or foreign entry). Cost: O(records).
-    pub fn from_records(records: &[u8], beside: Beside) -> Option<Inventory> {
+    /// The inventory of [`Inventory::records`], whole; `beside` back when a record does not
+    /// read back (a damaged or foreign entry). Cost: O(records).
+    pub fn from_records(records: &[u8], beside: Beside) -> Result<Inventory, Beside> {
         let mut inventory = empty(beside);
+        match read_all(records, &mut inventory) {
+            Some(()) => Ok(inventory),
+            None => Err(given_back(inventory)),
+        }
+    }
+
+    /// The part of the inventory of [`Inventory::records`] that answers about `subject`:
+    /// the role (or every role a bare name matches, so that [`Inventory::find_role`] says
+    /// the same), its entity, the entity's groups and their parents, and every accessor. A
+    /// question about this subject gets the answers the whole inventory gives; listing the
+    /// subjects ([`Inventory::subjects`]) does not. `beside` back when a record does not
+    /// read back. Cost: one scan of the records per role, entity and group read (a bare role
+    /// name: one pass over the role records).
+    pub fn from_records_for(
+        records: &[u8],
+        subject: &Subject,
+        beside: Beside,
+    ) -> Result<Inventory, Beside> {
+        let mut inventory = empty(beside);
+        match read_for(records, subject, &mut inventory) {
+            Some(()) => Ok(inventory),
+            None => Err(given_back(inventory)),
+        }
+    }
+}
+
+/// Every record into `inventory`.
+fn read_all(records: &[u8], inventory: &mut Inventory) -> Option<()> {
+    {
         for line in records.split(|byte| *byte == b'\n').skip(1) {
             let (&tag, rest) = line.split_first()?;
             let (key, value) = split_record(rest.strip_prefix(b" ")?)?;
@@ -81,21 +110,13 @@ impl Inventory {
                 _ => return None,
             }
         }
-        Some(inventory)
+        Some(())
     }
+}
 
-    /// The part of the inventory of [`Inventory::records`] that answers about `subject`:
-    /// the role (or every role a bare name matches, so that [`Inventory::find_role`] says
-    /// the same), its entity, the entity's groups and their parents, and every accessor. A
-    /// question about this subject gets the answers the whole inventory gives; listing the
-    /// subjects ([`Inventory::subjects`]) does not. Cost: one scan of the records per role,
-    /// entity and group read (a bare role name: one pass over the role records).
-    pub fn from_records_for(
-        records: &[u8],
-        subject: &Subject,
-        beside: Beside,
-    ) -> Option<Inventory> {
-        let mut inventory = empty(beside);
+/// The records `subject` needs into `inventory` (see [`Inventory::from_records_for`]).
+fn read_for(records: &[u8], subject: &Subject, inventory: &mut Inventory) -> Option<()> {
+    {
         for line in find_all(records, ACCESSOR) {
             let (key, value) = split_record(line)?;
             inventory
@@ -138,7 +159,16 @@ impl Inventory {
             queue.extend(info.parents.iter().cloned());
             inventory.groups.insert(name, info);
         }
-        Some(inventory)
+        Some(())
+    }
+}
+
+/// What an inventory was given besides its records.
+fn given_back(inventory: Inventory) -> Beside {
+    Beside {
+        policies: inventory.policies,
+        unloaded: inventory.unloaded,
+        namespaces: inventory.namespaces,
     }
 }
 
@@ -151,6 +181,8 @@ fn empty(beside: Beside) -> Inventory {
         entities: BTreeMap::new(),
         accessors: BTreeMap::new(),
         namespaces: beside.namespaces,
+        narrowed_default: None,
+        set_aside: Vec::new(),
     }
 }
 
@@ -289,10 +321,12 @@ entities:
             records.iter().filter(|b| **b == b'\n').count(),
             4 + 3 + 2 + 3
         );
-        let back = Inventory::from_records(&records, beside(&config, &names)).unwrap();
+        let back = Inventory::from_records(&records, beside(&config, &names))
+            .ok()
+            .unwrap();
         assert_eq!(format!("{back:?}"), format!("{inventory:?}"));
-        assert!(Inventory::from_records(b"\nX \"a\" 1", beside(&config, &names)).is_none());
-        assert!(Inventory::from_records(b"\nR \"a\" {", beside(&config, &names)).is_none());
+        assert!(Inventory::from_records(b"\nX \"a\" 1", beside(&config, &names)).is_err());
+        assert!(Inventory::from_records(b"\nR \"a\" {", beside(&config, &names)).is_err());
     }
 
     #[test]
@@ -316,8 +350,9 @@ entities:
             Subject::Policies(vec!["dev".into()]),
         ];
         for subject in subjects {
-            let part =
-                Inventory::from_records_for(&records, &subject, beside(&config, &names)).unwrap();
+            let part = Inventory::from_records_for(&records, &subject, beside(&config, &names))
+                .ok()
+                .unwrap();
             assert_eq!(
                 part.effective_policies(&subject),
                 inventory.effective_policies(&subject),
@@ -339,7 +374,9 @@ entities:
         }
         // The ambiguous bare name lists both keys, as the whole inventory does.
         let app = Subject::Role("app".into());
-        let part = Inventory::from_records_for(&records, &app, beside(&config, &names)).unwrap();
+        let part = Inventory::from_records_for(&records, &app, beside(&config, &names))
+            .ok()
+            .unwrap();
         assert_eq!(part.roles.len(), 2);
         assert!(matches!(
             part.effective_policies(&app),
@@ -347,7 +384,9 @@ entities:
         ));
         // The group's parent is read with it.
         let team = Subject::Group("team".into());
-        let part = Inventory::from_records_for(&records, &team, beside(&config, &names)).unwrap();
+        let part = Inventory::from_records_for(&records, &team, beside(&config, &names))
+            .ok()
+            .unwrap();
         assert_eq!(part.groups.len(), 2);
     }
 }

@@ -177,6 +177,10 @@ pub struct Inventory {
     /// Auth mount path (with `/`) → accessor.
     pub(super) accessors: BTreeMap<String, String>,
     pub(super) namespaces: crate::namespace::Namespaces,
+    /// The target's `default` policy cut down by [`Inventory::narrow_rules`], if it was.
+    pub(super) narrowed_default: Option<(Target, Policy)>,
+    /// The rules [`Inventory::narrow_rules`] left out.
+    pub(super) set_aside: Vec<Vec<crate::policy::Rule>>,
 }
 
 /// The deterministic accessor capable uses for an auth mount that declares none:
@@ -255,13 +259,60 @@ impl Inventory {
         policies: &BTreeMap<String, Policy>,
         unloaded: &BTreeSet<String>,
     ) -> Result<Inventory, Vec<FileDiagnostics>> {
-        Inventory::resolve_specs(
+        let mut inventory = Inventory::resolve_specs(
             &config.inventory_specs(),
             &config.mounts,
             policies,
             unloaded,
             config.source.as_ref(),
-        )
+        )?;
+        inventory.policies = policies.clone();
+        Ok(inventory)
+    }
+
+    /// [`Inventory::with_unloaded`] keeping `policies` instead of a copy of them (10,000
+    /// policies are some 500,000 allocations to copy).
+    pub fn with_unloaded_owned(
+        config: &Config,
+        policies: BTreeMap<String, Policy>,
+        unloaded: &BTreeSet<String>,
+    ) -> Result<Inventory, Vec<FileDiagnostics>> {
+        let mut inventory = Inventory::resolve_specs(
+            &config.inventory_specs(),
+            &config.mounts,
+            &policies,
+            unloaded,
+            config.source.as_ref(),
+        )?;
+        inventory.policies = policies;
+        Ok(inventory)
+    }
+
+    /// Keeps of every policy, and of the target's built-in `default`, only the rules `keep`
+    /// says may match: for asking every subject about a few request paths (`who-can`),
+    /// where an ACL of the rules that may match decides as the whole one does, at a
+    /// fraction of the cost of building it. Afterwards this inventory answers only those
+    /// questions. Cost: O(rules).
+    pub fn narrow_rules(
+        &mut self,
+        target: Target,
+        keep: impl Fn(&Policy, &crate::policy::Rule) -> bool,
+    ) {
+        // The rules left out are kept aside, freed with the inventory (which the CLI leaves
+        // to the end of the process, see `crate::cli::leak_at_exit`).
+        let mut aside = Vec::new();
+        let mut narrow = |policy: &mut Policy| {
+            let rules = std::mem::take(&mut policy.rules);
+            let (kept, dropped): (Vec<_>, Vec<_>) =
+                rules.into_iter().partition(|rule| keep(policy, rule));
+            policy.rules = kept;
+            aside.push(dropped);
+        };
+        self.policies.values_mut().for_each(&mut narrow);
+        let mut default = crate::acl::builtin::default_policy(target);
+        narrow(&mut default);
+        self.narrowed_default = Some((target, default));
+        self.set_aside = aside;
     }
 
     /// Makes a policy named by [`Inventory::with_unloaded`] available to ACLs. Cost:
@@ -281,7 +332,10 @@ impl Inventory {
         policies: &BTreeMap<String, Policy>,
         source: Option<&std::sync::Arc<SourceFile>>,
     ) -> Result<Inventory, Vec<FileDiagnostics>> {
-        Inventory::resolve_specs(specs, mounts, policies, &BTreeSet::new(), source)
+        let mut inventory =
+            Inventory::resolve_specs(specs, mounts, policies, &BTreeSet::new(), source)?;
+        inventory.policies = policies.clone();
+        Ok(inventory)
     }
 
     fn resolve_specs(
@@ -487,6 +541,12 @@ impl Inventory {
                 return Ok(Cow::Owned(default));
             }
         }
+        if name == "default" {
+            return Ok(match &self.narrowed_default {
+                Some((narrowed, policy)) if *narrowed == target => Cow::Borrowed(policy),
+                _ => Cow::Borrowed(crate::acl::builtin::default_policy_ref(target)),
+            });
+        }
         if let Some(builtin) = crate::acl::builtin::builtin_named(name, target) {
             return Ok(Cow::Owned(builtin));
         }
@@ -664,14 +724,17 @@ impl Resolver<'_> {
         let entities = self.entities(&groups, &accessors);
         let roles = self.roles(&entities, &accessors);
         self.check_policy_settings();
+        // The caller hands the policies over (copied or moved).
         Inventory {
-            policies: self.policies.clone(),
+            policies: BTreeMap::new(),
             unloaded: self.unloaded.clone(),
             roles,
             groups,
             entities,
             accessors,
             namespaces: self.specs.namespaces.clone(),
+            narrowed_default: None,
+            set_aside: Vec::new(),
         }
     }
 

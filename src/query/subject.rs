@@ -84,7 +84,7 @@ impl SubjectArgs {
 
     /// Loads what the subject needs and merges its ACL.
     pub fn resolve(&self) -> Result<Resolved, CliError> {
-        crate::cache::enable(self.no_cache);
+        crate::cache::enable_inventory(self.no_cache);
         match self.inventory_subject() {
             Some(subject) => self.resolve_inventory(subject),
             None if !self.policies.is_empty() => self.resolve_files(),
@@ -141,13 +141,13 @@ impl SubjectArgs {
             CliError::usage(format!("cannot read the working directory: {error}"))
         })?;
         let mut workspace = Workspace::load_names_in(&cwd, self.config.as_deref(), self.target)?;
-        let mut inventory = load_subject_inventory(&mut workspace, Some(&subject))?;
+        let mut inventory = load_subject_inventory(&mut workspace, &subject)?;
         let policies = inventory
             .effective_policies(&subject)
             .map_err(subject_error)?;
         if !workspace.load_pending(&policies, &cwd)? {
             workspace = Workspace::load_in(&cwd, &[], self.config.as_deref(), self.target)?;
-            inventory = load_subject_inventory(&mut workspace, Some(&subject))?;
+            inventory = load_subject_inventory(&mut workspace, &subject)?;
         }
         for name in &policies {
             if let Some(policy) = workspace.policies.get(name) {
@@ -161,12 +161,16 @@ impl SubjectArgs {
             .namespace
             .clone()
             .unwrap_or_else(|| inventory.namespace_of(&subject));
+        let mounts = workspace.config.mounts.clone();
+        // These are the CLI's flags, resolved once per process: the tree's names (10,000
+        // files) and the inventory are not needed again.
+        crate::cli::leak_at_exit((workspace, inventory));
         Ok(Resolved {
             subject,
             policies,
             acl,
             target,
-            mounts: workspace.config.mounts.clone(),
+            mounts,
             namespace,
         })
     }
@@ -238,20 +242,31 @@ pub fn load_inventory_with_unloaded(workspace: &Workspace) -> Result<Inventory, 
 }
 
 /// [`load_inventory_with_unloaded`] through the cache
-/// ([`crate::cache::inventory::resolved_inventory`]): for one subject, only the part that
-/// answers about it (`wanted`), else whole. The errors are the whole inventory's either way.
+/// ([`crate::cache::inventory::resolved_inventory`]), only the part that answers about
+/// `subject`. The errors are the whole inventory's.
 pub fn load_subject_inventory(
     workspace: &mut Workspace,
-    wanted: Option<&Subject>,
+    subject: &Subject,
 ) -> Result<Inventory, CliError> {
     let unloaded = workspace.unloaded_policy_names();
+    let policies = workspace.policies.clone();
     crate::cache::inventory::resolved_inventory(
         &mut workspace.config,
-        &workspace.policies,
+        policies,
         &unloaded,
-        wanted,
+        Some(subject),
     )
     .map_err(inventory_errors)
+}
+
+/// [`load_inventory_with_unloaded`] through the cache, whole, with the workspace's policies
+/// moved into it (`workspace.policies` is left empty: `who-can` has read what it needs of
+/// them, and 10,000 policies cost some 500,000 allocations to copy).
+pub fn take_whole_inventory(workspace: &mut Workspace) -> Result<Inventory, CliError> {
+    let unloaded = workspace.unloaded_policy_names();
+    let policies = std::mem::take(&mut workspace.policies);
+    crate::cache::inventory::resolved_inventory(&mut workspace.config, policies, &unloaded, None)
+        .map_err(inventory_errors)
 }
 
 /// Prints the inventory's errors with their source frames; the usage error (exit 2) to stop.
