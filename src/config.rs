@@ -133,6 +133,8 @@ pub struct Config {
     pub inventory_sources: Vec<Arc<SourceFile>>,
     /// Duplicates found while importing, with the source id of the file each points into.
     pub inventory_conflicts: Vec<(u32, crate::diag::Diagnostic)>,
+    /// `roles`, `groups` and `entities` were not read ([`Config::from_text_without_inventory`]).
+    pub inventory_deferred: bool,
 }
 
 /// One entry of `guards:`: no subject (but those in `except`) may hold any of `capabilities`
@@ -176,6 +178,7 @@ impl Default for Config {
             cache: true,
             inventory_sources: Vec::new(),
             inventory_conflicts: Vec::new(),
+            inventory_deferred: false,
         }
     }
 }
@@ -324,6 +327,16 @@ impl Config {
     /// Reads and validates a configuration file. `display_name` is how the file is named in
     /// errors (the path as the user would type it).
     pub fn load(path: &Path, display_name: &str) -> Result<Config, ConfigError> {
+        let (source, root) = Config::read(path, display_name)?;
+        Config::from_text(source, root)
+    }
+
+    /// The text of a configuration file and the folder its paths are relative to, not yet
+    /// parsed. Cost: one file read.
+    pub fn read(
+        path: &Path,
+        display_name: &str,
+    ) -> Result<(Arc<SourceFile>, PathBuf), ConfigError> {
         let limit = crate::input::DEFAULT_MAX_BYTES;
         let text = crate::input::read_text(path, limit).map_err(|error| ConfigError::Io {
             path: display_name.to_string(),
@@ -334,12 +347,12 @@ impl Config {
             .map(Path::to_path_buf)
             .filter(|p| !p.as_os_str().is_empty())
             .unwrap_or_else(|| PathBuf::from("."));
-        Config::from_text(Arc::new(SourceFile::new(display_name, text)), root)
+        Ok((Arc::new(SourceFile::new(display_name, text)), root))
     }
 
     /// Parses configuration text (see the module documentation for the keys).
     pub fn from_text(source: Arc<SourceFile>, root: PathBuf) -> Result<Config, ConfigError> {
-        let raw = parse_raw(&source)?;
+        let raw = parse_raw(&source, &source.text)?;
         let mut config = Config {
             root,
             ..Config::default()
@@ -348,6 +361,149 @@ impl Config {
         config.source = Some(source);
         Ok(config)
     }
+
+    /// [`Config::from_text`] without the inventory sections (`roles`, `groups`, `entities`):
+    /// `sections` are their byte ranges ([`inventory_sections`]), which are read as comments,
+    /// so every other value keeps its line, column and offset. The sections stay empty and
+    /// [`Config::inventory_deferred`] is set: a one-subject query then takes the resolved
+    /// inventory from the cache ([`crate::cache::inventory`]) and reads them only when it
+    /// has to ([`Config::load_deferred_inventory`]). `declared_accessors` (which they
+    /// decide) is given. Cost: a parse of the text outside the sections plus a scan of the
+    /// sections' bytes.
+    pub fn from_text_without_inventory(
+        source: Arc<SourceFile>,
+        root: PathBuf,
+        sections: &[(usize, usize)],
+        declared_accessors: std::collections::BTreeSet<String>,
+    ) -> Result<Config, ConfigError> {
+        let reduced = without_sections(&source.text, sections).ok_or_else(|| {
+            ConfigError::at(
+                &source,
+                Span::default(),
+                "invalid cached section ranges",
+                "",
+            )
+        })?;
+        let raw = parse_raw(&source, &reduced)?;
+        let mut config = Config {
+            root,
+            ..Config::default()
+        };
+        apply_raw(&mut config, raw, &source)?;
+        config.source = Some(source);
+        config.declared_accessors = declared_accessors;
+        config.inventory_deferred = true;
+        Ok(config)
+    }
+
+    /// Reads the inventory sections a config made by [`Config::from_text_without_inventory`]
+    /// left out; nothing for any other. Cost: a parse of the whole text.
+    pub fn load_deferred_inventory(&mut self) -> Result<(), ConfigError> {
+        if !self.inventory_deferred {
+            return Ok(());
+        }
+        let Some(source) = self.source.clone() else {
+            return Ok(());
+        };
+        let full = Config::from_text(source, self.root.clone())?;
+        self.roles = full.roles;
+        self.groups = full.groups;
+        self.entities = full.entities;
+        self.declared_accessors = full.declared_accessors;
+        self.inventory_deferred = false;
+        Ok(())
+    }
+
+    /// Whether this config, read in full from `source`, is what
+    /// [`Config::from_text_without_inventory`] gives with `sections`: the check made once
+    /// before the sections are cached, so that a text the line scan misreads (an anchor in
+    /// a section used outside it, a flow value spanning lines) is always read in full.
+    /// Cost: one parse of the text outside the sections and two debug renderings.
+    pub fn reads_the_same_without(&self, sections: &[(usize, usize)]) -> bool {
+        let Some(source) = self.source.clone() else {
+            return false;
+        };
+        let accessors = self.declared_accessors.clone();
+        let Ok(reduced) =
+            Config::from_text_without_inventory(source, self.root.clone(), sections, accessors)
+        else {
+            return false;
+        };
+        let comparable = |config: &Config| {
+            let mut config = config.clone();
+            config.roles.clear();
+            config.groups.clear();
+            config.entities.clear();
+            config.source = None;
+            config.inventory_deferred = false;
+            format!("{config:?}")
+        };
+        comparable(self) == comparable(&reduced)
+    }
+}
+
+/// The byte ranges of the top-level `roles:`, `groups:` and `entities:` sections of a
+/// `capable.yaml` text, each from its key's line to the line before the next top-level
+/// entry (lines that are empty, indented or comments belong to it, so each of their lines
+/// starts with an ASCII byte). Best effort: [`Config::reads_the_same_without`] decides
+/// whether the ranges are used. Cost: O(text).
+pub fn inventory_sections(text: &str) -> Vec<(usize, usize)> {
+    let mut sections: Vec<(usize, usize)> = Vec::new();
+    let mut open: Option<usize> = None;
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let first = line.as_bytes().first().copied();
+        let continues = matches!(first, None | Some(b' ' | b'\t' | b'\r' | b'\n' | b'#'));
+        if let (Some(start), false) = (open, continues) {
+            sections.push((start, offset));
+            open = None;
+        }
+        if open.is_none() && is_inventory_key(line) {
+            open = Some(offset);
+        }
+        offset += line.len();
+    }
+    if let Some(start) = open {
+        sections.push((start, offset));
+    }
+    sections
+}
+
+/// Whether a line starts a top-level inventory section (`roles:`, `groups: {}`, ...).
+fn is_inventory_key(line: &str) -> bool {
+    ["roles", "groups", "entities"].iter().any(|key| {
+        line.strip_prefix(key)
+            .is_some_and(|rest| rest.trim_start_matches([' ', '\t']).starts_with(':'))
+    })
+}
+
+/// `text` with the `sections` read as comments: the first byte of each of their lines
+/// becomes `#` (every such byte is ASCII, so offsets, lines and columns stay), and a section
+/// reaching the end is cut off. `None` when a range does not fit the text. Cost: O(text).
+fn without_sections(text: &str, sections: &[(usize, usize)]) -> Option<String> {
+    let mut bytes = text.as_bytes().to_vec();
+    let mut end = bytes.len();
+    for &(start, stop) in sections {
+        if start > stop || stop > bytes.len() || !text.is_char_boundary(start) {
+            return None;
+        }
+        if stop == bytes.len() {
+            end = end.min(start);
+            continue;
+        }
+        let mut at_line_start = true;
+        for byte in &mut bytes[start..stop] {
+            if at_line_start && *byte != b'\n' {
+                if !byte.is_ascii() {
+                    return None;
+                }
+                *byte = b'#';
+            }
+            at_line_start = *byte == b'\n';
+        }
+    }
+    bytes.truncate(end);
+    String::from_utf8(bytes).ok()
 }
 
 /// A YAML map read as `(key, value)` pairs, both with their locations.
@@ -523,11 +679,13 @@ where
     })
 }
 
-fn parse_raw(source: &SourceFile) -> Result<RawConfig, ConfigError> {
-    if source.text.trim().is_empty() {
+/// Reads `text` (the source's, or it with parts read as comments); errors point into
+/// `source`.
+fn parse_raw(source: &SourceFile, text: &str) -> Result<RawConfig, ConfigError> {
+    if text.trim().is_empty() {
         return Ok(RawConfig::default());
     }
-    serde_saphyr::from_str::<Option<RawConfig>>(&source.text)
+    serde_saphyr::from_str::<Option<RawConfig>>(text)
         .map(Option::unwrap_or_default)
         .map_err(|error| yaml_error(source, &error))
 }
@@ -1140,6 +1298,79 @@ mod tests {
             Arc::new(SourceFile::new("capable.yaml", text)),
             PathBuf::from("."),
         )
+    }
+
+    const WITH_INVENTORY: &str = "target: openbao\nroles:\n  userpass/a:\n    policies: [x]\n\
+        \x20   accessor: auth_userpass_1\n# between\ngroups: {g: {policies: [y]}}\n\
+        rules:\n  literal-star: off\nentities:\n  e:\n    description: |\n      caf\u{e9}\n\
+        \x20     two\n    aliases: [{mount: userpass, name: a, accessor: auth_userpass_1}]\n\
+        guards:\n  - id: no-sys\n    never: {capabilities: [read], paths: [\"sys/*\"]}\n\
+        namespaces:\n  admin/: {policies: [x]}\npolicies:\n  x: {description: d}\n";
+
+    #[test]
+    fn inventory_sections_are_found_and_read_as_comments() {
+        let config = parse(WITH_INVENTORY).unwrap();
+        let sections = inventory_sections(WITH_INVENTORY);
+        assert_eq!(sections.len(), 3, "{sections:?}");
+        let cut: Vec<&str> = sections
+            .iter()
+            .map(|&(start, end)| &WITH_INVENTORY[start..end])
+            .collect();
+        assert!(cut[0].starts_with("roles:") && cut[0].ends_with("# between\n"));
+        assert_eq!(cut[1], "groups: {g: {policies: [y]}}\n");
+        assert!(cut[2].starts_with("entities:") && cut[2].contains("caf\u{e9}"));
+        assert!(config.reads_the_same_without(&sections));
+        let source = config.source.clone().unwrap();
+        let reduced = Config::from_text_without_inventory(
+            source,
+            PathBuf::from("."),
+            &sections,
+            config.declared_accessors.clone(),
+        )
+        .unwrap();
+        assert!(reduced.inventory_deferred);
+        assert!(reduced.roles.is_empty() && reduced.groups.is_empty());
+        // Everything else, spans included, is what the whole read gives.
+        assert_eq!(reduced.guards, config.guards);
+        assert_eq!(
+            format!("{:?}", reduced.policies),
+            format!("{:?}", config.policies)
+        );
+        let mut loaded = reduced;
+        loaded.load_deferred_inventory().unwrap();
+        assert!(!loaded.inventory_deferred);
+        assert_eq!(loaded.roles, config.roles);
+        assert_eq!(loaded.entities, config.entities);
+        assert_eq!(loaded.groups, config.groups);
+    }
+
+    #[test]
+    fn texts_the_line_scan_misreads_are_read_whole() {
+        // An anchor inside a section used outside it.
+        let anchored = "roles:\n  u/a: {policies: [x], description: &d text}\n\
+                        policies:\n  x: {description: *d}\n";
+        let config = parse(anchored).unwrap();
+        let sections = inventory_sections(anchored);
+        assert_eq!(sections.len(), 1);
+        assert!(!config.reads_the_same_without(&sections));
+        // A line starting at the left margin ends a section.
+        assert_eq!(
+            inventory_sections("roles:\n  a: b\n\u{e9}: x\n"),
+            vec![(0, 14)]
+        );
+        // No inventory: nothing to leave out.
+        assert_eq!(inventory_sections("target: vault\n"), Vec::new());
+        // Quoted keys are not recognised (and so read whole).
+        assert_eq!(inventory_sections("\"roles\": {}\n"), Vec::new());
+        // Ranges that do not fit the text are refused.
+        let source = Arc::new(SourceFile::new("capable.yaml", "roles: {}\n"));
+        let refused = Config::from_text_without_inventory(
+            source,
+            PathBuf::from("."),
+            &[(4, 100)],
+            Default::default(),
+        );
+        assert!(refused.is_err());
     }
 
     #[test]

@@ -226,6 +226,18 @@ impl Workspace {
         Workspace::load_with_config(cwd, &[], config, target_override)
     }
 
+    /// [`Workspace::load`] of the configuration's files for a command that takes the
+    /// inventory through the cache ([`crate::cache::inventory::resolved_inventory`], as
+    /// `who-can` does): the configuration may be read without its inventory sections.
+    pub fn load_deferred(
+        config_path: Option<&Path>,
+        target_override: Option<Target>,
+    ) -> Result<Workspace, WorkspaceError> {
+        let cwd = current_dir()?;
+        let config = load_config_deferred(&cwd, config_path)?;
+        Workspace::load_with_config(&cwd, &[], config, target_override)
+    }
+
     /// Loads with `cwd` as the working directory: relative `paths` and `config_path` start
     /// there, and `capable.yaml` is looked for there and above.
     pub fn load_in(
@@ -319,7 +331,7 @@ impl Workspace {
         config_path: Option<&Path>,
         target_override: Option<Target>,
     ) -> Result<Workspace, WorkspaceError> {
-        let config = load_config(cwd, &[], config_path)?;
+        let config = load_config_deferred(cwd, config_path)?;
         let selection = Selection::new(&config)?;
         let selected = select_from_config(cwd, &config, &selection)?;
         let starts = [cwd.join(&config.root)];
@@ -441,7 +453,7 @@ impl Workspace {
             self.add_file(source, parsed)?;
         }
         if !terraform.is_empty() {
-            self.add_terraform(terraform, cwd);
+            self.add_terraform(terraform, cwd)?;
         }
         Ok(())
     }
@@ -467,7 +479,11 @@ impl Workspace {
 
     /// Extracts the policies of `.tf` files. Two Terraform policies with one name (other
     /// modules, other Vaults) are not an error: each is checked, the first is kept by name.
-    fn add_terraform(&mut self, sources: Vec<Arc<SourceFile>>, cwd: &Path) {
+    fn add_terraform(
+        &mut self,
+        sources: Vec<Arc<SourceFile>>,
+        cwd: &Path,
+    ) -> Result<(), WorkspaceError> {
         let loaded: std::collections::BTreeSet<String> =
             self.files.iter().map(|file| file.name.clone()).collect();
         let context = crate::terraform::Context {
@@ -486,16 +502,17 @@ impl Workspace {
                 self.policies.insert(embedded.name.clone(), policy.clone());
             }
         }
-        self.import_terraform_inventory();
+        self.import_terraform_inventory()?;
         self.files.extend(sources);
         self.files.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(())
     }
 
     /// Merges the roles, groups, entities and mounts of the `.tf` files into the
     /// configuration ([`Config::import_inventory`]). A reference to a Terraform policy that is
     /// not checked (computed, interpolated or refused) is left out with a note, rather than
     /// reported as a policy that does not exist. Cost: O(items × log policies).
-    fn import_terraform_inventory(&mut self) {
+    fn import_terraform_inventory(&mut self) -> Result<(), WorkspaceError> {
         let unchecked: std::collections::BTreeSet<String> = self
             .terraform
             .iter()
@@ -547,14 +564,17 @@ impl Workspace {
             imported.extend(items);
         }
         if imported.is_empty() {
-            return;
+            return Ok(());
         }
+        // The sections a config read for a query left out are merged with the imported.
+        self.config.load_deferred_inventory()?;
         let sources = self
             .terraform
             .iter()
             .map(|file| file.file.clone())
             .collect();
         self.config.import_inventory(imported, sources);
+        Ok(())
     }
 
     /// Adds one file with its parse (`None` for an agent configuration).
@@ -667,6 +687,24 @@ fn load_config(
     };
     let display = display_name(cwd, &path);
     Ok(Config::load(&path, &display)?)
+}
+
+/// [`load_config`] without paths, for the commands that take the inventory through the
+/// cache: the configuration may be read without its inventory sections
+/// ([`crate::cache::inventory::load_config`]).
+fn load_config_deferred(cwd: &Path, config_path: Option<&Path>) -> Result<Config, WorkspaceError> {
+    let path = match config_path {
+        Some(path) => Some(cwd.join(path)),
+        None => Config::discover(cwd),
+    };
+    let Some(path) = path else {
+        return Ok(Config {
+            root: cwd.to_path_buf(),
+            ..Config::default()
+        });
+    };
+    let display = display_name(cwd, &path);
+    Ok(crate::cache::inventory::load_config(&path, &display)?)
 }
 
 fn discover_from_path(cwd: &Path, path: &Path) -> Option<PathBuf> {
@@ -860,13 +898,14 @@ fn select_from_paths(
     selected.sort();
     selected.dedup_by(|later, first| later.0 == first.0);
     let mut found = Vec::with_capacity(selected.len());
+    let shown = Shown::new(cwd);
     for (path, walked) in selected {
         let relative = path.strip_prefix(root).unwrap_or(&path);
         if selection.excluded(relative) {
             continue;
         }
         found.push(Selected {
-            name: display_name(cwd, &path),
+            name: shown.name(&path),
             path,
             sifted: walked || selection.sift_named,
         });
@@ -923,8 +962,30 @@ fn walk(cwd: &Path, dir: &Path) -> Result<Vec<PathBuf>, WorkspaceError> {
             files.push(normalize(entry.path()));
         }
     }
-    files.sort();
+    files.sort_unstable_by(|a, b| normalized_order(a, b));
     Ok(files)
+}
+
+/// The order of two normalised paths ([`normalize`]: no `.` parts, no repeated or trailing
+/// separators) that `Path::cmp` gives, part by part, found by comparing their bytes with the
+/// separator below every other byte: several times faster than `Path::cmp` on a walk of
+/// 10,000 files. Cost: O(common prefix).
+fn normalized_order(a: &Path, b: &Path) -> std::cmp::Ordering {
+    if cfg!(not(unix)) {
+        return a.cmp(b);
+    }
+    let rank = |byte: &u8| {
+        if *byte == b'/' {
+            0u16
+        } else {
+            u16::from(*byte) + 1
+        }
+    };
+    let (a, b) = (
+        a.as_os_str().as_encoded_bytes(),
+        b.as_os_str().as_encoded_bytes(),
+    );
+    a.iter().map(rank).cmp(b.iter().map(rank))
 }
 
 /// The path of a walk error that is a dangling symlink (a link whose target is missing).
@@ -967,13 +1028,49 @@ fn read_source(cwd: &Path, path: &Path, max_bytes: u64) -> Result<Arc<SourceFile
 
 /// How a path is shown: relative to the working directory when possible, with `/`.
 fn display_name(cwd: &Path, path: &Path) -> String {
-    let path = normalize(path);
-    let cwd = normalize(cwd);
-    let shown = match relative_to(&path, &cwd) {
-        Some(relative) if !relative.as_os_str().is_empty() => relative,
-        _ => path,
+    Shown::new(cwd).name(path)
+}
+
+/// [`display_name`] for many paths under one working directory (normalised once).
+struct Shown {
+    cwd: PathBuf,
+}
+
+impl Shown {
+    fn new(cwd: &Path) -> Shown {
+        Shown {
+            cwd: normalize(cwd),
+        }
+    }
+
+    /// Cost: O(path length); a path under the working directory needs no part-by-part walk.
+    fn name(&self, path: &Path) -> String {
+        let path = normalize(path);
+        if let Some(inside) = inside_of(&path, &self.cwd) {
+            return inside.replace('\\', "/");
+        }
+        let shown = match relative_to(&path, &self.cwd) {
+            Some(relative) if !relative.as_os_str().is_empty() => relative,
+            _ => path,
+        };
+        shown.to_string_lossy().replace('\\', "/")
+    }
+}
+
+/// The part of the normalised `path` after the normalised `base` and a separator, when
+/// `path` is inside `base` and both are UTF-8 (what `relative_to` gives then, found by
+/// comparing bytes).
+fn inside_of<'a>(path: &'a Path, base: &Path) -> Option<&'a str> {
+    let (path, base) = (path.to_str()?, base.to_str()?);
+    if !Path::new(base).is_absolute() || cfg!(not(unix)) {
+        return None;
+    }
+    let rest = path.strip_prefix(base)?;
+    let rest = match base.ends_with('/') {
+        true => rest,
+        false => rest.strip_prefix('/')?,
     };
-    shown.to_string_lossy().replace('\\', "/")
+    (!rest.is_empty()).then_some(rest)
 }
 
 /// `path` relative to `base` (both absolute and normalised), with `..` steps when needed.
@@ -1028,9 +1125,15 @@ pub(crate) fn normalize(path: &Path) -> PathBuf {
 }
 
 /// Whether a file is a Vault Agent configuration: a `.hcl` file that parses as HCL1, has a
-/// top-level agent key and no `path` block.
+/// top-level agent key and no `path` block. Cost: a scan of the text for the keys, and a
+/// parse when one is there.
 pub fn is_agent_config(source: &SourceFile) -> bool {
     if !source.name.ends_with(".hcl") {
+        return false;
+    }
+    // Without one of the keys' names anywhere there is nothing to parse for: most policy
+    // files are decided without the second parse.
+    if !AGENT_KEYS.iter().any(|key| source.text.contains(key)) {
         return false;
     }
     let Ok(root) = crate::hcl1::parse(&source.text) else {

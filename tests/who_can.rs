@@ -168,3 +168,99 @@ fn json_names_the_endpoint_of_each_call() {
         "{text}"
     );
 }
+
+#[path = "support/gen.rs"]
+mod gen;
+
+/// `who-can` builds each subject's ACL from the rules that may match the asked paths only
+/// (`narrow_for`); every answer, with its explanation, must be the one the whole ACL gives.
+/// Random policy sets (exact, prefix, `+`, literal `*`, parameters) held by random roles,
+/// groups and entities, asked about instances of their patterns and random paths.
+#[test]
+fn narrowed_acls_answer_as_the_whole_ones_on_random_trees() {
+    use capable::query::who_can::{narrow_for, render_human, render_json, who_can};
+    use std::fmt::Write as _;
+    let mut rng = gen::Rng::new(gen::seed(
+        "narrowed_acls_answer_as_the_whole_ones_on_random_trees",
+    ));
+    let mut compared = 0;
+    for round in 0..40 {
+        let target = if round % 2 == 0 { "vault" } else { "openbao" };
+        let (policies, patterns) = gen::random_policy_set(&mut rng, "p");
+        let sources: Vec<_> = policies
+            .iter()
+            .map(|policy| {
+                let extension = if policy.text().starts_with('{') {
+                    "json"
+                } else {
+                    "hcl"
+                };
+                std::sync::Arc::new(capable::source::SourceFile::new(
+                    format!("{}.{extension}", policy.name),
+                    policy.text(),
+                ))
+            })
+            .collect();
+        let names: Vec<&str> = policies.iter().map(|policy| policy.name.as_str()).collect();
+        let mut yaml = format!("target: {target}\nroles:\n");
+        for index in 0..6 {
+            let held: Vec<&str> = (0..1 + rng.below(3)).map(|_| *rng.pick(&names)).collect();
+            let _ = writeln!(
+                yaml,
+                "  userpass/u{index}:\n    policies: [{}]",
+                held.join(", ")
+            );
+            if rng.chance(30) {
+                yaml.push_str("    token_no_default_policy: true\n");
+            }
+            if rng.chance(40) {
+                let _ = writeln!(yaml, "    entity: e{}", rng.below(2));
+            }
+        }
+        let _ = writeln!(
+            yaml,
+            "groups:\n  g:\n    policies: [{}]\n    member_entities: [e0]",
+            rng.pick(&names)
+        );
+        let _ = writeln!(
+            yaml,
+            "entities:\n  e0: {{}}\n  e1:\n    policies: [{}]",
+            rng.pick(&names)
+        );
+        let source = std::sync::Arc::new(capable::source::SourceFile::new("capable.yaml", yaml));
+        let config = capable::config::Config::from_text(source, ".".into()).unwrap();
+        let target = config.target;
+        let workspace =
+            capable::workspace::Workspace::from_sources(config.clone(), target, sources).unwrap();
+        let Ok(inventory) = capable::inventory::Inventory::new(&config, &workspace.policies) else {
+            continue; // a policy the target refuses: the inventory says so, nothing to compare
+        };
+        for path in gen::random_paths(&mut rng, &patterns, 6) {
+            for operation in ["read", "list", "update", "create", "delete", "sudo"] {
+                let words = [operation.to_string(), path.clone()];
+                let Ok(calls) = capable::query::request::build(&words, &[], None, &config.mounts)
+                else {
+                    continue;
+                };
+                let whole = who_can(&inventory, target, &calls);
+                let mut narrowed = inventory.clone();
+                narrow_for(&mut narrowed, target, &calls);
+                let answers = who_can(&narrowed, target, &calls);
+                let context = format!("{operation} {path} ({target})");
+                assert_eq!(format!("{answers:?}"), format!("{whole:?}"), "{context}");
+                assert_eq!(
+                    render_human(&calls, target, &answers, true, &[]),
+                    render_human(&calls, target, &whole, true, &[]),
+                    "{context}"
+                );
+                assert_eq!(
+                    render_json(&calls, target, &answers, &[]),
+                    render_json(&calls, target, &whole, &[]),
+                    "{context}"
+                );
+                compared += 1;
+            }
+        }
+    }
+    assert!(compared > 300, "{compared} questions compared");
+}

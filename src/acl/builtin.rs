@@ -194,6 +194,11 @@ pub fn default_policy_rules(target: Target) -> Vec<BuiltinRule> {
 /// The built-in `default` policy of a target (spec 5), named `default`. Parsed once per target
 /// and then cloned.
 pub fn default_policy(target: Target) -> Policy {
+    default_policy_ref(target).clone()
+}
+
+/// [`default_policy`], borrowed: an ACL per subject (`who-can` builds 10,000) needs no copy.
+pub fn default_policy_ref(target: Target) -> &'static Policy {
     static VAULT: OnceLock<Policy> = OnceLock::new();
     static OPENBAO: OnceLock<Policy> = OnceLock::new();
     let cell = match target {
@@ -204,7 +209,6 @@ pub fn default_policy(target: Target) -> Policy {
         let rules = default_policy_rules(target);
         builtin_policy("default", default_policy_text(target), &rules, target)
     })
-    .clone()
 }
 
 /// The built-in `response-wrapping` policy (spec 5); the same in both products.

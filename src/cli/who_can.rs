@@ -8,8 +8,8 @@ use std::path::PathBuf;
 
 use super::{CliError, CliResult, Exit};
 use crate::query::request;
-use crate::query::subject::load_inventory_with_unloaded;
-use crate::query::who_can::{endpoints_of, render_human, render_json, who_can};
+use crate::query::subject::take_whole_inventory;
+use crate::query::who_can::{endpoints_of, narrow_for, render_human, render_json, who_can};
 use crate::target::Target;
 use crate::workspace::Workspace;
 
@@ -37,10 +37,15 @@ pub struct Args {
     /// Make the request in this namespace (`admin/team-a/`); its path is relative to it
     #[arg(long, value_name = "NAMESPACE", value_parser = crate::cli::parse_namespace)]
     pub namespace: Option<String>,
+    /// Read everything again instead of reading `.capable_cache/` (also `cache: false` in
+    /// capable.yaml, or CAPABLE_NO_CACHE=1)
+    #[arg(long)]
+    pub no_cache: bool,
 }
 
 pub fn run(args: Args) -> CliResult {
-    let workspace = Workspace::load(&[], args.config.as_deref(), args.target)?;
+    crate::cache::enable_inventory(args.no_cache);
+    let mut workspace = Workspace::load_deferred(args.config.as_deref(), args.target)?;
     let mut calls = request::build(&args.request, &args.data, None, &workspace.config.mounts)?;
     let namespace = args.namespace.clone().unwrap_or_default();
     for call in &mut calls {
@@ -49,14 +54,6 @@ pub fn run(args: Args) -> CliResult {
                 crate::namespace::join(&namespace, &alternative.request.path);
         }
     }
-    let inventory = load_inventory_with_unloaded(&workspace)?;
-    if inventory.is_empty() {
-        return Err(
-            CliError::usage("the inventory is empty: no roles, groups or entities")
-                .with_help("declare them under `roles`, `groups` and `entities` in `capable.yaml`"),
-        );
-    }
-    let answers = who_can(&inventory, workspace.target, &calls);
     // Mount kinds: the declared mounts, then what the tree's own patterns show.
     let map = crate::endpoints::MountMap::from_patterns(
         workspace.target,
@@ -67,6 +64,15 @@ pub fn run(args: Args) -> CliResult {
             .flat_map(|policy| policy.rules.iter().filter_map(|rule| rule.pattern.as_ref())),
     );
     let endpoints = endpoints_of(&calls, &map, &namespace);
+    let mut inventory = take_whole_inventory(&mut workspace)?;
+    if inventory.is_empty() {
+        return Err(
+            CliError::usage("the inventory is empty: no roles, groups or entities")
+                .with_help("declare them under `roles`, `groups` and `entities` in `capable.yaml`"),
+        );
+    }
+    narrow_for(&mut inventory, workspace.target, &calls);
+    let answers = who_can(&inventory, workspace.target, &calls);
     match args.format {
         HumanOrJson::Human if !namespace.is_empty() => super::write_stdout(&format!(
             "in namespace `{namespace}`\n{}",
@@ -88,5 +94,8 @@ pub fn run(args: Args) -> CliResult {
             super::write_stdout(&format!("{text}\n"))?;
         }
     }
+    // The output is written and flushed; freeing the tree, the inventory and every answer
+    // (millions of allocations for 10,000 subjects) would only delay the exit.
+    super::leak_at_exit((workspace, inventory, answers));
     Ok(Exit::Clean)
 }

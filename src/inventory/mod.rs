@@ -31,6 +31,7 @@
 //! [`Inventory`].
 
 pub mod lints;
+pub mod records;
 mod resolve;
 
 use std::collections::BTreeMap;

@@ -96,7 +96,7 @@ impl fmt::Display for InventoryError {
 impl std::error::Error for InventoryError {}
 
 /// How a role's login found its entity.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum LoginEntity {
     /// The role names it with `entity:`.
     Declared(String),
@@ -107,38 +107,38 @@ pub enum LoginEntity {
     Implicit,
 }
 
-#[derive(Clone, Debug)]
-struct RoleInfo {
-    namespace: String,
-    mount: String,
-    auth_type: String,
-    policies: Vec<String>,
-    no_default: bool,
-    login: LoginEntity,
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub(super) struct RoleInfo {
+    pub(super) namespace: String,
+    pub(super) mount: String,
+    pub(super) auth_type: String,
+    pub(super) policies: Vec<String>,
+    pub(super) no_default: bool,
+    pub(super) login: LoginEntity,
     /// The login alias name, when known.
-    alias_name: Option<String>,
-    alias_metadata: BTreeMap<String, String>,
+    pub(super) alias_name: Option<String>,
+    pub(super) alias_metadata: BTreeMap<String, String>,
 }
 
-#[derive(Clone, Debug)]
-struct GroupInfo {
-    namespace: String,
-    id: String,
-    metadata: BTreeMap<String, String>,
-    policies: Vec<String>,
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub(super) struct GroupInfo {
+    pub(super) namespace: String,
+    pub(super) id: String,
+    pub(super) metadata: BTreeMap<String, String>,
+    pub(super) policies: Vec<String>,
     /// Groups that list this one in `member_groups`.
-    parents: Vec<String>,
+    pub(super) parents: Vec<String>,
 }
 
-#[derive(Clone, Debug)]
-struct EntityInfo {
-    namespace: String,
-    id: String,
-    metadata: BTreeMap<String, String>,
-    policies: Vec<String>,
-    aliases: Vec<Alias>,
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub(super) struct EntityInfo {
+    pub(super) namespace: String,
+    pub(super) id: String,
+    pub(super) metadata: BTreeMap<String, String>,
+    pub(super) policies: Vec<String>,
+    pub(super) aliases: Vec<Alias>,
     /// Direct groups (from both sides of the membership).
-    groups: BTreeSet<String>,
+    pub(super) groups: BTreeSet<String>,
 }
 
 /// The resolved inventory: every role, group and entity with its policies and identity.
@@ -168,15 +168,19 @@ struct EntityInfo {
 /// its policies and its parents' (no `default`: a group is not a token).
 #[derive(Clone, Debug)]
 pub struct Inventory {
-    policies: BTreeMap<String, Policy>,
+    pub(super) policies: BTreeMap<String, Policy>,
     /// Policies that exist but are not in `policies` (see [`Inventory::with_unloaded`]).
-    unloaded: BTreeSet<String>,
-    roles: BTreeMap<String, RoleInfo>,
-    groups: BTreeMap<String, GroupInfo>,
-    entities: BTreeMap<String, EntityInfo>,
+    pub(super) unloaded: BTreeSet<String>,
+    pub(super) roles: BTreeMap<String, RoleInfo>,
+    pub(super) groups: BTreeMap<String, GroupInfo>,
+    pub(super) entities: BTreeMap<String, EntityInfo>,
     /// Auth mount path (with `/`) → accessor.
-    accessors: BTreeMap<String, String>,
-    namespaces: crate::namespace::Namespaces,
+    pub(super) accessors: BTreeMap<String, String>,
+    pub(super) namespaces: crate::namespace::Namespaces,
+    /// The target's `default` policy cut down by [`Inventory::narrow_rules`], if it was.
+    pub(super) narrowed_default: Option<(Target, Policy)>,
+    /// The rules [`Inventory::narrow_rules`] left out.
+    pub(super) set_aside: Vec<Vec<crate::policy::Rule>>,
 }
 
 /// The deterministic accessor capable uses for an auth mount that declares none:
@@ -255,13 +259,60 @@ impl Inventory {
         policies: &BTreeMap<String, Policy>,
         unloaded: &BTreeSet<String>,
     ) -> Result<Inventory, Vec<FileDiagnostics>> {
-        Inventory::resolve_specs(
+        let mut inventory = Inventory::resolve_specs(
             &config.inventory_specs(),
             &config.mounts,
             policies,
             unloaded,
             config.source.as_ref(),
-        )
+        )?;
+        inventory.policies = policies.clone();
+        Ok(inventory)
+    }
+
+    /// [`Inventory::with_unloaded`] keeping `policies` instead of a copy of them (10,000
+    /// policies are some 500,000 allocations to copy).
+    pub fn with_unloaded_owned(
+        config: &Config,
+        policies: BTreeMap<String, Policy>,
+        unloaded: &BTreeSet<String>,
+    ) -> Result<Inventory, Vec<FileDiagnostics>> {
+        let mut inventory = Inventory::resolve_specs(
+            &config.inventory_specs(),
+            &config.mounts,
+            &policies,
+            unloaded,
+            config.source.as_ref(),
+        )?;
+        inventory.policies = policies;
+        Ok(inventory)
+    }
+
+    /// Keeps of every policy, and of the target's built-in `default`, only the rules `keep`
+    /// says may match: for asking every subject about a few request paths (`who-can`),
+    /// where an ACL of the rules that may match decides as the whole one does, at a
+    /// fraction of the cost of building it. Afterwards this inventory answers only those
+    /// questions. Cost: O(rules).
+    pub fn narrow_rules(
+        &mut self,
+        target: Target,
+        keep: impl Fn(&Policy, &crate::policy::Rule) -> bool,
+    ) {
+        // The rules left out are kept aside, freed with the inventory (which the CLI leaves
+        // to the end of the process, see `crate::cli::leak_at_exit`).
+        let mut aside = Vec::new();
+        let mut narrow = |policy: &mut Policy| {
+            let rules = std::mem::take(&mut policy.rules);
+            let (kept, dropped): (Vec<_>, Vec<_>) =
+                rules.into_iter().partition(|rule| keep(policy, rule));
+            policy.rules = kept;
+            aside.push(dropped);
+        };
+        self.policies.values_mut().for_each(&mut narrow);
+        let mut default = crate::acl::builtin::default_policy(target);
+        narrow(&mut default);
+        self.narrowed_default = Some((target, default));
+        self.set_aside = aside;
     }
 
     /// Makes a policy named by [`Inventory::with_unloaded`] available to ACLs. Cost:
@@ -281,7 +332,10 @@ impl Inventory {
         policies: &BTreeMap<String, Policy>,
         source: Option<&std::sync::Arc<SourceFile>>,
     ) -> Result<Inventory, Vec<FileDiagnostics>> {
-        Inventory::resolve_specs(specs, mounts, policies, &BTreeSet::new(), source)
+        let mut inventory =
+            Inventory::resolve_specs(specs, mounts, policies, &BTreeSet::new(), source)?;
+        inventory.policies = policies.clone();
+        Ok(inventory)
     }
 
     fn resolve_specs(
@@ -487,6 +541,12 @@ impl Inventory {
                 return Ok(Cow::Owned(default));
             }
         }
+        if name == "default" {
+            return Ok(match &self.narrowed_default {
+                Some((narrowed, policy)) if *narrowed == target => Cow::Borrowed(policy),
+                _ => Cow::Borrowed(crate::acl::builtin::default_policy_ref(target)),
+            });
+        }
         if let Some(builtin) = crate::acl::builtin::builtin_named(name, target) {
             return Ok(Cow::Owned(builtin));
         }
@@ -664,14 +724,17 @@ impl Resolver<'_> {
         let entities = self.entities(&groups, &accessors);
         let roles = self.roles(&entities, &accessors);
         self.check_policy_settings();
+        // The caller hands the policies over (copied or moved).
         Inventory {
-            policies: self.policies.clone(),
+            policies: BTreeMap::new(),
             unloaded: self.unloaded.clone(),
             roles,
             groups,
             entities,
             accessors,
             namespaces: self.specs.namespaces.clone(),
+            narrowed_default: None,
+            set_aside: Vec::new(),
         }
     }
 

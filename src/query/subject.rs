@@ -46,6 +46,10 @@ pub struct SubjectArgs {
     /// or group's namespace, else root)
     #[arg(long, value_name = "NAMESPACE", value_parser = crate::cli::parse_namespace)]
     pub namespace: Option<String>,
+    /// Read everything again instead of reading `.capable_cache/` (also `cache: false` in
+    /// capable.yaml, or CAPABLE_NO_CACHE=1)
+    #[arg(long)]
+    pub no_cache: bool,
 }
 
 /// A subject resolved to its merged ACL.
@@ -80,6 +84,7 @@ impl SubjectArgs {
 
     /// Loads what the subject needs and merges its ACL.
     pub fn resolve(&self) -> Result<Resolved, CliError> {
+        crate::cache::enable_inventory(self.no_cache);
         match self.inventory_subject() {
             Some(subject) => self.resolve_inventory(subject),
             None if !self.policies.is_empty() => self.resolve_files(),
@@ -136,13 +141,13 @@ impl SubjectArgs {
             CliError::usage(format!("cannot read the working directory: {error}"))
         })?;
         let mut workspace = Workspace::load_names_in(&cwd, self.config.as_deref(), self.target)?;
-        let mut inventory = load_inventory_with_unloaded(&workspace)?;
+        let mut inventory = load_subject_inventory(&mut workspace, &subject)?;
         let policies = inventory
             .effective_policies(&subject)
             .map_err(subject_error)?;
         if !workspace.load_pending(&policies, &cwd)? {
             workspace = Workspace::load_in(&cwd, &[], self.config.as_deref(), self.target)?;
-            inventory = load_inventory_with_unloaded(&workspace)?;
+            inventory = load_subject_inventory(&mut workspace, &subject)?;
         }
         for name in &policies {
             if let Some(policy) = workspace.policies.get(name) {
@@ -156,12 +161,16 @@ impl SubjectArgs {
             .namespace
             .clone()
             .unwrap_or_else(|| inventory.namespace_of(&subject));
+        let mounts = workspace.config.mounts.clone();
+        // These are the CLI's flags, resolved once per process: the tree's names (10,000
+        // files) and the inventory are not needed again.
+        crate::cli::leak_at_exit((workspace, inventory));
         Ok(Resolved {
             subject,
             policies,
             acl,
             target,
-            mounts: workspace.config.mounts.clone(),
+            mounts,
             namespace,
         })
     }
@@ -229,6 +238,34 @@ pub fn load_inventory(workspace: &Workspace) -> Result<Inventory, CliError> {
 pub fn load_inventory_with_unloaded(workspace: &Workspace) -> Result<Inventory, CliError> {
     let unloaded = workspace.unloaded_policy_names();
     Inventory::with_unloaded(&workspace.config, &workspace.policies, &unloaded)
+        .map_err(inventory_errors)
+}
+
+/// [`load_inventory_with_unloaded`] through the cache
+/// ([`crate::cache::inventory::resolved_inventory`]), only the part that answers about
+/// `subject`. The errors are the whole inventory's.
+pub fn load_subject_inventory(
+    workspace: &mut Workspace,
+    subject: &Subject,
+) -> Result<Inventory, CliError> {
+    let unloaded = workspace.unloaded_policy_names();
+    let policies = workspace.policies.clone();
+    crate::cache::inventory::resolved_inventory(
+        &mut workspace.config,
+        policies,
+        &unloaded,
+        Some(subject),
+    )
+    .map_err(inventory_errors)
+}
+
+/// [`load_inventory_with_unloaded`] through the cache, whole, with the workspace's policies
+/// moved into it (`workspace.policies` is left empty: `who-can` has read what it needs of
+/// them, and 10,000 policies cost some 500,000 allocations to copy).
+pub fn take_whole_inventory(workspace: &mut Workspace) -> Result<Inventory, CliError> {
+    let unloaded = workspace.unloaded_policy_names();
+    let policies = std::mem::take(&mut workspace.policies);
+    crate::cache::inventory::resolved_inventory(&mut workspace.config, policies, &unloaded, None)
         .map_err(inventory_errors)
 }
 

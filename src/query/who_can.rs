@@ -65,6 +65,38 @@ pub fn who_can(inventory: &Inventory, target: Target, calls: &[Call]) -> Vec<Ans
         .collect()
 }
 
+/// Cuts the inventory's policies down to the rules that may match one of the calls' paths
+/// ([`may_match`]), so that each subject's ACL is built from those only: a decision looks
+/// at the rules matching its path and nothing else (the winner, the losers, the winner's
+/// parameters and wrapping), so it is the same, and 10,000 subjects' ACLs cost a fraction.
+/// Cost: O(rules × calls).
+pub fn narrow_for(inventory: &mut Inventory, target: Target, calls: &[Call]) {
+    let paths: Vec<&str> = calls
+        .iter()
+        .flat_map(|call| &call.alternatives)
+        .map(|alternative| alternative.request.path.trim_start_matches('/'))
+        .collect();
+    inventory.narrow_rules(target, |policy, rule| may_match(policy, rule, &paths));
+}
+
+/// Whether `rule` of `policy` may match one of `paths` (leading `/` trimmed): its pattern's
+/// literal start (before the first `*` or `+`) begins one of them. A lookup tries the path
+/// and, for a listing, the path without its trailing `/`, both of which begin with any
+/// pattern start that matches. Templated rules (their pattern depends on the subject),
+/// expired ones (they are reported as skipped) and every rule of a policy outside the root
+/// namespace (its patterns are joined to the namespace) are kept. Cost: O(paths × pattern).
+fn may_match(policy: &crate::policy::Policy, rule: &crate::policy::Rule, paths: &[&str]) -> bool {
+    let Some(pattern) = rule.pattern.as_ref() else {
+        return true;
+    };
+    if rule.expired || !policy.namespace.is_empty() {
+        return true;
+    }
+    let normalized = pattern.normalized.as_str();
+    let literal = &normalized[..normalized.find(['*', '+']).unwrap_or(normalized.len())];
+    paths.iter().any(|path| path.starts_with(literal))
+}
+
 /// The first allowed alternative's decision, else the first alternative's (`None` for a call
 /// without alternatives, which `request::build` never makes).
 fn decide(acl: &Acl, call: &Call) -> Option<Decision> {

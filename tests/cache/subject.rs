@@ -16,14 +16,32 @@ fn run_all(dir: &Path, args: &[&str]) -> (i32, String, String) {
     crate::support::cli::capable(dir, args)
 }
 
-/// Runs `args` lazily and with the whole tree loaded; both must agree (exit code, stdout,
-/// stderr). Returns the lazy run.
+/// Runs `capable ARGS` in `dir` with the cache (`.capable_cache/` in `dir`'s tree).
+fn run_cached(dir: &Path, args: &[&str]) -> (i32, String, String) {
+    let output = super::command(dir, args, &[])
+        .output()
+        .expect("run capable");
+    (
+        output.status.code().expect("exit code"),
+        String::from_utf8(output.stdout).expect("utf-8 stdout"),
+        String::from_utf8(output.stderr).expect("utf-8 stderr"),
+    )
+}
+
+/// Runs `args` lazily (without the cache, then with it cold and warm: the configuration's
+/// inventory sections and the resolved inventory come from it) and with the whole tree
+/// loaded; all must agree (exit code, stdout, stderr). Returns the lazy run.
 fn same_as_whole_load(tree: &Path, args: &[&str]) -> (i32, String, String) {
     let lazy = run_all(tree, args);
+    let _ = std::fs::remove_dir_all(tree.join(super::CACHE));
+    let cold = run_cached(tree, args);
+    let warm = run_cached(tree, args);
     std::fs::write(tree.join(WHOLE), "").unwrap();
     let whole = run_all(tree, args);
     std::fs::remove_file(tree.join(WHOLE)).unwrap();
     assert_eq!(lazy, whole, "{args:?} in {}", tree.display());
+    assert_eq!(cold, whole, "{args:?} in {}: cold cache", tree.display());
+    assert_eq!(warm, whole, "{args:?} in {}: warm cache", tree.display());
     lazy
 }
 
@@ -266,4 +284,67 @@ fn a_held_file_that_is_not_a_policy_is_answered_as_the_whole_load_does() {
     let args = ["reach", "--role", "kubernetes/inference-role"];
     assert_eq!(run_all(&tree, &args), run_all(&example(), &args));
     assert_eq!(run_all(&tree, &["check", "--no-cache"]).0, 1);
+}
+
+#[test]
+fn the_cached_inventory_follows_edits_of_the_config_and_the_tree() {
+    let (_temp, tree) = example_copy();
+    let role = ["reach", "--role", "userpass/ada", "--format", "json"];
+    let who = ["who-can", "--all", "read", "secret/data/ai/openai"];
+    let agree = |args: &[&str], what: &str| {
+        let uncached = run_all(&tree, args);
+        assert_eq!(run_cached(&tree, args), uncached, "{args:?} {what}: cold");
+        assert_eq!(run_cached(&tree, args), uncached, "{args:?} {what}: warm");
+        uncached
+    };
+    let before = agree(&role, "as given");
+    let who_before = agree(&who, "as given");
+    assert!(before.1.contains("auditor"), "{}", before.1);
+    let config = tree.join("capable.yaml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    // The group's policy changes: the cached inventory must not answer.
+    let edited = text.replace("policies: [auditor]", "policies: [model-eval]");
+    assert_ne!(edited, text);
+    std::fs::write(&config, &edited).unwrap();
+    let after = agree(&role, "after the group's edit");
+    assert_ne!(after, before);
+    assert!(after.1.contains("model-eval"), "{}", after.1);
+    assert_ne!(agree(&who, "after the group's edit"), who_before);
+    // A reference to a policy that is not there is an error, until the file appears.
+    std::fs::write(&config, edited.replace("[model-eval]", "[later]")).unwrap();
+    let missing = agree(&role, "with a missing policy");
+    assert_eq!(missing.0, 2, "{missing:?}");
+    assert!(
+        missing.2.contains("`later`, which does not exist"),
+        "{}",
+        missing.2
+    );
+    std::fs::copy(tree.join("auditor.hcl"), tree.join("later.hcl")).unwrap();
+    let found = agree(&role, "once the policy exists");
+    assert_eq!(found.0, 0, "{}", found.2);
+    assert!(found.1.contains("later"), "{}", found.1);
+    // An inventory error about another subject stops every query, cached or not.
+    let broken = text.replace("entity: rita", "entity: nobody");
+    std::fs::write(&config, broken).unwrap();
+    let stopped = agree(&role, "with an error elsewhere");
+    assert_eq!(stopped.0, 2);
+    assert!(stopped.2.contains("entity `nobody`"), "{}", stopped.2);
+}
+
+#[test]
+fn damaged_inventory_entries_are_ignored_and_written_again() {
+    let (_temp, tree) = example_copy();
+    let args = ["explain", "--role", "rita", "read", "secret/data/ai/openai"];
+    let uncached = run_all(&tree, &args);
+    assert_eq!(run_cached(&tree, &args), uncached);
+    let entries = super::entries(&tree);
+    assert!(!entries.is_empty());
+    for entry in &entries {
+        let mut bytes = std::fs::read(entry).unwrap();
+        let at = bytes.len() / 2;
+        bytes[at] ^= 0x01;
+        std::fs::write(entry, &bytes[..bytes.len() - 1]).unwrap();
+    }
+    assert_eq!(run_cached(&tree, &args), uncached);
+    assert_eq!(run_cached(&tree, &args), uncached);
 }
