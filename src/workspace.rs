@@ -1144,7 +1144,7 @@ pub fn is_agent_config(source: &SourceFile) -> bool {
     };
     let top_keys = || items.iter().filter_map(|item| item.keys.first());
     let has_path = top_keys().any(|key| key.name == "path");
-    let has_agent_key = top_keys().any(|key| AGENT_KEYS.contains(&key.name.as_str()));
+    let has_agent_key = top_keys().any(|key| AGENT_KEYS.contains(&key.name()));
     has_agent_key && !has_path
 }
 

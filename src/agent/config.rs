@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use crate::hcl1::{Item, Node, NodeKind};
+use crate::hcl1::{Item, Key, Node, NodeKind};
 use crate::source::SourceFile;
 use crate::span::Span;
 
@@ -59,12 +59,12 @@ pub fn read(file: Arc<SourceFile>) -> Result<AgentConfig, (String, Span)> {
     })
 }
 
-fn first_key(item: &Item) -> Option<&str> {
-    item.keys.first().map(|key| key.name.as_str())
+fn first_key<'a>(item: &'a Item<'_>) -> Option<&'a str> {
+    item.keys.first().map(Key::name)
 }
 
 /// The objects of a block value (a list of objects is accepted too: `template = [{...}]`).
-fn blocks(node: &Node) -> Vec<&[Item]> {
+fn blocks<'a, 't>(node: &'a Node<'t>) -> Vec<&'a [Item<'t>]> {
     match &node.kind {
         NodeKind::Object(items) => vec![items.as_slice()],
         NodeKind::List(nodes) => nodes.iter().filter_map(Node::as_object).collect(),
@@ -72,7 +72,7 @@ fn blocks(node: &Node) -> Vec<&[Item]> {
     }
 }
 
-fn attribute<'a>(items: &'a [Item], name: &str) -> Option<&'a Node> {
+fn attribute<'a, 't>(items: &'a [Item<'t>], name: &str) -> Option<&'a Node<'t>> {
     items
         .iter()
         .rev()
@@ -92,7 +92,7 @@ fn auto_auth(node: &Node) -> Option<AutoAuth> {
         .find(|item| first_key(item) == Some("method"))?;
     let body = method.value.as_object()?;
     let (method_type, type_span) = match method.keys.get(1) {
-        Some(label) => (label.name.clone(), label.span),
+        Some(label) => (label.name.to_string(), label.span),
         None => string_attribute(body, "type").unwrap_or_default(),
     };
     let mount = string_attribute(body, "mount_path")

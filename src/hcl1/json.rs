@@ -17,7 +17,9 @@
 //! of objects becomes one item per element (`"path": [{...}, {...}]`), recursively, in
 //! source order.
 
-use super::ast::{Item, Key, Node, NodeKind};
+use std::borrow::Cow;
+
+use super::ast::{Item, Key, Keys, Node, NodeKind};
 use super::cursor::{Ch, Cursor, ScanError};
 use super::lexer::{digit_value, is_digit, is_letter};
 use super::parser::{
@@ -251,7 +253,7 @@ struct JsonParser<'a> {
 
 /// Parses JSON policy text the way HCL1's JSON parser does, then flattens it.
 /// Cost: O(text length), plus O(depth) key copies per flattened item.
-pub(crate) fn parse(text: &str) -> Result<Node, SyntaxError> {
+pub(crate) fn parse(text: &str) -> Result<Node<'_>, SyntaxError> {
     let mut parser = JsonParser {
         scanner: Scanner {
             cursor: Cursor::json(text),
@@ -304,7 +306,7 @@ impl<'a> JsonParser<'a> {
         &self.scanner.cursor.text[token.start..token.end]
     }
 
-    fn root(&mut self) -> Result<Vec<Item>, Fail> {
+    fn root(&mut self) -> Result<Vec<Item<'a>>, Fail> {
         let token = self.scan();
         match token.kind {
             Kind::LBrace => match self.object_type(token)?.kind {
@@ -335,7 +337,7 @@ impl<'a> JsonParser<'a> {
     /// Items, each followed by a comma or by the token that ends the object (consumed). On an
     /// error the items parsed before it stay in `items`: HCL1 keeps them when the error is
     /// ignored (see [`JsonParser::object_type`]), which is how a trailing comma parses.
-    fn object_list(&mut self, items: &mut Vec<Item>) -> Result<(), Fail> {
+    fn object_list(&mut self, items: &mut Vec<Item<'a>>) -> Result<(), Fail> {
         loop {
             match self.object_item() {
                 Ok(item) => items.push(item),
@@ -348,7 +350,7 @@ impl<'a> JsonParser<'a> {
         }
     }
 
-    fn object_item(&mut self) -> Result<Item, Fail> {
+    fn object_item(&mut self) -> Result<Item<'a>, Fail> {
         let keys = self.object_keys()?;
         let colon = self.tok;
         let value = self.object_value()?;
@@ -359,8 +361,8 @@ impl<'a> JsonParser<'a> {
         })
     }
 
-    fn object_keys(&mut self) -> Result<Vec<Key>, Fail> {
-        let mut keys = Vec::new();
+    fn object_keys(&mut self) -> Result<Keys<'a>, Fail> {
+        let mut keys = Keys::new();
         loop {
             let token = self.scan();
             match token.kind {
@@ -385,18 +387,18 @@ impl<'a> JsonParser<'a> {
         }
     }
 
-    fn string(&self, token: &Token) -> String {
+    fn string(&self, token: &Token) -> Cow<'a, str> {
         unquote::json_string(self.text(token))
     }
 
-    fn literal(&mut self, token: &Token) -> Node {
+    fn literal(&mut self, token: &Token) -> Node<'a> {
         let text = self.text(token);
         let kind = match token.kind {
             Kind::Str => NodeKind::Str(self.string(token)),
-            Kind::Null => NodeKind::Str(String::new()),
+            Kind::Null => NodeKind::Str(Cow::Borrowed("")),
             Kind::Bool => NodeKind::Bool(text == "true"),
-            Kind::Number => number_value(text),
-            _ => float_value(text),
+            Kind::Number => number_value(Cow::Borrowed(text)),
+            _ => float_value(Cow::Borrowed(text)),
         };
         Node {
             kind,
@@ -404,7 +406,7 @@ impl<'a> JsonParser<'a> {
         }
     }
 
-    fn object_value(&mut self) -> Result<Node, Fail> {
+    fn object_value(&mut self) -> Result<Node<'a>, Fail> {
         let token = self.scan();
         match token.kind {
             Kind::Number | Kind::Float | Kind::Bool | Kind::Null | Kind::Str => {
@@ -434,7 +436,7 @@ impl<'a> JsonParser<'a> {
     /// After `{`. An error met while the current token is `}` is ignored and the items parsed
     /// before it are kept (HCL1 quirk): `{"a": 1,}` is `{"a": 1}` and `{"a": 1, "b": }` is
     /// `{"a": 1}`, both accepted by OpenBao 2.7.2.
-    fn object_type(&mut self, lbrace: Token) -> Result<Node, Fail> {
+    fn object_type(&mut self, lbrace: Token) -> Result<Node<'a>, Fail> {
         self.enter(&lbrace)?;
         let mut items = Vec::new();
         match self.object_list(&mut items) {
@@ -451,7 +453,7 @@ impl<'a> JsonParser<'a> {
         })
     }
 
-    fn list_type(&mut self, lbrack: Token) -> Result<Node, Fail> {
+    fn list_type(&mut self, lbrack: Token) -> Result<Node<'a>, Fail> {
         self.enter(&lbrack)?;
         let mut elements = Vec::new();
         loop {
@@ -483,8 +485,17 @@ fn is_deep(message: &str) -> bool {
     message == too_deep_message()
 }
 
-/// HCL1's JSON flattening (see the module notes), applied to a whole object list.
-fn flatten_items(items: Vec<Item>) -> Vec<Item> {
+/// HCL1's JSON flattening (see the module notes), applied to a whole object list: top down,
+/// since whether an item splits depends on its value's children *before* they are flattened.
+/// A list with no item to split is flattened in place (no allocation). Cost: O(nodes), plus
+/// O(keys) per split item for the joined keys.
+fn flatten_items(mut items: Vec<Item<'_>>) -> Vec<Item<'_>> {
+    if !items.iter().any(splittable) {
+        for item in &mut items {
+            flatten_node(&mut item.value);
+        }
+        return items;
+    }
     let mut out = Vec::with_capacity(items.len());
     for item in items {
         expand(item, &mut out);
@@ -495,7 +506,8 @@ fn flatten_items(items: Vec<Item>) -> Vec<Item> {
     out
 }
 
-fn flatten_node(node: &mut Node) {
+/// HCL1's JSON flattening (see the module notes) of a node and everything under it.
+pub(crate) fn flatten_node(node: &mut Node<'_>) {
     match &mut node.kind {
         NodeKind::Object(items) => {
             let taken = std::mem::take(items);
@@ -506,19 +518,23 @@ fn flatten_node(node: &mut Node) {
     }
 }
 
-fn is_object(node: &Node) -> bool {
+fn is_object(node: &Node<'_>) -> bool {
     matches!(node.kind, NodeKind::Object(_))
 }
 
-fn expand(item: Item, out: &mut Vec<Item>) {
-    let splittable = match &item.value.kind {
+/// Whether HCL1 replaces this item by one item per child (or element).
+fn splittable(item: &Item<'_>) -> bool {
+    match &item.value.kind {
         NodeKind::Object(children) => {
             !children.is_empty() && children.iter().all(|child| is_object(&child.value))
         }
         NodeKind::List(elements) => !elements.is_empty() && elements.iter().all(is_object),
         _ => false,
-    };
-    if !splittable {
+    }
+}
+
+fn expand<'a>(item: Item<'a>, out: &mut Vec<Item<'a>>) {
+    if !splittable(&item) {
         out.push(item);
         return;
     }

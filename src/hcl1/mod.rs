@@ -12,7 +12,8 @@ pub(crate) mod lexer;
 pub(crate) mod parser;
 mod unquote;
 
-pub use ast::{Item, Key, Node, NodeKind};
+pub use ast::{Item, Key, Keys, Node, NodeKind};
+pub(crate) use json::flatten_node as flatten_json;
 pub use parser::{parse, SyntaxError, MAX_DEPTH};
 
 #[cfg(test)]

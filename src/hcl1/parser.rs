@@ -20,7 +20,9 @@
 //! - the first error ends parsing, and a scanner error (bad character, unterminated string...)
 //!   always wins over a parser error.
 
-use super::ast::{Item, Key, Node, NodeKind};
+use std::borrow::Cow;
+
+use super::ast::{Item, Key, Keys, Node, NodeKind};
 use super::cursor::ScanError;
 use super::json;
 use super::lexer::{Kind, Lexer, Token};
@@ -46,19 +48,21 @@ pub const MAX_DEPTH: usize = 128;
 /// an empty root object (OpenBao refuses an empty policy at the `sys/policy` layer, not here).
 ///
 /// Cost: O(text length) time; recursion depth at most [`MAX_DEPTH`].
-pub fn parse(text: &str) -> Result<Node, SyntaxError> {
+pub fn parse(text: &str) -> Result<Node<'_>, SyntaxError> {
     if text.trim_start().starts_with('{') {
         return json::parse(text);
     }
     parse_hcl(text)
 }
 
-fn parse_hcl(text: &str) -> Result<Node, SyntaxError> {
+fn parse_hcl(text: &str) -> Result<Node<'_>, SyntaxError> {
     // HCL1 turns CRLF into LF before scanning; spans are mapped back to `text`.
     let map = OffsetMap::new(text);
     let scanned = map.normalized.as_deref().unwrap_or(text);
     let mut parser = HclParser {
         lexer: Lexer::new(scanned),
+        // Offsets into the scanned text are offsets into `text` unless CRLFs were removed.
+        original: map.normalized.is_none().then_some(text),
         tok: Token {
             kind: Kind::Eof,
             start: 0,
@@ -68,6 +72,7 @@ fn parse_hcl(text: &str) -> Result<Node, SyntaxError> {
         },
         buffered: false,
         depth: 0,
+        key_tokens: Vec::new(),
         map: &map,
     };
     let result = parser.object_list(false);
@@ -171,17 +176,23 @@ impl OffsetMap {
     }
 }
 
-struct HclParser<'a, 'm> {
-    lexer: Lexer<'a>,
+/// The parser over the scanned text (`'s`, a CRLF-normalised copy or the text itself) that
+/// builds a tree borrowing from the original text (`'a`).
+struct HclParser<'s, 'a, 'm> {
+    lexer: Lexer<'s>,
+    /// The original text when it is the scanned one (no CRLF): strings borrow from it.
+    original: Option<&'a str>,
     /// The current token (HCL1's `p.tok`).
     tok: Token,
     /// Whether `tok` was pushed back and is the next token to hand out.
     buffered: bool,
     depth: usize,
+    /// Scratch for the key tokens of the item being read.
+    key_tokens: Vec<Token>,
     map: &'m OffsetMap,
 }
 
-impl<'a> HclParser<'a, '_> {
+impl<'s, 'a> HclParser<'s, 'a, '_> {
     /// The next non-comment token.
     fn scan(&mut self) -> Token {
         if self.buffered {
@@ -200,8 +211,18 @@ impl<'a> HclParser<'a, '_> {
         self.buffered = true;
     }
 
-    fn text(&self, token: &Token) -> &'a str {
+    fn text(&self, token: &Token) -> &'s str {
         &self.lexer.text()[token.start..token.end]
+    }
+
+    /// A token's value through `decode`, borrowed from the original text when there is one
+    /// (an owned copy for a CRLF text). Cost: O(token length), no allocation unless `decode`
+    /// needs one.
+    fn value_text(&self, token: &Token, decode: fn(&str) -> Cow<'_, str>) -> Cow<'a, str> {
+        match self.original {
+            Some(text) => decode(&text[token.start..token.end]),
+            None => Cow::Owned(decode(self.text(token)).into_owned()),
+        }
     }
 
     fn span(&self, token: &Token) -> Span {
@@ -209,7 +230,7 @@ impl<'a> HclParser<'a, '_> {
     }
 
     /// Items until `}` (inside an object) or the end of the text.
-    fn object_list(&mut self, in_object: bool) -> Result<Vec<Item>, Fail> {
+    fn object_list(&mut self, in_object: bool) -> Result<Vec<Item<'a>>, Fail> {
         let mut items = Vec::new();
         loop {
             if in_object {
@@ -231,22 +252,15 @@ impl<'a> HclParser<'a, '_> {
         Ok(items)
     }
 
-    fn object_item(&mut self) -> Result<Item, Fail> {
-        let (keys, failure) = self.object_keys();
+    fn object_item(&mut self) -> Result<Item<'a>, Fail> {
+        // The key tokens go to a buffer the parser reuses: no allocation per item.
+        let mut tokens = std::mem::take(&mut self.key_tokens);
+        tokens.clear();
+        let failure = self.object_keys(&mut tokens);
+        let keys = self.item_keys(&tokens, failure);
+        self.key_tokens = tokens;
+        let keys = keys?;
         let current = self.tok;
-        match failure {
-            None => {}
-            Some(Fail::Eof) if !keys.is_empty() => {}
-            // A key followed by `}`: HCL1 reports the missing `=`/`{` on the `}`.
-            Some(_) if !keys.is_empty() && current.kind == Kind::RBrace => {
-                return Err(self.missing_value(&keys, &current));
-            }
-            Some(failure) => return Err(failure),
-        }
-        if !matches!(current.kind, Kind::Assign | Kind::LBrace) {
-            return Err(self.missing_value(&keys, &current));
-        }
-        let keys = keys.iter().map(|token| self.key(token)).collect::<Vec<_>>();
         if current.kind == Kind::LBrace {
             let value = self.object_type(current)?;
             return Ok(Item {
@@ -263,6 +277,25 @@ impl<'a> HclParser<'a, '_> {
         })
     }
 
+    /// The keys of an item from its key tokens, once `object_keys` stopped at `=` or `{`
+    /// (the current token), or the error HCL1 reports there.
+    fn item_keys(&mut self, tokens: &[Token], failure: Option<Fail>) -> Result<Keys<'a>, Fail> {
+        let current = self.tok;
+        match failure {
+            None => {}
+            Some(Fail::Eof) if !tokens.is_empty() => {}
+            // A key followed by `}`: HCL1 reports the missing `=`/`{` on the `}`.
+            Some(_) if !tokens.is_empty() && current.kind == Kind::RBrace => {
+                return Err(self.missing_value(tokens, &current));
+            }
+            Some(failure) => return Err(failure),
+        }
+        if !matches!(current.kind, Kind::Assign | Kind::LBrace) {
+            return Err(self.missing_value(tokens, &current));
+        }
+        Ok(tokens.iter().map(|token| self.key(token)).collect())
+    }
+
     fn missing_value(&self, keys: &[Token], at: &Token) -> Fail {
         let raw = keys
             .iter()
@@ -275,57 +308,56 @@ impl<'a> HclParser<'a, '_> {
         ))
     }
 
-    /// Keys up to `=` or `{`. Returns the keys read and the failure, if any (HCL1 looks at
-    /// both).
-    fn object_keys(&mut self) -> (Vec<Token>, Option<Fail>) {
-        let mut keys = Vec::with_capacity(2);
+    /// Keys up to `=` or `{`, into `keys`. Returns the failure, if any (HCL1 looks at both
+    /// the keys read and the failure).
+    fn object_keys(&mut self, keys: &mut Vec<Token>) -> Option<Fail> {
         loop {
             let token = self.scan();
             let message = match token.kind {
-                Kind::Eof => return (keys, Some(Fail::Eof)),
+                Kind::Eof => return Some(Fail::Eof),
                 Kind::Ident | Kind::Str => {
                     keys.push(token);
                     continue;
                 }
                 Kind::Assign if keys.len() > 1 => {
                     let error = "nested object expected: LBRACE got: ASSIGN".to_string();
-                    return (Vec::new(), Some(Fail::At(PosError::at(&token, error))));
+                    keys.clear();
+                    return Some(Fail::At(PosError::at(&token, error)));
                 }
                 Kind::Assign if keys.is_empty() => "no object keys found!".to_string(),
-                Kind::Assign => return (keys, None),
+                Kind::Assign => return None,
                 Kind::LBrace if keys.is_empty() => {
                     "expected: IDENT | STRING got: LBRACE".to_string()
                 }
-                Kind::LBrace => return (keys, None),
+                Kind::LBrace => return None,
                 Kind::Illegal => "illegal character".to_string(),
                 other => format!(
                     "expected: IDENT | STRING | ASSIGN | LBRACE got: {}",
                     other.name()
                 ),
             };
-            return (keys, Some(Fail::At(PosError::at(&token, message))));
+            return Some(Fail::At(PosError::at(&token, message)));
         }
     }
 
-    fn key(&mut self, token: &Token) -> Key {
+    fn key(&mut self, token: &Token) -> Key<'a> {
         let span = self.span(token);
-        let text = self.text(token);
         if token.kind != Kind::Str {
             return Key {
-                name: text.to_string(),
+                name: self.value_text(token, as_written),
                 span,
                 quoted: false,
             };
         }
         Key {
-            name: unquote::hcl_string(text),
+            name: self.value_text(token, unquote::hcl_string),
             span,
             quoted: true,
         }
     }
 
     /// A value after `=` (HCL1's `object()`).
-    fn value(&mut self) -> Result<Node, Fail> {
+    fn value(&mut self) -> Result<Node<'a>, Fail> {
         let token = self.scan();
         match token.kind {
             Kind::Number | Kind::Float | Kind::Bool | Kind::Str | Kind::Heredoc => {
@@ -347,15 +379,15 @@ impl<'a> HclParser<'a, '_> {
         }
     }
 
-    fn literal(&mut self, token: &Token) -> Node {
+    fn literal(&mut self, token: &Token) -> Node<'a> {
         let text = self.text(token);
         let span = self.span(token);
         let kind = match token.kind {
-            Kind::Str => NodeKind::Str(unquote::hcl_string(text)),
-            Kind::Heredoc => NodeKind::Str(unquote::heredoc_value(text)),
+            Kind::Str => NodeKind::Str(self.value_text(token, unquote::hcl_string)),
+            Kind::Heredoc => NodeKind::Str(self.value_text(token, unquote::heredoc_value)),
             Kind::Bool => NodeKind::Bool(text == "true"),
-            Kind::Number => number_value(text),
-            _ => float_value(text),
+            Kind::Number => number_value(self.value_text(token, as_written)),
+            _ => float_value(self.value_text(token, as_written)),
         };
         // A heredoc's token ends with the newline after its terminator; leave that out.
         let span = match token.kind {
@@ -374,7 +406,7 @@ impl<'a> HclParser<'a, '_> {
     }
 
     /// `{ items }` after its `{` was read.
-    fn object_type(&mut self, lbrace: Token) -> Result<Node, Fail> {
+    fn object_type(&mut self, lbrace: Token) -> Result<Node<'a>, Fail> {
         self.enter(&lbrace)?;
         let items = self.object_list(true)?;
         let closing = self.scan();
@@ -393,7 +425,7 @@ impl<'a> HclParser<'a, '_> {
     }
 
     /// `[ elements ]` after its `[` was read.
-    fn list_type(&mut self, lbrack: Token) -> Result<Node, Fail> {
+    fn list_type(&mut self, lbrack: Token) -> Result<Node<'a>, Fail> {
         self.enter(&lbrack)?;
         let mut elements = Vec::new();
         let mut need_comma = false;
@@ -442,6 +474,11 @@ impl<'a> HclParser<'a, '_> {
     }
 }
 
+/// A token's text as written (identifiers and numbers).
+fn as_written(text: &str) -> Cow<'_, str> {
+    Cow::Borrowed(text)
+}
+
 /// HCL1 wraps an error inside a list element with the element's position, keeping the inner
 /// `At L:C:` text.
 fn nested(opening: &Token, what: &str, inner: Fail) -> Fail {
@@ -463,25 +500,19 @@ pub(crate) fn too_deep_message() -> String {
 }
 
 /// A NUMBER token's value as Go's `strconv.ParseInt(text, 0, 64)` reads it.
-pub(crate) fn number_value(text: &str) -> NodeKind {
-    match go_parse_int(text) {
+pub(crate) fn number_value(text: Cow<'_, str>) -> NodeKind<'_> {
+    match go_parse_int(&text) {
         Some(value) => NodeKind::Int(value),
-        None => NodeKind::BadNumber {
-            text: text.to_string(),
-            float: false,
-        },
+        None => NodeKind::BadNumber { text, float: false },
     }
 }
 
 /// A FLOAT token's value as Go's `strconv.ParseFloat(text, 64)` reads it (out of range fails).
 /// FLOAT tokens start with a digit, `.` or `-`, so Rust's `inf`/`nan` spellings never occur.
-pub(crate) fn float_value(text: &str) -> NodeKind {
+pub(crate) fn float_value(text: Cow<'_, str>) -> NodeKind<'_> {
     match text.parse::<f64>() {
         Ok(value) if value.is_finite() => NodeKind::Float(value),
-        _ => NodeKind::BadNumber {
-            text: text.to_string(),
-            float: true,
-        },
+        _ => NodeKind::BadNumber { text, float: true },
     }
 }
 

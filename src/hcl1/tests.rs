@@ -5,7 +5,7 @@ use super::*;
 use crate::span::Span;
 use proptest::prelude::*;
 
-fn ok(text: &str) -> Vec<Item> {
+fn ok(text: &str) -> Vec<Item<'_>> {
     match parse(text) {
         Ok(node) => node.as_object().expect("root object").to_vec(),
         Err(error) => panic!("{text:?} should parse, got {error:?}"),
@@ -32,11 +32,11 @@ fn err_at(text: &str) -> (String, (usize, usize)) {
     (error.message.clone(), line_col(text, error.span.start))
 }
 
-fn names(item: &Item) -> Vec<&str> {
-    item.keys.iter().map(|key| key.name.as_str()).collect()
+fn names<'a>(item: &'a Item<'_>) -> Vec<&'a str> {
+    item.keys.iter().map(|key| key.name()).collect()
 }
 
-fn strings(node: &Node) -> Vec<&str> {
+fn strings<'a>(node: &'a Node<'_>) -> Vec<&'a str> {
     node.as_list()
         .expect("list")
         .iter()
@@ -44,7 +44,7 @@ fn strings(node: &Node) -> Vec<&str> {
         .collect()
 }
 
-fn attr<'a>(block: &'a Item, name: &str) -> &'a Node {
+fn attr<'a, 't>(block: &'a Item<'t>, name: &str) -> &'a Node<'t> {
     let items = block.value.as_object().expect("block");
     &items
         .iter()

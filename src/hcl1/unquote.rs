@@ -13,27 +13,32 @@
 //! an invalid key) do not crash it, so we accept them too and decode each such escape as
 //! U+FFFD; the policy then fails or passes on its other merits.
 
+use std::borrow::Cow;
+
 #[derive(Clone, Copy, PartialEq)]
 enum Dialect {
     Hcl,
     Json,
 }
 
-/// The value of an HCL STRING token (`text` includes the quotes). Cost: O(text length).
-pub(crate) fn hcl_string(text: &str) -> String {
+/// The value of an HCL STRING token (`text` includes the quotes), borrowed from `text` when
+/// it holds no escape. Cost: O(text length).
+pub(crate) fn hcl_string(text: &str) -> Cow<'_, str> {
     unquote(text, Dialect::Hcl)
 }
 
-/// The value of a JSON STRING token (`text` includes the quotes). Cost: O(text length).
-pub(crate) fn json_string(text: &str) -> String {
+/// The value of a JSON STRING token (`text` includes the quotes), borrowed from `text` when
+/// it holds no escape. Cost: O(text length).
+pub(crate) fn json_string(text: &str) -> Cow<'_, str> {
     unquote(text, Dialect::Json)
 }
 
-fn unquote(text: &str, dialect: Dialect) -> String {
+fn unquote(text: &str, dialect: Dialect) -> Cow<'_, str> {
     let body = text.strip_prefix('"').unwrap_or(text);
     let body = body.strip_suffix('"').unwrap_or(body);
-    if !body.contains(['\\', '$']) {
-        return body.to_string();
+    // Without a backslash every byte is copied as written (`${...}` included).
+    if memchr::memchr(b'\\', body.as_bytes()).is_none() {
+        return Cow::Borrowed(body);
     }
     let mut out: Vec<u8> = Vec::with_capacity(body.len());
     let mut rest = body;
@@ -67,7 +72,7 @@ fn unquote(text: &str, dialect: Dialect) -> String {
             }
         }
     }
-    into_string(out)
+    Cow::Owned(into_string(out))
 }
 
 /// The bytes as a string; bytes that are not UTF-8 (from `\x` or octal escapes) become U+FFFD.
@@ -160,10 +165,10 @@ fn digits(text: &str, skip: usize, count: usize, radix: u32) -> Option<u32> {
 /// computes it: the text between the anchor line and the terminator *name* (whitespace
 /// before the name on the last line stays); for `<<-`, the indentation of the terminator
 /// line is removed from every line when all lines have it, else only trailing blanks go.
-pub(crate) fn heredoc_value(text: &str) -> String {
+pub(crate) fn heredoc_value(text: &str) -> Cow<'_, str> {
     let bytes = text.as_bytes();
     let Some(newline) = text.find('\n') else {
-        return String::new();
+        return Cow::Borrowed("");
     };
     let indented = bytes.get(2) == Some(&b'-');
     let from = (newline + 1).min(bytes.len());
@@ -171,7 +176,7 @@ pub(crate) fn heredoc_value(text: &str) -> String {
         .saturating_sub(newline)
         .clamp(from, bytes.len());
     if !indented {
-        return String::from_utf8_lossy(&bytes[from..plain_end]).into_owned();
+        return String::from_utf8_lossy(&bytes[from..plain_end]);
     }
     let content_end = (bytes.len() + 2)
         .saturating_sub(newline)
@@ -185,7 +190,7 @@ pub(crate) fn heredoc_value(text: &str) -> String {
             .iter()
             .rposition(|&b| b != b' ' && b != b'\t')
             .map_or(0, |i| i + 1);
-        return String::from_utf8_lossy(&kept[..trimmed_len]).into_owned();
+        return String::from_utf8_lossy(&kept[..trimmed_len]);
     }
     let mut out: Vec<u8> = Vec::with_capacity(content.len());
     for (index, line) in lines.iter().enumerate() {
@@ -195,7 +200,7 @@ pub(crate) fn heredoc_value(text: &str) -> String {
         out.extend_from_slice(&line[prefix.len()..]);
         out.push(b'\n');
     }
-    String::from_utf8_lossy(&out).into_owned()
+    Cow::Owned(String::from_utf8_lossy(&out).into_owned())
 }
 
 #[cfg(test)]

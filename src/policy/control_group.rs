@@ -94,7 +94,7 @@ pub fn lower_openbao(decoder: &Decoder<'_>, value: &Node) -> Result<ControlGroup
         let Some(key) = item.keys.first() else {
             continue;
         };
-        if !["ttl", "self_auth_allowed", "factor"].contains(&key.name.as_str()) {
+        if !["ttl", "self_auth_allowed", "factor"].contains(&key.name()) {
             errors.push(cg_error(
                 format!(
                     "invalid key {}{}",
@@ -256,7 +256,7 @@ fn lower_bao_factor(
         let Some(key) = entry.keys.first() else {
             continue;
         };
-        if !["controlled_capabilities", "identity"].contains(&key.name.as_str()) {
+        if !["controlled_capabilities", "identity"].contains(&key.name()) {
             errors.push(cg_error(
                 format!(
                     "{FACTOR_PREFIX}invalid key {}{}",
@@ -316,7 +316,7 @@ fn lower_bao_factor(
                 .iter()
                 .filter(|i| i.keys.len() == 1)
                 .map(|i| Item {
-                    keys: i.keys.to_vec(),
+                    keys: i.keys.iter().cloned().collect(),
                     assign: i.assign,
                     value: i.value.clone(),
                 })
@@ -389,7 +389,11 @@ pub fn lower_vault(
         .iter()
         .filter(|i| i.keys.first().is_some_and(|k| k.name == "factor"))
     {
-        let name = item.keys.get(1).map(|k| k.name.clone()).unwrap_or_default();
+        let name = item
+            .keys
+            .get(1)
+            .map(|k| k.name.to_string())
+            .unwrap_or_default();
         let mut factor = ControlGroupFactor {
             name,
             span: item.span(),

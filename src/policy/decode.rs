@@ -12,6 +12,8 @@
 //! - a number is accepted where a string is expected (its literal text), a float or a bool is
 //!   not; an int field also accepts a string holding an integer (`strconv.ParseInt(s, 0, 0)`).
 
+use std::borrow::Cow;
+
 use super::gostr::{parse_float, parse_int};
 use super::model::ParamValue;
 use crate::hcl1::{Item, Key, Node, NodeKind};
@@ -27,22 +29,22 @@ pub struct DecodeError {
 
 /// What a struct field is decoded from: one value, or an object list (several items).
 #[derive(Clone, Copy, Debug)]
-pub enum Source<'a> {
-    Node(&'a Node),
+pub enum Source<'m, 't> {
+    Node(&'t Node<'t>),
     /// Items with the keys that remain after the field name; `span` covers them all.
-    List(&'a [ItemRef<'a>]),
+    List(&'m [ItemRef<'t>]),
 }
 
 /// An object item seen through a key prefix: `keys` are the keys that remain.
 #[derive(Clone, Copy, Debug)]
 pub struct ItemRef<'a> {
-    pub keys: &'a [Key],
+    pub keys: &'a [Key<'a>],
     pub assign: Option<Span>,
-    pub value: &'a Node,
+    pub value: &'a Node<'a>,
 }
 
 impl<'a> ItemRef<'a> {
-    pub fn of(item: &'a Item, skip: usize) -> ItemRef<'a> {
+    pub fn of(item: &'a Item<'a>, skip: usize) -> ItemRef<'a> {
         ItemRef {
             keys: item.keys.get(skip..).unwrap_or(&[]),
             assign: item.assign,
@@ -70,7 +72,7 @@ pub struct FieldMatches<'a> {
 
 impl<'a> FieldMatches<'a> {
     /// Items of `body` whose first key is `field` (HCL matches field names case-insensitively).
-    pub fn collect(body: &'a [Item], field: &str) -> FieldMatches<'a> {
+    pub fn collect(body: &'a [Item<'a>], field: &str) -> FieldMatches<'a> {
         let mut prefix = Vec::new();
         let mut exact = Vec::new();
         let mut converted = Vec::new();
@@ -103,7 +105,7 @@ impl<'a> FieldMatches<'a> {
     }
 
     /// The sources in decoding order.
-    pub fn sources(&self) -> Vec<Source<'_>> {
+    pub fn sources(&self) -> Vec<Source<'_, 'a>> {
         let mut sources = Vec::new();
         if !self.prefix.is_empty() {
             sources.push(Source::List(&self.prefix));
@@ -166,7 +168,7 @@ impl<'a> Decoder<'a> {
     }
 
     /// An error at one value node (Go's message prefixed with its position).
-    fn node_error(&self, node: &Node, text: String) -> DecodeError {
+    fn node_error(&self, node: &Node<'_>, text: String) -> DecodeError {
         self.error(Some(node.span), node.span, text)
     }
 
@@ -180,18 +182,22 @@ impl<'a> Decoder<'a> {
     }
 
     /// The literal text of a number token, as HCL keeps it.
-    fn number_text(&self, node: &Node) -> String {
+    fn number_text(&self, node: &Node<'_>) -> String {
         match &node.kind {
-            NodeKind::BadNumber { text, .. } => text.clone(),
+            NodeKind::BadNumber { text, .. } => text.to_string(),
             _ => self.source.slice(node.span).to_string(),
         }
     }
 
     /// `decodeString`: strings and heredocs, or a number's literal text.
-    pub fn string(&self, name: &str, source: Source<'_>) -> Result<Spanned<String>, DecodeError> {
+    pub fn string(
+        &self,
+        name: &str,
+        source: Source<'_, '_>,
+    ) -> Result<Spanned<String>, DecodeError> {
         match source {
             Source::Node(node) => match &node.kind {
-                NodeKind::Str(text) => Ok(Spanned::new(text.clone(), node.span)),
+                NodeKind::Str(text) => Ok(Spanned::new(text.to_string(), node.span)),
                 NodeKind::Int(_) | NodeKind::BadNumber { float: false, .. } => {
                     Ok(Spanned::new(self.number_text(node), node.span))
                 }
@@ -211,7 +217,7 @@ impl<'a> Decoder<'a> {
     pub fn string_list(
         &self,
         name: &str,
-        source: Source<'_>,
+        source: Source<'_, '_>,
         out: &mut Vec<Spanned<String>>,
     ) -> Result<(), DecodeError> {
         match source {
@@ -240,7 +246,7 @@ impl<'a> Decoder<'a> {
     }
 
     /// `decodeInt`: an integer literal (any Go base prefix) or a string holding one.
-    pub fn int(&self, name: &str, source: Source<'_>) -> Result<Spanned<i64>, DecodeError> {
+    pub fn int(&self, name: &str, source: Source<'_, '_>) -> Result<Spanned<i64>, DecodeError> {
         let node = match source {
             Source::Node(node) => node,
             Source::List(items) => {
@@ -265,7 +271,7 @@ impl<'a> Decoder<'a> {
     }
 
     /// `decodeBool`.
-    pub fn boolean(&self, name: &str, source: Source<'_>) -> Result<bool, DecodeError> {
+    pub fn boolean(&self, name: &str, source: Source<'_, '_>) -> Result<bool, DecodeError> {
         match source {
             Source::Node(Node {
                 kind: NodeKind::Bool(value),
@@ -281,13 +287,13 @@ impl<'a> Decoder<'a> {
     }
 
     /// `decodeInterface`: any value, typed as HCL decodes it.
-    pub fn value(&self, name: &str, source: Source<'_>) -> Result<ParamValue, DecodeError> {
+    pub fn value(&self, name: &str, source: Source<'_, '_>) -> Result<ParamValue, DecodeError> {
         let node = match source {
             Source::Node(node) => node,
             Source::List(items) => return self.object_value(name, items),
         };
         match &node.kind {
-            NodeKind::Str(text) | NodeKind::Ident(text) => Ok(ParamValue::Str(text.clone())),
+            NodeKind::Str(text) | NodeKind::Ident(text) => Ok(ParamValue::Str(text.to_string())),
             NodeKind::BadNumber { float: true, text } => go_parse_float(text)
                 .map(ParamValue::Float)
                 .map_err(|message| DecodeError {
@@ -324,7 +330,7 @@ impl<'a> Decoder<'a> {
     pub fn value_into(
         &self,
         name: &str,
-        source: Source<'_>,
+        source: Source<'_, '_>,
         previous: Option<&ParamValue>,
     ) -> Result<ParamValue, DecodeError> {
         match previous {
@@ -367,7 +373,7 @@ impl<'a> Decoder<'a> {
     }
 
     /// `decodeFloat`: a FLOAT or NUMBER literal.
-    pub fn float(&self, name: &str, source: Source<'_>) -> Result<f64, DecodeError> {
+    pub fn float(&self, name: &str, source: Source<'_, '_>) -> Result<f64, DecodeError> {
         match source {
             Source::Node(node) => match &node.kind {
                 NodeKind::BadNumber { text, .. } => {
@@ -405,7 +411,7 @@ impl<'a> Decoder<'a> {
             } else {
                 self.value(&format!("{name}.{}", key.name), Source::Node(item.value))?
             };
-            map.insert(key.name.clone(), value);
+            map.insert(key.name.to_string(), value);
         }
         Ok(ParamValue::Map(map))
     }
@@ -414,7 +420,7 @@ impl<'a> Decoder<'a> {
     pub fn value_list(
         &self,
         name: &str,
-        source: Source<'_>,
+        source: Source<'_, '_>,
         out: &mut Vec<Spanned<ParamValue>>,
     ) -> Result<(), DecodeError> {
         match source {
@@ -447,11 +453,11 @@ impl<'a> Decoder<'a> {
 
     /// `decodeMap` into `map[string][]interface{}`: keys as written (the caller lower-cases
     /// them), values appended when a key repeats.
-    pub fn param_map(
+    pub fn param_map<'t>(
         &self,
         name: &str,
-        source: Source<'_>,
-        out: &mut ParamEntries,
+        source: Source<'_, 't>,
+        out: &mut ParamEntries<'t>,
     ) -> Result<(), DecodeError> {
         let owned;
         let items: &[ItemRef<'_>] = match source {
@@ -497,13 +503,13 @@ impl<'a> Decoder<'a> {
 /// key (spelt the same) appended to its first entry, as Go's map decoding does. Keys are
 /// found through a hash index: O(1) per key, so a map of n keys decodes in O(n).
 #[derive(Debug, Default)]
-pub struct ParamEntries {
-    pub entries: Vec<(Key, Vec<Spanned<ParamValue>>)>,
-    by_name: std::collections::HashMap<String, usize>,
+pub struct ParamEntries<'t> {
+    pub entries: Vec<(Key<'t>, Vec<Spanned<ParamValue>>)>,
+    by_name: std::collections::HashMap<Cow<'t, str>, usize>,
 }
 
-impl ParamEntries {
-    fn add(&mut self, key: &Key, values: Vec<Spanned<ParamValue>>) {
+impl<'t> ParamEntries<'t> {
+    fn add(&mut self, key: &Key<'t>, values: Vec<Spanned<ParamValue>>) {
         match self.by_name.get(&key.name) {
             Some(&index) => self.entries[index].1.extend(values),
             None => {
@@ -531,7 +537,7 @@ fn go_parse_float(text: &str) -> Result<f64, String> {
 }
 
 /// The Go type name of an HCL AST node, as the decoder's errors print it.
-pub fn go_type(node: &Node) -> &'static str {
+pub fn go_type(node: &Node<'_>) -> &'static str {
     match node.kind {
         NodeKind::List(_) => "*ast.ListType",
         NodeKind::Object(_) => "*ast.ObjectType",

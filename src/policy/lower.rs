@@ -28,7 +28,7 @@ use super::pattern::PathPattern;
 use super::template::{check_filter_template, identity_markers, UNBALANCED};
 use super::{abstime, Parsed};
 use crate::diag::Diagnostic;
-use crate::hcl1::{self, Item, Key, Node, NodeKind};
+use crate::hcl1::{self, Item, Key, NodeKind};
 use crate::source::SourceFile;
 use crate::span::{Span, Spanned};
 use crate::suggest::{closest, edit_distance_with_transpositions};
@@ -86,6 +86,14 @@ fn parse_base64_body(source: &Arc<SourceFile>, decoded: &[u8], target: Target) -
 /// Go's `base64.StdEncoding.DecodeString` (padded; `\r` and `\n` ignored). `None` when the
 /// text is not valid base64 (or holds nothing once newlines are dropped).
 fn go_base64_decode(text: &str) -> Option<Vec<u8>> {
+    // Policy text fails on its first blank or quote: refuse it without copying the text.
+    let is_symbol = |b: &u8| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=');
+    if !text
+        .bytes()
+        .all(|b| is_symbol(&b) || b == b'\r' || b == b'\n')
+    {
+        return None;
+    }
     let symbols: Vec<u8> = text
         .bytes()
         .filter(|b| *b != b'\r' && *b != b'\n')
@@ -161,15 +169,15 @@ struct Lowering<'a> {
 
 /// What the decoder produced for one path block's fields.
 #[derive(Default)]
-struct Fields {
+struct Fields<'t> {
     policy: Option<Spanned<String>>,
     capabilities: Vec<Spanned<String>>,
     capabilities_span: Option<Span>,
     expiration: Option<Spanned<String>>,
     min_ttl: Option<Spanned<ParamValue>>,
     max_ttl: Option<Spanned<ParamValue>>,
-    allowed: Option<Vec<(Key, Vec<Spanned<ParamValue>>)>>,
-    denied: Option<Vec<(Key, Vec<Spanned<ParamValue>>)>>,
+    allowed: Option<Vec<(Key<'t>, Vec<Spanned<ParamValue>>)>>,
+    denied: Option<Vec<(Key<'t>, Vec<Spanned<ParamValue>>)>>,
     required: Vec<Spanned<String>>,
     mfa: Vec<Spanned<String>>,
     pagination: Option<Spanned<i64>>,
@@ -196,15 +204,6 @@ impl<'a> Lowering<'a> {
                 .with_label(label)
                 .with_help(help),
         );
-    }
-
-    /// `path "<label>": ` for messages OpenBao 2.7.2 wraps in the block's label (and Vault
-    /// does not, spec 1.7–1.10).
-    fn outer_prefix(&self, label: &str) -> String {
-        match self.target {
-            Target::OpenBao => format!("path {}: ", quote(label)),
-            Target::Vault => String::new(),
-        }
     }
 
     fn lower(&mut self) -> Option<Lowered> {
@@ -241,7 +240,9 @@ impl<'a> Lowering<'a> {
             }
         };
         if text.trim_start().starts_with('{') {
-            flatten_json(&mut root);
+            // A second flattening pass over the already flattened JSON tree: it splits the
+            // items whose values became objects of objects in the first (kept as it was).
+            hcl1::flatten_json(&mut root);
         }
         let NodeKind::Object(items) = &root.kind else {
             self.error(
@@ -277,7 +278,7 @@ impl<'a> Lowering<'a> {
             let Some(key) = item.keys.first() else {
                 continue;
             };
-            if TOP_LEVEL_KEYS.contains(&key.name.as_str()) {
+            if TOP_LEVEL_KEYS.contains(&key.name()) {
                 continue;
             }
             let help = match suggest(&key.name, &TOP_LEVEL_KEYS) {
@@ -360,19 +361,21 @@ impl<'a> Lowering<'a> {
 
     fn lower_path(&mut self, item: &Item) -> Option<Rule> {
         let (label, label_span) = match item.keys.get(1) {
-            Some(key) => (key.name.clone(), key.span),
-            None => ("path".to_string(), item.keys[0].span),
+            Some(key) => (key.name(), key.span),
+            None => ("path", item.keys[0].span),
         };
-        let path_prefix = format!("path {}: ", quote(&label));
-        let outer = self.outer_prefix(&label);
+        let prefix = BlockPrefix {
+            label,
+            target: self.target,
+        };
 
-        let markers = match identity_markers(&label) {
+        let markers = match identity_markers(label) {
             Ok(markers) => markers,
             Err(_) => {
                 self.error(
                     "invalid-template",
                     label_span,
-                    format!("{outer}{UNBALANCED}"),
+                    format!("{}{UNBALANCED}", prefix.outer()),
                     "unbalanced `{{` / `}}`",
                     "every `{{` needs a matching `}}`, e.g. `secret/{{identity.entity.id}}/*`"
                         .into(),
@@ -381,7 +384,7 @@ impl<'a> Lowering<'a> {
             }
         };
         // Compared once per label, not once per marker: linear in the label's length.
-        let verbatim = self.label_is_verbatim(label_span, &label);
+        let verbatim = self.label_is_verbatim(label_span, label);
         let template_vars: Vec<Spanned<String>> = markers
             .iter()
             .map(|marker| {
@@ -401,7 +404,8 @@ impl<'a> Lowering<'a> {
                 "invalid-type",
                 item.value.span,
                 format!(
-                    "{path_prefix}cannot check HCL keys of type {}",
+                    "{}cannot check HCL keys of type {}",
+                    prefix.path(),
                     super::decode::go_type(&item.value)
                 ),
                 "not a block",
@@ -419,7 +423,8 @@ impl<'a> Lowering<'a> {
                 continue;
             }
             let message = format!(
-                "{path_prefix}invalid key {}{}",
+                "{}invalid key {}{}",
+                prefix.path(),
                 quote(&key.name),
                 on_line(self.key_line(entry))
             );
@@ -442,8 +447,11 @@ impl<'a> Lowering<'a> {
                     Ok(group) => control_group = Some(group),
                     Err(errors) => {
                         for error in errors {
-                            let message =
-                                format!("{outer}error handling control_group: {}", error.message);
+                            let message = format!(
+                                "{}error handling control_group: {}",
+                                prefix.outer(),
+                                error.message
+                            );
                             self.error(
                                 "invalid-control-group",
                                 error.span,
@@ -457,7 +465,7 @@ impl<'a> Lowering<'a> {
             }
         }
 
-        let fields = self.decode_fields(body, &path_prefix);
+        let mut fields = self.decode_fields(body, prefix);
 
         let mut rule = Rule {
             pattern_span: label_span,
@@ -467,7 +475,7 @@ impl<'a> Lowering<'a> {
             old_policy: fields.policy.clone(),
             control_group,
             expiration: fields.expiration.clone(),
-            ..Rule::bare(label.clone(), None, CapSet::EMPTY)
+            ..Rule::bare(label, None, CapSet::EMPTY)
         };
 
         // OpenBao: a rule whose expiration has passed is dropped before any later check.
@@ -475,14 +483,14 @@ impl<'a> Lowering<'a> {
             match abstime::parse_absolute_time(&expiration.value) {
                 Ok(when) if abstime::now_unix() > when => {
                     rule.expired = true;
-                    rule.pattern = PathPattern::parse(&label)
+                    rule.pattern = PathPattern::parse(label)
                         .ok()
                         .filter(|_| markers.is_empty());
                     return Some(rule);
                 }
                 Ok(_) => {}
                 Err(error) => {
-                    let message = format!("{path_prefix}invalid expiration time: {error}");
+                    let message = format!("{}invalid expiration time: {error}", prefix.path());
                     self.error(
                         "invalid-expiration",
                         expiration.span,
@@ -494,8 +502,8 @@ impl<'a> Lowering<'a> {
             }
         }
 
-        self.lower_pattern(&mut rule, &label, label_span, markers.is_empty());
-        let stopped_at_deny = self.lower_capabilities(&mut rule, &fields, &path_prefix);
+        self.lower_pattern(&mut rule, label, label_span, markers.is_empty());
+        let stopped_at_deny = self.lower_capabilities(&mut rule, &fields, prefix);
 
         if self.target == Target::Vault {
             for cg_item in &control_group_items {
@@ -530,11 +538,11 @@ impl<'a> Lowering<'a> {
         rule.param_case_clashes = case_clashes("allowed_parameters", allowed);
         rule.param_case_clashes
             .extend(case_clashes("denied_parameters", denied));
-        self.lower_wrapping_ttls(&mut rule, &fields, &outer);
-        rule.mfa_methods = fields.mfa.clone();
-        rule.required_parameters = fields.required.clone();
-        rule.subscribe_event_types = fields.subscribe.clone();
-        self.lower_filter_path(&mut rule, &fields, &outer);
+        self.lower_wrapping_ttls(&mut rule, &fields, prefix);
+        rule.mfa_methods = std::mem::take(&mut fields.mfa);
+        rule.required_parameters = std::mem::take(&mut fields.required);
+        rule.subscribe_event_types = std::mem::take(&mut fields.subscribe);
+        self.lower_filter_path(&mut rule, &fields, prefix);
         rule.pagination_limit = fields.pagination;
         Some(rule)
     }
@@ -553,19 +561,18 @@ impl<'a> Lowering<'a> {
 
     /// Decodes the block's fields in the order of the product's struct fields (the decoder
     /// reports the first failing field in that order).
-    fn decode_fields(&mut self, body: &[Item], path_prefix: &str) -> Fields {
+    fn decode_fields<'t>(&mut self, body: &'t [Item<'t>], prefix: BlockPrefix<'_>) -> Fields<'t> {
         let mut fields = Fields::default();
         let decoder = Decoder {
             source: self.source,
             json: self.decoder.json,
         };
-        let prefix = path_prefix.to_string();
 
         for source in FieldMatches::collect(body, "policy").sources() {
             match decoder.string("root.Policy", source) {
                 Ok(value) => fields.policy = Some(value),
                 Err(e) => {
-                    self.decode_error(prefix.clone(), e, "`policy` takes one string: `\"deny\"`, `\"read\"`, `\"write\"` or `\"sudo\"`");
+                    self.decode_error(prefix.path(), e, "`policy` takes one string: `\"deny\"`, `\"read\"`, `\"write\"` or `\"sudo\"`");
                     break;
                 }
             }
@@ -582,7 +589,7 @@ impl<'a> Lowering<'a> {
                 decoder.string_list("root.Capabilities", source, &mut fields.capabilities)
             {
                 self.decode_error(
-                    prefix.clone(),
+                    prefix.path(),
                     e,
                     "`capabilities` takes a list of strings: `capabilities = [\"read\", \"list\"]`",
                 );
@@ -595,7 +602,7 @@ impl<'a> Lowering<'a> {
                     Ok(value) => fields.expiration = Some(value),
                     Err(e) => {
                         self.decode_error(
-                            prefix.clone(),
+                            prefix.path(),
                             e,
                             "`expiration` takes a string: an RFC 3339 time or Unix seconds",
                         );
@@ -614,7 +621,7 @@ impl<'a> Lowering<'a> {
                 match decoder.value_into(&format!("root.{key}"), source, previous) {
                     Ok(value) => *slot = Some(Spanned::new(value, span)),
                     Err(e) => {
-                        self.decode_error(prefix.clone(), e, TTL_HELP);
+                        self.decode_error(prefix.path(), e, TTL_HELP);
                         break;
                     }
                 }
@@ -631,7 +638,7 @@ impl<'a> Lowering<'a> {
             let mut entries = ParamEntries::default();
             for source in matches.sources() {
                 if let Err(e) = decoder.param_map(&format!("root.{key}"), source, &mut entries) {
-                    self.decode_error(prefix.clone(), e, "parameters map names to lists of values: `allowed_parameters = { \"ttl\" = [] }`");
+                    self.decode_error(prefix.path(), e, "parameters map names to lists of values: `allowed_parameters = { \"ttl\" = [] }`");
                     break;
                 }
             }
@@ -648,7 +655,7 @@ impl<'a> Lowering<'a> {
             for source in FieldMatches::collect(body, key).sources() {
                 if let Err(e) = decoder.string_list(&format!("root.{key}"), source, slot) {
                     self.decode_error(
-                        prefix.clone(),
+                        prefix.path(),
                         e,
                         &format!("`{key}` takes a list of strings"),
                     );
@@ -662,7 +669,7 @@ impl<'a> Lowering<'a> {
                     Ok(value) => fields.pagination = Some(value),
                     Err(e) => {
                         self.decode_error(
-                            prefix.clone(),
+                            prefix.path(),
                             e,
                             "`pagination_limit` takes an integer: `pagination_limit = 100`",
                         );
@@ -676,7 +683,7 @@ impl<'a> Lowering<'a> {
                 match decoder.string("root.list_scan_response_keys_filter_path", source) {
                     Ok(value) => fields.filter = Some(value),
                     Err(e) => {
-                        self.decode_error(prefix.clone(), e, "`list_scan_response_keys_filter_path` takes a template string such as `\"{{ .path }}{{ .key }}\"`");
+                        self.decode_error(prefix.path(), e, "`list_scan_response_keys_filter_path` takes a template string such as `\"{{ .path }}{{ .key }}\"`");
                         break;
                     }
                 }
@@ -712,13 +719,21 @@ impl<'a> Lowering<'a> {
 
     /// Old-style `policy` mapping, then the capability walk that stops at `deny` (spec 1.3,
     /// 1.4). Returns whether the block stopped at `deny`.
-    fn lower_capabilities(&mut self, rule: &mut Rule, fields: &Fields, path_prefix: &str) -> bool {
-        let mut written: Vec<Spanned<String>> = fields.capabilities.clone();
+    fn lower_capabilities(
+        &mut self,
+        rule: &mut Rule,
+        fields: &Fields,
+        prefix: BlockPrefix<'_>,
+    ) -> bool {
+        // The capabilities as written, then those an old-style `policy` maps to (`deny`
+        // replaces the list). Borrowed: nothing is copied per capability.
+        let mut listed: &[Spanned<String>] = &fields.capabilities;
+        let mut mapped: (&[&str], Span) = (&[], Span::default());
         if let Some(policy) = fields.policy.as_ref().filter(|p| !p.value.is_empty()) {
-            let mapped: &[&str] = match policy.value.as_str() {
+            let names: &[&str] = match policy.value.as_str() {
                 "deny" => {
-                    written = vec![Spanned::new("deny".to_string(), policy.span)];
-                    &[]
+                    listed = &[];
+                    &["deny"]
                 }
                 "read" => &["read", "list"],
                 "write" => &["create", "read", "update", "delete", "list"],
@@ -728,7 +743,7 @@ impl<'a> Lowering<'a> {
                         Some(near) => format!("did you mean `{near}`? old-style `policy` takes `deny`, `read`, `write` or `sudo`; prefer `capabilities = [...]`"),
                         None => "old-style `policy` takes `deny`, `read`, `write` or `sudo`; prefer `capabilities = [...]`".into(),
                     };
-                    let message = format!("{path_prefix}invalid policy {}", quote(other));
+                    let message = format!("{}invalid policy {}", prefix.path(), quote(other));
                     self.error(
                         "invalid-policy-value",
                         policy.span,
@@ -739,12 +754,12 @@ impl<'a> Lowering<'a> {
                     return false;
                 }
             };
-            written.extend(
-                mapped
-                    .iter()
-                    .map(|name| Spanned::new(name.to_string(), policy.span)),
-            );
+            mapped = (names, policy.span);
         }
+        let written = listed
+            .iter()
+            .map(|capability| Spanned::new(capability.value.as_str(), capability.span))
+            .chain(mapped.0.iter().map(|name| Spanned::new(*name, mapped.1)));
         for capability in written {
             if capability.value == "deny" {
                 rule.capabilities = CapSet::only(Capability::Deny);
@@ -752,17 +767,18 @@ impl<'a> Lowering<'a> {
                     .push(Spanned::new(Capability::Deny, capability.span));
                 return true;
             }
-            match Capability::parse(&capability.value, self.target) {
+            match Capability::parse(capability.value, self.target) {
                 Some(parsed) => {
                     rule.capabilities = rule.capabilities.with(parsed);
                     rule.capability_list
                         .push(Spanned::new(parsed, capability.span));
                 }
                 None => {
-                    let help = self.capability_help(&capability.value);
+                    let help = self.capability_help(capability.value);
                     let message = format!(
-                        "{path_prefix}invalid capability {}",
-                        quote(&capability.value)
+                        "{}invalid capability {}",
+                        prefix.path(),
+                        quote(capability.value)
                     );
                     self.error(
                         "invalid-capability",
@@ -808,7 +824,7 @@ impl<'a> Lowering<'a> {
         }
     }
 
-    fn lower_wrapping_ttls(&mut self, rule: &mut Rule, fields: &Fields, outer: &str) {
+    fn lower_wrapping_ttls(&mut self, rule: &mut Rule, fields: &Fields, prefix: BlockPrefix<'_>) {
         let mut parsed: [Option<(Nanos, Span)>; 2] = [None, None];
         for (index, (key, value)) in [
             ("min_wrapping_ttl", &fields.min_ttl),
@@ -824,7 +840,7 @@ impl<'a> Lowering<'a> {
                     self.error(
                         "invalid-ttl",
                         value.span,
-                        format!("{outer}error parsing {key}: {error}"),
+                        format!("{}error parsing {key}: {error}", prefix.outer()),
                         "not a duration",
                         TTL_HELP.to_string(),
                     );
@@ -839,7 +855,10 @@ impl<'a> Lowering<'a> {
                 self.error(
                     "invalid-ttl",
                     max_span,
-                    format!("{outer}max_wrapping_ttl cannot be less than min_wrapping_ttl"),
+                    format!(
+                        "{}max_wrapping_ttl cannot be less than min_wrapping_ttl",
+                        prefix.outer()
+                    ),
                     "below `min_wrapping_ttl`",
                     format!(
                         "`max_wrapping_ttl` ({}) is shorter than `min_wrapping_ttl` ({}); raise the maximum or lower the minimum",
@@ -851,7 +870,7 @@ impl<'a> Lowering<'a> {
         }
     }
 
-    fn lower_filter_path(&mut self, rule: &mut Rule, fields: &Fields, outer: &str) {
+    fn lower_filter_path(&mut self, rule: &mut Rule, fields: &Fields, prefix: BlockPrefix<'_>) {
         let Some(filter) = fields.filter.as_ref().filter(|f| !f.value.is_empty()) else {
             return;
         };
@@ -860,7 +879,7 @@ impl<'a> Lowering<'a> {
             self.error(
                 "invalid-filter-path",
                 filter.span,
-                format!("{outer}list_scan_response_keys_filter_path needs to be used on a path with the list capability"),
+                format!("{}list_scan_response_keys_filter_path needs to be used on a path with the list capability", prefix.outer()),
                 "needs `list`",
                 "add `list` to this block's capabilities (the filter applies to list and scan responses)".into(),
             );
@@ -870,7 +889,7 @@ impl<'a> Lowering<'a> {
             self.error(
                 "invalid-filter-path",
                 filter.span,
-                format!("{outer}{}", error.message()),
+                format!("{}{}", prefix.outer(), error.message()),
                 "invalid filter template",
                 "the filter is a Go template rendered once per key; it must use `{{ .key }}`, e.g. `\"{{ .path }}{{ .key }}\"`".into(),
             );
@@ -878,10 +897,33 @@ impl<'a> Lowering<'a> {
     }
 }
 
+/// The label prefixes of one path block's messages, formatted only when a message is.
+#[derive(Clone, Copy)]
+struct BlockPrefix<'l> {
+    label: &'l str,
+    target: Target,
+}
+
+impl BlockPrefix<'_> {
+    /// `path "<label>": `, which both targets put before item errors.
+    fn path(&self) -> String {
+        format!("path {}: ", quote(self.label))
+    }
+
+    /// `path "<label>": ` for messages OpenBao 2.7.2 wraps in the block's label (and Vault
+    /// does not, spec 1.7–1.10).
+    fn outer(&self) -> String {
+        match self.target {
+            Target::OpenBao => self.path(),
+            Target::Vault => String::new(),
+        }
+    }
+}
+
 const TTL_HELP: &str =
     "write seconds (`300`), a Go duration (`\"5m\"`, `\"1h30m\"`) or whole days (`\"2d\"`)";
 
-fn source_span(source: Source<'_>) -> Span {
+fn source_span(source: Source<'_, '_>) -> Span {
     match source {
         Source::Node(node) => node.span,
         Source::List(items) => items
@@ -930,8 +972,8 @@ fn case_clashes(
         }
         clashes.push(ParamCaseClash {
             block,
-            first: Spanned::new(first.name.clone(), first.span),
-            second: Spanned::new(key.name.clone(), key.span),
+            first: Spanned::new(first.name.to_string(), first.span),
+            second: Spanned::new(key.name.to_string(), key.span),
         });
     }
     clashes
@@ -947,80 +989,6 @@ pub(crate) fn suggest<'c>(word: &str, candidates: &[&'c str]) -> Option<&'c str>
         |candidate| edit_distance_with_transpositions(&lowered, candidate),
         |_| limit,
     )
-}
-
-/// HCL1's JSON flattening (`flattenObjects`): an item whose value is a non-empty object of
-/// objects (or a non-empty list of objects) is replaced by one item per child, with the
-/// child's keys appended. This is what turns `{"path": {"a": {...}}}` into `path "a" {...}`,
-/// and why `{"path": {"a": {...}, "b": []}}` is one block named `path` with keys `a` and `b`.
-/// Idempotent. Cost: O(nodes).
-fn flatten_json(node: &mut Node) {
-    match &mut node.kind {
-        NodeKind::Object(items) => {
-            let flattened: Vec<Item> = std::mem::take(items)
-                .into_iter()
-                .flat_map(flatten_item)
-                .collect();
-            *items = flattened;
-            for item in items.iter_mut() {
-                flatten_json(&mut item.value);
-            }
-        }
-        NodeKind::List(elements) => elements.iter_mut().for_each(flatten_json),
-        _ => {}
-    }
-}
-
-fn flatten_item(item: Item) -> Vec<Item> {
-    let Item {
-        keys,
-        assign,
-        value,
-    } = item;
-    let Node { kind, span } = value;
-    match kind {
-        NodeKind::Object(children)
-            if !children.is_empty()
-                && children
-                    .iter()
-                    .all(|c| matches!(c.value.kind, NodeKind::Object(_))) =>
-        {
-            children
-                .into_iter()
-                .flat_map(|child| {
-                    let mut child_keys = keys.clone();
-                    child_keys.extend(child.keys);
-                    flatten_item(Item {
-                        keys: child_keys,
-                        assign,
-                        value: child.value,
-                    })
-                })
-                .collect()
-        }
-        NodeKind::List(elements)
-            if !elements.is_empty()
-                && elements
-                    .iter()
-                    .all(|e| matches!(e.kind, NodeKind::Object(_))) =>
-        {
-            elements
-                .into_iter()
-                .flat_map(|element| {
-                    flatten_item(Item {
-                        keys: keys.clone(),
-                        assign,
-                        value: element,
-                    })
-                })
-                .collect()
-        }
-        kind => vec![Item {
-            keys,
-            assign,
-            value: Node { kind, span },
-        }],
-    }
 }
 
 #[cfg(test)]
