@@ -122,13 +122,12 @@ pub fn run(args: Args) -> CliResult {
         eprintln!("{hidden} finding(s) hidden: already present at `{rev}`");
     }
     let fail_level = args.fail_level.unwrap_or(workspace.config.fail_level);
-    let output = report::render(args.format, &results, color);
     if args.format == Format::Github {
         write_step_summary(&results);
     }
     // A report that could not be written (a closed pipe, a full disk) is exit 2: a CI gate
     // must not pass on a truncated report.
-    super::write_stdout(&output)?;
+    super::write_stdout_with(|out| report::write(args.format, &results, color, out))?;
     Ok(exit_status(&results, fail_level))
 }
 

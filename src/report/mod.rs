@@ -45,6 +45,21 @@ pub fn render(format: Format, results: &[FileDiagnostics], color: bool) -> Strin
     }
 }
 
+/// Writes the results of a check in a format to `out`. SARIF is written result by result
+/// (its log is several kilobytes per finding in memory); the other formats are rendered whole
+/// first, a few hundred bytes per finding.
+pub fn write(
+    format: Format,
+    results: &[FileDiagnostics],
+    color: bool,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    match format {
+        Format::Sarif => sarif::write(results, out),
+        _ => out.write_all(render(format, results, color).as_bytes()),
+    }
+}
+
 /// 1-based start and end (exclusive) positions of a span; columns count characters.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Position {

@@ -19,10 +19,13 @@
 //!   its line's text (not the line number, so unrelated edits above do not change it), with an
 //!   occurrence counter for repeats.
 
+use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
-use serde_json::json;
+use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
+use serde_json::{json, Value};
 use serde_sarif::sarif::{
     ArtifactLocation, Location, Message, MultiformatMessageString, PhysicalLocation, PropertyBag,
     Region, ReportingConfiguration, ReportingDescriptor, Result as SarifResult, ResultLevel, Run,
@@ -43,10 +46,38 @@ pub const SCHEMA_URI: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 pub const SOURCE_ROOT_ID: &str = "%SRCROOT%";
 
 pub fn render(results: &[FileDiagnostics]) -> String {
-    let sarif = build(results);
-    let mut text = serde_json::to_string_pretty(&sarif).unwrap_or_else(|_| "{}".into());
-    text.push('\n');
-    text
+    let mut out = Vec::new();
+    write(results, &mut out).expect("writing to memory cannot fail");
+    String::from_utf8(out).expect("SARIF is UTF-8")
+}
+
+/// Writes the SARIF log (pretty JSON and a final newline) to `out`, each result built only
+/// while it is written: memory holds the run's frame and one result, not a million of them
+/// (the whole log as [`build`] makes it is several kilobytes per finding). Same text as
+/// serialising [`build`]'s log. Cost: O(findings) time.
+pub fn write(results: &[FileDiagnostics], out: &mut dyn Write) -> io::Result<()> {
+    let cwd = std::env::current_dir().unwrap_or_default();
+    write_in(results, &cwd, out)
+}
+
+/// [`write`] with `cwd` as the working directory.
+pub fn write_in(results: &[FileDiagnostics], cwd: &Path, out: &mut dyn Write) -> io::Result<()> {
+    let plan = Plan::new(results, cwd);
+    // The frame: the log with an empty result list, whose place the lazy results take.
+    let frame = serde_json::to_value(plan.log(Vec::new())).map_err(io::Error::other)?;
+    let lazy = LazyResults {
+        plan: &plan,
+        results,
+        fingerprints: RefCell::new(Fingerprints::default()),
+    };
+    serde_json::to_writer_pretty(
+        &mut *out,
+        &Spliced {
+            frame: &frame,
+            lazy: &lazy,
+        },
+    )?;
+    out.write_all(b"\n")
 }
 
 /// The SARIF log of one check run, with URIs relative to the repository root found from the
@@ -58,52 +89,169 @@ pub fn build(results: &[FileDiagnostics]) -> Sarif {
 
 /// [`build`] with `cwd` as the working directory (file names relative to it).
 pub fn build_in(results: &[FileDiagnostics], cwd: &Path) -> Sarif {
-    let root = source_root(cwd);
-    let mut descriptors: Vec<ReportingDescriptor> =
-        all_rule_metas().iter().map(registered_descriptor).collect();
-    let mut index: HashMap<String, usize> = all_rule_metas()
-        .iter()
-        .enumerate()
-        .map(|(i, meta)| (meta.id.to_string(), i))
-        .collect();
+    let plan = Plan::new(results, cwd);
     let mut fingerprints = Fingerprints::default();
-    let mut sarif_results = Vec::new();
-    for (file, diagnostic) in each(results) {
-        let rule_index = *index.entry(diagnostic.rule.clone()).or_insert_with(|| {
-            descriptors.push(unregistered_descriptor(&diagnostic.rule));
-            descriptors.len() - 1
-        });
-        let uri = artifact_uri(cwd, &root, &file.name);
-        sarif_results.push(result(
-            file,
-            diagnostic,
-            rule_index,
-            &uri,
-            &mut fingerprints,
-        ));
+    let sarif_results = each(results)
+        .map(|(file, diagnostic)| plan.result(file, diagnostic, &mut fingerprints))
+        .collect();
+    plan.log(sarif_results)
+}
+
+/// What every result of a run shares: the rule descriptors (registered rules, then each other
+/// id in order of first appearance) and where the files are.
+struct Plan {
+    root: PathBuf,
+    cwd: PathBuf,
+    descriptors: Vec<ReportingDescriptor>,
+    index: HashMap<String, usize>,
+}
+
+impl Plan {
+    fn new(results: &[FileDiagnostics], cwd: &Path) -> Plan {
+        let mut descriptors: Vec<ReportingDescriptor> =
+            all_rule_metas().iter().map(registered_descriptor).collect();
+        let mut index: HashMap<String, usize> = all_rule_metas()
+            .iter()
+            .enumerate()
+            .map(|(i, meta)| (meta.id.to_string(), i))
+            .collect();
+        for (_, diagnostic) in each(results) {
+            index.entry(diagnostic.rule.clone()).or_insert_with(|| {
+                descriptors.push(unregistered_descriptor(&diagnostic.rule));
+                descriptors.len() - 1
+            });
+        }
+        Plan {
+            root: source_root(cwd),
+            cwd: cwd.to_path_buf(),
+            descriptors,
+            index,
+        }
     }
-    let driver = ToolComponent::builder()
-        .name("capable")
-        .version(env!("CARGO_PKG_VERSION"))
-        .information_uri(crate::lint::project_url())
-        .rules(descriptors)
-        .build();
-    let mut base_ids = BTreeMap::new();
-    base_ids.insert(
-        SOURCE_ROOT_ID.to_string(),
-        ArtifactLocation::builder().uri(folder_uri(&root)).build(),
-    );
-    let run = Run::builder()
-        .tool(Tool::builder().driver(driver).build())
-        .original_uri_base_ids(base_ids)
-        .results(sarif_results)
-        .column_kind(json!("unicodeCodePoints"))
-        .build();
-    Sarif::builder()
-        .schema(SCHEMA_URI)
-        .version(json!("2.1.0"))
-        .runs(vec![run])
-        .build()
+
+    fn result(
+        &self,
+        file: &SourceFile,
+        diagnostic: &Diagnostic,
+        fingerprints: &mut Fingerprints,
+    ) -> SarifResult {
+        let rule_index = self.index[&diagnostic.rule];
+        let uri = artifact_uri(&self.cwd, &self.root, &file.name);
+        result(file, diagnostic, rule_index, &uri, fingerprints)
+    }
+
+    fn log(&self, sarif_results: Vec<SarifResult>) -> Sarif {
+        let driver = ToolComponent::builder()
+            .name("capable")
+            .version(env!("CARGO_PKG_VERSION"))
+            .information_uri(crate::lint::project_url())
+            .rules(self.descriptors.clone())
+            .build();
+        let mut base_ids = BTreeMap::new();
+        base_ids.insert(
+            SOURCE_ROOT_ID.to_string(),
+            ArtifactLocation::builder()
+                .uri(folder_uri(&self.root))
+                .build(),
+        );
+        let run = Run::builder()
+            .tool(Tool::builder().driver(driver).build())
+            .original_uri_base_ids(base_ids)
+            .results(sarif_results)
+            .column_kind(json!("unicodeCodePoints"))
+            .build();
+        Sarif::builder()
+            .schema(SCHEMA_URI)
+            .version(json!("2.1.0"))
+            .runs(vec![run])
+            .build()
+    }
+}
+
+/// The results of a run, each built while it is written.
+struct LazyResults<'a> {
+    plan: &'a Plan,
+    results: &'a [FileDiagnostics],
+    fingerprints: RefCell<Fingerprints>,
+}
+
+impl Serialize for LazyResults<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut fingerprints = self.fingerprints.borrow_mut();
+        let mut seq = serializer.serialize_seq(None)?;
+        for (file, diagnostic) in each(self.results) {
+            seq.serialize_element(&self.plan.result(file, diagnostic, &mut fingerprints))?;
+        }
+        seq.end()
+    }
+}
+
+/// The log's frame with the lazy results in place of the first run's empty `results`.
+struct Spliced<'a> {
+    frame: &'a Value,
+    lazy: &'a LazyResults<'a>,
+}
+
+impl Serialize for Spliced<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let Value::Object(log) = self.frame else {
+            return self.frame.serialize(serializer);
+        };
+        let mut map = serializer.serialize_map(Some(log.len()))?;
+        for (key, value) in log {
+            match (key.as_str(), value) {
+                ("runs", Value::Array(runs)) => map.serialize_entry(
+                    key,
+                    &Runs {
+                        runs,
+                        lazy: self.lazy,
+                    },
+                )?,
+                _ => map.serialize_entry(key, value)?,
+            }
+        }
+        map.end()
+    }
+}
+
+struct Runs<'a> {
+    runs: &'a [Value],
+    lazy: &'a LazyResults<'a>,
+}
+
+impl Serialize for Runs<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut seq = serializer.serialize_seq(Some(self.runs.len()))?;
+        for (at, run) in self.runs.iter().enumerate() {
+            match run {
+                Value::Object(fields) if at == 0 => seq.serialize_element(&RunFields {
+                    fields,
+                    lazy: self.lazy,
+                })?,
+                _ => seq.serialize_element(run)?,
+            }
+        }
+        seq.end()
+    }
+}
+
+struct RunFields<'a> {
+    fields: &'a serde_json::Map<String, Value>,
+    lazy: &'a LazyResults<'a>,
+}
+
+impl Serialize for RunFields<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.fields.len()))?;
+        for (key, value) in self.fields {
+            if key == "results" {
+                map.serialize_entry(key, self.lazy)?;
+            } else {
+                map.serialize_entry(key, value)?;
+            }
+        }
+        map.end()
+    }
 }
 
 fn level(severity: Severity) -> ResultLevel {
@@ -354,6 +502,54 @@ fn fnv1a(parts: &[&[u8]]) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_streamed_log_is_the_built_log() {
+        use std::sync::Arc;
+        let file = Arc::new(SourceFile::new(
+            "p.hcl",
+            "path \"secret/*\" { capabilities = [\"sudo\"] }\npath \"x\" {}\n",
+        ));
+        let span = |start, end| crate::span::Span { start, end };
+        let diagnostics = vec![
+            Diagnostic::new(
+                "literal-star",
+                Severity::Warning,
+                span(5, 15),
+                String::from("one"),
+            )
+            .with_help("help text"),
+            Diagnostic::new(
+                "invalid-something",
+                Severity::Error,
+                span(50, 53),
+                String::from("two"),
+            ),
+            Diagnostic::new(
+                "literal-star",
+                Severity::Warning,
+                span(5, 15),
+                String::from("one"),
+            ),
+        ];
+        let cwd = std::env::temp_dir();
+        for results in [
+            vec![FileDiagnostics {
+                file: file.clone(),
+                diagnostics,
+            }],
+            vec![FileDiagnostics {
+                file,
+                diagnostics: Vec::new(),
+            }],
+            Vec::new(),
+        ] {
+            let mut streamed = Vec::new();
+            write_in(&results, &cwd, &mut streamed).unwrap();
+            let built = serde_json::to_string_pretty(&build_in(&results, &cwd)).unwrap() + "\n";
+            assert_eq!(String::from_utf8(streamed).unwrap(), built);
+        }
+    }
 
     #[test]
     fn uris_are_encoded() {
