@@ -19,7 +19,6 @@ mod gen;
 mod support;
 
 use std::collections::BTreeMap;
-use std::process::Command;
 use std::sync::Arc;
 
 use capable::acl::{Acl, Decision, Operation, Request};
@@ -250,7 +249,7 @@ fn capabilities_match_openbao_on_random_policies() {
 
 /// Runs `capable caps --target openbao --format json` on policy files and returns its answer.
 fn run_caps_binary(dir: &std::path::Path, policies: &[GenPolicy], paths: &[String]) -> Value {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_capable"));
+    let mut command = support::cli::command();
     command.args(["caps", "--target", "openbao", "--format", "json"]);
     for policy in policies {
         let extension = if policy.text().starts_with('{') {
@@ -365,7 +364,7 @@ fn caps_binary_reports_root_and_default() {
     let theirs = bao.capabilities(&token, &paths);
     let file = dir.path().join("nothing.hcl");
     std::fs::write(&file, empty.text()).expect("write");
-    let output = Command::new(env!("CARGO_BIN_EXE_capable"))
+    let output = support::cli::command()
         .args([
             "caps",
             "--target",
@@ -388,7 +387,7 @@ fn caps_binary_reports_root_and_default() {
     // A policy file named `root` answers like the root token.
     let root_file = dir.path().join("root.hcl");
     std::fs::write(&root_file, "path \"x\" { capabilities = [\"read\"] }\n").expect("write");
-    let output = Command::new(env!("CARGO_BIN_EXE_capable"))
+    let output = support::cli::command()
         .args([
             "caps", "--target", "openbao", "--format", "json", "--policy",
         ])

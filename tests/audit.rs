@@ -712,7 +712,7 @@ fn malformed_truncated_and_non_utf8_lines_are_reported_and_the_rest_replayed(s: 
     let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
     encoder.write_all(&bad).unwrap();
     let gz = encoder.finish().unwrap();
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_capable"))
+    let output = support::cli::command()
         .args(["audit", "replay", "-", "--format", "json"])
         .current_dir(dir.path())
         .env("NO_COLOR", "1")

@@ -245,15 +245,27 @@ fn concurrent_runs_share_the_cache_safely() {
 #[test]
 fn the_cache_can_be_turned_off_and_needs_a_workspace_root() {
     let (temp, tree) = example_copy();
+    let role = ["reach", "--role", "kubernetes/inference-role"];
+    let who = ["who-can", "read", "secret/data/ai/openai"];
     run(&tree, &["check", "--no-cache"]);
     run(&tree, &["test", "--no-cache"]);
+    run(&tree, &[&role[..], &["--no-cache"]].concat());
+    run(&tree, &[&who[..1], &["--no-cache"], &who[1..]].concat());
     assert!(!tree.join(CACHE).exists(), "--no-cache wrote a cache");
     let config = tree.join("capable.yaml");
     let text = std::fs::read_to_string(&config).unwrap();
     std::fs::write(&config, format!("{text}\ncache: false\n")).unwrap();
     let (code, _) = run(&tree, &["check"]);
     assert!(code < 2, "`cache: false` refused");
+    assert_eq!(run(&tree, &role).0, 0);
+    assert_eq!(run(&tree, &who).0, 0);
     assert!(!tree.join(CACHE).exists(), "`cache: false` wrote a cache");
+    // The queries keep the configuration and the inventory there otherwise.
+    std::fs::write(&config, &text).unwrap();
+    assert_eq!(run(&tree, &role).0, 0);
+    assert_eq!(entries(&tree).len(), 2, "{:?}", entries(&tree));
+    std::fs::remove_dir_all(tree.join(CACHE)).unwrap();
+    std::fs::write(&config, format!("{text}\ncache: false\n")).unwrap();
     // No capable.yaml: a folder checked on its own gets no cache...
     let bare = temp.path().join("bare");
     std::fs::create_dir_all(&bare).unwrap();

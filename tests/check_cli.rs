@@ -176,7 +176,7 @@ fn format_sarif() {
 #[test]
 fn no_color_flag_and_env_give_plain_text() {
     let (_, stdout) = format_output("human");
-    let output = Command::new(env!("CARGO_BIN_EXE_capable"))
+    let output = support::cli::command()
         .args(["check", "--no-color"])
         .current_dir(fixture("formats"))
         .env_remove("NO_COLOR")
@@ -494,6 +494,7 @@ fn on_a_terminal(no_color_env: Option<&str>, extra: &str) -> String {
     let mut script = Command::new("script");
     script
         .args(["-qec", &command, "/dev/null"])
+        .env("CAPABLE_NO_CACHE", "1")
         .current_dir(fixture("formats"))
         .env_remove("NO_COLOR");
     if let Some(value) = no_color_env {
@@ -677,7 +678,7 @@ fn github_format_stays_under_the_annotation_limit_and_writes_the_step_summary() 
     let dir = scratch(&[("many.hcl", blocks.as_str())]);
     let summary = dir.path().join("summary.md");
     std::fs::write(&summary, "earlier step\n").unwrap();
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_capable"))
+    let output = support::cli::command()
         .args(["check", "--format", "github", "many.hcl"])
         .current_dir(dir.path())
         .env("GITHUB_STEP_SUMMARY", &summary)

@@ -223,8 +223,8 @@ fn merged_rule_names_every_contributing_policy() {
 /// Runs `capable caps ARGS` in `dir` with `stdin` as its input.
 fn caps_with_input(dir: &Path, args: &[&str], stdin: &str) -> (i32, String, String) {
     use std::io::Write;
-    use std::process::{Command, Stdio};
-    let mut child = Command::new(env!("CARGO_BIN_EXE_capable"))
+    use std::process::Stdio;
+    let mut child = support::cli::command()
         .arg("caps")
         .args(args)
         .current_dir(dir)

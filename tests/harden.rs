@@ -19,7 +19,7 @@ const SECRET: &str = "TOPSECRET-7f3a";
 /// Runs `capable ARGS` in `dir` with a deadline: (exit code, stdout, stderr). A run past the
 /// deadline is killed and fails the test.
 fn run(dir: &Path, args: &[&str]) -> (i32, String, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_capable"))
+    let mut child = support::cli::command()
         .args(args)
         .current_dir(dir)
         .env("NO_COLOR", "1")
@@ -288,7 +288,7 @@ fn a_full_stdout_is_exit_2_never_a_panic_or_success() {
             .write(true)
             .open("/dev/full")
             .expect("/dev/full");
-        let output = Command::new(env!("CARGO_BIN_EXE_capable"))
+        let output = support::cli::command()
             .args(*args)
             .current_dir(root.path())
             .stdout(full)
@@ -309,7 +309,7 @@ fn a_closed_pipe_is_exit_2_never_a_panic() {
         // The read end is closed before capable starts, so its first write fails.
         let (reader, writer) = std::io::pipe().expect("pipe");
         drop(reader);
-        let output = Command::new(env!("CARGO_BIN_EXE_capable"))
+        let output = support::cli::command()
             .args(*args)
             .current_dir(root.path())
             .stdout(writer)

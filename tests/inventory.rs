@@ -2,6 +2,9 @@
 //! entity's and its groups', parents included), login → entity mapping, accessors, templated
 //! paths resolved from the identity, and reference errors with their line.
 
+#[path = "support/cli.rs"]
+mod cli_support;
+
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -330,7 +333,7 @@ fn bad_references_point_at_their_line() {
 fn role_lints_fire_on_merged_roles() {
     let dir =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/inventory/role-lints");
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_capable"))
+    let output = cli_support::command()
         .args(["check", "--format", "concise"])
         .current_dir(&dir)
         .env("NO_COLOR", "1")
@@ -379,7 +382,7 @@ fn role_lints_respect_rule_levels() {
         format!("{config}rules:\n  overridden-deny: off\n  unresolved-template: error\n"),
     )
     .unwrap();
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_capable"))
+    let output = cli_support::command()
         .args(["check", "--format", "concise"])
         .current_dir(dir.path())
         .output()
@@ -403,7 +406,7 @@ fn check_reports_inventory_errors_in_capable_yaml() {
         "roles:\n  userpass/dave:\n    policies: [a, b]\n",
     )
     .unwrap();
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_capable"))
+    let output = cli_support::command()
         .args(["check", "--format", "concise"])
         .current_dir(dir.path())
         .output()

@@ -99,6 +99,7 @@ fn run_hooks(dir: &Path) -> Output {
         .current_dir(dir)
         .env("PRE_COMMIT_HOME", dir.join(".pre-commit-home"))
         .env("NO_COLOR", "1")
+        .env("CAPABLE_NO_CACHE", "1")
         .output()
         .expect("run pre-commit")
 }

@@ -38,7 +38,7 @@ fn ok(answer: &Answer, what: &str) -> Value {
 /// `capable pull ARGS` in `dir` with only the given environment variables of the Vault/OpenBao
 /// family set: (exit code, stdout, stderr).
 fn pull(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_capable"));
+    let mut command = support::cli::command();
     command
         .arg("pull")
         .args(args)

@@ -231,7 +231,7 @@ fn seed_policy_carves_the_deny_out_of_nothing_and_reads_one_key() {
 #[test]
 fn cli_reach_of_a_person_under_secret() {
     let world = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/explain/world");
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_capable"))
+    let output = support::cli::command()
         .args(["reach", "--role", "userpass/alice", "--under", "secret/"])
         .current_dir(&world)
         .env("NO_COLOR", "1")
@@ -239,7 +239,7 @@ fn cli_reach_of_a_person_under_secret() {
         .expect("capable runs");
     assert_eq!(output.status.code(), Some(0));
     insta::assert_snapshot!(String::from_utf8_lossy(&output.stdout));
-    let json = std::process::Command::new(env!("CARGO_BIN_EXE_capable"))
+    let json = support::cli::command()
         .args([
             "reach",
             "--role",

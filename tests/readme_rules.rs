@@ -1,6 +1,9 @@
 //! The README's rule table (between `<!-- rules:start -->` and `<!-- rules:end -->`) is the
 //! registry's, as `capable rules --format markdown` prints it.
 
+#[path = "support/cli.rs"]
+mod cli_support;
+
 use std::path::Path;
 
 const START: &str = "<!-- rules:start -->\n";
@@ -43,10 +46,7 @@ fn table_has_one_row_per_rule_with_an_anchor() {
 #[test]
 fn rules_command_prints_the_table_and_docs() {
     let run = |args: &[&str]| {
-        let output = std::process::Command::new(env!("CARGO_BIN_EXE_capable"))
-            .args(args)
-            .output()
-            .unwrap();
+        let output = cli_support::command().args(args).output().unwrap();
         (
             output.status.code().unwrap(),
             String::from_utf8(output.stdout).unwrap(),

@@ -1,8 +1,10 @@
 //! Output formats through the library: SARIF against the official 2.1.0 JSON schema (vendored
 //! in `tests/data/`), GitHub escaping, JSON positions, the human summary.
 
+#[path = "support/cli.rs"]
+mod cli_support;
+
 use std::path::Path;
-use std::process::Command;
 use std::sync::Arc;
 
 use capable::diag::{Diagnostic, FileDiagnostics, Severity};
@@ -80,7 +82,7 @@ fn sarif_validator_rejects_a_broken_log() {
 
 #[test]
 fn sarif_of_a_real_check_is_valid() {
-    let output = Command::new(env!("CARGO_BIN_EXE_capable"))
+    let output = cli_support::command()
         .args(["check", "--format", "sarif"])
         .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/check/formats"))
         .output()

@@ -108,8 +108,8 @@ impl Cache {
     /// The cache of a workspace with this configuration, if it has one (see the module
     /// documentation). The first workspace a process loads decides the folder for all:
     /// `check --new-since` loads the tree at a git revision in a temporary folder, and its
-    /// unchanged files are the same entries. Cost: one `stat` of the executable and, the
-    /// first time, creating the folder.
+    /// unchanged files are the same entries. Cost: one `stat` of the executable; the folder
+    /// is created when the first entry is written.
     pub fn for_config(config: &Config) -> Option<Cache> {
         if !POLICIES.load(Ordering::Relaxed) {
             return None;
@@ -146,7 +146,7 @@ impl Cache {
                     _ if has_config => root.join(DIR_NAME),
                     _ => return None,
                 };
-                Cache::open(&dir, &build_salt()?)
+                Some(Cache::at(&dir, &build_salt()?))
             })
             .clone()
     }
@@ -154,19 +154,33 @@ impl Cache {
     /// The cache in `dir`, created (with its `.gitignore`) if needed; `salt` tells builds
     /// apart. `None` when the folder cannot be created.
     pub fn open(dir: &Path, salt: &[u8]) -> Option<Cache> {
-        let ignore = dir.join(".gitignore");
-        if !ignore.is_file() {
-            std::fs::create_dir_all(dir).ok()?;
-            let text = "# Automatically created by capable: the parsed-policy cache.\n*\n";
-            write_atomically(dir, &ignore, text.as_bytes())?;
-        }
+        let cache = Cache::at(dir, salt);
+        cache.create()?;
+        Some(cache)
+    }
+
+    /// The cache in `dir`, not created until an entry is written ([`Cache::create`]): a run
+    /// that only reads (or finds `cache: false` once `capable.yaml` is read) leaves no
+    /// folder behind.
+    fn at(dir: &Path, salt: &[u8]) -> Cache {
         let mut full_salt = FORMAT.as_bytes().to_vec();
         full_salt.push(0);
         full_salt.extend_from_slice(salt);
-        Some(Cache {
+        Cache {
             dir: dir.to_path_buf(),
             salt: full_salt,
-        })
+        }
+    }
+
+    /// Creates the folder and its `.gitignore` if missing. Cost: one `stat` when present.
+    fn create(&self) -> Option<()> {
+        let ignore = self.dir.join(".gitignore");
+        if !ignore.is_file() {
+            std::fs::create_dir_all(&self.dir).ok()?;
+            let text = "# Automatically created by capable: the parsed-policy cache.\n*\n";
+            write_atomically(&self.dir, &ignore, text.as_bytes())?;
+        }
+        Some(())
     }
 
     /// What reading `source` gives for `target` (`None`: a Vault Agent configuration), from
@@ -288,6 +302,9 @@ impl Cache {
     /// Writes an entry: its payload, a newline and the SHA-256 of the payload (64 hex
     /// digits), atomically ([`write_atomically`]).
     fn store_payload(&self, path: &Path, mut bytes: Vec<u8>) {
+        if self.create().is_none() {
+            return;
+        }
         let checksum = hex(digest(&SHA256, &bytes).as_ref());
         bytes.push(b'\n');
         bytes.extend_from_slice(checksum.as_bytes());

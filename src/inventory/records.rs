@@ -82,85 +82,72 @@ impl Inventory {
 
 /// Every record into `inventory`.
 fn read_all(records: &[u8], inventory: &mut Inventory) -> Option<()> {
-    {
-        for line in records.split(|byte| *byte == b'\n').skip(1) {
-            let (&tag, rest) = line.split_first()?;
-            let (key, value) = split_record(rest.strip_prefix(b" ")?)?;
-            match tag {
-                ROLE => {
-                    inventory
-                        .roles
-                        .insert(key, serde_json::from_slice(value).ok()?);
-                }
-                GROUP => {
-                    inventory
-                        .groups
-                        .insert(key, serde_json::from_slice(value).ok()?);
-                }
-                ENTITY => {
-                    inventory
-                        .entities
-                        .insert(key, serde_json::from_slice(value).ok()?);
-                }
-                ACCESSOR => {
-                    inventory
-                        .accessors
-                        .insert(key, serde_json::from_slice(value).ok()?);
-                }
-                _ => return None,
-            }
+    for line in records.split(|byte| *byte == b'\n').skip(1) {
+        let (&tag, rest) = line.split_first()?;
+        let (key, value) = split_record(rest.strip_prefix(b" ")?)?;
+        match tag {
+            ROLE => insert(&mut inventory.roles, key, value)?,
+            GROUP => insert(&mut inventory.groups, key, value)?,
+            ENTITY => insert(&mut inventory.entities, key, value)?,
+            ACCESSOR => insert(&mut inventory.accessors, key, value)?,
+            _ => return None,
         }
-        Some(())
     }
+    Some(())
+}
+
+/// One record's value, read into its map; `None` when it does not read.
+fn insert<T: serde::de::DeserializeOwned>(
+    map: &mut BTreeMap<String, T>,
+    key: String,
+    value: &[u8],
+) -> Option<()> {
+    map.insert(key, serde_json::from_slice(value).ok()?);
+    Some(())
 }
 
 /// The records `subject` needs into `inventory` (see [`Inventory::from_records_for`]).
 fn read_for(records: &[u8], subject: &Subject, inventory: &mut Inventory) -> Option<()> {
-    {
-        for line in find_all(records, ACCESSOR) {
-            let (key, value) = split_record(line)?;
-            inventory
-                .accessors
-                .insert(key, serde_json::from_slice(value).ok()?);
-        }
-        let mut entities = Vec::new();
-        let mut groups = Vec::new();
-        match subject {
-            Subject::Role(name) => {
-                for (key, info) in find_roles(records, name)? {
-                    if let LoginEntity::Declared(entity) | LoginEntity::Alias(entity) = &info.login
-                    {
-                        entities.push(entity.clone());
-                    }
-                    inventory.roles.insert(key, info);
-                }
-            }
-            Subject::Entity(name) => entities.push(name.clone()),
-            Subject::Group(name) => groups.push(name.clone()),
-            Subject::Policies(_) => {}
-        }
-        for name in entities {
-            let Some(value) = find(records, ENTITY, &name)? else {
-                continue;
-            };
-            let info: EntityInfo = serde_json::from_slice(value).ok()?;
-            groups.extend(info.groups.iter().cloned());
-            inventory.entities.insert(name, info);
-        }
-        let mut queue: VecDeque<String> = groups.into();
-        while let Some(name) = queue.pop_front() {
-            if inventory.groups.contains_key(&name) {
-                continue;
-            }
-            let Some(value) = find(records, GROUP, &name)? else {
-                continue;
-            };
-            let info: GroupInfo = serde_json::from_slice(value).ok()?;
-            queue.extend(info.parents.iter().cloned());
-            inventory.groups.insert(name, info);
-        }
-        Some(())
+    for line in find_all(records, ACCESSOR) {
+        let (key, value) = split_record(line)?;
+        insert(&mut inventory.accessors, key, value)?;
     }
+    let mut entities = Vec::new();
+    let mut groups = Vec::new();
+    match subject {
+        Subject::Role(name) => {
+            for (key, info) in find_roles(records, name)? {
+                if let LoginEntity::Declared(entity) | LoginEntity::Alias(entity) = &info.login {
+                    entities.push(entity.clone());
+                }
+                inventory.roles.insert(key, info);
+            }
+        }
+        Subject::Entity(name) => entities.push(name.clone()),
+        Subject::Group(name) => groups.push(name.clone()),
+        Subject::Policies(_) => {}
+    }
+    for name in entities {
+        let Some(value) = find(records, ENTITY, &name)? else {
+            continue;
+        };
+        let info: EntityInfo = serde_json::from_slice(value).ok()?;
+        groups.extend(info.groups.iter().cloned());
+        inventory.entities.insert(name, info);
+    }
+    let mut queue: VecDeque<String> = groups.into();
+    while let Some(name) = queue.pop_front() {
+        if inventory.groups.contains_key(&name) {
+            continue;
+        }
+        let Some(value) = find(records, GROUP, &name)? else {
+            continue;
+        };
+        let info: GroupInfo = serde_json::from_slice(value).ok()?;
+        queue.extend(info.parents.iter().cloned());
+        inventory.groups.insert(name, info);
+    }
+    Some(())
 }
 
 /// What an inventory was given besides its records.

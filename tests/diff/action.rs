@@ -142,6 +142,7 @@ fn run_steps(temp: &Path, work: &Path) -> (BTreeMap<String, Option<i32>>, String
             .current_dir(work)
             .env("PATH", &path)
             .env("NO_COLOR", "1")
+            .env("CAPABLE_NO_CACHE", "1")
             .env("GITHUB_STEP_SUMMARY", &summary)
             .env("GITHUB_PATH", temp.join("github_path"))
             .env("GITHUB_BASE_REF", "main")

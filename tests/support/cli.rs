@@ -4,9 +4,18 @@
 use std::path::Path;
 use std::process::Command;
 
+/// The `capable` binary as the tests run it: without the cache (`CAPABLE_NO_CACHE=1`), so
+/// that no run writes a `.capable_cache/` into the repository's fixtures. `tests/cache.rs`
+/// turns it back on, in temporary folders. Every test that spawns the binary starts here.
+pub fn command() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_capable"));
+    command.env("CAPABLE_NO_CACHE", "1");
+    command
+}
+
 /// Runs `capable ARGS` in `dir` with colours off: (exit code, stdout, stderr).
 pub fn capable(dir: &Path, args: &[&str]) -> (i32, String, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_capable"))
+    let output = command()
         .args(args)
         .current_dir(dir)
         .env("NO_COLOR", "1")
