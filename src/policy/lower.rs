@@ -16,6 +16,7 @@
 //!
 //! Like the write endpoint (spec 5), a text that is valid standard base64 is decoded first.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use super::capability::{CapSet, Capability};
@@ -171,7 +172,7 @@ struct Lowering<'a> {
 #[derive(Default)]
 struct Fields<'t> {
     policy: Option<Spanned<String>>,
-    capabilities: Vec<Spanned<String>>,
+    capabilities: Vec<Spanned<Cow<'t, str>>>,
     capabilities_span: Option<Span>,
     expiration: Option<Spanned<String>>,
     min_ttl: Option<Spanned<ParamValue>>,
@@ -256,7 +257,8 @@ impl<'a> Lowering<'a> {
         };
         self.check_top_level_keys(items);
         let declared_name = self.lower_name(items);
-        let mut rules = Vec::new();
+        // Every top-level item is at most one rule: no growth copies of the (large) rules.
+        let mut rules = Vec::with_capacity(items.len());
         for item in items {
             if item.keys.first().is_some_and(|k| k.name == "path") {
                 if let Some(rule) = self.lower_path(item) {
@@ -384,7 +386,7 @@ impl<'a> Lowering<'a> {
             }
         };
         // Compared once per label, not once per marker: linear in the label's length.
-        let verbatim = self.label_is_verbatim(label_span, label);
+        let verbatim = !markers.is_empty() && self.label_is_verbatim(label_span, label);
         let template_vars: Vec<Spanned<String>> = markers
             .iter()
             .map(|marker| {
@@ -727,7 +729,7 @@ impl<'a> Lowering<'a> {
     ) -> bool {
         // The capabilities as written, then those an old-style `policy` maps to (`deny`
         // replaces the list). Borrowed: nothing is copied per capability.
-        let mut listed: &[Spanned<String>] = &fields.capabilities;
+        let mut listed: &[Spanned<Cow<'_, str>>] = &fields.capabilities;
         let mut mapped: (&[&str], Span) = (&[], Span::default());
         if let Some(policy) = fields.policy.as_ref().filter(|p| !p.value.is_empty()) {
             let names: &[&str] = match policy.value.as_str() {
@@ -758,7 +760,7 @@ impl<'a> Lowering<'a> {
         }
         let written = listed
             .iter()
-            .map(|capability| Spanned::new(capability.value.as_str(), capability.span))
+            .map(|capability| Spanned::new(&*capability.value, capability.span))
             .chain(mapped.0.iter().map(|name| Spanned::new(*name, mapped.1)));
         for capability in written {
             if capability.value == "deny" {
@@ -963,6 +965,9 @@ fn case_clashes(
     block: &'static str,
     entries: &[(Key, Vec<Spanned<ParamValue>>)],
 ) -> Vec<ParamCaseClash> {
+    if entries.len() < 2 {
+        return Vec::new();
+    }
     let mut first_by_name: std::collections::HashMap<String, &Key> = Default::default();
     let mut clashes = Vec::new();
     for (key, _) in entries {
