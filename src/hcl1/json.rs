@@ -531,7 +531,7 @@ fn flatten_items(mut items: Vec<Item<'_>>) -> Vec<Item<'_>> {
 }
 
 /// HCL1's JSON flattening (see the module notes) of a node and everything under it.
-pub(crate) fn flatten_node(node: &mut Node<'_>) {
+fn flatten_node(node: &mut Node<'_>) {
     match &mut node.kind {
         NodeKind::Object(items) => {
             let taken = std::mem::take(items);

@@ -219,7 +219,7 @@ impl<'a> Lowering<'a> {
             );
             return None;
         }
-        let mut root = match hcl1::parse(text) {
+        let root = match hcl1::parse(text) {
             Ok(root) => root,
             Err(error) => {
                 let help = if error.help.is_empty() {
@@ -240,11 +240,9 @@ impl<'a> Lowering<'a> {
                 return None;
             }
         };
-        if text.trim_start().starts_with('{') {
-            // A second flattening pass over the already flattened JSON tree: it splits the
-            // items whose values became objects of objects in the first (kept as it was).
-            hcl1::flatten_json(&mut root);
-        }
+        // A JSON text comes back flattened once, as HCL1 does (`hcl1::parse`); flattening it
+        // again would split items OpenBao keeps whole (`{"path": {"a": {"b": [{...}]}}}` is
+        // `path "a"` with an invalid key `b`, checked against OpenBao 2.7.2).
         let NodeKind::Object(items) = &root.kind else {
             self.error(
                 "invalid-syntax",
@@ -1122,6 +1120,33 @@ mod tests {
         );
         assert_eq!(rule.min_wrapping_ttl.map(|t| t.value), Some(300));
         assert_eq!(rule.max_wrapping_ttl.map(|t| t.value), Some(3600));
+    }
+
+    #[test]
+    fn json_is_flattened_once_like_openbao() {
+        // Checked against OpenBao 2.7.2: `b` stays a key of `path "a"` (flattening the result
+        // again would make it `path "a" "b"` and accept the policy).
+        let nested = lower(
+            r#"{"path": {"a": {"b": [{"capabilities": ["read"]}]}}}"#,
+            Target::OpenBao,
+        );
+        assert!(nested.policy.is_none());
+        assert_eq!(
+            nested.diagnostics[0].message,
+            r#"path "a": invalid key "b" on line 1"#
+        );
+        let listed = lower(
+            r#"{"path": {"x": {"capabilities": [{"a": 1}]}}}"#,
+            Target::OpenBao,
+        );
+        assert!(listed.policy.is_none());
+        assert!(
+            listed.diagnostics[0]
+                .message
+                .ends_with("root.Capabilities[0]: unknown type for string *ast.ObjectItem"),
+            "{:?}",
+            listed.diagnostics
+        );
     }
 
     #[test]
