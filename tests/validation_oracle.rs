@@ -44,6 +44,10 @@ impl Rng {
 const SEEDS: &[&str] = &[
     "path \"secret/data/ai/openai\" { capabilities = [\"read\"] }\npath \"secret/*\" { capabilities = [\"deny\"] }\n",
     "path \"a\" { capabilities = [\"read\"] }\npath \"a\" { capabilities = [\"update\"] }\n",
+    // JSON is flattened once: `b` stays a key of `path "a"`, and a list of objects under
+    // `capabilities` is an object item, not more keys.
+    "{\"path\": {\"a\": {\"b\": [{\"capabilities\": [\"read\"]}]}}}",
+    "{\"path\": {\"x\": {\"capabilities\": [{\"a\": 1}]}}}",
     "path \"a\" {\n  capabilities = [\"read\"]\n  capabilities = [\"list\"]\n}\n",
     "path \"a\" { capabilities = [\"deny\", \"banana\"] }",
     "path \"a\" { capabilities = [\"deny\"] min_wrapping_ttl = 300 max_wrapping_ttl = 200 }",

@@ -6,11 +6,8 @@
 //! placed on the last character read, and a character can be "unread" once. To report the
 //! same line and column as OpenBao, both scanners (HCL and JSON) move through the text with
 //! this cursor and its three primitives `next`, `unread` and `peek`, which behave like the Go
-//! scanner's. Long runs of ordinary characters are skipped in one step with nom (`skip_run`),
-//! which keeps scanning linear in the text length.
-
-use nom::bytes::complete::take_while;
-use nom::{IResult, Parser};
+//! scanner's. Long runs of ordinary characters are skipped in one step (`skip_run`, ASCII
+//! byte by byte), which keeps scanning linear in the text length.
 
 /// What `next` returns: a character, or the end of the text.
 ///
@@ -202,12 +199,20 @@ impl<'a> Cursor<'a> {
     /// `next`. Returns whether anything was skipped. Cost: O(run length).
     pub(crate) fn skip_run(&mut self, ordinary: impl Fn(char) -> bool) -> bool {
         let rest = &self.text[self.pos.offset..];
-        let found: IResult<&str, &str> =
-            take_while(|c: char| ordinary(c) && c != '\0' && c != '\u{E123}').parse(rest);
-        let run = match found {
-            Ok((_, run)) if !run.is_empty() => run,
-            _ => return false,
-        };
+        let bytes = rest.as_bytes();
+        // ASCII characters byte by byte; from the first other character on, by characters.
+        let mut len = bytes
+            .iter()
+            .position(|&b| !b.is_ascii() || b == 0 || !ordinary(char::from(b)))
+            .unwrap_or(bytes.len());
+        if bytes.get(len).is_some_and(|b| !b.is_ascii()) {
+            let tail = &rest[len..];
+            len += tail
+                .char_indices()
+                .find(|&(_, c)| !ordinary(c) || c == '\0' || c == '\u{E123}')
+                .map_or(tail.len(), |(index, _)| index);
+        }
+        let run = &rest[..len];
         let Some(last) = run.chars().next_back() else {
             return false;
         };
@@ -222,13 +227,22 @@ impl<'a> Cursor<'a> {
     /// Reads past blanks (space, tab, newline, carriage return) and returns the first other
     /// character: where both scanners (HCL and JSON) start a token. Cost: O(blanks).
     pub(crate) fn next_non_blank(&mut self) -> Ch {
-        let mut ch = self.next();
-        while matches!(ch, Ch::Char(' ' | '\t' | '\n' | '\r')) {
-            // Skip the rest of the blanks in one step, then read the character after them.
-            self.skip_run(|c| matches!(c, ' ' | '\t' | '\n' | '\r'));
-            ch = self.next();
+        // Each blank exactly as `next` reads it (none is special), without decoding.
+        while let Some(&byte) = self.text.as_bytes().get(self.pos.offset) {
+            if !matches!(byte, b' ' | b'\t' | b'\n' | b'\r') {
+                break;
+            }
+            self.prev = self.pos;
+            self.last_char_len = 1;
+            self.pos.offset += 1;
+            self.pos.column += 1;
+            if byte == b'\n' {
+                self.pos.line += 1;
+                self.last_line_len = self.pos.column;
+                self.pos.column = 0;
+            }
         }
-        ch
+        self.next()
     }
 
     /// Reads decimal digits starting at `ch` (read or merely peeked), puts the first
@@ -293,7 +307,16 @@ mod tests {
 
     #[test]
     fn skip_run_matches_reading_one_by_one() {
-        for text in ["abc", "a\nbc", "ab\n\ncd\ne", "é\nü x", "\n", "x\n"] {
+        for text in [
+            "abc",
+            "a\nbc",
+            "ab\n\ncd\ne",
+            "é\nü x",
+            "\n",
+            "x\n",
+            "aé\nb",
+            "ab\né",
+        ] {
             let mut cursor = Cursor::new(text);
             cursor.skip_run(|_| true);
             assert_eq!(
@@ -301,6 +324,44 @@ mod tests {
                 walk_by_next(text),
                 "{text:?}"
             );
+        }
+    }
+
+    #[test]
+    fn next_non_blank_matches_reading_one_by_one() {
+        for text in [
+            "x",
+            "  x",
+            "\n\n  \t\r\nx",
+            " \n",
+            "",
+            "\u{e9} x",
+            " \u{e9}",
+            "\n",
+        ] {
+            let mut fast = Cursor::new(text);
+            let fast_ch = fast.next_non_blank();
+            let mut slow = Cursor::new(text);
+            let mut slow_ch = slow.next();
+            while matches!(slow_ch, Ch::Char(' ' | '\t' | '\n' | '\r')) {
+                slow_ch = slow.next();
+            }
+            assert_eq!(fast_ch, slow_ch, "{text:?}");
+            assert_eq!(
+                (fast.pos, fast.prev, fast.last_char_len, fast.last_line_len),
+                (slow.pos, slow.prev, slow.last_char_len, slow.last_line_len),
+                "{text:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn skip_run_stops_at_the_first_extraordinary_character() {
+        for text in ["abc\u{e9}d ef", "ab\0cd", "\u{e9}\u{e9}a b", "a\u{E123}b"] {
+            let mut cursor = Cursor::new(text);
+            cursor.skip_run(|c| c != ' ');
+            let expected = text.find([' ', '\0', '\u{E123}']).unwrap_or(text.len());
+            assert_eq!(cursor.pos.offset, expected, "{text:?}");
         }
     }
 

@@ -23,7 +23,7 @@ use super::ast::{Item, Key, Keys, Node, NodeKind};
 use super::cursor::{Ch, Cursor, ScanError};
 use super::lexer::{digit_value, is_digit, is_letter};
 use super::parser::{
-    float_value, help_for, number_value, too_deep_message, SyntaxError, MAX_DEPTH,
+    finish, float_value, help_for, number_value, too_deep_message, SyntaxError, MAX_DEPTH,
 };
 use super::unquote;
 use crate::span::Span;
@@ -249,6 +249,10 @@ struct JsonParser<'a> {
     scanner: Scanner<'a>,
     tok: Token,
     depth: usize,
+    /// The items of the objects being read, innermost last (see [`finish`]).
+    items: Vec<Item<'a>>,
+    /// The elements of the lists being read, innermost last.
+    nodes: Vec<Node<'a>>,
 }
 
 /// Parses JSON policy text the way HCL1's JSON parser does, then flattens it.
@@ -266,6 +270,8 @@ pub(crate) fn parse(text: &str) -> Result<Node<'_>, SyntaxError> {
             column: 1,
         },
         depth: 0,
+        items: Vec::new(),
+        nodes: Vec::new(),
     };
     let result = parser.root();
     if let Some(error) = &parser.scanner.cursor.last_error {
@@ -334,13 +340,14 @@ impl<'a> JsonParser<'a> {
         )
     }
 
-    /// Items, each followed by a comma or by the token that ends the object (consumed). On an
-    /// error the items parsed before it stay in `items`: HCL1 keeps them when the error is
-    /// ignored (see [`JsonParser::object_type`]), which is how a trailing comma parses.
-    fn object_list(&mut self, items: &mut Vec<Item<'a>>) -> Result<(), Fail> {
+    /// Items onto the item stack, each followed by a comma or by the token that ends the object
+    /// (consumed). On an error the items parsed before it stay on the stack: HCL1 keeps them
+    /// when the error is ignored (see [`JsonParser::object_type`]), which is how a trailing
+    /// comma parses.
+    fn object_list(&mut self) -> Result<(), Fail> {
         loop {
             match self.object_item() {
-                Ok(item) => items.push(item),
+                Ok(item) => self.items.push(item),
                 Err(Fail::Eof) => return Ok(()),
                 Err(error) => return Err(error),
             }
@@ -438,14 +445,14 @@ impl<'a> JsonParser<'a> {
     /// `{"a": 1}`, both accepted by OpenBao 2.7.2.
     fn object_type(&mut self, lbrace: Token) -> Result<Node<'a>, Fail> {
         self.enter(&lbrace)?;
-        let mut items = Vec::new();
-        match self.object_list(&mut items) {
-            Ok(()) => {}
+        let start = self.items.len();
+        let outcome = match self.object_list() {
             Err(Fail::At(message, token)) if self.tok.kind != Kind::RBrace || is_deep(&message) => {
-                return Err(Fail::At(message, token))
+                Err(Fail::At(message, token))
             }
-            Err(_) => {}
-        }
+            _ => Ok(()),
+        };
+        let (items, ()) = finish(&mut self.items, start, outcome)?;
         self.depth -= 1;
         Ok(Node {
             kind: NodeKind::Object(items),
@@ -455,21 +462,35 @@ impl<'a> JsonParser<'a> {
 
     fn list_type(&mut self, lbrack: Token) -> Result<Node<'a>, Fail> {
         self.enter(&lbrack)?;
-        let mut elements = Vec::new();
+        let start = self.nodes.len();
+        let result = self.list_onto_stack();
+        let (elements, closing) = finish(&mut self.nodes, start, result)?;
+        self.depth -= 1;
+        Ok(Node {
+            kind: NodeKind::List(elements),
+            span: Span::new(lbrack.start, closing.end),
+        })
+    }
+
+    /// A list's elements up to its `]` (returned), pushed onto the node stack.
+    fn list_onto_stack(&mut self) -> Result<Token, Fail> {
         loop {
             let token = self.scan();
             match token.kind {
-                Kind::Number | Kind::Float | Kind::Str => elements.push(self.literal(&token)),
-                Kind::Comma | Kind::Bool => {}
-                Kind::LBrace => elements.push(self.object_type(token)?),
-                Kind::LBrack => elements.push(self.list_type(token)?),
-                Kind::RBrack => {
-                    self.depth -= 1;
-                    return Ok(Node {
-                        kind: NodeKind::List(elements),
-                        span: Span::new(lbrack.start, token.end),
-                    });
+                Kind::Number | Kind::Float | Kind::Str => {
+                    let node = self.literal(&token);
+                    self.nodes.push(node);
                 }
+                Kind::Comma | Kind::Bool => {}
+                Kind::LBrace => {
+                    let node = self.object_type(token)?;
+                    self.nodes.push(node);
+                }
+                Kind::LBrack => {
+                    let node = self.list_type(token)?;
+                    self.nodes.push(node);
+                }
+                Kind::RBrack => return Ok(token),
                 other => {
                     return Err(Fail::At(
                         format!("unexpected token while parsing list: {}", other.name()),
@@ -496,7 +517,10 @@ fn flatten_items(mut items: Vec<Item<'_>>) -> Vec<Item<'_>> {
         }
         return items;
     }
-    let mut out = Vec::with_capacity(items.len());
+    // Room for one level of splitting (deeper splits are rare): the root of a JSON policy
+    // (`{"path": {...}}`) becomes its thousands of blocks without growth copies.
+    let capacity = items.iter().map(split_width).sum();
+    let mut out = Vec::with_capacity(capacity);
     for item in items {
         expand(item, &mut out);
     }
@@ -507,7 +531,7 @@ fn flatten_items(mut items: Vec<Item<'_>>) -> Vec<Item<'_>> {
 }
 
 /// HCL1's JSON flattening (see the module notes) of a node and everything under it.
-pub(crate) fn flatten_node(node: &mut Node<'_>) {
+fn flatten_node(node: &mut Node<'_>) {
     match &mut node.kind {
         NodeKind::Object(items) => {
             let taken = std::mem::take(items);
@@ -520,6 +544,15 @@ pub(crate) fn flatten_node(node: &mut Node<'_>) {
 
 fn is_object(node: &Node<'_>) -> bool {
     matches!(node.kind, NodeKind::Object(_))
+}
+
+/// How many items this item becomes at the first level of splitting.
+fn split_width(item: &Item<'_>) -> usize {
+    match &item.value.kind {
+        NodeKind::Object(children) if splittable(item) => children.len(),
+        NodeKind::List(elements) if splittable(item) => elements.len(),
+        _ => 1,
+    }
 }
 
 /// Whether HCL1 replaces this item by one item per child (or element).

@@ -13,7 +13,6 @@ pub(crate) mod parser;
 mod unquote;
 
 pub use ast::{Item, Key, Keys, Node, NodeKind};
-pub(crate) use json::flatten_node as flatten_json;
 pub use parser::{parse, SyntaxError, MAX_DEPTH};
 
 #[cfg(test)]

@@ -73,6 +73,8 @@ fn parse_hcl(text: &str) -> Result<Node<'_>, SyntaxError> {
         buffered: false,
         depth: 0,
         key_tokens: Vec::new(),
+        items: Vec::new(),
+        nodes: Vec::new(),
         map: &map,
     };
     let result = parser.object_list(false);
@@ -189,6 +191,10 @@ struct HclParser<'s, 'a, 'm> {
     depth: usize,
     /// Scratch for the key tokens of the item being read.
     key_tokens: Vec<Token>,
+    /// The items of the objects being read, innermost last (see [`finish`]).
+    items: Vec<Item<'a>>,
+    /// The elements of the lists being read, innermost last.
+    nodes: Vec<Node<'a>>,
     map: &'m OffsetMap,
 }
 
@@ -231,7 +237,13 @@ impl<'s, 'a> HclParser<'s, 'a, '_> {
 
     /// Items until `}` (inside an object) or the end of the text.
     fn object_list(&mut self, in_object: bool) -> Result<Vec<Item<'a>>, Fail> {
-        let mut items = Vec::new();
+        let start = self.items.len();
+        let result = self.object_list_onto_stack(in_object);
+        finish(&mut self.items, start, result).map(|(items, ())| items)
+    }
+
+    /// [`HclParser::object_list`]'s items, pushed onto the item stack.
+    fn object_list_onto_stack(&mut self, in_object: bool) -> Result<(), Fail> {
         loop {
             if in_object {
                 let next = self.scan();
@@ -241,7 +253,7 @@ impl<'s, 'a> HclParser<'s, 'a, '_> {
                 }
             }
             match self.object_item() {
-                Ok(item) => items.push(item),
+                Ok(item) => self.items.push(item),
                 Err(Fail::Eof) => break,
                 Err(error) => return Err(error),
             }
@@ -249,7 +261,7 @@ impl<'s, 'a> HclParser<'s, 'a, '_> {
                 self.unscan();
             }
         }
-        Ok(items)
+        Ok(())
     }
 
     fn object_item(&mut self) -> Result<Item<'a>, Fail> {
@@ -427,7 +439,18 @@ impl<'s, 'a> HclParser<'s, 'a, '_> {
     /// `[ elements ]` after its `[` was read.
     fn list_type(&mut self, lbrack: Token) -> Result<Node<'a>, Fail> {
         self.enter(&lbrack)?;
-        let mut elements = Vec::new();
+        let start = self.nodes.len();
+        let result = self.list_onto_stack();
+        let (elements, closing) = finish(&mut self.nodes, start, result)?;
+        self.depth -= 1;
+        Ok(Node {
+            kind: NodeKind::List(elements),
+            span: self.span(&lbrack).join(self.span(&closing)),
+        })
+    }
+
+    /// A list's elements up to its `]` (returned), pushed onto the node stack.
+    fn list_onto_stack(&mut self) -> Result<Token, Fail> {
         let mut need_comma = false;
         loop {
             let token = self.scan();
@@ -440,7 +463,8 @@ impl<'s, 'a> HclParser<'s, 'a, '_> {
             }
             match token.kind {
                 Kind::Bool | Kind::Number | Kind::Float | Kind::Str | Kind::Heredoc => {
-                    elements.push(self.literal(&token));
+                    let node = self.literal(&token);
+                    self.nodes.push(node);
                     need_comma = true;
                 }
                 Kind::Comma => need_comma = false,
@@ -448,7 +472,7 @@ impl<'s, 'a> HclParser<'s, 'a, '_> {
                     let node = self
                         .object_type(token)
                         .map_err(|inner| nested(&token, "object", inner))?;
-                    elements.push(node);
+                    self.nodes.push(node);
                     need_comma = true;
                 }
                 // HCL1 does not ask for a comma after a nested list.
@@ -456,20 +480,32 @@ impl<'s, 'a> HclParser<'s, 'a, '_> {
                     let node = self
                         .list_type(token)
                         .map_err(|inner| nested(&token, "list", inner))?;
-                    elements.push(node);
+                    self.nodes.push(node);
                 }
-                Kind::RBrack => {
-                    self.depth -= 1;
-                    return Ok(Node {
-                        kind: NodeKind::List(elements),
-                        span: self.span(&lbrack).join(self.span(&token)),
-                    });
-                }
+                Kind::RBrack => return Ok(token),
                 other => {
                     let message = format!("unexpected token while parsing list: {}", other.name());
                     return Err(Fail::At(PosError::at(&token, message)));
                 }
             }
+        }
+    }
+}
+
+/// The elements a list or object pushed onto `stack` from `start` (with what reading them
+/// returned), moved into a vector of exactly their number: small blocks allocate little, big
+/// ones are not grown by doubling. On an error they are dropped, so that the stack holds only
+/// what enclosing lists and objects pushed. Cost: O(elements).
+pub(crate) fn finish<T, R, F>(
+    stack: &mut Vec<T>,
+    start: usize,
+    result: Result<R, F>,
+) -> Result<(Vec<T>, R), F> {
+    match result {
+        Ok(value) => Ok((stack.drain(start..).collect(), value)),
+        Err(error) => {
+            stack.truncate(start);
+            Err(error)
         }
     }
 }

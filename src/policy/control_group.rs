@@ -278,7 +278,7 @@ fn lower_bao_factor(
             help,
         )]
     };
-    let mut operations = Vec::new();
+    let mut operations: Vec<Spanned<String>> = Vec::new();
     for source in FieldMatches::collect(body, "controlled_capabilities").sources() {
         decoder
             .string_list("root.controlled_capabilities", source, &mut operations)
@@ -410,7 +410,7 @@ pub fn lower_vault(
             ));
             continue;
         };
-        let mut operations = Vec::new();
+        let mut operations: Vec<Spanned<String>> = Vec::new();
         for source in FieldMatches::collect(factor_body, "controlled_capabilities").sources() {
             if let Err(e) =
                 decoder.string_list("root.controlled_capabilities", source, &mut operations)

@@ -66,12 +66,14 @@ impl<'a> ItemRef<'a> {
 pub struct FieldMatches<'a> {
     pub prefix: Vec<ItemRef<'a>>,
     pub exact: Vec<ItemRef<'a>>,
-    /// Backing storage for exact matches whose object value becomes an object list.
-    pub converted: Vec<Vec<ItemRef<'a>>>,
+    /// Backing storage for the exact matches whose value is an object (it becomes an object
+    /// list), in order: one entry per such match, none for the others.
+    converted: Vec<Vec<ItemRef<'a>>>,
 }
 
 impl<'a> FieldMatches<'a> {
     /// Items of `body` whose first key is `field` (HCL matches field names case-insensitively).
+    /// Cost: O(items); allocates only for the items found.
     pub fn collect(body: &'a [Item<'a>], field: &str) -> FieldMatches<'a> {
         let mut prefix = Vec::new();
         let mut exact = Vec::new();
@@ -87,10 +89,9 @@ impl<'a> FieldMatches<'a> {
                 prefix.push(ItemRef::of(item, 1));
             } else {
                 exact.push(ItemRef::of(item, 1));
-                converted.push(match &item.value.kind {
-                    NodeKind::Object(items) => items.iter().map(|i| ItemRef::of(i, 0)).collect(),
-                    _ => Vec::new(),
-                });
+                if let NodeKind::Object(items) = &item.value.kind {
+                    converted.push(items.iter().map(|i| ItemRef::of(i, 0)).collect());
+                }
             }
         }
         FieldMatches {
@@ -104,19 +105,19 @@ impl<'a> FieldMatches<'a> {
         self.prefix.is_empty() && self.exact.is_empty()
     }
 
-    /// The sources in decoding order.
-    pub fn sources(&self) -> Vec<Source<'_, 'a>> {
-        let mut sources = Vec::new();
-        if !self.prefix.is_empty() {
-            sources.push(Source::List(&self.prefix));
-        }
-        for (index, item) in self.exact.iter().enumerate() {
-            match item.value.kind {
-                NodeKind::Object(_) => sources.push(Source::List(&self.converted[index])),
-                _ => sources.push(Source::Node(item.value)),
-            }
-        }
-        sources
+    /// The sources in decoding order: the prefix matches as one object list, then each exact
+    /// match.
+    pub fn sources(&self) -> impl Iterator<Item = Source<'_, 'a>> {
+        let prefix = (!self.prefix.is_empty()).then_some(Source::List(&self.prefix));
+        let mut converted = self.converted.iter();
+        let exact = self.exact.iter().map(move |item| match item.value.kind {
+            NodeKind::Object(_) => match converted.next() {
+                Some(list) => Source::List(list),
+                None => Source::List(&[]),
+            },
+            _ => Source::Node(item.value),
+        });
+        prefix.into_iter().chain(exact)
     }
 
     /// Every span the field was written at (keys to values), for labels.
@@ -195,36 +196,50 @@ impl<'a> Decoder<'a> {
         name: &str,
         source: Source<'_, '_>,
     ) -> Result<Spanned<String>, DecodeError> {
+        self.text(|| name.to_string(), source)
+            .map(|text| Spanned::new(text.value.into_owned(), text.span))
+    }
+
+    /// [`Decoder::string`], borrowing the text from the tree; `name` (the field's name in
+    /// messages) is formatted only for an error.
+    fn text<'t>(
+        &self,
+        name: impl Fn() -> String,
+        source: Source<'_, 't>,
+    ) -> Result<Spanned<Cow<'t, str>>, DecodeError> {
         match source {
             Source::Node(node) => match &node.kind {
-                NodeKind::Str(text) => Ok(Spanned::new(text.to_string(), node.span)),
+                NodeKind::Str(text) => Ok(Spanned::new(text.clone(), node.span)),
                 NodeKind::Int(_) | NodeKind::BadNumber { float: false, .. } => {
-                    Ok(Spanned::new(self.number_text(node), node.span))
+                    Ok(Spanned::new(Cow::Owned(self.number_text(node)), node.span))
                 }
                 _ => Err(self.node_error(
                     node,
-                    format!("{name}: unknown type for string {}", go_type(node)),
+                    format!("{}: unknown type for string {}", name(), go_type(node)),
                 )),
             },
             Source::List(items) => Err(self.list_error(
                 items,
-                format!("{name}: unknown type for string *ast.ObjectList"),
+                format!("{}: unknown type for string *ast.ObjectList", name()),
             )),
         }
     }
 
-    /// `decodeSlice` into `[]string`, appending to `out`.
-    pub fn string_list(
+    /// `decodeSlice` into `[]string`, appending to `out` (owned strings, or text borrowed
+    /// from the tree: `T` is `String` or `Cow<str>`).
+    pub fn string_list<'t, T: From<Cow<'t, str>>>(
         &self,
         name: &str,
-        source: Source<'_, '_>,
-        out: &mut Vec<Spanned<String>>,
+        source: Source<'_, 't>,
+        out: &mut Vec<Spanned<T>>,
     ) -> Result<(), DecodeError> {
         match source {
             Source::Node(node) => match &node.kind {
                 NodeKind::List(elements) => {
                     for (index, element) in elements.iter().enumerate() {
-                        out.push(self.string(&format!("{name}[{index}]"), Source::Node(element))?);
+                        let text =
+                            self.text(|| format!("{name}[{index}]"), Source::Node(element))?;
+                        out.push(Spanned::new(T::from(text.value), text.span));
                     }
                     Ok(())
                 }

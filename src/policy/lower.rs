@@ -16,6 +16,7 @@
 //!
 //! Like the write endpoint (spec 5), a text that is valid standard base64 is decoded first.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use super::capability::{CapSet, Capability};
@@ -171,7 +172,7 @@ struct Lowering<'a> {
 #[derive(Default)]
 struct Fields<'t> {
     policy: Option<Spanned<String>>,
-    capabilities: Vec<Spanned<String>>,
+    capabilities: Vec<Spanned<Cow<'t, str>>>,
     capabilities_span: Option<Span>,
     expiration: Option<Spanned<String>>,
     min_ttl: Option<Spanned<ParamValue>>,
@@ -218,7 +219,7 @@ impl<'a> Lowering<'a> {
             );
             return None;
         }
-        let mut root = match hcl1::parse(text) {
+        let root = match hcl1::parse(text) {
             Ok(root) => root,
             Err(error) => {
                 let help = if error.help.is_empty() {
@@ -239,11 +240,9 @@ impl<'a> Lowering<'a> {
                 return None;
             }
         };
-        if text.trim_start().starts_with('{') {
-            // A second flattening pass over the already flattened JSON tree: it splits the
-            // items whose values became objects of objects in the first (kept as it was).
-            hcl1::flatten_json(&mut root);
-        }
+        // A JSON text comes back flattened once, as HCL1 does (`hcl1::parse`); flattening it
+        // again would split items OpenBao keeps whole (`{"path": {"a": {"b": [{...}]}}}` is
+        // `path "a"` with an invalid key `b`, checked against OpenBao 2.7.2).
         let NodeKind::Object(items) = &root.kind else {
             self.error(
                 "invalid-syntax",
@@ -256,7 +255,8 @@ impl<'a> Lowering<'a> {
         };
         self.check_top_level_keys(items);
         let declared_name = self.lower_name(items);
-        let mut rules = Vec::new();
+        // Every top-level item is at most one rule: no growth copies of the (large) rules.
+        let mut rules = Vec::with_capacity(items.len());
         for item in items {
             if item.keys.first().is_some_and(|k| k.name == "path") {
                 if let Some(rule) = self.lower_path(item) {
@@ -384,7 +384,7 @@ impl<'a> Lowering<'a> {
             }
         };
         // Compared once per label, not once per marker: linear in the label's length.
-        let verbatim = self.label_is_verbatim(label_span, label);
+        let verbatim = !markers.is_empty() && self.label_is_verbatim(label_span, label);
         let template_vars: Vec<Spanned<String>> = markers
             .iter()
             .map(|marker| {
@@ -727,7 +727,7 @@ impl<'a> Lowering<'a> {
     ) -> bool {
         // The capabilities as written, then those an old-style `policy` maps to (`deny`
         // replaces the list). Borrowed: nothing is copied per capability.
-        let mut listed: &[Spanned<String>] = &fields.capabilities;
+        let mut listed: &[Spanned<Cow<'_, str>>] = &fields.capabilities;
         let mut mapped: (&[&str], Span) = (&[], Span::default());
         if let Some(policy) = fields.policy.as_ref().filter(|p| !p.value.is_empty()) {
             let names: &[&str] = match policy.value.as_str() {
@@ -758,7 +758,7 @@ impl<'a> Lowering<'a> {
         }
         let written = listed
             .iter()
-            .map(|capability| Spanned::new(capability.value.as_str(), capability.span))
+            .map(|capability| Spanned::new(&*capability.value, capability.span))
             .chain(mapped.0.iter().map(|name| Spanned::new(*name, mapped.1)));
         for capability in written {
             if capability.value == "deny" {
@@ -963,6 +963,9 @@ fn case_clashes(
     block: &'static str,
     entries: &[(Key, Vec<Spanned<ParamValue>>)],
 ) -> Vec<ParamCaseClash> {
+    if entries.len() < 2 {
+        return Vec::new();
+    }
     let mut first_by_name: std::collections::HashMap<String, &Key> = Default::default();
     let mut clashes = Vec::new();
     for (key, _) in entries {
@@ -1117,6 +1120,33 @@ mod tests {
         );
         assert_eq!(rule.min_wrapping_ttl.map(|t| t.value), Some(300));
         assert_eq!(rule.max_wrapping_ttl.map(|t| t.value), Some(3600));
+    }
+
+    #[test]
+    fn json_is_flattened_once_like_openbao() {
+        // Checked against OpenBao 2.7.2: `b` stays a key of `path "a"` (flattening the result
+        // again would make it `path "a" "b"` and accept the policy).
+        let nested = lower(
+            r#"{"path": {"a": {"b": [{"capabilities": ["read"]}]}}}"#,
+            Target::OpenBao,
+        );
+        assert!(nested.policy.is_none());
+        assert_eq!(
+            nested.diagnostics[0].message,
+            r#"path "a": invalid key "b" on line 1"#
+        );
+        let listed = lower(
+            r#"{"path": {"x": {"capabilities": [{"a": 1}]}}}"#,
+            Target::OpenBao,
+        );
+        assert!(listed.policy.is_none());
+        assert!(
+            listed.diagnostics[0]
+                .message
+                .ends_with("root.Capabilities[0]: unknown type for string *ast.ObjectItem"),
+            "{:?}",
+            listed.diagnostics
+        );
     }
 
     #[test]

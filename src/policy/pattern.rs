@@ -33,7 +33,9 @@ impl PathPattern {
     /// step works on the full path (spec 1.5 steps 4-8).
     pub fn parse_in(namespace: &str, raw: &str) -> Result<PathPattern, String> {
         let relative = raw.strip_prefix('/').unwrap_or(raw);
-        let normalized = format!("{namespace}{relative}");
+        let mut normalized = String::with_capacity(namespace.len() + relative.len());
+        normalized.push_str(namespace);
+        normalized.push_str(relative);
         if normalized.contains("+*") {
             return Err(format!(
                 "path {normalized:?}: invalid use of wildcards ('+*' is forbidden)"
