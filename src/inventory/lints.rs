@@ -20,20 +20,91 @@ use crate::target::Target;
 pub type Finding = crate::lint::RoleFinding;
 
 /// The role-level findings of an inventory, merged across subjects. Each policy's index (and
-/// its findings alone) is built once, for the first subject that holds it. Subjects are linted
-/// on all cores; the findings keep the subjects' order.
-/// Cost: O(subjects × rules of their policies × merged rules) work, spread over the cores.
+/// its findings alone) is built once, for the first subject that holds it. Subjects whose
+/// findings cannot differ (same [`LintKey`]) are linted once and share the result. The
+/// distinct subjects are linted on all cores; the findings keep the subjects' order.
+/// Cost: O(distinct subjects × rules of their policies × merged rules) work, spread over the
+/// cores, plus O(subjects × policies per subject) for the keys.
 pub fn lint_inventory(inventory: &Inventory, target: Target, mounts: &Mounts) -> Vec<Finding> {
     let alone_cache = AloneCache::default();
-    let per_subject: Vec<(Subject, Vec<Finding>)> = inventory
-        .subjects()
+    let subjects = inventory.subjects();
+    let keys: Vec<Option<LintKey>> = subjects
+        .par_iter()
+        .map(|subject| LintKey::of(inventory, subject))
+        .collect();
+    // The first subject of each key is linted; the others take its findings.
+    let mut first_of: HashMap<&LintKey, usize> = HashMap::new();
+    let linted_by: Vec<usize> = keys
+        .iter()
+        .enumerate()
+        .map(|(at, key)| match key {
+            Some(key) => *first_of.entry(key).or_insert(at),
+            None => at,
+        })
+        .collect();
+    let distinct: Vec<usize> = (0..subjects.len())
+        .filter(|&at| linted_by[at] == at)
+        .collect();
+    let found: HashMap<usize, Option<Vec<Finding>>> = distinct
         .into_par_iter()
-        .filter_map(|subject| {
-            let found = lint_subject(inventory, &subject, target, mounts, &alone_cache)?;
-            Some((subject, found))
+        .map(|at| {
+            let found = lint_subject(inventory, &subjects[at], target, mounts, &alone_cache);
+            (at, found)
+        })
+        .collect();
+    let per_subject: Vec<(Subject, Vec<Finding>)> = subjects
+        .into_iter()
+        .enumerate()
+        .filter_map(|(at, subject)| {
+            let findings = found.get(&linted_by[at])?.as_ref()?;
+            Some((subject, findings.clone()))
         })
         .collect();
     merge_subjects(per_subject)
+}
+
+/// What a subject's role-level findings depend on besides its name: its kind, its effective
+/// policies in order, its namespace, and its identity when a policy is templated (templates
+/// are the only place the rules read the identity). Findings name their subjects through
+/// `{subjects}`, filled in when they are merged, so two subjects with one key get the same
+/// findings. `None` when the key cannot be known (the subject is linted alone).
+#[derive(PartialEq, Eq, Hash)]
+struct LintKey {
+    kind: u8,
+    policies: Vec<String>,
+    namespace: String,
+    identity: Option<String>,
+}
+
+impl LintKey {
+    fn of(inventory: &Inventory, subject: &Subject) -> Option<LintKey> {
+        let kind = match subject {
+            Subject::Role(_) => 0,
+            Subject::Entity(_) => 1,
+            Subject::Group(_) => 2,
+            Subject::Policies(_) => return None,
+        };
+        let policies = inventory.effective_policies(subject).ok()?;
+        // A built-in (`default`) has no templates; any other name not among the workspace's
+        // policies counts as templated, so its subject is never merged on a guess.
+        let templated = policies.iter().any(|name| {
+            inventory
+                .policies()
+                .get(name)
+                .map_or(name != "default", |policy| policy.templated)
+        });
+        let identity = if templated {
+            Some(format!("{:?}", inventory.identity_for(subject).ok()?))
+        } else {
+            None
+        };
+        Some(LintKey {
+            kind,
+            policies,
+            namespace: inventory.namespace_of(subject),
+            identity,
+        })
+    }
 }
 
 /// One subject's role-level findings; `None` when its ACL cannot be built (reported elsewhere).
