@@ -39,6 +39,48 @@ fn distance(a: &str, b: &str, transpositions: bool) -> usize {
     previous[b.len()]
 }
 
+/// Levenshtein distance over characters when it is at most `limit`, else `None`. Only the
+/// band of cells within `limit` of the diagonal is computed, and a row whose every cell is
+/// over the limit stops the search: O(limit × min(|a|, |b|)) after an O(|a| + |b|) length
+/// check, so a hint for a 100 KB segment costs no more than reading it.
+pub fn edit_distance_within(a: &str, b: &str, limit: usize) -> Option<usize> {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    if a.len().abs_diff(b.len()) > limit {
+        return None;
+    }
+    let over = limit + 1;
+    let width = b.len() + 1;
+    // Cells outside the band read as `over`; each row writes only its band, and the cell left
+    // of the band is reset because it holds a value from two rows back.
+    let mut previous = vec![over; width];
+    let mut current = vec![over; width];
+    for (j, cell) in previous.iter_mut().enumerate().take(limit.min(b.len()) + 1) {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        let low = i.saturating_sub(limit).max(1);
+        let high = (i + limit).min(b.len());
+        current[low - 1] = if low == 1 && i <= limit { i } else { over };
+        let mut row_min = current[low - 1];
+        for j in low..=high {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let cell = (previous[j] + 1)
+                .min(current[j - 1] + 1)
+                .min(previous[j - 1] + cost)
+                .min(over);
+            current[j] = cell;
+            row_min = row_min.min(cell);
+        }
+        if row_min > limit {
+            return None;
+        }
+        std::mem::swap(&mut previous, &mut current);
+    }
+    let distance = previous[b.len()];
+    (distance <= limit).then_some(distance)
+}
+
 /// The candidate nearest by `distance_to` among those within `limit(candidate)` edits; the
 /// first one wins a tie, so callers control preference by the order of `candidates`.
 /// Cost: O(candidates × cost of `distance_to`).
@@ -58,6 +100,20 @@ pub fn closest<'c, T: AsRef<str> + ?Sized + 'c>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// The banded distance is the full one whenever that is within the limit.
+        #[test]
+        fn the_banded_distance_is_the_full_distance_within_the_limit(
+            a in "[abé/]{0,9}",
+            b in "[abé/]{0,9}",
+            limit in 0usize..6,
+        ) {
+            let full = edit_distance(&a, &b);
+            let expected = (full <= limit).then_some(full);
+            proptest::prop_assert_eq!(edit_distance_within(&a, &b, limit), expected);
+        }
+    }
 
     #[test]
     fn plain_distance_counts_a_swap_as_two_edits() {

@@ -13,7 +13,6 @@ use crate::diag::{Diagnostic, FileDiagnostics};
 use crate::policy::Policy;
 use crate::source::SourceFile;
 use crate::span::Span;
-use crate::suggest::edit_distance;
 use crate::target::Target;
 
 /// Whose access a question is about.
@@ -845,7 +844,9 @@ impl Resolver<'_> {
     fn policy_help(&self, missing: &str) -> String {
         // Both sets in name order, as one.
         let names: BTreeSet<&String> = self.policies.keys().chain(self.unloaded).collect();
-        let closest = crate::suggest::closest(names, |name| edit_distance(name, missing), |_| 3);
+        // Banded: a long missing name costs O(length) per candidate, not O(length²).
+        let within = |name: &str| crate::suggest::edit_distance_within(name, missing, 3);
+        let closest = crate::suggest::closest(names, |name| within(name).unwrap_or(4), |_| 3);
         match closest {
             Some(name) => format!("did you mean `{name}`? policies are named after their file stem"),
             None => "add a policy file with this name to the policy tree (the policy name is the file stem)".into(),

@@ -179,9 +179,9 @@ fn reaching(map: &MountMap<'_>, text: &str) -> Option<String> {
 
 /// The endpoint template nearest to the pattern (its parameters filled from the pattern), if
 /// it is close: within `length / 4` edits (1 to 4), the first of the nearest winning a tie.
-/// Cost: O(templates of the kind × length) plus O(length²) for each template whose length is
-/// within the edit limit of the pattern's (the others cannot be within it); runs only for a
-/// finding.
+/// Cost: O(templates of the kind × length): the distance is computed within the limit's band
+/// only, and only for templates whose length is within the limit of the pattern's (the others
+/// cannot be within it); runs only for a finding.
 fn nearest(map: &MountMap<'_>, kind: &str, relative: &PathPattern) -> Option<String> {
     let written: Vec<&str> = relative.normalized.split('/').collect();
     let target = relative.normalized.as_str();
@@ -195,11 +195,12 @@ fn nearest(map: &MountMap<'_>, kind: &str, relative: &PathPattern) -> Option<Str
             continue;
         }
         let candidate = fill_by_position(endpoint.template, &written);
-        let distance = crate::suggest::edit_distance(target, &candidate);
-        if distance > limit
-            || best
-                .as_ref()
-                .is_some_and(|(nearest, _)| distance >= *nearest)
+        let Some(distance) = crate::suggest::edit_distance_within(target, &candidate, limit) else {
+            continue;
+        };
+        if best
+            .as_ref()
+            .is_some_and(|(nearest, _)| distance >= *nearest)
         {
             continue;
         }
