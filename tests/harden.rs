@@ -517,6 +517,28 @@ fn a_label_past_column_65536_renders_in_a_window() {
     );
 }
 
+/// `explain` frames the deciding block too: a block far along a line is shown in a window
+/// (it panicked in the renderer; found by a mutation run).
+#[test]
+fn explain_frames_a_block_past_column_65536_in_a_window() {
+    let root = tempfile::tempdir().unwrap();
+    write(
+        &root.path().join("w.hcl"),
+        &format!(
+            "{}path \"secret/*\" {{ capabilities = [\"read\"] }}\n",
+            " ".repeat(70_000)
+        ),
+    );
+    let (code, stdout, stderr) = run(
+        root.path(),
+        &["explain", "--policy", "w.hcl", "read", "secret/x"],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("w.hcl:1:70006"), "{stdout}");
+    assert!(stdout.contains("columns 69966 to"), "{stdout}");
+    assert!(stdout.len() < 5_000, "{} bytes", stdout.len());
+}
+
 // ---- output linear in the input -------------------------------------------------------------
 
 /// One finding per `{{...}}` marker, each quoting the path: the quote is shortened, so each

@@ -6,9 +6,6 @@
 //! priority step that beat it in words; the checks made after the rule was chosen (sudo,
 //! parameters, response wrapping) with their outcome; the reason for a deny.
 
-use miette::{
-    GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteDiagnostic, NamedSource, Report,
-};
 use serde_json::{json, Value};
 
 use crate::acl::{
@@ -154,24 +151,10 @@ fn source_location(source: &RuleSource) -> String {
     format!("{}:{line}:{column}", source.file.name)
 }
 
-/// A miette frame of one source block with a label at its pattern.
+/// A miette frame of one source block with a label at its pattern; a long line is shown as
+/// a window around the label, as every frame is (see [`crate::report::human`]).
 fn frame(source: &RuleSource, title: &str, label: &str) -> String {
-    let text = &source.file.text;
-    let start = source.pattern_span.start.min(text.len());
-    let len = source.pattern_span.len().min(text.len() - start);
-    let diagnostic = MietteDiagnostic::new(title.to_string())
-        .with_severity(miette::Severity::Advice)
-        .with_label(LabeledSpan::new(Some(label.to_string()), start, len));
-    let report = Report::new(diagnostic)
-        .with_source_code(NamedSource::new(source.file.name.clone(), text.clone()));
-    let handler = GraphicalReportHandler::new_themed(GraphicalTheme::unicode_nocolor())
-        .with_width(100)
-        .with_links(false);
-    let mut out = String::new();
-    if handler.render_report(&mut out, report.as_ref()).is_err() {
-        out = format!("  {title} at {}\n", source_location(source));
-    }
-    out
+    crate::report::human::render_advice(&source.file, source.pattern_span, title, label)
 }
 
 /// The human rendering.

@@ -24,18 +24,60 @@ const MAX_LABEL_LINES: usize = 8;
 /// The frame holds the label's lines and one line of context each side, each cut to a
 /// window when long ([`frame`]). Cost: O(length of the framed lines), never the whole file.
 pub fn render_one(file: &SourceFile, diagnostic: &Diagnostic, color: bool) -> String {
-    let framed = frame(file, diagnostic.span);
     let mut report_diagnostic = MietteDiagnostic::new(diagnostic.message.clone())
         .with_code(diagnostic.rule.clone())
-        .with_severity(miette_severity(diagnostic.severity))
-        .with_label(LabeledSpan::new(
-            diagnostic.label.clone(),
-            framed.label_start,
-            framed.label_len,
-        ));
+        .with_severity(miette_severity(diagnostic.severity));
     if let Some(help) = &diagnostic.help {
         report_diagnostic = report_diagnostic.with_help(help.clone());
     }
+    let fallback = || {
+        format!(
+            "{}: {}[{}] {}\n",
+            file.name, diagnostic.severity, diagnostic.rule, diagnostic.message
+        )
+    };
+    render_framed(
+        file,
+        diagnostic.span,
+        report_diagnostic,
+        diagnostic.label.clone(),
+        color,
+        fallback,
+    )
+}
+
+/// A note-like frame of `span` titled `title` with `label` under it (as `explain` shows the
+/// deciding block), windowed like every other frame, without colour.
+pub fn render_advice(file: &SourceFile, span: Span, title: &str, label: &str) -> String {
+    let report_diagnostic =
+        MietteDiagnostic::new(title.to_string()).with_severity(miette::Severity::Advice);
+    let (line, column) = file.line_col(span.start);
+    let fallback = || format!("  {title} at {}:{line}:{column}\n", file.name);
+    render_framed(
+        file,
+        span,
+        report_diagnostic,
+        Some(label.to_string()),
+        false,
+        fallback,
+    )
+}
+
+/// Renders `report_diagnostic` over the frame of `span`, then the frame's notes.
+fn render_framed(
+    file: &SourceFile,
+    span: Span,
+    report_diagnostic: MietteDiagnostic,
+    label: Option<String>,
+    color: bool,
+    fallback: impl FnOnce() -> String,
+) -> String {
+    let framed = frame(file, span);
+    let report_diagnostic = report_diagnostic.with_label(LabeledSpan::new(
+        label,
+        framed.label_start,
+        framed.label_len,
+    ));
     let report = Report::new(report_diagnostic).with_source_code(framed.excerpt);
     let theme = if color {
         GraphicalTheme::unicode()
@@ -48,10 +90,7 @@ pub fn render_one(file: &SourceFile, diagnostic: &Diagnostic, color: bool) -> St
     let mut out = String::new();
     if handler.render_report(&mut out, report.as_ref()).is_err() {
         // Rendering into a String cannot fail in practice; fall back to the one-line form.
-        out = format!(
-            "{}: {}[{}] {}\n",
-            file.name, diagnostic.severity, diagnostic.rule, diagnostic.message
-        );
+        out = fallback();
     }
     for note in framed.notes {
         out.push_str(&format!("  note: {note}\n"));
