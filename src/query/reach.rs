@@ -469,32 +469,12 @@ fn without_contained(exceptions: Vec<&Region>) -> Vec<&Region> {
                 other != at && (literal.len() < head.len() || !prefix_form || other < at)
             })
         };
-        // The greatest literal at or below a text is either its prefix or shares with it a
-        // common prefix that bounds every shorter prefix literal: each step shortens the text.
-        let mut text: &[u8] = &head;
-        loop {
-            let end = prefixes.partition_point(|(literal, _)| literal.as_slice() <= text);
-            let Some((candidate, _)) = end.checked_sub(1).map(|last| &prefixes[last]) else {
-                return false;
-            };
-            if text.starts_with(candidate) {
-                let start = prefixes[..end].partition_point(|(literal, _)| literal < candidate);
-                if holds(candidate, &prefixes[start..end]) {
-                    return true;
-                }
-                let Some(shorter) = candidate.len().checked_sub(1) else {
-                    return false;
-                };
-                text = &candidate[..shorter];
-                continue;
-            }
-            let common = candidate
-                .iter()
-                .zip(text)
-                .take_while(|(a, b)| a == b)
-                .count();
-            text = &text[..common];
-        }
+        prefix_runs(
+            &prefixes,
+            |(literal, _)| literal,
+            &head,
+            |run| holds(&run[0].0, run),
+        )
     };
     exceptions
         .iter()
@@ -571,34 +551,58 @@ impl HeadIndex {
         }
     }
 
-    /// Regions whose head is a strict prefix of `head`. The greatest head below a text is
-    /// either its prefix or shares with it a common prefix that bounds every shorter prefix
-    /// head, so each step shortens the text: O(L) binary searches at most.
+    /// Regions whose head is a strict prefix of `head` ([`prefix_runs`] over the text without
+    /// its last byte): O(L) binary searches at most.
     fn strict_prefixes(&self, head: &[u8], found: &mut Vec<usize>) {
-        let mut text = &head[..head.len().saturating_sub(1)];
-        if head.is_empty() {
+        let Some(shorter) = head.len().checked_sub(1) else {
             return;
-        }
-        loop {
-            let below = self.heads.partition_point(|(h, _)| h.as_slice() <= text);
-            let Some((candidate, ats)) = below.checked_sub(1).map(|at| &self.heads[at]) else {
-                return;
-            };
-            if text.starts_with(candidate) {
-                found.extend_from_slice(ats);
-                if candidate.is_empty() {
-                    return;
-                }
-                text = &candidate[..candidate.len() - 1];
-                continue;
+        };
+        prefix_runs(
+            &self.heads,
+            |(h, _)| h,
+            &head[..shorter],
+            |run| {
+                run.iter().for_each(|(_, ats)| found.extend_from_slice(ats));
+                false
+            },
+        );
+    }
+}
+
+/// Walks the runs of equal keys in `sorted` (sorted by `key`) whose key is a prefix of `text`
+/// (`text` itself included), longest first, until `visit` returns `true`; returns whether it
+/// did. The greatest key at or below a text is either its prefix or shares with it a common
+/// prefix that bounds every shorter prefix key, so each step shortens the text: O(L) binary
+/// searches at most for a text of L bytes.
+fn prefix_runs<T>(
+    sorted: &[T],
+    key: impl Fn(&T) -> &[u8],
+    text: &[u8],
+    mut visit: impl FnMut(&[T]) -> bool,
+) -> bool {
+    let mut text = text;
+    loop {
+        let end = sorted.partition_point(|item| key(item) <= text);
+        let Some(candidate) = end.checked_sub(1).map(|last| key(&sorted[last])) else {
+            return false;
+        };
+        if text.starts_with(candidate) {
+            let start = sorted[..end].partition_point(|item| key(item) < candidate);
+            if visit(&sorted[start..end]) {
+                return true;
             }
-            let common = candidate
-                .iter()
-                .zip(text)
-                .take_while(|(a, b)| a == b)
-                .count();
-            text = &text[..common];
+            let Some(shorter) = candidate.len().checked_sub(1) else {
+                return false;
+            };
+            text = &candidate[..shorter];
+            continue;
         }
+        let common = candidate
+            .iter()
+            .zip(text)
+            .take_while(|(a, b)| a == b)
+            .count();
+        text = &text[..common];
     }
 }
 
