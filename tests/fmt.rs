@@ -469,6 +469,39 @@ fn diff_prints_a_unified_diff_and_writes_nothing() {
     );
 }
 
+/// A rewrite too big for one Myers run (every block of 3,000, about 9,000 lines) is printed in
+/// bounded gaps (`fmt::diff`): `git apply` of the printed diff gives what `fmt` writes.
+#[test]
+fn the_diff_of_a_big_rewrite_applies() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut messy: String = (0..3_000)
+        .map(|i| format!("path \"secret/a{i}\" {{ capabilities = [\"read\"] }}\n"))
+        .collect();
+    messy.push_str("# the end\n");
+    std::fs::write(dir.path().join("big.hcl"), &messy).unwrap();
+    let (code, diff, stderr) = capable_sub(dir.path(), "fmt", &["--diff", "big.hcl"]);
+    assert_eq!(code, 1, "{stderr}");
+    std::fs::write(dir.path().join("big.diff"), &diff).unwrap();
+    let (code, _, stderr) = capable_sub(dir.path(), "fmt", &["big.hcl"]);
+    assert_eq!(code, 0, "{stderr}");
+    let formatted = std::fs::read_to_string(dir.path().join("big.hcl")).unwrap();
+    std::fs::write(dir.path().join("big.hcl"), &messy).unwrap();
+    let applied = Command::new("git")
+        .args(["apply", "big.diff"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        applied.status.success(),
+        "{}",
+        String::from_utf8_lossy(&applied.stderr)
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("big.hcl")).unwrap(),
+        formatted
+    );
+}
+
 #[cfg(unix)]
 #[test]
 fn formatting_rewrites_in_place_keeping_permissions_and_is_idempotent() {

@@ -135,7 +135,7 @@ fn format_file(
         return Ok(Outcome::Unchanged);
     }
     if args.diff {
-        out.write_all(unified_diff(&file.name, &file.text, &formatted).as_bytes())
+        out.write_all(crate::fmt::diff::unified(&file.name, &file.text, &formatted).as_bytes())
             .map_err(stdout_error)?;
     } else if args.check {
         writeln!(out, "would reformat `{}`", file.name).map_err(stdout_error)?;
@@ -163,15 +163,6 @@ fn render_error(file: &SourceFile, error: &FormatError, color: bool) -> String {
     };
     let diagnostic = Diagnostic::error(rule, error.span(), error.message()).with_help(error.help());
     human::render(file, &[diagnostic], color)
-}
-
-/// A unified diff with three lines of context. Cost: O((n + m) · d) for d changed lines.
-pub fn unified_diff(name: &str, old: &str, new: &str) -> String {
-    similar::TextDiff::from_lines(old, new)
-        .unified_diff()
-        .context_radius(3)
-        .header(&format!("a/{name}"), &format!("b/{name}"))
-        .to_string()
 }
 
 #[derive(Default)]

@@ -12,6 +12,7 @@
 //! Validation (what the target would refuse) is the caller's: `cli/fmt.rs` runs the policy
 //! parser first, as `bao policy fmt` does. Cost: O(text length × nesting depth).
 
+pub mod diff;
 mod printer;
 mod tree;
 
