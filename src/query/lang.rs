@@ -196,6 +196,94 @@ pub fn intersects(a: &Seq, b: &Seq, domain: Domain) -> bool {
     intersection_witness(a, b, domain).is_some()
 }
 
+/// Whether every request path of `inner` in the domain is also in `outer` (language
+/// inclusion). Literal and prefix languages are compared in O(L); the others by a search for
+/// a path of `inner` that `outer` refuses, over pairs (state of `inner`, set of states of
+/// `outer`). For patterns (segments of literals or `+`, a glob at the end or before a final
+/// `/`) the sets stay of a few states, so the search is O(|inner| × |outer| × alphabet); on
+/// anything else it gives up after [`INCLUSION_BUDGET`] pairs and answers `false`, which is
+/// always safe: `true` means inclusion is certain, `false` only that it was not shown.
+pub fn includes(outer: &Seq, inner: &Seq, domain: Domain) -> bool {
+    if let Some(answer) = literal_includes(outer, inner, domain) {
+        return answer;
+    }
+    inclusion_search(outer, inner, domain)
+}
+
+/// Pairs [`includes`] explores at most, beyond `|inner| × |outer| × 4`.
+pub const INCLUSION_BUDGET: usize = 4096;
+
+/// [`includes`] for two literal-or-prefix languages over every request path, `None` for any
+/// other case (or when `inner` starts with `/` and so holds no request path at all).
+fn literal_includes(outer: &Seq, inner: &Seq, domain: Domain) -> Option<bool> {
+    if domain.trailing_slash || inner.0.first() == Some(&Token::Lit(b'/')) {
+        return None;
+    }
+    let (outer, outer_glob) = literal_and_glob(outer)?;
+    let (inner, inner_glob) = literal_and_glob(inner)?;
+    Some(if outer_glob {
+        inner.starts_with(outer)
+    } else {
+        !inner_glob && inner == outer
+    })
+}
+
+/// The search behind [`includes`]: breadth-first over (position in `inner`, the sorted
+/// positions `outer` can be in after the same bytes, last byte was `/`, nothing read yet),
+/// looking for a path that `inner` accepts in the domain while `outer` does not.
+fn inclusion_search(outer: &Seq, inner: &Seq, domain: Domain) -> bool {
+    type State = (usize, Vec<usize>, bool, bool);
+    let alphabet = alphabet_of(outer, inner);
+    let budget = INCLUSION_BUDGET + (inner.0.len() + 1) * (outer.0.len() + 1) * 4;
+    let outer_start = sorted_closure(&outer.0, [0].into_iter().collect());
+    let mut seen: HashSet<State> = HashSet::new();
+    let mut queue: VecDeque<State> = VecDeque::new();
+    for i in closure(&inner.0, [0].into_iter().collect()) {
+        let state = (i, outer_start.clone(), false, true);
+        if seen.insert(state.clone()) {
+            queue.push_back(state);
+        }
+    }
+    while let Some((i, outer_states, last_slash, empty)) = queue.pop_front() {
+        let accepted_by_inner = i == inner.0.len() && (!domain.trailing_slash || last_slash);
+        if accepted_by_inner && !outer_states.contains(&outer.0.len()) {
+            return false;
+        }
+        for byte in alphabet.iter().copied().map(Some).chain([None]) {
+            if empty && byte == Some(b'/') {
+                continue;
+            }
+            let Some(next_i) = step(&inner.0, i, byte) else {
+                continue;
+            };
+            let next_outer = sorted_closure(
+                &outer.0,
+                outer_states
+                    .iter()
+                    .filter_map(|&state| step(&outer.0, state, byte))
+                    .collect(),
+            );
+            for ci in closure(&inner.0, [next_i].into_iter().collect()) {
+                let next = (ci, next_outer.clone(), byte == Some(b'/'), false);
+                if seen.insert(next.clone()) {
+                    if seen.len() > budget {
+                        return false;
+                    }
+                    queue.push_back(next);
+                }
+            }
+        }
+    }
+    true
+}
+
+/// [`closure`] as a sorted list (a hashable state of the subset construction).
+fn sorted_closure(tokens: &[Token], states: HashSet<usize>) -> Vec<usize> {
+    let mut sorted: Vec<usize> = closure(tokens, states).into_iter().collect();
+    sorted.sort_unstable();
+    sorted
+}
+
 /// A language of literal bytes, perhaps followed by one glob: (its bytes, the glob).
 fn literal_and_glob(seq: &Seq) -> Option<(&[Token], bool)> {
     let (literal, glob) = match seq.0.split_last() {
@@ -283,11 +371,32 @@ mod tests {
             4 => prop::sample::select(vec![b'a', b'b', b'/']).prop_map(Token::Lit),
             1 => Just(Token::Seg),
         ];
-        (prop::collection::vec(token, 0..5), any::<bool>()).prop_map(|(mut tokens, glob)| {
-            if glob {
+        (prop::collection::vec(token, 0..5), 0..3u8).prop_map(|(mut tokens, tail)| {
+            // A glob at the end, or before a final `/` (the LIST fallbacks' shifted regions).
+            if tail > 0 {
                 tokens.push(Token::Any);
             }
+            if tail == 2 {
+                tokens.push(Token::Lit(b'/'));
+            }
             Seq(tokens)
+        })
+    }
+
+    /// Every path over {a, b, /, x} of at most 6 bytes (`x`: a byte no literal uses).
+    fn short_paths() -> &'static [String] {
+        static PATHS: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+        PATHS.get_or_init(|| {
+            let mut all = vec![String::new()];
+            let mut frontier = vec![String::new()];
+            for _ in 0..6 {
+                frontier = frontier
+                    .iter()
+                    .flat_map(|path| ["a", "b", "/", "x"].map(|c| format!("{path}{c}")))
+                    .collect();
+                all.extend(frontier.iter().cloned());
+            }
+            all
         })
     }
 
@@ -306,6 +415,57 @@ mod tests {
                 "{:?} {:?}", a, b
             );
         }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(192))]
+
+        /// Inclusion as enumeration decides it: no short request path of `inner` (in the
+        /// domain) is missing from `outer`. Both directions are checked, so the answer is
+        /// neither unsound (pruning a region that still matters) nor needlessly weak.
+        #[test]
+        fn inclusion_agrees_with_enumeration(
+            outer in token_seq(),
+            inner in token_seq(),
+            trailing_slash in proptest::bool::ANY,
+        ) {
+            let domain = Domain { trailing_slash };
+            let enumerated = short_paths()
+                .iter()
+                .filter(|path| !path.starts_with('/') && (!trailing_slash || path.ends_with('/')))
+                .all(|path| !inner.matches(path) || outer.matches(path));
+            proptest::prop_assert_eq!(
+                includes(&outer, &inner, domain),
+                enumerated,
+                "{} in {}", inner, outer
+            );
+        }
+    }
+
+    #[test]
+    fn inclusion_with_segments_and_globs() {
+        let listing = Domain {
+            trailing_slash: true,
+        };
+        assert!(includes(&seq("a/+/*"), &seq("a/b/*"), ANY));
+        assert!(includes(&seq("+/b"), &seq("a/b"), ANY));
+        assert!(includes(&seq("+/+"), &seq("a/+"), ANY));
+        assert!(!includes(&seq("a/b/*"), &seq("a/+/*"), ANY));
+        assert!(!includes(&seq("a/+"), &seq("a/b/c"), ANY));
+        // `+` may be empty, a prefix glob is byte-wise.
+        assert!(includes(&seq("a/+/c"), &seq("a//c"), ANY));
+        assert!(includes(&seq("a*"), &seq("ab/+/c"), ANY));
+        assert!(!includes(&seq("a/+"), &seq("a*"), ANY));
+        // Only paths ending in `/` count for LIST.
+        assert!(includes(&seq("a/+/"), &seq("a/b/"), listing));
+        assert!(includes(&seq("a/*"), &seq("a/+/"), listing));
+        assert!(!includes(&seq("a/+"), &seq("a/*"), listing));
+        assert!(
+            includes(&seq("a/+"), &seq("a/b"), listing),
+            "no LIST path in `a/b`"
+        );
+        // A leading `/` never reaches the ACL, so such a language holds no request path.
+        assert!(includes(&seq("b"), &Seq::literal("/a"), ANY));
     }
 
     #[test]
