@@ -281,6 +281,61 @@ fn cli_reach_of_a_person_under_secret() {
     assert_eq!(endpoints[0]["template"], "data/{path}");
 }
 
+/// Over the candidate budget, a region takes every exception ranked above it: the human form
+/// refers to the numbered list printed once per capability, the JSON to the table's first
+/// entries, and the answer is still exact.
+#[test]
+fn cli_reach_beyond_the_budget_takes_the_ranked_exceptions() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = String::from("path \"secret/*\" { capabilities = [\"read\"] }\n");
+    for index in 0..=CANDIDATE_BUDGET {
+        text.push_str(&format!(
+            "path \"secret/d{index}/*\" {{ capabilities = [\"deny\"] }}\n"
+        ));
+    }
+    std::fs::write(dir.path().join("p.hcl"), &text).unwrap();
+    let denies = CANDIDATE_BUDGET + 1;
+    let run = |format: &str| {
+        let output = support::cli::command()
+            .args(["reach", "--policy", "p.hcl", "--format", format])
+            .current_dir(dir.path())
+            .env("NO_COLOR", "1")
+            .output()
+            .expect("capable runs");
+        assert_eq!(output.status.code(), Some(0));
+        String::from_utf8(output.stdout).unwrap()
+    };
+    let human = run("human");
+    assert!(
+        human.contains(&format!(
+            "except exceptions 1 to {denies} of the ranked exceptions below"
+        )),
+        "{human}"
+    );
+    assert!(human.contains("  ranked exceptions (highest rank first)\n    1. `secret/d"));
+    let value: serde_json::Value = serde_json::from_str(&run("json")).unwrap();
+    let answer = &value["capabilities"][0];
+    assert_eq!(answer["capability"], "read");
+    let table = answer["exceptions"].as_array().unwrap();
+    assert_eq!(table.len(), denies);
+    for (id, entry) in table.iter().enumerate() {
+        assert_eq!(entry["id"], id);
+        assert_eq!(entry["capabilities"][0], "deny");
+    }
+    let region = &answer["regions"][0];
+    assert_eq!(region["pattern"], "secret/*");
+    assert_eq!(region["except"].as_array().unwrap().len(), 0);
+    assert_eq!(region["except_first"], denies);
+
+    let seed = policy("p", &text, Target::Vault);
+    let acl = Acl::new(&[&seed], Target::Vault, None).unwrap();
+    let reach = Reach::new(&acl);
+    let read = reach.capability(Capability::Read, None);
+    assert!(read.holds("secret/x") && read.holds("secret/d/x"));
+    assert!(read.holds("secret/d170/x"));
+    assert!(!read.holds("secret/d3/x") && !read.holds("secret/d16/"));
+}
+
 /// OpenBao differential for a real login: a `userpass` user with token policies, an entity
 /// with its own policies and a group with a templated policy. For every short path, the
 /// capabilities `reach` predicts (the deciding region's rule) equal what `sys/capabilities`

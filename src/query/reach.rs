@@ -624,11 +624,17 @@ impl HeadIndex {
     }
 
     /// How many candidates [`HeadIndex::candidates`] would find at most (a region reached
-    /// through two pieces counts twice), without listing them. Cost: O(L log R) per piece.
+    /// through two heads counts twice), without listing them. Cost: O(L log R) per piece.
     pub(crate) fn count(&self, region: &Region) -> usize {
         let mut total = 0usize;
+        let mut heads: Vec<Vec<u8>> = Vec::with_capacity(region.pieces.len());
         for piece in &region.pieces {
             let head = head(&piece.include);
+            // A pooled region's two pieces often share their head: count its candidates once.
+            if heads.contains(&head) {
+                continue;
+            }
+            heads.push(head.clone());
             let (start, end) = self.extension_run(&head);
             total = total.saturating_add(self.before[end] - self.before[start]);
             if let Some(shorter) = head.len().checked_sub(1) {
