@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use capable::acl::{Acl, Operation, Request};
 use capable::policy::{parse_policy, CapSet, Capability, Policy};
-use capable::query::reach::{Reach, View};
+use capable::query::reach::{Reach, View, CANDIDATE_BUDGET};
 use capable::source::SourceFile;
 use capable::target::Target;
 use proptest::prelude::*;
@@ -54,9 +54,13 @@ fn check(policies: &[Policy], target: Target) -> Result<(), TestCaseError> {
         .iter()
         .map(|r| r.pattern.key.replace(['+', '*'], "a"))
         .collect();
+    // Both forms of the answer: exceptions found one by one (the default budget), and every
+    // region taking all the exceptions ranked above it (budget 0).
     let answers: Vec<_> = [Capability::Read, Capability::Update, Capability::List]
         .into_iter()
-        .map(|capability| reach.capability(capability, None))
+        .flat_map(|capability| {
+            [CANDIDATE_BUDGET, 0].map(|budget| reach.capability_within(capability, None, budget))
+        })
         .collect();
     for path in paths(&literals) {
         let read = acl.authorize(&Request::new(Operation::Read, path.clone()));
@@ -203,7 +207,10 @@ fn seed_policy_carves_the_deny_out_of_nothing_and_reads_one_key() {
         .grants
         .iter()
         .map(|grant| {
-            let exceptions = grant.exceptions.iter().map(|e| e.pattern.clone()).collect();
+            let exceptions = grant
+                .exceptions(&read.exceptions)
+                .map(|e| e.pattern.clone())
+                .collect();
             (grant.region.pattern.clone(), exceptions)
         })
         .collect();
@@ -253,19 +260,80 @@ fn cli_reach_of_a_person_under_secret() {
         .output()
         .expect("capable runs");
     let value: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
-    assert_eq!(value["version"], 1);
-    let regions = value["capabilities"][0]["regions"].as_array().unwrap();
+    assert_eq!(value["version"], 2);
+    let answer = &value["capabilities"][0];
+    let regions = answer["regions"].as_array().unwrap();
     let ai = regions
         .iter()
         .find(|r| r["pattern"] == "secret/data/ai/*")
         .expect("the group's glob");
-    assert_eq!(ai["except"][0]["pattern"], "secret/data/ai/openai");
+    // The exception is named by its id in the capability's table, printed once.
+    let id = ai["except"][0].as_u64().unwrap();
+    let exception = &answer["exceptions"][id as usize];
+    assert_eq!(exception["id"], id);
+    assert_eq!(exception["pattern"], "secret/data/ai/openai");
+    assert_eq!(ai["except_first"], 0);
     assert_eq!(ai["sources"][0]["policy"], "ai-writers");
     // The region's endpoints, from the catalog: KV v2 data under the declared `secret/`.
     let endpoints = ai["endpoints"].as_array().unwrap();
     assert_eq!(endpoints.len(), 1, "{ai}");
     assert_eq!(endpoints[0]["kind"], "kv-v2");
     assert_eq!(endpoints[0]["template"], "data/{path}");
+}
+
+/// Over the candidate budget, a region takes every exception ranked above it: the human form
+/// refers to the numbered list printed once per capability, the JSON to the table's first
+/// entries, and the answer is still exact.
+#[test]
+fn cli_reach_beyond_the_budget_takes_the_ranked_exceptions() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = String::from("path \"secret/*\" { capabilities = [\"read\"] }\n");
+    for index in 0..=CANDIDATE_BUDGET {
+        text.push_str(&format!(
+            "path \"secret/d{index}/*\" {{ capabilities = [\"deny\"] }}\n"
+        ));
+    }
+    std::fs::write(dir.path().join("p.hcl"), &text).unwrap();
+    let denies = CANDIDATE_BUDGET + 1;
+    let run = |format: &str| {
+        let output = support::cli::command()
+            .args(["reach", "--policy", "p.hcl", "--format", format])
+            .current_dir(dir.path())
+            .env("NO_COLOR", "1")
+            .output()
+            .expect("capable runs");
+        assert_eq!(output.status.code(), Some(0));
+        String::from_utf8(output.stdout).unwrap()
+    };
+    let human = run("human");
+    assert!(
+        human.contains(&format!(
+            "except exceptions 1 to {denies} of the ranked exceptions below"
+        )),
+        "{human}"
+    );
+    assert!(human.contains("  ranked exceptions (highest rank first)\n    1. `secret/d"));
+    let value: serde_json::Value = serde_json::from_str(&run("json")).unwrap();
+    let answer = &value["capabilities"][0];
+    assert_eq!(answer["capability"], "read");
+    let table = answer["exceptions"].as_array().unwrap();
+    assert_eq!(table.len(), denies);
+    for (id, entry) in table.iter().enumerate() {
+        assert_eq!(entry["id"], id);
+        assert_eq!(entry["capabilities"][0], "deny");
+    }
+    let region = &answer["regions"][0];
+    assert_eq!(region["pattern"], "secret/*");
+    assert_eq!(region["except"].as_array().unwrap().len(), 0);
+    assert_eq!(region["except_first"], denies);
+
+    let seed = policy("p", &text, Target::Vault);
+    let acl = Acl::new(&[&seed], Target::Vault, None).unwrap();
+    let reach = Reach::new(&acl);
+    let read = reach.capability(Capability::Read, None);
+    assert!(read.holds("secret/x") && read.holds("secret/d/x"));
+    assert!(read.holds("secret/d170/x"));
+    assert!(!read.holds("secret/d3/x") && !read.holds("secret/d16/"));
 }
 
 /// OpenBao differential for a real login: a `userpass` user with token policies, an entity

@@ -193,7 +193,179 @@ pub fn intersects(a: &Seq, b: &Seq, domain: Domain) -> bool {
     if let Some(answer) = literal_intersects(a, b, domain) {
         return answer;
     }
-    intersection_witness(a, b, domain).is_some()
+    product_reaches_end(a, b, domain)
+}
+
+/// [`intersection_witness`]'s search without the witness: a depth-first walk of the product
+/// automaton over a flat visited table, (|a| + 1) × (|b| + 1) × 4 states, each stepped once
+/// per alphabet byte. Same cost bound, without hashing or paths kept.
+fn product_reaches_end(a: &Seq, b: &Seq, domain: Domain) -> bool {
+    let (a, b) = (&a.0, &b.0);
+    let alphabet = alphabet_of_tokens(a, b);
+    let width = b.len() + 1;
+    let index = |i: usize, j: usize, last_slash: bool, empty: bool| {
+        ((i * width + j) * 2 + usize::from(last_slash)) * 2 + usize::from(empty)
+    };
+    let mut seen = vec![false; (a.len() + 1) * width * 4];
+    let mut pending: Vec<(usize, usize, bool, bool)> = Vec::new();
+    let push = |state: (usize, usize, bool, bool),
+                seen: &mut Vec<bool>,
+                pending: &mut Vec<(usize, usize, bool, bool)>| {
+        let at = index(state.0, state.1, state.2, state.3);
+        if !seen[at] {
+            seen[at] = true;
+            pending.push(state);
+        }
+    };
+    for i in skips(a, 0) {
+        for j in skips(b, 0) {
+            push((i, j, false, true), &mut seen, &mut pending);
+        }
+    }
+    while let Some((i, j, last_slash, empty)) = pending.pop() {
+        if i == a.len() && j == b.len() && (!domain.trailing_slash || last_slash) {
+            return true;
+        }
+        for byte in alphabet.iter().copied().map(Some).chain([None]) {
+            if empty && byte == Some(b'/') {
+                continue;
+            }
+            let (Some(next_i), Some(next_j)) = (step(a, i, byte), step(b, j, byte)) else {
+                continue;
+            };
+            for ci in skips(a, next_i) {
+                for cj in skips(b, next_j) {
+                    push((ci, cj, byte == Some(b'/'), false), &mut seen, &mut pending);
+                }
+            }
+        }
+    }
+    false
+}
+
+/// `state` and the states after it reachable by skipping `Seg`/`Any` tokens (both may match
+/// nothing): a run of consecutive positions, [`closure`] of one state without a set.
+fn skips(tokens: &[Token], state: usize) -> std::ops::RangeInclusive<usize> {
+    let skippable = tokens[state.min(tokens.len())..]
+        .iter()
+        .take_while(|token| matches!(token, Token::Seg | Token::Any))
+        .count();
+    state..=state + skippable
+}
+
+/// Whether every request path of `inner` in the domain is also in `outer` (language
+/// inclusion). Literal and prefix languages are compared in O(L); the others by a search for
+/// a path of `inner` that `outer` refuses, over pairs (state of `inner`, set of states of
+/// `outer`). For patterns (segments of literals or `+`, a glob at the end or before a final
+/// `/`) the sets stay of a few states, so the search is O(|inner| × |outer| × alphabet); on
+/// anything else it gives up after [`INCLUSION_BUDGET`] pairs and answers `false`, which is
+/// always safe: `true` means inclusion is certain, `false` only that it was not shown.
+pub fn includes(outer: &Seq, inner: &Seq, domain: Domain) -> bool {
+    if holds_no_request_path(inner, domain) {
+        return true;
+    }
+    // A non-empty `inner` inside `outer` has `outer`'s head as a prefix of its own: after its
+    // own head a `+` or glob can start with a byte `outer` does not allow.
+    let (outer_head, inner_head) = (literal_head(&outer.0), literal_head(&inner.0));
+    if !inner.0[..inner_head].starts_with(&outer.0[..outer_head]) {
+        return false;
+    }
+    if let Some(answer) = literal_includes(outer, inner, domain) {
+        return answer;
+    }
+    inclusion_search(outer, inner, domain)
+}
+
+/// Whether no request path in the domain is in the language: it starts with `/` (the ACL
+/// strips leading slashes), or, for LIST paths, it cannot end in `/` (its last byte comes
+/// from the last token that is not a `+`, which may match nothing).
+fn holds_no_request_path(seq: &Seq, domain: Domain) -> bool {
+    let tokens = &seq.0;
+    let last_byte = tokens.iter().rev().find(|token| **token != Token::Seg);
+    tokens.first() == Some(&Token::Lit(b'/'))
+        || (domain.trailing_slash && !matches!(last_byte, Some(Token::Lit(b'/') | Token::Any)))
+}
+
+/// How many literal tokens the sequence starts with.
+fn literal_head(tokens: &[Token]) -> usize {
+    tokens
+        .iter()
+        .take_while(|token| matches!(token, Token::Lit(_)))
+        .count()
+}
+
+/// Pairs [`includes`] explores at most, beyond `|inner| × |outer| × 4`.
+pub const INCLUSION_BUDGET: usize = 4096;
+
+/// [`includes`] for two literal-or-prefix languages over every request path, `None` for any
+/// other case (or when `inner` starts with `/` and so holds no request path at all).
+fn literal_includes(outer: &Seq, inner: &Seq, domain: Domain) -> Option<bool> {
+    if domain.trailing_slash || inner.0.first() == Some(&Token::Lit(b'/')) {
+        return None;
+    }
+    let (outer, outer_glob) = literal_and_glob(outer)?;
+    let (inner, inner_glob) = literal_and_glob(inner)?;
+    Some(if outer_glob {
+        inner.starts_with(outer)
+    } else {
+        !inner_glob && inner == outer
+    })
+}
+
+/// The search behind [`includes`]: breadth-first over (position in `inner`, the sorted
+/// positions `outer` can be in after the same bytes, last byte was `/`, nothing read yet),
+/// looking for a path that `inner` accepts in the domain while `outer` does not.
+fn inclusion_search(outer: &Seq, inner: &Seq, domain: Domain) -> bool {
+    type State = (usize, Vec<usize>, bool, bool);
+    let alphabet = alphabet_of(outer, inner);
+    let budget = INCLUSION_BUDGET + (inner.0.len() + 1) * (outer.0.len() + 1) * 4;
+    let outer_start = sorted_closure(&outer.0, [0].into_iter().collect());
+    let mut seen: HashSet<State> = HashSet::new();
+    let mut queue: VecDeque<State> = VecDeque::new();
+    for i in closure(&inner.0, [0].into_iter().collect()) {
+        let state = (i, outer_start.clone(), false, true);
+        if seen.insert(state.clone()) {
+            queue.push_back(state);
+        }
+    }
+    while let Some((i, outer_states, last_slash, empty)) = queue.pop_front() {
+        let accepted_by_inner = i == inner.0.len() && (!domain.trailing_slash || last_slash);
+        if accepted_by_inner && !outer_states.contains(&outer.0.len()) {
+            return false;
+        }
+        for byte in alphabet.iter().copied().map(Some).chain([None]) {
+            if empty && byte == Some(b'/') {
+                continue;
+            }
+            let Some(next_i) = step(&inner.0, i, byte) else {
+                continue;
+            };
+            let next_outer = sorted_closure(
+                &outer.0,
+                outer_states
+                    .iter()
+                    .filter_map(|&state| step(&outer.0, state, byte))
+                    .collect(),
+            );
+            for ci in closure(&inner.0, [next_i].into_iter().collect()) {
+                let next = (ci, next_outer.clone(), byte == Some(b'/'), false);
+                if seen.insert(next.clone()) {
+                    if seen.len() > budget {
+                        return false;
+                    }
+                    queue.push_back(next);
+                }
+            }
+        }
+    }
+    true
+}
+
+/// [`closure`] as a sorted list (a hashable state of the subset construction).
+fn sorted_closure(tokens: &[Token], states: HashSet<usize>) -> Vec<usize> {
+    let mut sorted: Vec<usize> = closure(tokens, states).into_iter().collect();
+    sorted.sort_unstable();
+    sorted
 }
 
 /// A language of literal bytes, perhaps followed by one glob: (its bytes, the glob).
@@ -231,15 +403,19 @@ fn literal_intersects(a: &Seq, b: &Seq, domain: Domain) -> Option<bool> {
 }
 
 fn alphabet_of(a: &Seq, b: &Seq) -> Vec<u8> {
-    let mut bytes: Vec<u8> =
-        a.0.iter()
-            .chain(b.0.iter())
-            .filter_map(|token| match token {
-                Token::Lit(byte) => Some(*byte),
-                _ => None,
-            })
-            .chain([b'/'])
-            .collect();
+    alphabet_of_tokens(&a.0, &b.0)
+}
+
+fn alphabet_of_tokens(a: &[Token], b: &[Token]) -> Vec<u8> {
+    let mut bytes: Vec<u8> = a
+        .iter()
+        .chain(b.iter())
+        .filter_map(|token| match token {
+            Token::Lit(byte) => Some(*byte),
+            _ => None,
+        })
+        .chain([b'/'])
+        .collect();
     bytes.sort_unstable();
     bytes.dedup();
     bytes
@@ -283,11 +459,32 @@ mod tests {
             4 => prop::sample::select(vec![b'a', b'b', b'/']).prop_map(Token::Lit),
             1 => Just(Token::Seg),
         ];
-        (prop::collection::vec(token, 0..5), any::<bool>()).prop_map(|(mut tokens, glob)| {
-            if glob {
+        (prop::collection::vec(token, 0..5), 0..3u8).prop_map(|(mut tokens, tail)| {
+            // A glob at the end, or before a final `/` (the LIST fallbacks' shifted regions).
+            if tail > 0 {
                 tokens.push(Token::Any);
             }
+            if tail == 2 {
+                tokens.push(Token::Lit(b'/'));
+            }
             Seq(tokens)
+        })
+    }
+
+    /// Every path over {a, b, /, x} of at most 6 bytes (`x`: a byte no literal uses).
+    fn short_paths() -> &'static [String] {
+        static PATHS: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+        PATHS.get_or_init(|| {
+            let mut all = vec![String::new()];
+            let mut frontier = vec![String::new()];
+            for _ in 0..6 {
+                frontier = frontier
+                    .iter()
+                    .flat_map(|path| ["a", "b", "/", "x"].map(|c| format!("{path}{c}")))
+                    .collect();
+                all.extend(frontier.iter().cloned());
+            }
+            all
         })
     }
 
@@ -306,6 +503,57 @@ mod tests {
                 "{:?} {:?}", a, b
             );
         }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(1024))]
+
+        /// Inclusion as enumeration decides it: no short request path of `inner` (in the
+        /// domain) is missing from `outer`. Both directions are checked, so the answer is
+        /// neither unsound (pruning a region that still matters) nor needlessly weak.
+        #[test]
+        fn inclusion_agrees_with_enumeration(
+            outer in token_seq(),
+            inner in token_seq(),
+            trailing_slash in proptest::bool::ANY,
+        ) {
+            let domain = Domain { trailing_slash };
+            let enumerated = short_paths()
+                .iter()
+                .filter(|path| !path.starts_with('/') && (!trailing_slash || path.ends_with('/')))
+                .all(|path| !inner.matches(path) || outer.matches(path));
+            proptest::prop_assert_eq!(
+                includes(&outer, &inner, domain),
+                enumerated,
+                "{} in {}", inner, outer
+            );
+        }
+    }
+
+    #[test]
+    fn inclusion_with_segments_and_globs() {
+        let listing = Domain {
+            trailing_slash: true,
+        };
+        assert!(includes(&seq("a/+/*"), &seq("a/b/*"), ANY));
+        assert!(includes(&seq("+/b"), &seq("a/b"), ANY));
+        assert!(includes(&seq("+/+"), &seq("a/+"), ANY));
+        assert!(!includes(&seq("a/b/*"), &seq("a/+/*"), ANY));
+        assert!(!includes(&seq("a/+"), &seq("a/b/c"), ANY));
+        // `+` may be empty, a prefix glob is byte-wise.
+        assert!(includes(&seq("a/+/c"), &seq("a//c"), ANY));
+        assert!(includes(&seq("a*"), &seq("ab/+/c"), ANY));
+        assert!(!includes(&seq("a/+"), &seq("a*"), ANY));
+        // Only paths ending in `/` count for LIST.
+        assert!(includes(&seq("a/+/"), &seq("a/b/"), listing));
+        assert!(includes(&seq("a/*"), &seq("a/+/"), listing));
+        assert!(!includes(&seq("a/+"), &seq("a/*"), listing));
+        assert!(
+            includes(&seq("a/+"), &seq("a/b"), listing),
+            "no LIST path in `a/b`"
+        );
+        // A leading `/` never reaches the ACL, so such a language holds no request path.
+        assert!(includes(&seq("b"), &Seq::literal("/a"), ANY));
     }
 
     #[test]

@@ -20,14 +20,22 @@
 //!   regions carry those longer prefixes as exclusions. (The ACL strips leading slashes
 //!   first, so a LIST of `/` is a LIST of the empty path, decided by the request view.)
 //!
-//! For a capability C, the answer lists every region whose rule grants C, each with the
-//! higher-ranked regions that overlap it and lack C or carry conditions (its exceptions; one
-//! inside another listed prefix exception is left out, which keeps nested carve-outs linear). The answer is exact:
-//! **a path holds C if and only if it is in some listed region and in none of that region's
-//! exceptions.** (If a path is in region R but the winner W is another region, W ranks above R
-//! and overlaps it, so W is one of R's exceptions unless W also grants C, unconditionally.) Overlap is decided
-//! on the patterns' inclusion parts only, so an exception with exclusions may be listed where
-//! its effective part misses the region; that never changes the meaning.
+//! For a capability C, the answer lists every region whose rule grants C, each with its
+//! *exceptions*, drawn from one table per capability ([`CapabilityReach::exceptions`], highest
+//! rank first, each region once): regions ranked above it whose rule lacks C or carries
+//! conditions. A region with few candidates ([`CANDIDATE_BUDGET`]) names its exceptions one by
+//! one ([`Grant::except`]): those that overlap it, leaving out one inside another (language
+//! inclusion with `+` and globs, [`super::lang::includes`]), so nested carve-outs stay short. A
+//! region with more candidates takes the first entries of the table instead, every possible
+//! exception ranked above it ([`Grant::except_first`]), so that a policy where thousands of
+//! `+` regions overlap gives an answer linear in its rules, not one list per pair. The answer is
+//! exact: **a path holds C if and only if it is in some listed region and in none of that
+//! region's exceptions.** (If a path is in region R but the winner W is another region, W ranks
+//! above R and contains the path, so W is one of R's exceptions, named or taken by rank, unless
+//! W also grants C, unconditionally; an exception that is not the winner is ranked above R and
+//! lacks C, so it would have won over R.) Overlap is decided on the patterns' inclusion parts
+//! only, so an exception with exclusions may be listed where its effective part misses the
+//! region; that never changes the meaning.
 //!
 //! Not part of the answer: parameter constraints, wrapping TTLs, sudo-protected paths and
 //! control groups. Regions whose rule carries such conditions are flagged ([`Condition`]);
@@ -37,14 +45,18 @@
 //! the pooled regions' exclusion lists, found by one binary search each). Answering one
 //! capability indexes the regions that can be exceptions by their literal head (the bytes
 //! every path of the region starts with: two regions can only overlap when one head is a
-//! prefix of the other), so each granting region tests for overlap only the regions whose head
-//! is a prefix or an extension of its own: O(R × (log R + L) + C × L²) for C such candidate
-//! pairs, which is near-linear unless many heads nest (a catch-all region is one candidate of
-//! every other region, once).
+//! prefix of the other) and counts each granting region's candidates, the regions whose head
+//! is a prefix or an extension of its own, in O(L log R) without listing them. Within the
+//! budget B it tests them for overlap and prunes the overlapping ones pairwise (B² inclusion
+//! tests of O(L²), each pair of regions decided once per answer); beyond it, it takes the
+//! exceptions ranked above it with one binary search in the table. In all
+//! O(R × (L log R + B² × L²)) time and an answer of O(R × B) ids plus a table of O(R)
+//! regions: linear in R (B = [`CANDIDATE_BUDGET`]).
 
 use std::cmp::{Ordering, Reverse};
+use std::collections::HashMap;
 
-use super::lang::{intersects, Domain, Seq, Token};
+use super::lang::{includes, intersects, Domain, Seq, Token};
 use crate::acl::{Acl, MergedRule};
 use crate::policy::{Capability, PatternKind};
 use crate::target::Target;
@@ -274,8 +286,25 @@ pub struct Reach {
 pub struct Grant<'a> {
     pub region: &'a Region,
     pub rule: &'a MergedRule,
-    /// Higher-ranked overlapping regions whose rule lacks the capability.
-    pub exceptions: Vec<&'a Region>,
+    /// Exceptions found one by one (higher-ranked overlapping regions whose rule lacks the
+    /// capability or carries conditions, none inside another): ids into
+    /// [`CapabilityReach::exceptions`], in rank order.
+    pub except: Vec<usize>,
+    /// And the first `except_first` entries of [`CapabilityReach::exceptions`]: set instead
+    /// of `except` when the region has more than [`CANDIDATE_BUDGET`] candidates, it takes
+    /// every possible exception ranked above it, whether or not it overlaps.
+    pub except_first: usize,
+}
+
+impl<'a> Grant<'a> {
+    /// The region's exceptions, from the answer's table.
+    pub fn exceptions<'t>(
+        &'t self,
+        table: &'t [&'a Region],
+    ) -> impl Iterator<Item = &'a Region> + 't {
+        let listed = self.except.iter().map(|&id| table[id]);
+        listed.chain(table[..self.except_first].iter().copied())
+    }
 }
 
 /// Where one capability is held.
@@ -283,6 +312,8 @@ pub struct Grant<'a> {
 pub struct CapabilityReach<'a> {
     pub capability: Capability,
     pub view: View,
+    /// Every region some grant takes as an exception, highest rank first, each once.
+    pub exceptions: Vec<&'a Region>,
     pub grants: Vec<Grant<'a>>,
 }
 
@@ -293,12 +324,17 @@ impl CapabilityReach<'_> {
         self.grants.iter().any(|grant| {
             grant.region.contains(path)
                 && !grant
-                    .exceptions
-                    .iter()
+                    .exceptions(&self.exceptions)
                     .any(|exception| exception.contains(path))
         })
     }
 }
+
+/// Candidates (regions that may be exceptions, with a head that is a prefix or an extension
+/// of the region's) a granting region tests one by one at most; with more, it takes every
+/// possible exception ranked above it instead ([`Grant::except_first`]), which keeps the
+/// answer's size and time linear when many regions overlap.
+pub const CANDIDATE_BUDGET: usize = 16;
 
 /// The order capabilities are reported in.
 pub const REPORT_ORDER: [Capability; 10] = [
@@ -363,125 +399,175 @@ impl Reach {
     /// Where `capability` is held. With `under`, only regions and exceptions that meet paths
     /// starting with `under` are kept (the answer stays exact for those paths).
     pub fn capability(&self, capability: Capability, under: Option<&str>) -> CapabilityReach<'_> {
+        self.capability_within(capability, under, CANDIDATE_BUDGET)
+    }
+
+    /// [`Reach::capability`] with another candidate budget (0: every region takes the
+    /// exceptions ranked above it). Cost: O(R × (log R + L)) to index and count, plus, for
+    /// each region within the budget B, B overlap tests and B² inclusion tests of O(L²):
+    /// linear in R. The table of exceptions is O(R).
+    pub fn capability_within(
+        &self,
+        capability: Capability,
+        under: Option<&str>,
+        budget: usize,
+    ) -> CapabilityReach<'_> {
         let view = View::for_capability(capability);
         let domain = view.domain();
-        let scope = under.map(|prefix| Region {
-            rule: 0,
-            origin: Origin::Rule,
-            pattern: format!("{prefix}*"),
-            pieces: vec![Piece::plain(
-                Seq::literal(prefix.trim_start_matches('/')).then(Token::Any),
-            )],
-            rank: Rank {
-                tier: 0,
-                priority: None,
-            },
+        let scope = under.map(|prefix| {
+            Piece::plain(Seq::literal(prefix.trim_start_matches('/')).then(Token::Any))
         });
         let in_scope = |region: &Region| match &scope {
-            Some(scope) => region.overlaps(scope, domain),
+            Some(scope) => region
+                .pieces
+                .iter()
+                .any(|piece| intersects(&piece.include, &scope.include, domain)),
             None => true,
         };
         let regions = &self.view(view).regions;
         // A higher rule with conditions is carved out too, so a path it decides shows only
         // under its own (conditional) region.
-        let can_except = |region: &Region| {
+        let may_except = |region: &Region| {
             let rule = &self.rules[region.rule];
-            !grants(rule, capability) || !conditions(rule).is_empty()
+            (!grants(rule, capability) || !conditions(rule).is_empty()) && in_scope(region)
         };
-        let index = HeadIndex::new(regions, |region| can_except(region) && in_scope(region));
-        let mut found = Vec::new();
+        let index = HeadIndex::new(regions, may_except);
+        // (position of the granting region, its exceptions' positions or `None`: all above)
+        let mut found: Vec<(usize, Option<Vec<usize>>)> = Vec::new();
         let mut candidates = Vec::new();
-        for region in regions {
-            let rule = &self.rules[region.rule];
-            if !grants(rule, capability) || !in_scope(region) {
+        let mut known = HashMap::new();
+        for (at, region) in regions.iter().enumerate() {
+            if !grants(&self.rules[region.rule], capability) || !in_scope(region) {
+                continue;
+            }
+            if index.count(region) > budget {
+                found.push((at, None));
                 continue;
             }
             index.candidates(region, &mut candidates);
-            let exceptions = without_contained(
-                candidates
-                    .iter()
-                    .map(|&at| &regions[at])
-                    .filter(|higher| higher.rank > region.rank && higher.overlaps(region, domain))
-                    .collect(),
-            );
-            found.push(Grant {
-                region,
-                rule,
-                exceptions,
-            });
+            let overlapping: Vec<usize> = candidates
+                .iter()
+                .copied()
+                .filter(|&other| {
+                    let higher = &regions[other];
+                    higher.rank > region.rank && higher.overlaps(region, domain)
+                })
+                .collect();
+            found.push((
+                at,
+                Some(without_contained(regions, overlapping, domain, &mut known)),
+            ));
         }
-        found.sort_by(|a, b| a.region.pattern.cmp(&b.region.pattern));
+        let table = exception_table(regions, &found, may_except);
+        let id_of = |position: &usize| {
+            table
+                .binary_search(position)
+                .expect("every exception is in the table")
+        };
+        let mut grants_found: Vec<Grant<'_>> = found
+            .iter()
+            .map(|(at, listed)| {
+                let region = &regions[*at];
+                let (except, except_first) = match listed {
+                    Some(positions) => (positions.iter().map(id_of).collect(), 0),
+                    None => (
+                        Vec::new(),
+                        table.partition_point(|&other| regions[other].rank > region.rank),
+                    ),
+                };
+                Grant {
+                    region,
+                    rule: &self.rules[region.rule],
+                    except,
+                    except_first,
+                }
+            })
+            .collect();
+        grants_found.sort_by(|a, b| a.region.pattern.cmp(&b.region.pattern));
         CapabilityReach {
             capability,
             view,
-            grants: found,
+            exceptions: table.iter().map(|&position| &regions[position]).collect(),
+            grants: grants_found,
         }
     }
 }
 
-/// The literal of a one-piece region that is a whole prefix language (literal bytes then a
-/// glob, nothing excluded): it holds every path starting with those bytes.
-fn prefix_literal(region: &Region) -> Option<Vec<u8>> {
-    let [piece] = region.pieces.as_slice() else {
-        return None;
-    };
-    let (Token::Any, literal) = piece.include.0.split_last()? else {
-        return None;
-    };
-    if !piece.exclude.is_empty() {
-        return None;
-    }
-    literal
+/// The positions (in view order, so highest rank first) of every exception the grants take:
+/// those listed one by one, and every possible exception ranked above the lowest grant that
+/// takes all of them. Cost: O(R log R).
+fn exception_table(
+    regions: &[Region],
+    found: &[(usize, Option<Vec<usize>>)],
+    may_except: impl Fn(&Region) -> bool,
+) -> Vec<usize> {
+    let mut table: Vec<usize> = found
         .iter()
-        .map(|token| match token {
-            Token::Lit(byte) => Some(*byte),
-            _ => None,
-        })
-        .collect()
+        .filter_map(|(_, listed)| listed.as_ref())
+        .flatten()
+        .copied()
+        .collect();
+    let lowest = found
+        .iter()
+        .filter(|(_, listed)| listed.is_none())
+        .map(|(at, _)| *at)
+        .max();
+    if let Some(lowest) = lowest {
+        let rank = &regions[lowest].rank;
+        table.extend(
+            (0..lowest).filter(|&other| regions[other].rank > *rank && may_except(&regions[other])),
+        );
+    }
+    table.sort_unstable();
+    table.dedup();
+    table
 }
 
-/// `exceptions` without those inside another of them: a one-piece exception whose paths all
-/// start with a prefix exception's literal (strictly longer head, or the same language listed
-/// earlier). The union, and so the answer's meaning, is unchanged; the list of nested
-/// exceptions (`a*` under `aa*` under `aaa*` ...) stays linear instead of quadratic.
-/// A dropped exception always has a kept one around it: each drop points to an exception with
-/// a shorter literal, or the same literal earlier in the list. Cost: O(k × L log k) for k
-/// exceptions of length L (a few binary searches per exception in practice).
-fn without_contained(exceptions: Vec<&Region>) -> Vec<&Region> {
-    let mut prefixes: Vec<(Vec<u8>, usize)> = exceptions
-        .iter()
-        .enumerate()
-        .filter_map(|(at, region)| prefix_literal(region).map(|literal| (literal, at)))
-        .collect();
-    if prefixes.is_empty() {
-        return exceptions;
-    }
-    prefixes.sort_unstable();
-    let covered = |at: usize, region: &Region| -> bool {
-        let [piece] = region.pieces.as_slice() else {
-            return false;
-        };
-        let head = head(&piece.include);
-        let prefix_form = prefix_literal(region).is_some();
-        // Whether the exceptions with this literal (a prefix of the head) hold this one.
-        let holds = |literal: &[u8], group: &[(Vec<u8>, usize)]| {
-            group.iter().any(|&(_, other)| {
-                other != at && (literal.len() < head.len() || !prefix_form || other < at)
-            })
-        };
-        prefix_runs(
-            &prefixes,
-            |(literal, _)| literal,
-            &head,
-            |run| holds(&run[0].0, run),
-        )
+/// `exceptions` (positions in `regions`, in view order) without those inside another of
+/// them ([`region_includes`]); the union, and so the answer's meaning, is unchanged. Each
+/// one is dropped when a kept one holds it, and drops the kept ones it holds, so every
+/// dropped exception lies inside a kept one (inclusion is transitive) and equal languages
+/// keep the first. The order is kept. Cost: O(k²) inclusion tests for k exceptions (k is at
+/// most the candidate budget).
+fn without_contained(
+    regions: &[Region],
+    exceptions: Vec<usize>,
+    domain: Domain,
+    known: &mut HashMap<(usize, usize), bool>,
+) -> Vec<usize> {
+    // Grants near each other share candidates: each pair is decided once per answer.
+    let mut inside = |outer: usize, inner: usize| {
+        *known
+            .entry((outer, inner))
+            .or_insert_with(|| region_includes(&regions[outer], &regions[inner], domain))
     };
-    exceptions
-        .iter()
-        .enumerate()
-        .filter(|&(at, region)| !covered(at, region))
-        .map(|(_, region)| *region)
-        .collect()
+    let mut kept: Vec<usize> = Vec::new();
+    for at in exceptions {
+        if kept.iter().any(|&other| inside(other, at)) {
+            continue;
+        }
+        kept.retain(|&other| !inside(at, other));
+        kept.push(at);
+    }
+    kept
+}
+
+/// Whether every path of `inner` is certainly in `outer`: each piece of `inner` lies inside
+/// one piece of `outer`, none of whose exclusions meets it outside the inner piece's own
+/// exclusions. (`false` when not shown; a union of pieces covering a piece is not looked for.)
+fn region_includes(outer: &Region, inner: &Region, domain: Domain) -> bool {
+    inner.pieces.iter().all(|mine| {
+        outer.pieces.iter().any(|theirs| {
+            includes(&theirs.include, &mine.include, domain)
+                && theirs.exclude.iter().all(|excluded| {
+                    !intersects(excluded, &mine.include, domain)
+                        || mine
+                            .exclude
+                            .iter()
+                            .any(|own| includes(own, excluded, domain))
+                })
+        })
+    })
 }
 
 /// The literal bytes every path of `seq` starts with.
@@ -500,6 +586,9 @@ pub(crate) fn head(seq: &Seq) -> Vec<u8> {
 pub(crate) struct HeadIndex {
     /// Distinct heads in byte order, each with the regions having a piece with that head.
     heads: Vec<(Vec<u8>, Vec<usize>)>,
+    /// `before[i]`: how many regions the heads before `heads[i]` hold (`heads.len() + 1`
+    /// entries), for counting a run of heads in O(1).
+    before: Vec<usize>,
 }
 
 impl HeadIndex {
@@ -524,7 +613,50 @@ impl HeadIndex {
                 _ => heads.push((head, vec![at])),
             }
         }
-        HeadIndex { heads }
+        let mut before = Vec::with_capacity(heads.len() + 1);
+        let mut total = 0;
+        before.push(total);
+        for (_, ats) in &heads {
+            total += ats.len();
+            before.push(total);
+        }
+        HeadIndex { heads, before }
+    }
+
+    /// How many candidates [`HeadIndex::candidates`] would find at most (a region reached
+    /// through two heads counts twice), without listing them. Cost: O(L log R) per piece.
+    pub(crate) fn count(&self, region: &Region) -> usize {
+        let mut total = 0usize;
+        let mut heads: Vec<Vec<u8>> = Vec::with_capacity(region.pieces.len());
+        for piece in &region.pieces {
+            let head = head(&piece.include);
+            // A pooled region's two pieces often share their head: count its candidates once.
+            if heads.contains(&head) {
+                continue;
+            }
+            heads.push(head.clone());
+            let (start, end) = self.extension_run(&head);
+            total = total.saturating_add(self.before[end] - self.before[start]);
+            if let Some(shorter) = head.len().checked_sub(1) {
+                prefix_runs(
+                    &self.heads,
+                    |(h, _)| h,
+                    &head[..shorter],
+                    |run| {
+                        total = total.saturating_add(run.iter().map(|(_, ats)| ats.len()).sum());
+                        false
+                    },
+                );
+            }
+        }
+        total
+    }
+
+    /// The run `start..end` of heads that start with `head`.
+    fn extension_run(&self, head: &[u8]) -> (usize, usize) {
+        let start = self.heads.partition_point(|(h, _)| h.as_slice() < head);
+        let length = self.heads[start..].partition_point(|(h, _)| h.starts_with(head));
+        (start, start + length)
     }
 
     /// The indexed regions that may overlap `region` (a head of one is a prefix of a head of
@@ -542,11 +674,8 @@ impl HeadIndex {
 
     /// Regions whose head starts with `head` (one contiguous run of the sorted heads).
     fn extensions(&self, head: &[u8], found: &mut Vec<usize>) {
-        let start = self.heads.partition_point(|(h, _)| h.as_slice() < head);
-        for (_, ats) in self.heads[start..]
-            .iter()
-            .take_while(|(h, _)| h.starts_with(head))
-        {
+        let (start, end) = self.extension_run(head);
+        for (_, ats) in &self.heads[start..end] {
             found.extend_from_slice(ats);
         }
     }
@@ -1023,9 +1152,16 @@ mod tests {
                     if View::for_capability(capability) != view {
                         continue;
                     }
-                    let answer = reach.capability(capability, None);
                     let holds = !expected.is_deny() && expected.contains(capability);
-                    assert_eq!(answer.holds(&path), holds, "{target} `{path}` {capability}");
+                    // Both forms: exceptions found one by one, and all those ranked above.
+                    for budget in [CANDIDATE_BUDGET, 0] {
+                        let answer = reach.capability_within(capability, None, budget);
+                        assert_eq!(
+                            answer.holds(&path),
+                            holds,
+                            "{target} `{path}` {capability} budget {budget}"
+                        );
+                    }
                 }
             }
         }
@@ -1075,7 +1211,7 @@ mod tests {
     }
 
     /// The answer as the index-free definition gives it: every higher-ranked region that may
-    /// be an exception, tested for overlap (O(R²)).
+    /// be an exception, tested for overlap (O(R²)), then pruned alike.
     fn brute_force(reach: &Reach, capability: Capability) -> Vec<(String, Vec<String>)> {
         let view = View::for_capability(capability);
         let regions = &reach.view(view).regions;
@@ -1083,19 +1219,19 @@ mod tests {
             .iter()
             .filter(|region| grants(&reach.rules[region.rule], capability))
             .map(|region| {
-                let exceptions: Vec<&Region> = regions
-                    .iter()
-                    .filter(|higher| higher.rank > region.rank)
-                    .filter(|higher| {
-                        let rule = &reach.rules[higher.rule];
+                let exceptions: Vec<usize> = (0..regions.len())
+                    .filter(|&at| regions[at].rank > region.rank)
+                    .filter(|&at| {
+                        let rule = &reach.rules[regions[at].rule];
                         !grants(rule, capability) || !conditions(rule).is_empty()
                     })
-                    .filter(|higher| higher.overlaps(region, view.domain()))
+                    .filter(|&at| regions[at].overlaps(region, view.domain()))
                     .collect();
-                let exceptions = without_contained_naively(&exceptions)
-                    .iter()
-                    .map(|higher| higher.pattern.clone())
-                    .collect();
+                let exceptions =
+                    without_contained(regions, exceptions, view.domain(), &mut HashMap::new())
+                        .iter()
+                        .map(|&at| regions[at].pattern.clone())
+                        .collect();
                 (region.pattern.clone(), exceptions)
             })
             .collect();
@@ -1103,37 +1239,18 @@ mod tests {
         found
     }
 
-    /// [`without_contained`] by its definition, every pair tested (O(k²)).
-    fn without_contained_naively<'r>(exceptions: &[&'r Region]) -> Vec<&'r Region> {
-        let head_of = |region: &Region| match region.pieces.as_slice() {
-            [piece] => Some(head(&piece.include)),
-            _ => None,
-        };
-        (0..exceptions.len())
-            .filter(|&at| {
-                let Some(head) = head_of(exceptions[at]) else {
-                    return true;
-                };
-                let prefix_form = prefix_literal(exceptions[at]).is_some();
-                !(0..exceptions.len()).any(|other| {
-                    other != at
-                        && prefix_literal(exceptions[other]).is_some_and(|literal| {
-                            head.starts_with(&literal)
-                                && (literal.len() < head.len() || !prefix_form || other < at)
-                        })
-                })
-            })
-            .map(|at| exceptions[at])
-            .collect()
-    }
-
     fn indexed(reach: &Reach, capability: Capability) -> Vec<(String, Vec<String>)> {
-        reach
-            .capability(capability, None)
+        // No budget: every region names its exceptions.
+        let answer = reach.capability_within(capability, None, usize::MAX);
+        answer
             .grants
             .iter()
             .map(|grant| {
-                let exceptions = grant.exceptions.iter().map(|e| e.pattern.clone()).collect();
+                assert_eq!(grant.except_first, 0);
+                let exceptions = grant
+                    .exceptions(&answer.exceptions)
+                    .map(|e| e.pattern.clone())
+                    .collect();
                 (grant.region.pattern.clone(), exceptions)
             })
             .collect()
@@ -1193,6 +1310,8 @@ mod tests {
                 .map(|&at| regions[at].pattern.as_str())
                 .collect();
             names.sort_unstable();
+            // Counting gives the same number without listing (each region has one piece).
+            assert_eq!(index.count(region), names.len(), "{pattern}");
             names
         };
         assert_eq!(of("a/b/c"), ["*", "a/*", "a/b/+/d", "a/b/c"]);
@@ -1200,6 +1319,57 @@ mod tests {
         assert_eq!(of("b/*"), ["*", "b/*"]);
         assert_eq!(of("ab"), ["*", "ab"]);
         assert_eq!(of("*").len(), 7);
+    }
+
+    #[test]
+    fn exceptions_inside_a_segment_wildcard_exception_are_left_out() {
+        let rules = vec![
+            rule("*", &[Read]),
+            rule("a/+/*", &[Deny]),
+            rule("a/b/*", &[Update]),
+            rule("+/b", &[Deny]),
+            rule("a/b", &[List]),
+            rule("a/c", &[Read]),
+        ];
+        let reach = Reach::from_rules(rules, Target::OpenBao, false);
+        let read = reach.capability(Capability::Read, None);
+        let everything = read
+            .grants
+            .iter()
+            .find(|grant| grant.region.pattern == "*")
+            .unwrap();
+        let exceptions: Vec<&str> = everything
+            .exceptions(&read.exceptions)
+            .map(|e| e.pattern.as_str())
+            .collect();
+        // `a/b/*` lies inside `a/+/*`, `a/b` inside `+/b`; both still rank above `*`.
+        assert_eq!(exceptions, ["a/+/*", "+/b"]);
+        assert!(!read.holds("a/b/x") && !read.holds("a/b") && read.holds("a/c"));
+        assert!(read.holds("c") && !read.holds("c/b"));
+    }
+
+    #[test]
+    fn over_the_budget_a_region_takes_every_exception_ranked_above_it() {
+        let rules = vec![
+            rule("a/*", &[Read]),
+            rule("a/b/*", &[Deny]),
+            rule("a/c", &[Update]),
+            rule("b/*", &[Deny]),
+            rule("a/b/c/*", &[Read]),
+        ];
+        let reach = Reach::from_rules(rules, Target::OpenBao, false);
+        let read = reach.capability_within(Capability::Read, None, 1);
+        let table: Vec<&str> = read.exceptions.iter().map(|e| e.pattern.as_str()).collect();
+        // Highest rank first; `b/*` ranks below `a/b/c/*`, whose one candidate is in budget.
+        assert_eq!(table, ["a/c", "a/b/*", "b/*"]);
+        let shown: Vec<(&str, Vec<usize>, usize)> = read
+            .grants
+            .iter()
+            .map(|g| (g.region.pattern.as_str(), g.except.clone(), g.except_first))
+            .collect();
+        assert_eq!(shown, [("a/*", vec![], 3), ("a/b/c/*", vec![], 0)]);
+        assert!(read.holds("a/x") && read.holds("a/b/c/x"));
+        assert!(!read.holds("a/c") && !read.holds("a/b/x") && !read.holds("b/x"));
     }
 
     #[test]
@@ -1213,8 +1383,7 @@ mod tests {
         assert_eq!(read.grants.len(), 1);
         assert_eq!(read.grants[0].region.pattern, "secret/data/ai/*");
         let exceptions: Vec<&str> = read.grants[0]
-            .exceptions
-            .iter()
+            .exceptions(&read.exceptions)
             .map(|e| e.pattern.as_str())
             .collect();
         assert_eq!(exceptions, ["secret/data/ai/anthropic"]);

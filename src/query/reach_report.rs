@@ -1,4 +1,4 @@
-//! `reach` output: human text and JSON (`version` 1).
+//! `reach` output: human text and JSON (`version` 2).
 
 use std::io::{self, Write};
 
@@ -11,7 +11,7 @@ use crate::inventory::Subject;
 use crate::policy::{Capability, PatternKind};
 
 /// JSON output version.
-pub const JSON_VERSION: u32 = 1;
+pub const JSON_VERSION: u32 = 2;
 
 /// What the answer means, stated once in both formats.
 pub const MEANING: &str = "a path holds a capability exactly when it matches one of the patterns \
@@ -20,6 +20,18 @@ rest of the path, `+` any one segment (possibly empty); list and scan describe L
 requests, whose paths end in `/`; derived from the rules, not sampled; rules marked `if ...` \
 are further subject to parameter, response-wrapping or pagination checks, which `explain` \
 evaluates per request; sudo-protected paths also need `sudo` on the deciding rule";
+
+/// What the JSON answer means: each capability's exceptions are a table printed once, which
+/// its regions name by id or take the first entries of (linear in the rules).
+pub const JSON_MEANING: &str = "a path holds a capability exactly when it matches one of the \
+regions listed under that capability and none of that region's exceptions: the entries of the \
+capability's `exceptions` table whose ids the region's `except` lists, and the first \
+`except_first` entries of that table (ordered highest rank first: a region with many candidates \
+takes every possible exception ranked above it); a trailing `*` matches any rest of the path, \
+`+` any one segment (possibly empty); list and scan describe LIST/SCAN requests, whose paths end \
+in `/`; derived from the rules, not sampled; rules with `conditions` are further subject to \
+parameter, response-wrapping or pagination checks, which `explain` evaluates per request; \
+sudo-protected paths also need `sudo` on the deciding rule";
 
 /// The question's frame: who, with which policies, and how mounts are known.
 pub struct Header<'a> {
@@ -131,9 +143,10 @@ fn grant_lines(
     out: &mut dyn Write,
     header: &Header<'_>,
     reach: &Reach,
+    answer: &CapabilityReach<'_>,
     grant: &Grant<'_>,
-    capability: Capability,
 ) -> io::Result<()> {
+    let capability = answer.capability;
     let sources = granting_sources(grant.rule, Some(capability));
     let condition_words: Vec<&str> = conditions(grant.rule)
         .iter()
@@ -164,36 +177,79 @@ fn grant_lines(
             shown.join(", ")
         )?;
     }
-    for exception in &grant.exceptions {
-        let rule = &reach.rules[exception.rule];
-        let excluded = exception.excluded_prefixes();
-        let unless = if excluded.is_empty() {
-            String::new()
-        } else {
-            let shown: Vec<String> = excluded.iter().map(|p| format!("`{p}`")).collect();
-            format!(
-                " where no longer prefix rule ({}) matches",
-                shown.join(", ")
-            )
-        };
-        let what = if rule.capabilities.is_deny() {
-            "deny".to_string()
-        } else {
-            format!(
-                "[{}]",
-                rule.capabilities
-                    .iter()
-                    .map(Capability::name)
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )
-        };
-        writeln!(
+    for exception in grant.except.iter().map(|&id| answer.exceptions[id]) {
+        exception_line(out, reach, exception, "    except ")?;
+    }
+    match grant.except_first {
+        0 => Ok(()),
+        1 => writeln!(
             out,
-            "    except {}{unless}: {what} by {}",
-            region_pattern(exception, rule),
-            sources_words(&granting_sources(rule, None))
-        )?;
+            "    except exception 1 of the ranked exceptions below (the one ranked above it)"
+        ),
+        n => writeln!(
+            out,
+            "    except exceptions 1 to {n} of the ranked exceptions below (all those ranked above it)"
+        ),
+    }
+}
+
+/// One exception: its pattern, its rule's capabilities and where the rule comes from.
+fn exception_line(
+    out: &mut dyn Write,
+    reach: &Reach,
+    exception: &Region,
+    lead: &str,
+) -> io::Result<()> {
+    let rule = &reach.rules[exception.rule];
+    let excluded = exception.excluded_prefixes();
+    let unless = if excluded.is_empty() {
+        String::new()
+    } else {
+        let shown: Vec<String> = excluded.iter().map(|p| format!("`{p}`")).collect();
+        format!(
+            " where no longer prefix rule ({}) matches",
+            shown.join(", ")
+        )
+    };
+    let what = if rule.capabilities.is_deny() {
+        "deny".to_string()
+    } else {
+        format!(
+            "[{}]",
+            rule.capabilities
+                .iter()
+                .map(Capability::name)
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    };
+    writeln!(
+        out,
+        "{lead}{}{unless}: {what} by {}",
+        region_pattern(exception, rule),
+        sources_words(&granting_sources(rule, None))
+    )
+}
+
+/// The exceptions regions take by rank (the first `except_first` of the table), numbered
+/// from 1, once per capability.
+fn ranked_exception_lines(
+    out: &mut dyn Write,
+    reach: &Reach,
+    answer: &CapabilityReach<'_>,
+) -> io::Result<()> {
+    let taken = answer
+        .grants
+        .iter()
+        .map(|grant| grant.except_first)
+        .max()
+        .unwrap_or(0);
+    if taken == 0 {
+        return Ok(());
+    }
+    writeln!(out, "  ranked exceptions (highest rank first)")?;
+    for (number, exception) in answer.exceptions[..taken].iter().enumerate() {
+        exception_line(out, reach, exception, &format!("    {}. ", number + 1))?;
     }
     Ok(())
 }
@@ -223,8 +279,9 @@ pub fn write_human(
         any = true;
         writeln!(out, "\n{}", capability_title(answer))?;
         for grant in &answer.grants {
-            grant_lines(out, header, reach, grant, answer.capability)?;
+            grant_lines(out, header, reach, answer, grant)?;
         }
+        ranked_exception_lines(out, reach, answer)?;
     }
     if !any {
         writeln!(out, "\nno capability on any path")?;
@@ -240,7 +297,7 @@ pub fn render_human(header: &Header<'_>, reach: &Reach, answers: &[CapabilityRea
     String::from_utf8(out).expect("the rendering is UTF-8")
 }
 
-/// The JSON rendering (`version` 1), serialised as it is written: each region is built only
+/// The JSON rendering (`version` 2), serialised as it is written: each region is built only
 /// while it is written, so a million-region answer never exists as a JSON tree in memory
 /// (O(output) time, memory O(one region)). Keys keep the order below.
 pub struct ReachJson<'a> {
@@ -259,7 +316,7 @@ impl Serialize for ReachJson<'_> {
         out.serialize_field("policies", self.header.policies)?;
         out.serialize_field("target", self.reach.target.name())?;
         out.serialize_field("root", &self.reach.root)?;
-        out.serialize_field("meaning", MEANING)?;
+        out.serialize_field("meaning", JSON_MEANING)?;
         out.serialize_field("capabilities", &AnswersJson(self))?;
         if !namespace.is_empty() {
             out.serialize_field("namespace", namespace)?;
@@ -300,10 +357,43 @@ struct AnswerJson<'a> {
 
 impl Serialize for AnswerJson<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut out = serializer.serialize_struct("CapabilityReach", 3)?;
+        let mut out = serializer.serialize_struct("CapabilityReach", 4)?;
         out.serialize_field("capability", self.answer.capability.name())?;
         out.serialize_field("requests", &self.answer.view)?;
+        out.serialize_field("exceptions", &TableJson(self))?;
         out.serialize_field("regions", &GrantsJson(self))?;
+        out.end()
+    }
+}
+
+/// One answer's exception table, each entry made while it is written.
+struct TableJson<'a>(&'a AnswerJson<'a>);
+
+impl Serialize for TableJson<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let reach = self.0.json.reach;
+        let table = &self.0.answer.exceptions;
+        serializer.collect_seq(table.iter().enumerate().map(|(id, region)| ExceptionJson {
+            id,
+            region: RegionJson {
+                reach,
+                region,
+                capability: None,
+            },
+        }))
+    }
+}
+
+struct ExceptionJson<'a> {
+    id: usize,
+    region: RegionJson<'a>,
+}
+
+impl Serialize for ExceptionJson<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut out = serializer.serialize_struct("Exception", 8)?;
+        out.serialize_field("id", &self.id)?;
+        self.region.fields(&mut out)?;
         out.end()
     }
 }
@@ -336,27 +426,14 @@ impl Serialize for GrantJson<'_> {
             region: self.grant.region,
             capability: Some(self.capability),
         };
-        let mut out = serializer.serialize_struct("Region", 9)?;
+        let mut out = serializer.serialize_struct("Region", 10)?;
         region.fields(&mut out)?;
         let endpoints =
             region_endpoints(self.json.header, self.grant.region, Some(self.capability));
         out.serialize_field("endpoints", &endpoints)?;
-        out.serialize_field("except", &ExceptionsJson(self))?;
+        out.serialize_field("except", &self.grant.except)?;
+        out.serialize_field("except_first", &self.grant.except_first)?;
         out.end()
-    }
-}
-
-/// A granting region's exceptions, each made while it is written.
-struct ExceptionsJson<'a>(&'a GrantJson<'a>);
-
-impl Serialize for ExceptionsJson<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let reach = self.0.json.reach;
-        serializer.collect_seq(self.0.grant.exceptions.iter().map(|region| RegionJson {
-            reach,
-            region,
-            capability: None,
-        }))
     }
 }
 
