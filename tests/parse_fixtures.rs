@@ -47,7 +47,7 @@ fn summary(parsed: &Parsed) -> String {
     let mut lines = vec![format!("policy `{}`", policy.name)];
     for rule in &policy.rules {
         let pattern = match &rule.pattern {
-            Some(pattern) => format!("{:?} `{}`", pattern.kind, pattern.key),
+            Some(pattern) => format!("{:?} `{}`", pattern.kind, pattern.key()),
             None => format!(
                 "templated {:?}",
                 rule.template_vars

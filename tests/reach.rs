@@ -52,7 +52,7 @@ fn check(policies: &[Policy], target: Target) -> Result<(), TestCaseError> {
     let literals: Vec<String> = reach
         .rules
         .iter()
-        .map(|r| r.pattern.key.replace(['+', '*'], "a"))
+        .map(|r| r.pattern.key().replace(['+', '*'], "a"))
         .collect();
     let answers: Vec<_> = [Capability::Read, Capability::Update, Capability::List]
         .into_iter()
@@ -366,7 +366,7 @@ fn reach_agrees_with_openbao_for_a_userpass_login() {
     let mut literals: Vec<String> = reach
         .rules
         .iter()
-        .map(|r| r.pattern.key.replace(['+', '*'], "a"))
+        .map(|r| r.pattern.key().replace(['+', '*'], "a"))
         .collect();
     literals.push(format!("secret/data/{entity_id}/"));
     literals.extend([

@@ -28,6 +28,9 @@ pub(super) fn build(
     acl.namespaces = options.namespaces.clone();
     let now = options.now_unix.unwrap_or_else(unix_now);
     let mut by_key: FastMap<(PatternKind, String), RuleId> = FastMap::default();
+    // Exactly what the merge can need: no doubling while pushing, trimmed after merges.
+    acl.rules
+        .reserve(policies.iter().map(|policy| policy.rules.len()).sum());
     for policy in policies {
         // Formatted once per policy, not once per rule and capability.
         let name = policy.qualified_name();
@@ -56,7 +59,7 @@ pub(super) fn build(
                 }
             };
             let incoming = MergedRule::from_rule(policy, &name, rule, pattern, target);
-            let key = (incoming.pattern.kind, incoming.pattern.key.clone());
+            let key = (incoming.pattern.kind, incoming.pattern.key().to_string());
             match by_key.get(&key) {
                 Some(&id) => merge_into(&mut acl.rules[id as usize], incoming, target),
                 None => {
@@ -66,6 +69,7 @@ pub(super) fn build(
             }
         }
     }
+    acl.rules.shrink_to_fit();
     index(&mut acl);
     Ok(acl)
 }
@@ -123,10 +127,10 @@ fn index(acl: &mut Acl) {
     acl.descriptors = Vec::with_capacity(acl.rules.len());
     for (id, rule) in acl.rules.iter().enumerate() {
         let id = id as RuleId;
-        let key = &rule.pattern.key;
+        let key = rule.pattern.key();
         match rule.pattern.kind {
             PatternKind::Exact => {
-                acl.exact.insert(key.clone(), id);
+                acl.exact.insert(key.to_string(), id);
                 acl.exact_tree.insert(key.as_bytes(), id);
             }
             PatternKind::Prefix => acl.prefix.insert(key.as_bytes(), id),
@@ -159,10 +163,6 @@ impl MergedRule {
         MergedRule {
             pattern,
             capabilities,
-            granting_policies: capabilities
-                .iter()
-                .map(|capability| (capability, vec![name.to_string()]))
-                .collect(),
             allowed_parameters: rule.allowed_parameters.clone(),
             denied_parameters: rule.denied_parameters.clone(),
             required_parameters: rule
@@ -223,21 +223,15 @@ fn merge_into(existing: &mut MergedRule, incoming: MergedRule, target: Target) {
     if existing.capabilities.is_deny() {
         return;
     }
-    let policy = sources
-        .first()
-        .map(|s| s.policy.clone())
-        .unwrap_or_default();
     if capabilities.is_deny() {
         // Vault keeps the old granting map, but none of its bits are set any more; we show the
         // policy that denied instead.
         existing.capabilities = CapSet::only(Capability::Deny);
         existing.allowed_parameters = None;
         existing.denied_parameters = None;
-        existing.granting_policies = vec![(Capability::Deny, vec![policy])];
         return;
     }
     existing.capabilities = existing.capabilities.union(capabilities);
-    add_granting(existing, capabilities, &policy);
     if max_wrapping_ttl > 0
         && (existing.max_wrapping_ttl == 0 || max_wrapping_ttl < existing.max_wrapping_ttl)
     {
@@ -284,29 +278,6 @@ fn merge_into(existing: &mut MergedRule, incoming: MergedRule, target: Target) {
             }
         }
     }
-}
-
-fn add_granting(existing: &mut MergedRule, capabilities: CapSet, policy: &str) {
-    for capability in capabilities.iter() {
-        let slot = existing
-            .granting_policies
-            .iter()
-            .position(|(granted, _)| *granted == capability);
-        match slot {
-            Some(slot) => {
-                let names = &mut existing.granting_policies[slot].1;
-                if !names.iter().any(|name| name == policy) {
-                    names.push(policy.to_string());
-                }
-            }
-            None => existing
-                .granting_policies
-                .push((capability, vec![policy.to_string()])),
-        }
-    }
-    existing
-        .granting_policies
-        .sort_by_key(|(capability, _)| *capability);
 }
 
 /// Allowed/denied parameter merge (spec 2 step 5): only a non-empty incoming map counts; an

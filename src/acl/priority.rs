@@ -25,10 +25,10 @@ impl Descriptor {
         match pattern.kind {
             PatternKind::Exact => None,
             PatternKind::Prefix => Some(Descriptor {
-                first_wildcard_or_glob: pattern.key.len(),
+                first_wildcard_or_glob: pattern.key().len(),
                 is_prefix: true,
                 wildcards: 0,
-                wc_path: pattern.key.clone(),
+                wc_path: pattern.key().to_string(),
             }),
             PatternKind::SegmentWildcard => {
                 let full = &pattern.normalized;

@@ -207,7 +207,7 @@ fn merge_capabilities_union_with_granting_policies() {
     let merged = acl.rules()[0];
     assert_eq!(merged.capabilities, caps(&["read", "list"]));
     assert_eq!(
-        merged.granting_policies,
+        merged.granting_policies(),
         vec![
             (Capability::Read, vec!["one".to_string(), "two".to_string()]),
             (Capability::List, vec!["two".to_string()]),

@@ -53,8 +53,6 @@ pub struct MergedRule {
     /// The normalised pattern (after template substitution).
     pub pattern: PathPattern,
     pub capabilities: CapSet,
-    /// Per capability, the policies that granted it (in merge order).
-    pub granting_policies: Vec<(Capability, Vec<String>)>,
     pub allowed_parameters: Option<ParamMap>,
     pub denied_parameters: Option<ParamMap>,
     pub required_parameters: Vec<String>,
@@ -74,13 +72,45 @@ pub struct MergedRule {
 }
 
 impl MergedRule {
+    /// Per capability (in capability order), the policies that granted it, in merge order;
+    /// `[(deny, [the policy that denied])]` once a block denied. Derived from
+    /// [`MergedRule::sources`] as the merge saw them (spec 2: blocks after a deny are ignored),
+    /// so the entry does not keep a second copy of every policy name. Cost: O(sources ×
+    /// capabilities); only explanations ask.
+    pub fn granting_policies(&self) -> Vec<(Capability, Vec<String>)> {
+        let mut granting: Vec<(Capability, Vec<String>)> = Vec::new();
+        for source in &self.sources {
+            if granting
+                .first()
+                .is_some_and(|(first, _)| *first == Capability::Deny)
+            {
+                break;
+            }
+            if source.capabilities.is_deny() {
+                granting = vec![(Capability::Deny, vec![source.policy.to_string()])];
+                continue;
+            }
+            for capability in source.capabilities.iter() {
+                match granting
+                    .iter_mut()
+                    .find(|(granted, _)| *granted == capability)
+                {
+                    Some((_, names)) if names.iter().any(|name| *name == *source.policy) => {}
+                    Some((_, names)) => names.push(source.policy.to_string()),
+                    None => granting.push((capability, vec![source.policy.to_string()])),
+                }
+            }
+            granting.sort_by_key(|(capability, _)| *capability);
+        }
+        granting
+    }
+
     /// An entry that grants `capabilities` on `pattern` and nothing else: no parameter
     /// constraints, no wrapping bounds, no sources (used for synthetic rules such as `root`'s).
     pub fn only(pattern: PathPattern, capabilities: CapSet) -> Self {
         Self {
             pattern,
             capabilities,
-            granting_policies: Vec::new(),
             allowed_parameters: None,
             denied_parameters: None,
             required_parameters: Vec::new(),

@@ -464,7 +464,7 @@ impl Catalog {
 fn pattern_segments(pattern: &PathPattern) -> Vec<Seg<'_>> {
     let (body, glob) = match pattern.kind {
         PatternKind::Exact => (pattern.normalized.as_str(), false),
-        PatternKind::Prefix => (pattern.key.as_str(), true),
+        PatternKind::Prefix => (pattern.key(), true),
         PatternKind::SegmentWildcard => match pattern.normalized.strip_suffix('*') {
             Some(body) => (body, true),
             None => (pattern.normalized.as_str(), false),

@@ -109,7 +109,7 @@ pub fn priority_words(step: PriorityStep, winner: &MergedRule, loser: &MergedRul
 fn first_wildcard(rule: &MergedRule) -> usize {
     let pattern = &rule.pattern;
     let position = match pattern.kind {
-        PatternKind::Prefix => pattern.key.len(),
+        PatternKind::Prefix => pattern.key().len(),
         PatternKind::SegmentWildcard => pattern.normalized.find('+').unwrap_or(0),
         PatternKind::Exact => pattern.normalized.len(),
     };
@@ -261,7 +261,7 @@ fn render_winner(out: &mut String, input: &Explained<'_>, winner: &MergedRule) {
 }
 
 fn granting_policies(rule: &MergedRule, capability: Capability) -> Vec<String> {
-    rule.granting_policies
+    rule.granting_policies()
         .iter()
         .find(|(granted, _)| *granted == capability)
         .map(|(_, policies)| policies.clone())
@@ -413,7 +413,7 @@ fn rule_json(rule: &MergedRule) -> Value {
         })
         .collect();
     let granting: serde_json::Map<String, Value> = rule
-        .granting_policies
+        .granting_policies()
         .iter()
         .map(|(capability, policies)| (capability.name().to_string(), json!(policies)))
         .collect();

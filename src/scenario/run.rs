@@ -437,7 +437,7 @@ fn deciding_policies(rule: &MergedRule, decision: &Decision) -> Vec<String> {
         .flatten();
     if let Some(capability) = needed {
         if let Some((_, policies)) = rule
-            .granting_policies
+            .granting_policies()
             .iter()
             .find(|(c, _)| *c == capability)
         {
@@ -466,7 +466,7 @@ fn needed_capability(decision: &Decision) -> Option<Capability> {
     // An allowed decision means the operation's capability is among the winner's; the ACL
     // does not return the operation, so pick the granted capability that the rule holds.
     winner
-        .granting_policies
+        .granting_policies()
         .iter()
         .map(|(c, _)| *c)
         .find(|c| decision.capabilities.contains(*c) && *c != Capability::Deny)

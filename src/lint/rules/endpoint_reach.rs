@@ -89,7 +89,7 @@ pub fn instance_path(
     let base = format!("{}{}", reach.mount.path, filled.join("/"));
     let matches = |path: &str| {
         pattern_matches(pattern, path)
-            || (listing && pattern.is_exact() && pattern.key == path.trim_end_matches('/'))
+            || (listing && pattern.is_exact() && pattern.key() == path.trim_end_matches('/'))
     };
     if !listing {
         return matches(&base).then_some(base);

@@ -82,7 +82,7 @@ impl Rule for RedundantRule {
             }
             let other = match pattern.kind {
                 PatternKind::Prefix => covering_prefix(ctx, own, pattern, &wildcards),
-                PatternKind::Exact => deciding_others(ctx, own, &pattern.key),
+                PatternKind::Exact => deciding_others(ctx, own, pattern.key()),
                 PatternKind::SegmentWildcard => None,
             };
             let Some(other) = other else {
@@ -118,12 +118,12 @@ impl Rule for RedundantRule {
 fn own_entry<'a>(ctx: &PolicyContext<'a>, pattern: &PathPattern) -> Option<&'a MergedRule> {
     let acl = ctx.index.acl();
     match pattern.kind {
-        PatternKind::Exact => acl.exact_rule(&pattern.key),
+        PatternKind::Exact => acl.exact_rule(pattern.key()),
         PatternKind::Prefix => acl
-            .prefix_rules_covering(&pattern.key)
+            .prefix_rules_covering(pattern.key())
             .into_iter()
             .rev()
-            .find(|rule| rule.pattern.key == pattern.key),
+            .find(|rule| rule.pattern.key() == pattern.key()),
         PatternKind::SegmentWildcard => None,
     }
 }
@@ -159,11 +159,11 @@ fn covering_prefix<'a>(
     pattern: &PathPattern,
     wildcards: &WildcardStarts<'_>,
 ) -> Option<&'a MergedRule> {
-    let covering = ctx.index.acl().prefix_rules_covering(&pattern.key);
+    let covering = ctx.index.acl().prefix_rules_covering(pattern.key());
     let below = covering
         .into_iter()
-        .rfind(|rule| rule.pattern.key != pattern.key)?;
-    if !same_as(own, below) || wildcards.may_reach_under(&pattern.key) {
+        .rfind(|rule| rule.pattern.key() != pattern.key())?;
+    if !same_as(own, below) || wildcards.may_reach_under(pattern.key()) {
         return None;
     }
     Some(below)
