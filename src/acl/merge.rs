@@ -163,33 +163,51 @@ impl MergedRule {
         MergedRule {
             pattern,
             capabilities,
-            allowed_parameters: rule.allowed_parameters.clone(),
-            denied_parameters: rule.denied_parameters.clone(),
+            allowed_parameters: rule.extra().allowed_parameters.clone(),
+            denied_parameters: rule.extra().denied_parameters.clone(),
             required_parameters: rule
+                .extra()
                 .required_parameters
                 .iter()
                 .map(|name| name.value.clone())
                 .collect(),
-            min_wrapping_ttl: rule.min_wrapping_ttl.as_ref().map_or(0, |ttl| ttl.value),
-            max_wrapping_ttl: rule.max_wrapping_ttl.as_ref().map_or(0, |ttl| ttl.value),
-            mfa_methods: rule.mfa_methods.iter().map(|m| m.value.clone()).collect(),
-            pagination_limit: match &rule.pagination_limit {
+            min_wrapping_ttl: rule
+                .extra()
+                .min_wrapping_ttl
+                .as_ref()
+                .map_or(0, |ttl| ttl.value),
+            max_wrapping_ttl: rule
+                .extra()
+                .max_wrapping_ttl
+                .as_ref()
+                .map_or(0, |ttl| ttl.value),
+            mfa_methods: rule
+                .extra()
+                .mfa_methods
+                .iter()
+                .map(|m| m.value.clone())
+                .collect(),
+            pagination_limit: match &rule.extra().pagination_limit {
                 Some(limit) if is_bao => limit.value,
                 _ => 0,
             },
             subscribe_event_types: match target {
                 Target::Vault => rule
+                    .extra()
                     .subscribe_event_types
                     .iter()
                     .map(|event| event.value.clone())
                     .collect(),
                 Target::OpenBao => Vec::new(),
             },
-            list_scan_response_keys_filter_path: match &rule.list_scan_response_keys_filter_path {
+            list_scan_response_keys_filter_path: match &rule
+                .extra()
+                .list_scan_response_keys_filter_path
+            {
                 Some(filter) if is_bao && !filter.value.is_empty() => Some(filter.value.clone()),
                 _ => None,
             },
-            control_group: rule.control_group.clone(),
+            control_group: rule.extra().control_group.clone(),
             sources: vec![RuleSource {
                 policy: name.to_string(),
                 raw_pattern: rule.raw_pattern.clone(),

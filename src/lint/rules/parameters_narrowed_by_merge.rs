@@ -160,8 +160,8 @@ enum ParamKind {
 impl ParamKind {
     fn of_rule(self, rule: &PolicyRule) -> &Option<ParamMap> {
         match self {
-            ParamKind::Allowed => &rule.allowed_parameters,
-            ParamKind::Denied => &rule.denied_parameters,
+            ParamKind::Allowed => &rule.extra().allowed_parameters,
+            ParamKind::Denied => &rule.extra().denied_parameters,
         }
     }
 
