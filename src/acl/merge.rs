@@ -7,8 +7,11 @@ use super::identity::Identity;
 use super::priority::Descriptor;
 use super::store::{FastMap, RadixTree, RuleId, SegmentTrie};
 use super::template::{substitute, TemplateError, TemplateInput};
-use super::types::{Acl, AclError, AclOptions, MergedRule, RuleSource, SkippedRule};
-use crate::policy::{CapSet, Capability, ParamMap, PathPattern, PatternKind, Policy, Rule};
+use super::types::{Acl, AclError, AclOptions, MergedExtra, MergedRule, RuleSource, SkippedRule};
+use crate::policy::{
+    CapSet, Capability, ParamMap, PathPattern, PatternKind, Policy, Rule, RuleExtra,
+};
+use crate::span::Spanned;
 use crate::target::Target;
 
 pub(super) fn build(
@@ -159,55 +162,16 @@ impl MergedRule {
         target: Target,
     ) -> MergedRule {
         let capabilities = effective_capabilities(rule.capabilities);
-        let is_bao = target == Target::OpenBao;
+        let extra = rule
+            .extra
+            .as_deref()
+            .map(|extra| merged_extra(extra, target))
+            .filter(|extra| !extra.is_empty())
+            .map(Box::new);
         MergedRule {
             pattern,
             capabilities,
-            allowed_parameters: rule.extra().allowed_parameters.clone(),
-            denied_parameters: rule.extra().denied_parameters.clone(),
-            required_parameters: rule
-                .extra()
-                .required_parameters
-                .iter()
-                .map(|name| name.value.clone())
-                .collect(),
-            min_wrapping_ttl: rule
-                .extra()
-                .min_wrapping_ttl
-                .as_ref()
-                .map_or(0, |ttl| ttl.value),
-            max_wrapping_ttl: rule
-                .extra()
-                .max_wrapping_ttl
-                .as_ref()
-                .map_or(0, |ttl| ttl.value),
-            mfa_methods: rule
-                .extra()
-                .mfa_methods
-                .iter()
-                .map(|m| m.value.clone())
-                .collect(),
-            pagination_limit: match &rule.extra().pagination_limit {
-                Some(limit) if is_bao => limit.value,
-                _ => 0,
-            },
-            subscribe_event_types: match target {
-                Target::Vault => rule
-                    .extra()
-                    .subscribe_event_types
-                    .iter()
-                    .map(|event| event.value.clone())
-                    .collect(),
-                Target::OpenBao => Vec::new(),
-            },
-            list_scan_response_keys_filter_path: match &rule
-                .extra()
-                .list_scan_response_keys_filter_path
-            {
-                Some(filter) if is_bao && !filter.value.is_empty() => Some(filter.value.clone()),
-                _ => None,
-            },
-            control_group: rule.extra().control_group.clone(),
+            extra,
             sources: vec![RuleSource {
                 policy: name.to_string(),
                 raw_pattern: rule.raw_pattern.clone(),
@@ -220,10 +184,67 @@ impl MergedRule {
     }
 }
 
+/// A block's other keys as the ACL entry keeps them (the target's own keys only).
+fn merged_extra(extra: &RuleExtra, target: Target) -> MergedExtra {
+    let is_bao = target == Target::OpenBao;
+    let values = |list: &[Spanned<String>]| list.iter().map(|item| item.value.clone()).collect();
+    MergedExtra {
+        allowed_parameters: extra.allowed_parameters.clone(),
+        denied_parameters: extra.denied_parameters.clone(),
+        required_parameters: values(&extra.required_parameters),
+        min_wrapping_ttl: extra.min_wrapping_ttl.as_ref().map_or(0, |ttl| ttl.value),
+        max_wrapping_ttl: extra.max_wrapping_ttl.as_ref().map_or(0, |ttl| ttl.value),
+        mfa_methods: values(&extra.mfa_methods),
+        pagination_limit: match &extra.pagination_limit {
+            Some(limit) if is_bao => limit.value,
+            _ => 0,
+        },
+        subscribe_event_types: match target {
+            Target::Vault => values(&extra.subscribe_event_types),
+            Target::OpenBao => Vec::new(),
+        },
+        list_scan_response_keys_filter_path: match &extra.list_scan_response_keys_filter_path {
+            Some(filter) if is_bao && !filter.value.is_empty() => Some(filter.value.clone()),
+            _ => None,
+        },
+        control_group: extra.control_group.clone(),
+    }
+}
+
 /// Merges an incoming rule into the entry with the same store and key (spec 2 steps 3-5).
 fn merge_into(existing: &mut MergedRule, incoming: MergedRule, target: Target) {
     let MergedRule {
         capabilities,
+        extra,
+        sources,
+        ..
+    } = incoming;
+    existing.sources.extend(sources);
+    if existing.capabilities.is_deny() {
+        return;
+    }
+    if capabilities.is_deny() {
+        // Vault keeps the old granting map, but none of its bits are set any more; we show the
+        // policy that denied instead.
+        existing.capabilities = CapSet::only(Capability::Deny);
+        if let Some(current) = existing.extra.as_deref_mut() {
+            current.allowed_parameters = None;
+            current.denied_parameters = None;
+        }
+        return;
+    }
+    existing.capabilities = existing.capabilities.union(capabilities);
+    if existing.extra.is_none() && extra.is_none() {
+        return;
+    }
+    let incoming = extra.map(|extra| *extra).unwrap_or_default();
+    merge_extra(existing.extra_mut(), incoming, target);
+}
+
+/// Merges the other keys of an incoming block (spec 2 step 5). An unset incoming key changes
+/// nothing but the order of the lists merged like `RemoveDuplicates`.
+fn merge_extra(existing: &mut MergedExtra, incoming: MergedExtra, target: Target) {
+    let MergedExtra {
         allowed_parameters,
         denied_parameters,
         required_parameters,
@@ -234,22 +255,7 @@ fn merge_into(existing: &mut MergedRule, incoming: MergedRule, target: Target) {
         subscribe_event_types,
         list_scan_response_keys_filter_path,
         control_group,
-        sources,
-        ..
     } = incoming;
-    existing.sources.extend(sources.iter().cloned());
-    if existing.capabilities.is_deny() {
-        return;
-    }
-    if capabilities.is_deny() {
-        // Vault keeps the old granting map, but none of its bits are set any more; we show the
-        // policy that denied instead.
-        existing.capabilities = CapSet::only(Capability::Deny);
-        existing.allowed_parameters = None;
-        existing.denied_parameters = None;
-        return;
-    }
-    existing.capabilities = existing.capabilities.union(capabilities);
     if max_wrapping_ttl > 0
         && (existing.max_wrapping_ttl == 0 || max_wrapping_ttl < existing.max_wrapping_ttl)
     {

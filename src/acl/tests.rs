@@ -128,10 +128,19 @@ fn merge_allow_all_keeps_existing_keys() {
     second.extra_mut().allowed_parameters = params(&[("*", vec![])]);
     let acl = acl(Target::Vault, vec![first, second]);
     let merged = acl.exact_rule("foo/bar").unwrap();
-    let keys: Vec<&String> = merged.allowed_parameters.as_ref().unwrap().keys().collect();
+    let keys: Vec<&String> = merged
+        .extra()
+        .allowed_parameters
+        .as_ref()
+        .unwrap()
+        .keys()
+        .collect();
     assert_eq!(keys, ["*", "test", "test1"]);
-    assert_eq!(values(&merged.allowed_parameters, "test1"), vec![s("foo")]);
-    assert!(values(&merged.allowed_parameters, "*").is_empty());
+    assert_eq!(
+        values(&merged.extra().allowed_parameters, "test1"),
+        vec![s("foo")]
+    );
+    assert!(values(&merged.extra().allowed_parameters, "*").is_empty());
 }
 
 #[test]
@@ -146,8 +155,8 @@ fn merge_values_puts_the_newer_first() {
     let acl = acl(Target::Vault, vec![first, second]);
     let merged = acl.exact_rule("foo/bar").unwrap();
     let expected: Vec<ParamValue> = [3, 4, 1, 2].map(ParamValue::Int).to_vec();
-    assert_eq!(values(&merged.allowed_parameters, "zip"), expected);
-    assert_eq!(values(&merged.denied_parameters, "zap"), expected);
+    assert_eq!(values(&merged.extra().allowed_parameters, "zip"), expected);
+    assert_eq!(values(&merged.extra().denied_parameters, "zap"), expected);
 }
 
 #[test]
@@ -160,7 +169,7 @@ fn merge_empty_value_list_wins_in_either_order() {
         let rules = if empty_first { vec![a, b] } else { vec![b, a] };
         let acl = acl(Target::Vault, rules);
         let merged = acl.exact_rule("foo/bar").unwrap();
-        assert!(values(&merged.allowed_parameters, "zip").is_empty());
+        assert!(values(&merged.extra().allowed_parameters, "zip").is_empty());
     }
 }
 
@@ -193,7 +202,7 @@ fn merge_deny_wins_and_resets_parameters() {
         assert_eq!(merged.capabilities, CapSet::only(Capability::Deny));
         assert_eq!(merged.sources.len(), 2);
         if !deny_first {
-            assert!(merged.allowed_parameters.is_none());
+            assert!(merged.extra().allowed_parameters.is_none());
         }
         assert_eq!(caps_of(&acl, "a/b"), ["deny"]);
     }
@@ -228,7 +237,10 @@ fn merge_wrapping_ttls_take_smallest_non_zero() {
     let acl = acl(Target::Vault, vec![a, b, c]);
     let merged = acl.exact_rule("w").unwrap();
     assert_eq!(
-        (merged.min_wrapping_ttl, merged.max_wrapping_ttl),
+        (
+            merged.extra().min_wrapping_ttl,
+            merged.extra().max_wrapping_ttl
+        ),
         (100, 600)
     );
 }
@@ -248,8 +260,8 @@ fn merge_required_union_and_mfa_sorted() {
     ];
     let acl = acl(Target::Vault, vec![a, b]);
     let merged = acl.exact_rule("m").unwrap();
-    assert_eq!(merged.required_parameters, ["a", "b", "c"]);
-    assert_eq!(merged.mfa_methods, ["m6", "m7", "m8", "m9"]);
+    assert_eq!(merged.extra().required_parameters, ["a", "b", "c"]);
+    assert_eq!(merged.extra().mfa_methods, ["m6", "m7", "m8", "m9"]);
 }
 
 #[test]
@@ -264,9 +276,12 @@ fn merge_bao_pagination_and_filter_path() {
     c.extra_mut().list_scan_response_keys_filter_path = Some(spanned("other/{{ .key }}".into()));
     let acl = acl(Target::OpenBao, vec![a, b, c]);
     let merged = acl.rules()[0];
-    assert_eq!(merged.pagination_limit, 20);
+    assert_eq!(merged.extra().pagination_limit, 20);
     assert_eq!(
-        merged.list_scan_response_keys_filter_path.as_deref(),
+        merged
+            .extra()
+            .list_scan_response_keys_filter_path
+            .as_deref(),
         Some("l/{{ .key }}")
     );
 }

@@ -48,11 +48,27 @@ impl RuleSource {
 }
 
 /// One entry of the ACL: every block with the same store and key, merged (spec 2).
+///
+/// Memory: 72 bytes, the normalised pattern's text, 96 bytes per merged block
+/// ([`RuleSource`]) and, only when some block set a key other than `capabilities`, a
+/// [`MergedExtra`].
 #[derive(Clone, Debug)]
 pub struct MergedRule {
     /// The normalised pattern (after template substitution).
     pub pattern: PathPattern,
     pub capabilities: CapSet,
+    /// The merged keys other than `capabilities`; `None` when no block set one (read through
+    /// [`MergedRule::extra`]).
+    pub extra: Option<Box<MergedExtra>>,
+    /// Every block that merged into this entry, in merge order (blocks ignored because the
+    /// entry already held `deny` included).
+    pub sources: Vec<RuleSource>,
+}
+
+/// The merged keys of an ACL entry other than `capabilities`, kept apart because few blocks
+/// set any.
+#[derive(Clone, Debug, Default)]
+pub struct MergedExtra {
     pub allowed_parameters: Option<ParamMap>,
     pub denied_parameters: Option<ParamMap>,
     pub required_parameters: Vec<String>,
@@ -66,12 +82,50 @@ pub struct MergedRule {
     pub list_scan_response_keys_filter_path: Option<String>,
     /// Vault appends the factors of every merged block; OpenBao keeps the first block's group.
     pub control_group: Option<ControlGroup>,
-    /// Every block that merged into this entry, in merge order (blocks ignored because the
-    /// entry already held `deny` included).
-    pub sources: Vec<RuleSource>,
+}
+
+/// What [`MergedRule::extra`] lends for an entry without other keys.
+static NO_MERGED_EXTRA: MergedExtra = MergedExtra {
+    allowed_parameters: None,
+    denied_parameters: None,
+    required_parameters: Vec::new(),
+    min_wrapping_ttl: 0,
+    max_wrapping_ttl: 0,
+    mfa_methods: Vec::new(),
+    pagination_limit: 0,
+    subscribe_event_types: Vec::new(),
+    list_scan_response_keys_filter_path: None,
+    control_group: None,
+};
+
+impl MergedExtra {
+    /// Whether every key is unset (then the entry keeps no box).
+    pub fn is_empty(&self) -> bool {
+        self.allowed_parameters.is_none()
+            && self.denied_parameters.is_none()
+            && self.required_parameters.is_empty()
+            && self.min_wrapping_ttl == 0
+            && self.max_wrapping_ttl == 0
+            && self.mfa_methods.is_empty()
+            && self.pagination_limit == 0
+            && self.subscribe_event_types.is_empty()
+            && self.list_scan_response_keys_filter_path.is_none()
+            && self.control_group.is_none()
+    }
 }
 
 impl MergedRule {
+    /// The merged keys other than `capabilities` (all unset when no block set one).
+    /// Cost: O(1).
+    pub fn extra(&self) -> &MergedExtra {
+        self.extra.as_deref().unwrap_or(&NO_MERGED_EXTRA)
+    }
+
+    /// The other keys, for writing (allocates them on first use).
+    pub fn extra_mut(&mut self) -> &mut MergedExtra {
+        self.extra.get_or_insert_with(Box::default)
+    }
+
     /// Per capability (in capability order), the policies that granted it, in merge order;
     /// `[(deny, [the policy that denied])]` once a block denied. Derived from
     /// [`MergedRule::sources`] as the merge saw them (spec 2: blocks after a deny are ignored),
@@ -111,16 +165,7 @@ impl MergedRule {
         Self {
             pattern,
             capabilities,
-            allowed_parameters: None,
-            denied_parameters: None,
-            required_parameters: Vec::new(),
-            min_wrapping_ttl: 0,
-            max_wrapping_ttl: 0,
-            mfa_methods: Vec::new(),
-            pagination_limit: 0,
-            subscribe_event_types: Vec::new(),
-            list_scan_response_keys_filter_path: None,
-            control_group: None,
+            extra: None,
             sources: Vec::new(),
         }
     }

@@ -338,14 +338,16 @@ fn checks(input: &Explained<'_>, winner: &MergedRule) -> Vec<(&'static str, Stri
 
 fn parameter_outcome(winner: &MergedRule, reason: Option<&DenyReason>) -> String {
     let constrained = winner
+        .extra()
         .allowed_parameters
         .as_ref()
         .is_some_and(|m| !m.is_empty())
         || winner
+            .extra()
             .denied_parameters
             .as_ref()
             .is_some_and(|m| !m.is_empty())
-        || !winner.required_parameters.is_empty();
+        || !winner.extra().required_parameters.is_empty();
     match reason {
         Some(
             reason @ (DenyReason::MissingRequiredParameter(_)
@@ -355,14 +357,25 @@ fn parameter_outcome(winner: &MergedRule, reason: Option<&DenyReason>) -> String
         _ if !constrained => "no constraints".into(),
         _ => {
             let mut parts = Vec::new();
-            if let Some(map) = winner.allowed_parameters.as_ref().filter(|m| !m.is_empty()) {
+            if let Some(map) = winner
+                .extra()
+                .allowed_parameters
+                .as_ref()
+                .filter(|m| !m.is_empty())
+            {
                 parts.push(format!("allowed {}", keys(map)));
             }
-            if let Some(map) = winner.denied_parameters.as_ref().filter(|m| !m.is_empty()) {
+            if let Some(map) = winner
+                .extra()
+                .denied_parameters
+                .as_ref()
+                .filter(|m| !m.is_empty())
+            {
                 parts.push(format!("denied {}", keys(map)));
             }
-            if !winner.required_parameters.is_empty() {
+            if !winner.extra().required_parameters.is_empty() {
                 let required: Vec<String> = winner
+                    .extra()
                     .required_parameters
                     .iter()
                     .map(|k| format!("`{k}`"))
@@ -386,7 +399,10 @@ fn wrapping_outcome(
     winner: &MergedRule,
     reason: Option<&DenyReason>,
 ) -> String {
-    let (min, max) = (winner.min_wrapping_ttl, winner.max_wrapping_ttl);
+    let (min, max) = (
+        winner.extra().min_wrapping_ttl,
+        winner.extra().max_wrapping_ttl,
+    );
     match reason {
         Some(
             reason @ (DenyReason::WrappingRequired { .. } | DenyReason::WrappingTtlConflict { .. }),
@@ -422,9 +438,9 @@ fn rule_json(rule: &MergedRule) -> Value {
         "kind": kind_words(rule),
         "capabilities": rule.capabilities.iter().map(Capability::name).collect::<Vec<_>>(),
         "granting_policies": granting,
-        "required_parameters": rule.required_parameters,
-        "min_wrapping_ttl": rule.min_wrapping_ttl,
-        "max_wrapping_ttl": rule.max_wrapping_ttl,
+        "required_parameters": rule.extra().required_parameters,
+        "min_wrapping_ttl": rule.extra().min_wrapping_ttl,
+        "max_wrapping_ttl": rule.extra().max_wrapping_ttl,
         "sources": sources,
     })
 }

@@ -615,6 +615,7 @@ pub fn grants(rule: &MergedRule, capability: Capability) -> bool {
 pub fn conditions(rule: &MergedRule) -> Vec<Condition> {
     let mut found = Vec::new();
     if rule
+        .extra()
         .allowed_parameters
         .as_ref()
         .is_some_and(|m| !m.is_empty())
@@ -622,22 +623,23 @@ pub fn conditions(rule: &MergedRule) -> Vec<Condition> {
         found.push(Condition::AllowedParameters);
     }
     if rule
+        .extra()
         .denied_parameters
         .as_ref()
         .is_some_and(|m| !m.is_empty())
     {
         found.push(Condition::DeniedParameters);
     }
-    if !rule.required_parameters.is_empty() {
+    if !rule.extra().required_parameters.is_empty() {
         found.push(Condition::RequiredParameters);
     }
-    if rule.min_wrapping_ttl > 0 || rule.max_wrapping_ttl > 0 {
+    if rule.extra().min_wrapping_ttl > 0 || rule.extra().max_wrapping_ttl > 0 {
         found.push(Condition::WrappingTtl);
     }
-    if rule.pagination_limit > 0 {
+    if rule.extra().pagination_limit > 0 {
         found.push(Condition::PaginationLimit);
     }
-    if !rule.mfa_methods.is_empty() {
+    if !rule.extra().mfa_methods.is_empty() {
         found.push(Condition::MfaMethods);
     }
     found

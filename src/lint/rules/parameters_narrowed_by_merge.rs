@@ -95,10 +95,11 @@ pub fn check_role(ctx: &RoleContext<'_>, out: &mut Vec<Finding>) {
             continue;
         }
         let narrowed_allowed = merged
+            .extra()
             .allowed_parameters
             .as_ref()
             .is_some_and(|m| !m.is_empty() && !allows_everything(m));
-        let narrowed_denied = constrains(&merged.denied_parameters);
+        let narrowed_denied = constrains(&merged.extra().denied_parameters);
         if !narrowed_allowed && !narrowed_denied {
             continue;
         }
@@ -167,8 +168,8 @@ impl ParamKind {
 
     fn of_merged(self, merged: &MergedRule) -> &Option<ParamMap> {
         match self {
-            ParamKind::Allowed => &merged.allowed_parameters,
-            ParamKind::Denied => &merged.denied_parameters,
+            ParamKind::Allowed => &merged.extra().allowed_parameters,
+            ParamKind::Denied => &merged.extra().denied_parameters,
         }
     }
 

@@ -133,16 +133,16 @@ fn own_entry<'a>(ctx: &PolicyContext<'a>, pattern: &PathPattern) -> Option<&'a M
 fn plain(rule: &MergedRule) -> bool {
     let no_params =
         |map: &Option<crate::policy::ParamMap>| map.as_ref().is_none_or(|m| m.is_empty());
-    no_params(&rule.allowed_parameters)
-        && no_params(&rule.denied_parameters)
-        && rule.required_parameters.is_empty()
-        && rule.min_wrapping_ttl == 0
-        && rule.max_wrapping_ttl == 0
-        && rule.mfa_methods.is_empty()
-        && rule.pagination_limit == 0
-        && rule.subscribe_event_types.is_empty()
-        && rule.list_scan_response_keys_filter_path.is_none()
-        && rule.control_group.is_none()
+    no_params(&rule.extra().allowed_parameters)
+        && no_params(&rule.extra().denied_parameters)
+        && rule.extra().required_parameters.is_empty()
+        && rule.extra().min_wrapping_ttl == 0
+        && rule.extra().max_wrapping_ttl == 0
+        && rule.extra().mfa_methods.is_empty()
+        && rule.extra().pagination_limit == 0
+        && rule.extra().subscribe_event_types.is_empty()
+        && rule.extra().list_scan_response_keys_filter_path.is_none()
+        && rule.extra().control_group.is_none()
 }
 
 /// Whether another entry decides a request exactly as `own` does.
