@@ -3,6 +3,8 @@
 //! Cost: O(total rule size) to merge (one hash lookup per rule), then O(total key length) to
 //! fill the stores.
 
+use std::borrow::Cow;
+
 use super::identity::Identity;
 use super::priority::Descriptor;
 use super::store::{FastMap, RadixTree, RuleId, SegmentTrie};
@@ -30,11 +32,13 @@ pub(super) fn build(
     }
     acl.namespaces = options.namespaces.clone();
     let now = options.now_unix.unwrap_or_else(unix_now);
-    let mut by_key: FastMap<(PatternKind, String), RuleId> = FastMap::default();
+    // Keys borrow the policy's own pattern when the ACL uses it as written (no template, root
+    // namespace): no copy of the key per block.
+    let mut by_key: FastMap<(PatternKind, Cow<'_, str>), RuleId> = FastMap::default();
     // Exactly what the merge can need: no doubling while pushing, trimmed after merges.
     acl.rules
         .reserve(policies.iter().map(|policy| policy.rules.len()).sum());
-    for policy in policies {
+    for &policy in policies {
         // Formatted once per policy, not once per rule and capability.
         let name = policy.qualified_name();
         let input = TemplateInput {
@@ -61,8 +65,12 @@ pub(super) fn build(
                     });
                 }
             };
+            let key = match &rule.pattern {
+                Some(own) if *own == pattern => Cow::Borrowed(own.key()),
+                _ => Cow::Owned(pattern.key().to_string()),
+            };
+            let key = (pattern.kind, key);
             let incoming = MergedRule::from_rule(policy, &name, rule, pattern, target);
-            let key = (incoming.pattern.kind, incoming.pattern.key().to_string());
             match by_key.get(&key) {
                 Some(&id) => merge_into(&mut acl.rules[id as usize], incoming, target),
                 None => {
