@@ -4,6 +4,7 @@
 //! fill the stores.
 
 use std::borrow::Cow;
+use std::sync::Arc;
 
 use super::identity::Identity;
 use super::priority::Descriptor;
@@ -40,7 +41,7 @@ pub(super) fn build(
         .reserve(policies.iter().map(|policy| policy.rules.len()).sum());
     for &policy in policies {
         // Formatted once per policy, not once per rule and capability.
-        let name = policy.qualified_name();
+        let name: Arc<str> = Arc::from(policy.qualified_name());
         let input = TemplateInput {
             identity,
             target,
@@ -164,7 +165,7 @@ impl MergedRule {
     /// `name` is the policy's qualified name.
     fn from_rule(
         policy: &Policy,
-        name: &str,
+        name: &Arc<str>,
         rule: &Rule,
         pattern: PathPattern,
         target: Target,
@@ -181,7 +182,7 @@ impl MergedRule {
             capabilities,
             extra,
             sources: vec![RuleSource {
-                policy: name.to_string(),
+                policy: Arc::clone(name),
                 raw_pattern: rule.raw_pattern.clone(),
                 file: policy.source.clone(),
                 pattern_span: rule.pattern_span,

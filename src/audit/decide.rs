@@ -632,8 +632,8 @@ fn value_is_hmac(value: Option<&serde_json::Value>) -> bool {
 pub fn rule_ref(rule: &crate::acl::MergedRule) -> RuleRef {
     let mut policies: Vec<String> = Vec::new();
     for source in &rule.sources {
-        if !policies.contains(&source.policy) {
-            policies.push(source.policy.clone());
+        if !policies.iter().any(|name| **name == *source.policy) {
+            policies.push(source.policy.to_string());
         }
     }
     let (pattern, location) = match rule.sources.first() {

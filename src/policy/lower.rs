@@ -767,6 +767,9 @@ impl<'a> Lowering<'a> {
             .iter()
             .map(|capability| Spanned::new(&*capability.value, capability.span))
             .chain(mapped.0.iter().map(|name| Spanned::new(*name, mapped.1)));
+        // Sized once: a growing list would keep up to twice its length per block.
+        rule.capability_list
+            .reserve_exact(listed.len() + mapped.0.len());
         for capability in written {
             if capability.value == "deny" {
                 rule.capabilities = CapSet::only(Capability::Deny);

@@ -278,7 +278,7 @@ fn render_losers(out: &mut String, winner: Option<&MergedRule>, losers: &[Candid
             .rule
             .sources
             .iter()
-            .map(|s| s.policy.clone())
+            .map(|s| s.policy.to_string())
             .collect();
         let location = loser
             .rule

@@ -449,13 +449,13 @@ fn deciding_policies(rule: &MergedRule, decision: &Decision) -> Vec<String> {
             .sources
             .iter()
             .filter(|s| s.capabilities.is_deny())
-            .map(|s| s.policy.clone())
+            .map(|s| s.policy.to_string())
             .collect();
         if !deniers.is_empty() {
             return deniers;
         }
     }
-    let mut all: Vec<String> = rule.sources.iter().map(|s| s.policy.clone()).collect();
+    let mut all: Vec<String> = rule.sources.iter().map(|s| s.policy.to_string()).collect();
     all.dedup();
     all
 }
@@ -491,7 +491,7 @@ fn because_mismatch(because: &Because, outcome: &Outcome) -> Option<String> {
         || winner
             .sources
             .iter()
-            .any(|s| s.raw_pattern == because.path && s.policy == because.policy);
+            .any(|s| s.raw_pattern == because.path && *s.policy == because.policy);
     if pattern_matches && policies.contains(&because.policy) {
         return None;
     }

@@ -125,7 +125,7 @@ pub fn check_role(ctx: &RoleContext<'_>, out: &mut Vec<Finding>) {
                         block(&s.policy, s.pattern_span)
                             .is_some_and(|(_, r)| constrains(kind.of_rule(r)))
                     })
-                    .map(|s| s.policy.clone())
+                    .map(|s| s.policy.to_string())
                     .collect()
             };
             let kinds = [
