@@ -27,7 +27,7 @@ mod priority;
 pub mod reference;
 mod request;
 mod store;
-pub(crate) use store::FastMap;
+pub(crate) use store::{FastMap, FastSet};
 mod template;
 mod types;
 

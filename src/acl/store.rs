@@ -15,6 +15,9 @@ use std::collections::HashMap;
 /// probed once or more per decision, and SipHash dominated short keys there.
 pub(crate) type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 
+/// A hash set with [`FastMap`]'s hasher.
+pub(crate) type FastSet<K> = std::collections::HashSet<K, foldhash::fast::RandomState>;
+
 /// Index of a merged rule in the ACL's rule list.
 pub(crate) type RuleId = u32;
 

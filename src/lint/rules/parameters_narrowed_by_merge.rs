@@ -27,8 +27,7 @@
 //! ## References
 //! - spec section 2 ("Restriction effect"), 3.7
 
-use std::collections::HashMap;
-
+use crate::acl::FastMap;
 use crate::acl::MergedRule;
 use crate::diag::{Diagnostic, Severity};
 use crate::lint::wording::ticked;
@@ -66,14 +65,14 @@ fn allows_everything(map: &ParamMap) -> bool {
 
 /// The role's blocks by policy name, then pattern span: where a merged rule's source came
 /// from. As [`RoleContext::policy`] does, a name means its first policy.
-type Blocks<'a> = HashMap<String, (&'a Policy, HashMap<Span, &'a PolicyRule>)>;
+type Blocks<'a> = FastMap<String, (&'a Policy, FastMap<Span, &'a PolicyRule>)>;
 
 fn blocks<'a>(ctx: &RoleContext<'a>) -> Blocks<'a> {
-    let mut found: Blocks<'a> = HashMap::new();
+    let mut found: Blocks<'a> = FastMap::default();
     for policy in ctx.policies {
         let entry = found
             .entry(policy.qualified_name())
-            .or_insert_with(|| (policy, HashMap::new()));
+            .or_insert_with(|| (policy, FastMap::default()));
         if !std::ptr::eq(entry.0, policy) {
             continue;
         }

@@ -39,8 +39,7 @@
 //! ## References
 //! - spec section 3.3 (lookup) and section 3.4 (only the longest prefix rule is a candidate)
 
-use std::collections::HashSet;
-
+use crate::acl::FastSet;
 use crate::acl::MergedRule;
 use crate::diag::{Diagnostic, Severity};
 use crate::lint::matching::literal_prefix;
@@ -191,7 +190,7 @@ fn deciding_others<'a>(
 /// The literal starts of the policy's `+` rules: sorted, and as a set.
 struct WildcardStarts<'a> {
     sorted: Vec<&'a str>,
-    set: HashSet<&'a str>,
+    set: FastSet<&'a str>,
 }
 
 impl<'a> WildcardStarts<'a> {
