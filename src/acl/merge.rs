@@ -132,7 +132,12 @@ fn unix_now() -> i64 {
 
 /// Puts every merged rule into its store. Cost: O(total key length).
 fn index(acl: &mut Acl) {
-    acl.exact = FastMap::with_capacity_and_hasher(acl.rules.len(), Default::default());
+    let exact_rules = acl
+        .rules
+        .iter()
+        .filter(|rule| rule.pattern.kind == PatternKind::Exact)
+        .count();
+    acl.exact = FastMap::with_capacity_and_hasher(exact_rules, Default::default());
     acl.exact_tree = RadixTree::default();
     acl.prefix = RadixTree::default();
     acl.wildcard = SegmentTrie::default();
@@ -150,6 +155,9 @@ fn index(acl: &mut Acl) {
         }
         acl.descriptors.push(Descriptor::of(&rule.pattern));
     }
+    // The trees live as long as the ACL: no room left from their growth.
+    acl.exact_tree.shrink_to_fit();
+    acl.prefix.shrink_to_fit();
 }
 
 /// Vault stores `deny` as a deny-only bitmap.

@@ -149,6 +149,11 @@ impl RadixTree {
             .ok()
     }
 
+    /// Releases the room the node list grew into. Cost: one copy of the nodes at most.
+    pub fn shrink_to_fit(&mut self) {
+        self.nodes.shrink_to_fit();
+    }
+
     fn push(&mut self, label: &[u8], value: Option<RuleId>) -> usize {
         self.nodes.push(RadixNode {
             label: label.into(),

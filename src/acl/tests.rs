@@ -261,7 +261,7 @@ fn per_block_structures_stay_small() {
     assert!(std::mem::size_of::<Rule>() <= 176);
     assert!(std::mem::size_of::<MergedRule>() <= 72);
     assert!(std::mem::size_of::<PathPattern>() <= 32);
-    assert!(std::mem::size_of::<super::types::RuleSource>() <= 96);
+    assert!(std::mem::size_of::<super::types::RuleSource>() <= 88);
 }
 
 #[test]
