@@ -246,7 +246,7 @@ fn sudo_probes() -> Vec<(&'static str, String)> {
             continue;
         }
         let parsed = PathPattern::parse(pattern).expect("pattern");
-        let key = parsed.key.clone();
+        let key = parsed.key().to_string();
         add(key.clone());
         add(format!("{key}x"));
         add(format!("{}x", key.trim_end_matches('/')));

@@ -367,9 +367,19 @@ fn an_input_over_the_size_limit_is_refused_at_the_limit() {
         stderr.contains("larger than the limit of 1 KiB"),
         "{stderr}"
     );
+    // `--policy` files of the queries honour the same limit.
+    let caps = ["caps", "--policy", "big.hcl", "secret/x"];
+    let (code, _, stderr) = run(root.path(), &caps);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("larger than the limit of 1 KiB"),
+        "{stderr}"
+    );
     write(&root.path().join("capable.yaml"), "max-file-size: 1MiB\n");
     let (code, _, stderr) = run(root.path(), &["check", "big.hcl"]);
     assert_ne!(code, 2, "{stderr}");
+    let (code, stdout, stderr) = run(root.path(), &caps);
+    assert_eq!((code, stdout.trim()), (0, "secret/x: read"), "{stderr}");
     write(&root.path().join("capable.yaml"), "max-file-size: lots\n");
     let (code, _, stderr) = run(root.path(), &["check", "big.hcl"]);
     assert_eq!(code, 2, "{stderr}");

@@ -47,7 +47,7 @@ fn summary(parsed: &Parsed) -> String {
     let mut lines = vec![format!("policy `{}`", policy.name)];
     for rule in &policy.rules {
         let pattern = match &rule.pattern {
-            Some(pattern) => format!("{:?} `{}`", pattern.kind, pattern.key),
+            Some(pattern) => format!("{:?} `{}`", pattern.kind, pattern.key()),
             None => format!(
                 "templated {:?}",
                 rule.template_vars
@@ -61,7 +61,10 @@ fn summary(parsed: &Parsed) -> String {
             rule.raw_pattern,
             rule.capabilities,
             if rule.expired { " (expired)" } else { "" },
-            match (&rule.min_wrapping_ttl, &rule.max_wrapping_ttl) {
+            match (
+                &rule.extra().min_wrapping_ttl,
+                &rule.extra().max_wrapping_ttl
+            ) {
                 (None, None) => String::new(),
                 (min, max) => format!(
                     " wrap {:?}..{:?}",

@@ -52,7 +52,7 @@ fn check(policies: &[Policy], target: Target) -> Result<(), TestCaseError> {
     let literals: Vec<String> = reach
         .rules
         .iter()
-        .map(|r| r.pattern.key.replace(['+', '*'], "a"))
+        .map(|r| r.pattern.key().replace(['+', '*'], "a"))
         .collect();
     // Both forms of the answer: exceptions found one by one (the default budget), and every
     // region taking all the exceptions ranked above it (budget 0).
@@ -434,7 +434,7 @@ fn reach_agrees_with_openbao_for_a_userpass_login() {
     let mut literals: Vec<String> = reach
         .rules
         .iter()
-        .map(|r| r.pattern.key.replace(['+', '*'], "a"))
+        .map(|r| r.pattern.key().replace(['+', '*'], "a"))
         .collect();
     literals.push(format!("secret/data/{entity_id}/"));
     literals.extend([

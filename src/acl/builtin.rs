@@ -768,8 +768,8 @@ mod tests {
                 // Each pattern's own key is protected, prefix keys included (a `*` rule
                 // covers its key).
                 let sample = match parsed.kind {
-                    PatternKind::Prefix => format!("{}x", parsed.key),
-                    _ => parsed.key.clone(),
+                    PatternKind::Prefix => format!("{}x", parsed.key()),
+                    _ => parsed.key().to_string(),
                 };
                 assert!(requires_sudo(target, &sample), "{target} {pattern}");
             }

@@ -308,7 +308,7 @@ fn wildcard_covers_mount(pattern: &str, mount: &str, mount_parts: &[&str]) -> bo
 
 /// Response-wrapping TTL bounds of the winning rule (spec 3.6 step 5).
 fn check_wrapping(rule: &MergedRule, requested: Option<i64>) -> Result<(), DenyReason> {
-    let (min, max) = (rule.min_wrapping_ttl, rule.max_wrapping_ttl);
+    let (min, max) = (rule.extra().min_wrapping_ttl, rule.extra().max_wrapping_ttl);
     let refused = DenyReason::WrappingRequired {
         min,
         max,

@@ -190,7 +190,10 @@ impl Acl {
 
     fn rank_step(&self, a: RuleId, b: RuleId) -> (Ordering, PriorityStep) {
         match (&self.descriptors[a as usize], &self.descriptors[b as usize]) {
-            (Some(a), Some(b)) => rank(a, b),
+            (Some(first), Some(second)) => rank(
+                (first, &self.rules[a as usize].pattern.normalized),
+                (second, &self.rules[b as usize].pattern.normalized),
+            ),
             // Exact rules are never ranked against others; an exact rule beats all.
             (None, Some(_)) => (Ordering::Greater, PriorityStep::ExactMatch),
             (Some(_), None) => (Ordering::Less, PriorityStep::ExactMatch),

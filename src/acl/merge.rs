@@ -3,12 +3,18 @@
 //! Cost: O(total rule size) to merge (one hash lookup per rule), then O(total key length) to
 //! fill the stores.
 
+use std::borrow::Cow;
+use std::sync::Arc;
+
 use super::identity::Identity;
 use super::priority::Descriptor;
 use super::store::{FastMap, RadixTree, RuleId, SegmentTrie};
 use super::template::{substitute, TemplateError, TemplateInput};
-use super::types::{Acl, AclError, AclOptions, MergedRule, RuleSource, SkippedRule};
-use crate::policy::{CapSet, Capability, ParamMap, PathPattern, PatternKind, Policy, Rule};
+use super::types::{Acl, AclError, AclOptions, MergedExtra, MergedRule, RuleSource, SkippedRule};
+use crate::policy::{
+    CapSet, Capability, ParamMap, PathPattern, PatternKind, Policy, Rule, RuleExtra,
+};
+use crate::span::Spanned;
 use crate::target::Target;
 
 pub(super) fn build(
@@ -27,10 +33,15 @@ pub(super) fn build(
     }
     acl.namespaces = options.namespaces.clone();
     let now = options.now_unix.unwrap_or_else(unix_now);
-    let mut by_key: FastMap<(PatternKind, String), RuleId> = FastMap::default();
-    for policy in policies {
+    // Keys borrow the policy's own pattern when the ACL uses it as written (no template, root
+    // namespace): no copy of the key per block.
+    let mut by_key: FastMap<(PatternKind, Cow<'_, str>), RuleId> = FastMap::default();
+    // Exactly what the merge can need: no doubling while pushing, trimmed after merges.
+    acl.rules
+        .reserve(policies.iter().map(|policy| policy.rules.len()).sum());
+    for &policy in policies {
         // Formatted once per policy, not once per rule and capability.
-        let name = policy.qualified_name();
+        let name: Arc<str> = Arc::from(policy.qualified_name());
         let input = TemplateInput {
             identity,
             target,
@@ -55,8 +66,12 @@ pub(super) fn build(
                     });
                 }
             };
+            let key = match &rule.pattern {
+                Some(own) if *own == pattern => Cow::Borrowed(own.key()),
+                _ => Cow::Owned(pattern.key().to_string()),
+            };
+            let key = (pattern.kind, key);
             let incoming = MergedRule::from_rule(policy, &name, rule, pattern, target);
-            let key = (incoming.pattern.kind, incoming.pattern.key.clone());
             match by_key.get(&key) {
                 Some(&id) => merge_into(&mut acl.rules[id as usize], incoming, target),
                 None => {
@@ -66,6 +81,7 @@ pub(super) fn build(
             }
         }
     }
+    acl.rules.shrink_to_fit();
     index(&mut acl);
     Ok(acl)
 }
@@ -116,17 +132,22 @@ fn unix_now() -> i64 {
 
 /// Puts every merged rule into its store. Cost: O(total key length).
 fn index(acl: &mut Acl) {
-    acl.exact = FastMap::with_capacity_and_hasher(acl.rules.len(), Default::default());
+    let exact_rules = acl
+        .rules
+        .iter()
+        .filter(|rule| rule.pattern.kind == PatternKind::Exact)
+        .count();
+    acl.exact = FastMap::with_capacity_and_hasher(exact_rules, Default::default());
     acl.exact_tree = RadixTree::default();
     acl.prefix = RadixTree::default();
     acl.wildcard = SegmentTrie::default();
     acl.descriptors = Vec::with_capacity(acl.rules.len());
     for (id, rule) in acl.rules.iter().enumerate() {
         let id = id as RuleId;
-        let key = &rule.pattern.key;
+        let key = rule.pattern.key();
         match rule.pattern.kind {
             PatternKind::Exact => {
-                acl.exact.insert(key.clone(), id);
+                acl.exact.insert(key.to_string(), id);
                 acl.exact_tree.insert(key.as_bytes(), id);
             }
             PatternKind::Prefix => acl.prefix.insert(key.as_bytes(), id),
@@ -134,6 +155,9 @@ fn index(acl: &mut Acl) {
         }
         acl.descriptors.push(Descriptor::of(&rule.pattern));
     }
+    // The trees live as long as the ACL: no room left from their growth.
+    acl.exact_tree.shrink_to_fit();
+    acl.prefix.shrink_to_fit();
 }
 
 /// Vault stores `deny` as a deny-only bitmap.
@@ -149,49 +173,24 @@ impl MergedRule {
     /// `name` is the policy's qualified name.
     fn from_rule(
         policy: &Policy,
-        name: &str,
+        name: &Arc<str>,
         rule: &Rule,
         pattern: PathPattern,
         target: Target,
     ) -> MergedRule {
         let capabilities = effective_capabilities(rule.capabilities);
-        let is_bao = target == Target::OpenBao;
+        let extra = rule
+            .extra
+            .as_deref()
+            .map(|extra| merged_extra(extra, target))
+            .filter(|extra| !extra.is_empty())
+            .map(Box::new);
         MergedRule {
             pattern,
             capabilities,
-            granting_policies: capabilities
-                .iter()
-                .map(|capability| (capability, vec![name.to_string()]))
-                .collect(),
-            allowed_parameters: rule.allowed_parameters.clone(),
-            denied_parameters: rule.denied_parameters.clone(),
-            required_parameters: rule
-                .required_parameters
-                .iter()
-                .map(|name| name.value.clone())
-                .collect(),
-            min_wrapping_ttl: rule.min_wrapping_ttl.as_ref().map_or(0, |ttl| ttl.value),
-            max_wrapping_ttl: rule.max_wrapping_ttl.as_ref().map_or(0, |ttl| ttl.value),
-            mfa_methods: rule.mfa_methods.iter().map(|m| m.value.clone()).collect(),
-            pagination_limit: match &rule.pagination_limit {
-                Some(limit) if is_bao => limit.value,
-                _ => 0,
-            },
-            subscribe_event_types: match target {
-                Target::Vault => rule
-                    .subscribe_event_types
-                    .iter()
-                    .map(|event| event.value.clone())
-                    .collect(),
-                Target::OpenBao => Vec::new(),
-            },
-            list_scan_response_keys_filter_path: match &rule.list_scan_response_keys_filter_path {
-                Some(filter) if is_bao && !filter.value.is_empty() => Some(filter.value.clone()),
-                _ => None,
-            },
-            control_group: rule.control_group.clone(),
+            extra,
             sources: vec![RuleSource {
-                policy: name.to_string(),
+                policy: Arc::clone(name),
                 raw_pattern: rule.raw_pattern.clone(),
                 file: policy.source.clone(),
                 pattern_span: rule.pattern_span,
@@ -202,10 +201,67 @@ impl MergedRule {
     }
 }
 
+/// A block's other keys as the ACL entry keeps them (the target's own keys only).
+fn merged_extra(extra: &RuleExtra, target: Target) -> MergedExtra {
+    let is_bao = target == Target::OpenBao;
+    let values = |list: &[Spanned<String>]| list.iter().map(|item| item.value.clone()).collect();
+    MergedExtra {
+        allowed_parameters: extra.allowed_parameters.clone(),
+        denied_parameters: extra.denied_parameters.clone(),
+        required_parameters: values(&extra.required_parameters),
+        min_wrapping_ttl: extra.min_wrapping_ttl.as_ref().map_or(0, |ttl| ttl.value),
+        max_wrapping_ttl: extra.max_wrapping_ttl.as_ref().map_or(0, |ttl| ttl.value),
+        mfa_methods: values(&extra.mfa_methods),
+        pagination_limit: match &extra.pagination_limit {
+            Some(limit) if is_bao => limit.value,
+            _ => 0,
+        },
+        subscribe_event_types: match target {
+            Target::Vault => values(&extra.subscribe_event_types),
+            Target::OpenBao => Vec::new(),
+        },
+        list_scan_response_keys_filter_path: match &extra.list_scan_response_keys_filter_path {
+            Some(filter) if is_bao && !filter.value.is_empty() => Some(filter.value.clone()),
+            _ => None,
+        },
+        control_group: extra.control_group.clone(),
+    }
+}
+
 /// Merges an incoming rule into the entry with the same store and key (spec 2 steps 3-5).
 fn merge_into(existing: &mut MergedRule, incoming: MergedRule, target: Target) {
     let MergedRule {
         capabilities,
+        extra,
+        sources,
+        ..
+    } = incoming;
+    existing.sources.extend(sources);
+    if existing.capabilities.is_deny() {
+        return;
+    }
+    if capabilities.is_deny() {
+        // Vault keeps the old granting map, but none of its bits are set any more; we show the
+        // policy that denied instead.
+        existing.capabilities = CapSet::only(Capability::Deny);
+        if let Some(current) = existing.extra.as_deref_mut() {
+            current.allowed_parameters = None;
+            current.denied_parameters = None;
+        }
+        return;
+    }
+    existing.capabilities = existing.capabilities.union(capabilities);
+    if existing.extra.is_none() && extra.is_none() {
+        return;
+    }
+    let incoming = extra.map(|extra| *extra).unwrap_or_default();
+    merge_extra(existing.extra_mut(), incoming, target);
+}
+
+/// Merges the other keys of an incoming block (spec 2 step 5). An unset incoming key changes
+/// nothing but the order of the lists merged like `RemoveDuplicates`.
+fn merge_extra(existing: &mut MergedExtra, incoming: MergedExtra, target: Target) {
+    let MergedExtra {
         allowed_parameters,
         denied_parameters,
         required_parameters,
@@ -216,28 +272,7 @@ fn merge_into(existing: &mut MergedRule, incoming: MergedRule, target: Target) {
         subscribe_event_types,
         list_scan_response_keys_filter_path,
         control_group,
-        sources,
-        ..
     } = incoming;
-    existing.sources.extend(sources.iter().cloned());
-    if existing.capabilities.is_deny() {
-        return;
-    }
-    let policy = sources
-        .first()
-        .map(|s| s.policy.clone())
-        .unwrap_or_default();
-    if capabilities.is_deny() {
-        // Vault keeps the old granting map, but none of its bits are set any more; we show the
-        // policy that denied instead.
-        existing.capabilities = CapSet::only(Capability::Deny);
-        existing.allowed_parameters = None;
-        existing.denied_parameters = None;
-        existing.granting_policies = vec![(Capability::Deny, vec![policy])];
-        return;
-    }
-    existing.capabilities = existing.capabilities.union(capabilities);
-    add_granting(existing, capabilities, &policy);
     if max_wrapping_ttl > 0
         && (existing.max_wrapping_ttl == 0 || max_wrapping_ttl < existing.max_wrapping_ttl)
     {
@@ -284,29 +319,6 @@ fn merge_into(existing: &mut MergedRule, incoming: MergedRule, target: Target) {
             }
         }
     }
-}
-
-fn add_granting(existing: &mut MergedRule, capabilities: CapSet, policy: &str) {
-    for capability in capabilities.iter() {
-        let slot = existing
-            .granting_policies
-            .iter()
-            .position(|(granted, _)| *granted == capability);
-        match slot {
-            Some(slot) => {
-                let names = &mut existing.granting_policies[slot].1;
-                if !names.iter().any(|name| name == policy) {
-                    names.push(policy.to_string());
-                }
-            }
-            None => existing
-                .granting_policies
-                .push((capability, vec![policy.to_string()])),
-        }
-    }
-    existing
-        .granting_policies
-        .sort_by_key(|(capability, _)| *capability);
 }
 
 /// Allowed/denied parameter merge (spec 2 step 5): only a non-empty incoming map counts; an

@@ -27,7 +27,7 @@ mod priority;
 pub mod reference;
 mod request;
 mod store;
-pub(crate) use store::FastMap;
+pub(crate) use store::{FastMap, FastSet};
 mod template;
 mod types;
 
@@ -37,7 +37,7 @@ pub use request::{Operation, Request};
 pub use template::TemplateFlags;
 pub use types::{
     Acl, AclError, AclOptions, Candidate, Decision, DenyReason, Explanation, LookupStep,
-    MergedRule, PriorityStep, RuleSource, SkippedRule, Verdict,
+    MergedExtra, MergedRule, PriorityStep, RuleSource, SkippedRule, Verdict,
 };
 
 #[cfg(test)]

@@ -14,7 +14,7 @@ pub(crate) fn check_parameters(
     data: &serde_json::Map<String, Value>,
     target: Target,
 ) -> Result<(), DenyReason> {
-    for required in &rule.required_parameters {
+    for required in &rule.extra().required_parameters {
         let wanted = required.to_lowercase();
         if !data.contains_key(&wanted) {
             return Err(DenyReason::MissingRequiredParameter(wanted));
@@ -24,7 +24,7 @@ pub(crate) fn check_parameters(
         return Ok(());
     }
     let matcher = Matcher { target };
-    if let Some(denied) = non_empty(&rule.denied_parameters) {
+    if let Some(denied) = non_empty(&rule.extra().denied_parameters) {
         if denied.contains_key("*") {
             let first = data.keys().next().cloned().unwrap_or_default();
             return Err(DenyReason::DeniedParameter(first));
@@ -38,7 +38,7 @@ pub(crate) fn check_parameters(
             }
         }
     }
-    let Some(allowed) = non_empty(&rule.allowed_parameters) else {
+    let Some(allowed) = non_empty(&rule.extra().allowed_parameters) else {
         return Ok(());
     };
     let allows_all = allowed.contains_key("*");
@@ -240,12 +240,13 @@ pub(crate) fn check_pagination(
     rule: &MergedRule,
     data: &serde_json::Map<String, Value>,
 ) -> Result<(), DenyReason> {
-    let limit = rule.pagination_limit;
+    let limit = rule.extra().pagination_limit;
     if limit <= 0 {
         return Ok(());
     }
     let Some(requested) = data.get("limit") else {
         let required = rule
+            .extra()
             .required_parameters
             .iter()
             .any(|name| name.eq_ignore_ascii_case("limit"));

@@ -6,7 +6,8 @@ use super::types::PriorityStep;
 use crate::policy::{PathPattern, PatternKind};
 
 /// What the comparator looks at for one prefix or segment-wildcard rule. It depends on the
-/// pattern only, so it is computed once when the ACL is built.
+/// pattern only, so it is computed once when the ACL is built. 24 bytes: the pattern text
+/// it ranks by is the rule's own, passed to [`rank`] beside it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Descriptor {
     /// Prefix rule: the key length. Wildcard rule: byte offset of the first `+` in the pattern.
@@ -14,10 +15,13 @@ pub(crate) struct Descriptor {
     /// A prefix rule, or a wildcard pattern ending in `*`.
     pub is_prefix: bool,
     /// Pattern segments exactly equal to `+`.
-    pub wildcards: usize,
-    /// The pattern without its trailing `*`.
-    pub wc_path: String,
+    pub wildcards: u32,
+    /// The length of the pattern without its trailing `*` (see [`Descriptor::wc_path`]).
+    pub wc_len: usize,
 }
+
+/// One side of a comparison: a rule's descriptor and its normalised pattern.
+pub(crate) type Ranked<'a> = (&'a Descriptor, &'a str);
 
 impl Descriptor {
     /// The descriptor of a non-exact pattern (`None` for exact ones).
@@ -25,10 +29,10 @@ impl Descriptor {
         match pattern.kind {
             PatternKind::Exact => None,
             PatternKind::Prefix => Some(Descriptor {
-                first_wildcard_or_glob: pattern.key.len(),
+                first_wildcard_or_glob: pattern.key().len(),
                 is_prefix: true,
                 wildcards: 0,
-                wc_path: pattern.key.clone(),
+                wc_len: pattern.key().len(),
             }),
             PatternKind::SegmentWildcard => {
                 let full = &pattern.normalized;
@@ -39,17 +43,25 @@ impl Descriptor {
                 Some(Descriptor {
                     first_wildcard_or_glob: full.find('+').unwrap_or(full.len()),
                     is_prefix,
-                    wildcards: wc_path.split('/').filter(|part| *part == "+").count(),
-                    wc_path: wc_path.to_string(),
+                    wildcards: wc_path.split('/').filter(|part| *part == "+").count() as u32,
+                    wc_len: wc_path.len(),
                 })
             }
         }
+    }
+
+    /// The pattern without its trailing `*`, out of the rule's `normalized` text.
+    pub fn wc_path<'a>(&self, normalized: &'a str) -> &'a str {
+        normalized.get(..self.wc_len).unwrap_or(normalized)
     }
 }
 
 /// How `winner` ranks against `other`: `Greater` when `winner` is more specific, and the first
 /// step of the order that separates them. Cost: O(pattern length) at worst (the last step).
-pub(crate) fn rank(winner: &Descriptor, other: &Descriptor) -> (Ordering, PriorityStep) {
+pub(crate) fn rank(
+    (winner, winner_pattern): Ranked<'_>,
+    (other, other_pattern): Ranked<'_>,
+) -> (Ordering, PriorityStep) {
     if winner.first_wildcard_or_glob != other.first_wildcard_or_glob {
         let order = winner
             .first_wildcard_or_glob
@@ -70,12 +82,14 @@ pub(crate) fn rank(winner: &Descriptor, other: &Descriptor) -> (Ordering, Priori
             PriorityStep::FewerPlus,
         );
     }
-    if winner.wc_path.len() != other.wc_path.len() {
-        let order = winner.wc_path.len().cmp(&other.wc_path.len());
+    if winner.wc_len != other.wc_len {
+        let order = winner.wc_len.cmp(&other.wc_len);
         return (order, PriorityStep::Longer);
     }
+    let winner_path = winner.wc_path(winner_pattern);
+    let other_path = other.wc_path(other_pattern);
     (
-        winner.wc_path.as_bytes().cmp(other.wc_path.as_bytes()),
+        winner_path.as_bytes().cmp(other_path.as_bytes()),
         PriorityStep::Lexicographic,
     )
 }
@@ -86,6 +100,18 @@ mod tests {
 
     fn descriptor(pattern: &str) -> Descriptor {
         Descriptor::of(&PathPattern::parse(pattern).unwrap()).unwrap()
+    }
+
+    /// Ranks two patterns as written.
+    fn rank_of(winner: &str, other: &str) -> (Ordering, PriorityStep) {
+        let (winner_pattern, other_pattern) = (
+            PathPattern::parse(winner).unwrap(),
+            PathPattern::parse(other).unwrap(),
+        );
+        rank(
+            (&descriptor(winner), &winner_pattern.normalized),
+            (&descriptor(other), &other_pattern.normalized),
+        )
     }
 
     /// The priority examples of spec 3.4.
@@ -106,13 +132,13 @@ mod tests {
             ("1/2/+", "1/2/*", PriorityStep::NotPrefix),
         ];
         for (winner, loser, step) in cases {
-            let (order, found) = rank(&descriptor(winner), &descriptor(loser));
+            let (order, found) = rank_of(winner, loser);
             assert_eq!(
                 (order, found),
                 (Ordering::Greater, step),
                 "{winner} vs {loser}"
             );
-            let (reverse, _) = rank(&descriptor(loser), &descriptor(winner));
+            let (reverse, _) = rank_of(loser, winner);
             assert_eq!(reverse, Ordering::Less, "{loser} vs {winner}");
         }
     }
@@ -131,10 +157,10 @@ mod tests {
         let glob = descriptor("a+b/+/c/+/*");
         assert_eq!(glob.first_wildcard_or_glob, 1);
         assert_eq!(glob.wildcards, 2);
-        assert_eq!(glob.wc_path, "a+b/+/c/+/");
+        assert_eq!(glob.wc_path("a+b/+/c/+/*"), "a+b/+/c/+/");
         let literal_plus = descriptor("a/+b");
         assert_eq!((literal_plus.wildcards, literal_plus.is_prefix), (0, false));
-        let (order, step) = rank(&descriptor("b/+"), &descriptor("a/+"));
+        let (order, step) = rank_of("b/+", "a/+");
         assert_eq!(
             (order, step),
             (Ordering::Greater, PriorityStep::Lexicographic)

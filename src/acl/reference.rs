@@ -88,7 +88,7 @@ impl Reference {
             }
             let same = entries
                 .iter_mut()
-                .find(|e| e.pattern.kind == pattern.kind && e.pattern.key == pattern.key);
+                .find(|e| e.pattern.kind == pattern.kind && e.pattern.key() == pattern.key());
             match same {
                 None => entries.push(Entry {
                     pattern,
@@ -117,7 +117,7 @@ impl Reference {
     fn exact(&self, path: &str) -> Option<usize> {
         self.entries
             .iter()
-            .position(|e| e.pattern.kind == PatternKind::Exact && e.pattern.key == path)
+            .position(|e| e.pattern.kind == PatternKind::Exact && e.pattern.key() == path)
     }
 
     /// Spec 3.4: the single longest prefix rule plus every matching segment-wildcard rule,
@@ -129,10 +129,10 @@ impl Reference {
             .iter()
             .enumerate()
             .filter(|(_, e)| e.pattern.kind == PatternKind::Prefix)
-            .filter(|(_, e)| path.starts_with(&e.pattern.key))
-            .max_by_key(|(_, e)| e.pattern.key.len());
+            .filter(|(_, e)| path.starts_with(e.pattern.key()))
+            .max_by_key(|(_, e)| e.pattern.key().len());
         if let Some((index, entry)) = longest_prefix {
-            let key = &entry.pattern.key;
+            let key = entry.pattern.key();
             out.push((index, RankKey::new(key.len(), true, 0, key)));
         }
         for (index, entry) in self.entries.iter().enumerate() {

@@ -15,6 +15,9 @@ use std::collections::HashMap;
 /// probed once or more per decision, and SipHash dominated short keys there.
 pub(crate) type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 
+/// A hash set with [`FastMap`]'s hasher.
+pub(crate) type FastSet<K> = std::collections::HashSet<K, foldhash::fast::RandomState>;
+
 /// Index of a merged rule in the ACL's rule list.
 pub(crate) type RuleId = u32;
 
@@ -144,6 +147,11 @@ impl RadixTree {
             .children
             .binary_search_by_key(&byte, |&child| nodes[child as usize].label[0])
             .ok()
+    }
+
+    /// Releases the room the node list grew into. Cost: one copy of the nodes at most.
+    pub fn shrink_to_fit(&mut self) {
+        self.nodes.shrink_to_fit();
     }
 
     fn push(&mut self, label: &[u8], value: Option<RuleId>) -> usize {

@@ -123,44 +123,53 @@ const BOTH: [Target; 2] = [Target::Vault, Target::OpenBao];
 #[test]
 fn merge_allow_all_keeps_existing_keys() {
     let mut first = rule("foo/bar", &["update"]);
-    first.allowed_parameters = params(&[("test", vec![]), ("test1", vec![s("foo")])]);
+    first.extra_mut().allowed_parameters = params(&[("test", vec![]), ("test1", vec![s("foo")])]);
     let mut second = rule("foo/bar", &["update"]);
-    second.allowed_parameters = params(&[("*", vec![])]);
+    second.extra_mut().allowed_parameters = params(&[("*", vec![])]);
     let acl = acl(Target::Vault, vec![first, second]);
     let merged = acl.exact_rule("foo/bar").unwrap();
-    let keys: Vec<&String> = merged.allowed_parameters.as_ref().unwrap().keys().collect();
+    let keys: Vec<&String> = merged
+        .extra()
+        .allowed_parameters
+        .as_ref()
+        .unwrap()
+        .keys()
+        .collect();
     assert_eq!(keys, ["*", "test", "test1"]);
-    assert_eq!(values(&merged.allowed_parameters, "test1"), vec![s("foo")]);
-    assert!(values(&merged.allowed_parameters, "*").is_empty());
+    assert_eq!(
+        values(&merged.extra().allowed_parameters, "test1"),
+        vec![s("foo")]
+    );
+    assert!(values(&merged.extra().allowed_parameters, "*").is_empty());
 }
 
 #[test]
 fn merge_values_puts_the_newer_first() {
     let ints = |a: i64, b: i64| vec![ParamValue::Int(a), ParamValue::Int(b)];
     let mut first = rule("foo/bar", &["update"]);
-    first.allowed_parameters = params(&[("zip", ints(1, 2))]);
-    first.denied_parameters = params(&[("zap", ints(1, 2))]);
+    first.extra_mut().allowed_parameters = params(&[("zip", ints(1, 2))]);
+    first.extra_mut().denied_parameters = params(&[("zap", ints(1, 2))]);
     let mut second = rule("foo/bar", &["update"]);
-    second.allowed_parameters = params(&[("zip", ints(3, 4))]);
-    second.denied_parameters = params(&[("zap", ints(3, 4))]);
+    second.extra_mut().allowed_parameters = params(&[("zip", ints(3, 4))]);
+    second.extra_mut().denied_parameters = params(&[("zap", ints(3, 4))]);
     let acl = acl(Target::Vault, vec![first, second]);
     let merged = acl.exact_rule("foo/bar").unwrap();
     let expected: Vec<ParamValue> = [3, 4, 1, 2].map(ParamValue::Int).to_vec();
-    assert_eq!(values(&merged.allowed_parameters, "zip"), expected);
-    assert_eq!(values(&merged.denied_parameters, "zap"), expected);
+    assert_eq!(values(&merged.extra().allowed_parameters, "zip"), expected);
+    assert_eq!(values(&merged.extra().denied_parameters, "zap"), expected);
 }
 
 #[test]
 fn merge_empty_value_list_wins_in_either_order() {
     for empty_first in [true, false] {
         let mut a = rule("foo/bar", &["update"]);
-        a.allowed_parameters = params(&[("zip", vec![])]);
+        a.extra_mut().allowed_parameters = params(&[("zip", vec![])]);
         let mut b = rule("foo/bar", &["update"]);
-        b.allowed_parameters = params(&[("zip", vec![s("x")])]);
+        b.extra_mut().allowed_parameters = params(&[("zip", vec![s("x")])]);
         let rules = if empty_first { vec![a, b] } else { vec![b, a] };
         let acl = acl(Target::Vault, rules);
         let merged = acl.exact_rule("foo/bar").unwrap();
-        assert!(values(&merged.allowed_parameters, "zip").is_empty());
+        assert!(values(&merged.extra().allowed_parameters, "zip").is_empty());
     }
 }
 
@@ -169,7 +178,7 @@ fn merge_empty_value_list_wins_in_either_order() {
 fn merge_narrows_parameters() {
     let open = rule("kv/x", &["update"]);
     let mut narrow = rule("kv/x", &["create"]);
-    narrow.allowed_parameters = params(&[("a", vec![])]);
+    narrow.extra_mut().allowed_parameters = params(&[("a", vec![])]);
     let acl = acl(Target::OpenBao, vec![open, narrow]);
     let req = with_data(Operation::Update, "kv/x", json!({"b": "1"}));
     assert!(!allowed(&acl, &req));
@@ -181,7 +190,7 @@ fn merge_narrows_parameters() {
 fn merge_deny_wins_and_resets_parameters() {
     for deny_first in [true, false] {
         let mut grant = rule("a/b", &["read", "update"]);
-        grant.allowed_parameters = params(&[("x", vec![])]);
+        grant.extra_mut().allowed_parameters = params(&[("x", vec![])]);
         let deny = rule("a/b", &["deny"]);
         let rules = if deny_first {
             vec![deny, grant]
@@ -193,7 +202,7 @@ fn merge_deny_wins_and_resets_parameters() {
         assert_eq!(merged.capabilities, CapSet::only(Capability::Deny));
         assert_eq!(merged.sources.len(), 2);
         if !deny_first {
-            assert!(merged.allowed_parameters.is_none());
+            assert!(merged.extra().allowed_parameters.is_none());
         }
         assert_eq!(caps_of(&acl, "a/b"), ["deny"]);
     }
@@ -207,7 +216,7 @@ fn merge_capabilities_union_with_granting_policies() {
     let merged = acl.rules()[0];
     assert_eq!(merged.capabilities, caps(&["read", "list"]));
     assert_eq!(
-        merged.granting_policies,
+        merged.granting_policies(),
         vec![
             (Capability::Read, vec!["one".to_string(), "two".to_string()]),
             (Capability::List, vec!["two".to_string()]),
@@ -216,19 +225,61 @@ fn merge_capabilities_union_with_granting_policies() {
     assert_eq!(caps_of(&acl, "a/x"), ["list", "read"]);
 }
 
+/// Spec 2 step 3: a deny replaces what the entry granted, and blocks merged after it are
+/// ignored; the granting map, derived from the sources, names the policy that denied only.
+#[test]
+fn granting_policies_after_a_deny_name_the_denier_only() {
+    let one = policy("one", vec![rule("a/*", &["read"])]);
+    let two = policy("two", vec![rule("a/*", &["deny"])]);
+    let three = policy("three", vec![rule("a/*", &["list"])]);
+    let acl = acl_of(Target::Vault, &[one, two, three]);
+    let merged = acl.rules()[0];
+    assert_eq!(merged.sources.len(), 3);
+    assert_eq!(
+        merged.granting_policies(),
+        vec![(Capability::Deny, vec!["two".to_string()])]
+    );
+    // A policy granting twice is named once; capabilities come in capability order.
+    let again = policy(
+        "one",
+        vec![rule("b", &["update", "read"]), rule("b", &["read"])],
+    );
+    let acl = acl_of(Target::Vault, &[again]);
+    assert_eq!(
+        acl.rules()[0].granting_policies(),
+        vec![
+            (Capability::Read, vec!["one".to_string()]),
+            (Capability::Update, vec!["one".to_string()]),
+        ]
+    );
+}
+
+/// The per-block structures stay small: a 100 MB policy has 1.5 million blocks, so each
+/// byte here is 1.5 MB of peak memory for `check`, `caps` and `reach`.
+#[test]
+fn per_block_structures_stay_small() {
+    assert!(std::mem::size_of::<Rule>() <= 176);
+    assert!(std::mem::size_of::<MergedRule>() <= 72);
+    assert!(std::mem::size_of::<PathPattern>() <= 32);
+    assert!(std::mem::size_of::<super::types::RuleSource>() <= 88);
+}
+
 #[test]
 fn merge_wrapping_ttls_take_smallest_non_zero() {
     let mut a = rule("w", &["read"]);
-    a.min_wrapping_ttl = Some(spanned(300));
-    a.max_wrapping_ttl = Some(spanned(3600));
+    a.extra_mut().min_wrapping_ttl = Some(spanned(300));
+    a.extra_mut().max_wrapping_ttl = Some(spanned(3600));
     let mut b = rule("w", &["read"]);
-    b.min_wrapping_ttl = Some(spanned(100));
+    b.extra_mut().min_wrapping_ttl = Some(spanned(100));
     let mut c = rule("w", &["read"]);
-    c.max_wrapping_ttl = Some(spanned(600));
+    c.extra_mut().max_wrapping_ttl = Some(spanned(600));
     let acl = acl(Target::Vault, vec![a, b, c]);
     let merged = acl.exact_rule("w").unwrap();
     assert_eq!(
-        (merged.min_wrapping_ttl, merged.max_wrapping_ttl),
+        (
+            merged.extra().min_wrapping_ttl,
+            merged.extra().max_wrapping_ttl
+        ),
         (100, 600)
     );
 }
@@ -236,11 +287,11 @@ fn merge_wrapping_ttls_take_smallest_non_zero() {
 #[test]
 fn merge_required_union_and_mfa_sorted() {
     let mut a = rule("m", &["read"]);
-    a.required_parameters = vec![spanned("a".into()), spanned("b".into())];
-    a.mfa_methods = vec![spanned("m9".into()), spanned("m8".into())];
+    a.extra_mut().required_parameters = vec![spanned("a".into()), spanned("b".into())];
+    a.extra_mut().mfa_methods = vec![spanned("m9".into()), spanned("m8".into())];
     let mut b = rule("m", &["read"]);
-    b.required_parameters = vec![spanned("b".into()), spanned("c".into())];
-    b.mfa_methods = vec![
+    b.extra_mut().required_parameters = vec![spanned("b".into()), spanned("c".into())];
+    b.extra_mut().mfa_methods = vec![
         spanned(" m6 ".into()),
         spanned("m7".into()),
         spanned("m9".into()),
@@ -248,25 +299,28 @@ fn merge_required_union_and_mfa_sorted() {
     ];
     let acl = acl(Target::Vault, vec![a, b]);
     let merged = acl.exact_rule("m").unwrap();
-    assert_eq!(merged.required_parameters, ["a", "b", "c"]);
-    assert_eq!(merged.mfa_methods, ["m6", "m7", "m8", "m9"]);
+    assert_eq!(merged.extra().required_parameters, ["a", "b", "c"]);
+    assert_eq!(merged.extra().mfa_methods, ["m6", "m7", "m8", "m9"]);
 }
 
 #[test]
 fn merge_bao_pagination_and_filter_path() {
     let mut a = rule("l/*", &["list"]);
-    a.pagination_limit = Some(spanned(50));
+    a.extra_mut().pagination_limit = Some(spanned(50));
     let mut b = rule("l/*", &["list"]);
-    b.pagination_limit = Some(spanned(20));
-    b.list_scan_response_keys_filter_path = Some(spanned("l/{{ .key }}".into()));
+    b.extra_mut().pagination_limit = Some(spanned(20));
+    b.extra_mut().list_scan_response_keys_filter_path = Some(spanned("l/{{ .key }}".into()));
     let mut c = rule("l/*", &["list"]);
-    c.pagination_limit = Some(spanned(30));
-    c.list_scan_response_keys_filter_path = Some(spanned("other/{{ .key }}".into()));
+    c.extra_mut().pagination_limit = Some(spanned(30));
+    c.extra_mut().list_scan_response_keys_filter_path = Some(spanned("other/{{ .key }}".into()));
     let acl = acl(Target::OpenBao, vec![a, b, c]);
     let merged = acl.rules()[0];
-    assert_eq!(merged.pagination_limit, 20);
+    assert_eq!(merged.extra().pagination_limit, 20);
     assert_eq!(
-        merged.list_scan_response_keys_filter_path.as_deref(),
+        merged
+            .extra()
+            .list_scan_response_keys_filter_path
+            .as_deref(),
         Some("l/{{ .key }}")
     );
 }
@@ -635,8 +689,8 @@ fn segment_wildcard_part_matching() {
 #[test]
 fn wrapping_ttl_bounds() {
     let mut wrapped = rule("w", &["read", "list", "delete"]);
-    wrapped.min_wrapping_ttl = Some(spanned(60));
-    wrapped.max_wrapping_ttl = Some(spanned(300));
+    wrapped.extra_mut().min_wrapping_ttl = Some(spanned(60));
+    wrapped.extra_mut().max_wrapping_ttl = Some(spanned(300));
     let acl = acl(Target::OpenBao, vec![wrapped]);
     for (ttl, expected) in [
         (None, false),
@@ -653,9 +707,9 @@ fn wrapping_ttl_bounds() {
     }
     // A merged min above the merged max denies everything that would pass the capability check.
     let mut a = rule("c", &["read"]);
-    a.max_wrapping_ttl = Some(spanned(100));
+    a.extra_mut().max_wrapping_ttl = Some(spanned(100));
     let mut b = rule("c", &["read"]);
-    b.min_wrapping_ttl = Some(spanned(200));
+    b.extra_mut().min_wrapping_ttl = Some(spanned(200));
     let conflicted = super::Acl::new(&[&policy("x", vec![a, b])], Target::Vault, None).unwrap();
     let mut req = request(Operation::Read, "c");
     req.wrap_ttl = Some(150);
@@ -679,7 +733,7 @@ fn param_acl(target: Target, edit: impl FnOnce(&mut Rule)) -> Acl {
 fn required_parameters_are_lower_cased_and_exact() {
     for target in BOTH {
         let acl = param_acl(target, |r| {
-            r.required_parameters = vec![spanned("Foo".into())]
+            r.extra_mut().required_parameters = vec![spanned("Foo".into())]
         });
         assert!(!allowed(&acl, &request(Operation::Update, "kv/p")));
         assert!(!allowed(
@@ -698,14 +752,16 @@ fn required_parameters_are_lower_cased_and_exact() {
 #[test]
 fn denied_parameters() {
     for target in BOTH {
-        let star = param_acl(target, |r| r.denied_parameters = params(&[("*", vec![])]));
+        let star = param_acl(target, |r| {
+            r.extra_mut().denied_parameters = params(&[("*", vec![])])
+        });
         assert!(allowed(&star, &request(Operation::Update, "kv/p")));
         assert!(!allowed(
             &star,
             &with_data(Operation::Update, "kv/p", json!({"a": 1}))
         ));
         let named = param_acl(target, |r| {
-            r.denied_parameters = params(&[("any", vec![]), ("env", vec![s("prod*")])])
+            r.extra_mut().denied_parameters = params(&[("any", vec![]), ("env", vec![s("prod*")])])
         });
         assert!(!allowed(
             &named,
@@ -725,13 +781,16 @@ fn denied_parameters() {
 #[test]
 fn allowed_parameters() {
     for target in BOTH {
-        let star_only = param_acl(target, |r| r.allowed_parameters = params(&[("*", vec![])]));
+        let star_only = param_acl(target, |r| {
+            r.extra_mut().allowed_parameters = params(&[("*", vec![])])
+        });
         assert!(allowed(
             &star_only,
             &with_data(Operation::Update, "kv/p", json!({"z": 1}))
         ));
         let mixed = param_acl(target, |r| {
-            r.allowed_parameters = params(&[("*", vec![]), ("ttl", vec![s("1h"), s("2h")])])
+            r.extra_mut().allowed_parameters =
+                params(&[("*", vec![]), ("ttl", vec![s("1h"), s("2h")])])
         });
         assert!(allowed(
             &mixed,
@@ -746,7 +805,7 @@ fn allowed_parameters() {
             &with_data(Operation::Update, "kv/p", json!({"ttl": "3h"}))
         ));
         let strict = param_acl(target, |r| {
-            r.allowed_parameters = params(&[("n", vec![ParamValue::Int(1)])])
+            r.extra_mut().allowed_parameters = params(&[("n", vec![ParamValue::Int(1)])])
         });
         // A JSON number never equals an HCL integer.
         assert!(!allowed(
@@ -773,7 +832,8 @@ fn allowed_parameters() {
 fn vault_canonicalises_policy_names() {
     let denied = |target| {
         param_acl(target, |r| {
-            r.denied_parameters = params(&[("token_policies", vec![s(" Super-Admin ")])])
+            r.extra_mut().denied_parameters =
+                params(&[("token_policies", vec![s(" Super-Admin ")])])
         })
     };
     for value in [
@@ -791,7 +851,8 @@ fn vault_canonicalises_policy_names() {
     }
     let allowed_glob = |target| {
         param_acl(target, |r| {
-            r.allowed_parameters = params(&[("allowed_policies", vec![s("TEAM.*.LEAD")])])
+            r.extra_mut().allowed_parameters =
+                params(&[("allowed_policies", vec![s("TEAM.*.LEAD")])])
         })
     };
     let lead = with_data(
@@ -809,7 +870,7 @@ fn vault_canonicalises_policy_names() {
     assert!(!allowed(&allowed_glob(Target::Vault), &other));
     // Any other parameter keeps the exact, case-sensitive comparison.
     let tags = param_acl(Target::Vault, |r| {
-        r.allowed_parameters = params(&[("tags", vec![s("A")])])
+        r.extra_mut().allowed_parameters = params(&[("tags", vec![s("A")])])
     });
     let lower = with_data(Operation::Update, "kv/p", json!({"tags": "a"}));
     assert!(!allowed(&tags, &lower));
@@ -821,7 +882,7 @@ fn vault_canonicalises_policy_names() {
 fn vault_per_element_matching() {
     let denied = |target| {
         param_acl(target, |r| {
-            r.denied_parameters = params(&[("policies", vec![s("root")])])
+            r.extra_mut().denied_parameters = params(&[("policies", vec![s("root")])])
         })
     };
     let req = with_data(
@@ -841,7 +902,7 @@ fn vault_per_element_matching() {
 
     let allowed_list = |target| {
         param_acl(target, |r| {
-            r.allowed_parameters = params(&[("tags", vec![s("a"), s("b*")])])
+            r.extra_mut().allowed_parameters = params(&[("tags", vec![s("a"), s("b*")])])
         })
     };
     let list = with_data(Operation::Update, "kv/p", json!({"tags": ["a", "bee"]}));
@@ -857,7 +918,9 @@ fn vault_per_element_matching() {
 /// Spec 3.9: pagination on OpenBao list/scan.
 #[test]
 fn bao_pagination_limit() {
-    let acl = param_acl(Target::OpenBao, |r| r.pagination_limit = Some(spanned(10)));
+    let acl = param_acl(Target::OpenBao, |r| {
+        r.extra_mut().pagination_limit = Some(spanned(10))
+    });
     let list = |data| with_data(Operation::List, "kv/p/", data);
     assert!(allowed(&acl, &list(json!({}))));
     assert!(allowed(&acl, &list(json!({"limit": "10"}))));
@@ -867,8 +930,8 @@ fn bao_pagination_limit() {
     assert!(!allowed(&acl, &list(json!({"limit": "-1"}))));
     assert!(!allowed(&acl, &list(json!({"limit": "lots"}))));
     let required = param_acl(Target::OpenBao, |r| {
-        r.pagination_limit = Some(spanned(10));
-        r.required_parameters = vec![spanned("LIMIT".into())];
+        r.extra_mut().pagination_limit = Some(spanned(10));
+        r.extra_mut().required_parameters = vec![spanned("LIMIT".into())];
     });
     assert!(!allowed(&required, &list(json!({}))));
 }
@@ -1105,9 +1168,9 @@ fn store_walks_for_queries() {
 #[test]
 fn verdict_agrees_with_authorize() {
     let mut required = rule("secret/data/required", &["read", "update"]);
-    required.required_parameters = vec![spanned("Name".to_string())];
+    required.extra_mut().required_parameters = vec![spanned("Name".to_string())];
     let mut wrapped = rule("secret/data/wrapped", &["read"]);
-    wrapped.min_wrapping_ttl = Some(spanned(60));
+    wrapped.extra_mut().min_wrapping_ttl = Some(spanned(60));
     let rules = vec![
         rule("secret/*", &["read", "list"]),
         rule("secret/data/+/private", &["deny"]),

@@ -14,10 +14,12 @@ use crate::source::SourceFile;
 use crate::span::Span;
 use crate::target::Target;
 
-/// Where a merged rule came from: one `path` block of one policy.
+/// Where a merged rule came from: one `path` block of one policy. 88 bytes plus the label;
+/// the policy name is shared by every block of the policy.
 #[derive(Clone, Debug)]
 pub struct RuleSource {
-    pub policy: String,
+    /// The policy's qualified name.
+    pub policy: Arc<str>,
     /// The label as written.
     pub raw_pattern: String,
     pub file: Arc<SourceFile>,
@@ -38,7 +40,7 @@ impl RuleSource {
     pub fn location_json(&self) -> serde_json::Value {
         let (line, column) = self.line_col();
         serde_json::json!({
-            "policy": self.policy,
+            "policy": &*self.policy,
             "pattern": self.raw_pattern,
             "file": self.file.name,
             "line": line,
@@ -48,13 +50,27 @@ impl RuleSource {
 }
 
 /// One entry of the ACL: every block with the same store and key, merged (spec 2).
+///
+/// Memory: 72 bytes, the normalised pattern's text, 96 bytes per merged block
+/// ([`RuleSource`]) and, only when some block set a key other than `capabilities`, a
+/// [`MergedExtra`].
 #[derive(Clone, Debug)]
 pub struct MergedRule {
     /// The normalised pattern (after template substitution).
     pub pattern: PathPattern,
     pub capabilities: CapSet,
-    /// Per capability, the policies that granted it (in merge order).
-    pub granting_policies: Vec<(Capability, Vec<String>)>,
+    /// The merged keys other than `capabilities`; `None` when no block set one (read through
+    /// [`MergedRule::extra`]).
+    pub extra: Option<Box<MergedExtra>>,
+    /// Every block that merged into this entry, in merge order (blocks ignored because the
+    /// entry already held `deny` included).
+    pub sources: Vec<RuleSource>,
+}
+
+/// The merged keys of an ACL entry other than `capabilities`, kept apart because few blocks
+/// set any.
+#[derive(Clone, Debug, Default)]
+pub struct MergedExtra {
     pub allowed_parameters: Option<ParamMap>,
     pub denied_parameters: Option<ParamMap>,
     pub required_parameters: Vec<String>,
@@ -68,29 +84,90 @@ pub struct MergedRule {
     pub list_scan_response_keys_filter_path: Option<String>,
     /// Vault appends the factors of every merged block; OpenBao keeps the first block's group.
     pub control_group: Option<ControlGroup>,
-    /// Every block that merged into this entry, in merge order (blocks ignored because the
-    /// entry already held `deny` included).
-    pub sources: Vec<RuleSource>,
+}
+
+/// What [`MergedRule::extra`] lends for an entry without other keys.
+static NO_MERGED_EXTRA: MergedExtra = MergedExtra {
+    allowed_parameters: None,
+    denied_parameters: None,
+    required_parameters: Vec::new(),
+    min_wrapping_ttl: 0,
+    max_wrapping_ttl: 0,
+    mfa_methods: Vec::new(),
+    pagination_limit: 0,
+    subscribe_event_types: Vec::new(),
+    list_scan_response_keys_filter_path: None,
+    control_group: None,
+};
+
+impl MergedExtra {
+    /// Whether every key is unset (then the entry keeps no box).
+    pub fn is_empty(&self) -> bool {
+        self.allowed_parameters.is_none()
+            && self.denied_parameters.is_none()
+            && self.required_parameters.is_empty()
+            && self.min_wrapping_ttl == 0
+            && self.max_wrapping_ttl == 0
+            && self.mfa_methods.is_empty()
+            && self.pagination_limit == 0
+            && self.subscribe_event_types.is_empty()
+            && self.list_scan_response_keys_filter_path.is_none()
+            && self.control_group.is_none()
+    }
 }
 
 impl MergedRule {
+    /// The merged keys other than `capabilities` (all unset when no block set one).
+    /// Cost: O(1).
+    pub fn extra(&self) -> &MergedExtra {
+        self.extra.as_deref().unwrap_or(&NO_MERGED_EXTRA)
+    }
+
+    /// The other keys, for writing (allocates them on first use).
+    pub fn extra_mut(&mut self) -> &mut MergedExtra {
+        self.extra.get_or_insert_with(Box::default)
+    }
+
+    /// Per capability (in capability order), the policies that granted it, in merge order;
+    /// `[(deny, [the policy that denied])]` once a block denied. Derived from
+    /// [`MergedRule::sources`] as the merge saw them (spec 2: blocks after a deny are ignored),
+    /// so the entry does not keep a second copy of every policy name. Cost: O(sources ×
+    /// capabilities); only explanations ask.
+    pub fn granting_policies(&self) -> Vec<(Capability, Vec<String>)> {
+        let mut granting: Vec<(Capability, Vec<String>)> = Vec::new();
+        for source in &self.sources {
+            if granting
+                .first()
+                .is_some_and(|(first, _)| *first == Capability::Deny)
+            {
+                break;
+            }
+            if source.capabilities.is_deny() {
+                granting = vec![(Capability::Deny, vec![source.policy.to_string()])];
+                continue;
+            }
+            for capability in source.capabilities.iter() {
+                match granting
+                    .iter_mut()
+                    .find(|(granted, _)| *granted == capability)
+                {
+                    Some((_, names)) if names.iter().any(|name| *name == *source.policy) => {}
+                    Some((_, names)) => names.push(source.policy.to_string()),
+                    None => granting.push((capability, vec![source.policy.to_string()])),
+                }
+            }
+            granting.sort_by_key(|(capability, _)| *capability);
+        }
+        granting
+    }
+
     /// An entry that grants `capabilities` on `pattern` and nothing else: no parameter
     /// constraints, no wrapping bounds, no sources (used for synthetic rules such as `root`'s).
     pub fn only(pattern: PathPattern, capabilities: CapSet) -> Self {
         Self {
             pattern,
             capabilities,
-            granting_policies: Vec::new(),
-            allowed_parameters: None,
-            denied_parameters: None,
-            required_parameters: Vec::new(),
-            min_wrapping_ttl: 0,
-            max_wrapping_ttl: 0,
-            mfa_methods: Vec::new(),
-            pagination_limit: 0,
-            subscribe_event_types: Vec::new(),
-            list_scan_response_keys_filter_path: None,
-            control_group: None,
+            extra: None,
             sources: Vec::new(),
         }
     }

@@ -468,7 +468,7 @@ fn unreadable(
 fn deny_words(decision: &Decision) -> String {
     let explanation = &decision.explanation;
     let winner = explanation.winner.as_ref().map(|rule| {
-        let policies: Vec<&str> = rule.sources.iter().map(|s| s.policy.as_str()).collect();
+        let policies: Vec<&str> = rule.sources.iter().map(|s| &*s.policy).collect();
         format!(
             "`{}` in `{}`",
             rule.pattern.normalized,

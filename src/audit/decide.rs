@@ -530,10 +530,10 @@ impl AclKey<'_> {
 /// Whether a rule's decision depends on the request data (parameter lists, OpenBao's
 /// pagination limit).
 fn checks_parameters(rule: &MergedRule) -> bool {
-    rule.allowed_parameters.is_some()
-        || rule.denied_parameters.is_some()
-        || !rule.required_parameters.is_empty()
-        || rule.pagination_limit > 0
+    rule.extra().allowed_parameters.is_some()
+        || rule.extra().denied_parameters.is_some()
+        || !rule.extra().required_parameters.is_empty()
+        || rule.extra().pagination_limit > 0
 }
 
 fn verdict_of(decision: &crate::acl::Decision) -> Outcome {
@@ -601,14 +601,14 @@ fn hinges_on_hmac<'d>(
         let name = parameter_of(reason)?;
         let (key, value) = data.get_key_value(name)?;
         let listed = match reason {
-            DenyReason::DeniedParameter(_) => by_value(&winner.denied_parameters, name),
-            _ => by_value(&winner.allowed_parameters, name),
+            DenyReason::DeniedParameter(_) => by_value(&winner.extra().denied_parameters, name),
+            _ => by_value(&winner.extra().allowed_parameters, name),
         };
         return (listed && value_is_hmac(Some(value))).then_some(key.as_str());
     }
     data.iter()
         .find(|(name, value)| {
-            by_value(&winner.denied_parameters, name) && value_is_hmac(Some(value))
+            by_value(&winner.extra().denied_parameters, name) && value_is_hmac(Some(value))
         })
         .map(|(name, _)| name.as_str())
 }
@@ -632,8 +632,8 @@ fn value_is_hmac(value: Option<&serde_json::Value>) -> bool {
 pub fn rule_ref(rule: &crate::acl::MergedRule) -> RuleRef {
     let mut policies: Vec<String> = Vec::new();
     for source in &rule.sources {
-        if !policies.contains(&source.policy) {
-            policies.push(source.policy.clone());
+        if !policies.iter().any(|name| **name == *source.policy) {
+            policies.push(source.policy.to_string());
         }
     }
     let (pattern, location) = match rule.sources.first() {

@@ -101,5 +101,5 @@ pub fn usage(acl: &Acl, observed: &Observed) -> Usage {
 }
 
 fn rule_id(rule: &crate::acl::MergedRule) -> (u8, String) {
-    (rule.pattern.kind as u8, rule.pattern.key.clone())
+    (rule.pattern.kind as u8, rule.pattern.key().to_string())
 }

@@ -48,7 +48,7 @@ use crate::target::Target;
 pub const DIR_NAME: &str = ".capable_cache";
 
 /// Bump when the entry layout changes (the model's fields are covered by the build).
-const FORMAT: &str = "capable parsed-policy cache 1";
+const FORMAT: &str = "capable parsed-policy cache 2";
 
 /// Whether this process's workspace loads may use the cache (see [`enable`]).
 static ENABLED: AtomicBool = AtomicBool::new(false);

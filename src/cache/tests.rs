@@ -67,7 +67,11 @@ fn a_second_read_comes_from_the_cache_and_equals_a_parse() {
     assert_eq!(shown(&second), shown(&fresh));
     assert_eq!(shown(&first), shown(&fresh));
     let policy = second.unwrap().policy.unwrap();
-    assert_eq!(policy.rules[1].param_case_clashes.len(), 1, "{policy:?}");
+    assert_eq!(
+        policy.rules[1].extra().param_case_clashes.len(),
+        1,
+        "{policy:?}"
+    );
     assert!(Arc::ptr_eq(&policy.source, &file));
     assert_eq!(policy.name, "team");
     let ignore = std::fs::read_to_string(dir.path().join(DIR_NAME).join(".gitignore")).unwrap();

@@ -238,35 +238,41 @@ fn param_map_json(map: &Option<crate::policy::ParamMap>) -> Value {
 pub fn conditions_json(rule: &MergedRule, capability: Capability) -> Value {
     let mut conditions = serde_json::Map::new();
     if parameters_apply(capability) {
-        if rule.allowed_parameters.is_some() {
+        if rule.extra().allowed_parameters.is_some() {
             conditions.insert(
                 "allowed_parameters".into(),
-                param_map_json(&rule.allowed_parameters),
+                param_map_json(&rule.extra().allowed_parameters),
             );
         }
-        if rule.denied_parameters.is_some() {
+        if rule.extra().denied_parameters.is_some() {
             conditions.insert(
                 "denied_parameters".into(),
-                param_map_json(&rule.denied_parameters),
+                param_map_json(&rule.extra().denied_parameters),
             );
         }
-        if !rule.required_parameters.is_empty() {
+        if !rule.extra().required_parameters.is_empty() {
             conditions.insert(
                 "required_parameters".into(),
-                json!(rule.required_parameters),
+                json!(rule.extra().required_parameters),
             );
         }
     }
-    if rule.min_wrapping_ttl > 0 {
-        conditions.insert("min_wrapping_ttl".into(), json!(rule.min_wrapping_ttl));
+    if rule.extra().min_wrapping_ttl > 0 {
+        conditions.insert(
+            "min_wrapping_ttl".into(),
+            json!(rule.extra().min_wrapping_ttl),
+        );
     }
-    if rule.max_wrapping_ttl > 0 {
-        conditions.insert("max_wrapping_ttl".into(), json!(rule.max_wrapping_ttl));
+    if rule.extra().max_wrapping_ttl > 0 {
+        conditions.insert(
+            "max_wrapping_ttl".into(),
+            json!(rule.extra().max_wrapping_ttl),
+        );
     }
-    if !rule.mfa_methods.is_empty() {
-        conditions.insert("mfa_methods".into(), json!(rule.mfa_methods));
+    if !rule.extra().mfa_methods.is_empty() {
+        conditions.insert("mfa_methods".into(), json!(rule.extra().mfa_methods));
     }
-    if let Some(group) = &rule.control_group {
+    if let Some(group) = &rule.extra().control_group {
         let factors: Vec<Value> = group
             .factors
             .iter()
@@ -287,17 +293,20 @@ pub fn conditions_json(rule: &MergedRule, capability: Capability) -> Value {
         );
     }
     if matches!(capability, Capability::List | Capability::Scan) {
-        if rule.pagination_limit > 0 {
-            conditions.insert("pagination_limit".into(), json!(rule.pagination_limit));
+        if rule.extra().pagination_limit > 0 {
+            conditions.insert(
+                "pagination_limit".into(),
+                json!(rule.extra().pagination_limit),
+            );
         }
-        if let Some(filter) = &rule.list_scan_response_keys_filter_path {
+        if let Some(filter) = &rule.extra().list_scan_response_keys_filter_path {
             conditions.insert("list_scan_response_keys_filter_path".into(), json!(filter));
         }
     }
-    if capability == Capability::Subscribe && !rule.subscribe_event_types.is_empty() {
+    if capability == Capability::Subscribe && !rule.extra().subscribe_event_types.is_empty() {
         conditions.insert(
             "subscribe_event_types".into(),
-            json!(rule.subscribe_event_types),
+            json!(rule.extra().subscribe_event_types),
         );
     }
     Value::Object(conditions)

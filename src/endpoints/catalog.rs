@@ -7,11 +7,14 @@
 //! parameter), and a pattern query visits only the trie nodes the pattern can reach, never
 //! every template.
 
-use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use crate::policy::{CapSet, Capability, PathPattern, PatternKind};
 use crate::target::Target;
+
+/// std's map with a fast (non-SipHash) hasher: keys here are not attacker-chosen DoS targets
+/// beyond the input's own size.
+type FastMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
 
 const OPENBAO_DATA: &str = include_str!("data/openbao.tsv");
 const VAULT_DATA: &str = include_str!("data/vault.tsv");
@@ -73,14 +76,14 @@ pub struct Catalog {
     endpoints: Vec<Endpoint>,
     nodes: Vec<Node>,
     /// Mount kind → its root node.
-    roots: HashMap<&'static str, usize>,
+    roots: FastMap<&'static str, usize>,
     /// Endpoint positions by kind, in data order.
-    by_kind: HashMap<&'static str, Vec<usize>>,
+    by_kind: FastMap<&'static str, Vec<usize>>,
 }
 
 #[derive(Debug, Default)]
 struct Node {
-    literal: HashMap<&'static str, usize>,
+    literal: FastMap<&'static str, usize>,
     /// A one-segment parameter.
     parameter: Option<usize>,
     /// A parameter taking one or more segments.
@@ -140,8 +143,8 @@ impl Catalog {
             version: "",
             endpoints: Vec::new(),
             nodes: Vec::new(),
-            roots: HashMap::new(),
-            by_kind: HashMap::new(),
+            roots: FastMap::default(),
+            by_kind: FastMap::default(),
         };
         for line in text.lines() {
             if line.starts_with('#') || line.is_empty() {
@@ -321,7 +324,7 @@ impl Catalog {
             return Vec::new();
         };
         let segments = pattern_segments(relative);
-        let mut found: HashMap<usize, CapSet> = HashMap::new();
+        let mut found: FastMap<usize, CapSet> = FastMap::default();
         self.walk(*root, &segments, relative.is_exact(), &mut found);
         let mut reached: Vec<Reached> = found
             .into_iter()
@@ -335,7 +338,7 @@ impl Catalog {
         reached
     }
 
-    fn record(&self, found: &mut HashMap<usize, CapSet>, endpoint: usize, mask: CapSet) {
+    fn record(&self, found: &mut FastMap<usize, CapSet>, endpoint: usize, mask: CapSet) {
         let capabilities = self.endpoints[endpoint].capabilities.intersection(mask);
         let slot = found.entry(endpoint).or_default();
         *slot = slot.union(capabilities);
@@ -346,7 +349,7 @@ impl Catalog {
         node: usize,
         segments: &[Seg<'_>],
         exact: bool,
-        found: &mut HashMap<usize, CapSet>,
+        found: &mut FastMap<usize, CapSet>,
     ) {
         let here = &self.nodes[node];
         let Some((first, rest)) = segments.split_first() else {
@@ -375,7 +378,7 @@ impl Catalog {
         }
     }
 
-    fn record_listing(&self, node: usize, found: &mut HashMap<usize, CapSet>) {
+    fn record_listing(&self, node: usize, found: &mut FastMap<usize, CapSet>) {
         let here = &self.nodes[node];
         for endpoint in [here.endpoint, here.list_alias].into_iter().flatten() {
             self.record(found, endpoint, listing());
@@ -388,7 +391,7 @@ impl Catalog {
         first: &Seg<'_>,
         rest: &[Seg<'_>],
         exact: bool,
-        found: &mut HashMap<usize, CapSet>,
+        found: &mut FastMap<usize, CapSet>,
     ) {
         let here = &self.nodes[node];
         match first {
@@ -421,7 +424,7 @@ impl Catalog {
     /// A trailing glob at `node`: every child whose name can start with `start`, and all
     /// below it; with an empty `start`, also this node's LIST (`M/metadata/*` matches
     /// `M/metadata/`); inside a rest parameter, the node itself and all below it.
-    fn walk_glob(&self, node: usize, start: &str, found: &mut HashMap<usize, CapSet>) {
+    fn walk_glob(&self, node: usize, start: &str, found: &mut FastMap<usize, CapSet>) {
         let here = &self.nodes[node];
         if start.is_empty() {
             self.record_listing(node, found);
@@ -440,7 +443,7 @@ impl Catalog {
         }
     }
 
-    fn subtree(&self, node: usize, found: &mut HashMap<usize, CapSet>) {
+    fn subtree(&self, node: usize, found: &mut FastMap<usize, CapSet>) {
         let all = CapSet::of(&Capability::ALL);
         let mut stack = vec![node];
         while let Some(current) = stack.pop() {
@@ -464,7 +467,7 @@ impl Catalog {
 fn pattern_segments(pattern: &PathPattern) -> Vec<Seg<'_>> {
     let (body, glob) = match pattern.kind {
         PatternKind::Exact => (pattern.normalized.as_str(), false),
-        PatternKind::Prefix => (pattern.key.as_str(), true),
+        PatternKind::Prefix => (pattern.key(), true),
         PatternKind::SegmentWildcard => match pattern.normalized.strip_suffix('*') {
             Some(body) => (body, true),
             None => (pattern.normalized.as_str(), false),

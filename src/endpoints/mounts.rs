@@ -7,12 +7,14 @@
 //! dev server's `secret/` is KV v2), which is a guess.
 
 use std::borrow::Cow;
-use std::collections::HashSet;
 
 use super::catalog::{catalog, Catalog, Endpoint};
 use crate::mounts::Mounts;
 use crate::policy::{PathPattern, Policy};
 use crate::target::Target;
+
+/// std's set with a fast (non-SipHash) hasher.
+type FastSet<K> = std::collections::HashSet<K, foldhash::fast::RandomState>;
 
 /// How a mount's kind is known.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -69,13 +71,13 @@ pub struct MountMap<'a> {
 /// one hash lookup to ask.
 #[derive(Clone, Debug, Default)]
 pub struct Kv2Evidence {
-    first_segments: HashSet<String>,
+    first_segments: FastSet<String>,
 }
 
 impl Kv2Evidence {
     /// The evidence of some patterns.
     pub fn gather<'p>(patterns: impl IntoIterator<Item = &'p PathPattern>) -> Kv2Evidence {
-        let mut first_segments = HashSet::new();
+        let mut first_segments = FastSet::default();
         for pattern in patterns {
             if let Some(first) = kv2_shown_by(pattern) {
                 if !first_segments.contains(first) {

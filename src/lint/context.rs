@@ -6,11 +6,10 @@
 //!
 //! A role-level rule gets a [`RoleContext`]: one subject's effective policies and merged ACL.
 
-use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, OnceLock};
 
 use super::synthetic_identity;
-use crate::acl::{Acl, AclError, FastMap, Identity};
+use crate::acl::{Acl, AclError, FastMap, FastSet, Identity};
 use crate::endpoints::{Kv2Evidence, MountMap, MountOf};
 use crate::lint::matching::literal_prefix;
 use crate::mounts::Mounts;
@@ -372,7 +371,7 @@ impl<'p> PolicyIndex<'p> {
         let address = mounts as *const Mounts as usize;
         let compute = || {
             let map = MountMap::with_evidence(self.target, mounts, self.kv2_evidence());
-            let mut seen: HashSet<(String, String)> = HashSet::new();
+            let mut seen: FastSet<(String, String)> = FastSet::default();
             let mut found = Vec::new();
             for rule in &self.policy.rules {
                 let Some(pattern) = &rule.pattern else {
@@ -458,7 +457,7 @@ pub(super) struct WitnessSources {
 #[derive(Default)]
 pub(super) struct FirstSegmentIndex {
     all: Vec<usize>,
-    by_first: HashMap<String, Vec<usize>>,
+    by_first: FastMap<String, Vec<usize>>,
     wild: Vec<usize>,
 }
 

@@ -138,7 +138,12 @@ pub fn check_file(
 ) -> Vec<Diagnostic> {
     let mut diagnostics = apply_levels(parse_diagnostics.to_vec(), settings);
     if let Some(policy) = policy {
-        diagnostics.extend(lint_policy(policy, target, settings));
+        let linted = lint_policy(policy, target, settings);
+        // Most files have no parse diagnostics: take the lints' list rather than copying it.
+        match diagnostics.is_empty() {
+            true => diagnostics = linted,
+            false => diagnostics.extend(linted),
+        }
     }
     let blocks: Option<Vec<Block>> = policy.map(|policy| {
         policy
@@ -151,6 +156,8 @@ pub fn check_file(
     });
     let mut diagnostics = suppress::apply(file, blocks.as_deref(), diagnostics, settings);
     sort_diagnostics(&mut diagnostics);
+    // Kept until the report is written: no room left from the list's growth.
+    diagnostics.shrink_to_fit();
     diagnostics
 }
 

@@ -25,7 +25,7 @@ pub fn authorize_as_holder<'a>(
             let Some(winner) = verdict.winner else {
                 return verdict;
             };
-            for name in &winner.required_parameters {
+            for name in &winner.extra().required_parameters {
                 request.data.insert(
                     name.to_lowercase(),
                     serde_json::Value::String(FILLER.into()),

@@ -11,8 +11,8 @@ pub const FILLER: &str = "anything";
 /// Cost: O(pattern length + path length).
 pub fn pattern_matches(pattern: &PathPattern, path: &str) -> bool {
     match pattern.kind {
-        PatternKind::Exact => pattern.key == path,
-        PatternKind::Prefix => path.starts_with(pattern.key.as_str()),
+        PatternKind::Exact => pattern.key() == path,
+        PatternKind::Prefix => path.starts_with(pattern.key()),
         PatternKind::SegmentWildcard => segments_match(&pattern.normalized, path),
     }
 }
@@ -52,9 +52,9 @@ fn segments_match(pattern: &str, path: &str) -> bool {
 /// Whether some path starting with `prefix` can match the pattern. Cost: O(length).
 pub fn can_match_under(pattern: &PathPattern, prefix: &str) -> bool {
     match pattern.kind {
-        PatternKind::Exact => pattern.key.starts_with(prefix),
+        PatternKind::Exact => pattern.key().starts_with(prefix),
         PatternKind::Prefix => {
-            pattern.key.starts_with(prefix) || prefix.starts_with(pattern.key.as_str())
+            pattern.key().starts_with(prefix) || prefix.starts_with(pattern.key())
         }
         PatternKind::SegmentWildcard => segments_can_match_under(&pattern.normalized, prefix),
     }
@@ -97,8 +97,8 @@ fn segments_can_match_under(pattern: &str, prefix: &str) -> bool {
 /// The literal start of a pattern: everything before its first `+` segment or trailing glob.
 pub fn literal_prefix(pattern: &PathPattern) -> &str {
     match pattern.kind {
-        PatternKind::Exact => &pattern.key,
-        PatternKind::Prefix => &pattern.key,
+        PatternKind::Exact => pattern.key(),
+        PatternKind::Prefix => pattern.key(),
         PatternKind::SegmentWildcard => {
             let text = pattern.normalized.as_str();
             if text == "+" || text.starts_with("+/") {
@@ -184,7 +184,7 @@ pub fn is_wildcard(pattern: &PathPattern) -> bool {
 pub fn instances(pattern: &PathPattern, template: &str) -> Vec<String> {
     let (body, glob) = match pattern.kind {
         PatternKind::Exact => (pattern.normalized.as_str(), false),
-        PatternKind::Prefix => (pattern.key.as_str(), true),
+        PatternKind::Prefix => (pattern.key(), true),
         PatternKind::SegmentWildcard => match pattern.normalized.strip_suffix('*') {
             Some(body) => (body, true),
             None => (pattern.normalized.as_str(), false),

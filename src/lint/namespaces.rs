@@ -57,13 +57,16 @@ pub fn namespace_wildcard(pattern: &PathPattern) -> Option<(Reach, PathPattern)>
         return Some((Reach::EveryChild, inner));
     }
     let glob_first = pattern.kind == PatternKind::Prefix
-        && !pattern.key.is_empty()
-        && !pattern.key.contains('/');
+        && !pattern.key().is_empty()
+        && !pattern.key().contains('/');
     if !glob_first {
         return None;
     }
     let everything = PathPattern::parse("*").ok()?;
-    Some((Reach::ChildrenStartingWith(pattern.key.clone()), everything))
+    Some((
+        Reach::ChildrenStartingWith(pattern.key().to_string()),
+        everything,
+    ))
 }
 
 /// The policy as its namespace's children see its namespace-wildcard rules: those rules only,

@@ -3,8 +3,9 @@
 //! templated policy), so that a carve-out (a more specific deny) is respected and the
 //! finding points at the block that actually wins.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 
+use crate::acl::FastSet;
 use crate::acl::Operation;
 use crate::diag::{Diagnostic, Severity};
 use crate::lint::context::literal_first_segment;
@@ -135,7 +136,7 @@ fn witnesses(
         return out;
     };
     let first = literal_first_segment(&area_pattern);
-    let mut seen: HashSet<String> = HashSet::new();
+    let mut seen: FastSet<String> = FastSet::default();
     seen.insert(area.witness.to_string());
     let rules = &ctx.policy.rules;
     let plain = ctx.index.witness_sources().granting.candidates(first);

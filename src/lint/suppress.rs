@@ -22,8 +22,9 @@
 //! Cost: O(text) to find and attach the comments, O(d log b) to match d diagnostics to b
 //! blocks.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
+use crate::acl::FastMap;
 use crate::diag::{Diagnostic, FileDiagnostics};
 use crate::lint::rule_meta;
 use crate::lint::settings::{LintSettings, PerFileIgnores, RuleLevel};
@@ -297,7 +298,7 @@ pub fn apply(
 /// For each ignore, the index of the block it attaches to. Cost: O(lines + ignores + blocks).
 fn attach(file: &SourceFile, ignores: &[Ignore], blocks: &[Block]) -> Vec<Option<usize>> {
     let lines: Vec<&str> = file.text.split_inclusive('\n').collect();
-    let mut by_line: HashMap<usize, Vec<usize>> = HashMap::new();
+    let mut by_line: FastMap<usize, Vec<usize>> = FastMap::default();
     for (ignore_index, ignore) in ignores.iter().enumerate() {
         if ignore.scope == Scope::Block {
             by_line.entry(ignore.line).or_default().push(ignore_index);

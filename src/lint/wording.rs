@@ -41,7 +41,7 @@ pub fn capability_span(rule: &Rule, capability: Capability) -> Span {
     if let Some(token) = rule.capability_list.iter().find(|c| c.value == capability) {
         return token.span;
     }
-    if let Some(old) = &rule.old_policy {
+    if let Some(old) = &rule.extra().old_policy {
         return old.span;
     }
     rule.capabilities_span.unwrap_or(rule.pattern_span)

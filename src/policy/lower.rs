@@ -24,7 +24,7 @@ use super::control_group;
 use super::decode::{DecodeError, Decoder, FieldMatches, ParamEntries, Source};
 use super::duration::{parse_duration_second, DurationInput, Nanos};
 use super::gostr::quote;
-use super::model::{ParamCaseClash, ParamEntry, ParamMap, ParamValue, Policy, Rule};
+use super::model::{ParamCaseClash, ParamEntry, ParamMap, ParamValue, Policy, Rule, RuleExtra};
 use super::pattern::PathPattern;
 use super::template::{check_filter_template, identity_markers, UNBALANCED};
 use super::{abstime, Parsed};
@@ -472,10 +472,13 @@ impl<'a> Lowering<'a> {
             block_span: item.span(),
             template_vars,
             capabilities_span: fields.capabilities_span,
+            ..Rule::bare(label, None, CapSet::EMPTY)
+        };
+        let mut extra = RuleExtra {
             old_policy: fields.policy.clone(),
             control_group,
             expiration: fields.expiration.clone(),
-            ..Rule::bare(label, None, CapSet::EMPTY)
+            ..RuleExtra::default()
         };
 
         // OpenBao: a rule whose expiration has passed is dropped before any later check.
@@ -486,6 +489,7 @@ impl<'a> Lowering<'a> {
                     rule.pattern = PathPattern::parse(label)
                         .ok()
                         .filter(|_| markers.is_empty());
+                    rule.set_extra(extra);
                     return Some(rule);
                 }
                 Ok(_) => {}
@@ -513,7 +517,7 @@ impl<'a> Lowering<'a> {
                     .map(|c| c.value.name().to_string())
                     .collect();
                 match control_group::lower_vault(&self.decoder, &cg_item.value, &names) {
-                    Ok(group) => rule.control_group = Some(group),
+                    Ok(group) => extra.control_group = Some(group),
                     Err(errors) => {
                         for error in errors {
                             self.error(
@@ -529,21 +533,24 @@ impl<'a> Lowering<'a> {
             }
         }
         if stopped_at_deny {
+            rule.set_extra(extra);
             return Some(rule);
         }
-        rule.allowed_parameters = fields.allowed.as_ref().map(|entries| param_map(entries));
-        rule.denied_parameters = fields.denied.as_ref().map(|entries| param_map(entries));
+        extra.allowed_parameters = fields.allowed.as_ref().map(|entries| param_map(entries));
+        extra.denied_parameters = fields.denied.as_ref().map(|entries| param_map(entries));
         let allowed = fields.allowed.as_deref().unwrap_or_default();
         let denied = fields.denied.as_deref().unwrap_or_default();
-        rule.param_case_clashes = case_clashes("allowed_parameters", allowed);
-        rule.param_case_clashes
+        extra.param_case_clashes = case_clashes("allowed_parameters", allowed);
+        extra
+            .param_case_clashes
             .extend(case_clashes("denied_parameters", denied));
-        self.lower_wrapping_ttls(&mut rule, &fields, prefix);
-        rule.mfa_methods = std::mem::take(&mut fields.mfa);
-        rule.required_parameters = std::mem::take(&mut fields.required);
-        rule.subscribe_event_types = std::mem::take(&mut fields.subscribe);
-        self.lower_filter_path(&mut rule, &fields, prefix);
-        rule.pagination_limit = fields.pagination;
+        self.lower_wrapping_ttls(&mut extra, &fields, prefix);
+        extra.mfa_methods = std::mem::take(&mut fields.mfa);
+        extra.required_parameters = std::mem::take(&mut fields.required);
+        extra.subscribe_event_types = std::mem::take(&mut fields.subscribe);
+        self.lower_filter_path(rule.capabilities, &mut extra, &fields, prefix);
+        extra.pagination_limit = fields.pagination;
+        rule.set_extra(extra);
         Some(rule)
     }
 
@@ -760,6 +767,9 @@ impl<'a> Lowering<'a> {
             .iter()
             .map(|capability| Spanned::new(&*capability.value, capability.span))
             .chain(mapped.0.iter().map(|name| Spanned::new(*name, mapped.1)));
+        // Sized once: a growing list would keep up to twice its length per block.
+        rule.capability_list
+            .reserve_exact(listed.len() + mapped.0.len());
         for capability in written {
             if capability.value == "deny" {
                 rule.capabilities = CapSet::only(Capability::Deny);
@@ -824,7 +834,12 @@ impl<'a> Lowering<'a> {
         }
     }
 
-    fn lower_wrapping_ttls(&mut self, rule: &mut Rule, fields: &Fields, prefix: BlockPrefix<'_>) {
+    fn lower_wrapping_ttls(
+        &mut self,
+        extra: &mut RuleExtra,
+        fields: &Fields,
+        prefix: BlockPrefix<'_>,
+    ) {
         let mut parsed: [Option<(Nanos, Span)>; 2] = [None, None];
         for (index, (key, value)) in [
             ("min_wrapping_ttl", &fields.min_ttl),
@@ -848,8 +863,8 @@ impl<'a> Lowering<'a> {
             }
         }
         let [min, max] = parsed;
-        rule.min_wrapping_ttl = min.map(|(nanos, span)| Spanned::new(nanos / 1_000_000_000, span));
-        rule.max_wrapping_ttl = max.map(|(nanos, span)| Spanned::new(nanos / 1_000_000_000, span));
+        extra.min_wrapping_ttl = min.map(|(nanos, span)| Spanned::new(nanos / 1_000_000_000, span));
+        extra.max_wrapping_ttl = max.map(|(nanos, span)| Spanned::new(nanos / 1_000_000_000, span));
         if let (Some((min, _)), Some((max, max_span))) = (min, max) {
             if min != 0 && max != 0 && max < min {
                 self.error(
@@ -870,12 +885,18 @@ impl<'a> Lowering<'a> {
         }
     }
 
-    fn lower_filter_path(&mut self, rule: &mut Rule, fields: &Fields, prefix: BlockPrefix<'_>) {
+    fn lower_filter_path(
+        &mut self,
+        capabilities: CapSet,
+        extra: &mut RuleExtra,
+        fields: &Fields,
+        prefix: BlockPrefix<'_>,
+    ) {
         let Some(filter) = fields.filter.as_ref().filter(|f| !f.value.is_empty()) else {
             return;
         };
-        rule.list_scan_response_keys_filter_path = Some(filter.clone());
-        if !rule.capabilities.contains(Capability::List) {
+        extra.list_scan_response_keys_filter_path = Some(filter.clone());
+        if !capabilities.contains(Capability::List) {
             self.error(
                 "invalid-filter-path",
                 filter.span,
@@ -1095,7 +1116,9 @@ mod tests {
         );
         assert_eq!(
             only_rule(paginated, Target::OpenBao)
+                .extra()
                 .pagination_limit
+                .as_ref()
                 .map(|p| p.value),
             Some(5)
         );
@@ -1118,8 +1141,14 @@ mod tests {
             r#"path "a" { min_wrapping_ttl = "300s" max_wrapping_ttl = 3600 }"#,
             Target::Vault,
         );
-        assert_eq!(rule.min_wrapping_ttl.map(|t| t.value), Some(300));
-        assert_eq!(rule.max_wrapping_ttl.map(|t| t.value), Some(3600));
+        assert_eq!(
+            rule.extra().min_wrapping_ttl.as_ref().map(|t| t.value),
+            Some(300)
+        );
+        assert_eq!(
+            rule.extra().max_wrapping_ttl.as_ref().map(|t| t.value),
+            Some(3600)
+        );
     }
 
     #[test]
@@ -1199,7 +1228,9 @@ mod tests {
 }"#;
         let rule = only_rule(good, Target::Vault);
         let group = rule
+            .extra()
             .control_group
+            .clone()
             .unwrap_or_else(|| panic!("no control group"));
         assert_eq!(group.ttl.map(|t| t.value), Some(4 * 3600));
         assert_eq!(group.factors[0].group_ids, ["g1"]);

@@ -16,7 +16,7 @@ use std::sync::Arc;
 pub use capability::{CapSet, Capability};
 pub use model::{
     ControlGroup, ControlGroupFactor, ParamCaseClash, ParamEntry, ParamMap, ParamValue, Policy,
-    Rule, TemplateFlags,
+    Rule, RuleExtra, TemplateFlags,
 };
 pub use pattern::{PathPattern, PatternKind};
 
@@ -99,27 +99,30 @@ fn remap_rule(rule: &mut Rule, map: &dyn Fn(Span) -> Span) {
     rule.capabilities_span = rule.capabilities_span.map(map);
     remap_all(&mut rule.template_vars, map);
     remap_all(&mut rule.capability_list, map);
-    remap_all(&mut rule.required_parameters, map);
-    remap_all(&mut rule.mfa_methods, map);
-    remap_all(&mut rule.subscribe_event_types, map);
-    for value in [&mut rule.old_policy, &mut rule.expiration]
+    let Some(extra) = rule.extra.as_deref_mut() else {
+        return;
+    };
+    remap_all(&mut extra.required_parameters, map);
+    remap_all(&mut extra.mfa_methods, map);
+    remap_all(&mut extra.subscribe_event_types, map);
+    for value in [&mut extra.old_policy, &mut extra.expiration]
         .into_iter()
-        .chain([&mut rule.list_scan_response_keys_filter_path])
+        .chain([&mut extra.list_scan_response_keys_filter_path])
         .flatten()
     {
         value.span = map(value.span);
     }
     for value in [
-        &mut rule.min_wrapping_ttl,
-        &mut rule.max_wrapping_ttl,
-        &mut rule.pagination_limit,
+        &mut extra.min_wrapping_ttl,
+        &mut extra.max_wrapping_ttl,
+        &mut extra.pagination_limit,
     ]
     .into_iter()
     .flatten()
     {
         value.span = map(value.span);
     }
-    for params in [&mut rule.allowed_parameters, &mut rule.denied_parameters]
+    for params in [&mut extra.allowed_parameters, &mut extra.denied_parameters]
         .into_iter()
         .flatten()
     {
@@ -128,7 +131,7 @@ fn remap_rule(rule: &mut Rule, map: &dyn Fn(Span) -> Span) {
             remap_all(&mut entry.values, map);
         }
     }
-    if let Some(group) = &mut rule.control_group {
+    if let Some(group) = &mut extra.control_group {
         group.span = map(group.span);
         if let Some(ttl) = &mut group.ttl {
             ttl.span = map(ttl.span);

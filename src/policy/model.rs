@@ -57,6 +57,10 @@ impl Policy {
 }
 
 /// One `path "<pattern>" { ... }` block.
+///
+/// Memory: 176 bytes plus the label twice (as written, and normalised in [`PathPattern`])
+/// and 24 bytes per listed capability; every key other than `capabilities` lives in
+/// [`RuleExtra`], allocated only for the blocks that set one (most set none).
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Rule {
     /// The label as written (after unescaping), before any normalisation.
@@ -76,6 +80,18 @@ pub struct Rule {
     pub capability_list: Vec<Spanned<Capability>>,
     /// The `capabilities` key and list, if present.
     pub capabilities_span: Option<Span>,
+    /// OpenBao only: the expiration is in the past, so the target drops this rule.
+    pub expired: bool,
+    /// The other keys; `None` when the block sets none of them (read through
+    /// [`Rule::extra`]).
+    #[serde(default)]
+    pub extra: Option<Box<RuleExtra>>,
+}
+
+/// The keys of a `path` block other than `capabilities`, kept apart because few blocks set
+/// any: a block without them costs one pointer instead of this struct's 448 bytes.
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
+pub struct RuleExtra {
     /// Old-style `policy = "write"`.
     pub old_policy: Option<Spanned<String>>,
     /// `None` when unset; `Some(empty)` behaves like unset (spec 1.6). Keys lower-cased.
@@ -94,13 +110,47 @@ pub struct Rule {
     pub pagination_limit: Option<Spanned<i64>>,
     /// OpenBao only: as written.
     pub expiration: Option<Spanned<String>>,
-    /// OpenBao only: the expiration is in the past, so the target drops this rule.
-    pub expired: bool,
     /// OpenBao only.
     pub list_scan_response_keys_filter_path: Option<Spanned<String>>,
     /// Keys of `allowed_parameters` or `denied_parameters` written in two spellings that are
     /// equal once lower-cased (spec 1.6); the maps above merged them.
     pub param_case_clashes: Vec<ParamCaseClash>,
+}
+
+/// What [`Rule::extra`] lends for a block that sets no other key.
+static NO_EXTRA: RuleExtra = RuleExtra {
+    old_policy: None,
+    allowed_parameters: None,
+    denied_parameters: None,
+    required_parameters: Vec::new(),
+    min_wrapping_ttl: None,
+    max_wrapping_ttl: None,
+    mfa_methods: Vec::new(),
+    control_group: None,
+    subscribe_event_types: Vec::new(),
+    pagination_limit: None,
+    expiration: None,
+    list_scan_response_keys_filter_path: None,
+    param_case_clashes: Vec::new(),
+};
+
+impl RuleExtra {
+    /// Whether no key is set (then the rule keeps no box).
+    pub fn is_empty(&self) -> bool {
+        self.old_policy.is_none()
+            && self.allowed_parameters.is_none()
+            && self.denied_parameters.is_none()
+            && self.required_parameters.is_empty()
+            && self.min_wrapping_ttl.is_none()
+            && self.max_wrapping_ttl.is_none()
+            && self.mfa_methods.is_empty()
+            && self.control_group.is_none()
+            && self.subscribe_event_types.is_empty()
+            && self.pagination_limit.is_none()
+            && self.expiration.is_none()
+            && self.list_scan_response_keys_filter_path.is_none()
+            && self.param_case_clashes.is_empty()
+    }
 }
 
 impl Rule {
@@ -121,26 +171,29 @@ impl Rule {
             capabilities,
             capability_list: Vec::new(),
             capabilities_span: None,
-            old_policy: None,
-            allowed_parameters: None,
-            denied_parameters: None,
-            required_parameters: Vec::new(),
-            min_wrapping_ttl: None,
-            max_wrapping_ttl: None,
-            mfa_methods: Vec::new(),
-            control_group: None,
-            subscribe_event_types: Vec::new(),
-            pagination_limit: None,
-            expiration: None,
             expired: false,
-            list_scan_response_keys_filter_path: None,
-            param_case_clashes: Vec::new(),
+            extra: None,
         }
     }
 
     /// Whether the label contains template markers.
     pub fn is_templated(&self) -> bool {
         !self.template_vars.is_empty()
+    }
+
+    /// The keys other than `capabilities` (all unset when the block has none). Cost: O(1).
+    pub fn extra(&self) -> &RuleExtra {
+        self.extra.as_deref().unwrap_or(&NO_EXTRA)
+    }
+
+    /// The other keys, for writing (allocates them on first use).
+    pub fn extra_mut(&mut self) -> &mut RuleExtra {
+        self.extra.get_or_insert_with(Box::default)
+    }
+
+    /// Sets the other keys, keeping no allocation when none is set.
+    pub fn set_extra(&mut self, extra: RuleExtra) {
+        self.extra = (!extra.is_empty()).then(|| Box::new(extra));
     }
 }
 

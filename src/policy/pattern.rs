@@ -11,13 +11,12 @@ pub enum PatternKind {
     SegmentWildcard,
 }
 
-/// A normalised path pattern.
+/// A normalised path pattern: one string (the storage key is a slice of it, see
+/// [`PathPattern::key`]), 32 bytes plus the text.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct PathPattern {
     /// The pattern after stripping one leading `/` (and namespace prefixing, always root here).
     pub normalized: String,
-    /// The storage key: `normalized` minus the trailing `*` for prefix rules.
-    pub key: String,
     pub kind: PatternKind,
 }
 
@@ -48,15 +47,20 @@ impl PathPattern {
         } else {
             PatternKind::Exact
         };
-        let key = match kind {
-            PatternKind::Prefix => normalized[..normalized.len() - 1].to_string(),
-            _ => normalized.clone(),
-        };
-        Ok(PathPattern {
-            normalized,
-            key,
-            kind,
-        })
+        Ok(PathPattern { normalized, kind })
+    }
+
+    /// The storage key: `normalized` minus the trailing `*` for prefix rules. Cost: O(1).
+    pub fn key(&self) -> &str {
+        match self.kind {
+            // A prefix pattern ends with `*` by construction (`parse_in`); a pattern read back
+            // from the cache is not trusted to.
+            PatternKind::Prefix => self
+                .normalized
+                .strip_suffix('*')
+                .unwrap_or(&self.normalized),
+            _ => &self.normalized,
+        }
     }
 
     pub fn is_exact(&self) -> bool {
@@ -81,9 +85,9 @@ mod tests {
         );
         assert_eq!(PathPattern::parse("//x").unwrap().normalized, "/x");
         let star = PathPattern::parse("*").unwrap();
-        assert_eq!((star.kind, star.key.as_str()), (PatternKind::Prefix, ""));
+        assert_eq!((star.kind, star.key()), (PatternKind::Prefix, ""));
         let double = PathPattern::parse("foo**").unwrap();
-        assert_eq!(double.key, "foo*");
+        assert_eq!(double.key(), "foo*");
         assert_eq!(PathPattern::parse("foo+").unwrap().kind, PatternKind::Exact);
         assert_eq!(
             PathPattern::parse("+foo/bar").unwrap().kind,
@@ -95,7 +99,7 @@ mod tests {
         );
         let glob = PathPattern::parse("foo/+/*").unwrap();
         assert_eq!(
-            (glob.kind, glob.key.as_str()),
+            (glob.kind, glob.key()),
             (PatternKind::SegmentWildcard, "foo/+/*")
         );
         assert!(PathPattern::parse("foo/+*").is_err());
@@ -108,12 +112,12 @@ mod tests {
     fn namespace_paths_go_in_front() {
         let admin = PathPattern::parse_in("admin/", "+/sys/policies/*").unwrap();
         assert_eq!(
-            (admin.kind, admin.key.as_str()),
+            (admin.kind, admin.key()),
             (PatternKind::SegmentWildcard, "admin/+/sys/policies/*")
         );
         let slash = PathPattern::parse_in("admin/", "/team-b/lead/*").unwrap();
         assert_eq!(
-            (slash.kind, slash.key.as_str()),
+            (slash.kind, slash.key()),
             (PatternKind::Prefix, "admin/team-b/lead/")
         );
         // `+foo` is exact in root, but `admin/+foo` contains `/+`: stored with the segment

@@ -109,7 +109,7 @@ pub fn priority_words(step: PriorityStep, winner: &MergedRule, loser: &MergedRul
 fn first_wildcard(rule: &MergedRule) -> usize {
     let pattern = &rule.pattern;
     let position = match pattern.kind {
-        PatternKind::Prefix => pattern.key.len(),
+        PatternKind::Prefix => pattern.key().len(),
         PatternKind::SegmentWildcard => pattern.normalized.find('+').unwrap_or(0),
         PatternKind::Exact => pattern.normalized.len(),
     };
@@ -261,7 +261,7 @@ fn render_winner(out: &mut String, input: &Explained<'_>, winner: &MergedRule) {
 }
 
 fn granting_policies(rule: &MergedRule, capability: Capability) -> Vec<String> {
-    rule.granting_policies
+    rule.granting_policies()
         .iter()
         .find(|(granted, _)| *granted == capability)
         .map(|(_, policies)| policies.clone())
@@ -278,7 +278,7 @@ fn render_losers(out: &mut String, winner: Option<&MergedRule>, losers: &[Candid
             .rule
             .sources
             .iter()
-            .map(|s| s.policy.clone())
+            .map(|s| s.policy.to_string())
             .collect();
         let location = loser
             .rule
@@ -338,14 +338,16 @@ fn checks(input: &Explained<'_>, winner: &MergedRule) -> Vec<(&'static str, Stri
 
 fn parameter_outcome(winner: &MergedRule, reason: Option<&DenyReason>) -> String {
     let constrained = winner
+        .extra()
         .allowed_parameters
         .as_ref()
         .is_some_and(|m| !m.is_empty())
         || winner
+            .extra()
             .denied_parameters
             .as_ref()
             .is_some_and(|m| !m.is_empty())
-        || !winner.required_parameters.is_empty();
+        || !winner.extra().required_parameters.is_empty();
     match reason {
         Some(
             reason @ (DenyReason::MissingRequiredParameter(_)
@@ -355,14 +357,25 @@ fn parameter_outcome(winner: &MergedRule, reason: Option<&DenyReason>) -> String
         _ if !constrained => "no constraints".into(),
         _ => {
             let mut parts = Vec::new();
-            if let Some(map) = winner.allowed_parameters.as_ref().filter(|m| !m.is_empty()) {
+            if let Some(map) = winner
+                .extra()
+                .allowed_parameters
+                .as_ref()
+                .filter(|m| !m.is_empty())
+            {
                 parts.push(format!("allowed {}", keys(map)));
             }
-            if let Some(map) = winner.denied_parameters.as_ref().filter(|m| !m.is_empty()) {
+            if let Some(map) = winner
+                .extra()
+                .denied_parameters
+                .as_ref()
+                .filter(|m| !m.is_empty())
+            {
                 parts.push(format!("denied {}", keys(map)));
             }
-            if !winner.required_parameters.is_empty() {
+            if !winner.extra().required_parameters.is_empty() {
                 let required: Vec<String> = winner
+                    .extra()
                     .required_parameters
                     .iter()
                     .map(|k| format!("`{k}`"))
@@ -386,7 +399,10 @@ fn wrapping_outcome(
     winner: &MergedRule,
     reason: Option<&DenyReason>,
 ) -> String {
-    let (min, max) = (winner.min_wrapping_ttl, winner.max_wrapping_ttl);
+    let (min, max) = (
+        winner.extra().min_wrapping_ttl,
+        winner.extra().max_wrapping_ttl,
+    );
     match reason {
         Some(
             reason @ (DenyReason::WrappingRequired { .. } | DenyReason::WrappingTtlConflict { .. }),
@@ -413,7 +429,7 @@ fn rule_json(rule: &MergedRule) -> Value {
         })
         .collect();
     let granting: serde_json::Map<String, Value> = rule
-        .granting_policies
+        .granting_policies()
         .iter()
         .map(|(capability, policies)| (capability.name().to_string(), json!(policies)))
         .collect();
@@ -422,9 +438,9 @@ fn rule_json(rule: &MergedRule) -> Value {
         "kind": kind_words(rule),
         "capabilities": rule.capabilities.iter().map(Capability::name).collect::<Vec<_>>(),
         "granting_policies": granting,
-        "required_parameters": rule.required_parameters,
-        "min_wrapping_ttl": rule.min_wrapping_ttl,
-        "max_wrapping_ttl": rule.max_wrapping_ttl,
+        "required_parameters": rule.extra().required_parameters,
+        "min_wrapping_ttl": rule.extra().min_wrapping_ttl,
+        "max_wrapping_ttl": rule.extra().max_wrapping_ttl,
         "sources": sources,
     })
 }

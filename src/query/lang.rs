@@ -41,7 +41,7 @@ impl Seq {
     pub fn of_pattern(pattern: &PathPattern) -> Seq {
         match pattern.kind {
             PatternKind::Exact => Seq::literal(&pattern.normalized),
-            PatternKind::Prefix => Seq::literal(&pattern.key).then(Token::Any),
+            PatternKind::Prefix => Seq::literal(pattern.key()).then(Token::Any),
             PatternKind::SegmentWildcard => segment_wildcard(&pattern.normalized),
         }
     }

@@ -214,11 +214,11 @@ fn priority(rule: &MergedRule) -> Option<Priority> {
     match pattern.kind {
         PatternKind::Exact => None,
         PatternKind::Prefix => Some(Priority {
-            first_wildcard: pattern.key.len(),
+            first_wildcard: pattern.key().len(),
             not_prefix: false,
             fewer_plus: Reverse(0),
-            length: pattern.key.len(),
-            wc_path: pattern.key.as_bytes().to_vec(),
+            length: pattern.key().len(),
+            wc_path: pattern.key().as_bytes().to_vec(),
         }),
         PatternKind::SegmentWildcard => {
             let full = &pattern.normalized;
@@ -365,7 +365,7 @@ impl Reach {
             a.pattern
                 .normalized
                 .cmp(&b.pattern.normalized)
-                .then(a.pattern.key.cmp(&b.pattern.key))
+                .then(a.pattern.key().cmp(b.pattern.key()))
         });
         let request = request_regions(&rules);
         let listing = listing_regions(&rules, ListResolver::for_target(target));
@@ -744,6 +744,7 @@ pub fn grants(rule: &MergedRule, capability: Capability) -> bool {
 pub fn conditions(rule: &MergedRule) -> Vec<Condition> {
     let mut found = Vec::new();
     if rule
+        .extra()
         .allowed_parameters
         .as_ref()
         .is_some_and(|m| !m.is_empty())
@@ -751,22 +752,23 @@ pub fn conditions(rule: &MergedRule) -> Vec<Condition> {
         found.push(Condition::AllowedParameters);
     }
     if rule
+        .extra()
         .denied_parameters
         .as_ref()
         .is_some_and(|m| !m.is_empty())
     {
         found.push(Condition::DeniedParameters);
     }
-    if !rule.required_parameters.is_empty() {
+    if !rule.extra().required_parameters.is_empty() {
         found.push(Condition::RequiredParameters);
     }
-    if rule.min_wrapping_ttl > 0 || rule.max_wrapping_ttl > 0 {
+    if rule.extra().min_wrapping_ttl > 0 || rule.extra().max_wrapping_ttl > 0 {
         found.push(Condition::WrappingTtl);
     }
-    if rule.pagination_limit > 0 {
+    if rule.extra().pagination_limit > 0 {
         found.push(Condition::PaginationLimit);
     }
-    if !rule.mfa_methods.is_empty() {
+    if !rule.extra().mfa_methods.is_empty() {
         found.push(Condition::MfaMethods);
     }
     found
@@ -886,7 +888,7 @@ fn pooled(rules: &[MergedRule], prefixes: &PrefixKeys, index: usize, seq: Seq) -
     let rule = &rules[index];
     let longer_prefixes: Vec<Seq> = if rule.pattern.kind == PatternKind::Prefix {
         prefixes
-            .longer(rules, &rule.pattern.key)
+            .longer(rules, rule.pattern.key())
             .into_iter()
             .map(|other| Seq::of_pattern(&rules[other].pattern))
             .collect()
@@ -922,7 +924,7 @@ impl PrefixKeys {
             .iter()
             .enumerate()
             .filter(|(_, rule)| rule.pattern.kind == PatternKind::Prefix)
-            .map(|(index, rule)| (rule.pattern.key.clone(), index))
+            .map(|(index, rule)| (rule.pattern.key().to_string(), index))
             .collect();
         keys.sort_unstable();
         PrefixKeys { keys }
@@ -969,7 +971,7 @@ mod tests {
     fn descriptor(rule: &MergedRule) -> (usize, bool, usize, String) {
         let p = &rule.pattern;
         if p.kind == PatternKind::Prefix {
-            return (p.key.len(), true, 0, p.key.clone());
+            return (p.key().len(), true, 0, p.key().to_string());
         }
         let is_prefix = p.normalized.ends_with('*');
         let wc = p.normalized.trim_end_matches('*').to_string();
@@ -1035,8 +1037,8 @@ mod tests {
             .collect();
         let longest = rules
             .iter()
-            .filter(|r| r.pattern.kind == PatternKind::Prefix && path.starts_with(&r.pattern.key))
-            .max_by_key(|r| r.pattern.key.len());
+            .filter(|r| r.pattern.kind == PatternKind::Prefix && path.starts_with(r.pattern.key()))
+            .max_by_key(|r| r.pattern.key().len());
         found.extend(longest);
         found
     }
@@ -1125,7 +1127,7 @@ mod tests {
     }
 
     fn check(rules: Vec<MergedRule>, target: Target) {
-        let literals: Vec<String> = rules.iter().map(|r| r.pattern.key.clone()).collect();
+        let literals: Vec<String> = rules.iter().map(|r| r.pattern.key().to_string()).collect();
         let literal_refs: Vec<&str> = literals.iter().map(String::as_str).collect();
         let reach = Reach::from_rules(rules.clone(), target, false);
         for path in paths(&literal_refs) {

@@ -97,7 +97,7 @@ impl SubjectArgs {
         let config = load_config(self.config.as_ref())?;
         let target = self.target.unwrap_or(config.target);
         let namespace = self.namespace.clone().unwrap_or_default();
-        let policies = load_policies(&self.policies, target)?;
+        let policies = load_policies(&self.policies, target, config.max_file_size)?;
         let mut held: Vec<Policy> = policies;
         if self.default_policy {
             held.push(builtin::default_policy(target));
@@ -291,13 +291,17 @@ fn policy_file_named(path: &Path) -> Option<PathBuf> {
         .find(|candidate| candidate.is_file())
 }
 
-/// Reads and validates each policy file; any file the target would refuse stops the command
-/// with its diagnostics (exit 2), since no token can hold a policy the server refused.
-pub fn load_policies(paths: &[PathBuf], target: Target) -> Result<Vec<Policy>, CliError> {
+/// Reads and validates each policy file (at most `limit` bytes each: the configuration's
+/// `max-file-size`); any file the target would refuse stops the command with its diagnostics
+/// (exit 2), since no token can hold a policy the server refused.
+pub fn load_policies(
+    paths: &[PathBuf],
+    target: Target,
+    limit: u64,
+) -> Result<Vec<Policy>, CliError> {
     let mut policies = Vec::new();
     let mut refused = Vec::new();
     for path in paths {
-        let limit = crate::input::DEFAULT_MAX_BYTES;
         let text = crate::input::read_text(path, limit).map_err(|error| {
             let error = CliError::usage(format!("cannot read `{}`: {error}", path.display()));
             match policy_file_named(path) {

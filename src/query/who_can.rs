@@ -299,7 +299,7 @@ fn rule_json(rule: &MergedRule) -> Value {
         .iter()
         .map(|source| {
             let (line, column) = source.line_col();
-            json!({"policy": source.policy, "file": source.file.name, "line": line, "column": column})
+            json!({"policy": &*source.policy, "file": source.file.name, "line": line, "column": column})
         })
         .collect();
     json!({"pattern": rule.pattern.normalized, "sources": sources})

@@ -45,9 +45,9 @@ pub fn render(format: Format, results: &[FileDiagnostics], color: bool) -> Strin
     }
 }
 
-/// Writes the results of a check in a format to `out`. SARIF is written result by result
-/// (its log is several kilobytes per finding in memory); the other formats are rendered whole
-/// first, a few hundred bytes per finding.
+/// Writes the results of a check in a format to `out`. SARIF and JSON are written result by
+/// result (SARIF's log is several kilobytes per finding in memory, JSON's a few hundred
+/// bytes); the other formats are rendered whole first, a few hundred bytes per finding.
 pub fn write(
     format: Format,
     results: &[FileDiagnostics],
@@ -56,6 +56,7 @@ pub fn write(
 ) -> std::io::Result<()> {
     match format {
         Format::Sarif => sarif::write(results, out),
+        Format::Json => json::write(results, out),
         _ => out.write_all(render(format, results, color).as_bytes()),
     }
 }

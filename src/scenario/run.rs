@@ -437,7 +437,7 @@ fn deciding_policies(rule: &MergedRule, decision: &Decision) -> Vec<String> {
         .flatten();
     if let Some(capability) = needed {
         if let Some((_, policies)) = rule
-            .granting_policies
+            .granting_policies()
             .iter()
             .find(|(c, _)| *c == capability)
         {
@@ -449,13 +449,13 @@ fn deciding_policies(rule: &MergedRule, decision: &Decision) -> Vec<String> {
             .sources
             .iter()
             .filter(|s| s.capabilities.is_deny())
-            .map(|s| s.policy.clone())
+            .map(|s| s.policy.to_string())
             .collect();
         if !deniers.is_empty() {
             return deniers;
         }
     }
-    let mut all: Vec<String> = rule.sources.iter().map(|s| s.policy.clone()).collect();
+    let mut all: Vec<String> = rule.sources.iter().map(|s| s.policy.to_string()).collect();
     all.dedup();
     all
 }
@@ -466,7 +466,7 @@ fn needed_capability(decision: &Decision) -> Option<Capability> {
     // An allowed decision means the operation's capability is among the winner's; the ACL
     // does not return the operation, so pick the granted capability that the rule holds.
     winner
-        .granting_policies
+        .granting_policies()
         .iter()
         .map(|(c, _)| *c)
         .find(|c| decision.capabilities.contains(*c) && *c != Capability::Deny)
@@ -491,7 +491,7 @@ fn because_mismatch(because: &Because, outcome: &Outcome) -> Option<String> {
         || winner
             .sources
             .iter()
-            .any(|s| s.raw_pattern == because.path && s.policy == because.policy);
+            .any(|s| s.raw_pattern == because.path && *s.policy == because.policy);
     if pattern_matches && policies.contains(&because.policy) {
         return None;
     }

@@ -31,7 +31,7 @@
 //! ## References
 //! - spec section 7 (KV v2 layout)
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 
 use super::endpoint_reach::mount_map;
 use crate::acl::Operation::{self, List, Read};
@@ -41,6 +41,7 @@ use crate::lint::holder::allowing_specific_block;
 use crate::lint::wording::diagnostic_at;
 use crate::lint::{Category, PolicyContext, Rule, RuleMeta};
 
+use crate::acl::FastSet;
 use crate::span::Span;
 
 pub struct BroadSecretAccess;
@@ -114,7 +115,7 @@ impl Rule for BroadSecretAccess {
 /// in that order. Cost: O(mounts + blocks).
 fn candidate_mounts(ctx: &PolicyContext<'_>) -> Vec<String> {
     let mut mounts: Vec<String> = ctx.mounts.iter().map(|m| m.path.clone()).collect();
-    let mut seen: HashSet<String> = mounts.iter().cloned().collect();
+    let mut seen: FastSet<String> = mounts.iter().cloned().collect();
     for rule in &ctx.policy.rules {
         let Some(pattern) = &rule.pattern else {
             continue;

@@ -30,9 +30,8 @@
 //! ## References
 //! - spec section 3.2 (create vs update) and section 7
 
-use std::collections::HashSet;
-
 use super::endpoint_reach::{kv_mount_of, mount_map, reach};
+use crate::acl::FastSet;
 use crate::diag::{Diagnostic, Severity};
 use crate::endpoints::MountMap;
 use crate::lint::matching::can_match_under;
@@ -56,7 +55,7 @@ impl Rule for CreateWithoutUpdate {
     fn check_policy(&self, ctx: &PolicyContext<'_>, out: &mut Vec<Diagnostic>) {
         let meta = self.meta();
         let map = mount_map(ctx);
-        let mut seen: HashSet<&str> = HashSet::new();
+        let mut seen: FastSet<&str> = FastSet::default();
         for (rule, pattern) in ctx.live_rules() {
             if !seen.insert(pattern.normalized.as_str()) || needs_no_token(&map, pattern) {
                 continue;

@@ -83,7 +83,7 @@ impl Rule for DeniedParameterBypass {
             if !writes(ctx.merged_capabilities(pattern)) {
                 continue;
             }
-            let Some(denied) = &rule.denied_parameters else {
+            let Some(denied) = &rule.extra().denied_parameters else {
                 continue;
             };
             if denied.contains_key("*") {
@@ -134,6 +134,7 @@ fn writes(caps: CapSet) -> bool {
 /// it out entirely), so that the deny-list adds nothing a holder could get around.
 fn allow_listed(rule: &PolicyRule, name: &str) -> bool {
     let Some(allowed) = rule
+        .extra()
         .allowed_parameters
         .as_ref()
         .filter(|map| restricts(map))

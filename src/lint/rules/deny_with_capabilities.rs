@@ -81,7 +81,7 @@ fn dropped_capabilities(ctx: &PolicyContext<'_>, rule: &PolicyRule) -> Vec<Strin
         None => Vec::new(),
     };
     dropped.retain(|name| name != "deny");
-    if let Some(old) = &rule.old_policy {
+    if let Some(old) = &rule.extra().old_policy {
         if old.value != "deny" {
             dropped.push(format!("policy = \"{}\"", old.value));
         }

@@ -45,7 +45,7 @@ impl Rule for DeprecatedPolicyKey {
     fn check_policy(&self, ctx: &PolicyContext<'_>, out: &mut Vec<Diagnostic>) {
         let meta = self.meta();
         for rule in &ctx.policy.rules {
-            let Some(old) = &rule.old_policy else {
+            let Some(old) = &rule.extra().old_policy else {
                 continue;
             };
             let Some(mapped) = mapping(&old.value) else {

@@ -27,8 +27,7 @@
 //! ## References
 //! - spec section 1.3 (duplicate path blocks) and section 2 (merge algorithm)
 
-use std::collections::HashMap;
-
+use crate::acl::FastMap;
 use crate::diag::{Diagnostic, Severity};
 use crate::lint::wording::{diagnostic, ticked_caps};
 use crate::lint::{Category, PolicyContext, Rule, RuleMeta};
@@ -51,8 +50,8 @@ impl Rule for DuplicatePath {
     fn check_policy(&self, ctx: &PolicyContext<'_>, out: &mut Vec<Diagnostic>) {
         let meta = self.meta();
         // Keys borrowed from the rules: no allocation per block.
-        let mut first_by_key: HashMap<&str, &PolicyRule> =
-            HashMap::with_capacity(ctx.policy.rules.len());
+        let mut first_by_key: FastMap<&str, &PolicyRule> =
+            FastMap::with_capacity_and_hasher(ctx.policy.rules.len(), Default::default());
         for rule in &ctx.policy.rules {
             let key = match &rule.pattern {
                 Some(pattern) => pattern.normalized.as_str(),

@@ -3,8 +3,9 @@
 //! `unknown-endpoint`) and the engine rules (`kv2-destroy`, `pki-ca-admin`,
 //! `secrets-role-admin`, `transit-key-export`) share it.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 
+use crate::acl::FastSet;
 use crate::acl::Operation;
 use crate::endpoints::{describe, Endpoint, MountMap, MountOf};
 use crate::lint::holder::{allowing_specific_block, is_catch_all_block, winning_block};
@@ -89,7 +90,7 @@ pub fn instance_path(
     let base = format!("{}{}", reach.mount.path, filled.join("/"));
     let matches = |path: &str| {
         pattern_matches(pattern, path)
-            || (listing && pattern.is_exact() && pattern.key == path.trim_end_matches('/'))
+            || (listing && pattern.is_exact() && pattern.key() == path.trim_end_matches('/'))
     };
     if !listing {
         return matches(&base).then_some(base);
@@ -174,7 +175,7 @@ impl EngineFinding {
 /// patterns' mounts being resolved once per policy ([`crate::lint::PolicyIndex::pattern_mounts`]).
 fn mounts_of_kind(ctx: &PolicyContext<'_>, map: &MountMap<'_>, kind: &str) -> Vec<MountOf> {
     let mut found: Vec<MountOf> = Vec::new();
-    let mut seen: HashSet<String> = HashSet::new();
+    let mut seen: FastSet<String> = FastSet::default();
     let mut add = |mount: Option<MountOf>| {
         if let Some(mount) = mount.filter(|m| m.kind == kind) {
             if seen.insert(mount.path.clone()) {
@@ -282,7 +283,7 @@ fn fill<'t>(template: &'t str, value: impl Fn(&str) -> &'t str) -> String {
 fn witnesses(ctx: &PolicyContext<'_>, mount: &MountOf, template: &str) -> Vec<(String, bool)> {
     let first = format!("{}{}", mount.path, fill(template, |_| FILLER));
     // Paths already listed, so that a policy of many blocks under one mount costs O(blocks).
-    let mut seen: HashSet<String> = HashSet::from([first.clone()]);
+    let mut seen: FastSet<String> = FastSet::from_iter([first.clone()]);
     let mut out = vec![(first, true)];
     for index in ctx.index.rules_under(&mount.path) {
         let Some(pattern) = &ctx.policy.rules[index].pattern else {

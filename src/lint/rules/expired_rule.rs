@@ -47,7 +47,7 @@ impl Rule for ExpiredRule {
     fn check_policy(&self, ctx: &PolicyContext<'_>, out: &mut Vec<Diagnostic>) {
         let meta = self.meta();
         for rule in ctx.policy.rules.iter().filter(|rule| rule.expired) {
-            let Some(expiration) = &rule.expiration else {
+            let Some(expiration) = &rule.extra().expiration else {
                 continue;
             };
             let effect = if rule.capabilities.is_deny() {

@@ -106,20 +106,22 @@ fn nested_field(rule: &PolicyRule) -> Option<(&'static str, String, Span)> {
             .find(|(name, _)| !TOP_LEVEL.contains(&name.as_str()))
             .map(|(name, entry)| (name.clone(), entry.span))
     };
-    if let Some((name, span)) = in_map(&rule.allowed_parameters) {
+    if let Some((name, span)) = in_map(&rule.extra().allowed_parameters) {
         return Some(("allowed_parameters", name, span));
     }
-    if let Some((name, span)) = in_map(&rule.denied_parameters) {
+    if let Some((name, span)) = in_map(&rule.extra().denied_parameters) {
         return Some(("denied_parameters", name, span));
     }
-    rule.required_parameters
+    rule.extra()
+        .required_parameters
         .iter()
         .find(|name| !TOP_LEVEL.contains(&name.value.to_lowercase().as_str()))
         .map(|name| ("required_parameters", name.value.clone(), name.span))
 }
 
 fn allows_data(rule: &PolicyRule) -> bool {
-    rule.allowed_parameters
+    rule.extra()
+        .allowed_parameters
         .as_ref()
         .is_some_and(|map| map.contains_key("data") || map.contains_key("*"))
 }

@@ -88,7 +88,7 @@ pub fn check_role(ctx: &RoleContext<'_>, out: &mut Vec<Finding>) {
                 let others: Vec<&str> = grant
                     .sources
                     .iter()
-                    .map(|s| s.policy.as_str())
+                    .map(|s| &*s.policy)
                     .filter(|name| *name != policy.name)
                     .collect();
                 if others.is_empty() || !reported.insert(grant.pattern.normalized.clone()) {

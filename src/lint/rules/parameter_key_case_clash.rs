@@ -57,7 +57,7 @@ impl Rule for ParameterKeyCaseClash {
         let meta = self.meta();
         // Expired rules are dropped by OpenBao before their parameters matter.
         let live = ctx.policy.rules.iter().filter(|rule| !rule.expired);
-        for clash in live.flat_map(|rule| &rule.param_case_clashes) {
+        for clash in live.flat_map(|rule| &rule.extra().param_case_clashes) {
             let line = ctx.policy.source.line(clash.first.span.start);
             let message = format!(
                 "`{}` and `{}` in `{}` are the same parameter once lower-cased: OpenBao keeps \

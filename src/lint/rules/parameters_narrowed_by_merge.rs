@@ -27,8 +27,7 @@
 //! ## References
 //! - spec section 2 ("Restriction effect"), 3.7
 
-use std::collections::HashMap;
-
+use crate::acl::FastMap;
 use crate::acl::MergedRule;
 use crate::diag::{Diagnostic, Severity};
 use crate::lint::wording::ticked;
@@ -66,14 +65,14 @@ fn allows_everything(map: &ParamMap) -> bool {
 
 /// The role's blocks by policy name, then pattern span: where a merged rule's source came
 /// from. As [`RoleContext::policy`] does, a name means its first policy.
-type Blocks<'a> = HashMap<String, (&'a Policy, HashMap<Span, &'a PolicyRule>)>;
+type Blocks<'a> = FastMap<String, (&'a Policy, FastMap<Span, &'a PolicyRule>)>;
 
 fn blocks<'a>(ctx: &RoleContext<'a>) -> Blocks<'a> {
-    let mut found: Blocks<'a> = HashMap::new();
+    let mut found: Blocks<'a> = FastMap::default();
     for policy in ctx.policies {
         let entry = found
             .entry(policy.qualified_name())
-            .or_insert_with(|| (policy, HashMap::new()));
+            .or_insert_with(|| (policy, FastMap::default()));
         if !std::ptr::eq(entry.0, policy) {
             continue;
         }
@@ -95,10 +94,11 @@ pub fn check_role(ctx: &RoleContext<'_>, out: &mut Vec<Finding>) {
             continue;
         }
         let narrowed_allowed = merged
+            .extra()
             .allowed_parameters
             .as_ref()
             .is_some_and(|m| !m.is_empty() && !allows_everything(m));
-        let narrowed_denied = constrains(&merged.denied_parameters);
+        let narrowed_denied = constrains(&merged.extra().denied_parameters);
         if !narrowed_allowed && !narrowed_denied {
             continue;
         }
@@ -124,7 +124,7 @@ pub fn check_role(ctx: &RoleContext<'_>, out: &mut Vec<Finding>) {
                         block(&s.policy, s.pattern_span)
                             .is_some_and(|(_, r)| constrains(kind.of_rule(r)))
                     })
-                    .map(|s| s.policy.clone())
+                    .map(|s| s.policy.to_string())
                     .collect()
             };
             let kinds = [
@@ -160,15 +160,15 @@ enum ParamKind {
 impl ParamKind {
     fn of_rule(self, rule: &PolicyRule) -> &Option<ParamMap> {
         match self {
-            ParamKind::Allowed => &rule.allowed_parameters,
-            ParamKind::Denied => &rule.denied_parameters,
+            ParamKind::Allowed => &rule.extra().allowed_parameters,
+            ParamKind::Denied => &rule.extra().denied_parameters,
         }
     }
 
     fn of_merged(self, merged: &MergedRule) -> &Option<ParamMap> {
         match self {
-            ParamKind::Allowed => &merged.allowed_parameters,
-            ParamKind::Denied => &merged.denied_parameters,
+            ParamKind::Allowed => &merged.extra().allowed_parameters,
+            ParamKind::Denied => &merged.extra().denied_parameters,
         }
     }
 

@@ -101,13 +101,14 @@ fn first_constraint(rule: &PolicyRule) -> Option<(&'static str, Span)> {
         map.as_ref()
             .and_then(|m| m.values().map(|entry| entry.span).min())
     };
-    if let Some(span) = first(&rule.allowed_parameters) {
+    if let Some(span) = first(&rule.extra().allowed_parameters) {
         return Some(("allowed_parameters", span));
     }
-    if let Some(span) = first(&rule.denied_parameters) {
+    if let Some(span) = first(&rule.extra().denied_parameters) {
         return Some(("denied_parameters", span));
     }
-    rule.required_parameters
+    rule.extra()
+        .required_parameters
         .first()
         .map(|name| ("required_parameters", name.span))
 }

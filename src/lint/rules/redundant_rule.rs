@@ -39,8 +39,7 @@
 //! ## References
 //! - spec section 3.3 (lookup) and section 3.4 (only the longest prefix rule is a candidate)
 
-use std::collections::HashSet;
-
+use crate::acl::FastSet;
 use crate::acl::MergedRule;
 use crate::diag::{Diagnostic, Severity};
 use crate::lint::matching::literal_prefix;
@@ -82,7 +81,7 @@ impl Rule for RedundantRule {
             }
             let other = match pattern.kind {
                 PatternKind::Prefix => covering_prefix(ctx, own, pattern, &wildcards),
-                PatternKind::Exact => deciding_others(ctx, own, &pattern.key),
+                PatternKind::Exact => deciding_others(ctx, own, pattern.key()),
                 PatternKind::SegmentWildcard => None,
             };
             let Some(other) = other else {
@@ -118,12 +117,12 @@ impl Rule for RedundantRule {
 fn own_entry<'a>(ctx: &PolicyContext<'a>, pattern: &PathPattern) -> Option<&'a MergedRule> {
     let acl = ctx.index.acl();
     match pattern.kind {
-        PatternKind::Exact => acl.exact_rule(&pattern.key),
+        PatternKind::Exact => acl.exact_rule(pattern.key()),
         PatternKind::Prefix => acl
-            .prefix_rules_covering(&pattern.key)
+            .prefix_rules_covering(pattern.key())
             .into_iter()
             .rev()
-            .find(|rule| rule.pattern.key == pattern.key),
+            .find(|rule| rule.pattern.key() == pattern.key()),
         PatternKind::SegmentWildcard => None,
     }
 }
@@ -133,16 +132,16 @@ fn own_entry<'a>(ctx: &PolicyContext<'a>, pattern: &PathPattern) -> Option<&'a M
 fn plain(rule: &MergedRule) -> bool {
     let no_params =
         |map: &Option<crate::policy::ParamMap>| map.as_ref().is_none_or(|m| m.is_empty());
-    no_params(&rule.allowed_parameters)
-        && no_params(&rule.denied_parameters)
-        && rule.required_parameters.is_empty()
-        && rule.min_wrapping_ttl == 0
-        && rule.max_wrapping_ttl == 0
-        && rule.mfa_methods.is_empty()
-        && rule.pagination_limit == 0
-        && rule.subscribe_event_types.is_empty()
-        && rule.list_scan_response_keys_filter_path.is_none()
-        && rule.control_group.is_none()
+    no_params(&rule.extra().allowed_parameters)
+        && no_params(&rule.extra().denied_parameters)
+        && rule.extra().required_parameters.is_empty()
+        && rule.extra().min_wrapping_ttl == 0
+        && rule.extra().max_wrapping_ttl == 0
+        && rule.extra().mfa_methods.is_empty()
+        && rule.extra().pagination_limit == 0
+        && rule.extra().subscribe_event_types.is_empty()
+        && rule.extra().list_scan_response_keys_filter_path.is_none()
+        && rule.extra().control_group.is_none()
 }
 
 /// Whether another entry decides a request exactly as `own` does.
@@ -159,11 +158,11 @@ fn covering_prefix<'a>(
     pattern: &PathPattern,
     wildcards: &WildcardStarts<'_>,
 ) -> Option<&'a MergedRule> {
-    let covering = ctx.index.acl().prefix_rules_covering(&pattern.key);
+    let covering = ctx.index.acl().prefix_rules_covering(pattern.key());
     let below = covering
         .into_iter()
-        .rfind(|rule| rule.pattern.key != pattern.key)?;
-    if !same_as(own, below) || wildcards.may_reach_under(&pattern.key) {
+        .rfind(|rule| rule.pattern.key() != pattern.key())?;
+    if !same_as(own, below) || wildcards.may_reach_under(pattern.key()) {
         return None;
     }
     Some(below)
@@ -191,7 +190,7 @@ fn deciding_others<'a>(
 /// The literal starts of the policy's `+` rules: sorted, and as a set.
 struct WildcardStarts<'a> {
     sorted: Vec<&'a str>,
-    set: HashSet<&'a str>,
+    set: FastSet<&'a str>,
 }
 
 impl<'a> WildcardStarts<'a> {

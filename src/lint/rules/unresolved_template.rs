@@ -65,7 +65,7 @@ pub fn check_role(ctx: &RoleContext<'_>, out: &mut Vec<Finding>) {
                     acl.rules()
                         .into_iter()
                         .flat_map(|rule| rule.sources.iter())
-                        .filter(|source| source.policy == policy.qualified_name())
+                        .filter(|source| *source.policy == policy.qualified_name())
                         .map(|source| (source.pattern_span.start, source.pattern_span.end))
                         .collect(),
                     false,

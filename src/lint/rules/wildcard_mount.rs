@@ -83,8 +83,8 @@ fn mount_template(pattern: &PathPattern) -> Option<(String, Option<String>)> {
     let parts: Vec<&str> = text.split('/').collect();
     let index = usize::from(parts[0] == "auth" && parts.len() > 1);
     let segment = parts[index];
-    let glob_in_segment = pattern.kind == PatternKind::Prefix && !pattern.key[..].contains('/')
-        || (pattern.kind == PatternKind::Prefix && index == 1 && pattern.key == "auth/")
+    let glob_in_segment = pattern.kind == PatternKind::Prefix && !pattern.key().contains('/')
+        || (pattern.kind == PatternKind::Prefix && index == 1 && pattern.key() == "auth/")
         || (index == parts.len() - 1 && segment.ends_with('*'));
     if segment != "+" && !glob_in_segment {
         return None;
