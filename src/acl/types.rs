@@ -101,18 +101,31 @@ static NO_MERGED_EXTRA: MergedExtra = MergedExtra {
 };
 
 impl MergedExtra {
-    /// Whether every key is unset (then the entry keeps no box).
+    /// Whether every key is unset (then the entry keeps no box). Destructured without `..`,
+    /// so a key added to this struct cannot be forgotten here.
     pub fn is_empty(&self) -> bool {
-        self.allowed_parameters.is_none()
-            && self.denied_parameters.is_none()
-            && self.required_parameters.is_empty()
-            && self.min_wrapping_ttl == 0
-            && self.max_wrapping_ttl == 0
-            && self.mfa_methods.is_empty()
-            && self.pagination_limit == 0
-            && self.subscribe_event_types.is_empty()
-            && self.list_scan_response_keys_filter_path.is_none()
-            && self.control_group.is_none()
+        let MergedExtra {
+            allowed_parameters,
+            denied_parameters,
+            required_parameters,
+            min_wrapping_ttl,
+            max_wrapping_ttl,
+            mfa_methods,
+            pagination_limit,
+            subscribe_event_types,
+            list_scan_response_keys_filter_path,
+            control_group,
+        } = self;
+        allowed_parameters.is_none()
+            && denied_parameters.is_none()
+            && required_parameters.is_empty()
+            && *min_wrapping_ttl == 0
+            && *max_wrapping_ttl == 0
+            && mfa_methods.is_empty()
+            && *pagination_limit == 0
+            && subscribe_event_types.is_empty()
+            && list_scan_response_keys_filter_path.is_none()
+            && control_group.is_none()
     }
 }
 

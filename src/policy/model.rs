@@ -135,21 +135,38 @@ static NO_EXTRA: RuleExtra = RuleExtra {
 };
 
 impl RuleExtra {
-    /// Whether no key is set (then the rule keeps no box).
+    /// Whether no key is set (then the rule keeps no box). The fields are destructured
+    /// without `..`, so a key added to this struct cannot be forgotten here (a rule setting
+    /// only that key would lose it).
     pub fn is_empty(&self) -> bool {
-        self.old_policy.is_none()
-            && self.allowed_parameters.is_none()
-            && self.denied_parameters.is_none()
-            && self.required_parameters.is_empty()
-            && self.min_wrapping_ttl.is_none()
-            && self.max_wrapping_ttl.is_none()
-            && self.mfa_methods.is_empty()
-            && self.control_group.is_none()
-            && self.subscribe_event_types.is_empty()
-            && self.pagination_limit.is_none()
-            && self.expiration.is_none()
-            && self.list_scan_response_keys_filter_path.is_none()
-            && self.param_case_clashes.is_empty()
+        let RuleExtra {
+            old_policy,
+            allowed_parameters,
+            denied_parameters,
+            required_parameters,
+            min_wrapping_ttl,
+            max_wrapping_ttl,
+            mfa_methods,
+            control_group,
+            subscribe_event_types,
+            pagination_limit,
+            expiration,
+            list_scan_response_keys_filter_path,
+            param_case_clashes,
+        } = self;
+        old_policy.is_none()
+            && allowed_parameters.is_none()
+            && denied_parameters.is_none()
+            && required_parameters.is_empty()
+            && min_wrapping_ttl.is_none()
+            && max_wrapping_ttl.is_none()
+            && mfa_methods.is_empty()
+            && control_group.is_none()
+            && subscribe_event_types.is_empty()
+            && pagination_limit.is_none()
+            && expiration.is_none()
+            && list_scan_response_keys_filter_path.is_none()
+            && param_case_clashes.is_empty()
     }
 }
 
