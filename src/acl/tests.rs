@@ -264,6 +264,58 @@ fn per_block_structures_stay_small() {
     assert!(std::mem::size_of::<super::types::RuleSource>() <= 88);
 }
 
+/// Each key other than `capabilities`, set alone in a block, is kept: in the rule's extra
+/// box and in the merged entry's (`RuleExtra::is_empty` and `MergedExtra::is_empty` decide
+/// whether a box is kept; a key they missed would be dropped silently).
+#[test]
+fn every_other_key_set_alone_keeps_its_box() {
+    let keys = [
+        (Target::Vault, "policy = \"read\"", false),
+        (Target::Vault, "allowed_parameters = { \"a\" = [] }", true),
+        (Target::Vault, "denied_parameters = { \"a\" = [] }", true),
+        (Target::Vault, "required_parameters = [\"a\"]", true),
+        (Target::Vault, "min_wrapping_ttl = \"1m\"", true),
+        (Target::Vault, "max_wrapping_ttl = \"1h\"", true),
+        (Target::Vault, "mfa_methods = [\"m\"]", true),
+        (
+            Target::Vault,
+            "control_group = { factor \"f\" { identity { group_names = [\"g\"] approvals = 1 } } }",
+            true,
+        ),
+        (Target::Vault, "subscribe_event_types = [\"kv*\"]", true),
+        (Target::OpenBao, "pagination_limit = 5", true),
+        (
+            Target::OpenBao,
+            "expiration = \"2999-01-01T00:00:00Z\"",
+            false,
+        ),
+        (
+            Target::OpenBao,
+            "list_scan_response_keys_filter_path = \"{{ .key }}\"",
+            true,
+        ),
+    ];
+    for (target, key, merged) in keys {
+        let capabilities = if key.starts_with("policy") {
+            String::new()
+        } else {
+            "capabilities = [\"read\", \"list\"]\n".to_string()
+        };
+        let text = format!("path \"a/*\" {{\n{capabilities}{key}\n}}\n");
+        let file = Arc::new(SourceFile::new("p.hcl", &text));
+        let parsed = crate::policy::parse_policy(file, target);
+        let policy = parsed
+            .policy
+            .unwrap_or_else(|| panic!("{key}: {:?}", parsed.diagnostics));
+        assert!(policy.rules[0].extra.is_some(), "{key}: rule lost it");
+        if merged {
+            let acl = Acl::new(&[&policy], target, None).unwrap();
+            assert!(acl.rules()[0].extra.is_some(), "{key}: ACL entry lost it");
+        }
+    }
+    assert!(crate::policy::RuleExtra::default().is_empty() && MergedExtra::default().is_empty());
+}
+
 #[test]
 fn merge_wrapping_ttls_take_smallest_non_zero() {
     let mut a = rule("w", &["read"]);

@@ -69,7 +69,7 @@ pub struct MergedRule {
 
 /// The merged keys of an ACL entry other than `capabilities`, kept apart because few blocks
 /// set any.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct MergedExtra {
     pub allowed_parameters: Option<ParamMap>,
     pub denied_parameters: Option<ParamMap>,
@@ -101,31 +101,10 @@ static NO_MERGED_EXTRA: MergedExtra = MergedExtra {
 };
 
 impl MergedExtra {
-    /// Whether every key is unset (then the entry keeps no box). Destructured without `..`,
-    /// so a key added to this struct cannot be forgotten here.
+    /// Whether no key is set (then no box is kept): equal to [`NO_MERGED_EXTRA`], so a key
+    /// added to this struct is covered without being listed here.
     pub fn is_empty(&self) -> bool {
-        let MergedExtra {
-            allowed_parameters,
-            denied_parameters,
-            required_parameters,
-            min_wrapping_ttl,
-            max_wrapping_ttl,
-            mfa_methods,
-            pagination_limit,
-            subscribe_event_types,
-            list_scan_response_keys_filter_path,
-            control_group,
-        } = self;
-        allowed_parameters.is_none()
-            && denied_parameters.is_none()
-            && required_parameters.is_empty()
-            && *min_wrapping_ttl == 0
-            && *max_wrapping_ttl == 0
-            && mfa_methods.is_empty()
-            && *pagination_limit == 0
-            && subscribe_event_types.is_empty()
-            && list_scan_response_keys_filter_path.is_none()
-            && control_group.is_none()
+        *self == NO_MERGED_EXTRA
     }
 }
 

@@ -90,7 +90,7 @@ pub struct Rule {
 
 /// The keys of a `path` block other than `capabilities`, kept apart because few blocks set
 /// any: a block without them costs one pointer instead of this struct's 448 bytes.
-#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RuleExtra {
     /// Old-style `policy = "write"`.
     pub old_policy: Option<Spanned<String>>,
@@ -135,38 +135,10 @@ static NO_EXTRA: RuleExtra = RuleExtra {
 };
 
 impl RuleExtra {
-    /// Whether no key is set (then the rule keeps no box). The fields are destructured
-    /// without `..`, so a key added to this struct cannot be forgotten here (a rule setting
-    /// only that key would lose it).
+    /// Whether no key is set (then no box is kept): equal to [`NO_EXTRA`], so a key
+    /// added to this struct is covered without being listed here.
     pub fn is_empty(&self) -> bool {
-        let RuleExtra {
-            old_policy,
-            allowed_parameters,
-            denied_parameters,
-            required_parameters,
-            min_wrapping_ttl,
-            max_wrapping_ttl,
-            mfa_methods,
-            control_group,
-            subscribe_event_types,
-            pagination_limit,
-            expiration,
-            list_scan_response_keys_filter_path,
-            param_case_clashes,
-        } = self;
-        old_policy.is_none()
-            && allowed_parameters.is_none()
-            && denied_parameters.is_none()
-            && required_parameters.is_empty()
-            && min_wrapping_ttl.is_none()
-            && max_wrapping_ttl.is_none()
-            && mfa_methods.is_empty()
-            && control_group.is_none()
-            && subscribe_event_types.is_empty()
-            && pagination_limit.is_none()
-            && expiration.is_none()
-            && list_scan_response_keys_filter_path.is_none()
-            && param_case_clashes.is_empty()
+        *self == NO_EXTRA
     }
 }
 
