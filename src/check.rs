@@ -14,7 +14,7 @@ use crate::workspace::Workspace;
 /// Checks every policy file of a workspace; one entry per file, in file-name order. Files are
 /// checked in parallel on all cores (rayon); the result does not depend on the schedule.
 ///
-/// With the parsed-policy cache on ([`crate::cache`]), each file's findings come from it when
+/// With the findings cache on ([`crate::cache`]), each file's findings come from it when
 /// the file, its policy's namespace and template switches, the target and the lint settings
 /// are unchanged.
 pub fn check_workspace(workspace: &Workspace) -> Vec<FileDiagnostics> {

@@ -27,7 +27,7 @@
 //!     never: {capabilities: [create, update, delete], paths: ["sys/policies/acl/*"]}
 //!     except: [userpass/admin]
 //! baseline: git:origin/main  # `check` reports only findings not present there
-//! cache: false               # no parsed-policy cache in `.capable_cache/` (see `crate::cache`)
+//! cache: false               # no findings cache in `.capable_cache/` (see `crate::cache`)
 //! ```
 //!
 //! Every key is checked: an unknown key, an unknown rule id or a bad value is an error
@@ -125,7 +125,7 @@ pub struct Config {
     /// `.json` file that is not a policy is skipped): set by `check --only-policies`, which
     /// the pre-commit hook passes; not a `capable.yaml` key.
     pub only_policies: bool,
-    /// `cache:` (default true): whether commands that enable the parsed-policy cache
+    /// `cache:` (default true): whether commands that enable the findings cache
     /// ([`crate::cache`]) may keep it in `.capable_cache/` beside this file.
     pub cache: bool,
     /// The files inventory was imported from beside this one (Terraform `.tf` files, see

@@ -458,22 +458,15 @@ impl Workspace {
         Ok(())
     }
 
-    /// Each file's parse, `None` for an agent configuration, through the parsed-policy cache
-    /// when the process enabled it ([`crate::cache`]). Parsing is the costly part and
-    /// independent per file: done in parallel, in order.
+    /// Each file's parse, `None` for an agent configuration: independent per file, so done
+    /// in parallel, in order. Never from the cache: parsing a policy is faster than reading
+    /// back its model (an entry is about ten times the text; see [`crate::cache`]).
     fn parse_all(&self, sources: &[Arc<SourceFile>]) -> Vec<Option<Parsed>> {
         use rayon::prelude::*;
         let target = self.target;
-        let cache = crate::cache::Cache::for_config(&self.config);
-        let read = |source: &Arc<SourceFile>| {
-            (!is_agent_config(source)).then(|| parse_policy(source.clone(), target))
-        };
         sources
             .par_iter()
-            .map(|source| match &cache {
-                Some(cache) => cache.read_or(source, target, || read(source)),
-                None => read(source),
-            })
+            .map(|source| (!is_agent_config(source)).then(|| parse_policy(source.clone(), target)))
             .collect()
     }
 

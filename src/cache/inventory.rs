@@ -4,7 +4,7 @@
 //! about 90 ms for 10,000 roles) nor resolve them again.
 //!
 //! Two entries, in the same folder and with the same key, checksum and atomic writes as the
-//! parsed policies ([`super`]):
+//! findings ([`super`]):
 //! - **The configuration's sections** (key: the `capable.yaml` text): the byte ranges of
 //!   `roles`, `groups` and `entities` ([`crate::config::inventory_sections`]), once
 //!   [`Config::reads_the_same_without`] has checked that the text without them reads the

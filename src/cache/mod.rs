@@ -1,26 +1,30 @@
-//! The parsed-policy cache: `.capable_cache/` at the workspace root, as ruff keeps
-//! `.ruff_cache/`.
+//! The findings cache: `.capable_cache/` at the workspace root, as ruff keeps `.ruff_cache/`.
 //!
-//! An entry holds what reading one policy file gives (the model and the parse and validation
-//! diagnostics, or the fact that the file is a Vault Agent configuration), so a repeated
-//! `check` or `test` on an unchanged tree reads each file and its entry instead of parsing it.
-//! `check` also keeps each file's own findings ([`Cache::findings_or`]: the per-file lints
-//! cost far more than the parse), keyed as well by the file's name, namespace and template
-//! switches and by the lint settings (`rules`, mounts, namespaces, accessors).
+//! `check` keeps each file's own findings ([`Cache::findings_or`]: parse, validation and
+//! lints; the per-file lints cost far more than the parse), so a repeated `check` on an
+//! unchanged tree parses each file but lints only the edited ones. A policy file's entry is
+//! keyed as well by the file's name, namespace and template switches and by the lint
+//! settings (`rules`, mounts, namespaces, accessors); a Terraform file's, and that of a file
+//! its `file()` reads, by a digest of its parse (the extracted models and the Terraform
+//! findings, so a changed variable or an unreadable `file()` misses too).
+//!
+//! Parsed models are not kept: parsing and lowering a policy runs near serde_json's pace on
+//! the text, while an entry holding the model with every span is about ten times the text,
+//! so reading it back was slower than parsing (the corpus: 12.1 against 11.5 ms of CPU;
+//! `who-can` on 10,000 policies: 2.4 against 1.5 s). The configuration's inventory sections
+//! are kept ([`inventory`]).
 //!
 //! - **Key**: SHA-256 of the entry format, capable's version and build (the executable's size
 //!   and modification time, so a rebuilt development binary never reads an older build's
-//!   entries), the target, the file's extension (it decides what a `.hcl` file may be) and
-//!   the file's text. Anything else a parse depends on is applied after it (namespace,
-//!   template switches), so an edited file, another target or another capable misses.
-//! - **Not cached**: texts whose meaning depends on the clock (OpenBao's `expiration`) and
-//!   base64 bodies (their model points into the decoded text).
+//!   entries), the target, the context above and the file's text, so an edited file, another
+//!   target, other settings or another capable misses.
+//! - **Not cached**: texts whose meaning depends on the clock (OpenBao's `expiration`).
 //! - **Safe under concurrent runs**: an entry is written to a temporary file in the cache
 //!   folder and renamed into place, so a reader sees a whole entry or none. Each entry ends
 //!   with the SHA-256 of its payload; an entry that is truncated, corrupt or of another
 //!   format is ignored and written again, never an error.
-//! - **Contents**: only what the policy file itself says (policies hold no secrets); of an
-//!   agent configuration (which may), only that it is one.
+//! - **Contents**: the findings as `check` reports them (messages and spans, no file text);
+//!   agent configurations (which may hold secrets) have no entries.
 //! - **Where**: `<folder of capable.yaml>/.capable_cache/`, or `$CAPABLE_CACHE_DIR`. Without
 //!   a `capable.yaml` (a file or folder checked on its own) there is no cache unless
 //!   `CAPABLE_CACHE_DIR` names one: capable does not write into a folder it was not
@@ -28,19 +32,16 @@
 //! - **Off**: `--no-cache` (`check`, `test`), `cache: false` in `capable.yaml`, or
 //!   `CAPABLE_NO_CACHE=1`. A cache folder that cannot be created or written is skipped.
 //!
-//! Entries are JSON (serde_json, already a dependency): reading one back is several times
-//! faster than parsing and validating the policy, and the format is inspectable.
+//! Entries are JSON (serde_json, already a dependency): the format is inspectable.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 
 use ring::digest::{digest, Context, SHA256};
 
 use crate::config::Config;
 use crate::diag::Diagnostic;
-use crate::policy::{Parsed, Policy};
 use crate::source::SourceFile;
 use crate::target::Target;
 
@@ -48,13 +49,13 @@ use crate::target::Target;
 pub const DIR_NAME: &str = ".capable_cache";
 
 /// Bump when the entry layout changes (the model's fields are covered by the build).
-const FORMAT: &str = "capable parsed-policy cache 2";
+const FORMAT: &str = "capable findings cache 3";
 
 /// Whether this process's workspace loads may use the cache (see [`enable`]).
 static ENABLED: AtomicBool = AtomicBool::new(false);
 
-/// Whether they may also keep parsed policies and findings in it (see [`enable`]).
-static POLICIES: AtomicBool = AtomicBool::new(false);
+/// Whether they may also keep findings in it (see [`enable`]).
+static FINDINGS: AtomicBool = AtomicBool::new(false);
 
 /// Lets the workspace loads of this process use the cache, unless `no_cache` (the
 /// command's `--no-cache`) or `CAPABLE_NO_CACHE` (set, not empty and not `0`) says not to.
@@ -62,19 +63,16 @@ static POLICIES: AtomicBool = AtomicBool::new(false);
 /// disk for it.
 pub fn enable(no_cache: bool) {
     enable_inventory(no_cache);
-    POLICIES.store(ENABLED.load(Ordering::Relaxed), Ordering::Relaxed);
+    FINDINGS.store(ENABLED.load(Ordering::Relaxed), Ordering::Relaxed);
 }
 
-/// [`enable`] for the configuration and the inventory only ([`inventory`]), not for parsed
-/// policies: what the queries (`explain`, `caps`, `reach`, `who-can`) use. An entry of a
-/// parsed policy is about ten times the size of its text (the model with every span), and
-/// reading 10,000 of them back took `who-can` 2.4 s where parsing the files took 1.5 s; a
-/// one-subject query parses one to three files.
+/// [`enable`] for the configuration and the inventory only ([`inventory`]), not for
+/// findings: what the queries (`explain`, `caps`, `reach`, `who-can`) use.
 pub fn enable_inventory(no_cache: bool) {
     let off_by_env =
         std::env::var_os("CAPABLE_NO_CACHE").is_some_and(|value| !value.is_empty() && value != "0");
     ENABLED.store(!no_cache && !off_by_env, Ordering::Relaxed);
-    POLICIES.store(false, Ordering::Relaxed);
+    FINDINGS.store(false, Ordering::Relaxed);
 }
 
 /// An open cache folder.
@@ -88,12 +86,6 @@ pub struct Cache {
 /// What one entry records about a file.
 #[derive(serde::Serialize, serde::Deserialize)]
 enum Entry {
-    /// A Vault Agent configuration, not a policy.
-    Agent,
-    Policy {
-        policy: Option<Policy>,
-        diagnostics: Vec<Diagnostic>,
-    },
     /// The findings `check` reports for one file on its own (parse, validation, lints).
     Findings(Vec<Diagnostic>),
     /// The byte ranges of a `capable.yaml`'s inventory sections, `None` when the text must
@@ -111,7 +103,7 @@ impl Cache {
     /// unchanged files are the same entries. Cost: one `stat` of the executable; the folder
     /// is created when the first entry is written.
     pub fn for_config(config: &Config) -> Option<Cache> {
-        if !POLICIES.load(Ordering::Relaxed) {
+        if !FINDINGS.load(Ordering::Relaxed) {
             return None;
         }
         Cache::for_config_inventory(config)
@@ -177,51 +169,10 @@ impl Cache {
         let ignore = self.dir.join(".gitignore");
         if !ignore.is_file() {
             std::fs::create_dir_all(&self.dir).ok()?;
-            let text = "# Automatically created by capable: the parsed-policy cache.\n*\n";
+            let text = "# Automatically created by capable: the findings cache.\n*\n";
             write_atomically(&self.dir, &ignore, text.as_bytes())?;
         }
         Some(())
-    }
-
-    /// What reading `source` gives for `target` (`None`: a Vault Agent configuration), from
-    /// the cache when it has a sound entry, else from `read` (then stored). Never fails: a
-    /// cache that cannot be read or written is the same as no cache. Cost: one SHA-256 of the
-    /// text and one file read, plus on a miss `read` and one file write.
-    pub fn read_or(
-        &self,
-        source: &Arc<SourceFile>,
-        target: Target,
-        read: impl FnOnce() -> Option<Parsed>,
-    ) -> Option<Parsed> {
-        let cacheable = !source.text.contains("expiration");
-        let path = self.entry_path(source, target);
-        if cacheable {
-            match self.load(&path) {
-                Some(Entry::Agent) => return None,
-                Some(Entry::Policy {
-                    policy,
-                    diagnostics,
-                }) => return Some(restore(policy, diagnostics, source)),
-                _ => {}
-            }
-        }
-        let parsed = read();
-        let entry = match &parsed {
-            None => Some(Entry::Agent),
-            // A base64 body's model points into its decoded text, not into `source`.
-            Some(Parsed {
-                policy: Some(policy),
-                ..
-            }) if !Arc::ptr_eq(&policy.source, source) => None,
-            Some(parsed) => Some(Entry::Policy {
-                policy: parsed.policy.clone(),
-                diagnostics: parsed.diagnostics.clone(),
-            }),
-        };
-        if let Some(entry) = entry.filter(|_| cacheable) {
-            self.store(&path, &entry);
-        }
-        parsed
     }
 
     /// The findings of one file (see [`crate::lint::engine::check_file`]), from the cache
@@ -250,14 +201,6 @@ impl Cache {
             Entry::Findings(findings) => findings,
             _ => Vec::new(),
         }
-    }
-
-    fn entry_path(&self, source: &SourceFile, target: Target) -> PathBuf {
-        let extension = Path::new(&source.name)
-            .extension()
-            .and_then(|extension| extension.to_str())
-            .unwrap_or("");
-        self.key_path(&["parsed", target.name(), extension], &source.text)
     }
 
     /// The entry file for `parts` (NUL-separated) and `text`, under this build's salt.
@@ -322,20 +265,15 @@ pub fn settings_fingerprint(settings: &crate::lint::settings::LintSettings<'_>) 
     hex(digest(&SHA256, text.as_bytes()).as_ref())
 }
 
-/// The parse an entry records, with the source (which entries leave out) set back.
-fn restore(
-    policy: Option<Policy>,
-    diagnostics: Vec<Diagnostic>,
-    source: &Arc<SourceFile>,
-) -> Parsed {
-    Parsed {
-        policy: policy.map(|mut policy| {
-            policy.name = source.stem();
-            policy.source = source.clone();
-            policy
-        }),
-        diagnostics,
+/// The SHA-256 of `parts` (each length-prefixed, so no two lists of parts collide), in hex:
+/// a short stand-in for them in a [`Cache::findings_or`] context. Cost: O(their size).
+pub fn digest_hex(parts: &[Vec<u8>]) -> String {
+    let mut context = Context::new(&SHA256);
+    for part in parts {
+        context.update(&(part.len() as u64).to_le_bytes());
+        context.update(part);
     }
+    hex(context.finish().as_ref())
 }
 
 /// Writes `bytes` to a temporary file in `dir`, then renames it to `path`: readers see the

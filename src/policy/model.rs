@@ -11,8 +11,8 @@ use crate::span::{Span, Spanned};
 
 /// One parsed ACL policy. Its name is the file stem (Vault renames stored policies to the URL
 /// name, so a `name = ...` inside the text is effectively a comment).
-// Serde (for the parsed-policy cache, `crate::cache`) leaves out the source, which the
-// reader sets back.
+// Serde (for the findings cache's keys of Terraform policies, `crate::terraform::check`)
+// leaves out the source.
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Policy {
     pub name: String,

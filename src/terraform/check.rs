@@ -3,7 +3,8 @@
 //! with the configuration and the file's `capable:ignore` comments applied: an ignore comment
 //! inside a policy heredoc applies to the path block below it, one above a `rule` block of a
 //! `vault_policy_document` to that rule. Cost: one ACL build per policy plus the rules' own
-//! costs.
+//! costs, or with the findings cache on ([`crate::cache`]) one SHA-256 of what the
+//! findings depend on and one entry read when that is unchanged.
 
 use std::sync::Arc;
 
@@ -34,29 +35,86 @@ fn check_one(workspace: &Workspace, terraform: &TerraformFile) -> Vec<FileDiagno
         if Arc::ptr_eq(&policy.source, &terraform.file) {
             continue;
         }
-        results.push(FileDiagnostics {
-            file: policy.source.clone(),
-            diagnostics: check_file(
+        let check = || {
+            check_file(
                 &policy.source,
                 &policy.parsed.diagnostics,
                 policy.parsed.policy.as_ref(),
                 workspace.target,
                 &workspace.config.lint_settings(),
-            ),
+            )
+        };
+        results.push(FileDiagnostics {
+            file: policy.source.clone(),
+            diagnostics: cached(workspace, &policy.source, &[inputs_of(policy)], check),
         });
     }
     results
 }
 
+/// `check`'s findings from the cache when everything they depend on besides `source`'s
+/// name and text is in `inputs` and unchanged, else `check()` (then stored). Without the
+/// cache, `check()`.
+fn cached(
+    workspace: &Workspace,
+    source: &SourceFile,
+    inputs: &[Vec<u8>],
+    check: impl FnOnce() -> Vec<Diagnostic>,
+) -> Vec<Diagnostic> {
+    let Some(cache) = crate::cache::Cache::for_config(&workspace.config) else {
+        return check();
+    };
+    let settings = workspace.config.lint_settings();
+    let context = format!(
+        "terraform\0{}\0{}\0{}",
+        source.name,
+        crate::cache::digest_hex(inputs),
+        crate::cache::settings_fingerprint(&settings)
+    );
+    cache.findings_or(source, workspace.target, &context, check)
+}
+
+/// What the findings about one extracted policy depend on besides its file's text: its name,
+/// the text sent to Vault, and its parse (model, with namespace and template switches, and
+/// diagnostics), serialized as the cache stores them. Cost: O(size of the model).
+fn inputs_of(policy: &super::EmbeddedPolicy) -> Vec<u8> {
+    let mut bytes = format!(
+        "{}\0{}\0{}\0",
+        policy.name, policy.text, policy.interpolated
+    )
+    .into_bytes();
+    let _ = serde_json::to_writer(&mut bytes, &policy.parsed.policy);
+    bytes.push(0);
+    let _ = serde_json::to_writer(&mut bytes, &policy.parsed.diagnostics);
+    bytes
+}
+
 fn check_terraform_file(workspace: &Workspace, terraform: &TerraformFile) -> FileDiagnostics {
+    let mut inputs = vec![format!("{:?}", terraform.heredocs).into_bytes()];
+    inputs.push(serde_json::to_vec(&terraform.diagnostics).unwrap_or_default());
+    inputs.extend(own_policies(terraform).map(inputs_of));
+    let diagnostics = cached(workspace, &terraform.file, &inputs, || {
+        terraform_findings(workspace, terraform)
+    });
+    FileDiagnostics {
+        file: terraform.file.clone(),
+        diagnostics,
+    }
+}
+
+/// The policies written in the `.tf` file itself (not read with `file()`).
+fn own_policies(terraform: &TerraformFile) -> impl Iterator<Item = &super::EmbeddedPolicy> {
+    terraform
+        .policies
+        .iter()
+        .filter(|policy| Arc::ptr_eq(&policy.source, &terraform.file))
+}
+
+fn terraform_findings(workspace: &Workspace, terraform: &TerraformFile) -> Vec<Diagnostic> {
     let config = &workspace.config.lint_settings();
     let mut diagnostics: Vec<Diagnostic> = apply_levels(terraform.diagnostics.clone(), config);
     let mut blocks = Vec::new();
-    let own = terraform
-        .policies
-        .iter()
-        .filter(|policy| Arc::ptr_eq(&policy.source, &terraform.file));
-    for policy in own {
+    for policy in own_policies(terraform) {
         diagnostics.extend(apply_levels(policy.parsed.diagnostics.clone(), config));
         let Some(model) = &policy.parsed.policy else {
             continue;
@@ -69,10 +127,7 @@ fn check_terraform_file(workspace: &Workspace, terraform: &TerraformFile) -> Fil
     let view = ignore_view(terraform);
     let mut diagnostics = suppress::apply(&view, Some(&blocks), diagnostics, config);
     sort_diagnostics(&mut diagnostics);
-    FileDiagnostics {
-        file: terraform.file.clone(),
-        diagnostics,
-    }
+    diagnostics
 }
 
 /// The `.tf` text as the suppression scanner should see it: the `<<EOT` openers and `EOT`
