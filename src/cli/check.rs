@@ -251,18 +251,22 @@ fn whole_tree_diagnostics(
     let mut context =
         Workspace::load_near_in(cwd, &args.paths, args.config.as_deref(), args.target)?;
     context.agent_files = workspace.agent_files.clone();
-    let mut reported: HashSet<PathBuf> = workspace
-        .files
-        .iter()
-        .chain(&workspace.agent_files)
-        .map(|file| canonical(&file.name))
-        .collect();
-    if let Some(config_file) = &workspace.config.source {
-        reported.insert(canonical(&config_file.name));
-    }
     let mut found = inventory_diagnostics(&context);
     found.extend(crate::guards::check(&context));
-    found.retain(|result| reported.contains(&canonical(&result.file.name)));
+    // Resolving every file's real path costs a `readlink` per path component: only done
+    // when there is a finding to place.
+    if !found.is_empty() {
+        let mut reported: HashSet<PathBuf> = workspace
+            .files
+            .iter()
+            .chain(&workspace.agent_files)
+            .map(|file| canonical(&file.name))
+            .collect();
+        if let Some(config_file) = &workspace.config.source {
+            reported.insert(canonical(&config_file.name));
+        }
+        found.retain(|result| reported.contains(&canonical(&result.file.name)));
+    }
     found.extend(agent_diagnostics(&context));
     Ok(found)
 }
