@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 /// A token's entity and groups, as far as templates can see them.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct Identity {
     pub entity_id: String,
     pub entity_name: String,
@@ -15,7 +15,7 @@ pub struct Identity {
     pub groups: Vec<Group>,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct Alias {
     /// The auth mount accessor (e.g. `auth_userpass_1234abcd`).
     pub mount_accessor: String,
@@ -27,7 +27,7 @@ pub struct Alias {
     pub custom_metadata: BTreeMap<String, String>,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct Group {
     pub id: String,
     pub name: String,

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use super::{CliError, CliResult, Exit};
 use crate::query::request;
 use crate::query::subject::take_whole_inventory;
-use crate::query::who_can::{endpoints_of, narrow_for, render_human, render_json, who_can};
+use crate::query::who_can::{endpoints_of, narrow_for, render_human, render_json, who_can_with};
 use crate::target::Target;
 use crate::workspace::Workspace;
 
@@ -72,7 +72,8 @@ pub fn run(args: Args) -> CliResult {
         );
     }
     narrow_for(&mut inventory, workspace.target, &calls);
-    let answers = who_can(&inventory, workspace.target, &calls);
+    let json = matches!(args.format, HumanOrJson::Json);
+    let answers = who_can_with(&inventory, workspace.target, &calls, json);
     match args.format {
         HumanOrJson::Human if !namespace.is_empty() => super::write_stdout(&format!(
             "in namespace `{namespace}`\n{}",

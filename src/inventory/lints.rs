@@ -3,13 +3,14 @@
 //! security rules judged against the role's merged ACL). `crate::check::check_inventory` runs
 //! them over a workspace.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 
 use rayon::prelude::*;
 
 use super::{Inventory, InventoryError, Subject};
-use crate::acl::{Acl, AclError, AclOptions};
+use crate::acl::{Acl, AclError, AclOptions, Identity};
 use crate::lint::rules::{overridden_deny, parameters_narrowed_by_merge, unresolved_template};
 use crate::lint::{codes, Category, PolicyIndex, RoleContext, Rule};
 use crate::mounts::Mounts;
@@ -23,11 +24,19 @@ pub type Finding = crate::lint::RoleFinding;
 /// its findings alone) is built once, for the first subject that holds it. Subjects whose
 /// findings cannot differ (same [`LintKey`]) are linted once and share the result. The
 /// distinct subjects are linted on all cores; the findings keep the subjects' order.
-/// Cost: O(distinct subjects × rules of their policies × merged rules) work, spread over the
-/// cores, plus O(subjects × policies per subject) for the keys.
+/// Groups are left out (no rule applies to them). Cost: O(distinct subjects × rules of their
+/// policies × merged rules) work, spread over the cores, plus O(subjects × effective
+/// policies per subject) for the keys (names borrowed, hashed once), and for a subject with
+/// a templated policy O(its identity) to build and hash that.
 pub fn lint_inventory(inventory: &Inventory, target: Target, mounts: &Mounts) -> Vec<Finding> {
     let alone_cache = AloneCache::default();
-    let subjects = inventory.subjects();
+    // A group is not a token: no role-level rule applies to it (see `lint_subject`), so its
+    // ACL is never built. A chain of `d` groups would otherwise merge d²/2 policies.
+    let subjects: Vec<Subject> = inventory
+        .subjects()
+        .into_iter()
+        .filter(|subject| !matches!(subject, Subject::Group(_)))
+        .collect();
     let keys: Vec<Option<LintKey>> = subjects
         .par_iter()
         .map(|subject| LintKey::of(inventory, subject))
@@ -69,34 +78,33 @@ pub fn lint_inventory(inventory: &Inventory, target: Target, mounts: &Mounts) ->
 /// `{subjects}`, filled in when they are merged, so two subjects with one key get the same
 /// findings. `None` when the key cannot be known (the subject is linted alone).
 #[derive(PartialEq, Eq, Hash)]
-struct LintKey {
+struct LintKey<'i> {
     kind: u8,
-    policies: Vec<String>,
+    policies: Vec<Cow<'i, str>>,
     namespace: String,
-    identity: Option<String>,
+    identity: Option<Option<Identity>>,
 }
 
-impl LintKey {
-    fn of(inventory: &Inventory, subject: &Subject) -> Option<LintKey> {
+impl<'i> LintKey<'i> {
+    fn of(inventory: &'i Inventory, subject: &Subject) -> Option<LintKey<'i>> {
         let kind = match subject {
             Subject::Role(_) => 0,
             Subject::Entity(_) => 1,
             Subject::Group(_) => 2,
             Subject::Policies(_) => return None,
         };
-        let policies = inventory.effective_policies(subject).ok()?;
+        let policies = inventory.effective_names(subject).ok()?;
         // A built-in (`default`) has no templates; any other name not among the workspace's
         // policies counts as templated, so its subject is never merged on a guess.
         let templated = policies.iter().any(|name| {
             inventory
                 .policies()
-                .get(name)
+                .get(name.as_ref())
                 .map_or(name != "default", |policy| policy.templated)
         });
-        let identity = if templated {
-            Some(format!("{:?}", inventory.identity_for(subject).ok()?))
-        } else {
-            None
+        let identity = match templated {
+            true => Some(inventory.identity_for(subject).ok()?),
+            false => None,
         };
         Some(LintKey {
             kind,

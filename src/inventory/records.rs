@@ -170,6 +170,7 @@ fn empty(beside: Beside) -> Inventory {
         namespaces: beside.namespaces,
         narrowed_default: None,
         set_aside: Vec::new(),
+        graph: std::sync::OnceLock::new(),
     }
 }
 

@@ -1,8 +1,9 @@
 //! Resolution of the inventory sections into effective policy sets and identities.
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 use std::fmt;
+use std::sync::OnceLock;
 
 use serde_saphyr::Spanned;
 
@@ -180,6 +181,74 @@ pub struct Inventory {
     pub(super) narrowed_default: Option<(Target, Policy)>,
     /// The rules [`Inventory::narrow_rules`] left out.
     pub(super) set_aside: Vec<Vec<crate::policy::Rule>>,
+    /// `groups` with interned ids, built at the first question about a group closure (so
+    /// after `groups` is complete: nothing adds a group once an inventory answers).
+    pub(super) graph: OnceLock<GroupGraph>,
+}
+
+/// The groups of an inventory with dense ids (their rank in name order), built once so that
+/// a closure walk compares and stores `u32`s instead of cloning and comparing names.
+/// Cost: O(groups + memberships) time and memory to build.
+#[derive(Clone, Debug, Default)]
+pub(super) struct GroupGraph {
+    /// Group name → id.
+    ids: HashMap<String, u32>,
+    /// Per id: the group's name and what it resolved to.
+    groups: Vec<(String, GroupInfo)>,
+    /// Per id: the ids of the groups listing it in `member_groups`, in `parents` order.
+    parents: Vec<Vec<u32>>,
+}
+
+impl GroupGraph {
+    fn new(groups: &BTreeMap<String, GroupInfo>) -> GroupGraph {
+        let ids: HashMap<String, u32> = groups
+            .keys()
+            .enumerate()
+            .map(|(id, name)| (name.clone(), id as u32))
+            .collect();
+        let parents = groups
+            .values()
+            .map(|info| {
+                let known = info.parents.iter().filter_map(|p| ids.get(p.as_str()));
+                known.copied().collect()
+            })
+            .collect();
+        let groups = groups
+            .iter()
+            .map(|(name, info)| (name.clone(), info.clone()))
+            .collect();
+        GroupGraph {
+            ids,
+            groups,
+            parents,
+        }
+    }
+
+    /// The groups named in `start` plus their parents, transitively, in breadth-first order
+    /// (each once; a cycle ends where it meets a group already seen); names that are no
+    /// group are left out. Cost: O(start + closure + parent links of the closure), `u32`s
+    /// only: the closure is the answer, and a chain of depth `d` has closures of every size
+    /// up to `d` (d²/2 in all, which callers that walk every subject pay).
+    fn closure<'n>(&self, start: impl IntoIterator<Item = &'n str>) -> Vec<u32> {
+        let mut seen: HashSet<u32> = HashSet::new();
+        let mut order = Vec::new();
+        let mut queue: VecDeque<u32> = start
+            .into_iter()
+            .filter_map(|name| self.ids.get(name).copied())
+            .collect();
+        while let Some(group) = queue.pop_front() {
+            if !seen.insert(group) {
+                continue;
+            }
+            queue.extend(self.parents[group as usize].iter().copied());
+            order.push(group);
+        }
+        order
+    }
+
+    fn info(&self, id: u32) -> &(String, GroupInfo) {
+        &self.groups[id as usize]
+    }
 }
 
 /// The deterministic accessor capable uses for an auth mount that declares none:
@@ -433,45 +502,62 @@ impl Inventory {
 
     /// The effective policy names, in merge order.
     pub fn effective_policies(&self, subject: &Subject) -> Result<Vec<String>, InventoryError> {
+        let names = self.effective_names(subject)?;
+        Ok(names.into_iter().map(Cow::into_owned).collect())
+    }
+
+    /// [`Inventory::effective_policies`], borrowing the names (only a namespace's `default`
+    /// is made). Cost: O(policies of the subject and of its group closure), the size of the
+    /// answer; the closure is walked once, by id (see [`GroupGraph::closure`]).
+    pub(crate) fn effective_names(
+        &self,
+        subject: &Subject,
+    ) -> Result<Vec<Cow<'_, str>>, InventoryError> {
         match subject {
             Subject::Role(name) => {
                 let key = self.find_role(name)?;
                 let role = &self.roles[&key];
-                let mut token = role.policies.clone();
+                let mut token: Vec<Cow<'_, str>> = role
+                    .policies
+                    .iter()
+                    .map(|p| Cow::Borrowed(p.as_str()))
+                    .collect();
                 if !role.no_default && !token.iter().any(|p| p == "root") {
-                    token.push(format!("{}default", role.namespace));
+                    token.push(Cow::Owned(format!("{}default", role.namespace)));
                 }
                 token.sort();
                 token.dedup();
-                let identity = match &role.login {
-                    LoginEntity::Declared(entity) | LoginEntity::Alias(entity) => {
-                        self.entity_policies(entity, &role.namespace)
-                    }
-                    LoginEntity::Implicit => Vec::new(),
-                };
-                Ok(append_unique(token, identity))
+                let mut names = UniqueNames::from(token);
+                if let LoginEntity::Declared(entity) | LoginEntity::Alias(entity) = &role.login {
+                    self.push_entity_policies(&mut names, entity, &role.namespace);
+                }
+                Ok(names.out)
             }
             Subject::Entity(name) => {
                 let Some(entity) = self.entities.get(name) else {
                     return Err(InventoryError::UnknownEntity(name.clone()));
                 };
-                Ok(append_unique(
-                    vec![format!("{}default", entity.namespace)],
-                    self.entity_policies(name, &entity.namespace),
-                ))
+                let default = Cow::Owned(format!("{}default", entity.namespace));
+                let mut names = UniqueNames::from(vec![default]);
+                self.push_entity_policies(&mut names, name, &entity.namespace);
+                Ok(names.out)
             }
             Subject::Group(name) => {
-                if !self.groups.contains_key(name) {
+                let Some(info) = self.groups.get(name) else {
                     return Err(InventoryError::UnknownGroup(name.clone()));
-                }
-                let groups = self.group_closure([name.clone()]);
-                let namespace = &self.groups[name].namespace;
-                Ok(append_unique(
-                    Vec::new(),
-                    self.groups_policies(&groups, namespace),
-                ))
+                };
+                let groups = self.group_closure([name.as_str()]);
+                let mut names = UniqueNames::default();
+                self.push_groups_policies(&mut names, &groups, &info.namespace);
+                Ok(names.out)
             }
-            Subject::Policies(names) => Ok(append_unique(Vec::new(), names.clone())),
+            Subject::Policies(names) => {
+                let mut unique = UniqueNames::default();
+                names
+                    .iter()
+                    .for_each(|name| unique.push(Cow::Owned(name.clone())));
+                Ok(unique.out)
+            }
         }
     }
 
@@ -493,7 +579,7 @@ impl Inventory {
                     return Err(InventoryError::UnknownGroup(name.clone()));
                 }
                 // A group alone has no entity: entity templates stay unresolved.
-                let groups = self.group_closure([name.clone()]);
+                let groups = self.group_closure([name.as_str()]);
                 Ok(Some(Identity {
                     groups: self.identity_groups(&groups),
                     ..Identity::default()
@@ -521,7 +607,7 @@ impl Inventory {
         subject: &Subject,
         target: Target,
     ) -> Result<Vec<Cow<'_, Policy>>, InventoryError> {
-        let names = self.effective_policies(subject)?;
+        let names = self.effective_names(subject)?;
         names
             .iter()
             .map(|name| self.policy_named(name, target))
@@ -588,57 +674,68 @@ impl Inventory {
         found.cloned().unwrap_or_default()
     }
 
-    /// The entity's own policies, then those of its groups that apply to a token of
-    /// `token_namespace`.
-    fn entity_policies(&self, entity: &str, token_namespace: &str) -> Vec<String> {
+    /// Pushes the entity's own policies, then those of its groups that apply to a token of
+    /// `token_namespace`. Cost: O(policies of the entity and its group closure).
+    fn push_entity_policies<'a>(
+        &'a self,
+        names: &mut UniqueNames<'a>,
+        entity: &str,
+        token_namespace: &str,
+    ) {
         let Some(info) = self.entities.get(entity) else {
-            return Vec::new();
+            return;
         };
-        let groups = self.group_closure(info.groups.iter().cloned());
-        append_unique(
-            info.policies.clone(),
-            self.groups_policies(&groups, token_namespace),
-        )
-    }
-
-    /// The policies of the groups whose namespace is the token's or one of its ancestors
-    /// (Vault's default `within_namespace_hierarchy`; OpenBao keeps every member in the group's
-    /// own namespace, where the rule changes nothing).
-    fn groups_policies(&self, groups: &[String], token_namespace: &str) -> Vec<String> {
-        groups
+        info.policies
             .iter()
-            .filter_map(|g| self.groups.get(g))
-            .filter(|g| crate::namespace::is_within(token_namespace, &g.namespace))
-            .flat_map(|g| g.policies.iter().cloned())
-            .collect()
+            .for_each(|name| names.push(Cow::Borrowed(name)));
+        let groups = self.group_closure(info.groups.iter().map(String::as_str));
+        self.push_groups_policies(names, &groups, token_namespace);
     }
 
-    /// The groups plus their parents, transitively, in breadth-first order. Cost: O(groups).
-    fn group_closure(&self, start: impl IntoIterator<Item = String>) -> Vec<String> {
-        let mut seen = BTreeSet::new();
-        let mut order = Vec::new();
-        let mut queue: VecDeque<String> = start.into_iter().collect();
-        while let Some(group) = queue.pop_front() {
-            if !seen.insert(group.clone()) {
+    /// Pushes the policies of the groups whose namespace is the token's or one of its
+    /// ancestors (Vault's default `within_namespace_hierarchy`; OpenBao keeps every member in
+    /// the group's own namespace, where the rule changes nothing). Cost: O(their policies).
+    fn push_groups_policies<'a>(
+        &'a self,
+        names: &mut UniqueNames<'a>,
+        groups: &[u32],
+        token_namespace: &str,
+    ) {
+        let graph = self.graph();
+        for &id in groups {
+            let (_, info) = graph.info(id);
+            if !crate::namespace::is_within(token_namespace, &info.namespace) {
                 continue;
             }
-            if let Some(info) = self.groups.get(&group) {
-                queue.extend(info.parents.iter().cloned());
-            }
-            order.push(group);
+            info.policies
+                .iter()
+                .for_each(|name| names.push(Cow::Borrowed(name)));
         }
-        order
     }
 
-    fn identity_groups(&self, groups: &[String]) -> Vec<Group> {
+    /// The group graph, built at the first call. Cost: O(groups + memberships) once.
+    fn graph(&self) -> &GroupGraph {
+        self.graph.get_or_init(|| GroupGraph::new(&self.groups))
+    }
+
+    /// The ids of the groups plus their parents, transitively, in breadth-first order. Cost:
+    /// O(start + closure), see [`GroupGraph::closure`].
+    fn group_closure<'n>(&self, start: impl IntoIterator<Item = &'n str>) -> Vec<u32> {
+        self.graph().closure(start)
+    }
+
+    /// The groups as templates see them. Cost: O(groups × their metadata), copied.
+    fn identity_groups(&self, groups: &[u32]) -> Vec<Group> {
+        let graph = self.graph();
         groups
             .iter()
-            .filter_map(|name| {
-                self.groups.get(name).map(|info| Group {
+            .map(|&id| {
+                let (name, info) = graph.info(id);
+                Group {
                     id: info.id.clone(),
                     name: name.clone(),
                     metadata: info.metadata.clone(),
-                })
+                }
             })
             .collect()
     }
@@ -647,7 +744,7 @@ impl Inventory {
         let Some(info) = self.entities.get(name) else {
             return Identity::default();
         };
-        let groups = self.group_closure(info.groups.iter().cloned());
+        let groups = self.group_closure(info.groups.iter().map(String::as_str));
         Identity {
             entity_id: info.id.clone(),
             entity_name: name.to_string(),
@@ -704,16 +801,28 @@ fn implicit_entity_name(role_key: &str) -> String {
     format!("entity_{:08x}", fnv1a(role_key) as u32)
 }
 
-/// `first` followed by the items of `more` not already present (order kept).
-fn append_unique(first: Vec<String>, more: Vec<String>) -> Vec<String> {
-    let mut seen: BTreeSet<String> = BTreeSet::new();
-    let mut out = Vec::new();
-    for name in first.into_iter().chain(more) {
-        if seen.insert(name.clone()) {
-            out.push(name);
-        }
+/// Names in the order first pushed, each once: merge order, as the token store and the
+/// identity store list them. Cost: O(1) expected per push (a hash of the name).
+#[derive(Default)]
+struct UniqueNames<'a> {
+    seen: HashSet<Cow<'a, str>>,
+    out: Vec<Cow<'a, str>>,
+}
+
+impl<'a> UniqueNames<'a> {
+    fn from(first: Vec<Cow<'a, str>>) -> UniqueNames<'a> {
+        let mut names = UniqueNames::default();
+        first.into_iter().for_each(|name| names.push(name));
+        names
     }
-    out
+
+    fn push(&mut self, name: Cow<'a, str>) {
+        if self.seen.contains(name.as_ref()) {
+            return;
+        }
+        self.seen.insert(name.clone());
+        self.out.push(name);
+    }
 }
 
 impl Resolver<'_> {
@@ -734,6 +843,7 @@ impl Resolver<'_> {
             namespaces: self.specs.namespaces.clone(),
             narrowed_default: None,
             set_aside: Vec::new(),
+            graph: OnceLock::new(),
         }
     }
 
