@@ -118,12 +118,26 @@ fn cached_and_uncached_runs_agree_on_the_example() {
     }
     let ignore = std::fs::read_to_string(tree.join(CACHE).join(".gitignore")).unwrap();
     assert_eq!(ignore.lines().last(), Some("*"), "{ignore}");
-    // One entry per policy file and target (agent configs included), none left half-written.
+    // One pack of findings, with an entry per policy file and target, and the inventory
+    // entries; none left half-written.
     let policy_files = ["ai-inference-service", "auditor", "key-rotation"];
-    assert!(entries(&tree).len() > policy_files.len());
+    let packs: Vec<PathBuf> = entries(&tree)
+        .into_iter()
+        .filter(|entry| is_pack(entry))
+        .collect();
+    let [pack] = packs.try_into().expect("one findings pack");
+    let text = String::from_utf8_lossy(&std::fs::read(pack).unwrap()).into_owned();
+    let count: usize = text.lines().nth(1).unwrap().parse().unwrap();
+    assert!(count > policy_files.len(), "{count} entries");
     assert!(entries(&tree)
         .iter()
-        .all(|entry| entry.file_name().unwrap().len() == 64));
+        .all(|entry| is_pack(entry) || entry.file_name().unwrap().len() == 64));
+}
+
+/// Whether `entry` is a findings pack (`findings-<build>.pack`).
+fn is_pack(entry: &Path) -> bool {
+    let name = entry.file_name().unwrap().to_string_lossy();
+    name.starts_with("findings-") && name.ends_with(".pack")
 }
 
 #[test]
@@ -292,7 +306,7 @@ fn concurrent_runs_share_the_cache_safely() {
     let leftovers: Vec<_> = std::fs::read_dir(tree.join(CACHE))
         .unwrap()
         .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|name| name != ".gitignore" && name.len() != 64)
+        .filter(|name| name != ".gitignore" && name.len() != 64 && !is_pack(Path::new(name)))
         .collect();
     assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");
 }

@@ -19,9 +19,13 @@
 //!   entries), the target, the context above and the file's text, so an edited file, another
 //!   target, other settings or another capable misses.
 //! - **Not cached**: texts whose meaning depends on the clock (OpenBao's `expiration`).
-//! - **Safe under concurrent runs**: an entry is written to a temporary file in the cache
-//!   folder and renamed into place, so a reader sees a whole entry or none. Each entry ends
-//!   with the SHA-256 of its payload; an entry that is truncated, corrupt or of another
+//! - **One file**: the findings entries of a build share one pack ([`pack`]), read once per
+//!   run and written once at its end ([`flush`]) when the run added entries, so a warm
+//!   `check` of N files opens one cache file, not N. Packs of other builds are removed then.
+//! - **Safe under concurrent runs**: a pack or entry is written to a temporary file in the
+//!   cache folder and renamed into place, so a reader sees a whole one or none (two runs that
+//!   add entries at once keep one run's additions; the other's miss next time). Each entry
+//!   carries a SHA-256 of its payload; an entry that is truncated, corrupt or of another
 //!   format is ignored and written again, never an error.
 //! - **Contents**: the findings as `check` reports them (messages and spans, no file text);
 //!   agent configurations (which may hold secrets) have no entries.
@@ -37,6 +41,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 use ring::digest::{digest, Context, SHA256};
 
@@ -75,12 +80,17 @@ pub fn enable_inventory(no_cache: bool) {
     FINDINGS.store(false, Ordering::Relaxed);
 }
 
+/// The cache of this process's first workspace load ([`Cache::for_config`]).
+static OPENED: std::sync::OnceLock<Option<Cache>> = std::sync::OnceLock::new();
+
 /// An open cache folder.
 #[derive(Clone, Debug)]
 pub struct Cache {
     dir: PathBuf,
     /// Hashed in front of every key: format, version and build.
     salt: Vec<u8>,
+    /// The findings pack, read on first use and shared by the clones of this cache.
+    pack: Arc<Mutex<Option<pack::Pack>>>,
 }
 
 /// What one entry records about a file.
@@ -127,7 +137,6 @@ impl Cache {
 
     /// `CAPABLE_CACHE_DIR`, else `<root>/.capable_cache` when there is a config file.
     fn for_root(root: &Path, has_config: bool) -> Option<Cache> {
-        static OPENED: std::sync::OnceLock<Option<Cache>> = std::sync::OnceLock::new();
         if !ENABLED.load(Ordering::Relaxed) {
             return None;
         }
@@ -141,6 +150,11 @@ impl Cache {
                 Some(Cache::at(&dir, &build_salt()?))
             })
             .clone()
+    }
+
+    /// The cache this process opened, if it opened one.
+    fn opened() -> Option<Cache> {
+        OPENED.get().cloned().flatten()
     }
 
     /// The cache in `dir`, created (with its `.gitignore`) if needed; `salt` tells builds
@@ -161,6 +175,7 @@ impl Cache {
         Cache {
             dir: dir.to_path_buf(),
             salt: full_salt,
+            pack: Arc::default(),
         }
     }
 
@@ -176,11 +191,11 @@ impl Cache {
     }
 
     /// The findings of one file (see [`crate::lint::engine::check_file`]), from the cache
-    /// when it has a sound entry, else from `check` (then stored). `context` is everything
-    /// else they depend on besides the text and target: the file's name, its policy's
-    /// namespace and template switches, and a fingerprint of the lint settings
-    /// ([`settings_fingerprint`]). Cost: one SHA-256 of the text and one file read, plus on a
-    /// miss `check` and one file write.
+    /// when it has a sound entry, else from `check` (then kept for [`Cache::flush`]).
+    /// `context` is everything else they depend on besides the text and target: the file's
+    /// name, its policy's namespace and template switches, and a fingerprint of the lint
+    /// settings ([`settings_fingerprint`]). Cost: one SHA-256 of the text and of the entry,
+    /// plus on the first call one read of the findings pack and on a miss `check`.
     pub fn findings_or(
         &self,
         source: &SourceFile,
@@ -191,20 +206,76 @@ impl Cache {
         if source.text.contains("expiration") {
             return check();
         }
-        let path = self.key_path(&["findings", target.name(), context], &source.text);
-        if let Some(Entry::Findings(findings)) = self.load(&path) {
+        let key = self.key(&["findings", target.name(), context], &source.text);
+        let stored = self.with_pack(|pack| pack.get(&key));
+        let found = stored.and_then(|payload| serde_json::from_slice(&payload).ok());
+        if let Some(Entry::Findings(findings)) = found {
             return findings;
         }
         let findings = Entry::Findings(check());
-        self.store(&path, &findings);
+        if let Ok(payload) = serde_json::to_vec(&findings) {
+            self.with_pack(|pack| pack.insert(key, payload));
+        }
         match findings {
             Entry::Findings(findings) => findings,
             _ => Vec::new(),
         }
     }
 
-    /// The entry file for `parts` (NUL-separated) and `text`, under this build's salt.
-    fn key_path(&self, parts: &[&str], text: &str) -> PathBuf {
+    /// Writes the findings pack when this run added entries: every sound entry it held and
+    /// the new ones, atomically; packs of other builds are removed then (a rebuilt capable
+    /// never reads them). Cost: O(pack size).
+    pub fn flush(&self) {
+        // The pack in memory becomes the one written: a second flush writes only what
+        // was added after the first.
+        let bytes = self.with_pack(|pack| {
+            let bytes = pack.changed().then(|| pack.write())?;
+            *pack = pack::Pack::read(bytes.clone());
+            Some(bytes)
+        });
+        let Some(bytes) = bytes else {
+            return;
+        };
+        if self.create().is_none() {
+            return;
+        }
+        let path = self.pack_path();
+        if write_atomically(&self.dir, &path, &bytes).is_none() {
+            return;
+        }
+        let Ok(listing) = std::fs::read_dir(&self.dir) else {
+            return;
+        };
+        for entry in listing.flatten() {
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            let stale = name.starts_with("findings-") && name.ends_with(".pack");
+            if stale && entry.path() != path {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
+    }
+
+    /// Runs `work` on the findings pack, read from disk on first use.
+    fn with_pack<T>(&self, work: impl FnOnce(&mut pack::Pack) -> T) -> T {
+        let mut guard = self
+            .pack
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let pack = guard.get_or_insert_with(|| {
+            pack::Pack::read(std::fs::read(self.pack_path()).unwrap_or_default())
+        });
+        work(pack)
+    }
+
+    /// `findings-<SHA-256 of the salt, 16 hex digits>.pack`: one pack per build.
+    fn pack_path(&self) -> PathBuf {
+        let build = hex(digest(&SHA256, &self.salt).as_ref());
+        self.dir.join(format!("findings-{}.pack", &build[..16]))
+    }
+
+    /// The key of `parts` (NUL-separated) and `text` under this build's salt, in hex.
+    fn key(&self, parts: &[&str], text: &str) -> String {
         let mut key = Context::new(&SHA256);
         key.update(&self.salt);
         for part in parts {
@@ -213,7 +284,12 @@ impl Cache {
         }
         key.update(b"\0");
         key.update(text.as_bytes());
-        self.dir.join(hex(key.finish().as_ref()))
+        hex(key.finish().as_ref())
+    }
+
+    /// The entry file for `parts` (NUL-separated) and `text`, under this build's salt.
+    fn key_path(&self, parts: &[&str], text: &str) -> PathBuf {
+        self.dir.join(self.key(parts, text))
     }
 
     /// The entry at `path` if it is whole and sound.
@@ -263,6 +339,14 @@ pub fn settings_fingerprint(settings: &crate::lint::settings::LintSettings<'_>) 
         settings.rules, settings.mounts, settings.namespaces, settings.accessors
     );
     hex(digest(&SHA256, text.as_bytes()).as_ref())
+}
+
+/// Writes the findings pack of this process's cache, if one is open and this run added
+/// entries ([`Cache::flush`]). `check` calls it once its findings are known.
+pub fn flush() {
+    if let Some(cache) = Cache::opened() {
+        cache.flush();
+    }
 }
 
 /// The SHA-256 of `parts` (each length-prefixed, so no two lists of parts collide), in hex:
@@ -318,6 +402,7 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 pub mod inventory;
+mod pack;
 
 #[cfg(test)]
 mod tests;

@@ -63,18 +63,31 @@ fn entries(dir: &Path) -> Vec<PathBuf> {
     found
 }
 
+/// The same cache folder as a new process sees it (after this one flushed).
+fn reopen(folder: &Path, salt: &[u8]) -> Cache {
+    Cache::open(folder, salt).unwrap()
+}
+
 #[test]
 fn a_second_check_comes_from_the_cache_and_equals_a_fresh_one() {
-    let (dir, _folder, cache) = fresh();
+    let (dir, folder, cache) = fresh();
     let file = source("policies/team.hcl", POLICY);
     let (first, checked_first) = read(&cache, &file, Target::Vault, "ctx");
-    let (second, checked_second) = read(&cache, &file, Target::Vault, "ctx");
+    let (same_run, checked_same_run) = read(&cache, &file, Target::Vault, "ctx");
     assert!(checked_first);
-    assert!(!checked_second, "the second run checked again");
+    assert!(
+        !checked_same_run,
+        "the second lookup of one run checked again"
+    );
+    cache.flush();
+    let (next_run, checked_next_run) =
+        read(&reopen(&folder, b"build"), &file, Target::Vault, "ctx");
+    assert!(!checked_next_run, "the next run checked again");
     let fresh = findings(&file, Target::Vault);
     assert!(!fresh.is_empty(), "the sample policy has no findings");
-    assert_eq!(shown(&second), shown(&fresh));
-    assert_eq!(shown(&first), shown(&fresh));
+    for found in [&first, &same_run, &next_run] {
+        assert_eq!(shown(found), shown(&fresh));
+    }
     let ignore = std::fs::read_to_string(dir.path().join(DIR_NAME).join(".gitignore")).unwrap();
     assert_eq!(ignore.lines().last(), Some("*"));
 }
@@ -84,6 +97,8 @@ fn the_key_covers_text_target_context_and_build() {
     let (_dir, folder, cache) = fresh();
     let file = source("a.hcl", POLICY);
     assert!(read(&cache, &file, Target::Vault, "ctx").1);
+    cache.flush();
+    let cache = reopen(&folder, b"build");
     assert!(!read(&cache, &file, Target::Vault, "ctx").1);
     assert!(
         read(&cache, &file, Target::OpenBao, "ctx").1,
@@ -98,39 +113,79 @@ fn the_key_covers_text_target_context_and_build() {
     let (after_edit, checked) = read(&cache, &edited, Target::Vault, "ctx");
     assert!(checked, "an edited text hit");
     assert!(after_edit.iter().any(|d| d.message.contains("lits")));
+    cache.flush();
+    let cache = reopen(&folder, b"build");
     let (again, checked) = read(&cache, &edited, Target::Vault, "ctx");
     assert!(!checked);
     assert_eq!(shown(&again), shown(&after_edit));
-    let other_build = Cache::open(&folder, b"another build").unwrap();
+    for (target, context) in [
+        (Target::Vault, "ctx"),
+        (Target::OpenBao, "ctx"),
+        (Target::Vault, "other"),
+    ] {
+        assert!(
+            !read(&cache, &file, target, context).1,
+            "{target:?} {context} lost"
+        );
+    }
+    // Another build misses, and its pack replaces this build's.
+    let other_build = reopen(&folder, b"another build");
     assert!(
         read(&other_build, &file, Target::Vault, "ctx").1,
         "another build hit"
     );
-    assert_eq!(entries(&folder).len(), 5);
+    other_build.flush();
+    assert_eq!(entries(&folder).len(), 1, "{:?}", entries(&folder));
+    assert!(
+        !read(
+            &reopen(&folder, b"another build"),
+            &file,
+            Target::Vault,
+            "ctx"
+        )
+        .1
+    );
 }
 
 #[test]
-fn a_corrupt_or_truncated_entry_is_ignored_and_written_again() {
+fn a_damaged_pack_is_ignored_and_written_again() {
     let (_dir, folder, cache) = fresh();
-    let file = source("a.hcl", POLICY);
-    read(&cache, &file, Target::Vault, "ctx");
-    let [entry] = entries(&folder).try_into().unwrap();
-    let whole = std::fs::read(&entry).unwrap();
-    let mut flipped = whole.clone();
-    flipped[10] ^= 0x01;
-    let damaged: [Vec<u8>; 5] = [
-        whole[..whole.len() / 2].to_vec(),
-        whole[..whole.len() - 1].to_vec(),
-        flipped,
-        Vec::new(),
-        b"not an entry\n".to_vec(),
+    let files = [
+        source("a.hcl", POLICY),
+        source("b.hcl", &POLICY.replace("secret", "kv")),
     ];
+    for file in &files {
+        read(&cache, file, Target::Vault, "ctx");
+    }
+    cache.flush();
+    let [pack] = entries(&folder).try_into().unwrap();
+    let whole = std::fs::read(&pack).unwrap();
+    let damaged: Vec<Vec<u8>> = [whole.len() / 2, whole.len() - 1, 30, 10]
+        .into_iter()
+        .map(|at| {
+            let mut flipped = whole.clone();
+            flipped[at] ^= 0x01;
+            flipped
+        })
+        .chain([
+            whole[..whole.len() / 2].to_vec(),
+            whole[..whole.len() - 1].to_vec(),
+            Vec::new(),
+            b"not a pack\n".to_vec(),
+        ])
+        .collect();
     for bytes in damaged {
-        std::fs::write(&entry, &bytes).unwrap();
-        let (found, checked) = read(&cache, &file, Target::Vault, "ctx");
-        assert!(checked, "a damaged entry was used: {bytes:?}");
-        assert_eq!(shown(&found), shown(&findings(&file, Target::Vault)));
-        assert_eq!(std::fs::read(&entry).unwrap(), whole, "not written again");
+        std::fs::write(&pack, &bytes).unwrap();
+        let cache = reopen(&folder, b"build");
+        let mut rechecked = 0;
+        for file in &files {
+            let (found, checked) = read(&cache, file, Target::Vault, "ctx");
+            rechecked += usize::from(checked);
+            assert_eq!(shown(&found), shown(&findings(file, Target::Vault)));
+        }
+        assert!(rechecked > 0, "a damaged pack was used whole: {bytes:?}");
+        cache.flush();
+        assert_eq!(std::fs::read(&pack).unwrap(), whole, "not written again");
     }
 }
 
@@ -146,6 +201,7 @@ fn clock_dependent_texts_are_not_cached() {
         read(&cache, &expiring, Target::OpenBao, "ctx").1,
         "an expiration was cached"
     );
+    cache.flush();
     assert!(entries(&folder).is_empty());
 }
 

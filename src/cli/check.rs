@@ -99,6 +99,8 @@ pub fn run(args: Args) -> CliResult {
             return Ok(Exit::Usage);
         }
     };
+    // The findings cache is written once, with every entry this run added.
+    crate::cache::flush();
     let since = args
         .new_since
         .clone()
@@ -120,6 +122,7 @@ pub fn run(args: Args) -> CliResult {
         let hidden =
             crate::baseline::retain_new(&mut results, known, |file| workspace.policy_of(file));
         eprintln!("{hidden} finding(s) hidden: already present at `{rev}`");
+        crate::cache::flush();
     }
     let fail_level = args.fail_level.unwrap_or(workspace.config.fail_level);
     if args.format == Format::Github {
