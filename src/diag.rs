@@ -148,11 +148,15 @@ mod capacity_tests {
 
     #[test]
     fn texts_keep_no_spare_capacity() {
-        let mut text = String::with_capacity(256);
-        text.push_str("`list` is never used");
-        let diagnostic = Diagnostic::new("x", Severity::Warning, Span::new(0, 1), text.clone())
-            .with_help(text.clone())
-            .with_label(text);
+        // A clone has no spare capacity: each text is made with room to spare.
+        let text = || {
+            let mut text = String::with_capacity(256);
+            text.push_str("`list` is never used");
+            text
+        };
+        let diagnostic = Diagnostic::new("x", Severity::Warning, Span::new(0, 1), text())
+            .with_help(text())
+            .with_label(text());
         let help = diagnostic.help.as_ref().unwrap();
         let label = diagnostic.label.as_ref().unwrap();
         assert_eq!(diagnostic.message.capacity(), diagnostic.message.len());
