@@ -58,7 +58,7 @@ impl Diagnostic {
         Diagnostic {
             rule: rule.into(),
             severity,
-            message: message.into(),
+            message: exact(message.into()),
             span,
             label: None,
             help: None,
@@ -71,12 +71,12 @@ impl Diagnostic {
     }
 
     pub fn with_help(mut self, help: impl Into<String>) -> Diagnostic {
-        self.help = Some(help.into());
+        self.help = Some(exact(help.into()));
         self
     }
 
     pub fn with_label(mut self, label: impl Into<String>) -> Diagnostic {
-        self.label = Some(label.into());
+        self.label = Some(exact(label.into()));
         self
     }
 
@@ -84,6 +84,14 @@ impl Diagnostic {
     pub fn is_invalid(&self) -> bool {
         self.rule.starts_with("invalid-")
     }
+}
+
+/// `text` without spare capacity: `format!` leaves up to half of a message unused, and a big
+/// policy keeps hundreds of thousands of messages until the report is written. Cost: O(1)
+/// (shrinking a heap block in place), nothing when there is no spare capacity.
+fn exact(mut text: String) -> String {
+    text.shrink_to_fit();
+    text
 }
 
 /// The diagnostics of one file, with the file they point into.
@@ -131,5 +139,28 @@ mod shorten_tests {
         assert!(short.ends_with("éé/end"), "{short}");
         assert!(short.contains('…'));
         assert_eq!(short.chars().count(), 38 + 1 + 38);
+    }
+}
+
+#[cfg(test)]
+mod capacity_tests {
+    use super::*;
+
+    #[test]
+    fn texts_keep_no_spare_capacity() {
+        // A clone has no spare capacity: each text is made with room to spare.
+        let text = || {
+            let mut text = String::with_capacity(256);
+            text.push_str("`list` is never used");
+            text
+        };
+        let diagnostic = Diagnostic::new("x", Severity::Warning, Span::new(0, 1), text())
+            .with_help(text())
+            .with_label(text());
+        let help = diagnostic.help.as_ref().unwrap();
+        let label = diagnostic.label.as_ref().unwrap();
+        assert_eq!(diagnostic.message.capacity(), diagnostic.message.len());
+        assert_eq!(help.capacity(), help.len());
+        assert_eq!(label.capacity(), label.len());
     }
 }

@@ -278,14 +278,45 @@ pub fn render(file: &SourceFile, diagnostics: &[Diagnostic], color: bool) -> Str
 /// The whole `check` report: each file's diagnostics (files in the given order, clean files
 /// skipped), then a summary line such as `found 3 errors and 2 warnings in 2 of 4 files`.
 pub fn render_report(results: &[FileDiagnostics], color: bool) -> String {
-    let mut out = String::new();
-    for result in results.iter().filter(|r| !r.diagnostics.is_empty()) {
-        out.push_str(&render(&result.file, &result.diagnostics, color));
-        out.push('\n');
+    let mut out = Vec::new();
+    if write_report(results, color, &mut out).is_err() {
+        return String::new();
     }
-    out.push_str(&Counts::of(results).summary());
-    out.push('\n');
-    out
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// Frames rendered at once: enough to keep every core busy, few enough that the rendered
+/// text held at a time stays small (a frame is a few hundred bytes).
+const FRAMES_PER_BATCH: usize = 1024;
+
+/// Writes [`render_report`] to `out` as it is rendered: frames are rendered in batches of
+/// [`FRAMES_PER_BATCH`] on all cores (rayon) and written in order, so the report never exists
+/// whole in memory (it is several times the size of the policies). Cost: O(findings × frame)
+/// time, O(batch) memory beyond the results.
+pub fn write_report(
+    results: &[FileDiagnostics],
+    color: bool,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    use rayon::prelude::*;
+    for result in results.iter().filter(|r| !r.diagnostics.is_empty()) {
+        for (batch_index, batch) in result.diagnostics.chunks(FRAMES_PER_BATCH).enumerate() {
+            let frames: Vec<String> = batch
+                .par_iter()
+                .map(|d| render_one(&result.file, d, color))
+                .collect();
+            for (index, frame) in frames.iter().enumerate() {
+                // Frames of one file are separated by a blank line (see [`render`]).
+                if batch_index > 0 || index > 0 {
+                    out.write_all(b"\n")?;
+                }
+                out.write_all(frame.as_bytes())?;
+            }
+        }
+        out.write_all(b"\n")?;
+    }
+    out.write_all(Counts::of(results).summary().as_bytes())?;
+    out.write_all(b"\n")
 }
 
 fn miette_severity(severity: Severity) -> miette::Severity {
@@ -357,6 +388,40 @@ mod tests {
         let out = render_one(&file, &diagnostic, false);
         assert!(out.contains("only line 1 is shown"), "{out}");
         assert!(out.lines().count() < 20, "{out}");
+    }
+
+    #[test]
+    fn the_written_report_is_the_frames_joined_across_batches() {
+        // More frames than one batch, in two files: the blank lines between frames and after
+        // each file must fall where joining every frame of a file puts them.
+        let file = std::sync::Arc::new(SourceFile::new("p.hcl", "a\n".repeat(3_000)));
+        let other = std::sync::Arc::new(SourceFile::new("q.hcl", "b\n"));
+        let finding = |line: usize| {
+            Diagnostic::error("x", Span::new(2 * line, 2 * line + 1), format!("m{line}"))
+        };
+        let results = [
+            FileDiagnostics {
+                file: file.clone(),
+                diagnostics: (0..FRAMES_PER_BATCH + 3).map(finding).collect(),
+            },
+            FileDiagnostics {
+                file: other.clone(),
+                diagnostics: Vec::new(),
+            },
+            FileDiagnostics {
+                file: other.clone(),
+                diagnostics: vec![finding(0)],
+            },
+        ];
+        let expected = format!(
+            "{}\n{}\n{}\n",
+            render(&file, &results[0].diagnostics, false),
+            render(&other, &results[2].diagnostics, false),
+            Counts::of(&results).summary()
+        );
+        let mut written = Vec::new();
+        write_report(&results, false, &mut written).unwrap();
+        assert_eq!(String::from_utf8(written).unwrap(), expected);
     }
 
     #[test]

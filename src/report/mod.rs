@@ -45,9 +45,10 @@ pub fn render(format: Format, results: &[FileDiagnostics], color: bool) -> Strin
     }
 }
 
-/// Writes the results of a check in a format to `out`. SARIF and JSON are written result by
-/// result (SARIF's log is several kilobytes per finding in memory, JSON's a few hundred
-/// bytes); the other formats are rendered whole first, a few hundred bytes per finding.
+/// Writes the results of a check in a format to `out`. SARIF, JSON, human and concise are
+/// written result by result (SARIF's log is several kilobytes per finding in memory, a human
+/// frame or a JSON entry a few hundred bytes); GitHub's (at most a few dozen annotations) and
+/// GitLab's are rendered whole first.
 pub fn write(
     format: Format,
     results: &[FileDiagnostics],
@@ -57,6 +58,8 @@ pub fn write(
     match format {
         Format::Sarif => sarif::write(results, out),
         Format::Json => json::write(results, out),
+        Format::Human => human::write_report(results, color, out),
+        Format::Concise => concise::write(results, out),
         _ => out.write_all(render(format, results, color).as_bytes()),
     }
 }

@@ -201,7 +201,8 @@ fn mounts_of_kind(ctx: &PolicyContext<'_>, map: &MountMap<'_>, kind: &str) -> Ve
 /// Probes dangerous engine endpoints: for each mount of their kind, the endpoint filled with
 /// [`FILLER`] and filled from each of the policy's patterns, each operation asked of the
 /// policy's ACL. One finding per winning block, in source order.
-/// Cost: O(endpoints × mounts × (rules + 1) × operations) ACL decisions.
+/// Cost: O(endpoints × mounts × (rules + 1) × operations) ACL decisions; the witnesses are
+/// probed as they are made, never all held at once.
 pub fn probe_engine(ctx: &PolicyContext<'_>, endpoints: &[EngineEndpoint]) -> Vec<EngineFinding> {
     let map = mount_map(ctx);
     let mut findings: BTreeMap<usize, EngineFinding> = BTreeMap::new();
@@ -216,16 +217,16 @@ pub fn probe_engine(ctx: &PolicyContext<'_>, endpoints: &[EngineEndpoint]) -> Ve
                 continue;
             };
             let name = describe(&mount, endpoint);
-            for (path, broad) in witnesses(ctx, &mount, area.template) {
+            for_each_witness(ctx, &mount, area.template, |path, broad| {
                 for operation in area.operations {
-                    let Some(span) = allowing_with_fields(ctx, *operation, &path, area.fields)
+                    let Some(span) = allowing_with_fields(ctx, *operation, path, area.fields)
                     else {
                         continue;
                     };
                     let finding = findings.entry(span.start).or_insert_with(|| EngineFinding {
                         span,
                         operations: Vec::new(),
-                        witness: path.clone(),
+                        witness: path.to_string(),
                         endpoint: name.clone(),
                         effect: area.effect,
                         broad,
@@ -234,7 +235,7 @@ pub fn probe_engine(ctx: &PolicyContext<'_>, endpoints: &[EngineEndpoint]) -> Ve
                         finding.operations.push(*operation);
                     }
                 }
-            }
+            });
         }
     }
     findings.into_values().collect()
@@ -276,15 +277,23 @@ fn fill<'t>(template: &'t str, value: impl Fn(&str) -> &'t str) -> String {
         .join("/")
 }
 
-/// The endpoint at `mount` filled with [`FILLER`] (broad), then filled from the segments of
-/// each of the policy's patterns under the mount (the names the policy spells out).
-/// Cost: O(blocks under the mount × pattern length); the blocks are grouped by mount once per
-/// policy ([`crate::lint::PolicyIndex::rules_under`]).
-fn witnesses(ctx: &PolicyContext<'_>, mount: &MountOf, template: &str) -> Vec<(String, bool)> {
-    let first = format!("{}{}", mount.path, fill(template, |_| FILLER));
-    // Paths already listed, so that a policy of many blocks under one mount costs O(blocks).
-    let mut seen: FastSet<String> = FastSet::from_iter([first.clone()]);
-    let mut out = vec![(first, true)];
+/// Calls `probe` with the endpoint at `mount` filled with [`FILLER`] (broad), then filled
+/// from the segments of each of the policy's patterns under the mount (the names the policy
+/// spells out), each distinct path once, in that order. The paths are probed as they are
+/// made: only the set of those seen is kept (a policy of many blocks under one mount probes
+/// each name it spells once).
+/// Cost: O(blocks under the mount × pattern length) plus the probes; the blocks are grouped by
+/// mount once per policy ([`crate::lint::PolicyIndex::rules_under`]).
+fn for_each_witness(
+    ctx: &PolicyContext<'_>,
+    mount: &MountOf,
+    template: &str,
+    mut probe: impl FnMut(&str, bool),
+) {
+    let mut path = format!("{}{}", mount.path, fill(template, |_| FILLER));
+    probe(&path, true);
+    let mut seen: FastSet<Box<str>> = FastSet::from_iter([path.as_str().into()]);
+    let mut written: Vec<&str> = Vec::new();
     for index in ctx.index.rules_under(&mount.path) {
         let Some(pattern) = &ctx.policy.rules[index].pattern else {
             continue;
@@ -292,14 +301,15 @@ fn witnesses(ctx: &PolicyContext<'_>, mount: &MountOf, template: &str) -> Vec<(S
         let Some(relative) = pattern.normalized.strip_prefix(mount.path.as_str()) else {
             continue;
         };
-        let written: Vec<&str> = relative.split('/').collect();
+        written.clear();
+        written.extend(relative.split('/'));
         let (filled, broad) = fill_from_pattern(template, &written);
-        let path = format!("{}{filled}", mount.path);
-        if seen.insert(path.clone()) {
-            out.push((path, broad));
+        path.truncate(mount.path.len());
+        path.push_str(&filled);
+        if seen.insert(path.as_str().into()) {
+            probe(&path, broad);
         }
     }
-    out
 }
 
 /// Probes dangerous engine endpoints and reports each finding as "grants OPS on `WITNESS`
