@@ -51,9 +51,12 @@ pub fn who_can(inventory: &Inventory, target: Target, calls: &[Call]) -> Vec<Ans
 }
 
 /// [`who_can`]; with `policies` false each answer's `policies` is left empty (the human
-/// rendering does not show them). Cost: per subject, one ACL merge of its effective
-/// policies and one lookup per call, plus with `policies` a copy of their names: both are
-/// the size of the subject's effective set, which for a chain of `d` groups is d²/2 in all.
+/// rendering does not show them). Cost: per role and entity, one ACL merge of its effective
+/// policies; per group, one merge of the policies that keep a rule for it, its summary
+/// built from its parent's along single-parent chains (see [`Inventory::group_acls`]), so
+/// a chain of `d` groups costs O(d) when its policies keep no rule; then one lookup per
+/// call. With `policies`, a copy of each subject's effective names: the size of the answer,
+/// d²/2 for that chain.
 pub fn who_can_with(
     inventory: &Inventory,
     target: Target,
@@ -61,12 +64,17 @@ pub fn who_can_with(
     policies: bool,
 ) -> Vec<Answer> {
     use rayon::prelude::*;
+    let groups = inventory.group_acls(target);
     inventory
         .subjects()
         .into_par_iter()
         .map(|subject| {
-            let decisions = inventory
-                .acl_for(&subject, target)
+            let acl = match &subject {
+                Subject::Group(name) => groups.acl(name),
+                _ => None,
+            };
+            let decisions = acl
+                .unwrap_or_else(|| inventory.acl_for(&subject, target))
                 .map(|acl| calls.iter().filter_map(|call| decide(&acl, call)).collect())
                 .map_err(|error| error.to_string());
             Answer {
