@@ -44,9 +44,9 @@ fn graph() -> impl Strategy<Value = Graph> {
     })
 }
 
-/// Each policy: a plain rule on its own path, and a second one naming the entity's name, a
+/// Each policy: a plain rule on its own path, a second one naming the entity's name, a
 /// group, the entity's metadata, the entity's id (empty for a group subject, so the rule is
-/// kept for groups) or nothing.
+/// kept for groups) or nothing, and `+` rules.
 fn policy_text(index: usize) -> String {
     let template = match index % 5 {
         0 => "{{identity.entity.name}}".to_string(),
@@ -55,9 +55,16 @@ fn policy_text(index: usize) -> String {
         3 => "{{identity.entity.id}}".to_string(),
         _ => "plain".to_string(),
     };
+    // `+` rules that match every probe path, and one that matches none (`who-can` leaves it
+    // out before building any ACL).
+    let plus = match index % 2 {
+        0 => "path \"secret/+/x\" { capabilities = [\"read\"] }\n",
+        _ => "path \"secret/+/t/+\" { capabilities = [\"deny\"] }\n",
+    };
     format!(
         "path \"secret/p{index}/*\" {{ capabilities = [\"read\"] }}\n\
-         path \"secret/t/{template}/*\" {{ capabilities = [\"update\"] }}\n"
+         path \"secret/t/{template}/*\" {{ capabilities = [\"update\"] }}\n\
+         path \"secret/+/p{index}\" {{ capabilities = [\"deny\"] }}\n{plus}"
     )
 }
 

@@ -104,11 +104,13 @@ pub fn narrow_for(inventory: &mut Inventory, target: Target, calls: &[Call]) {
 }
 
 /// Whether `rule` of `policy` may match one of `paths` (leading `/` trimmed): its pattern's
-/// literal start (before the first `*` or `+`) begins one of them. A lookup tries the path
-/// and, for a listing, the path without its trailing `/`, both of which begin with any
-/// pattern start that matches. Templated rules (their pattern depends on the subject),
-/// expired ones (they are reported as skipped) and every rule of a policy outside the root
-/// namespace (its patterns are joined to the namespace) are kept. Cost: O(paths × pattern).
+/// literal start (before the first `*` or `+`) begins one of them, and a pattern with `+`
+/// segments matches one of them or one without its trailing `/` part by part (spec 3.4). A
+/// lookup tries the path and, for a listing, the path without its trailing `/`, both of
+/// which begin with any pattern start that matches. Templated rules (their pattern depends
+/// on the subject), expired ones (they are reported as skipped) and every rule of a policy
+/// outside the root namespace (its patterns are joined to the namespace) are kept. Cost:
+/// O(paths × pattern).
 fn may_match(policy: &crate::policy::Policy, rule: &crate::policy::Rule, paths: &[&str]) -> bool {
     let Some(pattern) = rule.pattern.as_ref() else {
         return true;
@@ -118,7 +120,39 @@ fn may_match(policy: &crate::policy::Policy, rule: &crate::policy::Rule, paths: 
     }
     let normalized = pattern.normalized.as_str();
     let literal = &normalized[..normalized.find(['*', '+']).unwrap_or(normalized.len())];
-    paths.iter().any(|path| path.starts_with(literal))
+    let segments = pattern.kind == crate::policy::PatternKind::SegmentWildcard;
+    paths.iter().any(|path| {
+        let tried = [Some(*path), path.strip_suffix('/')];
+        path.starts_with(literal)
+            && (!segments
+                || tried
+                    .into_iter()
+                    .flatten()
+                    .any(|p| parts_match(pattern.key(), p)))
+    })
+}
+
+/// Whether a segment-wildcard pattern (`*` kept at its end) matches `path` part by part
+/// (spec 3.4 steps 1-5): `+` takes any one part, a final part ending in `*` any part it
+/// begins, and only such a pattern may leave parts over. Cost: O(pattern + path).
+fn parts_match(pattern: &str, path: &str) -> bool {
+    let (body, prefix) = match pattern.strip_suffix('*') {
+        Some(body) => (body, true),
+        None => (pattern, false),
+    };
+    let wanted: Vec<&str> = body.split('/').collect();
+    let parts: Vec<&str> = path.split('/').collect();
+    if parts.len() < wanted.len() || (!prefix && parts.len() != wanted.len()) {
+        return false;
+    }
+    let last = wanted.len() - 1;
+    wanted
+        .iter()
+        .zip(&parts)
+        .enumerate()
+        .all(|(at, (want, part))| {
+            *want == "+" || want == part || (prefix && at == last && part.starts_with(want))
+        })
 }
 
 /// The first allowed alternative's decision, else the first alternative's (`None` for a call
@@ -327,4 +361,37 @@ fn rule_json(rule: &MergedRule) -> Value {
         })
         .collect();
     json!({"pattern": rule.pattern.normalized, "sources": sources})
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parts_match;
+
+    /// Spec 3.4's part-wise matching examples, and misses on each of its conditions; as the
+    /// ACL's trie (and OpenBao 2.7.2), `test/+/wildcard/+/*` needs a part after `b`.
+    #[test]
+    fn parts_match_follows_spec_3_4() {
+        for (pattern, path) in [
+            ("foo/+", "foo/bar"),
+            ("foo/+", "foo/"),
+            ("foo/+/", "foo/x/"),
+            ("test/+/wildcard/+/*", "test/a/wildcard/b/"),
+            ("test/+/wildcard/+/*", "test/a/wildcard/b/c/d"),
+            ("foo/bar/+/b*", "foo/bar/x/baz"),
+            ("+/a+b", "x/a+b"),
+        ] {
+            assert!(parts_match(pattern, path), "{pattern} {path}");
+        }
+        for (pattern, path) in [
+            ("foo/+", "foo/bar/"),
+            ("test/+/wildcard/+/*", "test/a/wildcard/b"),
+            ("foo/+/", "foo/x"),
+            ("foo/+/x", "foo/y/z"),
+            ("foo/bar/+/b*", "foo/bar/x/az"),
+            ("foo/+/+/*", "foo/x"),
+            ("+/a+b", "x/ab"),
+        ] {
+            assert!(!parts_match(pattern, path), "{pattern} {path}");
+        }
+    }
 }
