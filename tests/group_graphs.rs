@@ -50,7 +50,7 @@ fn graph() -> impl Strategy<Value = Graph> {
 fn policy_text(index: usize) -> String {
     let template = match index % 5 {
         0 => "{{identity.entity.name}}".to_string(),
-        1 => format!("{{{{identity.groups.names.g{index}.id}}}}"),
+        1 => format!("{{{{identity.groups.names.g{index}.name}}}}"),
         2 => "{{identity.entity.metadata.team}}".to_string(),
         3 => "{{identity.entity.id}}".to_string(),
         _ => "plain".to_string(),
@@ -241,15 +241,17 @@ proptest! {
     fn who_can_decisions_equal_each_subjects_own_acl(
         graph in graph(),
         probe in 0..POLICIES,
-        templated in any::<bool>(),
+        templated in 0..3usize,
         bao in any::<bool>(),
     ) {
         let target = if bao { Target::OpenBao } else { Target::Vault };
         let (config, workspace) = workspace(&graph);
         let inventory = Inventory::new(&config, &workspace.policies).expect("inventory");
+        // The second rules: of an entity's name, of group `g1`'s name.
         let path = match templated {
-            true => "secret/t/e0/x".to_string(),
-            false => format!("secret/p{probe}/x"),
+            0 => "secret/t/e0/x".to_string(),
+            1 => "secret/t/g1/x".to_string(),
+            _ => format!("secret/p{probe}/x"),
         };
         let words = ["read".to_string(), path];
         let calls = capable::query::request::build(&words, &[], None, &config.mounts).expect("calls");

@@ -229,7 +229,7 @@ impl GroupGraph {
     /// group are left out. Cost: O(start + closure + parent links of the closure), `u32`s
     /// only: the closure is the answer, and a chain of depth `d` has closures of every size
     /// up to `d` (d²/2 in all, which callers that walk every subject pay).
-    fn closure<'n>(&self, start: impl IntoIterator<Item = &'n str>) -> Vec<u32> {
+    pub(super) fn closure<'n>(&self, start: impl IntoIterator<Item = &'n str>) -> Vec<u32> {
         let mut seen: HashSet<u32> = HashSet::new();
         let mut order = Vec::new();
         let mut queue: VecDeque<u32> = start

@@ -64,7 +64,8 @@ pub fn who_can_with(
     policies: bool,
 ) -> Vec<Answer> {
     use rayon::prelude::*;
-    let groups = inventory.group_acls(target);
+    let paths = request_paths(calls);
+    let groups = inventory.group_acls(target, |pattern| pattern_may_match(pattern, &paths));
     inventory
         .subjects()
         .into_par_iter()
@@ -95,12 +96,17 @@ pub fn who_can_with(
 /// parameters and wrapping), so it is the same, and 10,000 subjects' ACLs cost a fraction.
 /// Cost: O(rules × calls).
 pub fn narrow_for(inventory: &mut Inventory, target: Target, calls: &[Call]) {
-    let paths: Vec<&str> = calls
+    let paths = request_paths(calls);
+    inventory.narrow_rules(target, |policy, rule| may_match(policy, rule, &paths));
+}
+
+/// The paths of every alternative of the calls, leading `/` trimmed.
+fn request_paths(calls: &[Call]) -> Vec<&str> {
+    calls
         .iter()
         .flat_map(|call| &call.alternatives)
         .map(|alternative| alternative.request.path.trim_start_matches('/'))
-        .collect();
-    inventory.narrow_rules(target, |policy, rule| may_match(policy, rule, &paths));
+        .collect()
 }
 
 /// Whether `rule` of `policy` may match one of `paths` (leading `/` trimmed): its pattern's
@@ -118,6 +124,12 @@ fn may_match(policy: &crate::policy::Policy, rule: &crate::policy::Rule, paths: 
     if rule.expired || !policy.namespace.is_empty() {
         return true;
     }
+    pattern_may_match(pattern, paths)
+}
+
+/// [`may_match`] for a pattern in the root namespace (also a substituted one). Cost:
+/// O(paths × pattern).
+fn pattern_may_match(pattern: &crate::policy::PathPattern, paths: &[&str]) -> bool {
     let normalized = pattern.normalized.as_str();
     let literal = &normalized[..normalized.find(['*', '+']).unwrap_or(normalized.len())];
     let segments = pattern.kind == crate::policy::PatternKind::SegmentWildcard;
