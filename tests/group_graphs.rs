@@ -44,16 +44,27 @@ fn graph() -> impl Strategy<Value = Graph> {
     })
 }
 
-/// Each policy: a plain rule on its own path, and a templated one naming an entity or a group.
+/// Each policy: a plain rule on its own path, a second one naming the entity's name, a
+/// group, the entity's metadata, the entity's id (empty for a group subject, so the rule is
+/// kept for groups) or nothing, and `+` rules.
 fn policy_text(index: usize) -> String {
-    let template = match index % 3 {
+    let template = match index % 5 {
         0 => "{{identity.entity.name}}".to_string(),
-        1 => format!("{{{{identity.groups.names.g{index}.id}}}}"),
-        _ => "{{identity.entity.metadata.team}}".to_string(),
+        1 => format!("{{{{identity.groups.names.g{index}.name}}}}"),
+        2 => "{{identity.entity.metadata.team}}".to_string(),
+        3 => "{{identity.entity.id}}".to_string(),
+        _ => "plain".to_string(),
+    };
+    // `+` rules that match every probe path, and one that matches none (`who-can` leaves it
+    // out before building any ACL).
+    let plus = match index % 2 {
+        0 => "path \"secret/+/x\" { capabilities = [\"read\"] }\n",
+        _ => "path \"secret/+/t/+\" { capabilities = [\"deny\"] }\n",
     };
     format!(
         "path \"secret/p{index}/*\" {{ capabilities = [\"read\"] }}\n\
-         path \"secret/t/{template}/*\" {{ capabilities = [\"update\"] }}\n"
+         path \"secret/t/{template}/*\" {{ capabilities = [\"update\"] }}\n\
+         path \"secret/+/p{index}\" {{ capabilities = [\"deny\"] }}\n{plus}"
     )
 }
 
@@ -220,6 +231,44 @@ proptest! {
             let identity = inventory.identity_for(&subject).unwrap().unwrap_or_default();
             let names: Vec<String> = identity.groups.iter().map(|g| g.name.clone()).collect();
             prop_assert_eq!(&names, &groups, "{}", subject);
+        }
+    }
+
+    /// Groups are answered from summaries shared along single parents
+    /// (`Inventory::group_acls`): every decision, explanation included, equals the one of the
+    /// subject's own ACL.
+    #[test]
+    fn who_can_decisions_equal_each_subjects_own_acl(
+        graph in graph(),
+        probe in 0..POLICIES,
+        templated in 0..3usize,
+        bao in any::<bool>(),
+    ) {
+        let target = if bao { Target::OpenBao } else { Target::Vault };
+        let (config, workspace) = workspace(&graph);
+        let inventory = Inventory::new(&config, &workspace.policies).expect("inventory");
+        // The second rules: of an entity's name, of group `g1`'s name.
+        let path = match templated {
+            0 => "secret/t/e0/x".to_string(),
+            1 => "secret/t/g1/x".to_string(),
+            _ => format!("secret/p{probe}/x"),
+        };
+        let words = ["read".to_string(), path];
+        let calls = capable::query::request::build(&words, &[], None, &config.mounts).expect("calls");
+        let mut narrowed = inventory.clone();
+        narrow_for(&mut narrowed, target, &calls);
+        for answer in who_can_with(&narrowed, target, &calls, false) {
+            let own = inventory.acl_for(&answer.subject, target).map(|acl| {
+                let decisions: Vec<_> = calls[0]
+                    .alternatives
+                    .iter()
+                    .map(|alternative| acl.authorize(&alternative.request))
+                    .collect();
+                let chosen = decisions.iter().position(|d| d.allowed).unwrap_or(0);
+                vec![decisions[chosen].clone()]
+            });
+            let own = own.map_err(|error| error.to_string());
+            prop_assert_eq!(format!("{:?}", answer.decisions), format!("{:?}", own), "{}", answer.subject);
         }
     }
 

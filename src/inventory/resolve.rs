@@ -229,7 +229,7 @@ impl GroupGraph {
     /// group are left out. Cost: O(start + closure + parent links of the closure), `u32`s
     /// only: the closure is the answer, and a chain of depth `d` has closures of every size
     /// up to `d` (d²/2 in all, which callers that walk every subject pay).
-    fn closure<'n>(&self, start: impl IntoIterator<Item = &'n str>) -> Vec<u32> {
+    pub(super) fn closure<'n>(&self, start: impl IntoIterator<Item = &'n str>) -> Vec<u32> {
         let mut seen: HashSet<u32> = HashSet::new();
         let mut order = Vec::new();
         let mut queue: VecDeque<u32> = start
@@ -246,8 +246,23 @@ impl GroupGraph {
         order
     }
 
-    fn info(&self, id: u32) -> &(String, GroupInfo) {
+    pub(super) fn info(&self, id: u32) -> &(String, GroupInfo) {
         &self.groups[id as usize]
+    }
+
+    /// The id of group `name`. Cost: one hash lookup.
+    pub(super) fn id(&self, name: &str) -> Option<u32> {
+        self.ids.get(name).copied()
+    }
+
+    /// The number of groups.
+    pub(super) fn len(&self) -> usize {
+        self.groups.len()
+    }
+
+    /// The ids of the groups listing `id` in `member_groups`.
+    pub(super) fn parents_of(&self, id: u32) -> &[u32] {
+        &self.parents[id as usize]
     }
 }
 
@@ -614,7 +629,11 @@ impl Inventory {
             .collect()
     }
 
-    fn policy_named(&self, name: &str, target: Target) -> Result<Cow<'_, Policy>, InventoryError> {
+    pub(super) fn policy_named(
+        &self,
+        name: &str,
+        target: Target,
+    ) -> Result<Cow<'_, Policy>, InventoryError> {
         if let Some(policy) = self.policies.get(name) {
             return Ok(Cow::Borrowed(policy));
         }
@@ -714,7 +733,7 @@ impl Inventory {
     }
 
     /// The group graph, built at the first call. Cost: O(groups + memberships) once.
-    fn graph(&self) -> &GroupGraph {
+    pub(super) fn graph(&self) -> &GroupGraph {
         self.graph.get_or_init(|| GroupGraph::new(&self.groups))
     }
 
