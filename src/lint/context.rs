@@ -12,6 +12,7 @@ use super::synthetic_identity;
 use crate::acl::{Acl, AclError, FastMap, FastSet, Identity};
 use crate::endpoints::{Kv2Evidence, MountMap, MountOf};
 use crate::lint::matching::literal_prefix;
+use crate::lint::rules::endpoint_reach::BlockReaches;
 use crate::mounts::Mounts;
 use crate::policy::{CapSet, Capability, PathPattern, PatternKind, Policy, Rule};
 use crate::source::SourceFile;
@@ -119,6 +120,9 @@ pub struct PolicyIndex<'p> {
     acl: Acl,
     /// Merged capabilities of the live blocks, by normalised pattern.
     merged: FastMap<&'p str, CapSet>,
+    /// The same per block (by position; empty for a block without a live pattern), so that a
+    /// rule asking about a block's own pattern needs no hashing of the pattern text.
+    merged_by_block: Vec<CapSet>,
     /// Block index by label span (the first block with that span).
     by_label: FastMap<Span, usize>,
     holder: OnceLock<Option<Acl>>,
@@ -134,6 +138,9 @@ pub struct PolicyIndex<'p> {
     /// The mounts the blocks' literal starts resolve to, for the mount table at the address
     /// kept with them.
     pattern_mounts: OnceLock<(usize, Vec<MountOf>)>,
+    /// What each block's pattern reaches in the endpoint catalog, for the mount table at the
+    /// address kept with it (see [`BlockReaches`]: a few bytes per block).
+    block_reaches: OnceLock<(usize, BlockReaches)>,
 }
 
 /// Mount paths of up to this many segments are answered from a grouping of the blocks
@@ -160,11 +167,23 @@ impl<'p> PolicyIndex<'p> {
             let set = merged.entry(pattern.normalized.as_str()).or_default();
             *set = merge_caps(*set, rule.capabilities);
         }
+        let merged_by_block = policy
+            .rules
+            .iter()
+            .map(|rule| match &rule.pattern {
+                Some(pattern) => merged
+                    .get(pattern.normalized.as_str())
+                    .copied()
+                    .unwrap_or(CapSet::EMPTY),
+                None => CapSet::EMPTY,
+            })
+            .collect();
         PolicyIndex {
             policy,
             target,
             acl,
             merged,
+            merged_by_block,
             by_label,
             holder: OnceLock::new(),
             witnesses: OnceLock::new(),
@@ -174,6 +193,7 @@ impl<'p> PolicyIndex<'p> {
             kv2_evidence: OnceLock::new(),
             under: Default::default(),
             pattern_mounts: OnceLock::new(),
+            block_reaches: OnceLock::new(),
         }
     }
 
@@ -207,12 +227,43 @@ impl<'p> PolicyIndex<'p> {
         }
     }
 
-    /// See [`PolicyContext::merged_capabilities`].
+    /// See [`PolicyContext::merged_capabilities`]. A block's own pattern is answered by its
+    /// position (O(1)), any other pattern by a hash lookup.
     pub fn merged_capabilities(&self, pattern: &PathPattern) -> CapSet {
+        if let Some(block) = self.block_of_pattern(pattern) {
+            return self.merged_by_block[block];
+        }
         self.merged
             .get(pattern.normalized.as_str())
             .copied()
             .unwrap_or(CapSet::EMPTY)
+    }
+
+    /// The position of the block whose own `pattern` this is (the very value, not an equal
+    /// one), found from its address. Cost: O(1).
+    pub fn block_of_pattern(&self, pattern: &PathPattern) -> Option<usize> {
+        let rules = &self.policy.rules;
+        let base = rules.as_ptr() as usize;
+        let offset = (pattern as *const PathPattern as usize).checked_sub(base)?;
+        let block = offset / std::mem::size_of::<Rule>().max(1);
+        rules
+            .get(block)
+            .and_then(|rule| rule.pattern.as_ref())
+            .filter(|own| std::ptr::eq(*own, pattern))
+            .map(|_| block)
+    }
+
+    /// What each block reaches in the endpoint catalog under `mounts` (the configuration's
+    /// table, with the policy's own KV v2 evidence), computed on first use, once:
+    /// O(blocks × pattern length) resolutions and catalog walks. `None` when an earlier call
+    /// cached it for another mount table (the caller computes afresh).
+    pub fn block_reaches(&self, mounts: &Mounts) -> Option<&BlockReaches> {
+        let address = mounts as *const Mounts as usize;
+        let (cached_for, reaches) = self.block_reaches.get_or_init(|| {
+            let map = MountMap::with_evidence(self.target, mounts, self.kv2_evidence());
+            (address, BlockReaches::of_policy(&map, self.policy))
+        });
+        (*cached_for == address).then_some(reaches)
     }
 
     /// See [`PolicyContext::rule_at_label`].

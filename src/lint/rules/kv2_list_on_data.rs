@@ -31,7 +31,7 @@
 //! ## References
 //! - spec section 7 (`kv list` → LIST `M/metadata/p/`)
 
-use super::endpoint_reach::{kv2_mount_of, mount_map};
+use super::endpoint_reach::{block_kv2_mount_of, mount_map};
 use crate::diag::{Diagnostic, Severity};
 use crate::lint::kv::only_kv2_data;
 use crate::lint::wording::{capability_span, diagnostic};
@@ -59,7 +59,7 @@ impl Rule for Kv2ListOnData {
             if caps.is_deny() || !caps.contains(Capability::List) {
                 continue;
             }
-            let Some(kv2) = kv2_mount_of(&map, pattern) else {
+            let Some(kv2) = block_kv2_mount_of(ctx, &map, pattern) else {
                 continue;
             };
             let mount = kv2.path.as_str();
