@@ -435,8 +435,11 @@ fn fill<'t>(template: &'t str, value: impl Fn(&str) -> &'t str) -> String {
 /// Calls `probe` with the endpoint at `mount` filled with [`FILLER`] (broad), then filled
 /// from the segments of each of the policy's patterns under the mount (the names the policy
 /// spells out), each distinct path once, in that order. The paths are probed as they are
-/// made: only the set of those seen is kept (a policy of many blocks under one mount probes
-/// each name it spells once).
+/// made and none is kept. A path equal to the broad one or to the one just before is skipped;
+/// another repeat is probed again, which is harmless: a probe of a path already probed finds
+/// the same blocks and adds nothing ([`probe_engine`] keeps the first witness of each block),
+/// and costs no more than a new path (keeping every path seen would cost an allocation and a
+/// hash of each, more than the rare repeat).
 /// Cost: O(blocks under the mount × pattern length) plus the probes; the blocks are grouped by
 /// mount once per policy ([`crate::lint::PolicyIndex::rules_under`]).
 fn for_each_witness(
@@ -445,9 +448,10 @@ fn for_each_witness(
     template: &str,
     mut probe: impl FnMut(&str, bool),
 ) {
-    let mut path = format!("{}{}", mount.path, fill(template, |_| FILLER));
-    probe(&path, true);
-    let mut seen: FastSet<Box<str>> = FastSet::from_iter([path.as_str().into()]);
+    let broad_path = format!("{}{}", mount.path, fill(template, |_| FILLER));
+    probe(&broad_path, true);
+    let mut path = broad_path.clone();
+    let mut previous = String::new();
     let mut written: Vec<&str> = Vec::new();
     for index in ctx.index.rules_under(&mount.path) {
         let Some(pattern) = &ctx.policy.rules[index].pattern else {
@@ -461,8 +465,9 @@ fn for_each_witness(
         let (filled, broad) = fill_from_pattern(template, &written);
         path.truncate(mount.path.len());
         path.push_str(&filled);
-        if seen.insert(path.as_str().into()) {
+        if path != broad_path && path != previous {
             probe(&path, broad);
+            previous.clone_from(&path);
         }
     }
 }

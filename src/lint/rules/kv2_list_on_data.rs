@@ -66,11 +66,13 @@ impl Rule for Kv2ListOnData {
             if !only_kv2_data(pattern, mount) {
                 continue;
             }
-            let data = format!("{mount}data/");
-            let metadata_pattern = match pattern.normalized.strip_prefix(data.as_str()) {
-                Some(rest) => format!("{mount}metadata/{rest}"),
-                None => format!("{mount}metadata/*"),
-            };
+            // One string per message and help: a big policy may have a finding per block.
+            let rest = pattern
+                .normalized
+                .strip_prefix(mount)
+                .and_then(|after| after.strip_prefix("data/"))
+                .unwrap_or("*");
+            let help = format!("grant `list` in a block for `{mount}metadata/{rest}` instead");
             let message = format!(
                 "`list` on `{}` is never used: KV v2 lists keys under `{mount}metadata/`",
                 pattern.normalized
@@ -78,9 +80,7 @@ impl Rule for Kv2ListOnData {
             out.push(
                 diagnostic(&meta, capability_span(rule, Capability::List), message)
                     .with_label("unused `list`")
-                    .with_help(format!(
-                        "grant `list` in a block for `{metadata_pattern}` instead"
-                    )),
+                    .with_help(help),
             );
         }
     }
