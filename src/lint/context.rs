@@ -123,6 +123,8 @@ pub struct PolicyIndex<'p> {
     /// The same per block (by position; empty for a block without a live pattern), so that a
     /// rule asking about a block's own pattern needs no hashing of the pattern text.
     merged_by_block: Vec<CapSet>,
+    /// Per block: whether it is the first live block of its normalised pattern.
+    first_of_pattern: Vec<bool>,
     /// Block index by label span (the first block with that span).
     by_label: FastMap<Span, usize>,
     holder: OnceLock<Option<Acl>>,
@@ -159,12 +161,15 @@ impl<'p> PolicyIndex<'p> {
         let mut merged: FastMap<&'p str, CapSet> = FastMap::default();
         let mut by_label: FastMap<Span, usize> =
             FastMap::with_capacity_and_hasher(policy.rules.len(), Default::default());
+        let mut first_of_pattern = vec![false; policy.rules.len()];
         for (index, rule) in policy.rules.iter().enumerate() {
             by_label.entry(rule.pattern_span).or_insert(index);
             let Some(pattern) = rule.pattern.as_ref().filter(|_| !rule.expired) else {
                 continue;
             };
-            let set = merged.entry(pattern.normalized.as_str()).or_default();
+            let entry = merged.entry(pattern.normalized.as_str());
+            first_of_pattern[index] = matches!(entry, std::collections::hash_map::Entry::Vacant(_));
+            let set = entry.or_default();
             *set = merge_caps(*set, rule.capabilities);
         }
         let merged_by_block = policy
@@ -184,6 +189,7 @@ impl<'p> PolicyIndex<'p> {
             acl,
             merged,
             merged_by_block,
+            first_of_pattern,
             by_label,
             holder: OnceLock::new(),
             witnesses: OnceLock::new(),
@@ -237,6 +243,13 @@ impl<'p> PolicyIndex<'p> {
             .get(pattern.normalized.as_str())
             .copied()
             .unwrap_or(CapSet::EMPTY)
+    }
+
+    /// Whether `pattern`, a block's own, is that of the first live block with its normalised
+    /// pattern (`None` for a pattern that is no block's own). Cost: O(1).
+    pub fn is_first_of_pattern(&self, pattern: &PathPattern) -> Option<bool> {
+        self.block_of_pattern(pattern)
+            .map(|block| self.first_of_pattern[block])
     }
 
     /// The position of the block whose own `pattern` this is (the very value, not an equal
@@ -651,6 +664,39 @@ pub(crate) mod tests {
                 .collect();
             assert_eq!(index.rules_under(mount), scanned, "{mount}");
         }
+    }
+
+    /// Each block's own pattern is found by address (a copy is not), with its merged
+    /// capabilities and whether it is the first block of its normalised pattern.
+    #[test]
+    fn block_facts_by_position() {
+        let policy = policy(
+            "path \"a/x\" { capabilities = [\"read\"] }\n\
+             path \"b/*\" { capabilities = [\"list\"] }\n\
+             path \"/a/x\" { capabilities = [\"update\"] }\n",
+        );
+        let index = PolicyIndex::new(&policy, Target::Vault).unwrap();
+        let patterns: Vec<&PathPattern> = policy
+            .rules
+            .iter()
+            .map(|rule| rule.pattern.as_ref().unwrap())
+            .collect();
+        let blocks: Vec<Option<usize>> = patterns
+            .iter()
+            .map(|pattern| index.block_of_pattern(pattern))
+            .collect();
+        assert_eq!(blocks, vec![Some(0), Some(1), Some(2)]);
+        let first: Vec<Option<bool>> = patterns
+            .iter()
+            .map(|pattern| index.is_first_of_pattern(pattern))
+            .collect();
+        assert_eq!(first, vec![Some(true), Some(true), Some(false)]);
+        let both = CapSet::only(Capability::Read).union(CapSet::only(Capability::Update));
+        assert_eq!(index.merged_capabilities(patterns[2]), both);
+        let copy = patterns[0].clone();
+        assert_eq!(index.block_of_pattern(&copy), None);
+        assert_eq!(index.is_first_of_pattern(&copy), None);
+        assert_eq!(index.merged_capabilities(&copy), both);
     }
 
     /// The patterns' mounts come once each, in the order of the first block reaching them,

@@ -57,7 +57,13 @@ impl Rule for CreateWithoutUpdate {
         let map = mount_map(ctx);
         let mut seen: FastSet<&str> = FastSet::default();
         for (rule, pattern) in ctx.live_rules() {
-            if !seen.insert(pattern.normalized.as_str()) || needs_no_token(ctx, &map, pattern) {
+            // The first block of each pattern speaks for the merged entry; the index knows
+            // which it is, a set of the patterns seen is the fallback for another policy.
+            let first = match ctx.index.is_first_of_pattern(pattern) {
+                Some(first) if std::ptr::eq(ctx.index.policy(), ctx.policy) => first,
+                _ => seen.insert(pattern.normalized.as_str()),
+            };
+            if !first || needs_no_token(ctx, &map, pattern) {
                 continue;
             }
             let caps = ctx.merged_capabilities(pattern);
@@ -120,8 +126,16 @@ fn kv_secret_path(
     match mount.as_ref().map(|m| (m.path.as_str(), m.kind.as_str())) {
         Some((_, "kv-v1")) => Some(true),
         Some((mount, _)) => {
-            let secret = can_match_under(pattern, &format!("{mount}data/"))
-                || can_match_under(pattern, &format!("{mount}metadata/"));
+            // One buffer for both prefixes: this runs for every block of the policy.
+            let mut prefix = String::with_capacity(mount.len() + "metadata/".len());
+            prefix.push_str(mount);
+            prefix.push_str("data/");
+            let mut secret = can_match_under(pattern, &prefix);
+            if !secret {
+                prefix.truncate(mount.len());
+                prefix.push_str("metadata/");
+                secret = can_match_under(pattern, &prefix);
+            }
             secret.then_some(true)
         }
         None => {

@@ -241,8 +241,7 @@ pub fn instance_path(
 ) -> Option<String> {
     let written: Vec<&str> = reach.relative.split('/').collect();
     let (filled, _) = fill_from_pattern(endpoint.template, &written);
-    let filled: Vec<String> = filled.split('/').map(String::from).collect();
-    let base = format!("{}{}", reach.mount.path, filled.join("/"));
+    let base = format!("{}{filled}", reach.mount.path);
     let matches = |path: &str| {
         pattern_matches(pattern, path)
             || (listing && pattern.is_exact() && pattern.key() == path.trim_end_matches('/'))
@@ -250,12 +249,10 @@ pub fn instance_path(
     if !listing {
         return matches(&base).then_some(base);
     }
-    let parent = match filled.split_last() {
-        Some((_, [])) if endpoint.template.ends_with('}') => Some(reach.mount.path.clone()),
-        Some((_, parent)) if endpoint.template.ends_with('}') => {
-            Some(format!("{}{}/", reach.mount.path, parent.join("/")))
-        }
-        _ => None,
+    let parent = match filled.rsplit_once('/') {
+        _ if !endpoint.template.ends_with('}') => None,
+        None => Some(reach.mount.path.to_string()),
+        Some((parent, _)) => Some(format!("{}{parent}/", reach.mount.path)),
     };
     [Some(format!("{base}/")), parent]
         .into_iter()
