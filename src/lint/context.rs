@@ -12,6 +12,7 @@ use super::synthetic_identity;
 use crate::acl::{Acl, AclError, FastMap, FastSet, Identity};
 use crate::endpoints::{Kv2Evidence, MountMap, MountOf};
 use crate::lint::matching::literal_prefix;
+use crate::lint::rules::endpoint_reach::BlockReaches;
 use crate::mounts::Mounts;
 use crate::policy::{CapSet, Capability, PathPattern, PatternKind, Policy, Rule};
 use crate::source::SourceFile;
@@ -119,6 +120,11 @@ pub struct PolicyIndex<'p> {
     acl: Acl,
     /// Merged capabilities of the live blocks, by normalised pattern.
     merged: FastMap<&'p str, CapSet>,
+    /// The same per block (by position; empty for a block without a live pattern), so that a
+    /// rule asking about a block's own pattern needs no hashing of the pattern text.
+    merged_by_block: Vec<CapSet>,
+    /// Per block: whether it is the first live block of its normalised pattern.
+    first_of_pattern: Vec<bool>,
     /// Block index by label span (the first block with that span).
     by_label: FastMap<Span, usize>,
     holder: OnceLock<Option<Acl>>,
@@ -134,6 +140,9 @@ pub struct PolicyIndex<'p> {
     /// The mounts the blocks' literal starts resolve to, for the mount table at the address
     /// kept with them.
     pattern_mounts: OnceLock<(usize, Vec<MountOf>)>,
+    /// What each block's pattern reaches in the endpoint catalog, for the mount table at the
+    /// address kept with it (see [`BlockReaches`]: a few bytes per block).
+    block_reaches: OnceLock<(usize, BlockReaches)>,
 }
 
 /// Mount paths of up to this many segments are answered from a grouping of the blocks
@@ -152,19 +161,35 @@ impl<'p> PolicyIndex<'p> {
         let mut merged: FastMap<&'p str, CapSet> = FastMap::default();
         let mut by_label: FastMap<Span, usize> =
             FastMap::with_capacity_and_hasher(policy.rules.len(), Default::default());
+        let mut first_of_pattern = vec![false; policy.rules.len()];
         for (index, rule) in policy.rules.iter().enumerate() {
             by_label.entry(rule.pattern_span).or_insert(index);
             let Some(pattern) = rule.pattern.as_ref().filter(|_| !rule.expired) else {
                 continue;
             };
-            let set = merged.entry(pattern.normalized.as_str()).or_default();
+            let entry = merged.entry(pattern.normalized.as_str());
+            first_of_pattern[index] = matches!(entry, std::collections::hash_map::Entry::Vacant(_));
+            let set = entry.or_default();
             *set = merge_caps(*set, rule.capabilities);
         }
+        let merged_by_block = policy
+            .rules
+            .iter()
+            .map(|rule| match &rule.pattern {
+                Some(pattern) => merged
+                    .get(pattern.normalized.as_str())
+                    .copied()
+                    .unwrap_or(CapSet::EMPTY),
+                None => CapSet::EMPTY,
+            })
+            .collect();
         PolicyIndex {
             policy,
             target,
             acl,
             merged,
+            merged_by_block,
+            first_of_pattern,
             by_label,
             holder: OnceLock::new(),
             witnesses: OnceLock::new(),
@@ -174,6 +199,7 @@ impl<'p> PolicyIndex<'p> {
             kv2_evidence: OnceLock::new(),
             under: Default::default(),
             pattern_mounts: OnceLock::new(),
+            block_reaches: OnceLock::new(),
         }
     }
 
@@ -207,12 +233,50 @@ impl<'p> PolicyIndex<'p> {
         }
     }
 
-    /// See [`PolicyContext::merged_capabilities`].
+    /// See [`PolicyContext::merged_capabilities`]. A block's own pattern is answered by its
+    /// position (O(1)), any other pattern by a hash lookup.
     pub fn merged_capabilities(&self, pattern: &PathPattern) -> CapSet {
+        if let Some(block) = self.block_of_pattern(pattern) {
+            return self.merged_by_block[block];
+        }
         self.merged
             .get(pattern.normalized.as_str())
             .copied()
             .unwrap_or(CapSet::EMPTY)
+    }
+
+    /// Whether `pattern`, a block's own, is that of the first live block with its normalised
+    /// pattern (`None` for a pattern that is no block's own). Cost: O(1).
+    pub fn is_first_of_pattern(&self, pattern: &PathPattern) -> Option<bool> {
+        self.block_of_pattern(pattern)
+            .map(|block| self.first_of_pattern[block])
+    }
+
+    /// The position of the block whose own `pattern` this is (the very value, not an equal
+    /// one), found from its address. Cost: O(1).
+    pub fn block_of_pattern(&self, pattern: &PathPattern) -> Option<usize> {
+        let rules = &self.policy.rules;
+        let base = rules.as_ptr() as usize;
+        let offset = (pattern as *const PathPattern as usize).checked_sub(base)?;
+        let block = offset / std::mem::size_of::<Rule>().max(1);
+        rules
+            .get(block)
+            .and_then(|rule| rule.pattern.as_ref())
+            .filter(|own| std::ptr::eq(*own, pattern))
+            .map(|_| block)
+    }
+
+    /// What each block reaches in the endpoint catalog under `mounts` (the configuration's
+    /// table, with the policy's own KV v2 evidence), computed on first use, once:
+    /// O(blocks × pattern length) resolutions and catalog walks. `None` when an earlier call
+    /// cached it for another mount table (the caller computes afresh).
+    pub fn block_reaches(&self, mounts: &Mounts) -> Option<&BlockReaches> {
+        let address = mounts as *const Mounts as usize;
+        let (cached_for, reaches) = self.block_reaches.get_or_init(|| {
+            let map = MountMap::with_evidence(self.target, mounts, self.kv2_evidence());
+            (address, BlockReaches::of_policy(&map, self.policy))
+        });
+        (*cached_for == address).then_some(reaches)
     }
 
     /// See [`PolicyContext::rule_at_label`].
@@ -600,6 +664,39 @@ pub(crate) mod tests {
                 .collect();
             assert_eq!(index.rules_under(mount), scanned, "{mount}");
         }
+    }
+
+    /// Each block's own pattern is found by address (a copy is not), with its merged
+    /// capabilities and whether it is the first block of its normalised pattern.
+    #[test]
+    fn block_facts_by_position() {
+        let policy = policy(
+            "path \"a/x\" { capabilities = [\"read\"] }\n\
+             path \"b/*\" { capabilities = [\"list\"] }\n\
+             path \"/a/x\" { capabilities = [\"update\"] }\n",
+        );
+        let index = PolicyIndex::new(&policy, Target::Vault).unwrap();
+        let patterns: Vec<&PathPattern> = policy
+            .rules
+            .iter()
+            .map(|rule| rule.pattern.as_ref().unwrap())
+            .collect();
+        let blocks: Vec<Option<usize>> = patterns
+            .iter()
+            .map(|pattern| index.block_of_pattern(pattern))
+            .collect();
+        assert_eq!(blocks, vec![Some(0), Some(1), Some(2)]);
+        let first: Vec<Option<bool>> = patterns
+            .iter()
+            .map(|pattern| index.is_first_of_pattern(pattern))
+            .collect();
+        assert_eq!(first, vec![Some(true), Some(true), Some(false)]);
+        let both = CapSet::only(Capability::Read).union(CapSet::only(Capability::Update));
+        assert_eq!(index.merged_capabilities(patterns[2]), both);
+        let copy = patterns[0].clone();
+        assert_eq!(index.block_of_pattern(&copy), None);
+        assert_eq!(index.is_first_of_pattern(&copy), None);
+        assert_eq!(index.merged_capabilities(&copy), both);
     }
 
     /// The patterns' mounts come once each, in the order of the first block reaching them,

@@ -30,7 +30,7 @@
 //! ## References
 //! - the operations of each endpoint in the OpenAPI documents (`src/endpoints/`)
 
-use super::endpoint_reach::{mount_map, reach, PatternReach};
+use super::endpoint_reach::{block_reach, mount_map, PatternReach};
 use crate::diag::{Diagnostic, Severity};
 use crate::lint::wording::{capability_span, diagnostic_at, lower, ticked};
 use crate::lint::{Category, PolicyContext, Rule, RuleMeta};
@@ -68,7 +68,7 @@ impl Rule for CapabilityUnsupported {
             if rule.capabilities.is_deny() || rule.capabilities.is_empty() {
                 continue;
             }
-            let Some(reach) = reach(&map, pattern) else {
+            let Some(reach) = block_reach(ctx, &map, pattern) else {
                 continue;
             };
             if reach.endpoints.is_empty() {

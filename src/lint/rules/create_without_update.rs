@@ -30,7 +30,7 @@
 //! ## References
 //! - spec section 3.2 (create vs update) and section 7
 
-use super::endpoint_reach::{kv_mount_of, mount_map, reach};
+use super::endpoint_reach::{block_kv_mount_of, block_reach, mount_map};
 use crate::acl::FastSet;
 use crate::diag::{Diagnostic, Severity};
 use crate::endpoints::MountMap;
@@ -57,7 +57,13 @@ impl Rule for CreateWithoutUpdate {
         let map = mount_map(ctx);
         let mut seen: FastSet<&str> = FastSet::default();
         for (rule, pattern) in ctx.live_rules() {
-            if !seen.insert(pattern.normalized.as_str()) || needs_no_token(&map, pattern) {
+            // The first block of each pattern speaks for the merged entry; the index knows
+            // which it is, a set of the patterns seen is the fallback for another policy.
+            let first = match ctx.index.is_first_of_pattern(pattern) {
+                Some(first) if std::ptr::eq(ctx.index.policy(), ctx.policy) => first,
+                _ => seen.insert(pattern.normalized.as_str()),
+            };
+            if !first || needs_no_token(ctx, &map, pattern) {
                 continue;
             }
             let caps = ctx.merged_capabilities(pattern);
@@ -66,7 +72,7 @@ impl Rule for CreateWithoutUpdate {
             }
             let create = caps.contains(Capability::Create);
             let update = caps.contains(Capability::Update);
-            let Some(on_kv) = kv_secret_path(&map, pattern) else {
+            let Some(on_kv) = kv_secret_path(ctx, &map, pattern) else {
                 // Under a KV v2 mount but outside `data/` and `metadata/`:
                 // `kv2-missing-data-prefix` says what is wrong there.
                 continue;
@@ -111,13 +117,25 @@ impl Rule for CreateWithoutUpdate {
 /// `Some(true)` for KV v1 paths and KV v2 `data/` and `metadata/` paths (declared mounts, or
 /// an undeclared mount whose second segment is `data` or `metadata`), `Some(false)` for other
 /// paths, `None` for other paths of a declared KV v2 mount.
-fn kv_secret_path(map: &MountMap<'_>, pattern: &PathPattern) -> Option<bool> {
-    let mount = kv_mount_of(map, pattern);
+fn kv_secret_path(
+    ctx: &PolicyContext<'_>,
+    map: &MountMap<'_>,
+    pattern: &PathPattern,
+) -> Option<bool> {
+    let mount = block_kv_mount_of(ctx, map, pattern);
     match mount.as_ref().map(|m| (m.path.as_str(), m.kind.as_str())) {
         Some((_, "kv-v1")) => Some(true),
         Some((mount, _)) => {
-            let secret = can_match_under(pattern, &format!("{mount}data/"))
-                || can_match_under(pattern, &format!("{mount}metadata/"));
+            // One buffer for both prefixes: this runs for every block of the policy.
+            let mut prefix = String::with_capacity(mount.len() + "metadata/".len());
+            prefix.push_str(mount);
+            prefix.push_str("data/");
+            let mut secret = can_match_under(pattern, &prefix);
+            if !secret {
+                prefix.truncate(mount.len());
+                prefix.push_str("metadata/");
+                secret = can_match_under(pattern, &prefix);
+            }
             secret.then_some(true)
         }
         None => {
@@ -129,8 +147,8 @@ fn kv_secret_path(map: &MountMap<'_>, pattern: &PathPattern) -> Option<bool> {
 
 /// Whether every endpoint the pattern reaches needs no token (`auth/approle/login`): no
 /// policy is consulted there, `unauthenticated-path` says so.
-fn needs_no_token(map: &MountMap<'_>, pattern: &PathPattern) -> bool {
-    reach(map, pattern).is_some_and(|reach| {
+fn needs_no_token(ctx: &PolicyContext<'_>, map: &MountMap<'_>, pattern: &PathPattern) -> bool {
+    block_reach(ctx, map, pattern).is_some_and(|reach| {
         !reach.endpoints.is_empty() && reach.endpoints.iter().all(|(e, _)| e.unauthenticated)
     })
 }

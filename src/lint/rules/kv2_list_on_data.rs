@@ -31,7 +31,7 @@
 //! ## References
 //! - spec section 7 (`kv list` → LIST `M/metadata/p/`)
 
-use super::endpoint_reach::{kv2_mount_of, mount_map};
+use super::endpoint_reach::{block_kv2_mount_of, mount_map};
 use crate::diag::{Diagnostic, Severity};
 use crate::lint::kv::only_kv2_data;
 use crate::lint::wording::{capability_span, diagnostic};
@@ -59,18 +59,20 @@ impl Rule for Kv2ListOnData {
             if caps.is_deny() || !caps.contains(Capability::List) {
                 continue;
             }
-            let Some(kv2) = kv2_mount_of(&map, pattern) else {
+            let Some(kv2) = block_kv2_mount_of(ctx, &map, pattern) else {
                 continue;
             };
             let mount = kv2.path.as_str();
             if !only_kv2_data(pattern, mount) {
                 continue;
             }
-            let data = format!("{mount}data/");
-            let metadata_pattern = match pattern.normalized.strip_prefix(data.as_str()) {
-                Some(rest) => format!("{mount}metadata/{rest}"),
-                None => format!("{mount}metadata/*"),
-            };
+            // One string per message and help: a big policy may have a finding per block.
+            let rest = pattern
+                .normalized
+                .strip_prefix(mount)
+                .and_then(|after| after.strip_prefix("data/"))
+                .unwrap_or("*");
+            let help = format!("grant `list` in a block for `{mount}metadata/{rest}` instead");
             let message = format!(
                 "`list` on `{}` is never used: KV v2 lists keys under `{mount}metadata/`",
                 pattern.normalized
@@ -78,9 +80,7 @@ impl Rule for Kv2ListOnData {
             out.push(
                 diagnostic(&meta, capability_span(rule, Capability::List), message)
                     .with_label("unused `list`")
-                    .with_help(format!(
-                        "grant `list` in a block for `{metadata_pattern}` instead"
-                    )),
+                    .with_help(help),
             );
         }
     }

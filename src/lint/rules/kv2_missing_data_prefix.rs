@@ -35,7 +35,7 @@
 //! - spec section 7 (KV v2 layout and CLI mapping)
 //! - Vault issues #12665, #7161
 
-use super::endpoint_reach::{kv2_mount_of, mount_map};
+use super::endpoint_reach::{block_kv2_mount_of, mount_map};
 use crate::diag::{Diagnostic, Severity};
 use crate::lint::matching::{can_match_under, pattern_matches};
 use crate::lint::wording::diagnostic_at;
@@ -70,7 +70,7 @@ impl Rule for Kv2MissingDataPrefix {
         let meta = self.meta();
         let map = mount_map(ctx);
         for (rule, pattern) in ctx.live_rules() {
-            let Some(kv2) = kv2_mount_of(&map, pattern) else {
+            let Some(kv2) = block_kv2_mount_of(ctx, &map, pattern) else {
                 continue;
             };
             let mount = kv2.path.as_str();

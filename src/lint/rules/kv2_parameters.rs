@@ -35,7 +35,7 @@
 //! ## References
 //! - spec section 3.7 (note on KV v2) and section 7
 
-use super::endpoint_reach::{kv2_mount_of, mount_map};
+use super::endpoint_reach::{block_kv2_mount_of, mount_map};
 use crate::diag::{Diagnostic, Severity};
 use crate::lint::matching::can_match_under;
 use crate::lint::wording::diagnostic;
@@ -63,7 +63,7 @@ impl Rule for Kv2Parameters {
         let meta = self.meta();
         let map = mount_map(ctx);
         for (rule, pattern) in ctx.live_rules() {
-            let Some(kv2) = kv2_mount_of(&map, pattern) else {
+            let Some(kv2) = block_kv2_mount_of(ctx, &map, pattern) else {
                 continue;
             };
             let mount = kv2.path.as_str();

@@ -27,7 +27,7 @@
 //! ## References
 //! - spec section 6 (root-protected paths)
 
-use super::endpoint_reach::{instance_path, mount_map, operations_of, reach};
+use super::endpoint_reach::{block_reach, instance_path, mount_map, operations_of};
 use crate::acl::builtin::requires_sudo_with_mounts;
 use crate::acl::{DenyReason, Request};
 use crate::diag::{Diagnostic, Severity};
@@ -56,7 +56,7 @@ impl Rule for SudoMissing {
             if merged.is_deny() || merged.is_empty() || merged.contains(Capability::Sudo) {
                 continue;
             }
-            let Some(reach) = reach(&map, pattern) else {
+            let Some(reach) = block_reach(ctx, &map, pattern) else {
                 continue;
             };
             let pki_mounts: Vec<&str> = match reach.mount.kind.as_str() {
@@ -65,7 +65,7 @@ impl Rule for SudoMissing {
             };
             let mut refused = Vec::new();
             let mut useful = false;
-            for (endpoint, caps) in &reach.endpoints {
+            for (endpoint, caps) in reach.endpoints.iter() {
                 for operation in operations_of(caps.intersection(rule.capabilities)) {
                     let Some(path) =
                         instance_path(&reach, endpoint, pattern, operation.is_listing())

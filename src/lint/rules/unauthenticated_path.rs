@@ -33,7 +33,7 @@
 //! ## References
 //! - the `x-vault-unauthenticated` endpoints of the OpenAPI documents (`src/endpoints/`)
 
-use super::endpoint_reach::{mount_map, reach};
+use super::endpoint_reach::{block_reach, mount_map};
 use crate::diag::{Diagnostic, Severity};
 use crate::lint::wording::diagnostic_at;
 use crate::lint::{Category, PolicyContext, Rule, RuleMeta};
@@ -58,7 +58,7 @@ impl Rule for UnauthenticatedPath {
             if rule.capabilities.is_empty() {
                 continue;
             }
-            let Some(reach) = reach(&map, pattern) else {
+            let Some(reach) = block_reach(ctx, &map, pattern) else {
                 continue;
             };
             let endpoints: Vec<_> = reach.endpoints.iter().map(|(e, _)| *e).collect();

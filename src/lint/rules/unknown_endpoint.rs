@@ -28,7 +28,7 @@
 //! ## References
 //! - the endpoint catalog (`src/endpoints/`)
 
-use super::endpoint_reach::{mount_map, reach, PatternReach};
+use super::endpoint_reach::{block_reach, mount_map, reach, PatternReach};
 use crate::diag::{Diagnostic, Severity};
 use crate::endpoints::{kind_title, MountMap};
 use crate::lint::wording::{diagnostic_at, lower};
@@ -74,7 +74,7 @@ impl Rule for UnknownEndpoint {
             if rule.capabilities.is_empty() || is_enterprise(ctx.target, pattern) {
                 continue;
             }
-            let finding = match reach(&map, pattern) {
+            let finding = match block_reach(ctx, &map, pattern) {
                 // Under KV v2, `kv2-missing-data-prefix` says what is wrong.
                 Some(reach) if reach.mount.kind == "kv-v2" => None,
                 Some(_) if glob_after_parameter(&map, pattern) => None,
@@ -126,7 +126,7 @@ fn on_known_mount(
             return Some((message, format!("did you mean `{other}`?"), known));
         }
     }
-    let help = match nearest(map, &mount.kind, &reach.relative) {
+    let help = match nearest(map, &mount.kind, reach.relative) {
         Some(template) => format!("did you mean `{}{template}`?", mount.path),
         None => format!(
             "see the {kind} API for its paths; if `{}` is not {kind}, declare it under \
@@ -182,9 +182,9 @@ fn reaching(map: &MountMap<'_>, text: &str) -> Option<String> {
 /// Cost: O(templates of the kind × length): the distance is computed within the limit's band
 /// only, and only for templates whose length is within the limit of the pattern's (the others
 /// cannot be within it); runs only for a finding.
-fn nearest(map: &MountMap<'_>, kind: &str, relative: &PathPattern) -> Option<String> {
-    let written: Vec<&str> = relative.normalized.split('/').collect();
-    let target = relative.normalized.as_str();
+fn nearest(map: &MountMap<'_>, kind: &str, relative: &str) -> Option<String> {
+    let written: Vec<&str> = relative.split('/').collect();
+    let target = relative;
     let target_chars = target.chars().count();
     let mut best: Option<(usize, String)> = None;
     for endpoint in map.catalog().endpoints_of(kind) {
