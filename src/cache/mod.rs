@@ -19,7 +19,7 @@
 //!   entries), the target, the context above and the file's text, so an edited file, another
 //!   target, other settings or another capable misses.
 //! - **Not cached**: texts whose meaning depends on the clock (OpenBao's `expiration`).
-//! - **One file**: the findings entries of a build share one pack ([`pack`]), read once per
+//! - **One file**: the findings entries of a build share one pack (`cache/pack.rs`), read once per
 //!   run and written once at its end ([`flush`]) when the run added entries, so a warm
 //!   `check` of N files opens one cache file, not N. Packs of other builds are removed then.
 //! - **Safe under concurrent runs**: a pack or entry is written to a temporary file in the

@@ -12,7 +12,7 @@ use super::synthetic_identity;
 use crate::acl::{Acl, AclError, FastMap, FastSet, Identity};
 use crate::endpoints::{Kv2Evidence, MountMap, MountOf};
 use crate::lint::matching::literal_prefix;
-use crate::lint::rules::endpoint_reach::BlockReaches;
+use crate::lint::reach::BlockReaches;
 use crate::mounts::Mounts;
 use crate::policy::{CapSet, Capability, PathPattern, PatternKind, Policy, Rule};
 use crate::source::SourceFile;

@@ -16,6 +16,7 @@ pub mod kv;
 pub mod matching;
 pub mod namespaces;
 pub mod probe;
+pub mod reach;
 pub mod rules;
 pub mod settings;
 pub mod suppress;
