@@ -31,7 +31,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use super::resolve::{Inventory, InventoryError};
-use crate::acl::{Acl, AclError, AclOptions, Group, Identity};
+use crate::acl::{Acl, AclError, AclOptions, Identity};
 use crate::policy::{PathPattern, Policy};
 use crate::source::SourceFile;
 use crate::target::Target;
@@ -185,20 +185,8 @@ impl<'a> GroupAcls<'a> {
     /// The identity of a group as templates reading `groups` see it: no entity, and the
     /// groups given. Cost: O(groups × their metadata), copied.
     fn identity(&self, groups: &[u32]) -> Identity {
-        let graph = self.inventory.graph();
-        let groups = groups
-            .iter()
-            .map(|&id| {
-                let (name, info) = graph.info(id);
-                Group {
-                    id: info.id.clone(),
-                    name: name.clone(),
-                    metadata: info.metadata.clone(),
-                }
-            })
-            .collect();
         Identity {
-            groups,
+            groups: self.inventory.identity_groups(groups),
             ..Identity::default()
         }
     }

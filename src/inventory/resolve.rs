@@ -744,7 +744,7 @@ impl Inventory {
     }
 
     /// The groups as templates see them. Cost: O(groups × their metadata), copied.
-    fn identity_groups(&self, groups: &[u32]) -> Vec<Group> {
+    pub(super) fn identity_groups(&self, groups: &[u32]) -> Vec<Group> {
         let graph = self.graph();
         groups
             .iter()
