@@ -11,6 +11,7 @@ use std::sync::Arc;
 use super::TerraformFile;
 use crate::diag::{Diagnostic, FileDiagnostics};
 use crate::lint::engine::{apply_levels, check_file, lint_policy, sort_diagnostics};
+use crate::lint::settings::LintSettings;
 use crate::lint::suppress::{self, Block};
 use crate::source::SourceFile;
 use crate::workspace::Workspace;
@@ -19,59 +20,97 @@ use crate::workspace::Workspace;
 /// `file("...")` calls read.
 pub fn check(workspace: &Workspace) -> Vec<FileDiagnostics> {
     use rayon::prelude::*;
+    let checker = Checker::new(workspace);
     // Each `.tf` file on its own, on all cores; the order is the files' (indexed collect).
     let per_file: Vec<Vec<FileDiagnostics>> = workspace
         .terraform
         .par_iter()
-        .map(|terraform| check_one(workspace, terraform))
+        .map(|terraform| checker.check_one(terraform))
         .collect();
     per_file.into_iter().flatten().collect()
 }
 
-/// A `.tf` file's findings, then those of each policy file it reads with `file()`.
-fn check_one(workspace: &Workspace, terraform: &TerraformFile) -> Vec<FileDiagnostics> {
-    let mut results = vec![check_terraform_file(workspace, terraform)];
-    for policy in &terraform.policies {
-        if Arc::ptr_eq(&policy.source, &terraform.file) {
-            continue;
-        }
-        let check = || {
-            check_file(
-                &policy.source,
-                &policy.parsed.diagnostics,
-                policy.parsed.policy.as_ref(),
-                workspace.target,
-                &workspace.config.lint_settings(),
-            )
-        };
-        results.push(FileDiagnostics {
-            file: policy.source.clone(),
-            diagnostics: cached(workspace, &policy.source, &[inputs_of(policy)], check),
-        });
-    }
-    results
+/// What every Terraform file's check shares, made once: the lint settings and, with the
+/// findings cache on, the cache and the settings' fingerprint.
+struct Checker<'w> {
+    workspace: &'w Workspace,
+    settings: LintSettings<'w>,
+    cache: Option<(crate::cache::Cache, String)>,
 }
 
-/// `check`'s findings from the cache when everything they depend on besides `source`'s
-/// name and text is in `inputs` and unchanged, else `check()` (then stored). Without the
-/// cache, `check()`.
-fn cached(
-    workspace: &Workspace,
-    source: &SourceFile,
-    inputs: &[Vec<u8>],
-    check: impl FnOnce() -> Vec<Diagnostic>,
-) -> Vec<Diagnostic> {
-    let Some(cache) = crate::cache::Cache::for_config(&workspace.config) else {
-        return check();
-    };
-    let settings = workspace.config.lint_settings();
-    let context = format!(
-        "terraform\0{}\0{}\0{}",
-        source.name,
-        crate::cache::digest_hex(inputs),
-        crate::cache::settings_fingerprint(&settings)
-    );
-    cache.findings_or(source, workspace.target, &context, check)
+impl<'w> Checker<'w> {
+    fn new(workspace: &'w Workspace) -> Checker<'w> {
+        let settings = workspace.config.lint_settings();
+        let cache = crate::cache::Cache::for_config(&workspace.config).map(|cache| {
+            let fingerprint = crate::cache::settings_fingerprint(&settings);
+            (cache, fingerprint)
+        });
+        Checker {
+            workspace,
+            settings,
+            cache,
+        }
+    }
+
+    /// A `.tf` file's findings, then those of each policy file it reads with `file()`.
+    fn check_one(&self, terraform: &TerraformFile) -> Vec<FileDiagnostics> {
+        let mut results = vec![self.check_terraform_file(terraform)];
+        for policy in &terraform.policies {
+            if Arc::ptr_eq(&policy.source, &terraform.file) {
+                continue;
+            }
+            let check = || {
+                check_file(
+                    &policy.source,
+                    &policy.parsed.diagnostics,
+                    policy.parsed.policy.as_ref(),
+                    self.workspace.target,
+                    &self.settings,
+                )
+            };
+            results.push(FileDiagnostics {
+                file: policy.source.clone(),
+                diagnostics: self.cached(&policy.source, || vec![inputs_of(policy)], check),
+            });
+        }
+        results
+    }
+
+    fn check_terraform_file(&self, terraform: &TerraformFile) -> FileDiagnostics {
+        let inputs = || {
+            let mut inputs = vec![format!("{:?}", terraform.heredocs).into_bytes()];
+            inputs.push(serde_json::to_vec(&terraform.diagnostics).unwrap_or_default());
+            inputs.extend(own_policies(terraform).map(inputs_of));
+            inputs
+        };
+        let diagnostics = self.cached(&terraform.file, inputs, || {
+            terraform_findings(self.workspace, &self.settings, terraform)
+        });
+        FileDiagnostics {
+            file: terraform.file.clone(),
+            diagnostics,
+        }
+    }
+
+    /// `check`'s findings from the cache when everything they depend on besides `source`'s
+    /// name and text is in `inputs()` and unchanged, else `check()` (then stored). Without
+    /// the cache, `check()` (and `inputs` is not computed).
+    fn cached(
+        &self,
+        source: &SourceFile,
+        inputs: impl FnOnce() -> Vec<Vec<u8>>,
+        check: impl FnOnce() -> Vec<Diagnostic>,
+    ) -> Vec<Diagnostic> {
+        let Some((cache, fingerprint)) = &self.cache else {
+            return check();
+        };
+        let context = format!(
+            "terraform\0{}\0{}\0{fingerprint}",
+            source.name,
+            crate::cache::digest_hex(&inputs()),
+        );
+        cache.findings_or(source, self.workspace.target, &context, check)
+    }
 }
 
 /// What the findings about one extracted policy depend on besides its file's text: its name,
@@ -89,19 +128,6 @@ fn inputs_of(policy: &super::EmbeddedPolicy) -> Vec<u8> {
     bytes
 }
 
-fn check_terraform_file(workspace: &Workspace, terraform: &TerraformFile) -> FileDiagnostics {
-    let mut inputs = vec![format!("{:?}", terraform.heredocs).into_bytes()];
-    inputs.push(serde_json::to_vec(&terraform.diagnostics).unwrap_or_default());
-    inputs.extend(own_policies(terraform).map(inputs_of));
-    let diagnostics = cached(workspace, &terraform.file, &inputs, || {
-        terraform_findings(workspace, terraform)
-    });
-    FileDiagnostics {
-        file: terraform.file.clone(),
-        diagnostics,
-    }
-}
-
 /// The policies written in the `.tf` file itself (not read with `file()`).
 fn own_policies(terraform: &TerraformFile) -> impl Iterator<Item = &super::EmbeddedPolicy> {
     terraform
@@ -110,8 +136,11 @@ fn own_policies(terraform: &TerraformFile) -> impl Iterator<Item = &super::Embed
         .filter(|policy| Arc::ptr_eq(&policy.source, &terraform.file))
 }
 
-fn terraform_findings(workspace: &Workspace, terraform: &TerraformFile) -> Vec<Diagnostic> {
-    let config = &workspace.config.lint_settings();
+fn terraform_findings(
+    workspace: &Workspace,
+    config: &LintSettings<'_>,
+    terraform: &TerraformFile,
+) -> Vec<Diagnostic> {
     let mut diagnostics: Vec<Diagnostic> = apply_levels(terraform.diagnostics.clone(), config);
     let mut blocks = Vec::new();
     for policy in own_policies(terraform) {
