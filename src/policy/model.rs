@@ -11,12 +11,13 @@ use crate::span::{Span, Spanned};
 
 /// One parsed ACL policy. Its name is the file stem (Vault renames stored policies to the URL
 /// name, so a `name = ...` inside the text is effectively a comment).
-// Serde (for the findings cache's keys of Terraform policies, `crate::terraform::check`)
-// leaves out the source.
-#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+// Serialize only: the findings cache keys a Terraform policy by its serialized model
+// (`crate::terraform::check`), without the source (whose text is keyed apart). Nothing
+// reads a model back.
+#[derive(Clone, Debug, serde::Serialize)]
 pub struct Policy {
     pub name: String,
-    #[serde(skip, default = "no_source")]
+    #[serde(skip)]
     pub source: Arc<SourceFile>,
     /// `name = "..."` as written, if any.
     pub declared_name: Option<Spanned<String>>,
@@ -34,13 +35,8 @@ pub struct Policy {
     pub template_flags: TemplateFlags,
 }
 
-/// An empty source, for a policy read back from the cache before its source is set.
-fn no_source() -> Arc<SourceFile> {
-    Arc::new(SourceFile::new("", ""))
-}
-
 /// OpenBao's policy-level switches that unblock characters in substituted values (spec 1.8).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct TemplateFlags {
     /// `allow_slashes_in_identity_templates`: unblocks `/`.
     pub allow_slashes: bool,
@@ -61,7 +57,7 @@ impl Policy {
 /// Memory: 176 bytes plus the label twice (as written, and normalised in [`PathPattern`])
 /// and 24 bytes per listed capability; every key other than `capabilities` lives in
 /// [`RuleExtra`], allocated only for the blocks that set one (most set none).
-#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, serde::Serialize)]
 pub struct Rule {
     /// The label as written (after unescaping), before any normalisation.
     pub raw_pattern: String,
@@ -84,13 +80,12 @@ pub struct Rule {
     pub expired: bool,
     /// The other keys; `None` when the block sets none of them (read through
     /// [`Rule::extra`]).
-    #[serde(default)]
     pub extra: Option<Box<RuleExtra>>,
 }
 
 /// The keys of a `path` block other than `capabilities`, kept apart because few blocks set
 /// any: a block without them costs one pointer instead of this struct's 448 bytes.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
 pub struct RuleExtra {
     /// Old-style `policy = "write"`.
     pub old_policy: Option<Spanned<String>>,
@@ -190,7 +185,7 @@ impl Rule {
 /// any value.
 pub type ParamMap = BTreeMap<String, ParamEntry>;
 
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct ParamEntry {
     /// The key token.
     pub span: Span,
@@ -209,35 +204,9 @@ pub struct ParamCaseClash {
     pub second: Spanned<String>,
 }
 
-/// A [`ParamCaseClash`] as read back, before its block name becomes the static one.
-#[derive(serde::Deserialize)]
-struct StoredClash {
-    block: String,
-    first: Spanned<String>,
-    second: Spanned<String>,
-}
-
-// By hand: a derive would borrow the `&'static str` from the input.
-impl<'de> serde::Deserialize<'de> for ParamCaseClash {
-    fn deserialize<D: serde::Deserializer<'de>>(reader: D) -> Result<ParamCaseClash, D::Error> {
-        let stored = StoredClash::deserialize(reader)?;
-        let block = ["allowed_parameters", "denied_parameters"]
-            .into_iter()
-            .find(|block| *block == stored.block)
-            .ok_or_else(|| {
-                serde::de::Error::custom(format!("unknown parameter block `{}`", stored.block))
-            })?;
-        Ok(ParamCaseClash {
-            block,
-            first: stored.first,
-            second: stored.second,
-        })
-    }
-}
-
 /// A parameter value as decoded from HCL (type-sensitive: HCL `1` is an integer, and does
 /// not equal a JSON float `1.0`).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub enum ParamValue {
     Null,
     Str(String),
@@ -249,14 +218,14 @@ pub enum ParamValue {
 }
 
 /// A `control_group` block (Enterprise in Vault; see spec 1.9).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct ControlGroup {
     pub span: Span,
     pub ttl: Option<Spanned<i64>>,
     pub factors: Vec<ControlGroupFactor>,
 }
 
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct ControlGroupFactor {
     pub name: String,
     pub span: Span,
