@@ -220,3 +220,26 @@ fn digests_tell_lists_of_parts_apart() {
     assert_ne!(split(&["abc"]), split(&["abc", ""]));
     assert_ne!(split(&[]), split(&[""]));
 }
+
+/// `check --new-since` flushes after its own findings and again after the revision's: the
+/// second flush keeps the first's entries and adds the new ones.
+#[test]
+fn a_second_flush_keeps_the_first_flushs_entries() {
+    let (_dir, folder, cache) = fresh();
+    let first = source("a.hcl", POLICY);
+    let second = source("b.hcl", &POLICY.replace("secret", "kv"));
+    assert!(read(&cache, &first, Target::Vault, "ctx").1);
+    cache.flush();
+    assert!(!read(&cache, &first, Target::Vault, "ctx").1);
+    assert!(read(&cache, &second, Target::Vault, "ctx").1);
+    cache.flush();
+    let next_run = reopen(&folder, b"build");
+    for file in [&first, &second] {
+        assert!(
+            !read(&next_run, file, Target::Vault, "ctx").1,
+            "{} lost",
+            file.name
+        );
+    }
+    assert_eq!(entries(&folder).len(), 1);
+}
