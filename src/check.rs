@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use crate::diag::FileDiagnostics;
-use crate::inventory::lints::lint_inventory;
+use crate::inventory::lints::lint_inventory_with;
 use crate::inventory::Inventory;
 use crate::lint::engine::{apply_levels, check_file};
 use crate::lint::RoleFinding;
@@ -64,7 +64,9 @@ pub fn check_workspace(workspace: &Workspace) -> Vec<FileDiagnostics> {
 /// Runs every role-level rule over every role (and, for `unresolved-template`, every entity)
 /// of the workspace's inventory. Inventory errors (unknown policies, groups, entities) come
 /// back as diagnostics in `capable.yaml`. Findings shared by several subjects are reported
-/// once, naming them all. Cost: see [`lint_inventory`].
+/// once, naming them all. With the findings cache on, each distinct subject's findings come
+/// from it while its policies, the target, mounts and namespaces are unchanged. Cost: see
+/// [`lint_inventory_with`].
 pub fn check_inventory(workspace: &Workspace) -> Vec<FileDiagnostics> {
     if !workspace.config.has_inventory() {
         return Vec::new();
@@ -73,7 +75,16 @@ pub fn check_inventory(workspace: &Workspace) -> Vec<FileDiagnostics> {
         Ok(inventory) => inventory,
         Err(errors) => return errors,
     };
-    let findings = lint_inventory(&inventory, workspace.target, &workspace.config.mounts);
+    let cache = crate::cache::Cache::for_config(&workspace.config);
+    let store = cache
+        .as_ref()
+        .map(|cache| cache as &dyn crate::inventory::lints::RoleFindingsStore);
+    let findings = lint_inventory_with(
+        &inventory,
+        workspace.target,
+        &workspace.config.mounts,
+        store,
+    );
     let settings = workspace.config.lint_settings();
     group_by_file(findings, &settings)
 }

@@ -384,3 +384,88 @@ fn changed_lint_settings_check_again() {
     assert!(renamed.1.contains("wider.hcl"), "{}", renamed.1);
     assert_eq!(renamed, run_uncached(&tree, &args));
 }
+
+/// The number of entries in the tree's findings pack (its second line).
+fn pack_entries(tree: &Path) -> usize {
+    let packs: Vec<PathBuf> = entries(tree)
+        .into_iter()
+        .filter(|entry| is_pack(entry))
+        .collect();
+    let [pack] = packs.try_into().expect("one findings pack");
+    let text = String::from_utf8_lossy(&std::fs::read(pack).unwrap()).into_owned();
+    text.lines().nth(1).unwrap().parse().unwrap()
+}
+
+/// Role-level findings (merged ACLs) are kept per distinct subject: each distinct role adds
+/// one entry, and an edit of a held policy, of the roles or of an entity's metadata (read
+/// by a template) gives the uncached run's output.
+#[test]
+fn role_findings_follow_policies_roles_and_identities() {
+    let temp = tempfile::tempdir().unwrap();
+    let tree = temp.path().join("repo");
+    std::fs::create_dir_all(&tree).unwrap();
+    let write = |name: &str, text: &str| std::fs::write(tree.join(name), text).unwrap();
+    write(
+        "deny.hcl",
+        "path \"secret/data/team/*\" {\n  capabilities = [\"deny\"]\n}\n",
+    );
+    write(
+        "grant.hcl",
+        "path \"secret/data/team/app\" {\n  capabilities = [\"read\"]\n}\n",
+    );
+    write(
+        "mine.hcl",
+        "path \"secret/data/{{identity.entity.metadata.team}}/*\" {\n  capabilities = [\"read\"]\n}\n",
+    );
+    let config = |roles: &str, metadata: &str| {
+        format!(
+            "target: vault\nroles:\n{roles}  userpass/rita:\n    entity: rita\n\
+             groups:\n  mine:\n    policies: [mine]\n    member_entities: [rita]\n\
+             entities:\n  rita:\n    metadata: {{{metadata}}}\n    aliases:\n      - {{mount: userpass, name: rita}}\n"
+        )
+    };
+    let both =
+        "  approle/both:\n    policies: [deny, grant]\n  approle/deny:\n    policies: [deny]\n";
+    let args = ["check", "--format", "json"];
+    let agree = |step: &str| {
+        let uncached = run_uncached(&tree, &args);
+        assert!(uncached.1.contains("\"version\""), "{step}: {uncached:?}");
+        assert_eq!(run(&tree, &args), uncached, "{step}: cold or warm");
+        assert_eq!(run(&tree, &args), uncached, "{step}: warm");
+        uncached
+    };
+    write("capable.yaml", &config("", "team: platform"));
+    agree("no roles");
+    let without_roles = pack_entries(&tree);
+    std::fs::remove_dir_all(tree.join(CACHE)).unwrap();
+    write("capable.yaml", &config(both, "team: platform"));
+    let first = agree("first");
+    assert!(first.1.contains("overridden-deny"), "{}", first.1);
+    assert!(!first.1.contains("unresolved-template"), "{}", first.1);
+    // Two roles added, each with its own entry.
+    assert_eq!(pack_entries(&tree), without_roles + 2);
+    write(
+        "grant.hcl",
+        "path \"secret/data/other/app\" {\n  capabilities = [\"read\"]\n}\n",
+    );
+    let edited = agree("edited grant");
+    assert!(!edited.1.contains("overridden-deny"), "{}", edited.1);
+    write(
+        "grant.hcl",
+        "path \"secret/data/team/app\" {\n  capabilities = [\"read\"]\n}\n",
+    );
+    assert_eq!(agree("grant restored"), first);
+    write(
+        "capable.yaml",
+        &config("  approle/both:\n    policies: [deny]\n", "team: platform"),
+    );
+    let dropped = agree("role holds deny only");
+    assert!(!dropped.1.contains("overridden-deny"), "{}", dropped.1);
+    write("capable.yaml", &config(both, "region: eu"));
+    let unresolved = agree("metadata without team");
+    assert!(
+        unresolved.1.contains("unresolved-template"),
+        "{}",
+        unresolved.1
+    );
+}

@@ -66,6 +66,10 @@ pub fn check(workspace: &Workspace) -> Vec<FileDiagnostics> {
 }
 
 fn check_unconfigured(workspace: &Workspace) -> Vec<FileDiagnostics> {
+    // No configuration to check: the inventory (a whole-tree load) is not built for nothing.
+    if workspace.agent_files.is_empty() {
+        return Vec::new();
+    }
     let inventory = match Inventory::new(&workspace.config, &workspace.policies) {
         Ok(inventory) => Some(inventory),
         Err(_) if workspace.config.has_inventory() => return Vec::new(),

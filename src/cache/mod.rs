@@ -98,6 +98,8 @@ pub struct Cache {
 enum Entry {
     /// The findings `check` reports for one file on its own (parse, validation, lints).
     Findings(Vec<Diagnostic>),
+    /// The role-level findings of one subject ([`crate::inventory::lints::lint_inventory_with`]).
+    RoleFindings(crate::inventory::lints::StoredFindings),
     /// The byte ranges of a `capable.yaml`'s inventory sections, `None` when the text must
     /// be read whole, and the accessors they declare ([`inventory::load_config`]).
     Sections {
@@ -328,6 +330,27 @@ impl Cache {
         bytes.push(b'\n');
         bytes.extend_from_slice(checksum.as_bytes());
         let _ = write_atomically(&self.dir, path, &bytes);
+    }
+}
+
+/// Role-level findings live in the findings pack beside the files' findings, under the key
+/// [`crate::inventory::lints`] makes (a digest of the subject, its policies' models, the
+/// target, mounts and namespaces), salted with this build.
+impl crate::inventory::lints::RoleFindingsStore for Cache {
+    fn get(&self, key: &str) -> Option<crate::inventory::lints::StoredFindings> {
+        let key = self.key(&["role findings"], key);
+        let payload = self.with_pack(|pack| pack.get(&key))?;
+        match serde_json::from_slice(&payload).ok()? {
+            Entry::RoleFindings(findings) => Some(findings),
+            _ => None,
+        }
+    }
+
+    fn put(&self, key: &str, findings: crate::inventory::lints::StoredFindings) {
+        let key = self.key(&["role findings"], key);
+        if let Ok(payload) = serde_json::to_vec(&Entry::RoleFindings(findings)) {
+            self.with_pack(|pack| pack.insert(key, payload));
+        }
     }
 }
 

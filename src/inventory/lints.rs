@@ -29,7 +29,36 @@ pub type Finding = crate::lint::RoleFinding;
 /// policies per subject) for the keys (names borrowed, hashed once), and for a subject with
 /// a templated policy O(its identity) to build and hash that.
 pub fn lint_inventory(inventory: &Inventory, target: Target, mounts: &Mounts) -> Vec<Finding> {
+    lint_inventory_with(inventory, target, mounts, None)
+}
+
+/// Where a subject's role-level findings are kept between runs (the findings cache, which
+/// `crate::check` hands in; this layer knows no cache). A key is the hex SHA-256 of
+/// everything the findings depend on ([`StoreKeys`]); a finding names its file by name.
+pub trait RoleFindingsStore: Sync {
+    /// The findings kept under `key` (`None` inside: the subject's ACL could not be built).
+    fn get(&self, key: &str) -> Option<StoredFindings>;
+    /// Keeps `findings` under `key`.
+    fn put(&self, key: &str, findings: StoredFindings);
+}
+
+/// A subject's role-level findings as a [`RoleFindingsStore`] keeps them: each with the name
+/// of the file it points into; `None` when the subject's ACL cannot be built.
+pub type StoredFindings = Option<Vec<(String, crate::diag::Diagnostic)>>;
+
+/// [`lint_inventory`], taking each distinct subject's findings from `store` when it holds
+/// them under the subject's key and keeping those it computes. A warm run of an unchanged
+/// tree then builds no merged ACL. Cost: as [`lint_inventory`] for the subjects missed, plus
+/// for every distinct subject one SHA-256 of its key, and once per policy a serialization
+/// and SHA-256 of its model ([`StoreKeys`]).
+pub fn lint_inventory_with(
+    inventory: &Inventory,
+    target: Target,
+    mounts: &Mounts,
+    store: Option<&dyn RoleFindingsStore>,
+) -> Vec<Finding> {
     let alone_cache = AloneCache::default();
+    let store_keys = store.map(|_| StoreKeys::new(inventory, target, mounts));
     // A group is not a token: no role-level rule applies to it (see `lint_subject`), so its
     // ACL is never built. A chain of `d` groups would otherwise merge d²/2 policies.
     let subjects: Vec<Subject> = inventory
@@ -57,7 +86,13 @@ pub fn lint_inventory(inventory: &Inventory, target: Target, mounts: &Mounts) ->
     let found: HashMap<usize, Option<Vec<Finding>>> = distinct
         .into_par_iter()
         .map(|at| {
-            let found = lint_subject(inventory, &subjects[at], target, mounts, &alone_cache);
+            let lint = || lint_subject(inventory, &subjects[at], target, mounts, &alone_cache);
+            let found = match (store, &store_keys, &keys[at]) {
+                (Some(store), Some(store_keys), Some(key)) => {
+                    stored_or(store, store_keys.key_of(key), inventory, key, lint)
+                }
+                _ => lint(),
+            };
             (at, found)
         })
         .collect();
@@ -113,6 +148,138 @@ impl<'i> LintKey<'i> {
             identity,
         })
     }
+}
+
+/// The findings `store` keeps under `key` when each names a file of the subject's policies;
+/// else `lint`'s, then kept. `key` is `None` when a policy cannot be serialized (not kept).
+fn stored_or(
+    store: &dyn RoleFindingsStore,
+    key: Option<String>,
+    inventory: &Inventory,
+    lint_key: &LintKey,
+    lint: impl FnOnce() -> Option<Vec<Finding>>,
+) -> Option<Vec<Finding>> {
+    let Some(key) = key else {
+        return lint();
+    };
+    let sources: HashMap<&str, &Arc<crate::source::SourceFile>> = lint_key
+        .policies
+        .iter()
+        .filter_map(|name| inventory.policies().get(name.as_ref()))
+        .map(|policy| (policy.source.name.as_str(), &policy.source))
+        .collect();
+    if let Some(stored) = store.get(&key) {
+        let restored = match stored {
+            None => Some(None),
+            Some(findings) => findings
+                .into_iter()
+                .map(|(file, diagnostic)| {
+                    Some((Arc::clone(sources.get(file.as_str())?), diagnostic))
+                })
+                .collect::<Option<Vec<Finding>>>()
+                .map(Some),
+        };
+        // A finding in a file the subject no longer holds: the entry is not this tree's.
+        if let Some(found) = restored {
+            return found;
+        }
+    }
+    let found = lint();
+    let kept = found.as_ref().map(|findings| {
+        findings
+            .iter()
+            .map(|(file, diagnostic)| (file.name.clone(), diagnostic.clone()))
+            .collect()
+    });
+    store.put(&key, kept);
+    found
+}
+
+/// The store keys of an inventory's subjects: a SHA-256 of the target, the mount table, the
+/// namespace tree and the subject's [`LintKey`], with each policy name followed by the digest
+/// of the policy's model (file name and every field, spans included, as serialized), so an
+/// edited policy, mount or namespace misses. Digests are made once per policy name, on
+/// first use. Cost: O(size of the policy's model) once per policy, O(key size) per subject.
+struct StoreKeys<'i> {
+    inventory: &'i Inventory,
+    target: Target,
+    /// The target, mounts and namespace tree, digested once.
+    context: [u8; 32],
+    /// Per policy name: its model's digest, `None` when it has none (unknown name).
+    policies: Mutex<HashMap<String, Option<[u8; 32]>>>,
+}
+
+impl<'i> StoreKeys<'i> {
+    fn new(inventory: &'i Inventory, target: Target, mounts: &Mounts) -> StoreKeys<'i> {
+        let context = format!(
+            "capable role findings 1\0{}\0{mounts:?}\0{:?}",
+            target.name(),
+            inventory.namespaces()
+        );
+        StoreKeys {
+            inventory,
+            target,
+            context: sha256(&[context.as_bytes()]),
+            policies: Mutex::default(),
+        }
+    }
+
+    /// The key of one subject's findings; `None` when a policy cannot be serialized.
+    fn key_of(&self, key: &LintKey) -> Option<String> {
+        let mut parts: Vec<Vec<u8>> = vec![
+            self.context.to_vec(),
+            vec![key.kind],
+            key.namespace.as_bytes().to_vec(),
+            format!("{:?}", key.identity).into_bytes(),
+        ];
+        for name in &key.policies {
+            parts.push(name.as_bytes().to_vec());
+            match self.policy_digest(name)? {
+                Some(digest) => parts.push(digest.to_vec()),
+                None => parts.push(Vec::new()),
+            }
+        }
+        let refs: Vec<&[u8]> = parts.iter().map(Vec::as_slice).collect();
+        Some(hex(&sha256(&refs)))
+    }
+
+    /// The digest of the model `name` stands for; `Some(None)` for a name with no policy.
+    fn policy_digest(&self, name: &str) -> Option<Option<[u8; 32]>> {
+        if let Some(digest) = self.lock().get(name) {
+            return Some(*digest);
+        }
+        let digest = match self.inventory.policy_named(name, self.target) {
+            Ok(policy) => {
+                let model = serde_json::to_vec(policy.as_ref()).ok()?;
+                Some(sha256(&[policy.source.name.as_bytes(), &model]))
+            }
+            Err(_) => None,
+        };
+        self.lock().insert(name.to_string(), digest);
+        Some(digest)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Option<[u8; 32]>>> {
+        self.policies
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// The SHA-256 of `parts`, each length-prefixed so that no two lists of parts collide.
+fn sha256(parts: &[&[u8]]) -> [u8; 32] {
+    let mut context = ring::digest::Context::new(&ring::digest::SHA256);
+    for part in parts {
+        context.update(&(part.len() as u64).to_le_bytes());
+        context.update(part);
+    }
+    let mut digest = [0; 32];
+    digest.copy_from_slice(context.finish().as_ref());
+    digest
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
 /// One subject's role-level findings; `None` when its ACL cannot be built (reported elsewhere).
