@@ -302,3 +302,63 @@ proptest! {
         }
     }
 }
+
+/// The spans of `policy`'s templated rules that `Acl::new(&[policy])` leaves out for
+/// `identity`: the plain form of what `unresolved-template` reports (it judges each policy's
+/// template step alone, without building the ACL).
+fn reference_unresolved(
+    policy: &capable::policy::Policy,
+    identity: Option<&capable::acl::Identity>,
+    target: Target,
+) -> BTreeSet<usize> {
+    let resolved: BTreeSet<usize> = match Acl::new(&[policy], target, identity) {
+        Ok(acl) => acl
+            .rules()
+            .into_iter()
+            .flat_map(|rule| rule.sources.iter())
+            .map(|source| source.pattern_span.start)
+            .collect(),
+        Err(_) => BTreeSet::new(),
+    };
+    policy
+        .rules
+        .iter()
+        .filter(|rule| rule.is_templated() && !resolved.contains(&rule.pattern_span.start))
+        .map(|rule| rule.pattern_span.start)
+        .collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(100))]
+
+    /// `unresolved-template` of every subject, from its policies alone, flags exactly the
+    /// templated rules its policies' own ACLs leave out.
+    #[test]
+    fn unresolved_templates_equal_what_each_policys_acl_leaves_out(graph in graph()) {
+        let (config, workspace) = workspace(&graph);
+        let inventory = Inventory::new(&config, &workspace.policies).expect("inventory");
+        for target in [Target::Vault, Target::OpenBao] {
+            for subject in inventory.subjects() {
+                let identity = inventory.identity_for(&subject).unwrap();
+                let policies = inventory.policy_set(&subject, target).unwrap();
+                let mut found = Vec::new();
+                capable::lint::rules::unresolved_template::check_subject(
+                    &policies, identity.as_ref(), target, &mut found,
+                );
+                let flagged: BTreeSet<(String, usize)> = found
+                    .iter()
+                    .map(|(file, diagnostic)| (file.name.clone(), diagnostic.span.start))
+                    .collect();
+                let mut expected = BTreeSet::new();
+                for policy in policies.iter().filter(|p| !p.source.name.starts_with('<')) {
+                    // The graph's values hold no `/`, `*` or `+`: no policy is refused whole.
+                    prop_assert!(Acl::new(&[policy], target, identity.as_ref()).is_ok());
+                    for start in reference_unresolved(policy, identity.as_ref(), target) {
+                        expected.insert((policy.source.name.clone(), start));
+                    }
+                }
+                prop_assert_eq!(&flagged, &expected, "{} on {:?}", subject, target);
+            }
+        }
+    }
+}

@@ -42,16 +42,7 @@ pub(super) fn build(
     for &policy in policies {
         // Formatted once per policy, not once per rule and capability.
         let name: Arc<str> = Arc::from(policy.qualified_name());
-        let input = TemplateInput {
-            identity,
-            target,
-            flags: options
-                .template_flags
-                .get(&policy.name)
-                .copied()
-                .unwrap_or(policy.template_flags),
-            now,
-        };
+        let input = template_input(policy, target, identity, options, Some(now));
         for rule in &policy.rules {
             let pattern = match rule_pattern(rule, &policy.namespace, &input) {
                 Ok(pattern) => pattern,
@@ -86,7 +77,29 @@ pub(super) fn build(
     Ok(acl)
 }
 
-enum Failure {
+/// What a policy's templates are substituted from: the identity, the target, the policy's
+/// switches (or the options' for its name) and the clock (`now`, else the options' or the
+/// system's).
+pub(super) fn template_input<'a>(
+    policy: &Policy,
+    target: Target,
+    identity: Option<&'a Identity>,
+    options: &AclOptions,
+    now: Option<i64>,
+) -> TemplateInput<'a> {
+    TemplateInput {
+        identity,
+        target,
+        flags: options
+            .template_flags
+            .get(&policy.name)
+            .copied()
+            .unwrap_or(policy.template_flags),
+        now: now.or(options.now_unix).unwrap_or_else(unix_now),
+    }
+}
+
+pub(super) enum Failure {
     /// The rule is left out; the rest of the policy applies.
     Skip(String),
     /// The templated policy fails to parse as a whole, and so does the ACL.
@@ -95,7 +108,7 @@ enum Failure {
 
 /// The rule's normalised pattern, substituting templates; the policy's namespace path goes in
 /// front (spec 1.5 step 5).
-fn rule_pattern(
+pub(super) fn rule_pattern(
     rule: &Rule,
     namespace: &str,
     input: &TemplateInput<'_>,

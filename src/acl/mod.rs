@@ -20,6 +20,7 @@
 pub mod builtin;
 mod explain;
 mod identity;
+mod kept;
 mod lookup;
 mod merge;
 mod params;
@@ -32,6 +33,7 @@ mod template;
 mod types;
 
 pub use identity::{Alias, Group, Identity};
+pub use kept::kept_rules;
 pub use params::glob_matches;
 pub use request::{Operation, Request};
 pub use template::TemplateFlags;

@@ -5,12 +5,13 @@
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::hash::{Hash, Hasher};
 use std::sync::{Arc, Mutex};
 
 use rayon::prelude::*;
 
 use super::{Inventory, InventoryError, Subject};
-use crate::acl::{Acl, AclError, AclOptions, Identity};
+use crate::acl::{Acl, AclError, AclOptions};
 use crate::lint::rules::{overridden_deny, parameters_narrowed_by_merge, unresolved_template};
 use crate::lint::{codes, Category, PolicyIndex, RoleContext, Rule};
 use crate::mounts::Mounts;
@@ -66,17 +67,17 @@ pub fn lint_inventory_with(
         .into_iter()
         .filter(|subject| !matches!(subject, Subject::Group(_)))
         .collect();
-    let keys: Vec<Option<LintKey>> = subjects
+    let keys: Vec<Option<SubjectKeys>> = subjects
         .par_iter()
-        .map(|subject| LintKey::of(inventory, subject))
+        .map(|subject| SubjectKeys::of(inventory, subject, store_keys.as_ref()))
         .collect();
     // The first subject of each key is linted; the others take its findings.
-    let mut first_of: HashMap<&LintKey, usize> = HashMap::new();
+    let mut first_of: HashMap<LintKey, usize> = HashMap::new();
     let linted_by: Vec<usize> = keys
         .iter()
         .enumerate()
-        .map(|(at, key)| match key {
-            Some(key) => *first_of.entry(key).or_insert(at),
+        .map(|(at, keys)| match keys {
+            Some(keys) => *first_of.entry(keys.lint).or_insert(at),
             None => at,
         })
         .collect();
@@ -87,9 +88,10 @@ pub fn lint_inventory_with(
         .into_par_iter()
         .map(|at| {
             let lint = || lint_subject(inventory, &subjects[at], target, mounts, &alone_cache);
-            let found = match (store, &store_keys, &keys[at]) {
+            let stored_key = keys[at].as_ref().and_then(|keys| keys.store.as_deref());
+            let found = match (store, &store_keys, stored_key) {
                 (Some(store), Some(store_keys), Some(key)) => {
-                    stored_or(store, store_keys.key_of(key), inventory, key, lint)
+                    stored_or(store, key, store_keys, lint)
                 }
                 _ => lint(),
             };
@@ -109,20 +111,28 @@ pub fn lint_inventory_with(
 
 /// What a subject's role-level findings depend on besides its name: its kind, its effective
 /// policies in order, its namespace, and its identity when a policy is templated (templates
-/// are the only place the rules read the identity). Findings name their subjects through
-/// `{subjects}`, filled in when they are merged, so two subjects with one key get the same
-/// findings. `None` when the key cannot be known (the subject is linted alone).
-#[derive(PartialEq, Eq, Hash)]
-struct LintKey<'i> {
-    kind: u8,
-    policies: Vec<Cow<'i, str>>,
-    namespace: String,
-    identity: Option<Option<Identity>>,
+/// are the only place the rules read the identity), as a SHA-256 of them: 1,000 entities at
+/// the bottom of a 10,000-group chain keep 32 bytes each, not 10,000 names and groups each.
+/// Findings name their subjects through `{subjects}`, filled in when they are merged, so two
+/// subjects with one key get the same findings.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+struct LintKey([u8; 32]);
+
+/// A subject's [`LintKey`], and with a store its entry's key ([`StoreKeys::key_of`]).
+struct SubjectKeys {
+    lint: LintKey,
+    store: Option<String>,
 }
 
-impl<'i> LintKey<'i> {
-    fn of(inventory: &'i Inventory, subject: &Subject) -> Option<LintKey<'i>> {
-        let kind = match subject {
+impl SubjectKeys {
+    /// `None` when the keys cannot be known (the subject is linted alone, never stored).
+    /// Cost: O(effective policies + identity) for the subject.
+    fn of(
+        inventory: &Inventory,
+        subject: &Subject,
+        store_keys: Option<&StoreKeys>,
+    ) -> Option<SubjectKeys> {
+        let kind: u8 = match subject {
             Subject::Role(_) => 0,
             Subject::Entity(_) => 1,
             Subject::Group(_) => 2,
@@ -141,45 +151,69 @@ impl<'i> LintKey<'i> {
             true => Some(inventory.identity_for(subject).ok()?),
             false => None,
         };
-        Some(LintKey {
-            kind,
-            policies,
-            namespace: inventory.namespace_of(subject),
-            identity,
-        })
+        let mut hasher = Sha256Hasher::default();
+        (kind, &policies, inventory.namespace_of(subject), identity).hash(&mut hasher);
+        let lint = LintKey(hasher.finish_digest());
+        let store = match store_keys {
+            Some(store_keys) => Some(store_keys.key_of(&lint, &policies)?),
+            None => None,
+        };
+        Some(SubjectKeys { lint, store })
     }
 }
 
-/// The findings `store` keeps under `key` when each names a file of the subject's policies;
-/// else `lint`'s, then kept. `key` is `None` when a policy cannot be serialized (not kept).
+/// A [`Hasher`] feeding SHA-256: `Hash` writes strings with a terminator and sequences with
+/// their length, so equal digests mean equal values (short of a SHA-256 collision).
+struct Sha256Hasher(ring::digest::Context);
+
+impl Default for Sha256Hasher {
+    fn default() -> Self {
+        Sha256Hasher(ring::digest::Context::new(&ring::digest::SHA256))
+    }
+}
+
+impl Sha256Hasher {
+    fn finish_digest(self) -> [u8; 32] {
+        let mut digest = [0; 32];
+        digest.copy_from_slice(self.0.finish().as_ref());
+        digest
+    }
+}
+
+impl Hasher for Sha256Hasher {
+    fn write(&mut self, bytes: &[u8]) {
+        self.0.update(bytes);
+    }
+
+    /// Not used: [`Sha256Hasher::finish_digest`] gives the digest.
+    fn finish(&self) -> u64 {
+        0
+    }
+}
+
+/// The findings `store` keeps under `key` when each names a file of the workspace's
+/// policies; else `lint`'s, then kept.
 fn stored_or(
     store: &dyn RoleFindingsStore,
-    key: Option<String>,
-    inventory: &Inventory,
-    lint_key: &LintKey,
+    key: &str,
+    store_keys: &StoreKeys,
     lint: impl FnOnce() -> Option<Vec<Finding>>,
 ) -> Option<Vec<Finding>> {
-    let Some(key) = key else {
-        return lint();
-    };
-    let sources: HashMap<&str, &Arc<crate::source::SourceFile>> = lint_key
-        .policies
-        .iter()
-        .filter_map(|name| inventory.policies().get(name.as_ref()))
-        .map(|policy| (policy.source.name.as_str(), &policy.source))
-        .collect();
-    if let Some(stored) = store.get(&key) {
+    if let Some(stored) = store.get(key) {
         let restored = match stored {
             None => Some(None),
             Some(findings) => findings
                 .into_iter()
                 .map(|(file, diagnostic)| {
-                    Some((Arc::clone(sources.get(file.as_str())?), diagnostic))
+                    Some((
+                        Arc::clone(store_keys.sources.get(file.as_str())?),
+                        diagnostic,
+                    ))
                 })
                 .collect::<Option<Vec<Finding>>>()
                 .map(Some),
         };
-        // A finding in a file the subject no longer holds: the entry is not this tree's.
+        // A finding in a file the workspace no longer has: the entry is not this tree's.
         if let Some(found) = restored {
             return found;
         }
@@ -191,18 +225,20 @@ fn stored_or(
             .map(|(file, diagnostic)| (file.name.clone(), diagnostic.clone()))
             .collect()
     });
-    store.put(&key, kept);
+    store.put(key, kept);
     found
 }
 
 /// The store keys of an inventory's subjects: a SHA-256 of the target, the mount table, the
-/// namespace tree and the subject's [`LintKey`], with each policy name followed by the digest
-/// of the policy's model (file name and every field, spans included, as serialized), so an
-/// edited policy, mount or namespace misses. Digests are made once per policy name, on
-/// first use. Cost: O(size of the policy's model) once per policy, O(key size) per subject.
+/// namespace tree and the subject's [`LintKey`], then the digest of each policy's model (file
+/// name and every field, spans included, as serialized), so an edited policy, mount or
+/// namespace misses. Digests are made once per policy name, on first use. Cost: O(size of
+/// the policy's model) once per policy, O(effective policies) per subject.
 struct StoreKeys<'i> {
     inventory: &'i Inventory,
     target: Target,
+    /// The policies' files by name: where a stored finding points.
+    sources: HashMap<&'i str, &'i Arc<crate::source::SourceFile>>,
     /// The target, mounts and namespace tree, digested once.
     context: [u8; 32],
     /// Per policy name: its model's digest, `None` when it has none (unknown name).
@@ -220,26 +256,23 @@ impl<'i> StoreKeys<'i> {
             inventory,
             target,
             context: sha256(&[context.as_bytes()]),
+            sources: inventory
+                .policies()
+                .values()
+                .map(|policy| (policy.source.name.as_str(), &policy.source))
+                .collect(),
             policies: Mutex::default(),
         }
     }
 
-    /// The key of one subject's findings; `None` when a policy cannot be serialized.
-    fn key_of(&self, key: &LintKey) -> Option<String> {
-        let mut parts: Vec<Vec<u8>> = vec![
-            self.context.to_vec(),
-            vec![key.kind],
-            key.namespace.as_bytes().to_vec(),
-            format!("{:?}", key.identity).into_bytes(),
-        ];
-        for name in &key.policies {
-            parts.push(name.as_bytes().to_vec());
-            match self.policy_digest(name)? {
-                Some(digest) => parts.push(digest.to_vec()),
-                None => parts.push(Vec::new()),
-            }
+    /// The key of one subject's findings, from its [`LintKey`] and its effective policies;
+    /// `None` when a policy cannot be serialized.
+    fn key_of(&self, lint: &LintKey, policies: &[Cow<'_, str>]) -> Option<String> {
+        let mut parts: Vec<[u8; 32]> = vec![self.context, lint.0];
+        for name in policies {
+            parts.push(self.policy_digest(name)?.unwrap_or_default());
         }
-        let refs: Vec<&[u8]> = parts.iter().map(Vec::as_slice).collect();
+        let refs: Vec<&[u8]> = parts.iter().map(|part| part.as_slice()).collect();
         Some(hex(&sha256(&refs)))
     }
 
@@ -290,6 +323,9 @@ fn lint_subject<'i>(
     mounts: &Mounts,
     alone_cache: &AloneCache<'i>,
 ) -> Option<Vec<Finding>> {
+    if matches!(subject, Subject::Entity(_)) {
+        return lint_entity(inventory, subject, target);
+    }
     let is_group = matches!(subject, Subject::Group(_));
     let policies = inventory.policy_set(subject, target).ok()?;
     let identity = inventory.identity_for(subject).ok()?;
@@ -339,6 +375,28 @@ fn lint_subject<'i>(
             security_rules_on_merged_acl(&ctx, shared, alone_cache, &mut found);
         }
     }
+    Some(found)
+}
+
+/// An entity's role-level findings: only `unresolved-template` applies to one (it is not a
+/// role), and it needs no merged ACL, so none is built and the policies are borrowed, not
+/// copied. `None` when the ACL [`lint_subject`] would build cannot be built even without the
+/// identity (`root` with other policies), as there. Cost: O(effective policies) plus the
+/// size of the templated ones, against a merged ACL of every policy per entity.
+fn lint_entity(inventory: &Inventory, subject: &Subject, target: Target) -> Option<Vec<Finding>> {
+    let names = inventory.effective_names(subject).ok()?;
+    let policies = names
+        .iter()
+        .map(|name| inventory.policy_named(name, target))
+        .collect::<Result<Vec<_>, _>>()
+        .ok()?;
+    if policies.len() > 1 && policies.iter().any(|policy| policy.name == "root") {
+        return None;
+    }
+    let identity = inventory.identity_for(subject).ok()?;
+    let mut found = Vec::new();
+    let policies = policies.iter().map(|policy| policy.as_ref());
+    unresolved_template::check_subject(policies, identity.as_ref(), target, &mut found);
     Some(found)
 }
 

@@ -25,9 +25,7 @@
 //! ## References
 //! - spec section 1.8 (templated policies)
 
-use std::collections::BTreeSet;
-
-use crate::acl::{Acl, AclError, Identity};
+use crate::acl::{AclError, Identity};
 use crate::diag::{Diagnostic, Severity};
 use crate::lint::{Category, PolicyContext, RoleContext, RoleFinding as Finding, Rule, RuleMeta};
 use crate::policy::Rule as PolicyRule;
@@ -53,36 +51,41 @@ impl Rule for UnresolvedTemplate {
 }
 
 /// For each templated rule of each file policy of the subject: whether the ACL built with
-/// the subject's identity contains it. Cost: O(policies × rules).
+/// the subject's identity keeps it. Cost: see [`check_subject`].
 pub fn check_role(ctx: &RoleContext<'_>, out: &mut Vec<Finding>) {
+    check_subject(ctx.file_policies(), ctx.identity, ctx.target, out);
+}
+
+/// [`check_role`] from the subject's policies alone (the rule needs no merged ACL, so an
+/// entity's is never built). Policies not from files (built-ins) are passed over. Cost:
+/// O(size of the templated policies), each policy's template step judged on its own
+/// ([`crate::acl::kept_rules`]).
+pub fn check_subject<'p>(
+    policies: impl IntoIterator<Item = &'p crate::policy::Policy>,
+    identity: Option<&Identity>,
+    target: Target,
+    out: &mut Vec<Finding>,
+) {
     let meta = UnresolvedTemplate.meta();
-    for policy in ctx.file_policies().filter(|p| p.templated) {
+    let file_policies = policies
+        .into_iter()
+        .filter(|policy| !policy.source.name.starts_with('<'));
+    for policy in file_policies.filter(|p| p.templated) {
         // OpenBao refuses the whole policy when one substitution is forbidden: then only the
         // rules whose own substitution is at fault are reported.
-        let (resolved, refused): (BTreeSet<(usize, usize)>, bool) =
-            match Acl::new(&[policy], ctx.target, ctx.identity) {
-                Ok(acl) => (
-                    acl.rules()
-                        .into_iter()
-                        .flat_map(|rule| rule.sources.iter())
-                        .filter(|source| *source.policy == policy.qualified_name())
-                        .map(|source| (source.pattern_span.start, source.pattern_span.end))
-                        .collect(),
-                    false,
-                ),
-                Err(AclError::TemplatedPolicy { .. }) => (BTreeSet::new(), true),
-                Err(_) => continue,
-            };
-        for rule in policy
+        let (kept, refused) = match crate::acl::kept_rules(policy, target, identity) {
+            Ok(kept) => (kept, false),
+            Err(AclError::TemplatedPolicy { .. }) => (vec![false; policy.rules.len()], true),
+            Err(_) => continue,
+        };
+        let unkept = policy
             .rules
             .iter()
-            .filter(|r| r.is_templated() && !r.expired)
-        {
-            let span = (rule.pattern_span.start, rule.pattern_span.end);
-            if resolved.contains(&span) {
-                continue;
-            }
-            let (reason, consequence) = why_unresolved(rule, ctx.identity, ctx.target);
+            .zip(kept)
+            .filter(|(_, kept)| !kept)
+            .map(|(rule, _)| rule);
+        for rule in unkept.filter(|r| r.is_templated() && !r.expired) {
+            let (reason, consequence) = why_unresolved(rule, identity, target);
             if refused && consequence == SKIPPED {
                 continue;
             }
