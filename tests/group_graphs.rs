@@ -273,10 +273,24 @@ proptest! {
     }
 
     #[test]
-    fn who_can_answers_equal_acls_of_the_reference_policies(graph in graph(), probe in 0..POLICIES) {
+    fn who_can_answers_equal_acls_of_the_reference_policies(
+        graph in graph(),
+        probe in 0..POLICIES + 4,
+        update in any::<bool>(),
+    ) {
         let (config, workspace) = workspace(&graph);
         let inventory = Inventory::new(&config, &workspace.policies).expect("inventory");
-        let words = ["read".to_string(), format!("secret/p{probe}/x")];
+        // Paths of the plain rules, and paths the templated `secret/t/{{...}}/*` rules reach
+        // for some subjects (entity names, `team` metadata) and not for others.
+        let path = match probe {
+            p if p < POLICIES => format!("secret/p{p}/x"),
+            p if p == POLICIES => "secret/t/e0/x".to_string(),
+            p if p == POLICIES + 1 => "secret/t/t1/x".to_string(),
+            p if p == POLICIES + 2 => "secret/t/g1/x".to_string(),
+            _ => "secret/t/plain/x".to_string(),
+        };
+        let operation = if update { "update" } else { "read" };
+        let words = [operation.to_string(), path];
         let calls = capable::query::request::build(&words, &[], None, &config.mounts).expect("calls");
         let mut narrowed = inventory.clone();
         narrow_for(&mut narrowed, Target::Vault, &calls);

@@ -100,7 +100,9 @@ pub fn who_can_with(
 /// Cost: O(rules × calls).
 pub fn narrow_for(inventory: &mut Inventory, target: Target, calls: &[Call]) {
     let paths = request_paths(calls);
-    inventory.narrow_rules(target, |policy, rule| may_match(policy, rule, &paths));
+    inventory.narrow_rules(target, |policy, rule| {
+        may_match(policy, rule, target, &paths)
+    });
 }
 
 /// The paths of every alternative of the calls, leading `/` trimmed.
@@ -116,18 +118,117 @@ fn request_paths(calls: &[Call]) -> Vec<&str> {
 /// literal start (before the first `*` or `+`) begins one of them, and a pattern with `+`
 /// segments matches one of them or one without its trailing `/` part by part (spec 3.4). A
 /// lookup tries the path and, for a listing, the path without its trailing `/`, both of
-/// which begin with any pattern start that matches. Templated rules (their pattern depends
-/// on the subject), expired ones (they are reported as skipped) and every rule of a policy
-/// outside the root namespace (its patterns are joined to the namespace) are kept. Cost:
-/// O(paths × pattern).
-fn may_match(policy: &crate::policy::Policy, rule: &crate::policy::Rule, paths: &[&str]) -> bool {
-    let Some(pattern) = rule.pattern.as_ref() else {
-        return true;
-    };
+/// which begin with any pattern start that matches. Expired rules (they are reported as
+/// skipped) and every rule of a policy outside the root namespace (its patterns are joined to
+/// the namespace) are kept, and so are templated rules (their pattern depends on the subject)
+/// unless [`template_cannot_match`] proves otherwise. Cost: O(paths × pattern).
+fn may_match(
+    policy: &crate::policy::Policy,
+    rule: &crate::policy::Rule,
+    target: Target,
+    paths: &[&str],
+) -> bool {
     if rule.expired || !policy.namespace.is_empty() {
         return true;
     }
-    pattern_may_match(pattern, paths)
+    match rule.pattern.as_ref() {
+        Some(pattern) => pattern_may_match(pattern, paths),
+        None => !template_cannot_match(&rule.raw_pattern, target, paths),
+    }
+}
+
+/// Whether a templated pattern, whatever its values, neither matches a prefix of any of
+/// `paths` nor can fail its policy as a whole: then leaving it out changes no subject's
+/// answer. Each `{{...}}` stands for any text (`/` included), `*` for any text and `+` for
+/// any text without `/`, so the test over-approximates every substitution. Only on Vault:
+/// OpenBao fails the whole policy for a value with `/`, `*` or `+` (spec 1.8), which no
+/// path test can rule out. On Vault a value with `*` or `+` skips the rule, so the policy
+/// fails only for a substituted `+*`, which needs a `+` and a `*` with nothing but templates
+/// between them (empty values). Cost: O(paths × pattern × path).
+fn template_cannot_match(raw: &str, target: Target, paths: &[&str]) -> bool {
+    if target.is_openbao() {
+        return false;
+    }
+    let Some(tokens) = glob_tokens(raw.strip_prefix('/').unwrap_or(raw)) else {
+        return false;
+    };
+    let literal: String = tokens
+        .iter()
+        .filter_map(|token| match token {
+            Glob::Char(c) => Some(*c),
+            Glob::AnyNoSlash => Some('+'),
+            Glob::Any(true) => Some('*'),
+            Glob::Any(false) => None,
+        })
+        .collect();
+    if literal.contains("+*") {
+        return false;
+    }
+    !paths.iter().any(|path| prefix_matches(&tokens, path))
+}
+
+/// One piece of a templated pattern as [`template_cannot_match`] reads it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Glob {
+    Char(char),
+    /// `+`: any text without `/`.
+    AnyNoSlash,
+    /// Any text: a `*` (`true`) or a `{{...}}` (`false`).
+    Any(bool),
+}
+
+/// The pieces of `raw`; `None` for an unbalanced `{{` (the rule is skipped, kept anyway).
+fn glob_tokens(raw: &str) -> Option<Vec<Glob>> {
+    let mut tokens = Vec::with_capacity(raw.len());
+    let mut rest = raw;
+    while let Some(c) = rest.chars().next() {
+        if let Some(inside) = rest.strip_prefix("{{") {
+            let end = inside.find("}}")?;
+            tokens.push(Glob::Any(false));
+            rest = &inside[end + 2..];
+            continue;
+        }
+        tokens.push(match c {
+            '*' => Glob::Any(true),
+            '+' => Glob::AnyNoSlash,
+            c => Glob::Char(c),
+        });
+        rest = &rest[c.len_utf8()..];
+    }
+    Some(tokens)
+}
+
+/// Whether `tokens` match some prefix of `path` (a listing's lookup without the trailing `/`
+/// is a prefix too). Cost: O(tokens × path), one set of reachable positions per token.
+fn prefix_matches(tokens: &[Glob], path: &str) -> bool {
+    let chars: Vec<char> = path.chars().collect();
+    let mut reachable = vec![false; chars.len() + 1];
+    reachable[0] = true;
+    for token in tokens {
+        let mut next = vec![false; chars.len() + 1];
+        match token {
+            Glob::Char(c) => {
+                for at in 0..chars.len() {
+                    next[at + 1] = reachable[at] && chars[at] == *c;
+                }
+            }
+            Glob::Any(_) => {
+                if let Some(first) = reachable.iter().position(|&r| r) {
+                    next[first..].iter_mut().for_each(|r| *r = true);
+                }
+            }
+            Glob::AnyNoSlash => {
+                for at in 0..=chars.len() {
+                    next[at] = reachable[at] || (at > 0 && next[at - 1] && chars[at - 1] != '/');
+                }
+            }
+        }
+        if !next.contains(&true) {
+            return false;
+        }
+        reachable = next;
+    }
+    true
 }
 
 /// [`may_match`] for a pattern in the root namespace (also a substituted one). Cost:
@@ -380,7 +481,45 @@ fn rule_json(rule: &MergedRule) -> Value {
 
 #[cfg(test)]
 mod tests {
-    use super::parts_match;
+    use super::{parts_match, template_cannot_match};
+    use crate::target::Target;
+
+    /// A templated rule is left out only on Vault, when no substitution can match a prefix of
+    /// the path and none can make the policy fail as a whole (spec 1.8).
+    #[test]
+    fn templated_rules_are_left_out_only_when_no_value_can_matter() {
+        let paths = ["secret/data/e5/g5/x"];
+        for raw in [
+            "secret/data/{{identity.entity.name}}/g5/*",
+            "/secret/data/{{identity.entity.name}}/g5/*",
+            "secret/data/{{identity.entity.name}}",
+            "secret/+/{{identity.entity.name}}/g5/x",
+            "secret/{{identity.entity.name}}/x",
+            "{{identity.entity.name}}",
+            "secret/data/e{{identity.entity.id}}/+/x",
+            // Unbalanced: skipped by every subject, kept as the ACL sees it.
+            "secret/{{identity.entity.name/g6/*",
+            // `+` and `*` with only templates between: an empty value gives `+*`.
+            "other/+{{identity.entity.name}}*",
+            "other/+{{identity.entity.name}}{{identity.entity.id}}*",
+        ] {
+            assert!(!template_cannot_match(raw, Target::Vault, &paths), "{raw}");
+        }
+        for raw in [
+            "secret/data/{{identity.entity.name}}/g6/*",
+            "secret/metadata/{{identity.entity.name}}/*",
+            "secret/data/{{identity.entity.name}}/g5/y",
+            "secret/+/{{identity.entity.name}}/g6",
+            "secret/data/e5/+/{{identity.entity.name}}/z",
+            "other/+{{identity.entity.name}}/*",
+        ] {
+            assert!(template_cannot_match(raw, Target::Vault, &paths), "{raw}");
+            assert!(
+                !template_cannot_match(raw, Target::OpenBao, &paths),
+                "{raw}"
+            );
+        }
+    }
 
     /// Spec 3.4's part-wise matching examples, and misses on each of its conditions; as the
     /// ACL's trie (and OpenBao 2.7.2), `test/+/wildcard/+/*` needs a part after `b`.
