@@ -67,37 +67,49 @@ pub fn lint_inventory_with(
         .into_iter()
         .filter(|subject| !matches!(subject, Subject::Group(_)))
         .collect();
-    let keys: Vec<Option<SubjectKeys>> = subjects
+    // Entities are linted here at once: their findings need the names and identity their
+    // key is made of, and two entities rarely share a key (their identities differ).
+    let stored = store.zip(store_keys.as_ref());
+    let prepared: Vec<Prepared> = subjects
         .par_iter()
-        .map(|subject| SubjectKeys::of(inventory, subject, store_keys.as_ref()))
+        .map(|subject| match subject {
+            Subject::Entity(_) => Prepared::Linted(lint_entity(inventory, subject, target, stored)),
+            _ => Prepared::Keyed(SubjectKeys::of(inventory, subject, store_keys.as_ref())),
+        })
         .collect();
     // The first subject of each key is linted; the others take its findings.
     let mut first_of: HashMap<LintKey, usize> = HashMap::new();
-    let linted_by: Vec<usize> = keys
+    let linted_by: Vec<usize> = prepared
         .iter()
         .enumerate()
-        .map(|(at, keys)| match keys {
-            Some(keys) => *first_of.entry(keys.lint).or_insert(at),
-            None => at,
+        .map(|(at, prepared)| match prepared {
+            Prepared::Keyed(Some(keys)) => *first_of.entry(keys.lint).or_insert(at),
+            _ => at,
         })
         .collect();
     let distinct: Vec<usize> = (0..subjects.len())
-        .filter(|&at| linted_by[at] == at)
+        .filter(|&at| linted_by[at] == at && matches!(prepared[at], Prepared::Keyed(_)))
         .collect();
-    let found: HashMap<usize, Option<Vec<Finding>>> = distinct
+    let mut found: HashMap<usize, Option<Vec<Finding>>> = distinct
         .into_par_iter()
         .map(|at| {
             let lint = || lint_subject(inventory, &subjects[at], target, mounts, &alone_cache);
-            let stored_key = keys[at].as_ref().and_then(|keys| keys.store.as_deref());
-            let found = match (store, &store_keys, stored_key) {
-                (Some(store), Some(store_keys), Some(key)) => {
-                    stored_or(store, key, store_keys, lint)
-                }
+            let stored_key = match &prepared[at] {
+                Prepared::Keyed(Some(keys)) => keys.store.as_deref(),
+                _ => None,
+            };
+            let found = match (stored, stored_key) {
+                (Some((store, store_keys)), Some(key)) => stored_or(store, key, store_keys, lint),
                 _ => lint(),
             };
             (at, found)
         })
         .collect();
+    for (at, prepared) in prepared.into_iter().enumerate() {
+        if let Prepared::Linted(findings) = prepared {
+            found.insert(at, findings);
+        }
+    }
     let per_subject: Vec<(Subject, Vec<Finding>)> = subjects
         .into_iter()
         .enumerate()
@@ -117,6 +129,12 @@ pub fn lint_inventory_with(
 /// subjects with one key get the same findings.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 struct LintKey([u8; 32]);
+
+/// A subject after the first pass: an entity already linted, any other with its keys.
+enum Prepared {
+    Linted(Option<Vec<Finding>>),
+    Keyed(Option<SubjectKeys>),
+}
 
 /// A subject's [`LintKey`], and with a store its entry's key ([`StoreKeys::key_of`]).
 struct SubjectKeys {
@@ -151,11 +169,24 @@ impl SubjectKeys {
             true => Some(inventory.identity_for(subject).ok()?),
             false => None,
         };
+        let namespace = inventory.namespace_of(subject);
+        SubjectKeys::from_parts(kind, &policies, &namespace, identity.as_ref(), store_keys)
+    }
+
+    /// The keys of a subject with these parts (`identity` as far as it matters: `None` when
+    /// no policy reads it). `None` when a policy cannot be serialized for the store key.
+    fn from_parts(
+        kind: u8,
+        policies: &[Cow<'_, str>],
+        namespace: &str,
+        identity: Option<&Option<crate::acl::Identity>>,
+        store_keys: Option<&StoreKeys>,
+    ) -> Option<SubjectKeys> {
         let mut hasher = Sha256Hasher::default();
-        (kind, &policies, inventory.namespace_of(subject), identity).hash(&mut hasher);
+        (kind, policies, namespace, identity).hash(&mut hasher);
         let lint = LintKey(hasher.finish_digest());
         let store = match store_keys {
-            Some(store_keys) => Some(store_keys.key_of(&lint, &policies)?),
+            Some(store_keys) => Some(store_keys.key_of(&lint, policies)?),
             None => None,
         };
         Some(SubjectKeys { lint, store })
@@ -323,9 +354,6 @@ fn lint_subject<'i>(
     mounts: &Mounts,
     alone_cache: &AloneCache<'i>,
 ) -> Option<Vec<Finding>> {
-    if matches!(subject, Subject::Entity(_)) {
-        return lint_entity(inventory, subject, target);
-    }
     let is_group = matches!(subject, Subject::Group(_));
     let policies = inventory.policy_set(subject, target).ok()?;
     let identity = inventory.identity_for(subject).ok()?;
@@ -381,23 +409,40 @@ fn lint_subject<'i>(
 /// An entity's role-level findings: only `unresolved-template` applies to one (it is not a
 /// role), and it needs no merged ACL, so none is built and the policies are borrowed, not
 /// copied. `None` when the ACL [`lint_subject`] would build cannot be built even without the
-/// identity (`root` with other policies), as there. Cost: O(effective policies) plus the
-/// size of the templated ones, against a merged ACL of every policy per entity.
-fn lint_entity(inventory: &Inventory, subject: &Subject, target: Target) -> Option<Vec<Finding>> {
+/// identity (`root` with other policies), as there. With a store, the findings are kept under
+/// a key of the entity's policies and whole identity. Cost: O(effective policies + identity)
+/// once, plus the size of the templated policies, against a merged ACL of every policy.
+fn lint_entity(
+    inventory: &Inventory,
+    subject: &Subject,
+    target: Target,
+    stored: Option<(&dyn RoleFindingsStore, &StoreKeys)>,
+) -> Option<Vec<Finding>> {
     let names = inventory.effective_names(subject).ok()?;
-    let policies = names
-        .iter()
-        .map(|name| inventory.policy_named(name, target))
-        .collect::<Result<Vec<_>, _>>()
-        .ok()?;
-    if policies.len() > 1 && policies.iter().any(|policy| policy.name == "root") {
-        return None;
-    }
     let identity = inventory.identity_for(subject).ok()?;
-    let mut found = Vec::new();
-    let policies = policies.iter().map(|policy| policy.as_ref());
-    unresolved_template::check_subject(policies, identity.as_ref(), target, &mut found);
-    Some(found)
+    let lint = || {
+        let policies = names
+            .iter()
+            .map(|name| inventory.policy_named(name, target))
+            .collect::<Result<Vec<_>, _>>()
+            .ok()?;
+        if policies.len() > 1 && policies.iter().any(|policy| policy.name == "root") {
+            return None;
+        }
+        let mut found = Vec::new();
+        let policies = policies.iter().map(|policy| policy.as_ref());
+        unresolved_template::check_subject(policies, identity.as_ref(), target, &mut found);
+        Some(found)
+    };
+    let Some((store, store_keys)) = stored else {
+        return lint();
+    };
+    let namespace = inventory.namespace_of(subject);
+    let keys = SubjectKeys::from_parts(1, &names, &namespace, Some(&identity), Some(store_keys));
+    match keys.and_then(|keys| keys.store) {
+        Some(key) => stored_or(store, &key, store_keys, lint),
+        None => lint(),
+    }
 }
 
 /// A subject of a child namespace `N` as the rules see it: its policies and ACL relative to
