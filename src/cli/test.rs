@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use super::{CliError, CliResult, Exit};
 use crate::inventory::Inventory;
 use crate::report::{human, junit};
-use crate::scenario::{report, run_scenarios, FileOutcome, TestError};
+use crate::scenario::{report, run_scenarios_with, FileOutcome, TestError};
 use crate::target::Target;
 use crate::workspace::Workspace;
 
@@ -45,8 +45,14 @@ pub fn run(args: Args) -> CliResult {
     let cwd = std::env::current_dir()
         .map_err(|error| CliError::usage(format!("cannot read the working directory: {error}")))?;
     let workspace = Workspace::load_near(&args.paths, args.config.as_deref(), args.target)?;
-    let outcomes = match run_scenarios(&workspace, &cwd, &args.paths) {
-        Ok(outcomes) => outcomes,
+    let inventory =
+        Inventory::new(&workspace.config, &workspace.policies).map_err(TestError::Input);
+    let ran = inventory.and_then(|inventory| {
+        run_scenarios_with(&workspace, &inventory, &cwd, &args.paths)
+            .map(|outcomes| (outcomes, inventory))
+    });
+    let (outcomes, inventory) = match ran {
+        Ok(ran) => ran,
         Err(TestError::Input(files)) => {
             for file in &files {
                 eprintln!("{}", human::render(&file.file, &file.diagnostics, false));
@@ -69,7 +75,7 @@ pub fn run(args: Args) -> CliResult {
             eprintln!("{}", human::render(&file.file, &diagnostics, false));
         }
     }
-    super::write_stdout(&render(&outcomes, &workspace, args.format))?;
+    super::write_stdout(&render(&outcomes, &workspace, &inventory, args.format))?;
     let failed: usize = outcomes.iter().map(FileOutcome::failed).sum();
     Ok(if failed > 0 {
         Exit::Findings
@@ -79,15 +85,16 @@ pub fn run(args: Args) -> CliResult {
 }
 
 /// The run in the chosen format.
-pub fn render(outcomes: &[FileOutcome], workspace: &Workspace, format: Format) -> String {
+pub fn render(
+    outcomes: &[FileOutcome],
+    workspace: &Workspace,
+    inventory: &Inventory,
+    format: Format,
+) -> String {
     match format {
         Format::Human => {
-            let inventory = Inventory::new(&workspace.config, &workspace.policies).ok();
             let policies_of = |outcome: &crate::scenario::Outcome| {
-                inventory
-                    .as_ref()
-                    .map(|inv| inv.policies_of(&outcome.scenario.subject))
-                    .unwrap_or_default()
+                inventory.policies_of(&outcome.scenario.subject)
             };
             report::human(outcomes, &policies_of)
         }

@@ -126,6 +126,17 @@ pub fn run_scenarios(
 ) -> Result<Vec<FileOutcome>, TestError> {
     let inventory =
         Inventory::new(&workspace.config, &workspace.policies).map_err(TestError::Input)?;
+    run_scenarios_with(workspace, &inventory, cwd, paths)
+}
+
+/// [`run_scenarios`] with the workspace's inventory already built (the CLI's report reads it
+/// too, so it is built once).
+pub fn run_scenarios_with(
+    workspace: &Workspace,
+    inventory: &Inventory,
+    cwd: &Path,
+    paths: &[PathBuf],
+) -> Result<Vec<FileOutcome>, TestError> {
     let files = scenario_paths(workspace, cwd, paths)?;
     if files.is_empty() {
         return Err(TestError::Other {
@@ -143,7 +154,7 @@ pub fn run_scenarios(
         })?;
         let source = Arc::new(SourceFile::new(name, text));
         let loaded = load(source, &workspace.config.mounts);
-        outcomes.push(run_file(&loaded, &inventory, workspace.target));
+        outcomes.push(run_file(&loaded, inventory, workspace.target));
     }
     Ok(outcomes)
 }

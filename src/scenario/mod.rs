@@ -32,7 +32,7 @@ pub mod report;
 pub mod run;
 pub mod vault_cli;
 
-pub use discover::{run_scenarios, scenario_paths, TestError};
+pub use discover::{run_scenarios, run_scenarios_with, scenario_paths, TestError};
 pub use model::{load, Expectation, Invalid, Scenario, ScenarioFile, ScenarioRequest};
 pub use run::{
     decide_translation, mount_visible, run_file, run_scenario, CallResult, Entry, FileOutcome,
