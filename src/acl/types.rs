@@ -461,6 +461,17 @@ impl Acl {
         self.rules.iter().collect()
     }
 
+    /// The merged rules, in [`Acl::rules`] order, the rest of the ACL dropped. Cost: O(1)
+    /// plus freeing the stores.
+    pub fn into_rules(self) -> Vec<MergedRule> {
+        self.rules
+    }
+
+    /// An ACL of no policy for `target`: it allows nothing. Cost: O(1).
+    pub fn empty_of(target: Target) -> Acl {
+        Acl::empty(target, 0)
+    }
+
     /// The merged exact rule for `key`, if any. Cost: O(key length).
     pub fn exact_rule(&self, key: &str) -> Option<&MergedRule> {
         self.exact.get(key).map(|&id| &self.rules[id as usize])

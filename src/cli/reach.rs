@@ -4,6 +4,7 @@
 
 use super::HumanOrJson;
 use super::{CliError, CliResult, Exit};
+use crate::acl::Acl;
 use crate::policy::Capability;
 use crate::query::reach::Reach;
 use crate::query::reach_report::{write_human, Header, ReachJson};
@@ -30,8 +31,16 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> CliResult {
-    let resolved = args.subject.resolve()?;
-    let reach = Reach::new(&resolved.acl);
+    let mut resolved = args.subject.resolve()?;
+    // Mount kinds: the declared mounts, then what the subject's own patterns show.
+    let mounts = crate::endpoints::MountMap::from_patterns(
+        resolved.target,
+        &resolved.mounts,
+        resolved.acl.rules().into_iter().map(|rule| &rule.pattern),
+    );
+    // The regions take the ACL's rules; its lookup stores are freed before they are built.
+    let acl = std::mem::replace(&mut resolved.acl, Acl::empty_of(resolved.target));
+    let reach = Reach::from_acl(acl);
     let capabilities = match &args.capability {
         Some(name) => vec![parse_capability(name, resolved.target)?],
         None => reach.granted_capabilities(),
@@ -45,13 +54,6 @@ pub fn run(args: Args) -> CliResult {
         .map(|capability| reach.capability(capability, under))
         .collect();
     let namespace = resolved.namespace.as_str();
-    // Mount kinds: the declared mounts, then what the subject's own patterns show.
-    let rules = resolved.acl.rules();
-    let mounts = crate::endpoints::MountMap::from_patterns(
-        resolved.target,
-        &resolved.mounts,
-        rules.iter().map(|rule| &rule.pattern),
-    );
     let header = Header {
         subject: &resolved.subject,
         policies: &resolved.policies,

@@ -358,6 +358,13 @@ impl Reach {
         Reach::from_rules(rules, acl.target(), root)
     }
 
+    /// [`Reach::new`] taking the ACL's rules instead of copying them: the ACL's stores are
+    /// freed before the regions are built (a 10 MB policy's rules are some 40 MB).
+    pub fn from_acl(acl: Acl) -> Reach {
+        let (root, target) = (acl.is_root(), acl.target());
+        Reach::from_rules(acl.into_rules(), target, root)
+    }
+
     /// Builds the regions from merged rules (one per store and key, as [`Acl::rules`] gives).
     pub fn from_rules(mut rules: Vec<MergedRule>, target: Target, root: bool) -> Reach {
         // A stable order makes the output independent of the ACL's store iteration order.
