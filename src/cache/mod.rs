@@ -6,7 +6,10 @@
 //! keyed as well by the file's name, namespace and template switches and by the lint
 //! settings (`rules`, mounts, namespaces, accessors); a Terraform file's, and that of a file
 //! its `file()` reads, by a digest of its parse (the extracted models and the Terraform
-//! findings, so a changed variable or an unreadable `file()` misses too).
+//! findings, so a changed variable or an unreadable `file()` misses too). The role-level
+//! findings of each distinct subject are kept as well (`Cache` is the
+//! [`crate::inventory::lints::RoleFindingsStore`]), keyed by the digests of its policies'
+//! models, its identity where templates read it, the target, mounts and namespaces.
 //!
 //! Parsed models are not kept: parsing and lowering a policy runs near serde_json's pace on
 //! the text, while an entry holding the model with every span is about ten times the text,
