@@ -14,7 +14,7 @@ pub fn write(path: &Path, bytes: &[u8]) -> io::Result<()> {
     write_with(path, |file| file.write_all(bytes))
 }
 
-/// Like [`write`], with the content written by `fill`. When `fill` (or anything before the
+/// Like [`write()`], with the content written by `fill`. When `fill` (or anything before the
 /// rename) fails, the temporary file is removed and `path` is untouched.
 pub fn write_with(path: &Path, fill: impl FnOnce(&mut File) -> io::Result<()>) -> io::Result<()> {
     // Write through a symlink to the file it names, so the link survives.

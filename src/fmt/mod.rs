@@ -1,7 +1,7 @@
 //! `capable fmt`: HCL1 policies formatted byte for byte as `bao policy fmt` formats them.
 //!
 //! `bao policy fmt` validates the policy, then runs HCL1's own printer (`printer.Format`):
-//! CRLF becomes LF, the tree is printed by HCL1's rules (see [`printer`]) and a newline is
+//! CRLF becomes LF, the tree is printed by HCL1's rules (see `printer`) and a newline is
 //! added. [`format_policy`] reproduces that output, with two differences that never change a
 //! byte of a file it writes:
 //! - JSON policies are left alone (HCL1's printer cannot read them: `bao policy fmt` fails);

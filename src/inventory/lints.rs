@@ -23,7 +23,7 @@ pub type Finding = crate::lint::RoleFinding;
 
 /// The role-level findings of an inventory, merged across subjects. Each policy's index (and
 /// its findings alone) is built once, for the first subject that holds it. Subjects whose
-/// findings cannot differ (same [`LintKey`]) are linted once and share the result. The
+/// findings cannot differ (same key) are linted once and share the result. The
 /// distinct subjects are linted on all cores; the findings keep the subjects' order.
 /// Groups are left out (no rule applies to them). Cost: O(distinct subjects × rules of their
 /// policies × merged rules) work, spread over the cores, plus O(subjects × effective
@@ -35,7 +35,7 @@ pub fn lint_inventory(inventory: &Inventory, target: Target, mounts: &Mounts) ->
 
 /// Where a subject's role-level findings are kept between runs (the findings cache, which
 /// `crate::check` hands in; this layer knows no cache). A key is the hex SHA-256 of
-/// everything the findings depend on ([`StoreKeys`]); a finding names its file by name.
+/// everything the findings depend on; a finding names its file by name.
 pub trait RoleFindingsStore: Sync {
     /// The findings kept under `key` (`None` inside: the subject's ACL could not be built).
     fn get(&self, key: &str) -> Option<StoredFindings>;
@@ -51,7 +51,7 @@ pub type StoredFindings = Option<Vec<(String, crate::diag::Diagnostic)>>;
 /// them under the subject's key and keeping those it computes. A warm run of an unchanged
 /// tree then builds no merged ACL. Cost: as [`lint_inventory`] for the subjects missed, plus
 /// for every distinct subject one SHA-256 of its key, and once per policy a serialization
-/// and SHA-256 of its model ([`StoreKeys`]).
+/// and SHA-256 of its model.
 pub fn lint_inventory_with(
     inventory: &Inventory,
     target: Target,

@@ -6,7 +6,7 @@
 //! - [`access`]: every path read and the capability it needs (`pull --print-policy`);
 //! - [`read`]: what is read, namespace by namespace;
 //! - [`render`]: the server's objects as `policies/*.hcl` and `capable.yaml`;
-//! - [`write`]: atomic writes that refuse to overwrite uncommitted files.
+//! - [`mod@write`]: atomic writes that refuse to overwrite uncommitted files.
 //!
 //! Before anything is written the rendered workspace is loaded as `check` would load it (the
 //! configuration parsed, every policy parsed, the inventory resolved): a pull never leaves a

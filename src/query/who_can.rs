@@ -94,7 +94,7 @@ pub fn who_can_with(
 }
 
 /// Cuts the inventory's policies down to the rules that may match one of the calls' paths
-/// ([`may_match`]), so that each subject's ACL is built from those only: a decision looks
+/// (`may_match`), so that each subject's ACL is built from those only: a decision looks
 /// at the rules matching its path and nothing else (the winner, the losers, the winner's
 /// parameters and wrapping), so it is the same, and 10,000 subjects' ACLs cost a fraction.
 /// Cost: O(rules × calls).

@@ -135,7 +135,7 @@ pub fn decider_words(subject: &SubjectDiff, change: &Change, side: Side) -> Stri
     )
 }
 
-/// An exception in words: `secret/data/ai/openai` (base: [read] by `ai` at f:1:1).
+/// An exception in words: `secret/data/ai/openai` (base: \[read\] by `ai` at f:1:1).
 pub fn exception_words(subject: &SubjectDiff, change: &Change, exception: &Exception) -> String {
     let reach = &subject.side(exception.side).reach;
     let region = &reach.view(change.view).regions[exception.region];
