@@ -50,8 +50,9 @@ pub struct Workspace {
     pub target: Target,
     /// Every policy file, sorted by name (agent configs are not here).
     pub files: Vec<Arc<SourceFile>>,
-    /// The policies the target accepts, by name (the file stem).
-    pub policies: BTreeMap<String, Policy>,
+    /// The policies the target accepts, by name (the file stem). Shared with the inventories
+    /// built from the workspace ([`crate::inventory::Inventory::new`]), which copy nothing.
+    pub policies: Arc<BTreeMap<String, Policy>>,
     /// Parse and validation diagnostics, one entry per policy file in `files` order (empty
     /// lists included).
     pub parse_diagnostics: Vec<FileDiagnostics>,
@@ -300,7 +301,7 @@ impl Workspace {
             root: config.root.clone(),
             config,
             files: Vec::new(),
-            policies: BTreeMap::new(),
+            policies: Arc::default(),
             parse_diagnostics: Vec::new(),
             agent_files: Vec::new(),
             terraform: Vec::new(),
@@ -431,7 +432,7 @@ impl Workspace {
     /// Gives each policy what `capable.yaml`'s `policies:` stores beside its text (OpenBao's
     /// template switches), so every command sees them. Cost: O(policies × log settings).
     fn apply_policy_settings(&mut self) {
-        for (name, policy) in &mut self.policies {
+        for (name, policy) in Arc::make_mut(&mut self.policies) {
             if let Some(flags) = self.config.template_flags(name) {
                 policy.template_flags = flags;
             }
@@ -492,7 +493,7 @@ impl Workspace {
                 continue;
             };
             if !embedded.interpolated && !self.policies.contains_key(&embedded.name) {
-                self.policies.insert(embedded.name.clone(), policy.clone());
+                Arc::make_mut(&mut self.policies).insert(embedded.name.clone(), policy.clone());
             }
         }
         self.import_terraform_inventory()?;
@@ -592,7 +593,7 @@ impl Workspace {
         self.file_by_stem.insert(name.clone(), source.name.clone());
         if let Some(mut policy) = parsed.policy {
             policy.namespace = namespace;
-            self.policies.insert(name, policy);
+            Arc::make_mut(&mut self.policies).insert(name, policy);
         }
         self.parse_diagnostics.push(FileDiagnostics {
             file: source.clone(),

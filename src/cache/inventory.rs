@@ -74,7 +74,7 @@ pub fn load_config(path: &Path, display_name: &str) -> Result<Config, ConfigErro
 /// read and one SHA-256 of it, plus the records read; without: the resolution.
 pub fn resolved_inventory(
     config: &mut Config,
-    policies: BTreeMap<String, Policy>,
+    policies: std::sync::Arc<BTreeMap<String, Policy>>,
     unloaded: &BTreeSet<String>,
     wanted: Option<&Subject>,
 ) -> Result<Inventory, Vec<FileDiagnostics>> {
@@ -124,7 +124,7 @@ pub fn resolved_inventory(
 /// [`resolved_inventory`] without an entry: resolved, and the entry written.
 fn resolve_and_store(
     config: &mut Config,
-    policies: BTreeMap<String, Policy>,
+    policies: std::sync::Arc<BTreeMap<String, Policy>>,
     unloaded: &BTreeSet<String>,
     cache: &Cache,
     entry: &Path,

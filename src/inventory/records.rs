@@ -25,7 +25,7 @@ const ACCESSOR: u8 = b'A';
 
 /// What an inventory made from records is given besides them.
 pub struct Beside {
-    pub policies: BTreeMap<String, Policy>,
+    pub policies: std::sync::Arc<BTreeMap<String, Policy>>,
     pub unloaded: BTreeSet<String>,
     pub namespaces: Namespaces,
 }
@@ -289,13 +289,13 @@ entities:
         let source = Arc::new(SourceFile::new("capable.yaml", CONFIG));
         let config = Config::from_text(source, ".".into()).unwrap();
         let names: BTreeSet<String> = ["dev", "ops", "we\"ird"].map(String::from).into();
-        let inventory = Inventory::with_unloaded(&config, &BTreeMap::new(), &names).unwrap();
+        let inventory = Inventory::with_unloaded(&config, &Default::default(), &names).unwrap();
         (config, inventory, names)
     }
 
     fn beside(config: &Config, names: &BTreeSet<String>) -> Beside {
         Beside {
-            policies: BTreeMap::new(),
+            policies: Default::default(),
             unloaded: names.clone(),
             namespaces: config.namespaces.clone(),
         }

@@ -3,6 +3,7 @@
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 use std::fmt;
+use std::sync::Arc;
 use std::sync::OnceLock;
 
 use serde_saphyr::Spanned;
@@ -168,7 +169,9 @@ pub(super) struct EntityInfo {
 /// its policies and its parents' (no `default`: a group is not a token).
 #[derive(Clone, Debug)]
 pub struct Inventory {
-    pub(super) policies: BTreeMap<String, Policy>,
+    /// Shared with the workspace that built the inventory (copied only when narrowed or
+    /// added to while shared).
+    pub(super) policies: Arc<BTreeMap<String, Policy>>,
     /// Policies that exist but are not in `policies` (see [`Inventory::with_unloaded`]).
     pub(super) unloaded: BTreeSet<String>,
     pub(super) roles: BTreeMap<String, RoleInfo>,
@@ -327,7 +330,7 @@ impl Inventory {
     /// at the reference in `capable.yaml`.
     pub fn new(
         config: &Config,
-        policies: &BTreeMap<String, Policy>,
+        policies: &Arc<BTreeMap<String, Policy>>,
     ) -> Result<Inventory, Vec<FileDiagnostics>> {
         Inventory::with_unloaded(config, policies, &BTreeSet::new())
     }
@@ -339,7 +342,7 @@ impl Inventory {
     /// [`InventoryError::RefusedPolicy`].
     pub fn with_unloaded(
         config: &Config,
-        policies: &BTreeMap<String, Policy>,
+        policies: &Arc<BTreeMap<String, Policy>>,
         unloaded: &BTreeSet<String>,
     ) -> Result<Inventory, Vec<FileDiagnostics>> {
         let mut inventory = Inventory::resolve_specs(
@@ -349,15 +352,15 @@ impl Inventory {
             unloaded,
             config.source.as_ref(),
         )?;
-        inventory.policies = policies.clone();
+        inventory.policies = Arc::clone(policies);
         Ok(inventory)
     }
 
-    /// [`Inventory::with_unloaded`] keeping `policies` instead of a copy of them (10,000
-    /// policies are some 500,000 allocations to copy).
+    /// [`Inventory::with_unloaded`] keeping `policies` (shared, not copied: 10,000 policies
+    /// are some 500,000 allocations to copy).
     pub fn with_unloaded_owned(
         config: &Config,
-        policies: BTreeMap<String, Policy>,
+        policies: Arc<BTreeMap<String, Policy>>,
         unloaded: &BTreeSet<String>,
     ) -> Result<Inventory, Vec<FileDiagnostics>> {
         let mut inventory = Inventory::resolve_specs(
@@ -391,7 +394,9 @@ impl Inventory {
             policy.rules = kept;
             aside.push(dropped);
         };
-        self.policies.values_mut().for_each(&mut narrow);
+        Arc::make_mut(&mut self.policies)
+            .values_mut()
+            .for_each(&mut narrow);
         let mut default = crate::acl::builtin::default_policy(target);
         narrow(&mut default);
         self.narrowed_default = Some((target, default));
@@ -402,7 +407,7 @@ impl Inventory {
     /// O(log policies).
     pub fn insert_policy(&mut self, name: &str, policy: Policy) {
         self.unloaded.remove(name);
-        self.policies.insert(name.to_string(), policy);
+        Arc::make_mut(&mut self.policies).insert(name.to_string(), policy);
     }
 
     /// Builds the inventory from the three sections. `source` is the `capable.yaml` text the
@@ -417,7 +422,7 @@ impl Inventory {
     ) -> Result<Inventory, Vec<FileDiagnostics>> {
         let mut inventory =
             Inventory::resolve_specs(specs, mounts, policies, &BTreeSet::new(), source)?;
-        inventory.policies = policies.clone();
+        inventory.policies = Arc::new(policies.clone());
         Ok(inventory)
     }
 
@@ -853,7 +858,7 @@ impl Resolver<'_> {
         self.check_policy_settings();
         // The caller hands the policies over (copied or moved).
         Inventory {
-            policies: BTreeMap::new(),
+            policies: Arc::default(),
             unloaded: self.unloaded.clone(),
             roles,
             groups,

@@ -249,7 +249,7 @@ pub fn load_subject_inventory(
     subject: &Subject,
 ) -> Result<Inventory, CliError> {
     let unloaded = workspace.unloaded_policy_names();
-    let policies = workspace.policies.clone();
+    let policies = std::sync::Arc::clone(&workspace.policies);
     crate::cache::inventory::resolved_inventory(
         &mut workspace.config,
         policies,
