@@ -15,6 +15,11 @@ use capable::source::SourceFile;
 use capable::target::Target;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
+/// The allocator of the `capable` binary (src/main.rs), so that the bench measures what a
+/// user runs; serde_json runs under it too.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// One block of a realistic big policy, by position: exact, prefix and segment-wildcard
 /// patterns over KV v2, KV, auth, database and transit, with an occasional deny.
 fn block(i: usize) -> (String, &'static [&'static str]) {

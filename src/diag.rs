@@ -1,5 +1,6 @@
 //! Diagnostics: what every stage (parse, validation, lint, inventory) reports.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 
@@ -33,24 +34,27 @@ impl fmt::Display for Severity {
 }
 
 /// One finding about one span of one file.
+///
+/// The rule id and the label are nearly always static texts: they are borrowed then, so that
+/// a big policy's hundreds of thousands of findings allocate only their messages.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Diagnostic {
     /// Kebab-case rule id, e.g. `invalid-capability` or `literal-star`.
-    pub rule: String,
+    pub rule: Cow<'static, str>,
     pub severity: Severity,
     /// Lowercase, no final period, user values in backticks.
     pub message: String,
     /// The offending token.
     pub span: Span,
     /// Short text shown at the span in the source frame.
-    pub label: Option<String>,
+    pub label: Option<Cow<'static, str>>,
     /// What to do about it; rendered as a `help:` line.
     pub help: Option<String>,
 }
 
 impl Diagnostic {
     pub fn new(
-        rule: impl Into<String>,
+        rule: impl Into<Cow<'static, str>>,
         severity: Severity,
         span: Span,
         message: impl Into<String>,
@@ -66,7 +70,11 @@ impl Diagnostic {
     }
 
     /// An `error` diagnostic.
-    pub fn error(rule: impl Into<String>, span: Span, message: impl Into<String>) -> Diagnostic {
+    pub fn error(
+        rule: impl Into<Cow<'static, str>>,
+        span: Span,
+        message: impl Into<String>,
+    ) -> Diagnostic {
         Diagnostic::new(rule, Severity::Error, span, message)
     }
 
@@ -75,8 +83,11 @@ impl Diagnostic {
         self
     }
 
-    pub fn with_label(mut self, label: impl Into<String>) -> Diagnostic {
-        self.label = Some(exact(label.into()));
+    pub fn with_label(mut self, label: impl Into<Cow<'static, str>>) -> Diagnostic {
+        self.label = Some(match label.into() {
+            Cow::Owned(text) => Cow::Owned(exact(text)),
+            borrowed => borrowed,
+        });
         self
     }
 
@@ -161,6 +172,9 @@ mod capacity_tests {
         let label = diagnostic.label.as_ref().unwrap();
         assert_eq!(diagnostic.message.capacity(), diagnostic.message.len());
         assert_eq!(help.capacity(), help.len());
+        let std::borrow::Cow::Owned(label) = label else {
+            panic!("a label built at run time is owned");
+        };
         assert_eq!(label.capacity(), label.len());
     }
 }

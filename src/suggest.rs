@@ -44,17 +44,43 @@ fn distance(a: &str, b: &str, transpositions: bool) -> usize {
 /// over the limit stops the search: O(limit × min(|a|, |b|)) after an O(|a| + |b|) length
 /// check, so a hint for a 100 KB segment costs no more than reading it.
 pub fn edit_distance_within(a: &str, b: &str, limit: usize) -> Option<usize> {
+    // Most texts compared are ASCII (paths, keys): compare bytes and skip collecting chars.
+    if a.is_ascii() && b.is_ascii() {
+        return banded(a.as_bytes(), b.as_bytes(), limit);
+    }
     let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
+    banded(&a, &b, limit)
+}
+
+/// [`edit_distance_within`] over any symbols. The two rows live on the stack when `b` is
+/// short (the common case: a hint runs once per finding, and a big policy has many).
+fn banded<T: PartialEq>(a: &[T], b: &[T], limit: usize) -> Option<usize> {
+    const STACK: usize = 64;
     if a.len().abs_diff(b.len()) > limit {
         return None;
     }
-    let over = limit + 1;
     let width = b.len() + 1;
+    if width <= STACK {
+        let (mut previous, mut current) = ([0; STACK], [0; STACK]);
+        return banded_rows(a, b, limit, &mut previous[..width], &mut current[..width]);
+    }
+    banded_rows(a, b, limit, &mut vec![0; width], &mut vec![0; width])
+}
+
+/// The banded programme, in two rows of `b.len() + 1` cells each.
+fn banded_rows<'r, T: PartialEq>(
+    a: &[T],
+    b: &[T],
+    limit: usize,
+    mut previous: &'r mut [usize],
+    mut current: &'r mut [usize],
+) -> Option<usize> {
+    let over = limit + 1;
     // Cells outside the band read as `over`; each row writes only its band, and the cell left
     // of the band is reset because it holds a value from two rows back.
-    let mut previous = vec![over; width];
-    let mut current = vec![over; width];
+    previous.fill(over);
+    current.fill(over);
     for (j, cell) in previous.iter_mut().enumerate().take(limit.min(b.len()) + 1) {
         *cell = j;
     }
@@ -109,6 +135,29 @@ mod tests {
             b in "[abé/]{0,9}",
             limit in 0usize..6,
         ) {
+            let full = edit_distance(&a, &b);
+            let expected = (full <= limit).then_some(full);
+            proptest::prop_assert_eq!(edit_distance_within(&a, &b, limit), expected);
+        }
+
+        /// The same for ASCII texts (compared as bytes), short and past the stack rows.
+        #[test]
+        fn the_banded_ascii_distance_is_the_full_distance_within_the_limit(
+            a in "[ab/]{0,70}",
+            edits in proptest::collection::vec((0usize..71, 0u8..3, "[ab/]"), 0..6),
+            limit in 0usize..6,
+        ) {
+            // `b` is `a` after a few edits, so that distances within the limit are common.
+            let mut b = a.clone();
+            for (at, kind, text) in edits {
+                let at = at.min(b.len());
+                match kind {
+                    0 => b.insert_str(at, &text),
+                    1 if at < b.len() => b.replace_range(at..at + 1, &text),
+                    _ if at < b.len() => drop(b.remove(at)),
+                    _ => {}
+                }
+            }
             let full = edit_distance(&a, &b);
             let expected = (full <= limit).then_some(full);
             proptest::prop_assert_eq!(edit_distance_within(&a, &b, limit), expected);

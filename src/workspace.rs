@@ -81,6 +81,11 @@ pub enum WorkspaceError {
         path: String,
         message: String,
     },
+    /// A file is larger than `max-file-size`.
+    TooLarge {
+        path: String,
+        limit: u64,
+    },
     /// Two files would be stored as the same policy.
     DuplicatePolicy {
         name: String,
@@ -94,6 +99,10 @@ impl WorkspaceError {
         match self {
             WorkspaceError::Config(error) => error.message(),
             WorkspaceError::Io { path, message } => format!("cannot read `{path}`: {message}"),
+            WorkspaceError::TooLarge { path, limit } => format!(
+                "cannot read `{path}`: {}",
+                crate::input::ReadError::TooLarge { limit: *limit }
+            ),
             WorkspaceError::DuplicatePolicy {
                 name,
                 first,
@@ -108,6 +117,11 @@ impl WorkspaceError {
             WorkspaceError::Io { .. } => {
                 Some("check that the path exists and is a readable UTF-8 file or folder".into())
             }
+            WorkspaceError::TooLarge { .. } => Some(
+                "to check a file this large, raise the limit in `capable.yaml`, e.g. \
+                 `max-file-size: 256MiB`"
+                    .into(),
+            ),
             WorkspaceError::DuplicatePolicy { .. } => Some(
                 "a policy is named by its file stem; rename one file or exclude it in \
                  `capable.yaml`"
@@ -1008,9 +1022,15 @@ fn has_policy_extension(path: &Path) -> bool {
 /// FIFO or device never blocks or exhausts memory ([`crate::input::read_text`]).
 fn read_source(cwd: &Path, path: &Path, max_bytes: u64) -> Result<Arc<SourceFile>, WorkspaceError> {
     let name = display_name(cwd, path);
-    let text = crate::input::read_text(path, max_bytes).map_err(|error| WorkspaceError::Io {
-        path: name.clone(),
-        message: error.to_string(),
+    let text = crate::input::read_text(path, max_bytes).map_err(|error| match error {
+        crate::input::ReadError::TooLarge { limit } => WorkspaceError::TooLarge {
+            path: name.clone(),
+            limit,
+        },
+        error => WorkspaceError::Io {
+            path: name.clone(),
+            message: error.to_string(),
+        },
     })?;
     Ok(Arc::new(SourceFile::new(name, text)))
 }

@@ -367,6 +367,12 @@ fn an_input_over_the_size_limit_is_refused_at_the_limit() {
         stderr.contains("larger than the limit of 1 KiB"),
         "{stderr}"
     );
+    // The help says how to raise the limit, not to check that the file exists.
+    assert!(
+        stderr.contains("help: to check a file this large"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("`max-file-size: 256MiB`"), "{stderr}");
     // `--policy` files of the queries honour the same limit.
     let caps = ["caps", "--policy", "big.hcl", "secret/x"];
     let (code, _, stderr) = run(root.path(), &caps);

@@ -192,12 +192,60 @@ pub(crate) struct SegmentTrie {
 
 #[derive(Clone, Debug, Default)]
 struct SegmentNode {
-    literal: FastMap<Box<str>, u32>,
+    literal: Children,
     plus: Option<u32>,
     /// A non-glob pattern ending exactly here.
     ends: Option<RuleId>,
     /// Glob patterns whose last segment is matched as a prefix of the next path segment.
     globs: Option<Box<RadixTree>>,
+}
+
+/// The literal children of a trie node by segment. Most nodes of a big policy's trie have
+/// one child or none, and a hash table for one entry takes about 120 bytes: up to
+/// [`Children::FEW`] children are kept in a list searched in order (O(FEW × segment length)),
+/// more in a hash map (O(segment length)). Inserting is O(FEW) then O(1), so building stays
+/// linear in the number of children.
+#[derive(Clone, Debug)]
+enum Children {
+    Few(Vec<(Box<str>, u32)>),
+    Many(Box<FastMap<Box<str>, u32>>),
+}
+
+impl Default for Children {
+    fn default() -> Children {
+        Children::Few(Vec::new())
+    }
+}
+
+impl Children {
+    const FEW: usize = 8;
+
+    fn get(&self, segment: &str) -> Option<u32> {
+        match self {
+            Children::Few(list) => list
+                .iter()
+                .find(|(text, _)| &**text == segment)
+                .map(|(_, child)| *child),
+            Children::Many(map) => map.get(segment).copied(),
+        }
+    }
+
+    /// Adds a child for a segment not yet present.
+    fn insert(&mut self, segment: &str, child: u32) {
+        match self {
+            Children::Few(list) if list.len() < Children::FEW => {
+                list.push((segment.into(), child));
+            }
+            Children::Few(list) => {
+                let mut map: FastMap<Box<str>, u32> = std::mem::take(list).into_iter().collect();
+                map.insert(segment.into(), child);
+                *self = Children::Many(Box::new(map));
+            }
+            Children::Many(map) => {
+                map.insert(segment.into(), child);
+            }
+        }
+    }
 }
 
 impl Default for SegmentTrie {
@@ -240,7 +288,7 @@ impl SegmentTrie {
         let existing = if part == "+" {
             self.nodes[node].plus
         } else {
-            self.nodes[node].literal.get(part).copied()
+            self.nodes[node].literal.get(part)
         };
         if let Some(child) = existing {
             return child as usize;
@@ -250,7 +298,7 @@ impl SegmentTrie {
         if part == "+" {
             self.nodes[node].plus = Some(child);
         } else {
-            self.nodes[node].literal.insert(part.into(), child);
+            self.nodes[node].literal.insert(part, child);
         }
         child as usize
     }
@@ -276,7 +324,7 @@ impl SegmentTrie {
             if let Some(globs) = &here.globs {
                 globs.for_each_prefix_of(part.as_bytes(), |_, rule| found(rule));
             }
-            if let Some(&child) = here.literal.get(part) {
+            if let Some(child) = here.literal.get(part) {
                 stack.push((child as usize, next));
             }
             if let Some(child) = here.plus {
@@ -304,7 +352,7 @@ impl SegmentTrie {
             if let Some(globs) = &here.globs {
                 globs.for_each_prefix_of(part.as_bytes(), |_, rule| found(rule));
             }
-            if let Some(&child) = here.literal.get(part) {
+            if let Some(child) = here.literal.get(part) {
                 stack.push((child as usize, depth + 1));
             }
             if let Some(child) = here.plus {
@@ -356,6 +404,19 @@ mod tests {
         assert_eq!(out, by_path, "{path}");
         out.sort_unstable();
         out
+    }
+
+    #[test]
+    fn segment_trie_finds_every_child_past_the_short_list() {
+        let mut trie = SegmentTrie::default();
+        for i in 0..20 {
+            trie.insert(&format!("kv/team{i}/+"), i);
+        }
+        for i in 0..20 {
+            assert_eq!(matches(&trie, &format!("kv/team{i}/x")), vec![i], "team{i}");
+        }
+        assert_eq!(matches(&trie, "kv/team20/x"), Vec::<RuleId>::new());
+        assert_eq!(matches(&trie, "kv/team1"), Vec::<RuleId>::new());
     }
 
     #[test]

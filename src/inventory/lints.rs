@@ -507,7 +507,7 @@ fn security_rules_on_merged_acl<'i>(
         }
     }
     for (file, mut diagnostic) in merged_findings {
-        if alone_findings.contains(&(diagnostic.rule.clone(), diagnostic.message.clone())) {
+        if alone_findings.contains(&(diagnostic.rule.to_string(), diagnostic.message.clone())) {
             continue;
         }
         diagnostic.message = format!(
@@ -562,7 +562,10 @@ impl<'i> Alone<'i> {
                 rule.check_policy(&alone_ctx, &mut found);
             }
         }
-        let findings = found.into_iter().map(|d| (d.rule, d.message)).collect();
+        let findings = found
+            .into_iter()
+            .map(|d| (d.rule.into_owned(), d.message))
+            .collect();
         Alone { index, findings }
     }
 }
@@ -584,7 +587,7 @@ fn merge_subjects(per_subject: Vec<(Subject, Vec<Finding>)>) -> Vec<Finding> {
         for (file, diagnostic) in findings {
             let key = (
                 file.name.clone(),
-                diagnostic.rule.clone(),
+                diagnostic.rule.to_string(),
                 diagnostic.span.start,
                 diagnostic.span.end,
                 diagnostic.message.clone(),

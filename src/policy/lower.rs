@@ -199,7 +199,14 @@ pub(crate) fn on_line(line: usize) -> String {
 }
 
 impl<'a> Lowering<'a> {
-    fn error(&mut self, rule: &str, span: Span, message: String, label: &str, help: String) {
+    fn error(
+        &mut self,
+        rule: &'static str,
+        span: Span,
+        message: String,
+        label: &'static str,
+        help: String,
+    ) {
         self.diagnostics.push(
             Diagnostic::error(rule, span, message)
                 .with_label(label)

@@ -40,7 +40,7 @@ pub fn render_one(file: &SourceFile, diagnostic: &Diagnostic, color: bool) -> St
         file,
         diagnostic.span,
         report_diagnostic,
-        diagnostic.label.clone(),
+        diagnostic.label.as_deref().map(str::to_string),
         color,
         fallback,
     )

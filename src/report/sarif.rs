@@ -116,7 +116,7 @@ impl Plan {
             .map(|(i, meta)| (meta.id.to_string(), i))
             .collect();
         for (_, diagnostic) in each(results) {
-            index.entry(diagnostic.rule.clone()).or_insert_with(|| {
+            index.entry(diagnostic.rule.to_string()).or_insert_with(|| {
                 descriptors.push(unregistered_descriptor(&diagnostic.rule));
                 descriptors.len() - 1
             });
@@ -135,7 +135,7 @@ impl Plan {
         diagnostic: &Diagnostic,
         fingerprints: &mut Fingerprints,
     ) -> SarifResult {
-        let rule_index = self.index[&diagnostic.rule];
+        let rule_index = self.index[&*diagnostic.rule];
         let uri = artifact_uri(&self.cwd, &self.root, &file.name);
         result(file, diagnostic, rule_index, &uri, fingerprints)
     }

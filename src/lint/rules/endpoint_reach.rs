@@ -294,7 +294,7 @@ pub fn report_engine(
     meta: &crate::lint::RuleMeta,
     ctx: &PolicyContext<'_>,
     endpoints: &[EngineEndpoint],
-    label: &str,
+    label: &'static str,
     help: &str,
     out: &mut Vec<crate::diag::Diagnostic>,
 ) {

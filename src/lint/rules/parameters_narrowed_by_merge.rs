@@ -184,7 +184,12 @@ impl ParamKind {
     }
 }
 
-fn diagnostic(id: &str, severity: Severity, rule: &PolicyRule, message: String) -> Diagnostic {
+fn diagnostic(
+    id: &'static str,
+    severity: Severity,
+    rule: &PolicyRule,
+    message: String,
+) -> Diagnostic {
     Diagnostic::new(id, severity, rule.pattern_span, message)
         .with_label("parameters narrowed by another policy")
         .with_help("keep the parameter constraints of a path in one policy, or list every parameter the role needs")

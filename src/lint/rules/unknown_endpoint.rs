@@ -187,6 +187,8 @@ fn nearest(map: &MountMap<'_>, kind: &str, relative: &str) -> Option<String> {
     let target = relative;
     let target_chars = target.chars().count();
     let mut best: Option<(usize, String)> = None;
+    // One buffer for every candidate: a big policy may ask this once per block.
+    let mut candidate = String::new();
     for endpoint in map.catalog().endpoints_of(kind) {
         let (bytes, chars) = filled_length(endpoint.template, &written);
         let limit = (bytes / 4).clamp(1, 4);
@@ -194,7 +196,7 @@ fn nearest(map: &MountMap<'_>, kind: &str, relative: &str) -> Option<String> {
         if target_chars.abs_diff(chars) > limit {
             continue;
         }
-        let candidate = fill_by_position(endpoint.template, &written);
+        fill_by_position(endpoint.template, &written, &mut candidate);
         let Some(distance) = crate::suggest::edit_distance_within(target, &candidate, limit) else {
             continue;
         };
@@ -204,7 +206,7 @@ fn nearest(map: &MountMap<'_>, kind: &str, relative: &str) -> Option<String> {
         {
             continue;
         }
-        best = Some((distance, candidate));
+        best = Some((distance, candidate.clone()));
     }
     best.map(|(_, candidate)| candidate)
 }
@@ -229,15 +231,17 @@ fn filled_length(template: &str, written: &[&str]) -> (usize, usize) {
     (bytes, chars)
 }
 
-/// `roles/{name}` with `rolse/app` written → `roles/app`.
-fn fill_by_position(template: &str, written: &[&str]) -> String {
-    template
-        .split('/')
-        .enumerate()
-        .map(|(index, segment)| match segment.starts_with('{') {
+/// `roles/{name}` with `rolse/app` written → `roles/app`, into `filled` (cleared first).
+fn fill_by_position(template: &str, written: &[&str], filled: &mut String) {
+    filled.clear();
+    for (index, segment) in template.split('/').enumerate() {
+        if index > 0 {
+            filled.push('/');
+        }
+        let text = match segment.starts_with('{') {
             true => written.get(index).copied().unwrap_or(segment),
             false => segment,
-        })
-        .collect::<Vec<_>>()
-        .join("/")
+        };
+        filled.push_str(text);
+    }
 }
