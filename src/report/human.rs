@@ -2,7 +2,7 @@
 
 use miette::{
     GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteDiagnostic, MietteError,
-    MietteSpanContents, Report, SourceCode, SourceSpan, SpanContents,
+    MietteSpanContents, SourceCode, SourceSpan, SpanContents,
 };
 
 use super::Counts;
@@ -78,7 +78,10 @@ fn render_framed(
         framed.label_start,
         framed.label_len,
     ));
-    let report = Report::new(report_diagnostic).with_source_code(framed.excerpt);
+    let report = WithExcerpt {
+        diagnostic: report_diagnostic,
+        excerpt: framed.excerpt,
+    };
     let theme = if color {
         GraphicalTheme::unicode()
     } else {
@@ -88,7 +91,7 @@ fn render_framed(
         .with_width(100)
         .with_links(false);
     let mut out = String::new();
-    if handler.render_report(&mut out, report.as_ref()).is_err() {
+    if handler.render_report(&mut out, &report).is_err() {
         // Rendering into a String cannot fail in practice; fall back to the one-line form.
         out = fallback();
     }
@@ -96,6 +99,50 @@ fn render_framed(
         out.push_str(&format!("  note: {note}\n"));
     }
     out
+}
+
+/// A diagnostic with the excerpt it points into, as miette's `Report::with_source_code`
+/// pairs them, but without a `Report`: making one asks miette's global hook for a handler,
+/// which reads the terminal and the environment, once per finding (a sixth of the time of a
+/// big policy's human report); the frame is rendered by our own handler anyway.
+#[derive(Debug)]
+struct WithExcerpt {
+    diagnostic: MietteDiagnostic,
+    excerpt: Excerpt,
+}
+
+impl std::fmt::Display for WithExcerpt {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(&self.diagnostic, f)
+    }
+}
+
+impl std::error::Error for WithExcerpt {}
+
+impl miette::Diagnostic for WithExcerpt {
+    fn code<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        self.diagnostic.code()
+    }
+
+    fn severity(&self) -> Option<miette::Severity> {
+        self.diagnostic.severity()
+    }
+
+    fn help<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        self.diagnostic.help()
+    }
+
+    fn url<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        self.diagnostic.url()
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        self.diagnostic.labels()
+    }
+
+    fn source_code(&self) -> Option<&dyn SourceCode> {
+        Some(&self.excerpt)
+    }
 }
 
 /// The part of a file one frame shows, with the label placed in it.
@@ -110,6 +157,7 @@ struct Framed {
 
 /// Lines of a file, each cut to the same character columns, that miette reads as if they
 /// were the whole file: line and column numbers are shifted back to the file's.
+#[derive(Debug)]
 struct Excerpt {
     name: String,
     text: String,
