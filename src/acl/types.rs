@@ -101,7 +101,7 @@ static NO_MERGED_EXTRA: MergedExtra = MergedExtra {
 };
 
 impl MergedExtra {
-    /// Whether no key is set (then no box is kept): equal to [`NO_MERGED_EXTRA`], so a key
+    /// Whether no key is set (then no box is kept): equal to `NO_MERGED_EXTRA`, so a key
     /// added to this struct is covered without being listed here.
     pub fn is_empty(&self) -> bool {
         *self == NO_MERGED_EXTRA

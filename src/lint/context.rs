@@ -391,7 +391,7 @@ impl<'p> PolicyIndex<'p> {
     /// The positions of the blocks with a pattern (expired ones included) whose normalised
     /// pattern starts with `mount_path`, a path ending in `/`, in source order. Cost: one hash
     /// lookup, after an O(blocks) grouping once per number of segments; a scan of the blocks
-    /// for paths of more than [`GROUPED_DEPTHS`] segments.
+    /// for paths of more than `GROUPED_DEPTHS` segments.
     pub fn rules_under(&self, mount_path: &str) -> Vec<usize> {
         let depth = mount_path.matches('/').count();
         let rules = &self.policy.rules;

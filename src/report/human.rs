@@ -22,7 +22,7 @@ const MAX_LABEL_LINES: usize = 8;
 /// Renders one diagnostic with its source frame. `color` picks ANSI styling (only on a TTY,
 /// never with `NO_COLOR`); without it the output is plain ASCII-safe text for snapshots.
 /// The frame holds the label's lines and one line of context each side, each cut to a
-/// window when long ([`frame`]). Cost: O(length of the framed lines), never the whole file.
+/// window when long (`frame`). Cost: O(length of the framed lines), never the whole file.
 pub fn render_one(file: &SourceFile, diagnostic: &Diagnostic, color: bool) -> String {
     let mut report_diagnostic = MietteDiagnostic::new(diagnostic.message.clone())
         .with_code(diagnostic.rule.clone())
@@ -338,7 +338,7 @@ pub fn render_report(results: &[FileDiagnostics], color: bool) -> String {
 const FRAMES_PER_BATCH: usize = 1024;
 
 /// Writes [`render_report`] to `out` as it is rendered: frames are rendered in batches of
-/// [`FRAMES_PER_BATCH`] on all cores (rayon) and written in order, so the report never exists
+/// `FRAMES_PER_BATCH` on all cores (rayon) and written in order, so the report never exists
 /// whole in memory (it is several times the size of the policies). Cost: O(findings × frame)
 /// time, O(batch) memory beyond the results.
 pub fn write_report(

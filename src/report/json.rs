@@ -69,7 +69,7 @@ pub fn write(results: &[FileDiagnostics], out: &mut dyn std::io::Write) -> std::
     out.write_all(b"\n")
 }
 
-/// The report as one string (see [`write`]).
+/// The report as one string (see [`write()`]).
 pub fn render(results: &[FileDiagnostics]) -> String {
     let mut text = Vec::new();
     if write(results, &mut text).is_err() {

@@ -60,7 +60,7 @@ pub fn write(results: &[FileDiagnostics], out: &mut dyn Write) -> io::Result<()>
     write_in(results, &cwd, out)
 }
 
-/// [`write`] with `cwd` as the working directory.
+/// [`write()`] with `cwd` as the working directory.
 pub fn write_in(results: &[FileDiagnostics], cwd: &Path, out: &mut dyn Write) -> io::Result<()> {
     let plan = Plan::new(results, cwd);
     // The frame: the log with an empty result list, whose place the lazy results take.

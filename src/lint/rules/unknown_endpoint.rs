@@ -191,7 +191,14 @@ fn nearest(map: &MountMap<'_>, kind: &str, relative: &str) -> Option<String> {
     let mut candidate = String::new();
     for endpoint in map.catalog().endpoints_of(kind) {
         let (bytes, chars) = filled_length(endpoint.template, &written);
-        let limit = (bytes / 4).clamp(1, 4);
+        let mut limit = (bytes / 4).clamp(1, 4);
+        // Only a strictly nearer template replaces the best so far: search within less.
+        if let Some((nearest, _)) = &best {
+            match nearest.checked_sub(1) {
+                Some(closer) => limit = limit.min(closer),
+                None => break,
+            }
+        }
         // The distance is at least the difference in length.
         if target_chars.abs_diff(chars) > limit {
             continue;
@@ -200,12 +207,6 @@ fn nearest(map: &MountMap<'_>, kind: &str, relative: &str) -> Option<String> {
         let Some(distance) = crate::suggest::edit_distance_within(target, &candidate, limit) else {
             continue;
         };
-        if best
-            .as_ref()
-            .is_some_and(|(nearest, _)| distance >= *nearest)
-        {
-            continue;
-        }
         best = Some((distance, candidate.clone()));
     }
     best.map(|(_, candidate)| candidate)
