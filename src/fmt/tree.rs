@@ -258,6 +258,9 @@ impl Parser<'_> {
                 self.unscan();
             }
         }
+        // The tree is kept whole while printing: no room left from the list's growth (a
+        // block's body of one item would keep room for four, 450 bytes per block).
+        items.shrink_to_fit();
         Ok(items)
     }
 
@@ -364,10 +367,12 @@ impl Parser<'_> {
                 }
                 Kind::LBrack => elements.push(Value::List(self.list_type(token)?)),
                 Kind::RBrack => {
+                    // Kept until printing ends, like `object_list`'s items.
+                    elements.shrink_to_fit();
                     return Ok(List {
                         lbrack: Pos::of(&lbrack),
                         elements,
-                    })
+                    });
                 }
                 _ => return Err(Fail::At(token.start)),
             }
