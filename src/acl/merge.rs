@@ -171,6 +171,7 @@ fn index(acl: &mut Acl) {
     // The trees live as long as the ACL: no room left from their growth.
     acl.exact_tree.shrink_to_fit();
     acl.prefix.shrink_to_fit();
+    acl.wildcard.shrink_to_fit();
 }
 
 /// Vault stores `deny` as a deny-only bitmap.

@@ -234,6 +234,9 @@ impl Children {
     fn insert(&mut self, segment: &str, child: u32) {
         match self {
             Children::Few(list) if list.len() < Children::FEW => {
+                // Room for exactly one more: most nodes get one child, and a first push
+                // would make room for four.
+                list.reserve_exact(1);
                 list.push((segment.into(), child));
             }
             Children::Few(list) => {
@@ -260,6 +263,16 @@ impl Default for SegmentTrie {
 impl SegmentTrie {
     pub fn len(&self) -> usize {
         self.len
+    }
+
+    /// Drops the room left from the node list's growth, and the globs' trees'. Cost: O(nodes).
+    pub fn shrink_to_fit(&mut self) {
+        self.nodes.shrink_to_fit();
+        for node in &mut self.nodes {
+            if let Some(globs) = &mut node.globs {
+                globs.shrink_to_fit();
+            }
+        }
     }
 
     /// Inserts a segment-wildcard pattern (`*` kept when it is a glob). Cost: O(pattern length).
