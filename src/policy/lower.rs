@@ -21,7 +21,7 @@ use std::sync::Arc;
 
 use super::capability::{CapSet, Capability};
 use super::control_group;
-use super::decode::{DecodeError, Decoder, FieldMatches, ParamEntries, Source};
+use super::decode::{BodyFields, DecodeError, Decoder, FieldMatches, ParamEntries, Source};
 use super::duration::{parse_duration_second, DurationInput, Nanos};
 use super::gostr::quote;
 use super::model::{ParamCaseClash, ParamEntry, ParamMap, ParamValue, Policy, Rule, RuleExtra};
@@ -54,6 +54,34 @@ const OPENBAO_PATH_KEYS: [&str; 3] = [
     "expiration",
     "list_scan_response_keys_filter_path",
 ];
+/// The path-block fields [`Lowering::decode_fields`] decodes (both targets'), each at the
+/// index its constant names.
+const DECODED_PATH_FIELDS: [&str; 12] = [
+    "policy",
+    "capabilities",
+    "expiration",
+    "min_wrapping_ttl",
+    "max_wrapping_ttl",
+    "allowed_parameters",
+    "denied_parameters",
+    "required_parameters",
+    "mfa_methods",
+    "subscribe_event_types",
+    "pagination_limit",
+    "list_scan_response_keys_filter_path",
+];
+const F_POLICY: usize = 0;
+const F_CAPABILITIES: usize = 1;
+const F_EXPIRATION: usize = 2;
+const F_MIN_WRAPPING_TTL: usize = 3;
+const F_MAX_WRAPPING_TTL: usize = 4;
+const F_ALLOWED_PARAMETERS: usize = 5;
+const F_DENIED_PARAMETERS: usize = 6;
+const F_REQUIRED_PARAMETERS: usize = 7;
+const F_MFA_METHODS: usize = 8;
+const F_SUBSCRIBE_EVENT_TYPES: usize = 9;
+const F_PAGINATION_LIMIT: usize = 10;
+const F_LIST_SCAN_RESPONSE_KEYS_FILTER_PATH: usize = 11;
 const TOP_LEVEL_KEYS: [&str; 2] = ["name", "path"];
 const OLD_POLICIES: [&str; 4] = ["deny", "read", "write", "sudo"];
 
@@ -570,12 +598,13 @@ impl<'a> Lowering<'a> {
     /// reports the first failing field in that order).
     fn decode_fields<'t>(&mut self, body: &'t [Item<'t>], prefix: BlockPrefix<'_>) -> Fields<'t> {
         let mut fields = Fields::default();
+        let fields_of = BodyFields::of(body, &DECODED_PATH_FIELDS);
         let decoder = Decoder {
             source: self.source,
             json: self.decoder.json,
         };
 
-        for source in FieldMatches::collect(body, "policy").sources() {
+        for source in fields_of.collect(F_POLICY).sources() {
             match decoder.string("root.Policy", source) {
                 Ok(value) => fields.policy = Some(value),
                 Err(e) => {
@@ -584,7 +613,7 @@ impl<'a> Lowering<'a> {
                 }
             }
         }
-        let capabilities = FieldMatches::collect(body, "capabilities");
+        let capabilities = fields_of.collect(F_CAPABILITIES);
         if let (Some(first), Some(last)) = (
             capabilities.exact.first().or(capabilities.prefix.first()),
             capabilities.last_span(),
@@ -604,7 +633,7 @@ impl<'a> Lowering<'a> {
             }
         }
         if self.target == Target::OpenBao {
-            for source in FieldMatches::collect(body, "expiration").sources() {
+            for source in fields_of.collect(F_EXPIRATION).sources() {
                 match decoder.string("root.expiration", source) {
                     Ok(value) => fields.expiration = Some(value),
                     Err(e) => {
@@ -618,11 +647,12 @@ impl<'a> Lowering<'a> {
                 }
             }
         }
-        for (key, slot) in [
-            ("min_wrapping_ttl", &mut fields.min_ttl),
-            ("max_wrapping_ttl", &mut fields.max_ttl),
+        for (index, slot) in [
+            (F_MIN_WRAPPING_TTL, &mut fields.min_ttl),
+            (F_MAX_WRAPPING_TTL, &mut fields.max_ttl),
         ] {
-            for source in FieldMatches::collect(body, key).sources() {
+            let key = fields_of.name(index);
+            for source in fields_of.collect(index).sources() {
                 let span = source_span(source);
                 let previous = slot.as_ref().map(|v| &v.value);
                 match decoder.value_into(&format!("root.{key}"), source, previous) {
@@ -634,11 +664,12 @@ impl<'a> Lowering<'a> {
                 }
             }
         }
-        for (key, slot) in [
-            ("allowed_parameters", &mut fields.allowed),
-            ("denied_parameters", &mut fields.denied),
+        for (index, slot) in [
+            (F_ALLOWED_PARAMETERS, &mut fields.allowed),
+            (F_DENIED_PARAMETERS, &mut fields.denied),
         ] {
-            let matches = FieldMatches::collect(body, key);
+            let key = fields_of.name(index);
+            let matches = fields_of.collect(index);
             if matches.is_empty() {
                 continue;
             }
@@ -651,15 +682,16 @@ impl<'a> Lowering<'a> {
             }
             *slot = Some(entries.entries);
         }
-        let mut string_lists: Vec<(&str, &mut Vec<Spanned<String>>)> = vec![
-            ("required_parameters", &mut fields.required),
-            ("mfa_methods", &mut fields.mfa),
-        ];
-        if self.target == Target::Vault {
-            string_lists.push(("subscribe_event_types", &mut fields.subscribe));
-        }
-        for (key, slot) in string_lists {
-            for source in FieldMatches::collect(body, key).sources() {
+        let vault = self.target == Target::Vault;
+        let string_lists = [
+            (F_REQUIRED_PARAMETERS, &mut fields.required),
+            (F_MFA_METHODS, &mut fields.mfa),
+        ]
+        .into_iter()
+        .chain(vault.then_some((F_SUBSCRIBE_EVENT_TYPES, &mut fields.subscribe)));
+        for (index, slot) in string_lists {
+            let key = fields_of.name(index);
+            for source in fields_of.collect(index).sources() {
                 if let Err(e) = decoder.string_list(&format!("root.{key}"), source, slot) {
                     self.decode_error(
                         prefix.path(),
@@ -671,7 +703,7 @@ impl<'a> Lowering<'a> {
             }
         }
         if self.target == Target::OpenBao {
-            for source in FieldMatches::collect(body, "pagination_limit").sources() {
+            for source in fields_of.collect(F_PAGINATION_LIMIT).sources() {
                 match decoder.int("root.pagination_limit", source) {
                     Ok(value) => fields.pagination = Some(value),
                     Err(e) => {
@@ -684,8 +716,9 @@ impl<'a> Lowering<'a> {
                     }
                 }
             }
-            for source in
-                FieldMatches::collect(body, "list_scan_response_keys_filter_path").sources()
+            for source in fields_of
+                .collect(F_LIST_SCAN_RESPONSE_KEYS_FILTER_PATH)
+                .sources()
             {
                 match decoder.string("root.list_scan_response_keys_filter_path", source) {
                     Ok(value) => fields.filter = Some(value),
@@ -703,7 +736,7 @@ impl<'a> Lowering<'a> {
     /// normalised after substitution, but its `+*` is refused at write time already.
     fn lower_pattern(&mut self, rule: &mut Rule, label: &str, label_span: Span, plain: bool) {
         let stripped = label.strip_prefix('/').unwrap_or(label);
-        if let Some(offset) = stripped.find("+*") {
+        if let Some(offset) = super::pattern::find_plus_star(stripped) {
             let shift = label.len() - stripped.len() + offset;
             let span = if self.label_is_verbatim(label_span, label) {
                 Span::new(label_span.start + 1 + shift, label_span.start + 3 + shift)
