@@ -13,6 +13,7 @@
 //!   not; an int field also accepts a string holding an integer (`strconv.ParseInt(s, 0, 0)`).
 
 use std::borrow::Cow;
+use std::fmt::{self, Display};
 
 use super::gostr::{parse_float, parse_int};
 use super::model::ParamValue;
@@ -250,7 +251,7 @@ impl<'a> Decoder<'a> {
     /// `decodeString`: strings and heredocs, or a number's literal text.
     pub fn string(
         &self,
-        name: &str,
+        name: &dyn Display,
         source: Source<'_, '_>,
     ) -> Result<Spanned<String>, DecodeError> {
         self.text(|| name.to_string(), source)
@@ -286,7 +287,7 @@ impl<'a> Decoder<'a> {
     /// from the tree: `T` is `String` or `Cow<str>`).
     pub fn string_list<'t, T: From<Cow<'t, str>>>(
         &self,
-        name: &str,
+        name: &dyn Display,
         source: Source<'_, 't>,
         out: &mut Vec<Spanned<T>>,
     ) -> Result<(), DecodeError> {
@@ -318,7 +319,11 @@ impl<'a> Decoder<'a> {
     }
 
     /// `decodeInt`: an integer literal (any Go base prefix) or a string holding one.
-    pub fn int(&self, name: &str, source: Source<'_, '_>) -> Result<Spanned<i64>, DecodeError> {
+    pub fn int(
+        &self,
+        name: &dyn Display,
+        source: Source<'_, '_>,
+    ) -> Result<Spanned<i64>, DecodeError> {
         let node = match source {
             Source::Node(node) => node,
             Source::List(items) => {
@@ -343,7 +348,7 @@ impl<'a> Decoder<'a> {
     }
 
     /// `decodeBool`.
-    pub fn boolean(&self, name: &str, source: Source<'_, '_>) -> Result<bool, DecodeError> {
+    pub fn boolean(&self, name: &dyn Display, source: Source<'_, '_>) -> Result<bool, DecodeError> {
         match source {
             Source::Node(Node {
                 kind: NodeKind::Bool(value),
@@ -359,7 +364,11 @@ impl<'a> Decoder<'a> {
     }
 
     /// `decodeInterface`: any value, typed as HCL decodes it.
-    pub fn value(&self, name: &str, source: Source<'_, '_>) -> Result<ParamValue, DecodeError> {
+    pub fn value(
+        &self,
+        name: &dyn Display,
+        source: Source<'_, '_>,
+    ) -> Result<ParamValue, DecodeError> {
         let node = match source {
             Source::Node(node) => node,
             Source::List(items) => return self.object_value(name, items),
@@ -385,7 +394,8 @@ impl<'a> Decoder<'a> {
             NodeKind::List(elements) => {
                 let mut values = Vec::with_capacity(elements.len());
                 for (index, element) in elements.iter().enumerate() {
-                    values.push(self.value(&format!("{name}[{index}]"), Source::Node(element))?);
+                    values
+                        .push(self.value(&format_args!("{name}[{index}]"), Source::Node(element))?);
                 }
                 Ok(ParamValue::List(values))
             }
@@ -401,7 +411,7 @@ impl<'a> Decoder<'a> {
     /// `x = true` then `x = "1s"` fails). Lists append.
     pub fn value_into(
         &self,
-        name: &str,
+        name: &dyn Display,
         source: Source<'_, '_>,
         previous: Option<&ParamValue>,
     ) -> Result<ParamValue, DecodeError> {
@@ -445,7 +455,7 @@ impl<'a> Decoder<'a> {
     }
 
     /// `decodeFloat`: a FLOAT or NUMBER literal.
-    pub fn float(&self, name: &str, source: Source<'_, '_>) -> Result<f64, DecodeError> {
+    pub fn float(&self, name: &dyn Display, source: Source<'_, '_>) -> Result<f64, DecodeError> {
         match source {
             Source::Node(node) => match &node.kind {
                 NodeKind::BadNumber { text, .. } => {
@@ -467,7 +477,11 @@ impl<'a> Decoder<'a> {
         }
     }
 
-    fn object_value(&self, name: &str, items: &[ItemRef<'_>]) -> Result<ParamValue, DecodeError> {
+    fn object_value(
+        &self,
+        name: &dyn Display,
+        items: &[ItemRef<'_>],
+    ) -> Result<ParamValue, DecodeError> {
         let mut map = std::collections::BTreeMap::new();
         for item in items {
             let Some(key) = item.keys.first() else {
@@ -479,9 +493,12 @@ impl<'a> Decoder<'a> {
                     assign: item.assign,
                     value: item.value,
                 }];
-                self.object_value(&format!("{name}.{}", key.name), &nested)?
+                self.object_value(&format_args!("{name}.{}", key.name), &nested)?
             } else {
-                self.value(&format!("{name}.{}", key.name), Source::Node(item.value))?
+                self.value(
+                    &format_args!("{name}.{}", key.name),
+                    Source::Node(item.value),
+                )?
             };
             map.insert(key.name.to_string(), value);
         }
@@ -491,7 +508,7 @@ impl<'a> Decoder<'a> {
     /// `decodeSlice` into `[]interface{}`: a list's elements, or an object as one map.
     pub fn value_list(
         &self,
-        name: &str,
+        name: &dyn Display,
         source: Source<'_, '_>,
         out: &mut Vec<Spanned<ParamValue>>,
     ) -> Result<(), DecodeError> {
@@ -500,13 +517,13 @@ impl<'a> Decoder<'a> {
                 NodeKind::List(elements) => {
                     for (index, element) in elements.iter().enumerate() {
                         let value =
-                            self.value(&format!("{name}[{index}]"), Source::Node(element))?;
+                            self.value(&format_args!("{name}[{index}]"), Source::Node(element))?;
                         out.push(Spanned::new(value, element.span));
                     }
                     Ok(())
                 }
                 NodeKind::Object(_) => {
-                    let value = self.value(&format!("{name}[0]"), source)?;
+                    let value = self.value(&format_args!("{name}[0]"), source)?;
                     out.push(Spanned::new(value, node.span));
                     Ok(())
                 }
@@ -514,8 +531,10 @@ impl<'a> Decoder<'a> {
             },
             Source::List(items) => {
                 for (index, item) in items.iter().enumerate() {
-                    let value =
-                        self.object_value(&format!("{name}[{index}]"), std::slice::from_ref(item))?;
+                    let value = self.object_value(
+                        &format_args!("{name}[{index}]"),
+                        std::slice::from_ref(item),
+                    )?;
                     out.push(Spanned::new(value, item.span()));
                 }
                 Ok(())
@@ -527,7 +546,7 @@ impl<'a> Decoder<'a> {
     /// them), values appended when a key repeats.
     pub fn param_map<'t>(
         &self,
-        name: &str,
+        name: &dyn Display,
         source: Source<'_, 't>,
         out: &mut ParamEntries<'t>,
     ) -> Result<(), DecodeError> {
@@ -555,7 +574,7 @@ impl<'a> Decoder<'a> {
                     format!("{name}: map must have string keys"),
                 ));
             };
-            let field = format!("{name}.{}", key.name);
+            let field = Member(name, &key.name);
             let mut values = Vec::new();
             if item.keys.len() > 1 {
                 // `"x" "y" {}` nests an object item, which `[]interface{}` cannot hold.
@@ -568,6 +587,16 @@ impl<'a> Decoder<'a> {
             out.add(key, values);
         }
         Ok(())
+    }
+}
+
+/// `parent.key`, a member's name in decoder messages, formatted only when a message is
+/// (decoding a parameter map formats nothing per key or value otherwise).
+struct Member<'n>(&'n dyn Display, &'n str);
+
+impl Display for Member<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}", self.0, self.1)
     }
 }
 

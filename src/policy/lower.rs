@@ -333,7 +333,7 @@ impl<'a> Lowering<'a> {
         let matches = FieldMatches::collect(items, "name");
         let mut declared = None;
         for source in matches.sources() {
-            match self.decoder.string("root.name", source) {
+            match self.decoder.string(&"root.name", source) {
                 Ok(name) => declared = Some(name),
                 Err(error) => {
                     self.decode_error(String::new(), error, "`name` takes a string: `name = \"dev\"`; the stored name is the file name anyway");
@@ -605,7 +605,7 @@ impl<'a> Lowering<'a> {
         };
 
         for source in fields_of.collect(F_POLICY).sources() {
-            match decoder.string("root.Policy", source) {
+            match decoder.string(&"root.Policy", source) {
                 Ok(value) => fields.policy = Some(value),
                 Err(e) => {
                     self.decode_error(prefix.path(), e, "`policy` takes one string: `\"deny\"`, `\"read\"`, `\"write\"` or `\"sudo\"`");
@@ -622,7 +622,7 @@ impl<'a> Lowering<'a> {
         }
         for source in capabilities.sources() {
             if let Err(e) =
-                decoder.string_list("root.Capabilities", source, &mut fields.capabilities)
+                decoder.string_list(&"root.Capabilities", source, &mut fields.capabilities)
             {
                 self.decode_error(
                     prefix.path(),
@@ -634,7 +634,7 @@ impl<'a> Lowering<'a> {
         }
         if self.target == Target::OpenBao {
             for source in fields_of.collect(F_EXPIRATION).sources() {
-                match decoder.string("root.expiration", source) {
+                match decoder.string(&"root.expiration", source) {
                     Ok(value) => fields.expiration = Some(value),
                     Err(e) => {
                         self.decode_error(
@@ -655,7 +655,7 @@ impl<'a> Lowering<'a> {
             for source in fields_of.collect(index).sources() {
                 let span = source_span(source);
                 let previous = slot.as_ref().map(|v| &v.value);
-                match decoder.value_into(&format!("root.{key}"), source, previous) {
+                match decoder.value_into(&format_args!("root.{key}"), source, previous) {
                     Ok(value) => *slot = Some(Spanned::new(value, span)),
                     Err(e) => {
                         self.decode_error(prefix.path(), e, TTL_HELP);
@@ -675,7 +675,8 @@ impl<'a> Lowering<'a> {
             }
             let mut entries = ParamEntries::default();
             for source in matches.sources() {
-                if let Err(e) = decoder.param_map(&format!("root.{key}"), source, &mut entries) {
+                if let Err(e) = decoder.param_map(&format_args!("root.{key}"), source, &mut entries)
+                {
                     self.decode_error(prefix.path(), e, "parameters map names to lists of values: `allowed_parameters = { \"ttl\" = [] }`");
                     break;
                 }
@@ -692,7 +693,7 @@ impl<'a> Lowering<'a> {
         for (index, slot) in string_lists {
             let key = fields_of.name(index);
             for source in fields_of.collect(index).sources() {
-                if let Err(e) = decoder.string_list(&format!("root.{key}"), source, slot) {
+                if let Err(e) = decoder.string_list(&format_args!("root.{key}"), source, slot) {
                     self.decode_error(
                         prefix.path(),
                         e,
@@ -704,7 +705,7 @@ impl<'a> Lowering<'a> {
         }
         if self.target == Target::OpenBao {
             for source in fields_of.collect(F_PAGINATION_LIMIT).sources() {
-                match decoder.int("root.pagination_limit", source) {
+                match decoder.int(&"root.pagination_limit", source) {
                     Ok(value) => fields.pagination = Some(value),
                     Err(e) => {
                         self.decode_error(
@@ -720,7 +721,7 @@ impl<'a> Lowering<'a> {
                 .collect(F_LIST_SCAN_RESPONSE_KEYS_FILTER_PATH)
                 .sources()
             {
-                match decoder.string("root.list_scan_response_keys_filter_path", source) {
+                match decoder.string(&"root.list_scan_response_keys_filter_path", source) {
                     Ok(value) => fields.filter = Some(value),
                     Err(e) => {
                         self.decode_error(prefix.path(), e, "`list_scan_response_keys_filter_path` takes a template string such as `\"{{ .path }}{{ .key }}\"`");
@@ -1208,6 +1209,20 @@ mod tests {
                 .ends_with("root.Capabilities[0]: unknown type for string *ast.ObjectItem"),
             "{:?}",
             listed.diagnostics
+        );
+    }
+
+    /// The decoder names fields lazily (`Member`, `format_args!`): the texts stay Go's.
+    #[test]
+    fn decoder_messages_name_nested_fields() {
+        let message = |text: &str| lower(text, Target::OpenBao).diagnostics[0].message.clone();
+        assert_eq!(
+            message("path \"a\" {\n min_wrapping_ttl = true\n min_wrapping_ttl = \"1s\"\n}"),
+            "path \"a\": At 3:21: root.min_wrapping_ttl: unknown type *ast.LiteralType"
+        );
+        assert_eq!(
+            message(r#"path "a" { allowed_parameters { "x" "y" {} } }"#),
+            r#"path "a": root.allowed_parameters.x[0]: cannot decode into interface: *ast.ObjectItem"#
         );
     }
 
