@@ -105,7 +105,17 @@ impl<'a> Cursor<'a> {
             self.last_char_len = 0;
             return Ch::Eof;
         };
-        self.prev = self.pos;
+        // Field by field: a copy of the whole position compiles to one wide load, which
+        // cannot be served from the narrow stores the previous `next` just made and so
+        // waits for them (most of this function's time on a long text).
+        let GoPos {
+            offset,
+            line,
+            column,
+        } = self.pos;
+        self.prev.offset = offset;
+        self.prev.line = line;
+        self.prev.column = column;
         self.pos.column += 1;
         self.last_char_len = c.len_utf8();
         self.pos.offset += c.len_utf8();
