@@ -118,15 +118,41 @@ impl<'a> FromIterator<Key<'a>> for Keys<'a> {
 
 impl<'a> IntoIterator for Keys<'a> {
     type Item = Key<'a>;
-    type IntoIter = std::iter::Take<std::vec::IntoIter<Key<'a>>>;
+    type IntoIter = KeysIntoIter<'a>;
 
+    /// Cost: O(1); inline keys are moved out without an allocation.
     fn into_iter(self) -> Self::IntoIter {
-        match self.0 {
-            KeyStore::Inline { len, keys } => Vec::from(keys).into_iter().take(usize::from(len)),
-            KeyStore::Heap(heap) => {
-                let len = heap.len();
-                heap.into_iter().take(len)
+        KeysIntoIter(match self.0 {
+            KeyStore::Inline { len, keys } => {
+                KeysIterStore::Inline(keys.into_iter().take(usize::from(len)))
             }
+            KeyStore::Heap(heap) => KeysIterStore::Heap(heap.into_iter()),
+        })
+    }
+}
+
+/// The keys of a [`Keys`], by value.
+pub struct KeysIntoIter<'a>(KeysIterStore<'a>);
+
+enum KeysIterStore<'a> {
+    Inline(std::iter::Take<std::array::IntoIter<Key<'a>, 2>>),
+    Heap(std::vec::IntoIter<Key<'a>>),
+}
+
+impl<'a> Iterator for KeysIntoIter<'a> {
+    type Item = Key<'a>;
+
+    fn next(&mut self) -> Option<Key<'a>> {
+        match &mut self.0 {
+            KeysIterStore::Inline(keys) => keys.next(),
+            KeysIterStore::Heap(keys) => keys.next(),
+        }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        match &self.0 {
+            KeysIterStore::Inline(keys) => keys.size_hint(),
+            KeysIterStore::Heap(keys) => keys.size_hint(),
         }
     }
 }

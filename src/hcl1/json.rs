@@ -315,10 +315,12 @@ impl<'a> JsonParser<'a> {
     fn root(&mut self) -> Result<Vec<Item<'a>>, Fail> {
         let token = self.scan();
         match token.kind {
-            Kind::LBrace => match self.object_type(token)?.kind {
-                NodeKind::Object(items) => Ok(items),
-                _ => Ok(Vec::new()),
-            },
+            // The root's items are the whole item stack once read: taken as they are, not
+            // copied into a vector of their own (the flattening copies them anyway).
+            Kind::LBrace => {
+                self.object_onto_stack(token)?;
+                Ok(std::mem::take(&mut self.items))
+            }
             Kind::Eof => Err(Fail::Eof),
             _ => Err(Fail::At(
                 format!(
@@ -444,20 +446,26 @@ impl<'a> JsonParser<'a> {
     /// before it are kept (HCL1 quirk): `{"a": 1,}` is `{"a": 1}` and `{"a": 1, "b": }` is
     /// `{"a": 1}`, both accepted by OpenBao 2.7.2.
     fn object_type(&mut self, lbrace: Token) -> Result<Node<'a>, Fail> {
-        self.enter(&lbrace)?;
         let start = self.items.len();
-        let outcome = match self.object_list() {
-            Err(Fail::At(message, token)) if self.tok.kind != Kind::RBrace || is_deep(&message) => {
-                Err(Fail::At(message, token))
-            }
-            _ => Ok(()),
-        };
+        let outcome = self.object_onto_stack(lbrace);
         let (items, ()) = finish(&mut self.items, start, outcome)?;
         self.depth -= 1;
         Ok(Node {
             kind: NodeKind::Object(items),
             span: Span::new(lbrace.start, self.tok.end.max(lbrace.end)),
         })
+    }
+
+    /// [`JsonParser::object_type`]'s items, pushed onto the item stack (the depth stays
+    /// entered: the caller leaves it).
+    fn object_onto_stack(&mut self, lbrace: Token) -> Result<(), Fail> {
+        self.enter(&lbrace)?;
+        match self.object_list() {
+            Err(Fail::At(message, token)) if self.tok.kind != Kind::RBrace || is_deep(&message) => {
+                Err(Fail::At(message, token))
+            }
+            _ => Ok(()),
+        }
     }
 
     fn list_type(&mut self, lbrack: Token) -> Result<Node<'a>, Fail> {

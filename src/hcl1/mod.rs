@@ -12,7 +12,7 @@ pub(crate) mod lexer;
 pub(crate) mod parser;
 mod unquote;
 
-pub use ast::{Item, Key, Keys, Node, NodeKind};
+pub use ast::{Item, Key, Keys, KeysIntoIter, Node, NodeKind};
 pub use parser::{parse, SyntaxError, MAX_DEPTH};
 
 #[cfg(test)]

@@ -63,7 +63,7 @@ fn decode_ttl(decoder: &Decoder<'_>, body: &[Item]) -> Result<Option<(ParamValue
             Source::List(items) => items.first().map(|i| i.span()).unwrap_or_default(),
         };
         let value = decoder
-            .value_into("root.ttl", source, last.as_ref().map(|(v, _)| v))
+            .value_into(&"root.ttl", source, last.as_ref().map(|(v, _)| v))
             .map_err(|e| {
                 cg_error(
                     format!("path control_group: {}", e.message),
@@ -110,7 +110,7 @@ pub fn lower_openbao(decoder: &Decoder<'_>, value: &Node) -> Result<ControlGroup
         return Err(errors);
     }
     for source in FieldMatches::collect(body, "self_auth_allowed").sources() {
-        if let Err(e) = decoder.boolean("root.self_auth_allowed", source) {
+        if let Err(e) = decoder.boolean(&"root.self_auth_allowed", source) {
             return Err(vec![cg_error(
                 format!("path control_group: {}", e.message),
                 e.span,
@@ -281,7 +281,7 @@ fn lower_bao_factor(
     let mut operations: Vec<Spanned<String>> = Vec::new();
     for source in FieldMatches::collect(body, "controlled_capabilities").sources() {
         decoder
-            .string_list("root.controlled_capabilities", source, &mut operations)
+            .string_list(&"root.controlled_capabilities", source, &mut operations)
             .map_err(|e| {
                 decode_error(e, "`controlled_capabilities` is a list of operation names")
             })?;
@@ -339,14 +339,14 @@ fn lower_identity(
 ) -> Result<(), super::decode::DecodeError> {
     let mut names = Vec::new();
     for source in FieldMatches::collect(body, "group_names").sources() {
-        decoder.string_list("root.Identity.group_names", source, &mut names)?;
+        decoder.string_list(&"root.Identity.group_names", source, &mut names)?;
     }
     let mut ids = Vec::new();
     for source in FieldMatches::collect(body, "group_ids").sources() {
-        decoder.string_list("root.Identity.group_ids", source, &mut ids)?;
+        decoder.string_list(&"root.Identity.group_ids", source, &mut ids)?;
     }
     for source in FieldMatches::collect(body, "approvals").sources() {
-        factor.approvals = decoder.int("root.Identity.Approvals", source)?.value;
+        factor.approvals = decoder.int(&"root.Identity.Approvals", source)?.value;
     }
     factor
         .group_names
@@ -413,7 +413,7 @@ pub fn lower_vault(
         let mut operations: Vec<Spanned<String>> = Vec::new();
         for source in FieldMatches::collect(factor_body, "controlled_capabilities").sources() {
             if let Err(e) =
-                decoder.string_list("root.controlled_capabilities", source, &mut operations)
+                decoder.string_list(&"root.controlled_capabilities", source, &mut operations)
             {
                 errors.push(cg_error(
                     e.message,

@@ -13,6 +13,7 @@
 //!   not; an int field also accepts a string holding an integer (`strconv.ParseInt(s, 0, 0)`).
 
 use std::borrow::Cow;
+use std::fmt::{self, Display};
 
 use super::gostr::{parse_float, parse_int};
 use super::model::ParamValue;
@@ -105,6 +106,15 @@ impl<'a> FieldMatches<'a> {
         self.prefix.is_empty() && self.exact.is_empty()
     }
 
+    /// No match (allocates nothing).
+    pub fn none() -> FieldMatches<'a> {
+        FieldMatches {
+            prefix: Vec::new(),
+            exact: Vec::new(),
+            converted: Vec::new(),
+        }
+    }
+
     /// The sources in decoding order: the prefix matches as one object list, then each exact
     /// match.
     pub fn sources(&self) -> impl Iterator<Item = Source<'_, 'a>> {
@@ -126,6 +136,54 @@ impl<'a> FieldMatches<'a> {
             .last()
             .or(self.prefix.last())
             .map(|item| item.value.span)
+    }
+}
+
+/// The fields of one object body that its items name, found in one pass, so that each of a
+/// struct's fields is collected only when written: most `path` blocks set one or two of the
+/// dozen fields, and collecting the others would walk the body once each for nothing.
+pub struct BodyFields<'a, const N: usize> {
+    body: &'a [Item<'a>],
+    names: &'static [&'static str; N],
+    /// Bit `i` set when some item's first key is `names[i]` (case-insensitively, as HCL).
+    present: u64,
+}
+
+impl<'a, const N: usize> BodyFields<'a, N> {
+    /// Cost: O(items × N) length comparisons, and a case-insensitive comparison for each
+    /// name of the right length.
+    pub fn of(body: &'a [Item<'a>], names: &'static [&'static str; N]) -> BodyFields<'a, N> {
+        const { assert!(N <= 64) };
+        let mut present = 0u64;
+        for item in body {
+            let Some(first) = item.keys.first() else {
+                continue;
+            };
+            for (index, name) in names.iter().enumerate() {
+                if first.name.len() == name.len() && first.name.eq_ignore_ascii_case(name) {
+                    present |= 1 << index;
+                }
+            }
+        }
+        BodyFields {
+            body,
+            names,
+            present,
+        }
+    }
+
+    /// [`FieldMatches::collect`] for the field `names[index]`; at once empty when no item
+    /// names it. Cost: O(1) when not written, else O(items).
+    pub fn collect(&self, index: usize) -> FieldMatches<'a> {
+        if self.present & (1 << index) == 0 {
+            return FieldMatches::none();
+        }
+        FieldMatches::collect(self.body, self.names[index])
+    }
+
+    /// The name of field `index`.
+    pub fn name(&self, index: usize) -> &'static str {
+        self.names[index]
     }
 }
 
@@ -193,7 +251,7 @@ impl<'a> Decoder<'a> {
     /// `decodeString`: strings and heredocs, or a number's literal text.
     pub fn string(
         &self,
-        name: &str,
+        name: &dyn Display,
         source: Source<'_, '_>,
     ) -> Result<Spanned<String>, DecodeError> {
         self.text(|| name.to_string(), source)
@@ -229,7 +287,7 @@ impl<'a> Decoder<'a> {
     /// from the tree: `T` is `String` or `Cow<str>`).
     pub fn string_list<'t, T: From<Cow<'t, str>>>(
         &self,
-        name: &str,
+        name: &dyn Display,
         source: Source<'_, 't>,
         out: &mut Vec<Spanned<T>>,
     ) -> Result<(), DecodeError> {
@@ -261,7 +319,11 @@ impl<'a> Decoder<'a> {
     }
 
     /// `decodeInt`: an integer literal (any Go base prefix) or a string holding one.
-    pub fn int(&self, name: &str, source: Source<'_, '_>) -> Result<Spanned<i64>, DecodeError> {
+    pub fn int(
+        &self,
+        name: &dyn Display,
+        source: Source<'_, '_>,
+    ) -> Result<Spanned<i64>, DecodeError> {
         let node = match source {
             Source::Node(node) => node,
             Source::List(items) => {
@@ -286,7 +348,7 @@ impl<'a> Decoder<'a> {
     }
 
     /// `decodeBool`.
-    pub fn boolean(&self, name: &str, source: Source<'_, '_>) -> Result<bool, DecodeError> {
+    pub fn boolean(&self, name: &dyn Display, source: Source<'_, '_>) -> Result<bool, DecodeError> {
         match source {
             Source::Node(Node {
                 kind: NodeKind::Bool(value),
@@ -302,7 +364,11 @@ impl<'a> Decoder<'a> {
     }
 
     /// `decodeInterface`: any value, typed as HCL decodes it.
-    pub fn value(&self, name: &str, source: Source<'_, '_>) -> Result<ParamValue, DecodeError> {
+    pub fn value(
+        &self,
+        name: &dyn Display,
+        source: Source<'_, '_>,
+    ) -> Result<ParamValue, DecodeError> {
         let node = match source {
             Source::Node(node) => node,
             Source::List(items) => return self.object_value(name, items),
@@ -328,7 +394,8 @@ impl<'a> Decoder<'a> {
             NodeKind::List(elements) => {
                 let mut values = Vec::with_capacity(elements.len());
                 for (index, element) in elements.iter().enumerate() {
-                    values.push(self.value(&format!("{name}[{index}]"), Source::Node(element))?);
+                    values
+                        .push(self.value(&format_args!("{name}[{index}]"), Source::Node(element))?);
                 }
                 Ok(ParamValue::List(values))
             }
@@ -344,7 +411,7 @@ impl<'a> Decoder<'a> {
     /// `x = true` then `x = "1s"` fails). Lists append.
     pub fn value_into(
         &self,
-        name: &str,
+        name: &dyn Display,
         source: Source<'_, '_>,
         previous: Option<&ParamValue>,
     ) -> Result<ParamValue, DecodeError> {
@@ -388,7 +455,7 @@ impl<'a> Decoder<'a> {
     }
 
     /// `decodeFloat`: a FLOAT or NUMBER literal.
-    pub fn float(&self, name: &str, source: Source<'_, '_>) -> Result<f64, DecodeError> {
+    pub fn float(&self, name: &dyn Display, source: Source<'_, '_>) -> Result<f64, DecodeError> {
         match source {
             Source::Node(node) => match &node.kind {
                 NodeKind::BadNumber { text, .. } => {
@@ -410,7 +477,11 @@ impl<'a> Decoder<'a> {
         }
     }
 
-    fn object_value(&self, name: &str, items: &[ItemRef<'_>]) -> Result<ParamValue, DecodeError> {
+    fn object_value(
+        &self,
+        name: &dyn Display,
+        items: &[ItemRef<'_>],
+    ) -> Result<ParamValue, DecodeError> {
         let mut map = std::collections::BTreeMap::new();
         for item in items {
             let Some(key) = item.keys.first() else {
@@ -422,9 +493,12 @@ impl<'a> Decoder<'a> {
                     assign: item.assign,
                     value: item.value,
                 }];
-                self.object_value(&format!("{name}.{}", key.name), &nested)?
+                self.object_value(&format_args!("{name}.{}", key.name), &nested)?
             } else {
-                self.value(&format!("{name}.{}", key.name), Source::Node(item.value))?
+                self.value(
+                    &format_args!("{name}.{}", key.name),
+                    Source::Node(item.value),
+                )?
             };
             map.insert(key.name.to_string(), value);
         }
@@ -434,7 +508,7 @@ impl<'a> Decoder<'a> {
     /// `decodeSlice` into `[]interface{}`: a list's elements, or an object as one map.
     pub fn value_list(
         &self,
-        name: &str,
+        name: &dyn Display,
         source: Source<'_, '_>,
         out: &mut Vec<Spanned<ParamValue>>,
     ) -> Result<(), DecodeError> {
@@ -443,13 +517,13 @@ impl<'a> Decoder<'a> {
                 NodeKind::List(elements) => {
                     for (index, element) in elements.iter().enumerate() {
                         let value =
-                            self.value(&format!("{name}[{index}]"), Source::Node(element))?;
+                            self.value(&format_args!("{name}[{index}]"), Source::Node(element))?;
                         out.push(Spanned::new(value, element.span));
                     }
                     Ok(())
                 }
                 NodeKind::Object(_) => {
-                    let value = self.value(&format!("{name}[0]"), source)?;
+                    let value = self.value(&format_args!("{name}[0]"), source)?;
                     out.push(Spanned::new(value, node.span));
                     Ok(())
                 }
@@ -457,8 +531,10 @@ impl<'a> Decoder<'a> {
             },
             Source::List(items) => {
                 for (index, item) in items.iter().enumerate() {
-                    let value =
-                        self.object_value(&format!("{name}[{index}]"), std::slice::from_ref(item))?;
+                    let value = self.object_value(
+                        &format_args!("{name}[{index}]"),
+                        std::slice::from_ref(item),
+                    )?;
                     out.push(Spanned::new(value, item.span()));
                 }
                 Ok(())
@@ -470,7 +546,7 @@ impl<'a> Decoder<'a> {
     /// them), values appended when a key repeats.
     pub fn param_map<'t>(
         &self,
-        name: &str,
+        name: &dyn Display,
         source: Source<'_, 't>,
         out: &mut ParamEntries<'t>,
     ) -> Result<(), DecodeError> {
@@ -498,7 +574,7 @@ impl<'a> Decoder<'a> {
                     format!("{name}: map must have string keys"),
                 ));
             };
-            let field = format!("{name}.{}", key.name);
+            let field = Member(name, &key.name);
             let mut values = Vec::new();
             if item.keys.len() > 1 {
                 // `"x" "y" {}` nests an object item, which `[]interface{}` cannot hold.
@@ -514,9 +590,21 @@ impl<'a> Decoder<'a> {
     }
 }
 
+/// `parent.key`, a member's name in decoder messages, formatted only when a message is
+/// (decoding a parameter map formats nothing per key or value otherwise).
+struct Member<'n>(&'n dyn Display, &'n str);
+
+impl Display for Member<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}", self.0, self.1)
+    }
+}
+
 /// A parameter map's entries in the order their keys first appear, the values of a repeated
-/// key (spelt the same) appended to its first entry, as Go's map decoding does. Keys are
-/// found through a hash index: O(1) per key, so a map of n keys decodes in O(n).
+/// key (spelt the same) appended to its first entry, as Go's map decoding does. Up to
+/// [`ParamEntries::SCAN_LIMIT`] keys are found by scanning the entries (most maps hold one
+/// or two: no index to allocate); beyond, through a hash index built then: O(1) per key, so
+/// a map of n keys decodes in O(n).
 #[derive(Debug, Default)]
 pub struct ParamEntries<'t> {
     pub entries: Vec<(Key<'t>, Vec<Spanned<ParamValue>>)>,
@@ -524,14 +612,33 @@ pub struct ParamEntries<'t> {
 }
 
 impl<'t> ParamEntries<'t> {
+    /// The most entries searched linearly.
+    const SCAN_LIMIT: usize = 8;
+
     fn add(&mut self, key: &Key<'t>, values: Vec<Spanned<ParamValue>>) {
-        match self.by_name.get(&key.name) {
-            Some(&index) => self.entries[index].1.extend(values),
+        match self.index_of(&key.name) {
+            Some(index) => self.entries[index].1.extend(values),
             None => {
-                self.by_name.insert(key.name.clone(), self.entries.len());
+                if !self.by_name.is_empty() {
+                    self.by_name.insert(key.name.clone(), self.entries.len());
+                }
                 self.entries.push((key.clone(), values));
+                if self.entries.len() == Self::SCAN_LIMIT + 1 {
+                    // The index starts here, with every key so far (the first of each name).
+                    for (index, (key, _)) in self.entries.iter().enumerate() {
+                        self.by_name.entry(key.name.clone()).or_insert(index);
+                    }
+                }
             }
         }
+    }
+
+    /// The entry of the first key spelt `name`. Cost: O(1) with the index, else O(entries).
+    fn index_of(&self, name: &str) -> Option<usize> {
+        if self.entries.len() > Self::SCAN_LIMIT {
+            return self.by_name.get(name).copied();
+        }
+        self.entries.iter().position(|(key, _)| key.name == name)
     }
 }
 
@@ -557,5 +664,61 @@ pub fn go_type(node: &Node<'_>) -> &'static str {
         NodeKind::List(_) => "*ast.ListType",
         NodeKind::Object(_) => "*ast.ObjectType",
         _ => "*ast.LiteralType",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spans(items: &[ItemRef<'_>]) -> Vec<Span> {
+        items.iter().map(ItemRef::span).collect()
+    }
+
+    proptest::proptest! {
+        /// Entries found by scan or by index: as a plain search of every entry would find them.
+        #[test]
+        fn param_entries_merge_as_a_plain_search(names in proptest::collection::vec("[a-l]", 0..40)) {
+            let mut entries = ParamEntries::default();
+            let mut plain: Vec<(String, Vec<i64>)> = Vec::new();
+            for (index, name) in names.iter().enumerate() {
+                let key = Key { name: Cow::Owned(name.clone()), span: Span::new(index, index + 1), quoted: true };
+                let value = index as i64;
+                entries.add(&key, vec![Spanned::new(ParamValue::Int(value), Span::default())]);
+                match plain.iter_mut().find(|(n, _)| n == name) {
+                    Some((_, values)) => values.push(value),
+                    None => plain.push((name.clone(), vec![value])),
+                }
+            }
+            let got: Vec<(String, Vec<i64>)> = entries
+                .entries
+                .iter()
+                .map(|(key, values)| {
+                    let values = values
+                        .iter()
+                        .map(|v| match v.value { ParamValue::Int(i) => i, _ => -1 })
+                        .collect();
+                    (key.name.to_string(), values)
+                })
+                .collect();
+            proptest::prop_assert_eq!(got, plain);
+        }
+
+        /// A field collected through the body's field set matches the field collected alone.
+        #[test]
+        fn body_fields_collect_as_field_matches(text in "(policy|Policy|capabilities|CAPABILITIES|comment|x)( \"a\")?( = \"v\"| \\{\\})( |\\n)") {
+            let text = text.repeat(3);
+            let Ok(root) = crate::hcl1::parse(&text) else { return Ok(()) };
+            let Some(body) = root.as_object() else { return Ok(()) };
+            const NAMES: [&str; 2] = ["policy", "capabilities"];
+            let fields = BodyFields::of(body, &NAMES);
+            for (index, field) in NAMES.iter().enumerate() {
+                let alone = FieldMatches::collect(body, field);
+                let through = fields.collect(index);
+                proptest::prop_assert_eq!(spans(&alone.prefix), spans(&through.prefix));
+                proptest::prop_assert_eq!(spans(&alone.exact), spans(&through.exact));
+                proptest::prop_assert_eq!(alone.converted.len(), through.converted.len());
+            }
+        }
     }
 }

@@ -21,7 +21,7 @@ use std::sync::Arc;
 
 use super::capability::{CapSet, Capability};
 use super::control_group;
-use super::decode::{DecodeError, Decoder, FieldMatches, ParamEntries, Source};
+use super::decode::{BodyFields, DecodeError, Decoder, FieldMatches, ParamEntries, Source};
 use super::duration::{parse_duration_second, DurationInput, Nanos};
 use super::gostr::quote;
 use super::model::{ParamCaseClash, ParamEntry, ParamMap, ParamValue, Policy, Rule, RuleExtra};
@@ -54,6 +54,34 @@ const OPENBAO_PATH_KEYS: [&str; 3] = [
     "expiration",
     "list_scan_response_keys_filter_path",
 ];
+/// The path-block fields [`Lowering::decode_fields`] decodes (both targets'), each at the
+/// index its constant names.
+const DECODED_PATH_FIELDS: [&str; 12] = [
+    "policy",
+    "capabilities",
+    "expiration",
+    "min_wrapping_ttl",
+    "max_wrapping_ttl",
+    "allowed_parameters",
+    "denied_parameters",
+    "required_parameters",
+    "mfa_methods",
+    "subscribe_event_types",
+    "pagination_limit",
+    "list_scan_response_keys_filter_path",
+];
+const F_POLICY: usize = 0;
+const F_CAPABILITIES: usize = 1;
+const F_EXPIRATION: usize = 2;
+const F_MIN_WRAPPING_TTL: usize = 3;
+const F_MAX_WRAPPING_TTL: usize = 4;
+const F_ALLOWED_PARAMETERS: usize = 5;
+const F_DENIED_PARAMETERS: usize = 6;
+const F_REQUIRED_PARAMETERS: usize = 7;
+const F_MFA_METHODS: usize = 8;
+const F_SUBSCRIBE_EVENT_TYPES: usize = 9;
+const F_PAGINATION_LIMIT: usize = 10;
+const F_LIST_SCAN_RESPONSE_KEYS_FILTER_PATH: usize = 11;
 const TOP_LEVEL_KEYS: [&str; 2] = ["name", "path"];
 const OLD_POLICIES: [&str; 4] = ["deny", "read", "write", "sudo"];
 
@@ -312,7 +340,7 @@ impl<'a> Lowering<'a> {
         let matches = FieldMatches::collect(items, "name");
         let mut declared = None;
         for source in matches.sources() {
-            match self.decoder.string("root.name", source) {
+            match self.decoder.string(&"root.name", source) {
                 Ok(name) => declared = Some(name),
                 Err(error) => {
                     self.decode_error(String::new(), error, "`name` takes a string: `name = \"dev\"`; the stored name is the file name anyway");
@@ -577,13 +605,14 @@ impl<'a> Lowering<'a> {
     /// reports the first failing field in that order).
     fn decode_fields<'t>(&mut self, body: &'t [Item<'t>], prefix: BlockPrefix<'_>) -> Fields<'t> {
         let mut fields = Fields::default();
+        let fields_of = BodyFields::of(body, &DECODED_PATH_FIELDS);
         let decoder = Decoder {
             source: self.source,
             json: self.decoder.json,
         };
 
-        for source in FieldMatches::collect(body, "policy").sources() {
-            match decoder.string("root.Policy", source) {
+        for source in fields_of.collect(F_POLICY).sources() {
+            match decoder.string(&"root.Policy", source) {
                 Ok(value) => fields.policy = Some(value),
                 Err(e) => {
                     self.decode_error(prefix.path(), e, "`policy` takes one string: `\"deny\"`, `\"read\"`, `\"write\"` or `\"sudo\"`");
@@ -591,7 +620,7 @@ impl<'a> Lowering<'a> {
                 }
             }
         }
-        let capabilities = FieldMatches::collect(body, "capabilities");
+        let capabilities = fields_of.collect(F_CAPABILITIES);
         if let (Some(first), Some(last)) = (
             capabilities.exact.first().or(capabilities.prefix.first()),
             capabilities.last_span(),
@@ -600,7 +629,7 @@ impl<'a> Lowering<'a> {
         }
         for source in capabilities.sources() {
             if let Err(e) =
-                decoder.string_list("root.Capabilities", source, &mut fields.capabilities)
+                decoder.string_list(&"root.Capabilities", source, &mut fields.capabilities)
             {
                 self.decode_error(
                     prefix.path(),
@@ -611,8 +640,8 @@ impl<'a> Lowering<'a> {
             }
         }
         if self.target == Target::OpenBao {
-            for source in FieldMatches::collect(body, "expiration").sources() {
-                match decoder.string("root.expiration", source) {
+            for source in fields_of.collect(F_EXPIRATION).sources() {
+                match decoder.string(&"root.expiration", source) {
                     Ok(value) => fields.expiration = Some(value),
                     Err(e) => {
                         self.decode_error(
@@ -625,14 +654,15 @@ impl<'a> Lowering<'a> {
                 }
             }
         }
-        for (key, slot) in [
-            ("min_wrapping_ttl", &mut fields.min_ttl),
-            ("max_wrapping_ttl", &mut fields.max_ttl),
+        for (index, slot) in [
+            (F_MIN_WRAPPING_TTL, &mut fields.min_ttl),
+            (F_MAX_WRAPPING_TTL, &mut fields.max_ttl),
         ] {
-            for source in FieldMatches::collect(body, key).sources() {
+            let key = fields_of.name(index);
+            for source in fields_of.collect(index).sources() {
                 let span = source_span(source);
                 let previous = slot.as_ref().map(|v| &v.value);
-                match decoder.value_into(&format!("root.{key}"), source, previous) {
+                match decoder.value_into(&format_args!("root.{key}"), source, previous) {
                     Ok(value) => *slot = Some(Spanned::new(value, span)),
                     Err(e) => {
                         self.decode_error(prefix.path(), e, TTL_HELP);
@@ -641,33 +671,36 @@ impl<'a> Lowering<'a> {
                 }
             }
         }
-        for (key, slot) in [
-            ("allowed_parameters", &mut fields.allowed),
-            ("denied_parameters", &mut fields.denied),
+        for (index, slot) in [
+            (F_ALLOWED_PARAMETERS, &mut fields.allowed),
+            (F_DENIED_PARAMETERS, &mut fields.denied),
         ] {
-            let matches = FieldMatches::collect(body, key);
+            let key = fields_of.name(index);
+            let matches = fields_of.collect(index);
             if matches.is_empty() {
                 continue;
             }
             let mut entries = ParamEntries::default();
             for source in matches.sources() {
-                if let Err(e) = decoder.param_map(&format!("root.{key}"), source, &mut entries) {
+                if let Err(e) = decoder.param_map(&format_args!("root.{key}"), source, &mut entries)
+                {
                     self.decode_error(prefix.path(), e, "parameters map names to lists of values: `allowed_parameters = { \"ttl\" = [] }`");
                     break;
                 }
             }
             *slot = Some(entries.entries);
         }
-        let mut string_lists: Vec<(&str, &mut Vec<Spanned<String>>)> = vec![
-            ("required_parameters", &mut fields.required),
-            ("mfa_methods", &mut fields.mfa),
-        ];
-        if self.target == Target::Vault {
-            string_lists.push(("subscribe_event_types", &mut fields.subscribe));
-        }
-        for (key, slot) in string_lists {
-            for source in FieldMatches::collect(body, key).sources() {
-                if let Err(e) = decoder.string_list(&format!("root.{key}"), source, slot) {
+        let vault = self.target == Target::Vault;
+        let string_lists = [
+            (F_REQUIRED_PARAMETERS, &mut fields.required),
+            (F_MFA_METHODS, &mut fields.mfa),
+        ]
+        .into_iter()
+        .chain(vault.then_some((F_SUBSCRIBE_EVENT_TYPES, &mut fields.subscribe)));
+        for (index, slot) in string_lists {
+            let key = fields_of.name(index);
+            for source in fields_of.collect(index).sources() {
+                if let Err(e) = decoder.string_list(&format_args!("root.{key}"), source, slot) {
                     self.decode_error(
                         prefix.path(),
                         e,
@@ -678,8 +711,8 @@ impl<'a> Lowering<'a> {
             }
         }
         if self.target == Target::OpenBao {
-            for source in FieldMatches::collect(body, "pagination_limit").sources() {
-                match decoder.int("root.pagination_limit", source) {
+            for source in fields_of.collect(F_PAGINATION_LIMIT).sources() {
+                match decoder.int(&"root.pagination_limit", source) {
                     Ok(value) => fields.pagination = Some(value),
                     Err(e) => {
                         self.decode_error(
@@ -691,10 +724,11 @@ impl<'a> Lowering<'a> {
                     }
                 }
             }
-            for source in
-                FieldMatches::collect(body, "list_scan_response_keys_filter_path").sources()
+            for source in fields_of
+                .collect(F_LIST_SCAN_RESPONSE_KEYS_FILTER_PATH)
+                .sources()
             {
-                match decoder.string("root.list_scan_response_keys_filter_path", source) {
+                match decoder.string(&"root.list_scan_response_keys_filter_path", source) {
                     Ok(value) => fields.filter = Some(value),
                     Err(e) => {
                         self.decode_error(prefix.path(), e, "`list_scan_response_keys_filter_path` takes a template string such as `\"{{ .path }}{{ .key }}\"`");
@@ -710,7 +744,7 @@ impl<'a> Lowering<'a> {
     /// normalised after substitution, but its `+*` is refused at write time already.
     fn lower_pattern(&mut self, rule: &mut Rule, label: &str, label_span: Span, plain: bool) {
         let stripped = label.strip_prefix('/').unwrap_or(label);
-        if let Some(offset) = stripped.find("+*") {
+        if let Some(offset) = super::pattern::find_plus_star(stripped) {
             let shift = label.len() - stripped.len() + offset;
             let span = if self.label_is_verbatim(label_span, label) {
                 Span::new(label_span.start + 1 + shift, label_span.start + 3 + shift)
@@ -1182,6 +1216,20 @@ mod tests {
                 .ends_with("root.Capabilities[0]: unknown type for string *ast.ObjectItem"),
             "{:?}",
             listed.diagnostics
+        );
+    }
+
+    /// The decoder names fields lazily (`Member`, `format_args!`): the texts stay Go's.
+    #[test]
+    fn decoder_messages_name_nested_fields() {
+        let message = |text: &str| lower(text, Target::OpenBao).diagnostics[0].message.clone();
+        assert_eq!(
+            message("path \"a\" {\n min_wrapping_ttl = true\n min_wrapping_ttl = \"1s\"\n}"),
+            "path \"a\": At 3:21: root.min_wrapping_ttl: unknown type *ast.LiteralType"
+        );
+        assert_eq!(
+            message(r#"path "a" { allowed_parameters { "x" "y" {} } }"#),
+            r#"path "a": root.allowed_parameters.x[0]: cannot decode into interface: *ast.ObjectItem"#
         );
     }
 

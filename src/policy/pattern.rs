@@ -35,7 +35,7 @@ impl PathPattern {
         let mut normalized = String::with_capacity(namespace.len() + relative.len());
         normalized.push_str(namespace);
         normalized.push_str(relative);
-        if normalized.contains("+*") {
+        if find_plus_star(&normalized).is_some() {
             return Err(format!(
                 "path {normalized:?}: invalid use of wildcards ('+*' is forbidden)"
             ));
@@ -68,9 +68,20 @@ impl PathPattern {
     }
 }
 
-/// Vault's `HasSegmentWildcards`.
+/// Vault's `HasSegmentWildcards`. Cost: O(len), one scan for `+` (cheaper on short paths
+/// than a substring search, which sets up a searcher per call).
 pub fn has_segment_wildcards(path: &str) -> bool {
-    path == "+" || path.contains("/+") || path.starts_with("+/")
+    let bytes = path.as_bytes();
+    path == "+"
+        || path.starts_with("+/")
+        || memchr::memchr_iter(b'+', bytes).any(|i| i > 0 && bytes[i - 1] == b'/')
+}
+
+/// The byte offset of the first `+*` (forbidden in a pattern), as `text.find("+*")`.
+/// Cost: O(len), one scan for `+`.
+pub(crate) fn find_plus_star(text: &str) -> Option<usize> {
+    let bytes = text.as_bytes();
+    memchr::memchr_iter(b'+', bytes).find(|&i| bytes.get(i + 1) == Some(&b'*'))
 }
 
 #[cfg(test)]
@@ -104,6 +115,16 @@ mod tests {
         );
         assert!(PathPattern::parse("foo/+*").is_err());
         assert_eq!(PathPattern::parse("a*b").unwrap().kind, PatternKind::Exact);
+    }
+
+    proptest::proptest! {
+        /// The byte scans answer as the substring searches they replace.
+        #[test]
+        fn scans_agree_with_substring_search(path in "[a-z/+*é]{0,12}") {
+            proptest::prop_assert_eq!(find_plus_star(&path), path.find("+*"));
+            let plain = path == "+" || path.contains("/+") || path.starts_with("+/");
+            proptest::prop_assert_eq!(has_segment_wildcards(&path), plain);
+        }
     }
 
     /// Spec 1.5 step 5, observed on OpenBao 2.7.2: `+/sys/policies/*` in `admin/` matches
