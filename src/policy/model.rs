@@ -65,8 +65,8 @@ pub struct Rule {
     pub pattern_span: Span,
     /// The whole block, from the `path` keyword to the closing brace.
     pub block_span: Span,
-    /// `None` when the label is templated: it is normalised after substitution (see
-    /// [`Rule::pattern_for`]).
+    /// `None` when the label is templated: it is normalised after substitution, when an ACL
+    /// is built for an identity.
     pub pattern: Option<PathPattern>,
     /// `{{...}}` segments in the label, in order.
     pub template_vars: Vec<Spanned<String>>,
@@ -130,7 +130,7 @@ static NO_EXTRA: RuleExtra = RuleExtra {
 };
 
 impl RuleExtra {
-    /// Whether no key is set (then no box is kept): equal to [`NO_EXTRA`], so a key
+    /// Whether no key is set (then no box is kept): equal to `NO_EXTRA`, so a key
     /// added to this struct is covered without being listed here.
     pub fn is_empty(&self) -> bool {
         *self == NO_EXTRA
