@@ -55,6 +55,18 @@ impl fmt::Display for ReadError {
 }
 
 impl ReadError {
+    /// What to do about it, when that is more than checking the path: every command that reads
+    /// files honours `max-file-size`, so a file over it says how to raise it.
+    pub fn help(&self) -> Option<&'static str> {
+        match self {
+            ReadError::TooLarge { .. } => Some(
+                "to check a file this large, raise the limit in `capable.yaml`, e.g. \
+                 `max-file-size: 256MiB`",
+            ),
+            _ => None,
+        }
+    }
+
     fn from_io(error: &std::io::Error) -> ReadError {
         match error.kind() {
             std::io::ErrorKind::NotFound => ReadError::NotFound,

@@ -117,11 +117,11 @@ impl WorkspaceError {
             WorkspaceError::Io { .. } => {
                 Some("check that the path exists and is a readable UTF-8 file or folder".into())
             }
-            WorkspaceError::TooLarge { .. } => Some(
-                "to check a file this large, raise the limit in `capable.yaml`, e.g. \
-                 `max-file-size: 256MiB`"
-                    .into(),
-            ),
+            WorkspaceError::TooLarge { limit, .. } => {
+                crate::input::ReadError::TooLarge { limit: *limit }
+                    .help()
+                    .map(str::to_string)
+            }
             WorkspaceError::DuplicatePolicy { .. } => Some(
                 "a policy is named by its file stem; rename one file or exclude it in \
                  `capable.yaml`"

@@ -381,6 +381,10 @@ fn an_input_over_the_size_limit_is_refused_at_the_limit() {
         stderr.contains("larger than the limit of 1 KiB"),
         "{stderr}"
     );
+    assert!(
+        stderr.contains("help: to check a file this large"),
+        "{stderr}"
+    );
     write(&root.path().join("capable.yaml"), "max-file-size: 1MiB\n");
     let (code, _, stderr) = run(root.path(), &["check", "big.hcl"]);
     assert_ne!(code, 2, "{stderr}");

@@ -303,13 +303,15 @@ pub fn load_policies(
     let mut refused = Vec::new();
     for path in paths {
         let text = crate::input::read_text(path, limit).map_err(|error| {
+            let help = error.help();
             let error = CliError::usage(format!("cannot read `{}`: {error}", path.display()));
-            match policy_file_named(path) {
-                Some(file) => error.with_help(format!(
+            match (policy_file_named(path), help) {
+                (Some(file), _) => error.with_help(format!(
                     "`--policy` takes a policy file: did you mean `{}`?",
                     file.display()
                 )),
-                None => error,
+                (None, Some(help)) => error.with_help(help),
+                (None, None) => error,
             }
         })?;
         let source = Arc::new(SourceFile::new(path.display().to_string(), text));

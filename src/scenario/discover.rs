@@ -150,7 +150,10 @@ pub fn run_scenarios_with(
         let limit = workspace.config.max_file_size;
         let text = crate::input::read_text(&path, limit).map_err(|error| TestError::Other {
             message: format!("cannot read `{name}`: {error}"),
-            help: "check that the path exists and is a readable UTF-8 file".into(),
+            help: error
+                .help()
+                .unwrap_or("check that the path exists and is a readable UTF-8 file")
+                .into(),
         })?;
         let source = Arc::new(SourceFile::new(name, text));
         let loaded = load(source, &workspace.config.mounts);
