@@ -54,8 +54,8 @@ const OPENBAO_PATH_KEYS: [&str; 3] = [
     "expiration",
     "list_scan_response_keys_filter_path",
 ];
-/// The path-block fields [`Lowering::decode_fields`] decodes (both targets'), each at the
-/// index its constant names.
+/// The path-block fields [`Lowering::decode_fields`] decodes (both targets'); `F_*` name
+/// their indices.
 const DECODED_PATH_FIELDS: [&str; 12] = [
     "policy",
     "capabilities",
@@ -70,18 +70,47 @@ const DECODED_PATH_FIELDS: [&str; 12] = [
     "pagination_limit",
     "list_scan_response_keys_filter_path",
 ];
-const F_POLICY: usize = 0;
-const F_CAPABILITIES: usize = 1;
-const F_EXPIRATION: usize = 2;
-const F_MIN_WRAPPING_TTL: usize = 3;
-const F_MAX_WRAPPING_TTL: usize = 4;
-const F_ALLOWED_PARAMETERS: usize = 5;
-const F_DENIED_PARAMETERS: usize = 6;
-const F_REQUIRED_PARAMETERS: usize = 7;
-const F_MFA_METHODS: usize = 8;
-const F_SUBSCRIBE_EVENT_TYPES: usize = 9;
-const F_PAGINATION_LIMIT: usize = 10;
-const F_LIST_SCAN_RESPONSE_KEYS_FILTER_PATH: usize = 11;
+// Each field's index, found in the list when compiling (a name not in it fails the build).
+const F_POLICY: usize = path_field("policy");
+const F_CAPABILITIES: usize = path_field("capabilities");
+const F_EXPIRATION: usize = path_field("expiration");
+const F_MIN_WRAPPING_TTL: usize = path_field("min_wrapping_ttl");
+const F_MAX_WRAPPING_TTL: usize = path_field("max_wrapping_ttl");
+const F_ALLOWED_PARAMETERS: usize = path_field("allowed_parameters");
+const F_DENIED_PARAMETERS: usize = path_field("denied_parameters");
+const F_REQUIRED_PARAMETERS: usize = path_field("required_parameters");
+const F_MFA_METHODS: usize = path_field("mfa_methods");
+const F_SUBSCRIBE_EVENT_TYPES: usize = path_field("subscribe_event_types");
+const F_PAGINATION_LIMIT: usize = path_field("pagination_limit");
+const F_LIST_SCAN_RESPONSE_KEYS_FILTER_PATH: usize =
+    path_field("list_scan_response_keys_filter_path");
+
+/// The index of `name` in [`DECODED_PATH_FIELDS`], for the constants above.
+const fn path_field(name: &str) -> usize {
+    let mut index = 0;
+    while index < DECODED_PATH_FIELDS.len() {
+        if same_bytes(DECODED_PATH_FIELDS[index].as_bytes(), name.as_bytes()) {
+            return index;
+        }
+        index += 1;
+    }
+    panic!("not a decoded path field")
+}
+
+/// `a == b`, usable in a `const fn`.
+const fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut index = 0;
+    while index < a.len() {
+        if a[index] != b[index] {
+            return false;
+        }
+        index += 1;
+    }
+    true
+}
 const TOP_LEVEL_KEYS: [&str; 2] = ["name", "path"];
 const OLD_POLICIES: [&str; 4] = ["deny", "read", "write", "sudo"];
 
