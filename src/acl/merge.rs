@@ -10,7 +10,9 @@ use super::identity::Identity;
 use super::priority::Descriptor;
 use super::store::{FastMap, RadixTree, RuleId, SegmentTrie};
 use super::template::{substitute, TemplateError, TemplateInput};
-use super::types::{Acl, AclError, AclOptions, MergedExtra, MergedRule, RuleSource, SkippedRule};
+use super::types::{
+    Acl, AclError, AclOptions, MergedExtra, MergedRule, RuleSource, SkippedRule, Sources,
+};
 use crate::policy::{
     CapSet, Capability, ParamMap, PathPattern, PatternKind, Policy, Rule, RuleExtra,
 };
@@ -203,14 +205,14 @@ impl MergedRule {
             pattern,
             capabilities,
             extra,
-            sources: vec![RuleSource {
+            sources: Sources::one(RuleSource {
                 policy: Arc::clone(name),
                 raw_pattern: rule.raw_pattern.clone(),
                 file: policy.source.clone(),
                 pattern_span: rule.pattern_span,
                 block_span: rule.block_span,
                 capabilities,
-            }],
+            }),
         }
     }
 }

@@ -39,7 +39,7 @@ pub use request::{Operation, Request};
 pub use template::TemplateFlags;
 pub use types::{
     Acl, AclError, AclOptions, Candidate, Decision, DenyReason, Explanation, LookupStep,
-    MergedExtra, MergedRule, PriorityStep, RuleSource, SkippedRule, Verdict,
+    MergedExtra, MergedRule, PriorityStep, RuleSource, SkippedRule, Sources, Verdict,
 };
 
 #[cfg(test)]

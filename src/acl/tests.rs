@@ -259,7 +259,16 @@ fn granting_policies_after_a_deny_name_the_denier_only() {
 #[test]
 fn per_block_structures_stay_small() {
     assert!(std::mem::size_of::<Rule>() <= 176);
-    assert!(std::mem::size_of::<MergedRule>() <= 72);
+    // 48 bytes and the one source inline (`Sources`): no 88-byte allocation per entry.
+    assert!(
+        std::mem::size_of::<MergedRule>() <= 136,
+        "{}",
+        std::mem::size_of::<MergedRule>()
+    );
+    assert_eq!(
+        std::mem::size_of::<super::Sources>(),
+        std::mem::size_of::<super::types::RuleSource>()
+    );
     assert!(std::mem::size_of::<PathPattern>() <= 32);
     assert!(std::mem::size_of::<super::types::RuleSource>() <= 88);
 }
@@ -1284,4 +1293,36 @@ fn verdict_agrees_with_authorize() {
             }
         }
     }
+}
+
+/// `Sources` keeps merge order whichever way it holds them: none, one inline, or a list.
+#[test]
+fn sources_keep_merge_order() {
+    let source = |policy: &str| super::types::RuleSource {
+        policy: policy.into(),
+        raw_pattern: "a".into(),
+        file: std::sync::Arc::new(crate::source::SourceFile::new("a.hcl", "")),
+        pattern_span: crate::span::Span::default(),
+        block_span: crate::span::Span::default(),
+        capabilities: CapSet::EMPTY,
+    };
+    let names = |sources: &super::Sources| -> Vec<String> {
+        sources.iter().map(|s| s.policy.to_string()).collect()
+    };
+    let mut sources = super::Sources::none();
+    assert!(sources.is_empty());
+    sources.extend(super::Sources::none());
+    assert!(sources.is_empty());
+    sources.extend(super::Sources::one(source("a")));
+    assert_eq!(names(&sources), ["a"]);
+    sources.extend(super::Sources::one(source("b")));
+    assert_eq!(names(&sources), ["a", "b"]);
+    let mut more = super::Sources::one(source("c"));
+    more.extend(super::Sources::one(source("d")));
+    sources.extend(more);
+    sources.extend(super::Sources::none());
+    assert_eq!(names(&sources), ["a", "b", "c", "d"]);
+    let mut first = super::Sources::one(source("x"));
+    first.extend(sources);
+    assert_eq!(names(&first), ["x", "a", "b", "c", "d"]);
 }

@@ -49,11 +49,85 @@ impl RuleSource {
     }
 }
 
+/// The blocks that merged into one ACL entry, in merge order: a slice to every reader. Nearly
+/// every entry has exactly one (a pattern written once), kept inline, so that a big policy's
+/// ACL makes no allocation per entry for its sources; two or more live in a `Vec`.
+#[derive(Clone, Debug)]
+pub struct Sources(SourcesRepr);
+
+#[derive(Clone, Debug)]
+enum SourcesRepr {
+    One(RuleSource),
+    /// None, or two and more.
+    Many(Vec<RuleSource>),
+}
+
+impl Sources {
+    /// No source (a synthetic entry such as `root`'s).
+    pub fn none() -> Sources {
+        Sources(SourcesRepr::Many(Vec::new()))
+    }
+
+    pub fn one(source: RuleSource) -> Sources {
+        Sources(SourcesRepr::One(source))
+    }
+
+    /// Appends `more` after these sources. Cost: O(sources).
+    pub fn extend(&mut self, more: Sources) {
+        if more.is_empty() {
+            return;
+        }
+        if self.is_empty() {
+            *self = more;
+            return;
+        }
+        let list = match &mut self.0 {
+            SourcesRepr::Many(list) => list,
+            SourcesRepr::One(_) => {
+                let SourcesRepr::One(first) =
+                    std::mem::replace(&mut self.0, SourcesRepr::Many(Vec::with_capacity(2)))
+                else {
+                    unreachable!("matched `One` above")
+                };
+                let SourcesRepr::Many(list) = &mut self.0 else {
+                    unreachable!("just replaced by `Many`")
+                };
+                list.push(first);
+                list
+            }
+        };
+        match more.0 {
+            SourcesRepr::One(source) => list.push(source),
+            SourcesRepr::Many(sources) => list.extend(sources),
+        }
+    }
+}
+
+impl std::ops::Deref for Sources {
+    type Target = [RuleSource];
+
+    fn deref(&self) -> &[RuleSource] {
+        match &self.0 {
+            SourcesRepr::One(source) => std::slice::from_ref(source),
+            SourcesRepr::Many(sources) => sources,
+        }
+    }
+}
+
+impl<'a> IntoIterator for &'a Sources {
+    type Item = &'a RuleSource;
+    type IntoIter = std::slice::Iter<'a, RuleSource>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
+    }
+}
+
 /// One entry of the ACL: every block with the same store and key, merged (spec 2).
 ///
-/// Memory: 72 bytes, the normalised pattern's text, 96 bytes per merged block
-/// ([`RuleSource`]) and, only when some block set a key other than `capabilities`, a
-/// [`MergedExtra`].
+/// Memory: the size of this struct (its one [`RuleSource`] inline), the normalised pattern's
+/// text, 88 bytes per further merged block and, only when some block set a key other than
+/// `capabilities`, a [`MergedExtra`].
 #[derive(Clone, Debug)]
 pub struct MergedRule {
     /// The normalised pattern (after template substitution).
@@ -64,7 +138,7 @@ pub struct MergedRule {
     pub extra: Option<Box<MergedExtra>>,
     /// Every block that merged into this entry, in merge order (blocks ignored because the
     /// entry already held `deny` included).
-    pub sources: Vec<RuleSource>,
+    pub sources: Sources,
 }
 
 /// The merged keys of an ACL entry other than `capabilities`, kept apart because few blocks
@@ -160,7 +234,7 @@ impl MergedRule {
             pattern,
             capabilities,
             extra: None,
-            sources: Vec::new(),
+            sources: Sources::none(),
         }
     }
 }

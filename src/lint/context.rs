@@ -149,15 +149,23 @@ pub struct PolicyIndex<'p> {
 /// ([`PolicyIndex::rules_under`]); deeper ones by a scan.
 const GROUPED_DEPTHS: usize = 4;
 
-impl<'p> PolicyIndex<'p> {
-    /// Builds the policy's own ACL and the index. Cost: one ACL build plus O(blocks).
-    pub fn new(policy: &'p Policy, target: Target) -> Result<PolicyIndex<'p>, AclError> {
-        let acl = Acl::new(&[policy], target, None)?;
-        Ok(PolicyIndex::with_acl(policy, target, acl))
-    }
+/// The number of blocks from which one policy's work is spread over the cores: the ACL and the
+/// block maps of [`PolicyIndex::new`], and the rules (`super::engine`). Below it a run's
+/// per-file parallelism keeps the cores busy, and a task per part would cost more than the
+/// parts (a few microseconds each on a small policy).
+pub(super) const PARALLEL_FROM_BLOCKS: usize = 2048;
 
-    /// The index around an already built own ACL of `policy`. Cost: O(blocks).
-    pub fn with_acl(policy: &'p Policy, target: Target, acl: Acl) -> PolicyIndex<'p> {
+/// The per-block maps of a [`PolicyIndex`] (its fields of the same names), which need no ACL.
+struct BlockMaps<'p> {
+    merged: FastMap<&'p str, CapSet>,
+    merged_by_block: Vec<CapSet>,
+    first_of_pattern: Vec<bool>,
+    by_label: FastMap<Span, usize>,
+}
+
+impl<'p> BlockMaps<'p> {
+    /// Cost: O(blocks) hash operations on the normalised patterns.
+    fn of(policy: &'p Policy) -> BlockMaps<'p> {
         let mut merged: FastMap<&'p str, CapSet> = FastMap::default();
         let mut by_label: FastMap<Span, usize> =
             FastMap::with_capacity_and_hasher(policy.rules.len(), Default::default());
@@ -183,14 +191,49 @@ impl<'p> PolicyIndex<'p> {
                 None => CapSet::EMPTY,
             })
             .collect();
-        PolicyIndex {
-            policy,
-            target,
-            acl,
+        BlockMaps {
             merged,
             merged_by_block,
             first_of_pattern,
             by_label,
+        }
+    }
+}
+
+impl<'p> PolicyIndex<'p> {
+    /// Builds the policy's own ACL and the index. Cost: one ACL build plus O(blocks). For a
+    /// big policy the ACL and the block maps are built at once, on two cores.
+    pub fn new(policy: &'p Policy, target: Target) -> Result<PolicyIndex<'p>, AclError> {
+        if policy.rules.len() < PARALLEL_FROM_BLOCKS {
+            let acl = Acl::new(&[policy], target, None)?;
+            return Ok(PolicyIndex::with_acl(policy, target, acl));
+        }
+        let (acl, maps) = rayon::join(
+            || Acl::new(&[policy], target, None),
+            || BlockMaps::of(policy),
+        );
+        Ok(PolicyIndex::with_maps(policy, target, acl?, maps))
+    }
+
+    /// The index around an already built own ACL of `policy`. Cost: O(blocks).
+    pub fn with_acl(policy: &'p Policy, target: Target, acl: Acl) -> PolicyIndex<'p> {
+        PolicyIndex::with_maps(policy, target, acl, BlockMaps::of(policy))
+    }
+
+    fn with_maps(
+        policy: &'p Policy,
+        target: Target,
+        acl: Acl,
+        maps: BlockMaps<'p>,
+    ) -> PolicyIndex<'p> {
+        PolicyIndex {
+            policy,
+            target,
+            acl,
+            merged: maps.merged,
+            merged_by_block: maps.merged_by_block,
+            first_of_pattern: maps.first_of_pattern,
+            by_label: maps.by_label,
             holder: OnceLock::new(),
             witnesses: OnceLock::new(),
             own_substituted: OnceLock::new(),

@@ -54,20 +54,52 @@ fn run_rules(
     settings: &LintSettings<'_>,
     wanted: impl Fn(&str) -> bool,
 ) -> Vec<Diagnostic> {
+    let parallel_from = super::context::PARALLEL_FROM_BLOCKS;
+    run_rules_with(policy, target, settings, wanted, parallel_from)
+}
+
+/// [`run_rules`], the rules running on all cores from `parallel_from` blocks (tests compare
+/// both ways on one policy).
+fn run_rules_with(
+    policy: &Policy,
+    target: Target,
+    settings: &LintSettings<'_>,
+    wanted: impl Fn(&str) -> bool,
+    parallel_from: usize,
+) -> Vec<Diagnostic> {
     let Ok(index) = PolicyIndex::new(policy, target) else {
         return Vec::new();
     };
     let ctx = index
         .context(settings.mounts)
         .with_accessors(settings.accessors);
-    let mut found = Vec::new();
-    for rule in RULES {
+    let rules = RULES.iter().filter(|rule| {
         let id = rule.meta().id;
-        if !wanted(id) || settings.rule_level(id) == Some(RuleLevel::Off) {
-            continue;
-        }
-        rule.check_policy(&ctx, &mut found);
+        wanted(id) && settings.rule_level(id) != Some(RuleLevel::Off)
+    });
+    if policy.rules.len() < parallel_from {
+        let mut found = Vec::new();
+        rules.for_each(|rule| rule.check_policy(&ctx, &mut found));
+        return found;
     }
+    // One big policy is one task of the per-file parallelism: its rules run on all cores
+    // instead, each into its own list, concatenated in registry order (the same findings in
+    // the same order as one after the other). The index's lazy parts are `OnceLock`s: a rule
+    // that needs one another rule is building waits for it.
+    use rayon::prelude::*;
+    let rules: Vec<_> = rules.collect();
+    let per_rule: Vec<Vec<Diagnostic>> = rules
+        .par_iter()
+        .map(|rule| {
+            let mut found = Vec::new();
+            rule.check_policy(&ctx, &mut found);
+            found
+        })
+        .collect();
+    let mut found = Vec::with_capacity(per_rule.iter().map(Vec::len).sum());
+    per_rule
+        .into_iter()
+        .for_each(|mut part| found.append(&mut part));
     found
 }
 
@@ -197,6 +229,51 @@ mod tests {
     use super::*;
     use crate::acl::Identity;
     use crate::lint::context::tests::policy;
+
+    /// The rules run on all cores give the very findings of one after the other, in the same
+    /// order, on a policy that trips many rules (some sharing the index's lazy parts).
+    #[test]
+    fn rules_on_all_cores_match_one_after_the_other() {
+        let blocks = [
+            ("secret/data/team{i}/app", "\"read\", \"list\""),
+            ("secret/metadata/team{i}/*", "\"list\""),
+            ("auth/approle/role/team{i}/+/secret-id", "\"update\""),
+            ("sys/mounts/m{i}", "\"create\", \"update\""),
+            ("secret/data/team{i}/*", "\"deny\", \"read\""),
+            ("transit/export/encryption-key/k{i}", "\"read\""),
+            ("kv/t{i}*", "\"create\""),
+            ("sys/raw/x{i}", "\"read\""),
+            ("secret/data/team{i}/app", "\"update\""),
+            ("+/t{i}/*", "\"sudo\""),
+            ("identity/entity/id/{i}", "\"update\""),
+        ];
+        let mut text = String::new();
+        for i in 0..400 {
+            let (pattern, capabilities) = blocks[i % blocks.len()];
+            let pattern = pattern.replace("{i}", &(i / 3).to_string());
+            text.push_str(&format!(
+                "path \"{pattern}\" {{\n  capabilities = [{capabilities}]\n}}\n"
+            ));
+        }
+        let policy = policy(&text);
+        let (rules, mounts) = (BTreeMap::new(), crate::mounts::Mounts::default());
+        let namespaces = crate::namespace::Namespaces::default();
+        let accessors = Default::default();
+        let settings = LintSettings {
+            rules: &rules,
+            mounts: &mounts,
+            namespaces: &namespaces,
+            accessors: &accessors,
+        };
+        for target in [Target::Vault, Target::OpenBao] {
+            let one_by_one = run_rules_with(&policy, target, &settings, |_| true, usize::MAX);
+            let all_cores = run_rules_with(&policy, target, &settings, |_| true, 0);
+            let rules: std::collections::BTreeSet<&str> =
+                one_by_one.iter().map(|d| d.rule.as_ref()).collect();
+            assert!(rules.len() >= 8, "{rules:?}");
+            assert_eq!(all_cores, one_by_one);
+        }
+    }
 
     #[test]
     fn templated_rules_are_visible_to_rules() {
