@@ -44,14 +44,14 @@ impl Acl {
     /// collected too (an extra walk of the stores, same cost as the lookup).
     pub(crate) fn resolve(&self, path: &str, listing: bool, explain: bool) -> Resolution {
         let trimmed = path.strip_suffix('/').filter(|_| listing);
-        if let Some(&id) = self.exact.get(path) {
+        if let Some(id) = self.exact_id(path) {
             let mut found = Resolution::found(id, LookupStep::Exact);
             if explain {
                 self.lose_all_non_exact(&mut found, path, trimmed);
             }
             return found;
         }
-        if let Some(&id) = trimmed.and_then(|trimmed| self.exact.get(trimmed)) {
+        if let Some(id) = trimmed.and_then(|trimmed| self.exact_id(trimmed)) {
             let mut found = Resolution::found(id, LookupStep::ExactTrimmed);
             if explain {
                 self.lose_all_non_exact(&mut found, path, trimmed);

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use super::identity::Identity;
 use super::priority::Descriptor;
-use super::store::{FastMap, RadixTree, RuleId, SegmentTrie};
+use super::store::{ExactIndex, FastMap, RadixTree, RuleId, SegmentTrie};
 use super::template::{substitute, TemplateError, TemplateInput};
 use super::types::{
     Acl, AclError, AclOptions, MergedExtra, MergedRule, RuleSource, SkippedRule, Sources,
@@ -152,7 +152,7 @@ fn index(acl: &mut Acl) {
         .iter()
         .filter(|rule| rule.pattern.kind == PatternKind::Exact)
         .count();
-    acl.exact = FastMap::with_capacity_and_hasher(exact_rules, Default::default());
+    acl.exact = ExactIndex::with_capacity(exact_rules);
     acl.exact_tree = RadixTree::default();
     acl.prefix = RadixTree::default();
     acl.wildcard = SegmentTrie::default();
@@ -162,7 +162,9 @@ fn index(acl: &mut Acl) {
         let key = rule.pattern.key();
         match rule.pattern.kind {
             PatternKind::Exact => {
-                acl.exact.insert(key.to_string(), id);
+                let rules = &acl.rules;
+                acl.exact
+                    .insert(key, id, |other| rules[other as usize].pattern.key());
                 acl.exact_tree.insert(key.as_bytes(), id);
             }
             PatternKind::Prefix => acl.prefix.insert(key.as_bytes(), id),

@@ -1,7 +1,8 @@
 //! The three rule stores of an ACL (spec 2), built once and read per request without ever
 //! scanning all rules.
 //!
-//! - exact rules: a `HashMap` from key to rule (O(path length) to hash and compare);
+//! - exact rules: a hash table of rule ids, keyed through the rules' own keys
+//!   ([`ExactIndex`], O(path length) to hash and compare);
 //! - prefix rules: a byte radix tree ([`RadixTree`]): all prefix rules covering a path are found
 //!   by one walk down the tree, O(path length);
 //! - segment-wildcard rules: a segment trie ([`SegmentTrie`]) keyed by pattern segments, where
@@ -20,6 +21,56 @@ pub(crate) type FastSet<K> = std::collections::HashSet<K, foldhash::fast::Random
 
 /// Index of a merged rule in the ACL's rule list.
 pub(crate) type RuleId = u32;
+
+/// Exact rules by key: rule ids in a hash table, hashed and compared through the rules' own
+/// keys (`key_of`), so the ACL keeps no second copy of each exact pattern: 4 bytes a slot,
+/// not a `String` and its text. Cost: O(key length) to hash and to compare.
+#[derive(Clone, Default)]
+pub(crate) struct ExactIndex {
+    table: hashbrown::HashTable<RuleId>,
+    hasher: foldhash::fast::RandomState,
+}
+
+impl std::fmt::Debug for ExactIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ExactIndex({} rules)", self.table.len())
+    }
+}
+
+impl ExactIndex {
+    pub(crate) fn with_capacity(capacity: usize) -> ExactIndex {
+        ExactIndex {
+            table: hashbrown::HashTable::with_capacity(capacity),
+            hasher: Default::default(),
+        }
+    }
+
+    /// Puts `id` under `key`, in place of a rule already there; `key_of` gives the key of
+    /// each rule already in.
+    pub(crate) fn insert<'k>(&mut self, key: &str, id: RuleId, key_of: impl Fn(RuleId) -> &'k str) {
+        use std::hash::BuildHasher;
+        let hasher = &self.hasher;
+        let hash = hasher.hash_one(key);
+        let entry = self.table.entry(
+            hash,
+            |&other| key_of(other) == key,
+            |&other| hasher.hash_one(key_of(other)),
+        );
+        match entry {
+            hashbrown::hash_table::Entry::Occupied(mut slot) => *slot.get_mut() = id,
+            hashbrown::hash_table::Entry::Vacant(slot) => {
+                slot.insert(id);
+            }
+        }
+    }
+
+    /// The rule under `key`, if any.
+    pub(crate) fn get<'k>(&self, key: &str, key_of: impl Fn(RuleId) -> &'k str) -> Option<RuleId> {
+        use std::hash::BuildHasher;
+        let hash = self.hasher.hash_one(key);
+        self.table.find(hash, |&id| key_of(id) == key).copied()
+    }
+}
 
 /// A compressed byte trie mapping keys to rules. Each edge carries a byte string; children of a
 /// node start with distinct bytes and are kept sorted by that byte.
@@ -378,6 +429,34 @@ impl SegmentTrie {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The exact index answers as a map of keys does, through growth (many keys), with a key
+    /// put twice (the later id wins) and for keys it does not hold.
+    #[test]
+    fn exact_index_agrees_with_a_map() {
+        let mut keys: Vec<String> = (0..3000).map(|i| format!("secret/data/k{i}")).collect();
+        keys.push(String::new());
+        keys.push("secret/data/k7".into());
+        let mut index = ExactIndex::with_capacity(4);
+        let mut map: std::collections::HashMap<&str, RuleId> = Default::default();
+        for (id, key) in keys.iter().enumerate() {
+            let id = id as RuleId;
+            index.insert(key, id, |other| keys[other as usize].as_str());
+            map.insert(key, id);
+        }
+        for key in
+            keys.iter()
+                .map(String::as_str)
+                .chain(["secret/data/k", "x", "secret/data/k30000"])
+        {
+            let got = index.get(key, |other| keys[other as usize].as_str());
+            assert_eq!(got, map.get(key).copied(), "{key:?}");
+        }
+        assert_eq!(
+            index.get("secret/data/k7", |o| keys[o as usize].as_str()),
+            Some(3001)
+        );
+    }
 
     fn prefixes(tree: &RadixTree, path: &str) -> Vec<(usize, RuleId)> {
         let mut out = Vec::new();

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use super::identity::Identity;
 use super::priority::Descriptor;
-use super::store::{FastMap, RadixTree, RuleId, SegmentTrie};
+use super::store::{ExactIndex, RadixTree, RuleId, SegmentTrie};
 use super::template::TemplateFlags;
 use crate::namespace::Namespaces;
 use crate::policy::{CapSet, Capability, ControlGroup, ParamMap, PathPattern, PatternKind, Policy};
@@ -447,7 +447,7 @@ pub struct Acl {
     pub(super) rules: Vec<MergedRule>,
     /// Per rule: the priority descriptor (`None` for exact rules).
     pub(super) descriptors: Vec<Option<Descriptor>>,
-    pub(super) exact: FastMap<String, RuleId>,
+    pub(super) exact: ExactIndex,
     pub(super) exact_tree: RadixTree,
     pub(super) prefix: RadixTree,
     pub(super) wildcard: SegmentTrie,
@@ -497,7 +497,7 @@ impl Acl {
             policy_count,
             rules: Vec::new(),
             descriptors: Vec::new(),
-            exact: FastMap::default(),
+            exact: ExactIndex::default(),
             exact_tree: RadixTree::default(),
             prefix: RadixTree::default(),
             wildcard: SegmentTrie::default(),
@@ -546,9 +546,15 @@ impl Acl {
         Acl::empty(target, 0)
     }
 
+    /// The id of the merged exact rule for `key`, if any. Cost: O(key length).
+    pub(super) fn exact_id(&self, key: &str) -> Option<RuleId> {
+        let rules = &self.rules;
+        self.exact.get(key, |id| rules[id as usize].pattern.key())
+    }
+
     /// The merged exact rule for `key`, if any. Cost: O(key length).
     pub fn exact_rule(&self, key: &str) -> Option<&MergedRule> {
-        self.exact.get(key).map(|&id| &self.rules[id as usize])
+        self.exact_id(key).map(|id| &self.rules[id as usize])
     }
 
     /// Exact rules whose key starts with `prefix`, in byte order. Cost: O(prefix length + matches).

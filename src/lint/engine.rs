@@ -93,6 +93,8 @@ fn run_rules_with(
         .map(|rule| {
             let mut found = Vec::new();
             rule.check_policy(&ctx, &mut found);
+            // No room left from the growth while the lists wait to be joined.
+            found.shrink_to_fit();
             found
         })
         .collect();
