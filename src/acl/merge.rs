@@ -153,7 +153,7 @@ fn index(acl: &mut Acl) {
         .filter(|rule| rule.pattern.kind == PatternKind::Exact)
         .count();
     acl.exact = ExactIndex::with_capacity(exact_rules);
-    acl.exact_tree = RadixTree::default();
+    acl.exact_tree = std::sync::OnceLock::new();
     acl.prefix = RadixTree::default();
     acl.wildcard = SegmentTrie::default();
     acl.descriptors = Vec::with_capacity(acl.rules.len());
@@ -165,7 +165,6 @@ fn index(acl: &mut Acl) {
                 let rules = &acl.rules;
                 acl.exact
                     .insert(key, id, |other| rules[other as usize].pattern.key());
-                acl.exact_tree.insert(key.as_bytes(), id);
             }
             PatternKind::Prefix => acl.prefix.insert(key.as_bytes(), id),
             PatternKind::SegmentWildcard => acl.wildcard.insert(key, id),
@@ -173,7 +172,6 @@ fn index(acl: &mut Acl) {
         acl.descriptors.push(Descriptor::of(&rule.pattern));
     }
     // The trees live as long as the ACL: no room left from their growth.
-    acl.exact_tree.shrink_to_fit();
     acl.prefix.shrink_to_fit();
     acl.wildcard.shrink_to_fit();
 }

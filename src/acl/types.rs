@@ -448,7 +448,9 @@ pub struct Acl {
     /// Per rule: the priority descriptor (`None` for exact rules).
     pub(super) descriptors: Vec<Option<Descriptor>>,
     pub(super) exact: ExactIndex,
-    pub(super) exact_tree: RadixTree,
+    /// The exact keys as a radix tree, for [`Acl::exact_rules_under`] alone: built on its
+    /// first call, so that an ACL only asked for decisions (a lint's, `caps`') never keeps it.
+    pub(super) exact_tree: std::sync::OnceLock<RadixTree>,
     pub(super) prefix: RadixTree,
     pub(super) wildcard: SegmentTrie,
     pub(super) skipped: Vec<SkippedRule>,
@@ -498,7 +500,7 @@ impl Acl {
             rules: Vec::new(),
             descriptors: Vec::new(),
             exact: ExactIndex::default(),
-            exact_tree: RadixTree::default(),
+            exact_tree: std::sync::OnceLock::new(),
             prefix: RadixTree::default(),
             wildcard: SegmentTrie::default(),
             skipped: Vec::new(),
@@ -552,15 +554,28 @@ impl Acl {
         self.exact.get(key, |id| rules[id as usize].pattern.key())
     }
 
+    /// The exact rules' keys as a radix tree. Cost: O(their total length).
+    fn build_exact_tree(&self) -> RadixTree {
+        let mut tree = RadixTree::default();
+        let exact = self.rules.iter().enumerate();
+        for (id, rule) in exact.filter(|(_, rule)| rule.pattern.kind == PatternKind::Exact) {
+            tree.insert(rule.pattern.key().as_bytes(), id as RuleId);
+        }
+        tree.shrink_to_fit();
+        tree
+    }
+
     /// The merged exact rule for `key`, if any. Cost: O(key length).
     pub fn exact_rule(&self, key: &str) -> Option<&MergedRule> {
         self.exact_id(key).map(|id| &self.rules[id as usize])
     }
 
-    /// Exact rules whose key starts with `prefix`, in byte order. Cost: O(prefix length + matches).
+    /// Exact rules whose key starts with `prefix`, in byte order. Cost: O(prefix length +
+    /// matches), and on the ACL's first call O(exact rules' key length) to build the tree.
     pub fn exact_rules_under(&self, prefix: &str) -> Vec<&MergedRule> {
         let mut out = Vec::new();
         self.exact_tree
+            .get_or_init(|| self.build_exact_tree())
             .for_each_with_prefix(prefix.as_bytes(), |id| out.push(&self.rules[id as usize]));
         out
     }

@@ -256,6 +256,19 @@ struct Fields<'t> {
 
 type Lowered = (Option<Spanned<String>>, Vec<Rule>);
 
+/// The parts of [`Lowering::lower_paths`] as one list, in order. Cost: one move of each rule
+/// (none for a single part).
+fn join_parts(mut parts: Vec<Vec<Rule>>) -> Vec<Rule> {
+    if parts.len() == 1 {
+        return parts.pop().unwrap_or_default();
+    }
+    let mut rules = Vec::with_capacity(parts.iter().map(Vec::len).sum());
+    for mut part in parts {
+        rules.append(&mut part);
+    }
+    rules
+}
+
 /// ` on line N` as the target words an unknown key's line; nothing for a block key, which
 /// the target places on "line 0" (an HCL1 quirk, spec 1.2): our diagnostic points at the key
 /// itself, and "line 0" would only mislead.
@@ -330,17 +343,20 @@ impl<'a> Lowering<'a> {
         };
         self.check_top_level_keys(items);
         let declared_name = self.lower_name(items);
-        let rules = self.lower_paths(items, parallel_from);
-        Some((declared_name, rules))
+        let parts = self.lower_paths(items, parallel_from);
+        // The syntax tree goes before the parts are joined: the tree, the parts and the
+        // joined list would otherwise all be alive at once, the peak of a big policy's check.
+        drop(root);
+        Some((declared_name, join_parts(parts)))
     }
 
-    /// The rules of the `path` items, in order. A big policy's items are lowered in chunks on
-    /// all cores, each chunk with its own diagnostics, joined in order: the same rules and
-    /// diagnostics as one pass (a block's lowering reads nothing of the others). Cost:
-    /// O(items) work, plus one move of the rules when they are joined.
-    fn lower_paths(&mut self, items: &[Item<'_>], parallel_from: usize) -> Vec<Rule> {
+    /// The rules of the `path` items, in order, in parts to be joined ([`join_parts`]). A big
+    /// policy's items are lowered in chunks on all cores, each chunk with its own diagnostics,
+    /// kept in order: the same rules and diagnostics as one pass (a block's lowering reads
+    /// nothing of the others). Cost: O(items).
+    fn lower_paths(&mut self, items: &[Item<'_>], parallel_from: usize) -> Vec<Vec<Rule>> {
         if items.len() < parallel_from {
-            return self.lower_path_items(items);
+            return vec![self.lower_path_items(items)];
         }
         use rayon::prelude::*;
         let parts: Vec<(Vec<Rule>, Vec<Diagnostic>)> = items
@@ -359,9 +375,9 @@ impl<'a> Lowering<'a> {
                 (rules, part.diagnostics)
             })
             .collect();
-        let mut rules = Vec::with_capacity(parts.iter().map(|(rules, _)| rules.len()).sum());
-        for (mut part_rules, mut diagnostics) in parts {
-            rules.append(&mut part_rules);
+        let mut rules = Vec::with_capacity(parts.len());
+        for (part_rules, mut diagnostics) in parts {
+            rules.push(part_rules);
             self.diagnostics.append(&mut diagnostics);
         }
         rules
