@@ -433,6 +433,33 @@ mod tests {
         assert_eq!(substitute(label, &allowed).as_deref(), Ok("x/prod/eu"));
     }
 
+    /// A value's shape keeps whether it resolves, its emptiness and each of `/`, `*`, `+`,
+    /// `{`, `}` in order, and nothing else: `+{{x}}*` fails its parse for an empty value only.
+    #[test]
+    fn directive_shapes_keep_what_a_template_step_reads() {
+        let shape = |team: Option<&str>| {
+            let mut who = identity();
+            who.metadata.remove("team");
+            if let Some(team) = team {
+                who.metadata.insert("team".into(), team.into());
+            }
+            directive_shape("identity.entity.metadata.team", Some(&who))
+        };
+        let value = |text: &str| DirectiveShape::Value(text.into());
+        assert_eq!(shape(None), DirectiveShape::Missing);
+        assert_eq!(shape(Some("")), value(""));
+        assert_eq!(shape(Some("ai")), value("a"));
+        assert_eq!(shape(Some("x/yz*+{q}")), value("a/a*+{a}"));
+        assert_eq!(shape(Some("é/")), value("a/"));
+        assert_ne!(shape(Some("")), shape(Some("a")));
+        for special in ["/", "*", "+", "{", "}"] {
+            assert_ne!(shape(Some(special)), shape(Some("a")), "{special}");
+        }
+        let directives: Vec<&str> = label_directives("a/{{ x }}/{{y}}b{{z").collect();
+        assert_eq!(directives, ["x", "y", "z"]);
+        assert_eq!(label_directives("a/{{x").count(), 0);
+    }
+
     /// Spec 1.8 (Vault newest `identitytpl`): a substituted `*` or `+` skips the rule on Vault,
     /// whatever OpenBao's policy flags say; `/` stays allowed.
     #[test]
