@@ -26,10 +26,11 @@ pub type Finding = crate::lint::RoleFinding;
 /// its findings alone) is built once, for the first subject that holds it. Subjects whose
 /// findings cannot differ (same key) are linted once and share the result. The
 /// distinct subjects are linted on all cores; the findings keep the subjects' order.
-/// Groups are left out (no rule applies to them). Cost: O(distinct subjects × rules of their
-/// policies × merged rules) work, spread over the cores, plus O(subjects × effective
-/// policies per subject) for the keys (names borrowed, hashed once), and for a subject with
-/// a templated policy O(its identity) to build and hash that.
+/// Groups are left out (no rule applies to them); entities are linted per group closure and
+/// shape of their identity (see [`lint_entities`]). Cost: O(distinct roles × rules of their
+/// policies × merged rules) work, spread over the cores, plus O(roles × effective policies
+/// per role) for the keys (names borrowed, hashed once), and for a role with a templated
+/// policy O(its identity) to build and hash that; entities: see [`lint_entities`].
 pub fn lint_inventory(inventory: &Inventory, target: Target, mounts: &Mounts) -> Vec<Finding> {
     lint_inventory_with(inventory, target, mounts, None)
 }
@@ -78,19 +79,20 @@ pub fn lint_inventory_with(
         })
         .collect();
     let mut entity_findings = lint_entities(inventory, &entities, target, stored).into_iter();
-    let prepared: Vec<Prepared> = subjects
+    // `None` for an entity.
+    let keyed: Vec<Option<Option<SubjectKeys>>> = subjects
         .par_iter()
         .map(|subject| match subject {
-            Subject::Entity(_) => Prepared::Linted(None),
-            _ => Prepared::Keyed(SubjectKeys::of(inventory, subject, store_keys.as_ref())),
+            Subject::Entity(_) => None,
+            _ => Some(SubjectKeys::of(inventory, subject, store_keys.as_ref())),
         })
         .collect();
-    // The entities' findings, in their order among the subjects.
-    let prepared: Vec<Prepared> = prepared
+    // The entities take their findings in their order among the subjects.
+    let prepared: Vec<Prepared> = keyed
         .into_iter()
-        .map(|prepared| match prepared {
-            Prepared::Linted(_) => Prepared::Linted(entity_findings.next().flatten()),
-            keyed => keyed,
+        .map(|keys| match keys {
+            Some(keys) => Prepared::Keyed(keys),
+            None => Prepared::Linted(entity_findings.next().flatten()),
         })
         .collect();
     // The first subject of each key is linted; the others take its findings.
