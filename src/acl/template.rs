@@ -92,7 +92,7 @@ fn check_forbidden(value: &str, input: &TemplateInput<'_>) -> Result<(), String>
     }
 }
 
-/// The directives of `label` that [`substitute`] may resolve, trimmed, in order: the text
+/// The directives of `label` that `substitute` may resolve, trimmed, in order: the text
 /// before the first `}}` of each piece after a `{{` (a superset: pieces past an unbalanced
 /// one are listed too, though substitution stops there). Cost: O(label length).
 pub fn label_directives(label: &str) -> impl Iterator<Item = &str> {
@@ -117,7 +117,7 @@ pub enum DirectiveShape {
 /// The shape of `directive`'s value for `identity` (a directive as [`label_directives`]
 /// gives it; `time.*` read at the Unix epoch, which gives the shape of every instant: digits
 /// and `-`). Two identities with the same shape for every directive of a rule get the same
-/// template step for it: [`substitute`] reads of a value only whether it resolves and which
+/// template step for it: `substitute` reads of a value only whether it resolves and which
 /// of `/`, `*`, `+` it holds (Vault's glob refusal, OpenBao's forbidden values), and the
 /// pattern's parse only where `+` meets `*` (spec 1.5 step 6), which a run of other
 /// characters, of any length but zero, keeps apart; `{` and `}` in a value are inserted as

@@ -27,10 +27,10 @@ pub type Finding = crate::lint::RoleFinding;
 /// findings cannot differ (same key) are linted once and share the result. The
 /// distinct subjects are linted on all cores; the findings keep the subjects' order.
 /// Groups are left out (no rule applies to them); entities are linted per group closure and
-/// shape of their identity (see [`lint_entities`]). Cost: O(distinct roles × rules of their
+/// shape of their identity (see `lint_entities`). Cost: O(distinct roles × rules of their
 /// policies × merged rules) work, spread over the cores, plus O(roles × effective policies
 /// per role) for the keys (names borrowed, hashed once), and for a role with a templated
-/// policy O(its identity) to build and hash that; entities: see [`lint_entities`].
+/// policy O(its identity) to build and hash that; entities: see `lint_entities`.
 pub fn lint_inventory(inventory: &Inventory, target: Target, mounts: &Mounts) -> Vec<Finding> {
     lint_inventory_with(inventory, target, mounts, None)
 }
