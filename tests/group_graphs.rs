@@ -376,3 +376,414 @@ proptest! {
         }
     }
 }
+
+/// Values of an entity's own fields: empty, plain, and holding each character that changes a
+/// template step (`/`, `*`, `+`) or might (`{`, `}`), alone, at either end and inside.
+fn shaped_value() -> impl Strategy<Value = String> {
+    prop::sample::select(vec![
+        "", "a", "bc", "é", "/", "*", "+", "{", "}", "a/b", "/a", "a/", "a*", "*a", "+a", "a+",
+        "a+*b", "+*", "*+", "a{b}", "//", "++", "**", "a/+/b",
+    ])
+    .prop_map(str::to_string)
+}
+
+/// The same shape as `value` (see `capable::acl::directive_shape`): each run of other
+/// characters than `/`, `*`, `+`, `{`, `}` replaced by another non-empty one.
+fn reshaped(value: &str, filler: &str) -> String {
+    let mut out = String::new();
+    let mut in_run = false;
+    for c in value.chars() {
+        match c {
+            '/' | '*' | '+' | '{' | '}' => {
+                in_run = false;
+                out.push(c);
+            }
+            _ if in_run => {}
+            _ => {
+                in_run = true;
+                out.push_str(filler);
+            }
+        }
+    }
+    out
+}
+
+/// An entity's own fields: id, name, `team` and `zone` metadata (each may be missing), and an
+/// alias on `acc1` (may be missing) with `r` metadata and `c` custom metadata.
+#[derive(Clone, Debug)]
+struct OwnFields {
+    id: String,
+    name: String,
+    team: Option<String>,
+    zone: Option<String>,
+    alias: Option<(String, Option<String>, Option<String>)>,
+}
+
+/// A few values, so that two identities often share a shape: empty, plain, and one of each
+/// character that matters, alone or after a plain run.
+fn few_values() -> impl Strategy<Value = String> {
+    prop::sample::select(vec!["", "a", "+", "*", "/", "a+", "*a"]).prop_map(str::to_string)
+}
+
+fn own_fields() -> impl Strategy<Value = OwnFields> {
+    own_fields_of(shaped_value)
+}
+
+fn own_fields_of<S: Strategy<Value = String>>(
+    value: impl Fn() -> S,
+) -> impl Strategy<Value = OwnFields> {
+    let maybe = || prop::option::of(value());
+    (
+        value(),
+        value(),
+        maybe(),
+        maybe(),
+        prop::option::of((value(), maybe(), maybe())),
+    )
+        .prop_map(|(id, name, team, zone, alias)| OwnFields {
+            id,
+            name,
+            team,
+            zone,
+            alias,
+        })
+}
+
+impl OwnFields {
+    fn reshaped(&self, filler: &str) -> OwnFields {
+        let shape = |value: &String| reshaped(value, filler);
+        OwnFields {
+            id: shape(&self.id),
+            name: shape(&self.name),
+            team: self.team.as_ref().map(shape),
+            zone: self.zone.as_ref().map(shape),
+            alias: self
+                .alias
+                .as_ref()
+                .map(|(name, r, c)| (shape(name), r.as_ref().map(shape), c.as_ref().map(shape))),
+        }
+    }
+
+    /// These fields with field `field` (in declaration order; 5: the alias's custom
+    /// metadata) set to `value` (`None`: removed, or for id and name emptied).
+    fn with_field(&self, field: usize, value: Option<String>) -> OwnFields {
+        let mut out = self.clone();
+        let alias = out.alias.get_or_insert_with(|| ("n".into(), None, None));
+        match field {
+            0 => out.id = value.unwrap_or_default(),
+            1 => out.name = value.unwrap_or_default(),
+            2 => out.team = value,
+            3 => out.zone = value,
+            4 => alias.1 = value,
+            _ => alias.2 = value,
+        }
+        if field < 4 {
+            out.alias = self.alias.clone();
+        }
+        out
+    }
+
+    /// The identity of an entity with these fields in group `g1` (id `gid1`, `env`
+    /// metadata `env`).
+    fn identity(&self, env: &str) -> capable::acl::Identity {
+        let mut metadata = BTreeMap::new();
+        if let Some(team) = &self.team {
+            metadata.insert("team".to_string(), team.clone());
+        }
+        if let Some(zone) = &self.zone {
+            metadata.insert("zone".to_string(), zone.clone());
+        }
+        let aliases = self.alias.iter().map(|(name, r, c)| capable::acl::Alias {
+            mount_accessor: "acc1".into(),
+            id: "alias-1".into(),
+            name: name.clone(),
+            metadata: r.iter().map(|r| ("r".to_string(), r.clone())).collect(),
+            custom_metadata: c.iter().map(|c| ("c".to_string(), c.clone())).collect(),
+        });
+        capable::acl::Identity {
+            entity_id: self.id.clone(),
+            entity_name: self.name.clone(),
+            metadata,
+            aliases: aliases.collect(),
+            groups: vec![capable::acl::Group {
+                id: "gid1".into(),
+                name: "g1".into(),
+                metadata: BTreeMap::from([("env".to_string(), env.to_string())]),
+            }],
+        }
+    }
+}
+
+/// The directives the labels below are made of: every kind of variable, a bogus one, one
+/// with spaces, and `identity.groups` ones (read from the groups, which stay the same).
+const DIRECTIVES: &[&str] = &[
+    "identity.entity.id",
+    "identity.entity.name",
+    " identity.entity.name ",
+    "identity.entity.metadata.team",
+    "identity.entity.metadata.zone",
+    "identity.entity.aliases.acc1.name",
+    "identity.entity.aliases.acc1.id",
+    "identity.entity.aliases.acc1.metadata.r",
+    "identity.entity.aliases.acc1.custom_metadata.c",
+    "identity.entity.aliases.acc2.name",
+    "identity.entity.bogus",
+    "identity.groups.names.g1.name",
+    "identity.groups.ids.gid1.metadata.env",
+    "identity.groups.names.g2.id",
+    "time.now",
+    "time.now.plus.1h",
+];
+
+/// A path label: literal pieces (with `/`, `+`, `*` that meet the values) and directives.
+fn label() -> impl Strategy<Value = String> {
+    let literal = prop::sample::select(vec!["secret/", "a", "/", "+", "*", "x+", "+/", "/*", "b"]);
+    let directive = || prop::sample::select(DIRECTIVES.to_vec());
+    // A directive between `+` and `*`: an empty value makes the pattern's `+*`.
+    let piece = prop_oneof![
+        literal.prop_map(str::to_string),
+        directive().prop_map(|d| format!("{{{{{d}}}}}")),
+        directive().prop_map(|d| format!("+{{{{{d}}}}}*")),
+    ];
+    prop::collection::vec(piece, 1..6).prop_map(|pieces| pieces.concat())
+}
+
+/// A policy of the labels; `None` when the target refuses it (a written `+*`).
+fn policy_of(labels: &[String], target: Target) -> Option<capable::policy::Policy> {
+    let text: String = labels
+        .iter()
+        .map(|label| format!("path \"{label}\" {{ capabilities = [\"read\"] }}\n"))
+        .collect();
+    let source = Arc::new(SourceFile::new("p.hcl", text));
+    capable::policy::parse_policy(source, target).policy
+}
+
+/// The findings as (span, message), in order.
+fn unresolved(
+    policy: &capable::policy::Policy,
+    identity: &capable::acl::Identity,
+    target: Target,
+) -> Vec<(usize, String)> {
+    let mut found = Vec::new();
+    capable::lint::rules::unresolved_template::check_subject(
+        [policy],
+        Some(identity),
+        target,
+        &mut found,
+    );
+    found
+        .into_iter()
+        .map(|(_, diagnostic)| (diagnostic.span.start, diagnostic.message))
+        .collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(1000))]
+
+    /// What `check` computes once per shape of an entity's own fields (per group closure):
+    /// two identities with the same groups whose values differ only in the runs of other
+    /// characters than `/`, `*`, `+`, `{`, `}` have the same shape, and every rule's template
+    /// step (`kept_rules`) and `unresolved-template` findings are the same for both, on both
+    /// targets, with or without OpenBao's template switches; so do two identities of one
+    /// shape that differ in a value.
+    #[test]
+    fn identities_of_one_shape_get_the_same_template_outcomes(
+        labels in prop::collection::vec(label(), 1..5),
+        own in prop_oneof![own_fields(), own_fields_of(few_values)],
+        field in 0..6usize,
+        value in prop::option::of(few_values()),
+        env in shaped_value(),
+        filler in prop::sample::select(vec!["q", "zz", "é", "0"]),
+        bao in any::<bool>(),
+        slashes in any::<bool>(),
+        wildcards in any::<bool>(),
+    ) {
+        let target = if bao { Target::OpenBao } else { Target::Vault };
+        let policy = policy_of(&labels, target);
+        prop_assume!(policy.is_some(), "a written `+*`");
+        let Some(mut policy) = policy else {
+            return Ok(());
+        };
+        policy.template_flags = capable::acl::TemplateFlags {
+            allow_slashes: slashes,
+            allow_wildcards: wildcards,
+        };
+        let first = own.identity(&env);
+        let second = own.reshaped(filler).identity(&env);
+        let reads = capable::lint::rules::unresolved_template::EntityReads::of([&policy]);
+        prop_assert_eq!(reads.shape(&first), reads.shape(&second));
+        let kept = |identity| {
+            capable::acl::kept_rules(&policy, target, Some(identity)).map_err(|_| "refused")
+        };
+        prop_assert_eq!(kept(&first), kept(&second));
+        prop_assert_eq!(unresolved(&policy, &first, target), unresolved(&policy, &second, target));
+        // Any other identity of that shape, too (a shape that forgets what matters fails):
+        // here the first with one field set to another value, or removed.
+        let third = own.with_field(field, value).identity(&env);
+        if reads.shape(&third) == reads.shape(&first) {
+            prop_assert_eq!(kept(&first), kept(&third));
+            prop_assert_eq!(unresolved(&policy, &first, target), unresolved(&policy, &third, target));
+        }
+    }
+}
+
+/// An in-memory findings store, as the cache keeps them.
+#[derive(Default)]
+struct MemoryStore(std::sync::Mutex<BTreeMap<String, capable::inventory::lints::StoredFindings>>);
+
+impl capable::inventory::lints::RoleFindingsStore for MemoryStore {
+    fn get(&self, key: &str) -> Option<capable::inventory::lints::StoredFindings> {
+        self.0.lock().unwrap().get(key).cloned()
+    }
+
+    fn put(&self, key: &str, findings: capable::inventory::lints::StoredFindings) {
+        self.0.lock().unwrap().insert(key.to_string(), findings);
+    }
+}
+
+/// Policies for the shared closures: labels where the values' `/`, `*`, `+` and emptiness
+/// decide (`p3` may hold slashes, `p4` wildcards on OpenBao).
+const SHARED_POLICIES: &[&str] = &[
+    "secret/{{identity.entity.name}}/*",
+    "secret/+{{identity.entity.metadata.team}}*",
+    "kv/{{identity.entity.aliases.acc1.name}}/{{identity.entity.metadata.zone}}",
+    "kv/{{identity.entity.metadata.team}}/{{identity.groups.names.g1.name}}/*",
+    "x/{{identity.entity.aliases.acc1.metadata.r}}+/{{identity.entity.id}}",
+    "y/{{identity.groups.names.g2.metadata.env}}/{{identity.entity.bogus}}",
+];
+
+fn quoted(text: &str) -> String {
+    serde_json::to_string(text).unwrap()
+}
+
+/// A `capable.yaml` of groups `g0 <- g1 <- g2` (g2 lists g1, g1 lists g0) and the entities,
+/// each in `g0` or `g1` (so in one of two closures), with its own fields.
+fn shared_yaml(entities: &[(OwnFields, bool)], env: &str) -> String {
+    let mut out = String::from(
+        "policies:\n  p3:\n    allow_slashes_in_identity_templates: true\n  \
+         p4:\n    allow_wildcards_in_identity_templates: true\ngroups:\n",
+    );
+    let _ = writeln!(out, "  g0:\n    policies: [p0, p1]");
+    let _ = writeln!(
+        out,
+        "  g1:\n    policies: [p2, p3, p4]\n    member_groups: [g0]\n    id: gid1"
+    );
+    let _ = writeln!(
+        out,
+        "  g2:\n    policies: [p5]\n    member_groups: [g1]\n    metadata: {{env: {}}}",
+        quoted(env)
+    );
+    out.push_str("entities:\n");
+    for (at, (own, deep)) in entities.iter().enumerate() {
+        // Names must differ: the entity's name is its key, with a unique prefix.
+        let name = format!("e{at}{}", own.name);
+        let _ = writeln!(
+            out,
+            "  {}:\n    id: {}",
+            quoted(&name),
+            quoted(&format!("{at}{}", own.id))
+        );
+        let _ = writeln!(out, "    groups: [{}]", if *deep { "g0" } else { "g1" });
+        let metadata: Vec<String> = [("team", &own.team), ("zone", &own.zone)]
+            .iter()
+            .filter_map(|(key, value)| Some(format!("{key}: {}", quoted(value.as_ref()?))))
+            .collect();
+        let _ = writeln!(out, "    metadata: {{{}}}", metadata.join(", "));
+        if let Some((alias, r, c)) = &own.alias {
+            let _ = writeln!(
+                out,
+                "    aliases:\n      - {{mount: userpass, accessor: acc1, name: {}, metadata: {{{}}}, custom_metadata: {{{}}}}}",
+                quoted(&format!("{at}{alias}")),
+                r.iter().map(|r| format!("r: {}", quoted(r))).collect::<String>(),
+                c.iter().map(|c| format!("c: {}", quoted(c))).collect::<String>(),
+            );
+        }
+    }
+    out
+}
+
+/// The reference merge: per entity its own `check_subject` with its whole identity, one
+/// finding per (file, rule, span, message) in first order, naming its subjects sorted.
+fn reference_findings(inventory: &Inventory, target: Target) -> Vec<(String, usize, String)> {
+    let mut order: Vec<(String, String, usize, String)> = Vec::new();
+    let mut subjects: BTreeMap<(String, String, usize, String), BTreeSet<String>> = BTreeMap::new();
+    for subject in inventory.subjects() {
+        if !matches!(subject, Subject::Entity(_)) {
+            continue;
+        }
+        let identity = inventory.identity_for(&subject).unwrap();
+        let policies = inventory.policy_set(&subject, target).unwrap();
+        let mut found = Vec::new();
+        capable::lint::rules::unresolved_template::check_subject(
+            &policies,
+            identity.as_ref(),
+            target,
+            &mut found,
+        );
+        for (file, diagnostic) in found {
+            let key = (
+                file.name.clone(),
+                diagnostic.rule.to_string(),
+                diagnostic.span.start,
+                diagnostic.message.clone(),
+            );
+            if !subjects.contains_key(&key) {
+                order.push(key.clone());
+            }
+            subjects.entry(key).or_default().insert(subject.to_string());
+        }
+    }
+    order
+        .into_iter()
+        .map(|key| {
+            let names: Vec<String> = subjects[&key].iter().cloned().collect();
+            let message = key.3.replace("{subjects}", &names.join(", "));
+            (key.0, key.2, message)
+        })
+        .collect()
+}
+
+fn as_triples(findings: Vec<capable::lint::RoleFinding>) -> Vec<(String, usize, String)> {
+    findings
+        .into_iter()
+        .map(|(file, diagnostic)| (file.name.clone(), diagnostic.span.start, diagnostic.message))
+        .collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(120))]
+
+    /// Many entities in two closures, with identities of many shapes: the findings linted
+    /// once per (closure, shape) equal every entity's own, merged, on both targets, without
+    /// a store, into an empty one and from the filled one.
+    #[test]
+    fn entity_findings_per_closure_and_shape_equal_each_entitys_own(
+        entities in prop::collection::vec((own_fields(), any::<bool>()), 1..14),
+        env in shaped_value(),
+        bao in any::<bool>(),
+    ) {
+        let target = if bao { Target::OpenBao } else { Target::Vault };
+        let source = Arc::new(SourceFile::new("capable.yaml", shared_yaml(&entities, &env)));
+        let config = Config::from_text(source, ".".into()).expect("config");
+        let sources = SHARED_POLICIES
+            .iter()
+            .enumerate()
+            .map(|(at, label)| {
+                let text = format!("path \"{label}\" {{ capabilities = [\"read\"] }}\n");
+                Arc::new(SourceFile::new(format!("policies/p{at}.hcl"), text))
+            })
+            .collect();
+        let workspace = Workspace::from_sources(config.clone(), target, sources).expect("ws");
+        let inventory = Inventory::new(&config, &workspace.policies).expect("inventory");
+        let expected = reference_findings(&inventory, target);
+        let lints = capable::inventory::lints::lint_inventory;
+        prop_assert_eq!(&as_triples(lints(&inventory, target, &config.mounts)), &expected);
+        let store = MemoryStore::default();
+        for _ in 0..2 {
+            let found = capable::inventory::lints::lint_inventory_with(
+                &inventory, target, &config.mounts, Some(&store),
+            );
+            prop_assert_eq!(&as_triples(found), &expected);
+        }
+    }
+}

@@ -36,7 +36,7 @@ pub use identity::{Alias, Group, Identity};
 pub use kept::kept_rules;
 pub use params::glob_matches;
 pub use request::{Operation, Request};
-pub use template::TemplateFlags;
+pub use template::{directive_shape, label_directives, DirectiveShape, TemplateFlags};
 pub use types::{
     Acl, AclError, AclOptions, Candidate, Decision, DenyReason, Explanation, LookupStep,
     MergedExtra, MergedRule, PriorityStep, RuleSource, SkippedRule, Sources, Verdict,

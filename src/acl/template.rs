@@ -92,6 +92,57 @@ fn check_forbidden(value: &str, input: &TemplateInput<'_>) -> Result<(), String>
     }
 }
 
+/// The directives of `label` that `substitute` may resolve, trimmed, in order: the text
+/// before the first `}}` of each piece after a `{{` (a superset: pieces past an unbalanced
+/// one are listed too, though substitution stops there). Cost: O(label length).
+pub fn label_directives(label: &str) -> impl Iterator<Item = &str> {
+    let templated = label.contains("{{") && label.contains("}}");
+    label
+        .split("{{")
+        .skip(1)
+        .filter(move |_| templated)
+        .map(|piece| piece.split("}}").next().unwrap_or("").trim())
+}
+
+/// What of a directive's value can change a rule's template step (see [`directive_shape`]).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum DirectiveShape {
+    /// No value: the rule is skipped, whatever else it holds.
+    Missing,
+    /// The value with each run of other characters than `/`, `*`, `+`, `{` and `}` made one
+    /// `a` (an empty value stays empty).
+    Value(String),
+}
+
+/// The shape of `directive`'s value for `identity` (a directive as [`label_directives`]
+/// gives it; `time.*` read at the Unix epoch, which gives the shape of every instant: digits
+/// and `-`). Two identities with the same shape for every directive of a rule get the same
+/// template step for it: `substitute` reads of a value only whether it resolves and which
+/// of `/`, `*`, `+` it holds (Vault's glob refusal, OpenBao's forbidden values), and the
+/// pattern's parse only where `+` meets `*` (spec 1.5 step 6), which a run of other
+/// characters, of any length but zero, keeps apart; `{` and `}` in a value are inserted as
+/// text, kept only to be safe. Cost: O(value length + identity size).
+pub fn directive_shape(directive: &str, identity: Option<&Identity>) -> DirectiveShape {
+    let input = TemplateInput {
+        identity,
+        target: Target::Vault,
+        flags: TemplateFlags::default(),
+        now: 0,
+    };
+    let Ok(value) = resolve(directive, &input) else {
+        return DirectiveShape::Missing;
+    };
+    let mut shape = String::new();
+    for c in value.chars() {
+        match c {
+            '/' | '*' | '+' | '{' | '}' => shape.push(c),
+            _ if shape.ends_with('a') => {}
+            _ => shape.push('a'),
+        }
+    }
+    DirectiveShape::Value(shape)
+}
+
 fn resolve(directive: &str, input: &TemplateInput<'_>) -> Result<String, String> {
     if let Some(rest) = directive.strip_prefix("identity.entity.") {
         let identity = input
@@ -380,6 +431,33 @@ mod tests {
             now: 0,
         };
         assert_eq!(substitute(label, &allowed).as_deref(), Ok("x/prod/eu"));
+    }
+
+    /// A value's shape keeps whether it resolves, its emptiness and each of `/`, `*`, `+`,
+    /// `{`, `}` in order, and nothing else: `+{{x}}*` fails its parse for an empty value only.
+    #[test]
+    fn directive_shapes_keep_what_a_template_step_reads() {
+        let shape = |team: Option<&str>| {
+            let mut who = identity();
+            who.metadata.remove("team");
+            if let Some(team) = team {
+                who.metadata.insert("team".into(), team.into());
+            }
+            directive_shape("identity.entity.metadata.team", Some(&who))
+        };
+        let value = |text: &str| DirectiveShape::Value(text.into());
+        assert_eq!(shape(None), DirectiveShape::Missing);
+        assert_eq!(shape(Some("")), value(""));
+        assert_eq!(shape(Some("ai")), value("a"));
+        assert_eq!(shape(Some("x/yz*+{q}")), value("a/a*+{a}"));
+        assert_eq!(shape(Some("é/")), value("a/"));
+        assert_ne!(shape(Some("")), shape(Some("a")));
+        for special in ["/", "*", "+", "{", "}"] {
+            assert_ne!(shape(Some(special)), shape(Some("a")), "{special}");
+        }
+        let directives: Vec<&str> = label_directives("a/{{ x }}/{{y}}b{{z").collect();
+        assert_eq!(directives, ["x", "y", "z"]);
+        assert_eq!(label_directives("a/{{x").count(), 0);
     }
 
     /// Spec 1.8 (Vault newest `identitytpl`): a substituted `*` or `+` skips the rule on Vault,

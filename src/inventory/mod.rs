@@ -30,6 +30,7 @@
 //! How a login resolves to an entity, and how auth mounts get accessors, is described on
 //! [`Inventory`].
 
+mod entity_acls;
 mod group_acls;
 pub mod lints;
 pub mod records;
@@ -41,6 +42,7 @@ use serde_saphyr::Spanned;
 
 use crate::source::SourceFile;
 
+pub use entity_acls::EntityAcls;
 pub use group_acls::GroupAcls;
 pub use resolve::{
     accessor_for_mount, key_span_in, Inventory, InventoryError, LoginEntity, Subject,

@@ -189,6 +189,9 @@ pub struct Inventory {
     pub(super) graph: OnceLock<GroupGraph>,
 }
 
+/// See [`Inventory::entity_closure_key`].
+pub(super) type EntityClosureKey<'i> = (&'i str, &'i [String], &'i BTreeSet<String>);
+
 /// The groups of an inventory with dense ids (their rank in name order), built once so that
 /// a closure walk compares and stores `u32`s instead of cloning and comparing names.
 /// Cost: O(groups + memberships) time and memory to build.
@@ -581,6 +584,15 @@ impl Inventory {
         }
     }
 
+    /// What decides an entity's effective policies and the groups of its identity: its
+    /// namespace, its own policies and its direct groups (see [`Inventory::effective_names`]
+    /// and [`Inventory::identity_for`]); `None` for no entity. Entities with one key differ
+    /// only in their own identity fields. Cost: O(1), borrowed.
+    pub(super) fn entity_closure_key(&self, name: &str) -> Option<EntityClosureKey<'_>> {
+        let info = self.entities.get(name)?;
+        Some((info.namespace.as_str(), &info.policies, &info.groups))
+    }
+
     /// The identity templates see for the subject (`None` for a bare policy list).
     pub fn identity_for(&self, subject: &Subject) -> Result<Option<Identity>, InventoryError> {
         match subject {
@@ -770,11 +782,23 @@ impl Inventory {
         };
         let groups = self.group_closure(info.groups.iter().map(String::as_str));
         Identity {
+            groups: self.identity_groups(&groups),
+            ..self.entity_own_identity(name)
+        }
+    }
+
+    /// [`Inventory::identity_for`] an entity without its groups (empty): what only the
+    /// entity itself decides. Cost: O(its metadata and aliases), copied.
+    pub(super) fn entity_own_identity(&self, name: &str) -> Identity {
+        let Some(info) = self.entities.get(name) else {
+            return Identity::default();
+        };
+        Identity {
             entity_id: info.id.clone(),
             entity_name: name.to_string(),
             metadata: info.metadata.clone(),
             aliases: info.aliases.clone(),
-            groups: self.identity_groups(&groups),
+            groups: Vec::new(),
         }
     }
 

@@ -54,11 +54,12 @@ pub fn who_can(inventory: &Inventory, target: Target, calls: &[Call]) -> Vec<Ans
 }
 
 /// [`who_can`]; with `policies` false each answer's `policies` is left empty (the human
-/// rendering does not show them). Cost: per role and entity, one ACL merge of its effective
-/// policies; per group, one merge of the policies that keep a rule for it, its summary
-/// built from its parent's along single-parent chains (see [`Inventory::group_acls`]), so
-/// a chain of `d` groups costs O(d) when its policies keep no rule; then one lookup per
-/// call. With `policies`, a copy of each subject's effective names: the size of the answer,
+/// rendering does not show them). Cost: per role, one ACL merge of its effective policies;
+/// per entity, one merge of the policies with rules its group closure and own policies give
+/// it, found once per closure (see [`Inventory::entity_acls`]); per group, one merge of
+/// the policies that keep a rule for it, its summary built from its parent's along
+/// single-parent chains (see [`Inventory::group_acls`]), so a chain of `d` groups costs
+/// O(d) when its policies keep no rule; then one lookup per call. With `policies`, a copy of each subject's effective names: the size of the answer,
 /// d²/2 for that chain.
 pub fn who_can_with(
     inventory: &Inventory,
@@ -69,23 +70,27 @@ pub fn who_can_with(
     use rayon::prelude::*;
     let paths = request_paths(calls);
     let groups = inventory.group_acls(target, |pattern| pattern_may_match(pattern, &paths));
+    let entities = inventory.entity_acls(target);
     inventory
         .subjects()
         .into_par_iter()
         .map(|subject| {
             let acl = match &subject {
                 Subject::Group(name) => groups.acl(name),
+                Subject::Entity(name) => entities.acl(name),
                 _ => None,
             };
             let decisions = acl
                 .unwrap_or_else(|| inventory.acl_for(&subject, target))
                 .map(|acl| calls.iter().filter_map(|call| decide(&acl, call)).collect())
                 .map_err(|error| error.to_string());
+            let policies = match (policies, &subject) {
+                (false, _) => Vec::new(),
+                (true, Subject::Entity(name)) => entities.policies(name).unwrap_or_default(),
+                (true, _) => inventory.policies_of(&subject),
+            };
             Answer {
-                policies: match policies {
-                    true => inventory.policies_of(&subject),
-                    false => Vec::new(),
-                },
+                policies,
                 subject,
                 decisions,
             }

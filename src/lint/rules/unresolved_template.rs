@@ -25,7 +25,7 @@
 //! ## References
 //! - spec section 1.8 (templated policies)
 
-use crate::acl::{AclError, Identity};
+use crate::acl::{AclError, DirectiveShape, Identity};
 use crate::diag::{Diagnostic, Severity};
 use crate::lint::{Category, PolicyContext, RoleContext, RoleFinding as Finding, Rule, RuleMeta};
 use crate::policy::Rule as PolicyRule;
@@ -67,10 +67,7 @@ pub fn check_subject<'p>(
     out: &mut Vec<Finding>,
 ) {
     let meta = UnresolvedTemplate.meta();
-    let file_policies = policies
-        .into_iter()
-        .filter(|policy| !policy.source.name.starts_with('<'));
-    for policy in file_policies.filter(|p| p.templated) {
+    for policy in judged(policies) {
         // OpenBao refuses the whole policy when one substitution is forbidden: then only the
         // rules whose own substitution is at fault are reported.
         let (kept, refused) = match crate::acl::kept_rules(policy, target, identity) {
@@ -103,6 +100,87 @@ pub fn check_subject<'p>(
     }
 }
 
+/// What [`check_subject`] reads of an entity's own fields (not its groups) for some
+/// policies: the directives and variable names of their templated rules, less those reading
+/// `identity.groups`. Two identities with the same groups and the same [`EntityShape`] get
+/// the same findings, so an inventory lints each distinct shape once.
+#[derive(Debug, Default)]
+pub struct EntityReads {
+    /// As [`crate::acl::label_directives`] gives them, sorted, each once.
+    directives: Vec<String>,
+    /// As [`why_unresolved`] reads them, sorted, each once.
+    variables: Vec<String>,
+}
+
+/// The outcome of each of an [`EntityReads`]' directives and variables for one identity.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct EntityShape {
+    directives: Vec<DirectiveShape>,
+    /// Per variable, why it does not resolve ([`missing`]).
+    missing: Vec<Option<String>>,
+}
+
+impl EntityReads {
+    /// The reads of the policies [`check_subject`] judges among `policies`. Cost: O(size of
+    /// their labels).
+    pub fn of<'p>(policies: impl IntoIterator<Item = &'p crate::policy::Policy>) -> EntityReads {
+        let mut directives = std::collections::BTreeSet::new();
+        let mut variables = std::collections::BTreeSet::new();
+        for policy in judged(policies) {
+            for rule in &policy.rules {
+                let read = crate::acl::label_directives(&rule.raw_pattern);
+                directives.extend(read.filter(|d| !reads_groups(d)).map(str::to_string));
+                let names = rule.template_vars.iter().map(|v| variable_name(&v.value));
+                variables.extend(names.filter(|n| !reads_groups(n)).map(str::to_string));
+            }
+        }
+        EntityReads {
+            directives: directives.into_iter().collect(),
+            variables: variables.into_iter().collect(),
+        }
+    }
+
+    /// The shape of `identity` for these reads; its groups are not read (a directive or
+    /// variable under `identity.groups.` reads nothing else, and nothing else reads them).
+    /// Cost: O(reads × (value length + identity's own fields)).
+    pub fn shape(&self, identity: &Identity) -> EntityShape {
+        EntityShape {
+            directives: self
+                .directives
+                .iter()
+                .map(|directive| crate::acl::directive_shape(directive, Some(identity)))
+                .collect(),
+            missing: self
+                .variables
+                .iter()
+                .map(|name| missing(name, identity))
+                .collect(),
+        }
+    }
+}
+
+/// Whether a directive or variable reads `identity.groups` (and nothing of the entity).
+fn reads_groups(name: &str) -> bool {
+    name.starts_with("identity.groups.")
+}
+
+/// A variable's name as written between the braces.
+fn variable_name(value: &str) -> &str {
+    value.trim_matches(|c| c == '{' || c == '}' || c == ' ')
+}
+
+/// The policies [`check_subject`] judges: templated ones from files (not built-ins).
+fn judged<'p>(
+    policies: impl IntoIterator<Item = &'p crate::policy::Policy>,
+) -> impl Iterator<Item = &'p crate::policy::Policy> {
+    policies.into_iter().filter(|policy| is_judged(policy))
+}
+
+/// Whether [`check_subject`] judges `policy` (the others it passes over).
+pub fn is_judged(policy: &crate::policy::Policy) -> bool {
+    !policy.source.name.starts_with('<') && policy.templated
+}
+
 const SKIPPED: &str = "the rule is skipped";
 
 /// The first template variable that the identity cannot fill, in words, and what follows.
@@ -115,10 +193,7 @@ fn why_unresolved(
         return ("the token has no identity".into(), SKIPPED);
     };
     for variable in &rule.template_vars {
-        let name = variable
-            .value
-            .trim_matches(|c| c == '{' || c == '}' || c == ' ');
-        if let Some(reason) = missing(name, identity) {
+        if let Some(reason) = missing(variable_name(&variable.value), identity) {
             return (reason, SKIPPED);
         }
     }
