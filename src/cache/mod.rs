@@ -9,7 +9,9 @@
 //! findings, so a changed variable or an unreadable `file()` misses too). The role-level
 //! findings of each distinct subject are kept as well (`Cache` is the
 //! [`crate::inventory::lints::RoleFindingsStore`]), keyed by the digests of its policies'
-//! models, its identity where templates read it, the target, mounts and namespaces.
+//! models, its identity where templates read it (for entities, the identity's shape as the
+//! templates see it: one entry serves every entity of a group closure with that shape), the
+//! target, mounts and namespaces.
 //!
 //! Parsed models are not kept: parsing and lowering a policy runs near serde_json's pace on
 //! the text, while an entry holding the model with every span is about ten times the text,
