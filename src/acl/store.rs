@@ -73,83 +73,159 @@ impl ExactIndex {
 }
 
 /// A compressed byte trie mapping keys to rules. Each edge carries a byte string; children of a
-/// node start with distinct bytes and are kept sorted by that byte.
+/// node start with distinct bytes and are kept in a list sorted by that byte.
+///
+/// Memory: 32 bytes per node and every edge's bytes once, in one buffer (`labels`): a split
+/// edge shares its bytes with the two edges it becomes. A node's children are a chain
+/// through `next_sibling`, so that no node holds a list of its own. A tree of n keys has at
+/// most 2n nodes.
 #[derive(Clone, Debug)]
 pub(crate) struct RadixTree {
     nodes: Vec<RadixNode>,
+    labels: Vec<u8>,
 }
 
-#[derive(Clone, Debug, Default)]
+/// No node: the end of a sibling chain, or a node without children.
+const NO_NODE: u32 = u32::MAX;
+/// No rule ends at this node.
+const NO_VALUE: RuleId = RuleId::MAX;
+
+#[derive(Clone, Copy, Debug)]
 struct RadixNode {
-    /// The bytes on the edge from the parent to this node.
-    label: Box<[u8]>,
-    /// Child node indices, sorted by the first byte of their label.
-    children: Vec<u32>,
-    value: Option<RuleId>,
+    /// The bytes on the edge from the parent to this node: `labels[label_start..][..label_len]`.
+    label_start: usize,
+    label_len: usize,
+    /// The first child (the one whose label starts with the smallest byte), or [`NO_NODE`].
+    first_child: u32,
+    /// The next child of this node's parent, by first byte, or [`NO_NODE`].
+    next_sibling: u32,
+    /// The rule whose key ends here, or [`NO_VALUE`].
+    value: RuleId,
+    /// The label's first byte (0 for the root), read when searching a sibling chain.
+    first_byte: u8,
+}
+
+impl RadixNode {
+    fn value(&self) -> Option<RuleId> {
+        (self.value != NO_VALUE).then_some(self.value)
+    }
 }
 
 impl Default for RadixTree {
     fn default() -> RadixTree {
         RadixTree {
-            nodes: vec![RadixNode::default()],
+            nodes: vec![RadixNode {
+                label_start: 0,
+                label_len: 0,
+                first_child: NO_NODE,
+                next_sibling: NO_NODE,
+                value: NO_VALUE,
+                first_byte: 0,
+            }],
+            labels: Vec::new(),
         }
     }
 }
 
 impl RadixTree {
-    /// Inserts or replaces `key`. Cost: O(key length + depth × log 256).
+    /// Inserts or replaces `key`. Cost: O(key length × 256) at worst (a sibling chain holds
+    /// at most one child per byte value; path keys branch on far fewer).
     pub fn insert(&mut self, key: &[u8], value: RuleId) {
+        debug_assert!(
+            value != NO_VALUE,
+            "rule id {value} is the tree's empty mark"
+        );
         let mut node = 0usize;
         let mut pos = 0usize;
         loop {
             if pos == key.len() {
-                self.nodes[node].value = Some(value);
+                self.nodes[node].value = value;
                 return;
             }
             let rest = &key[pos..];
-            let Some(slot) = self.child_slot(node, rest[0]) else {
-                let child = self.push(rest, Some(value));
-                self.attach(node, child);
+            let (previous, found) = self.find_child(node, rest[0]);
+            let Some(child) = found else {
+                let leaf = self.push_leaf(rest, value);
+                self.link(node, previous, leaf);
                 return;
             };
-            let child = self.nodes[node].children[slot] as usize;
-            let common = common_prefix(&self.nodes[child].label, rest);
-            if common == self.nodes[child].label.len() {
-                node = child;
-                pos += common;
-                continue;
+            let common = common_prefix(self.label(child), rest);
+            if common < self.nodes[child].label_len {
+                self.split(child, common);
             }
-            // Split the edge: parent -> middle (common part) -> child (the rest of its label).
-            let middle = self.push(&rest[..common], None);
-            let remainder: Box<[u8]> = self.nodes[child].label[common..].into();
-            self.nodes[child].label = remainder;
-            self.nodes[middle].children.push(child as u32);
-            self.nodes[node].children[slot] = middle as u32;
-            node = middle;
+            node = child;
             pos += common;
         }
     }
 
+    /// Splits `node`'s edge after `at` bytes, in place: the node keeps the first `at` bytes
+    /// and its place among its siblings, and a new node below it takes the rest of the edge,
+    /// the children and the value. Cost: O(1).
+    fn split(&mut self, node: usize, at: usize) {
+        let upper = self.nodes[node];
+        let lower_start = upper.label_start + at;
+        let lower = RadixNode {
+            label_start: lower_start,
+            label_len: upper.label_len - at,
+            first_child: upper.first_child,
+            next_sibling: NO_NODE,
+            value: upper.value,
+            first_byte: self.labels[lower_start],
+        };
+        let lower_id = self.nodes.len() as u32;
+        self.nodes.push(lower);
+        let upper = &mut self.nodes[node];
+        upper.label_len = at;
+        upper.first_child = lower_id;
+        upper.value = NO_VALUE;
+    }
+
+    /// The child of `node` whose label starts with `byte`, and the child before where it is
+    /// or would be in the chain (`None`: first). Cost: O(children).
+    fn find_child(&self, node: usize, byte: u8) -> (Option<usize>, Option<usize>) {
+        let mut previous = None;
+        let mut child = self.nodes[node].first_child;
+        while child != NO_NODE {
+            let here = &self.nodes[child as usize];
+            if here.first_byte >= byte {
+                let found = (here.first_byte == byte).then_some(child as usize);
+                return (previous, found);
+            }
+            previous = Some(child as usize);
+            child = here.next_sibling;
+        }
+        (previous, None)
+    }
+
+    fn child(&self, node: usize, byte: u8) -> Option<usize> {
+        self.find_child(node, byte).1
+    }
+
+    fn label(&self, node: usize) -> &[u8] {
+        let here = &self.nodes[node];
+        &self.labels[here.label_start..here.label_start + here.label_len]
+    }
+
     /// Calls `found(key_length, rule)` for every key that is a prefix of `path`, shortest first.
-    /// Cost: O(path length).
+    /// Cost: O(path length) node steps, each searching a sibling chain.
     pub fn for_each_prefix_of(&self, path: &[u8], mut found: impl FnMut(usize, RuleId)) {
         let mut node = 0usize;
         let mut pos = 0usize;
         loop {
-            if let Some(value) = self.nodes[node].value {
+            if let Some(value) = self.nodes[node].value() {
                 found(pos, value);
             }
             if pos == path.len() {
                 return;
             }
-            let Some(slot) = self.child_slot(node, path[pos]) else {
+            let Some(child) = self.child(node, path[pos]) else {
                 return;
             };
-            let child = self.nodes[node].children[slot] as usize;
-            if !path[pos..].starts_with(&self.nodes[child].label) {
+            let label = self.label(child);
+            if !path[pos..].starts_with(label) {
                 return;
             }
-            pos += self.nodes[child].label.len();
+            pos += label.len();
             node = child;
         }
     }
@@ -167,11 +243,10 @@ impl RadixTree {
         let mut node = 0usize;
         let mut pos = 0usize;
         while pos < prefix.len() {
-            let Some(slot) = self.child_slot(node, prefix[pos]) else {
+            let Some(child) = self.child(node, prefix[pos]) else {
                 return;
             };
-            let child = self.nodes[node].children[slot] as usize;
-            let label = &self.nodes[child].label;
+            let label = self.label(child);
             let rest = &prefix[pos..];
             let common = common_prefix(label, rest);
             if common < label.len() && common < rest.len() {
@@ -183,44 +258,61 @@ impl RadixTree {
         self.walk(node, &mut found);
     }
 
+    /// Every value in the subtree of `node`, in byte order, with an explicit stack (a chain
+    /// of nested keys can be as deep as the keys are long).
     fn walk(&self, node: usize, found: &mut impl FnMut(RuleId)) {
-        if let Some(value) = self.nodes[node].value {
+        if let Some(value) = self.nodes[node].value() {
             found(value);
         }
-        for &child in &self.nodes[node].children {
-            self.walk(child as usize, found);
+        let mut stack = vec![self.nodes[node].first_child];
+        while let Some(next) = stack.pop() {
+            if next == NO_NODE {
+                continue;
+            }
+            let here = &self.nodes[next as usize];
+            if let Some(value) = here.value() {
+                found(value);
+            }
+            // The node's children come before its next sibling.
+            stack.push(here.next_sibling);
+            stack.push(here.first_child);
         }
     }
 
-    fn child_slot(&self, node: usize, byte: u8) -> Option<usize> {
-        let nodes = &self.nodes;
-        nodes[node]
-            .children
-            .binary_search_by_key(&byte, |&child| nodes[child as usize].label[0])
-            .ok()
-    }
-
-    /// Releases the room the node list grew into. Cost: one copy of the nodes at most.
+    /// Releases the room the node list and the label bytes grew into. Cost: one copy of them
+    /// at most.
     pub fn shrink_to_fit(&mut self) {
         self.nodes.shrink_to_fit();
+        self.labels.shrink_to_fit();
     }
 
-    fn push(&mut self, label: &[u8], value: Option<RuleId>) -> usize {
+    fn push_leaf(&mut self, label: &[u8], value: RuleId) -> usize {
+        let label_start = self.labels.len();
+        self.labels.extend_from_slice(label);
         self.nodes.push(RadixNode {
-            label: label.into(),
-            children: Vec::new(),
+            label_start,
+            label_len: label.len(),
+            first_child: NO_NODE,
+            next_sibling: NO_NODE,
             value,
+            first_byte: label[0],
         });
         self.nodes.len() - 1
     }
 
-    fn attach(&mut self, parent: usize, child: usize) {
-        let byte = self.nodes[child].label[0];
-        let nodes = &self.nodes;
-        let at = nodes[parent]
-            .children
-            .partition_point(|&c| nodes[c as usize].label[0] < byte);
-        self.nodes[parent].children.insert(at, child as u32);
+    /// Puts `child` in `parent`'s chain after `previous` (`None`: first).
+    fn link(&mut self, parent: usize, previous: Option<usize>, child: usize) {
+        let child_id = child as u32;
+        match previous {
+            None => {
+                self.nodes[child].next_sibling = self.nodes[parent].first_child;
+                self.nodes[parent].first_child = child_id;
+            }
+            Some(previous) => {
+                self.nodes[child].next_sibling = self.nodes[previous].next_sibling;
+                self.nodes[previous].next_sibling = child_id;
+            }
+        }
     }
 }
 
@@ -462,6 +554,44 @@ mod tests {
         let mut out = Vec::new();
         tree.for_each_prefix_of(path.as_bytes(), |len, rule| out.push((len, rule)));
         out
+    }
+
+    proptest::proptest! {
+        /// The radix tree answers as a sorted map of its keys does: the keys that are prefixes
+        /// of a path (shortest first), the keys under a prefix (in byte order), the longest
+        /// prefix; keys put twice keep the later rule. Short keys over a few bytes make edges
+        /// split, share bytes and nest.
+        #[test]
+        fn radix_tree_agrees_with_a_sorted_map(
+            keys in proptest::collection::vec("[ab/é]{0,6}", 0..40),
+            paths in proptest::collection::vec("[ab/é]{0,8}", 1..10),
+        ) {
+            let mut tree = RadixTree::default();
+            let mut map: std::collections::BTreeMap<Vec<u8>, RuleId> = Default::default();
+            for (id, key) in keys.iter().enumerate() {
+                tree.insert(key.as_bytes(), id as RuleId);
+                map.insert(key.as_bytes().to_vec(), id as RuleId);
+            }
+            tree.shrink_to_fit();
+            for path in &paths {
+                let path = path.as_bytes();
+                let expected: Vec<(usize, RuleId)> = (0..=path.len())
+                    .filter_map(|len| map.get(&path[..len]).map(|&id| (len, id)))
+                    .collect();
+                let mut got = Vec::new();
+                tree.for_each_prefix_of(path, |len, id| got.push((len, id)));
+                proptest::prop_assert_eq!(&got, &expected);
+                proptest::prop_assert_eq!(tree.longest_prefix_of(path), expected.last().map(|&(_, id)| id));
+                let under: Vec<RuleId> = map
+                    .iter()
+                    .filter(|(key, _)| key.starts_with(path))
+                    .map(|(_, &id)| id)
+                    .collect();
+                let mut got = Vec::new();
+                tree.for_each_with_prefix(path, |id| got.push(id));
+                proptest::prop_assert_eq!(got, under);
+            }
+        }
     }
 
     #[test]
