@@ -12,7 +12,9 @@ use crate::lint::RoleFinding;
 use crate::workspace::Workspace;
 
 /// Checks every policy file of a workspace; one entry per file, in file-name order. Files are
-/// checked in parallel on all cores (rayon); the result does not depend on the schedule.
+/// checked in parallel on all cores (rayon), and so are the parts of one big policy (its
+/// lowering, its index and its rules, see `crate::lint::engine`); the result does not depend
+/// on the schedule.
 ///
 /// With the findings cache on ([`crate::cache`]), each file's findings come from it when
 /// the file, its policy's namespace and template switches, the target and the lint settings
