@@ -229,6 +229,10 @@ fn parse_text_with(source: Arc<SourceFile>, target: Target, parallel_from: usize
 /// chunk this big costs far more than its task).
 const PARALLEL_ITEMS_FROM: usize = 4096;
 
+/// The chunks of a batch of [`Lowering::lower_paths`]: enough tasks to keep the cores even,
+/// few enough items that a batch's syntax trees are a small part of the whole.
+const CHUNKS_PER_BATCH: usize = 16;
+
 struct Lowering<'a> {
     source: &'a SourceFile,
     target: Target,
@@ -255,19 +259,6 @@ struct Fields<'t> {
 }
 
 type Lowered = (Option<Spanned<String>>, Vec<Rule>);
-
-/// The parts of [`Lowering::lower_paths`] as one list, in order. Cost: one move of each rule
-/// (none for a single part).
-fn join_parts(mut parts: Vec<Vec<Rule>>) -> Vec<Rule> {
-    if parts.len() == 1 {
-        return parts.pop().unwrap_or_default();
-    }
-    let mut rules = Vec::with_capacity(parts.iter().map(Vec::len).sum());
-    for mut part in parts {
-        rules.append(&mut part);
-    }
-    rules
-}
 
 /// ` on line N` as the target words an unknown key's line; nothing for a block key, which
 /// the target places on "line 0" (an HCL1 quirk, spec 1.2): our diagnostic points at the key
@@ -331,56 +322,65 @@ impl<'a> Lowering<'a> {
         // A JSON text comes back flattened once, as HCL1 does (`hcl1::parse`); flattening it
         // again would split items OpenBao keeps whole (`{"path": {"a": {"b": [{...}]}}}` is
         // `path "a"` with an invalid key `b`, checked against OpenBao 2.7.2).
-        let NodeKind::Object(items) = &root.kind else {
+        let span = root.span;
+        let NodeKind::Object(items) = root.kind else {
             self.error(
                 "invalid-syntax",
-                root.span,
+                span,
                 "does not contain a root object".into(),
                 "not an object",
                 "a policy is a list of `path` blocks".into(),
             );
             return None;
         };
-        self.check_top_level_keys(items);
-        let declared_name = self.lower_name(items);
-        let parts = self.lower_paths(items, parallel_from);
-        // The syntax tree goes before the parts are joined: the tree, the parts and the
-        // joined list would otherwise all be alive at once, the peak of a big policy's check.
-        drop(root);
-        Some((declared_name, join_parts(parts)))
+        self.check_top_level_keys(&items);
+        let declared_name = self.lower_name(&items);
+        let rules = self.lower_paths(items, parallel_from);
+        Some((declared_name, rules))
     }
 
-    /// The rules of the `path` items, in order, in parts to be joined ([`join_parts`]). A big
-    /// policy's items are lowered in chunks on all cores, each chunk with its own diagnostics,
-    /// kept in order: the same rules and diagnostics as one pass (a block's lowering reads
-    /// nothing of the others). Cost: O(items).
-    fn lower_paths(&mut self, items: &[Item<'_>], parallel_from: usize) -> Vec<Vec<Rule>> {
+    /// The rules of the `path` items, in order; the items are consumed. A big policy's items
+    /// are lowered in batches, each batch in chunks on all cores (each chunk with its own
+    /// diagnostics, joined in order: the same rules and diagnostics as one pass, since a
+    /// block's lowering reads nothing of the others), and each batch's syntax trees are
+    /// dropped once it is lowered: the tree and the rules are never both whole, which was the
+    /// peak of `caps` and `check` on a big policy. Cost: O(items).
+    fn lower_paths(&mut self, items: Vec<Item<'_>>, parallel_from: usize) -> Vec<Rule> {
         if items.len() < parallel_from {
-            return vec![self.lower_path_items(items)];
+            return self.lower_path_items(&items);
         }
         use rayon::prelude::*;
-        let parts: Vec<(Vec<Rule>, Vec<Diagnostic>)> = items
-            .par_chunks(parallel_from.max(1))
-            .map(|chunk| {
-                let mut part = Lowering {
-                    source: self.source,
-                    target: self.target,
-                    decoder: Decoder {
+        let chunk = parallel_from.max(1);
+        // Every item is at most one rule: no growth copies of the (large) rules.
+        let mut rules = Vec::with_capacity(items.len());
+        let mut items = items.into_iter();
+        loop {
+            let batch: Vec<Item<'_>> = items.by_ref().take(chunk * CHUNKS_PER_BATCH).collect();
+            if batch.is_empty() {
+                return rules;
+            }
+            let parts: Vec<(Vec<Rule>, Vec<Diagnostic>)> = batch
+                .par_chunks(chunk)
+                .map(|chunk| {
+                    let mut part = Lowering {
                         source: self.source,
-                        json: self.decoder.json,
-                    },
-                    diagnostics: Vec::new(),
-                };
-                let rules = part.lower_path_items(chunk);
-                (rules, part.diagnostics)
-            })
-            .collect();
-        let mut rules = Vec::with_capacity(parts.len());
-        for (part_rules, mut diagnostics) in parts {
-            rules.push(part_rules);
-            self.diagnostics.append(&mut diagnostics);
+                        target: self.target,
+                        decoder: Decoder {
+                            source: self.source,
+                            json: self.decoder.json,
+                        },
+                        diagnostics: Vec::new(),
+                    };
+                    let rules = part.lower_path_items(chunk);
+                    (rules, part.diagnostics)
+                })
+                .collect();
+            drop(batch);
+            for (mut part_rules, mut diagnostics) in parts {
+                rules.append(&mut part_rules);
+                self.diagnostics.append(&mut diagnostics);
+            }
         }
-        rules
     }
 
     fn lower_path_items(&mut self, items: &[Item<'_>]) -> Vec<Rule> {
