@@ -258,15 +258,8 @@ mod tests {
             ));
         }
         let policy = policy(&text);
-        let (rules, mounts) = (BTreeMap::new(), crate::mounts::Mounts::default());
-        let namespaces = crate::namespace::Namespaces::default();
-        let accessors = Default::default();
-        let settings = LintSettings {
-            rules: &rules,
-            mounts: &mounts,
-            namespaces: &namespaces,
-            accessors: &accessors,
-        };
+        let parts = SettingsParts::default();
+        let settings = parts.settings();
         for target in [Target::Vault, Target::OpenBao] {
             let one_by_one = run_rules_with(&policy, target, &settings, |_| true, usize::MAX);
             let all_cores = run_rules_with(&policy, target, &settings, |_| true, 0);
@@ -301,9 +294,30 @@ mod tests {
         assert_eq!(resolved.capabilities("secret/data/alice/x").0, ["read"]);
     }
 
+    /// What [`LintSettings`] borrows, owned by a test (the defaults unless it changes them).
+    #[derive(Default)]
+    struct SettingsParts {
+        rules: BTreeMap<String, RuleLevel>,
+        mounts: crate::mounts::Mounts,
+        namespaces: crate::namespace::Namespaces,
+        accessors: std::collections::BTreeSet<String>,
+    }
+
+    impl SettingsParts {
+        fn settings(&self) -> LintSettings<'_> {
+            LintSettings {
+                rules: &self.rules,
+                mounts: &self.mounts,
+                namespaces: &self.namespaces,
+                accessors: &self.accessors,
+            }
+        }
+    }
+
     #[test]
     fn levels_drop_turned_off_rules_and_keep_refusals() {
-        let mut rules = BTreeMap::new();
+        let mut parts = SettingsParts::default();
+        let rules = &mut parts.rules;
         rules.insert("literal-star".into(), RuleLevel::Off);
         rules.insert(
             "leading-slash".into(),
@@ -315,16 +329,7 @@ mod tests {
             Diagnostic::new("leading-slash", crate::diag::Severity::Info, span, "b"),
             Diagnostic::error("invalid-key", span, "c"),
         ];
-        let mounts = crate::mounts::Mounts::default();
-        let namespaces = crate::namespace::Namespaces::default();
-        let accessors = Default::default();
-        let settings = LintSettings {
-            rules: &rules,
-            mounts: &mounts,
-            namespaces: &namespaces,
-            accessors: &accessors,
-        };
-        let kept = apply_levels(diagnostics, &settings);
+        let kept = apply_levels(diagnostics, &parts.settings());
         let summary: Vec<(&str, crate::diag::Severity)> =
             kept.iter().map(|d| (&*d.rule, d.severity)).collect();
         assert_eq!(
