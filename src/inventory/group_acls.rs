@@ -28,12 +28,10 @@
 
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
 
 use super::resolve::{Inventory, InventoryError};
 use crate::acl::{Acl, AclError, AclOptions, Identity};
 use crate::policy::{PathPattern, Policy};
-use crate::source::SourceFile;
 use crate::target::Target;
 
 /// What one policy does to a group's ACL (the identity of a group has no entity).
@@ -124,15 +122,7 @@ impl Inventory {
             holders: HashMap::new(),
             forest: Forest::default(),
             summaries: Vec::new(),
-            placeholder: Policy {
-                name: String::new(),
-                source: Arc::new(SourceFile::new("", "")),
-                declared_name: None,
-                rules: Vec::new(),
-                templated: false,
-                namespace: String::new(),
-                template_flags: Default::default(),
-            },
+            placeholder: Policy::without_rules(),
         };
         acls.classify();
         acls.plant();

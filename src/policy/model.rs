@@ -45,6 +45,20 @@ pub struct TemplateFlags {
 }
 
 impl Policy {
+    /// A nameless policy without rules: it stands in where an ACL needs some policy but none
+    /// of the subject's holds a rule (an ACL of only inert policies still holds one).
+    pub fn without_rules() -> Policy {
+        Policy {
+            name: String::new(),
+            source: Arc::new(SourceFile::new("", "")),
+            declared_name: None,
+            rules: Vec::new(),
+            templated: false,
+            namespace: String::new(),
+            template_flags: Default::default(),
+        }
+    }
+
     /// The name the workspace and inventory know the policy by: the namespace path and the
     /// name (`admin/team-a/reader`), or the bare name in the root namespace.
     pub fn qualified_name(&self) -> String {
