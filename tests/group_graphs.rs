@@ -102,6 +102,14 @@ fn yaml(graph: &Graph) -> String {
             "  userpass/r{at}:\n    policies: [p{at}]\n    entity: e{at}"
         );
     }
+    // Roles with one token policy: those whose entities share a class share one too (who-can
+    // builds their ACLs per class), each with its own entity's name, id and metadata.
+    for at in 0..graph.entities.len() {
+        let _ = writeln!(
+            out,
+            "  approle/s{at}:\n    policies: [p0]\n    entity: e{at}"
+        );
+    }
     out
 }
 
@@ -194,8 +202,14 @@ fn reference(graph: &Graph, subject: &Subject) -> (Vec<String>, Vec<String>) {
             (out, groups)
         }
         Subject::Role(name) => {
-            let at: usize = name.trim_start_matches("userpass/r").parse().unwrap_or(0);
-            let mut out: Vec<String> = vec![format!("p{at}"), "default".to_string()];
+            let (at, token) = match name.strip_prefix("approle/s") {
+                Some(at) => (at.parse().unwrap_or(0), 0),
+                None => {
+                    let at = name.trim_start_matches("userpass/r").parse().unwrap_or(0);
+                    (at, at)
+                }
+            };
+            let mut out: Vec<String> = vec![format!("p{token}"), "default".to_string()];
             out.sort();
             out.dedup();
             let groups = entity_part(at, &mut out);

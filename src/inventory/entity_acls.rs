@@ -13,6 +13,11 @@
 //! nothing else reads them. 1,000 entities at the bottom of one 10,000-group chain then
 //! cost one walk of the chain and 1,000 merges of the policies that may match, not 1,000
 //! walks, lookups of 10,000 names and identities of 10,000 groups.
+//!
+//! Roles the same way: a role's effective policies and its identity's groups are decided by
+//! its namespace, token policies, `token_no_default_policy` and its login entity's class
+//! ([`Inventory::role_closure_key`]), so 1,000 roles logging in as those entities cost one
+//! walk too.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -53,32 +58,30 @@ pub struct EntityAcls<'a> {
     options: AclOptions,
     /// Entity name → its class.
     class_of: HashMap<&'a str, usize>,
+    /// Role key → its class (among `classes`, apart from the entities').
+    role_class_of: HashMap<&'a str, usize>,
     classes: Vec<Class<'a>>,
     /// A policy without rules: an ACL of only rule-less policies still holds some.
     placeholder: Policy,
 }
 
 impl Inventory {
-    /// The ACL sources of every entity, per class (see the module doc). Cost: O(entities ×
-    /// (direct groups + own policies)) to find the classes, then per class O(effective
-    /// policies + closure), spread over the cores.
+    /// The ACL sources of every entity and role, per class (see the module doc). Cost:
+    /// O(entities × (direct groups + own policies) + roles × token policies) to find the
+    /// classes, then per class O(effective policies + closure), spread over the cores.
     pub fn entity_acls(&self, target: Target) -> EntityAcls<'_> {
-        let mut first_of: HashMap<super::resolve::EntityClosureKey<'_>, usize> = HashMap::new();
-        let mut firsts: Vec<&str> = Vec::new();
-        let mut class_of: HashMap<&str, usize> = HashMap::new();
-        for name in self.entities.keys() {
-            let Some(key) = self.entity_closure_key(name) else {
-                continue;
-            };
-            let class = *first_of.entry(key).or_insert_with(|| {
-                firsts.push(name);
-                firsts.len() - 1
-            });
-            class_of.insert(name.as_str(), class);
-        }
+        let mut firsts: Vec<Subject> = Vec::new();
+        let class_of = classes_by_key(self.entities.keys(), &mut firsts, |name| {
+            let key = self.entity_closure_key(name)?;
+            Some((key, Subject::Entity(name.to_string())))
+        });
+        let role_class_of = classes_by_key(self.roles.keys(), &mut firsts, |name| {
+            let key = self.role_closure_key(name)?;
+            Some((key, Subject::Role(name.to_string())))
+        });
         let classes = firsts
             .par_iter()
-            .map(|name| Class::of(self, name, target))
+            .map(|subject| Class::of(self, subject, target))
             .collect();
         EntityAcls {
             inventory: self,
@@ -88,6 +91,7 @@ impl Inventory {
                 ..AclOptions::default()
             },
             class_of,
+            role_class_of,
             classes,
             placeholder: Policy {
                 name: String::new(),
@@ -102,11 +106,32 @@ impl Inventory {
     }
 }
 
+/// Each name's class, numbered from `firsts.len()` on: names with one key (`key_of`) share
+/// one, whose first subject is pushed to `firsts`. A name `key_of` gives `None` has no class.
+fn classes_by_key<'a, K: std::hash::Hash + Eq>(
+    names: impl IntoIterator<Item = &'a String>,
+    firsts: &mut Vec<Subject>,
+    key_of: impl Fn(&str) -> Option<(K, Subject)>,
+) -> HashMap<&'a str, usize> {
+    let mut first_of: HashMap<K, usize> = HashMap::new();
+    let mut class_of = HashMap::new();
+    for name in names {
+        let Some((key, subject)) = key_of(name) else {
+            continue;
+        };
+        let class = *first_of.entry(key).or_insert_with(|| {
+            firsts.push(subject);
+            firsts.len() - 1
+        });
+        class_of.insert(name.as_str(), class);
+    }
+    class_of
+}
+
 impl<'a> Class<'a> {
-    /// The class of entity `name`. Cost: O(effective policies + closure).
-    fn of(inventory: &'a Inventory, name: &str, target: Target) -> Class<'a> {
-        let subject = Subject::Entity(name.to_string());
-        let names = match inventory.effective_names(&subject) {
+    /// The class of `subject` (an entity or a role). Cost: O(effective policies + closure).
+    fn of(inventory: &'a Inventory, subject: &Subject, target: Target) -> Class<'a> {
+        let names = match inventory.effective_names(subject) {
             Ok(names) => names,
             Err(error) => {
                 return Class {
@@ -164,6 +189,33 @@ impl EntityAcls<'_> {
     /// and the closure's groups when a policy reads them).
     pub fn acl(&self, name: &str) -> Option<Result<Acl, InventoryError>> {
         let class = &self.classes[*self.class_of.get(name)?];
+        let identity = |with_groups: bool| match with_groups {
+            true => self
+                .inventory
+                .identity_for(&Subject::Entity(name.to_string())),
+            false => Ok(Some(self.inventory.entity_own_identity(name))),
+        };
+        self.acl_of(class, identity)
+    }
+
+    /// The ACL of role `key`, as [`Inventory::acl_for`] builds it; `None` for no role key.
+    /// Cost: as [`EntityAcls::acl`].
+    pub fn role_acl(&self, key: &str) -> Option<Result<Acl, InventoryError>> {
+        let class = &self.classes[*self.role_class_of.get(key)?];
+        let identity = |with_groups: bool| match with_groups {
+            true => self.inventory.identity_for(&Subject::Role(key.to_string())),
+            false => Ok(Some(self.inventory.role_own_identity(key))),
+        };
+        self.acl_of(class, identity)
+    }
+
+    /// The ACL of a subject of `class` whose identity `identity` gives, with the closure's
+    /// groups or without (when no policy of the class reads them).
+    fn acl_of(
+        &self,
+        class: &Class<'_>,
+        identity: impl FnOnce(bool) -> Result<Option<crate::acl::Identity>, InventoryError>,
+    ) -> Option<Result<Acl, InventoryError>> {
         let (policies, reads_groups) = match &class.sources {
             Err(error) => return Some(Err(error.clone())),
             Ok(Sources::Root(root)) => {
@@ -175,13 +227,7 @@ impl EntityAcls<'_> {
                 reads_groups,
             }) => (policies, *reads_groups),
         };
-        let identity = match reads_groups {
-            true => self
-                .inventory
-                .identity_for(&Subject::Entity(name.to_string())),
-            false => Ok(Some(self.inventory.entity_own_identity(name))),
-        };
-        let identity = match identity {
+        let identity = match identity(reads_groups) {
             Ok(identity) => identity,
             Err(error) => return Some(Err(error)),
         };
@@ -197,6 +243,13 @@ impl EntityAcls<'_> {
     /// them; `None` for no entity. Cost: a copy of them.
     pub fn policies(&self, name: &str) -> Option<Vec<String>> {
         let class = &self.classes[*self.class_of.get(name)?];
+        Some(class.names.clone())
+    }
+
+    /// The effective policy names of role `key`, as [`Inventory::policies_of`] gives them;
+    /// `None` for no role key. Cost: a copy of them.
+    pub fn role_policies(&self, key: &str) -> Option<Vec<String>> {
+        let class = &self.classes[*self.role_class_of.get(key)?];
         Some(class.names.clone())
     }
 }

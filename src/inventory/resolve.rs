@@ -192,6 +192,9 @@ pub struct Inventory {
 /// See [`Inventory::entity_closure_key`].
 pub(super) type EntityClosureKey<'i> = (&'i str, &'i [String], &'i BTreeSet<String>);
 
+/// See [`Inventory::role_closure_key`].
+pub(super) type RoleClosureKey<'i> = (&'i str, &'i [String], bool, Option<EntityClosureKey<'i>>);
+
 /// The groups of an inventory with dense ids (their rank in name order), built once so that
 /// a closure walk compares and stores `u32`s instead of cloning and comparing names.
 /// Cost: O(groups + memberships) time and memory to build.
@@ -593,6 +596,26 @@ impl Inventory {
         Some((info.namespace.as_str(), &info.policies, &info.groups))
     }
 
+    /// What decides a role's effective policies and the groups of its identity: its
+    /// namespace (the token's, which picks the groups that apply), its token policies and
+    /// `token_no_default_policy`, and its login entity's [`Inventory::entity_closure_key`]
+    /// (`None` for an implicit or unknown entity, which brings no policy and no group).
+    /// Roles with one key differ only in their own identity fields. `None` for no role key.
+    /// Cost: O(1), borrowed.
+    pub(super) fn role_closure_key(&self, key: &str) -> Option<RoleClosureKey<'_>> {
+        let role = self.roles.get(key)?;
+        let entity = match &role.login {
+            LoginEntity::Declared(name) | LoginEntity::Alias(name) => self.entity_closure_key(name),
+            LoginEntity::Implicit => None,
+        };
+        Some((
+            role.namespace.as_str(),
+            &role.policies,
+            role.no_default,
+            entity,
+        ))
+    }
+
     /// The identity templates see for the subject (`None` for a bare policy list).
     pub fn identity_for(&self, subject: &Subject) -> Result<Option<Identity>, InventoryError> {
         match subject {
@@ -803,10 +826,27 @@ impl Inventory {
     }
 
     fn role_identity(&self, key: &str) -> Identity {
+        self.role_identity_with(key, true)
+    }
+
+    /// [`Inventory::identity_for`] role `key` (a role key, as [`Inventory::subjects`] gives
+    /// them) without its entity's groups (empty): what the role and its entity's own fields
+    /// decide. Cost: O(the entity's metadata and aliases), copied; no walk of the closure.
+    pub(super) fn role_own_identity(&self, key: &str) -> Identity {
+        self.role_identity_with(key, false)
+    }
+
+    /// A role's identity, with its entity's group closure or not (`with_groups`).
+    fn role_identity_with(&self, key: &str, with_groups: bool) -> Identity {
         let role = &self.roles[key];
         let accessor = self.accessors.get(&role.mount).cloned().unwrap_or_default();
         let mut identity = match &role.login {
-            LoginEntity::Declared(name) | LoginEntity::Alias(name) => self.entity_identity(name),
+            LoginEntity::Declared(name) | LoginEntity::Alias(name) if with_groups => {
+                self.entity_identity(name)
+            }
+            LoginEntity::Declared(name) | LoginEntity::Alias(name) => {
+                self.entity_own_identity(name)
+            }
             LoginEntity::Implicit => Identity {
                 entity_id: synthetic_id("entity", key),
                 entity_name: implicit_entity_name(key),

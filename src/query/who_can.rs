@@ -54,13 +54,13 @@ pub fn who_can(inventory: &Inventory, target: Target, calls: &[Call]) -> Vec<Ans
 }
 
 /// [`who_can`]; with `policies` false each answer's `policies` is left empty (the human
-/// rendering does not show them). Cost: per role, one ACL merge of its effective policies;
-/// per entity, one merge of the policies with rules its group closure and own policies give
-/// it, found once per closure (see [`Inventory::entity_acls`]); per group, one merge of
-/// the policies that keep a rule for it, its summary built from its parent's along
-/// single-parent chains (see [`Inventory::group_acls`]), so a chain of `d` groups costs
-/// O(d) when its policies keep no rule; then one lookup per call. With `policies`, a copy of each subject's effective names: the size of the answer,
-/// d²/2 for that chain.
+/// rendering does not show them). Cost: per role and per entity, one merge of the policies
+/// with rules its group closure and own policies give it, found once per closure (see
+/// [`Inventory::entity_acls`]); per group, one merge of the policies that keep a rule for
+/// it, its summary built from its parent's along single-parent chains (see
+/// [`Inventory::group_acls`]), so a chain of `d` groups costs O(d) when its policies keep no
+/// rule; then one lookup per call. With `policies`, a copy of each subject's effective
+/// names: the size of the answer, d²/2 for that chain.
 pub fn who_can_with(
     inventory: &Inventory,
     target: Target,
@@ -78,6 +78,7 @@ pub fn who_can_with(
             let acl = match &subject {
                 Subject::Group(name) => groups.acl(name),
                 Subject::Entity(name) => entities.acl(name),
+                Subject::Role(key) => entities.role_acl(key),
                 _ => None,
             };
             let decisions = acl
@@ -87,6 +88,7 @@ pub fn who_can_with(
             let policies = match (policies, &subject) {
                 (false, _) => Vec::new(),
                 (true, Subject::Entity(name)) => entities.policies(name).unwrap_or_default(),
+                (true, Subject::Role(key)) => entities.role_policies(key).unwrap_or_default(),
                 (true, _) => inventory.policies_of(&subject),
             };
             Answer {
