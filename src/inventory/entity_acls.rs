@@ -21,14 +21,12 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use rayon::prelude::*;
 
 use super::resolve::{Inventory, InventoryError, Subject};
 use crate::acl::{Acl, AclError, AclOptions};
 use crate::policy::Policy;
-use crate::source::SourceFile;
 use crate::target::Target;
 
 /// What the entities of one class share.
@@ -93,15 +91,7 @@ impl Inventory {
             class_of,
             role_class_of,
             classes,
-            placeholder: Policy {
-                name: String::new(),
-                source: Arc::new(SourceFile::new("", "")),
-                declared_name: None,
-                rules: Vec::new(),
-                templated: false,
-                namespace: String::new(),
-                template_flags: Default::default(),
-            },
+            placeholder: Policy::without_rules(),
         }
     }
 }
