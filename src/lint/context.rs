@@ -694,6 +694,51 @@ pub(crate) mod tests {
         parsed.policy.expect("valid policy")
     }
 
+    /// A big policy's index, built with its ACL and block maps at once, answers as the one
+    /// built one after the other: merged capabilities, first blocks of a pattern, blocks by
+    /// label, and the ACL's entries.
+    #[test]
+    fn index_built_on_two_cores_matches_one_after_the_other() {
+        let text: String = (0..PARALLEL_FROM_BLOCKS + 10)
+            .map(|i| {
+                let capabilities = ["\"read\"", "\"deny\"", "\"list\", \"update\""][i % 3];
+                format!(
+                    "path \"p/{}/*\" {{ capabilities = [{capabilities}] }}\n",
+                    i % 700
+                )
+            })
+            .collect();
+        let policy = policy(&text);
+        let both = PolicyIndex::new(&policy, Target::Vault).unwrap();
+        let acl = Acl::new(&[&policy], Target::Vault, None).unwrap();
+        let one_by_one = PolicyIndex::with_acl(&policy, Target::Vault, acl);
+        for rule in &policy.rules {
+            let pattern = rule.pattern.as_ref().unwrap();
+            assert_eq!(
+                both.merged_capabilities(pattern),
+                one_by_one.merged_capabilities(pattern)
+            );
+            assert_eq!(
+                both.is_first_of_pattern(pattern),
+                one_by_one.is_first_of_pattern(pattern)
+            );
+            let span = rule.pattern_span;
+            assert_eq!(
+                both.rule_index_at_label(span),
+                one_by_one.rule_index_at_label(span)
+            );
+        }
+        let entries = |index: &PolicyIndex<'_>| -> Vec<(String, CapSet)> {
+            let rules = index.acl().rules();
+            rules
+                .iter()
+                .map(|r| (r.pattern.normalized.clone(), r.capabilities))
+                .collect()
+        };
+        assert_eq!(entries(&both), entries(&one_by_one));
+        assert!(entries(&both).len() >= 700);
+    }
+
     /// A block found by its label span is the first block with that span, as a scan finds it,
     /// whether the labels are in source order (binary search) or not (the map); a span that
     /// is no label finds none.

@@ -361,17 +361,9 @@ impl<'a> Lowering<'a> {
             }
             let parts: Vec<(Vec<Rule>, Vec<Diagnostic>)> = batch
                 .par_chunks(chunk)
-                .map(|chunk| {
-                    let mut part = Lowering {
-                        source: self.source,
-                        target: self.target,
-                        decoder: Decoder {
-                            source: self.source,
-                            json: self.decoder.json,
-                        },
-                        diagnostics: Vec::new(),
-                    };
-                    let rules = part.lower_path_items(chunk);
+                .map(|items| {
+                    let mut part = self.with_no_diagnostics();
+                    let rules = part.lower_path_items(items);
                     (rules, part.diagnostics)
                 })
                 .collect();
@@ -380,6 +372,19 @@ impl<'a> Lowering<'a> {
                 rules.append(&mut part_rules);
                 self.diagnostics.append(&mut diagnostics);
             }
+        }
+    }
+
+    /// The same lowering with a list of diagnostics of its own, for one chunk of items.
+    fn with_no_diagnostics(&self) -> Lowering<'a> {
+        Lowering {
+            source: self.source,
+            target: self.target,
+            decoder: Decoder {
+                source: self.source,
+                json: self.decoder.json,
+            },
+            diagnostics: Vec::new(),
         }
     }
 
